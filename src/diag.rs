@@ -1,0 +1,158 @@
+//! Diagnostics: positions in the loaded files and errors that point at them.
+//!
+//! Every file the loader reads is registered in [`Sources`]; a [`Span`]
+//! names one of them by index. An error is a [`Diagnostic`] with a message,
+//! an optional position and a hint; [`Diagnostics`] carries several at once.
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, RwLock};
+
+/// A position in a loaded file (line and column are 1-based).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub struct Span {
+    pub file: u32,
+    pub line: u32,
+    pub col: u32,
+    /// Byte offset of the position in the file's text.
+    pub offset: u32,
+    /// Length in bytes of the spanned text (0 when unknown).
+    pub len: u32,
+}
+
+impl Span {
+    /// A span for values berth made up (defaults, command-line input).
+    pub const NONE: Span = Span { file: u32::MAX, line: 0, col: 0, offset: 0, len: 0 };
+
+    pub fn is_known(&self) -> bool {
+        self.file != u32::MAX
+    }
+}
+
+#[derive(Debug)]
+pub struct SourceFile {
+    pub path: PathBuf,
+    pub text: Arc<str>,
+}
+
+/// All files read while loading a project, shared so errors can be rendered later.
+#[derive(Clone, Debug, Default)]
+pub struct Sources {
+    files: Arc<RwLock<Vec<Arc<SourceFile>>>>,
+}
+
+impl Sources {
+    pub fn add(&self, path: &Path, text: &str) -> u32 {
+        let mut files = self.files.write().expect("sources lock");
+        files.push(Arc::new(SourceFile { path: path.to_path_buf(), text: text.into() }));
+        (files.len() - 1) as u32
+    }
+
+    pub fn get(&self, file: u32) -> Option<Arc<SourceFile>> {
+        self.files.read().expect("sources lock").get(file as usize).cloned()
+    }
+
+    /// `path:line:col` for a span, or `None` for made-up spans.
+    pub fn locate(&self, span: Span) -> Option<String> {
+        let file = self.get(span.file)?;
+        Some(format!("{}:{}:{}", file.path.display(), span.line, span.col))
+    }
+}
+
+/// One problem found in the user's input.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Diagnostic {
+    pub message: String,
+    pub span: Option<Span>,
+    pub hint: Option<String>,
+}
+
+impl Diagnostic {
+    pub fn new(message: impl Into<String>) -> Self {
+        Diagnostic { message: message.into(), span: None, hint: None }
+    }
+
+    pub fn at(mut self, span: Span) -> Self {
+        if span.is_known() {
+            self.span = Some(span);
+        }
+        self
+    }
+
+    pub fn hint(mut self, hint: impl Into<String>) -> Self {
+        self.hint = Some(hint.into());
+        self
+    }
+}
+
+impl fmt::Display for Diagnostic {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for Diagnostic {}
+
+/// One or more problems, reported together.
+#[derive(Clone, Debug, Default)]
+pub struct Diagnostics {
+    pub items: Vec<Diagnostic>,
+    pub sources: Sources,
+}
+
+impl Diagnostics {
+    pub fn one(d: Diagnostic, sources: &Sources) -> Self {
+        Diagnostics { items: vec![d], sources: sources.clone() }
+    }
+
+    /// Renders every problem with its file, line, column, the offending line and the hint.
+    pub fn render(&self, color: bool) -> String {
+        let mut out = String::new();
+        for d in &self.items {
+            out.push_str(&render_one(d, &self.sources, color));
+        }
+        out
+    }
+}
+
+impl fmt::Display for Diagnostics {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let msgs: Vec<_> = self.items.iter().map(|d| d.message.as_str()).collect();
+        f.write_str(&msgs.join("\n"))
+    }
+}
+
+impl std::error::Error for Diagnostics {}
+
+fn render_one(d: &Diagnostic, sources: &Sources, color: bool) -> String {
+    use miette::{GraphicalReportHandler, GraphicalTheme, LabeledSpan, MietteDiagnostic, NamedSource};
+
+    let (bold, reset) = if color { ("\x1b[1m", "\x1b[0m") } else { ("", "") };
+    let file = d.span.and_then(|s| sources.get(s.file).map(|f| (s, f)));
+    let Some((span, file)) = file else {
+        let mut out = format!("{bold}error{reset}: {}\n", d.message);
+        if let Some(h) = &d.hint {
+            out.push_str(&format!("  help: {h}\n"));
+        }
+        return out;
+    };
+    let mut diag = MietteDiagnostic::new(d.message.clone()).with_label(LabeledSpan::at(
+        span.offset as usize..(span.offset + span.len.max(1)) as usize,
+        "here",
+    ));
+    if let Some(h) = &d.hint {
+        diag = diag.with_help(h.clone());
+    }
+    let source = NamedSource::new(
+        format!("{}:{}:{}", file.path.display(), span.line, span.col),
+        file.text.to_string(),
+    );
+    let report = miette::Report::new(diag).with_source_code(source);
+    let theme = if color { GraphicalTheme::unicode() } else { GraphicalTheme::unicode_nocolor() };
+    let mut out = String::new();
+    let handler = GraphicalReportHandler::new_themed(theme).with_context_lines(1);
+    if handler.render_report(&mut out, report.as_ref()).is_err() {
+        out = format!("error: {}\n", d.message);
+    }
+    format!("{bold}error{reset} at {}:{}:{}\n{out}", file.path.display(), span.line, span.col)
+}

@@ -1,0 +1,7 @@
+//! load: Compose files → a resolved project model (pure; no engine).
+
+pub mod dotenv;
+pub mod interpolate;
+pub mod node;
+pub mod schema;
+pub mod yaml;

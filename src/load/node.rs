@@ -1,0 +1,252 @@
+//! The YAML node tree every loader stage works on.
+//!
+//! It mirrors what go-yaml gives compose-go: resolved scalars, mappings with
+//! string keys, and the two Compose tags (`!reset`, `!override`). Each node
+//! remembers where it was written so that errors can point at the line.
+
+use indexmap::IndexMap;
+
+use crate::diag::Span;
+
+pub type Map = IndexMap<String, Node>;
+
+/// A Compose-relevant YAML tag on a node.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Tag {
+    /// `!reset`: remove the attribute from what earlier files defined.
+    Reset,
+    /// `!override`: replace the attribute instead of merging it.
+    Override,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum Kind {
+    Null,
+    Bool(bool),
+    Int(i64),
+    Float(f64),
+    Str(String),
+    Seq(Vec<Node>),
+    Map(Map),
+}
+
+#[derive(Clone, Debug)]
+pub struct Node {
+    pub kind: Kind,
+    /// Where the value was written.
+    pub span: Span,
+    /// Where the key that holds this value was written (the value's own span
+    /// for sequence items and document roots).
+    pub key_span: Span,
+    pub tag: Option<Tag>,
+}
+
+impl PartialEq for Node {
+    /// Nodes are equal when their values are; positions and tags don't count.
+    fn eq(&self, other: &Self) -> bool {
+        self.kind == other.kind
+    }
+}
+
+impl Node {
+    pub fn new(kind: Kind, span: Span) -> Self {
+        Node { kind, span, key_span: span, tag: None }
+    }
+
+    pub fn null(span: Span) -> Self {
+        Node::new(Kind::Null, span)
+    }
+
+    pub fn str(s: impl Into<String>, span: Span) -> Self {
+        Node::new(Kind::Str(s.into()), span)
+    }
+
+    pub fn map(map: Map, span: Span) -> Self {
+        Node::new(Kind::Map(map), span)
+    }
+
+    pub fn seq(items: Vec<Node>, span: Span) -> Self {
+        Node::new(Kind::Seq(items), span)
+    }
+
+    pub fn is_null(&self) -> bool {
+        matches!(self.kind, Kind::Null)
+    }
+
+    pub fn as_str(&self) -> Option<&str> {
+        match &self.kind {
+            Kind::Str(s) => Some(s),
+            _ => None,
+        }
+    }
+
+    pub fn as_map(&self) -> Option<&Map> {
+        match &self.kind {
+            Kind::Map(m) => Some(m),
+            _ => None,
+        }
+    }
+
+    pub fn as_map_mut(&mut self) -> Option<&mut Map> {
+        match &mut self.kind {
+            Kind::Map(m) => Some(m),
+            _ => None,
+        }
+    }
+
+    pub fn as_seq(&self) -> Option<&Vec<Node>> {
+        match &self.kind {
+            Kind::Seq(s) => Some(s),
+            _ => None,
+        }
+    }
+
+    pub fn as_seq_mut(&mut self) -> Option<&mut Vec<Node>> {
+        match &mut self.kind {
+            Kind::Seq(s) => Some(s),
+            _ => None,
+        }
+    }
+
+    pub fn as_bool(&self) -> Option<bool> {
+        match &self.kind {
+            Kind::Bool(b) => Some(*b),
+            _ => None,
+        }
+    }
+
+    pub fn as_i64(&self) -> Option<i64> {
+        match &self.kind {
+            Kind::Int(i) => Some(*i),
+            _ => None,
+        }
+    }
+
+    /// A child of a mapping node.
+    pub fn get(&self, key: &str) -> Option<&Node> {
+        self.as_map().and_then(|m| m.get(key))
+    }
+
+    pub fn get_mut(&mut self, key: &str) -> Option<&mut Node> {
+        self.as_map_mut().and_then(|m| m.get_mut(key))
+    }
+
+    /// The scalar as text, the way Go's `fmt` would print it; `None` for
+    /// null, sequences and mappings.
+    pub fn scalar_text(&self) -> Option<String> {
+        match &self.kind {
+            Kind::Bool(b) => Some(b.to_string()),
+            Kind::Int(i) => Some(i.to_string()),
+            Kind::Float(f) => Some(format_go_float(*f)),
+            Kind::Str(s) => Some(s.clone()),
+            Kind::Null | Kind::Seq(_) | Kind::Map(_) => None,
+        }
+    }
+
+    /// A short name of the node's type for error messages ("a string", "a list").
+    pub fn type_name(&self) -> &'static str {
+        match self.kind {
+            Kind::Null => "null",
+            Kind::Bool(_) => "a boolean",
+            Kind::Int(_) => "an integer",
+            Kind::Float(_) => "a number",
+            Kind::Str(_) => "a string",
+            Kind::Seq(_) => "a list",
+            Kind::Map(_) => "a mapping",
+        }
+    }
+
+    /// The node as plain JSON (positions and tags dropped).
+    pub fn to_json(&self) -> serde_json::Value {
+        use serde_json::Value;
+        match &self.kind {
+            Kind::Null => Value::Null,
+            Kind::Bool(b) => Value::Bool(*b),
+            Kind::Int(i) => Value::from(*i),
+            Kind::Float(f) => serde_json::Number::from_f64(*f).map_or(Value::Null, Value::Number),
+            Kind::Str(s) => Value::String(s.clone()),
+            Kind::Seq(items) => Value::Array(items.iter().map(Node::to_json).collect()),
+            Kind::Map(m) => Value::Object(m.iter().map(|(k, v)| (k.clone(), v.to_json())).collect()),
+        }
+    }
+
+    /// Builds a node from JSON, every part placed at `span`.
+    pub fn from_json(value: &serde_json::Value, span: Span) -> Node {
+        use serde_json::Value;
+        let kind = match value {
+            Value::Null => Kind::Null,
+            Value::Bool(b) => Kind::Bool(*b),
+            Value::Number(n) => match n.as_i64() {
+                Some(i) => Kind::Int(i),
+                None => Kind::Float(n.as_f64().unwrap_or_default()),
+            },
+            Value::String(s) => Kind::Str(s.clone()),
+            Value::Array(a) => Kind::Seq(a.iter().map(|v| Node::from_json(v, span)).collect()),
+            Value::Object(o) => {
+                Kind::Map(o.iter().map(|(k, v)| (k.clone(), Node::from_json(v, span))).collect())
+            }
+        };
+        Node::new(kind, span)
+    }
+
+    /// The node at a path of mapping keys and sequence indexes, if any.
+    pub fn at_path<'a>(&'a self, path: &[PathSeg]) -> Option<&'a Node> {
+        let mut node = self;
+        for seg in path {
+            node = match (seg, &node.kind) {
+                (PathSeg::Key(k), Kind::Map(m)) => m.get(k)?,
+                (PathSeg::Index(i), Kind::Seq(s)) => s.get(*i)?,
+                _ => return None,
+            };
+        }
+        Some(node)
+    }
+}
+
+/// One step of a path into a node tree.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum PathSeg {
+    Key(String),
+    Index(usize),
+}
+
+/// Formats a path the way Compose does in messages: `services.web.ports[0]`... but
+/// with Compose's dotted style for indexes too (`services.web.ports.0`)? Compose
+/// uses dots everywhere, so do we.
+pub fn path_to_string(path: &[PathSeg]) -> String {
+    let mut out = String::new();
+    for seg in path {
+        if !out.is_empty() {
+            out.push('.');
+        }
+        match seg {
+            PathSeg::Key(k) => out.push_str(k),
+            PathSeg::Index(i) => out.push_str(&i.to_string()),
+        }
+    }
+    out
+}
+
+/// Formats a float like Go's `strconv.FormatFloat(f, 'g', -1, 64)` for the
+/// common cases: shortest representation, no trailing `.0`.
+pub fn format_go_float(f: f64) -> String {
+    if f.is_infinite() {
+        return if f > 0.0 { "+Inf".into() } else { "-Inf".into() };
+    }
+    if f.is_nan() {
+        return "NaN".into();
+    }
+    let exp = if f == 0.0 { 0 } else { f.abs().log10().floor() as i32 };
+    if (-4..21).contains(&exp) {
+        let s = format!("{f}");
+        s.strip_suffix(".0").map(str::to_string).unwrap_or(s)
+    } else {
+        let s = format!("{f:e}");
+        // Rust prints `1e21`, Go prints `1e+21`.
+        match s.split_once('e') {
+            Some((m, e)) if !e.starts_with('-') => format!("{m}e+{e:0>2}"),
+            Some((m, e)) => format!("{m}e-{:0>2}", &e[1..]),
+            None => s,
+        }
+    }
+}

@@ -1,0 +1,457 @@
+//! YAML text → [`Node`] trees, resolving scalars the way go-yaml v3 does.
+//!
+//! saphyr-parser gives events with positions; this module builds the tree,
+//! expands aliases and `<<` merge keys, rejects duplicate keys, and keeps the
+//! `!reset` / `!override` tags.
+
+use std::collections::HashMap;
+
+use saphyr_parser::{Event, Parser, ScalarStyle};
+
+use super::node::{Kind, Map, Node, Tag};
+use crate::diag::{Diagnostic, Span};
+
+/// Aliases may be expanded at most this many nodes in total (a "billion
+/// laughs" guard, as go-yaml has).
+const ALIAS_BUDGET: usize = 1_000_000;
+
+/// Parses every document of `text` (registered as `file` in the sources).
+pub fn parse_documents(text: &str, file: u32) -> Result<Vec<Node>, Diagnostic> {
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    let mut builder = Builder { file, text, line_starts: line_starts(text), ..Default::default() };
+    let mut parser = Parser::new_from_str(text);
+    while let Some(ev) = parser.next() {
+        let (event, span) = ev.map_err(|e| {
+            let m = e.marker();
+            let span = builder.span_at(m.index(), m.line(), m.col(), 0);
+            Diagnostic::new(format!("invalid YAML: {}", e.info()))
+                .at(span)
+                .hint("check the indentation and quoting around this position")
+        })?;
+        let span = builder.span_of(&span);
+        builder.event(event, span)?;
+    }
+    Ok(builder.documents)
+}
+
+#[derive(Default)]
+struct Builder<'t> {
+    file: u32,
+    text: &'t str,
+    line_starts: Vec<(usize, usize)>,
+    documents: Vec<Node>,
+    stack: Vec<Frame>,
+    anchors: HashMap<usize, Node>,
+    alias_nodes: usize,
+}
+
+enum Frame {
+    Seq { items: Vec<Node>, span: Span, anchor: usize, tag: Option<Tag> },
+    Map { entries: Vec<(Node, Node)>, pending_key: Option<Node>, span: Span, anchor: usize, tag: Option<Tag> },
+}
+
+/// (char index, byte offset) at the start of every line, to turn saphyr's
+/// character positions into byte offsets.
+fn line_starts(text: &str) -> Vec<(usize, usize)> {
+    let mut starts = vec![(0, 0)];
+    let mut chars = 0;
+    for (byte, c) in text.char_indices() {
+        chars += 1;
+        if c == '\n' {
+            starts.push((chars, byte + 1));
+        }
+    }
+    starts
+}
+
+impl Builder<'_> {
+    fn span_at(&self, index: usize, line: usize, col: usize, len_chars: usize) -> Span {
+        let offset = self.byte_offset(index, line);
+        let end = self.byte_offset(index + len_chars, line);
+        Span {
+            file: self.file,
+            line: line as u32,
+            col: col as u32 + 1,
+            offset: offset as u32,
+            len: end.saturating_sub(offset) as u32,
+        }
+    }
+
+    fn byte_offset(&self, index: usize, line: usize) -> usize {
+        let (mut chars, mut byte) = self.line_starts.get(line.saturating_sub(1)).copied().unwrap_or((0, 0));
+        let rest = &self.text[byte.min(self.text.len())..];
+        for c in rest.chars() {
+            if chars >= index {
+                break;
+            }
+            chars += 1;
+            byte += c.len_utf8();
+        }
+        byte
+    }
+
+    fn span_of(&self, span: &saphyr_parser::Span) -> Span {
+        let start = span.start;
+        // Spans of block collections run to the next token; keep them to one line.
+        let len = if span.end.line() == start.line() { span.end.index() - start.index() } else { 0 };
+        self.span_at(start.index(), start.line(), start.col(), len)
+    }
+
+    fn event(&mut self, event: Event<'_>, span: Span) -> Result<(), Diagnostic> {
+        match event {
+            Event::Scalar(value, style, anchor, tag) => {
+                let tag_name = tag.as_ref().map(|t| format!("{}{}", t.handle, t.suffix));
+                let mut node = Node::new(resolve_scalar(&value, style, tag_name.as_deref(), span)?, span);
+                node.tag = compose_tag(tag_name.as_deref());
+                self.finish(node, anchor)
+            }
+            Event::SequenceStart(anchor, tag) => {
+                let tag = compose_tag(tag.map(|t| format!("{}{}", t.handle, t.suffix)).as_deref());
+                self.stack.push(Frame::Seq { items: Vec::new(), span, anchor, tag });
+                Ok(())
+            }
+            Event::MappingStart(anchor, tag) => {
+                let tag = compose_tag(tag.map(|t| format!("{}{}", t.handle, t.suffix)).as_deref());
+                self.stack.push(Frame::Map { entries: Vec::new(), pending_key: None, span, anchor, tag });
+                Ok(())
+            }
+            Event::SequenceEnd => match self.stack.pop() {
+                Some(Frame::Seq { items, span, anchor, tag }) => {
+                    let mut node = Node::seq(items, span);
+                    node.tag = tag;
+                    self.finish(node, anchor)
+                }
+                _ => Err(Diagnostic::new("invalid YAML: unbalanced sequence").at(span)),
+            },
+            Event::MappingEnd => match self.stack.pop() {
+                Some(Frame::Map { entries, span, anchor, tag, .. }) => {
+                    let mut node = Node::map(build_map(entries)?, span);
+                    node.tag = tag;
+                    self.finish(node, anchor)
+                }
+                _ => Err(Diagnostic::new("invalid YAML: unbalanced mapping").at(span)),
+            },
+            Event::Alias(id) => {
+                let Some(target) = self.anchors.get(&id) else {
+                    return Err(Diagnostic::new("invalid YAML: unknown anchor").at(span));
+                };
+                self.alias_nodes += count_nodes(target);
+                if self.alias_nodes > ALIAS_BUDGET {
+                    return Err(Diagnostic::new("invalid YAML: document contains excessive aliasing")
+                        .at(span)
+                        .hint("aliases expand to more than a million nodes; is an anchor referring to itself?"));
+                }
+                let mut node = target.clone();
+                node.key_span = span;
+                self.finish(node, 0)
+            }
+            Event::DocumentStart(_) => {
+                self.anchors.clear();
+                Ok(())
+            }
+            Event::StreamStart | Event::StreamEnd | Event::DocumentEnd | Event::Nothing => Ok(()),
+        }
+    }
+
+    /// Places a completed node in its parent (or as a document root).
+    fn finish(&mut self, node: Node, anchor: usize) -> Result<(), Diagnostic> {
+        if anchor != 0 {
+            self.anchors.insert(anchor, node.clone());
+        }
+        match self.stack.last_mut() {
+            None => self.documents.push(node),
+            Some(Frame::Seq { items, .. }) => items.push(node),
+            Some(Frame::Map { entries, pending_key, .. }) => match pending_key.take() {
+                None => *pending_key = Some(node),
+                Some(key) => entries.push((key, node)),
+            },
+        }
+        Ok(())
+    }
+}
+
+fn count_nodes(node: &Node) -> usize {
+    1 + match &node.kind {
+        Kind::Seq(items) => items.iter().map(count_nodes).sum(),
+        Kind::Map(m) => m.values().map(count_nodes).sum(),
+        _ => 0,
+    }
+}
+
+fn compose_tag(tag: Option<&str>) -> Option<Tag> {
+    match tag {
+        Some("!reset") => Some(Tag::Reset),
+        Some("!override") => Some(Tag::Override),
+        _ => None,
+    }
+}
+
+/// Builds a mapping: keys become strings, duplicates are errors and `<<`
+/// merges are expanded (explicit keys win, earlier merge sources win).
+fn build_map(entries: Vec<(Node, Node)>) -> Result<Map, Diagnostic> {
+    let mut map = Map::with_capacity(entries.len());
+    let mut merged: Vec<Node> = Vec::new();
+    let mut first_seen: HashMap<String, Span> = HashMap::new();
+    for (key, mut value) in entries {
+        let is_merge = matches!(&key.kind, Kind::Str(s) if s == "<<") && key.tag.is_none();
+        if is_merge {
+            match &value.kind {
+                Kind::Map(_) => merged.push(value),
+                Kind::Seq(items) if items.iter().all(|i| matches!(i.kind, Kind::Map(_))) => {
+                    merged.extend(items.iter().cloned())
+                }
+                _ => {
+                    return Err(Diagnostic::new("map merge requires map or sequence of maps as the value")
+                        .at(value.span)
+                        .hint("write `<<: *anchor` where the anchor names a mapping"));
+                }
+            }
+            continue;
+        }
+        let Some(name) = key_string(&key) else {
+            return Err(Diagnostic::new(format!("mapping keys must be scalars, found {}", key.type_name()))
+                .at(key.span));
+        };
+        if let Some(first) = first_seen.get(&name) {
+            return Err(Diagnostic::new(format!(
+                "mapping key \"{name}\" already defined at line {}",
+                first.line
+            ))
+            .at(key.span)
+            .hint("remove one of the two entries, or merge their contents"));
+        }
+        first_seen.insert(name.clone(), key.span);
+        value.key_span = key.span;
+        map.insert(name, value);
+    }
+    for source in merged {
+        if let Kind::Map(m) = source.kind {
+            for (k, v) in m {
+                map.entry(k).or_insert(v);
+            }
+        }
+    }
+    Ok(map)
+}
+
+fn key_string(key: &Node) -> Option<String> {
+    match &key.kind {
+        Kind::Null => Some("null".into()),
+        _ => key.scalar_text(),
+    }
+}
+
+/// go-yaml v3's resolution of a scalar to a typed value.
+fn resolve_scalar(raw: &str, style: ScalarStyle, tag: Option<&str>, span: Span) -> Result<Kind, Diagnostic> {
+    let plain = matches!(style, ScalarStyle::Plain);
+    match tag {
+        Some("tag:yaml.org,2002:str") | Some("!!str") => return Ok(Kind::Str(raw.to_string())),
+        Some("tag:yaml.org,2002:int") | Some("!!int") => {
+            return parse_int(raw)
+                .map(Kind::Int)
+                .ok_or_else(|| Diagnostic::new(format!("cannot decode !!str `{raw}` as a !!int")).at(span));
+        }
+        Some("tag:yaml.org,2002:float") | Some("!!float") => {
+            return parse_float(raw)
+                .or_else(|| parse_int(raw).map(|i| i as f64))
+                .map(Kind::Float)
+                .ok_or_else(|| Diagnostic::new(format!("cannot decode !!str `{raw}` as a !!float")).at(span));
+        }
+        Some("tag:yaml.org,2002:bool") | Some("!!bool") => {
+            return match raw {
+                "true" | "True" | "TRUE" => Ok(Kind::Bool(true)),
+                "false" | "False" | "FALSE" => Ok(Kind::Bool(false)),
+                _ => Err(Diagnostic::new(format!("cannot decode !!str `{raw}` as a !!bool")).at(span)),
+            };
+        }
+        Some("tag:yaml.org,2002:null") | Some("!!null") => return Ok(Kind::Null),
+        _ => {}
+    }
+    if !plain {
+        return Ok(Kind::Str(raw.to_string()));
+    }
+    Ok(resolve_plain(raw))
+}
+
+/// Resolves an untagged plain scalar.
+pub fn resolve_plain(raw: &str) -> Kind {
+    match raw {
+        "" | "~" | "null" | "Null" | "NULL" => return Kind::Null,
+        "true" | "True" | "TRUE" => return Kind::Bool(true),
+        "false" | "False" | "FALSE" => return Kind::Bool(false),
+        ".inf" | ".Inf" | ".INF" | "+.inf" | "+.Inf" | "+.INF" => return Kind::Float(f64::INFINITY),
+        "-.inf" | "-.Inf" | "-.INF" => return Kind::Float(f64::NEG_INFINITY),
+        ".nan" | ".NaN" | ".NAN" => return Kind::Float(f64::NAN),
+        _ => {}
+    }
+    let first = raw.as_bytes()[0];
+    if first.is_ascii_digit() || matches!(first, b'-' | b'+' | b'.') {
+        if let Some(i) = parse_int(raw) {
+            return Kind::Int(i);
+        }
+        if let Some(f) = parse_float(raw) {
+            return Kind::Float(f);
+        }
+    }
+    Kind::Str(raw.to_string())
+}
+
+/// Go's `strconv.ParseInt(s, 0, 64)` after removing `_`, as go-yaml does:
+/// `0x`, `0o`, `0b` prefixes and a leading `0` for octal.
+pub fn parse_int(raw: &str) -> Option<i64> {
+    let s: String = raw.chars().filter(|&c| c != '_').collect();
+    let (neg, body) = match s.as_bytes().first()? {
+        b'-' => (true, &s[1..]),
+        b'+' => (false, &s[1..]),
+        _ => (false, &s[..]),
+    };
+    if body.is_empty() {
+        return None;
+    }
+    let lower = body.to_ascii_lowercase();
+    let (radix, digits) = if let Some(d) = lower.strip_prefix("0x") {
+        (16, d)
+    } else if let Some(d) = lower.strip_prefix("0o") {
+        (8, d)
+    } else if let Some(d) = lower.strip_prefix("0b") {
+        (2, d)
+    } else if lower.len() > 1 && lower.starts_with('0') {
+        (8, &lower[1..])
+    } else {
+        (10, &lower[..])
+    };
+    if digits.is_empty() || digits.starts_with(['+', '-']) {
+        return None;
+    }
+    let magnitude = i128::from_str_radix(digits, radix).ok()?;
+    let value = if neg { -magnitude } else { magnitude };
+    i64::try_from(value).ok()
+}
+
+/// go-yaml's float syntax: `[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?`.
+fn parse_float(raw: &str) -> Option<f64> {
+    let s: String = raw.chars().filter(|&c| c != '_').collect();
+    let b = s.as_bytes();
+    let mut i = 0;
+    if i < b.len() && (b[i] == b'-' || b[i] == b'+') {
+        i += 1;
+    }
+    let int_start = i;
+    while i < b.len() && b[i].is_ascii_digit() {
+        i += 1;
+    }
+    let int_digits = i - int_start;
+    if i < b.len() && b[i] == b'.' {
+        i += 1;
+        let f = i;
+        while i < b.len() && b[i].is_ascii_digit() {
+            i += 1;
+        }
+        if int_digits == 0 && i == f {
+            return None;
+        }
+    } else if int_digits == 0 {
+        return None;
+    }
+    if i < b.len() && (b[i] == b'e' || b[i] == b'E') {
+        i += 1;
+        if i < b.len() && (b[i] == b'-' || b[i] == b'+') {
+            i += 1;
+        }
+        let e = i;
+        while i < b.len() && b[i].is_ascii_digit() {
+            i += 1;
+        }
+        if i == e {
+            return None;
+        }
+    }
+    if i != b.len() {
+        return None;
+    }
+    s.parse().ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(text: &str) -> Node {
+        parse_documents(text, 0).unwrap().remove(0)
+    }
+
+    #[test]
+    fn scalars_resolve_like_go_yaml() {
+        let cases = [
+            ("0755", Kind::Int(493)),
+            ("1_000", Kind::Int(1000)),
+            ("0x1F", Kind::Int(31)),
+            ("0o17", Kind::Int(15)),
+            ("-12", Kind::Int(-12)),
+            ("1.5", Kind::Float(1.5)),
+            ("08", Kind::Float(8.0)),
+            ("1e3", Kind::Float(1000.0)),
+            ("yes", Kind::Str("yes".into())),
+            ("no", Kind::Str("no".into())),
+            ("on", Kind::Str("on".into())),
+            ("True", Kind::Bool(true)),
+            ("~", Kind::Null),
+            ("1.2.3", Kind::Str("1.2.3".into())),
+            ("2001-12-14", Kind::Str("2001-12-14".into())),
+            ("-", Kind::Str("-".into())),
+        ];
+        for (raw, want) in cases {
+            assert_eq!(resolve_plain(raw), want, "{raw}");
+        }
+    }
+
+    #[test]
+    fn quoted_scalars_stay_strings() {
+        let n = parse("a: '0755'\nb: \"true\"\n");
+        assert_eq!(n.get("a").unwrap().kind, Kind::Str("0755".into()));
+        assert_eq!(n.get("b").unwrap().kind, Kind::Str("true".into()));
+    }
+
+    #[test]
+    fn merge_keys_expand_with_explicit_keys_winning() {
+        let n = parse("base: &b {x: 1, y: 2}\nother: &o {y: 3, z: 4}\nm:\n  <<: [*b, *o]\n  x: 9\n");
+        let m = n.get("m").unwrap();
+        assert_eq!(m.get("x").unwrap().kind, Kind::Int(9));
+        assert_eq!(m.get("y").unwrap().kind, Kind::Int(2));
+        assert_eq!(m.get("z").unwrap().kind, Kind::Int(4));
+    }
+
+    #[test]
+    fn duplicate_keys_are_errors_with_both_lines() {
+        let err = parse_documents("a: 1\nb: 2\na: 3\n", 0).unwrap_err();
+        assert_eq!(err.message, "mapping key \"a\" already defined at line 1");
+        assert_eq!(err.span.unwrap().line, 3);
+    }
+
+    #[test]
+    fn compose_tags_are_kept() {
+        let n = parse("ports: !reset []\nimage: !override x\n");
+        assert_eq!(n.get("ports").unwrap().tag, Some(Tag::Reset));
+        assert_eq!(n.get("image").unwrap().tag, Some(Tag::Override));
+    }
+
+    #[test]
+    fn several_documents() {
+        assert_eq!(parse_documents("a: 1\n---\nb: 2\n", 0).unwrap().len(), 2);
+    }
+
+    #[test]
+    fn spans_point_at_values_and_keys() {
+        let n = parse("services:\n  web:\n    image: nginx\n");
+        let image = n.get("services").unwrap().get("web").unwrap().get("image").unwrap();
+        assert_eq!((image.span.line, image.span.col), (3, 12));
+        assert_eq!((image.key_span.line, image.key_span.col), (3, 5));
+    }
+
+    #[test]
+    fn syntax_errors_have_positions() {
+        let err = parse_documents("a: [1, 2\nb: 3\n", 0).unwrap_err();
+        assert!(err.message.starts_with("invalid YAML"), "{}", err.message);
+        assert!(err.span.is_some());
+    }
+}
