@@ -1,5 +1,6 @@
 //! load: Compose files → a resolved project model (pure; no engine).
 
+pub mod cast;
 pub mod dotenv;
 pub mod interpolate;
 pub mod node;
