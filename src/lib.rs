@@ -4,3 +4,4 @@ pub mod cli;
 pub mod diag;
 pub mod env_vars;
 pub mod load;
+pub mod model;

@@ -1,0 +1,1 @@
+//! The typed Compose project (owned by the model helper; see issue 2).
