@@ -1,10 +1,433 @@
-//! load: Compose files → a resolved project model (pure; no engine).
+//! load: Compose files → the resolved project model (pure; no engine).
+//!
+//! The stages follow Docker Compose's loader so that berth sees exactly the
+//! project Docker Compose would: per file parse → interpolate → `extends` →
+//! `include` → merge → de-duplicate → validate → canonical form; then
+//! defaults, paths, normalisation, profiles, consistency and the services'
+//! environment.
 
 pub mod canonical;
 pub mod cast;
+pub mod discover;
 pub mod dotenv;
+pub mod environment;
+pub mod extends;
+pub mod include;
 pub mod interpolate;
+pub mod merge;
 pub mod node;
+pub mod normalize;
 pub mod paths;
+pub mod project;
 pub mod schema;
 pub mod yaml;
+
+use std::path::{Path, PathBuf};
+
+use crate::diag::{Diagnostic, Diagnostics, Span, Sources};
+use crate::env_vars;
+use environment::Env;
+use node::{Kind, Map, Node};
+
+/// What to load and how; mirrors Docker Compose's global flags.
+#[derive(Clone, Debug, Default)]
+pub struct LoadOptions {
+    /// `-f` values in order; `-` reads `stdin`.
+    pub files: Vec<String>,
+    pub project_name: Option<String>,
+    pub project_directory: Option<String>,
+    pub env_files: Vec<String>,
+    pub profiles: Vec<String>,
+    /// Services named on the command line (their profiles are enabled and
+    /// the project is narrowed to them and their dependencies).
+    pub services: Vec<String>,
+    /// The directory berth runs in.
+    pub cwd: PathBuf,
+    /// The process environment.
+    pub os_env: Env,
+    /// Text of standard input, for `-f -`.
+    pub stdin: Option<String>,
+    pub skip_interpolation: bool,
+    pub skip_normalization: bool,
+    pub skip_path_resolution: bool,
+    pub skip_consistency: bool,
+}
+
+/// A loaded project: the resolved model and what it took to get there.
+#[derive(Debug)]
+pub struct Loaded {
+    pub name: String,
+    pub model: Node,
+    pub working_dir: PathBuf,
+    pub config_files: Vec<PathBuf>,
+    pub environment: Env,
+    /// Profiles that were active (after services named on the command line).
+    pub profiles: Vec<String>,
+    /// Every profile some service declares, sorted.
+    pub all_profiles: Vec<String>,
+    pub warnings: Vec<Diagnostic>,
+    pub sources: Sources,
+}
+
+/// Per-file switches, as Docker Compose sets them for extended and included files.
+#[derive(Clone, Copy, Default)]
+struct FileMode {
+    skip_extends: bool,
+    skip_include: bool,
+    skip_validation: bool,
+}
+
+struct Loader<'o> {
+    opts: &'o LoadOptions,
+    sources: Sources,
+    warnings: Vec<Diagnostic>,
+    warned_version: Vec<PathBuf>,
+}
+
+/// Loads the project the options describe.
+pub fn load(opts: &LoadOptions) -> Result<Loaded, Diagnostics> {
+    let mut loader = Loader { opts, sources: Sources::default(), warnings: Vec::new(), warned_version: Vec::new() };
+    match loader.load_project() {
+        Ok(mut loaded) => {
+            loaded.warnings = std::mem::take(&mut loader.warnings);
+            loaded.sources = loader.sources.clone();
+            Ok(loaded)
+        }
+        Err(items) => Err(Diagnostics { items, sources: loader.sources }),
+    }
+}
+
+type Result<T, E = Vec<Diagnostic>> = std::result::Result<T, E>;
+
+fn one<T>(r: std::result::Result<T, Diagnostic>) -> Result<T> {
+    r.map_err(|d| vec![d])
+}
+
+/// A source file parsed into its YAML documents.
+struct ParsedFile {
+    path: PathBuf,
+    documents: Vec<Node>,
+}
+
+impl Loader<'_> {
+    fn load_project(&mut self) -> Result<Loaded> {
+        let opts = self.opts;
+        let cwd = opts.cwd.clone();
+        let project_dir_flag = opts.project_directory.as_deref().map(|d| discover::absolute(&cwd, d));
+
+        // `.env` of the working directory may set COMPOSE_FILE and friends.
+        let mut os_env = opts.os_env.clone();
+        let early_dir = project_dir_flag.clone().unwrap_or_else(|| cwd.clone());
+        let early_env = one(self.project_env(&os_env, &early_dir))?;
+        for (k, v) in &early_env {
+            if k.starts_with("COMPOSE_") {
+                os_env.entry(k.clone()).or_insert_with(|| v.clone());
+            }
+        }
+
+        let files = one(self.config_files(&os_env, project_dir_flag.as_deref()))?;
+        let working_dir = match &project_dir_flag {
+            Some(d) => d.clone(),
+            None => files
+                .first()
+                .and_then(|f| if f.as_os_str() == "-" { None } else { f.parent().map(Path::to_path_buf) })
+                .unwrap_or_else(|| cwd.clone()),
+        };
+        let mut env = one(self.project_env(&os_env, &working_dir))?;
+        for (k, v) in early_env {
+            env.entry(k).or_insert(v);
+        }
+
+        let parsed = self.parse_files(&files)?;
+        let name = one(self.project_name(&parsed, &env, &working_dir))?;
+        env.insert(env_vars::COMPOSE_PROJECT_NAME.into(), name.clone());
+
+        let mut model = self.load_model(parsed, &working_dir, &env, &[], FileMode::default())?;
+        if model.as_map().is_none_or(Map::is_empty) {
+            return Err(vec![Diagnostic::new("empty compose file").hint("add a `services:` section to the file")]);
+        }
+        if !opts.skip_normalization {
+            let map = model.as_map_mut().expect("checked above");
+            map.insert("name".into(), Node::str(name.clone(), Span::NONE));
+            normalize::normalize(&mut model, &env);
+        }
+        let profiles = self.active_profiles(&env);
+        let all_profiles = project::all_profiles(&model);
+        let profiles = project::finish(&mut model, &mut ProjectContext {
+            opts,
+            env: &env,
+            working_dir: &working_dir,
+            profiles,
+            sources: &self.sources,
+            warnings: &mut self.warnings,
+        })?;
+        Ok(Loaded {
+            name,
+            model,
+            working_dir,
+            config_files: files,
+            environment: env,
+            profiles,
+            all_profiles,
+            warnings: Vec::new(),
+            sources: self.sources.clone(),
+        })
+    }
+
+    fn active_profiles(&self, env: &Env) -> Vec<String> {
+        if !self.opts.profiles.is_empty() {
+            return self.opts.profiles.clone();
+        }
+        env.get(env_vars::COMPOSE_PROFILES)
+            .map(|p| p.split(',').map(str::trim).filter(|s| !s.is_empty()).map(str::to_string).collect())
+            .unwrap_or_default()
+    }
+
+    /// The OS environment plus `--env-file`s, `COMPOSE_ENV_FILES` or `dir/.env`.
+    fn project_env(&self, os_env: &Env, dir: &Path) -> Result<Env, Diagnostic> {
+        let opts = self.opts;
+        let files: Vec<PathBuf> = if !opts.env_files.is_empty() {
+            opts.env_files.iter().map(|f| discover::absolute(&opts.cwd, f)).collect()
+        } else if let Some(list) = os_env.get(env_vars::COMPOSE_ENV_FILES).filter(|s| !s.is_empty()) {
+            list.split(',').map(|f| discover::absolute(&opts.cwd, f.trim())).collect()
+        } else {
+            let disabled = os_env.get(env_vars::COMPOSE_DISABLE_ENV_FILE).is_some_and(|v| is_truthy(v));
+            let dotenv = dir.join(".env");
+            if !disabled && dotenv.is_file() { vec![dotenv] } else { Vec::new() }
+        };
+        for f in &files {
+            if f.is_dir() {
+                return Err(Diagnostic::new(format!("{} is a directory, not an env file", f.display())));
+            }
+            if !f.exists() {
+                return Err(Diagnostic::new(format!("couldn't find env file: {}", f.display()))
+                    .hint("fix the --env-file path"));
+            }
+        }
+        environment::with_env_files(os_env, &files, &self.sources)
+    }
+
+    /// `-f` files, else `COMPOSE_FILE`, else discovery from the project directory or cwd.
+    fn config_files(&mut self, env: &Env, project_dir: Option<&Path>) -> Result<Vec<PathBuf>, Diagnostic> {
+        let opts = self.opts;
+        let given: Vec<String> = if !opts.files.is_empty() {
+            opts.files.clone()
+        } else if let Some(list) = env.get(env_vars::COMPOSE_FILE).filter(|s| !s.is_empty()) {
+            let sep = env.get(env_vars::COMPOSE_PATH_SEPARATOR).cloned().unwrap_or_else(|| ":".into());
+            list.split(sep.as_str()).filter(|s| !s.is_empty()).map(str::to_string).collect()
+        } else {
+            let start = project_dir.map(Path::to_path_buf).unwrap_or_else(|| opts.cwd.clone());
+            return discover::find_default_files(&start, &mut self.warnings)
+                .ok_or_else(|| discover::no_files_error(&start));
+        };
+        given
+            .iter()
+            .map(|f| {
+                if f == "-" {
+                    return Ok(PathBuf::from("-"));
+                }
+                let path = discover::absolute(&opts.cwd, f);
+                if !path.exists() {
+                    return Err(Diagnostic::new(format!("open {}: no such file or directory", path.display()))
+                        .hint("check the -f / COMPOSE_FILE path"));
+                }
+                Ok(path)
+            })
+            .collect()
+    }
+
+    fn parse_files(&mut self, files: &[PathBuf]) -> Result<Vec<ParsedFile>> {
+        files.iter().map(|f| self.parse_file(f)).collect()
+    }
+
+    fn parse_file(&mut self, path: &Path) -> Result<ParsedFile> {
+        let text = if path.as_os_str() == "-" {
+            self.opts.stdin.clone().unwrap_or_default()
+        } else {
+            std::fs::read_to_string(path).map_err(|e| {
+                vec![Diagnostic::new(format!("open {}: {}", path.display(), io_reason(&e)))]
+            })?
+        };
+        let shown = if path.as_os_str() == "-" { self.opts.cwd.join("-") } else { path.to_path_buf() };
+        let file = self.sources.add(&shown, &text);
+        let documents = one(yaml::parse_documents(&text, file))?;
+        let documents = documents.into_iter().filter(|d| !d.is_null()).collect();
+        Ok(ParsedFile { path: shown, documents })
+    }
+
+    /// `-p`, `COMPOSE_PROJECT_NAME`, the files' `name:`, or the directory name.
+    fn project_name(&mut self, files: &[ParsedFile], env: &Env, working_dir: &Path) -> Result<String, Diagnostic> {
+        if let Some(name) = &self.opts.project_name {
+            discover::check_project_name(name)?;
+            return Ok(name.clone());
+        }
+        if let Some(name) = env.get(env_vars::COMPOSE_PROJECT_NAME).filter(|n| !n.is_empty()) {
+            discover::check_project_name(name)?;
+            return Ok(name.clone());
+        }
+        let declared = files
+            .iter()
+            .flat_map(|f| f.documents.iter())
+            .filter_map(|d| d.get("name"))
+            .filter_map(|n| n.scalar_text().map(|t| (t, n.span)))
+            .filter(|(t, _)| !t.is_empty())
+            .last();
+        let mut name = String::new();
+        if let Some((text, span)) = declared {
+            name = if self.opts.skip_interpolation {
+                text
+            } else {
+                let lookup = |k: &str| env.get(k).cloned();
+                match interpolate::substitute(&text, &lookup) {
+                    Ok((v, _)) => v,
+                    Err(_) => {
+                        return Err(Diagnostic::new("invalid interpolation format for name")
+                            .at(span)
+                            .hint("You may need to escape any $ with another $."));
+                    }
+                }
+            };
+            if !self.opts.skip_normalization {
+                name = discover::normalize_project_name(&name);
+            }
+        }
+        if name.is_empty() {
+            let base = working_dir.file_name().map(|b| b.to_string_lossy().to_string()).unwrap_or_default();
+            name = discover::normalize_project_name(&base);
+        }
+        if name.is_empty() {
+            return Err(Diagnostic::new("project name must not be empty")
+                .hint("set `name:` in the compose file or pass -p <name>"));
+        }
+        Ok(name)
+    }
+
+    /// Loads several files into one model (Compose's `loadYamlModel`).
+    fn load_model(
+        &mut self,
+        files: Vec<ParsedFile>,
+        working_dir: &Path,
+        env: &Env,
+        included: &[PathBuf],
+        mode: FileMode,
+    ) -> Result<Node> {
+        let mut model = Node::map(Map::new(), Span::NONE);
+        for file in files {
+            model = self.load_file(file, model, working_dir, env, included, mode)?;
+        }
+        if !self.opts.skip_normalization {
+            one(canonical::set_defaults(&mut model))?;
+        }
+        if !mode.skip_validation {
+            project::validate_structure(&model)?;
+        }
+        if !self.opts.skip_path_resolution {
+            let home = env.get(env_vars::HOME).map(PathBuf::from);
+            one(paths::resolve_paths(&mut model, working_dir, home.as_deref()))?;
+        }
+        normalize::resolve_environment(&mut model, env);
+        Ok(model)
+    }
+
+    /// Processes one file's documents onto `model` (Compose's `loadYamlFile`).
+    fn load_file(
+        &mut self,
+        file: ParsedFile,
+        mut model: Node,
+        working_dir: &Path,
+        env: &Env,
+        included: &[PathBuf],
+        mode: FileMode,
+    ) -> Result<Node> {
+        let label = file.path.display().to_string();
+        for mut doc in file.documents {
+            if !matches!(doc.kind, Kind::Map(_)) {
+                return Err(vec![Diagnostic::new("top-level object must be a mapping")
+                    .at(doc.span)
+                    .hint("a Compose file is a mapping with keys such as `services:`")]);
+            }
+            if !self.opts.skip_interpolation {
+                let lookup = |k: &str| env.get(k).cloned();
+                interpolate::interpolate_tree(&mut doc, &lookup, &mut self.warnings)?;
+            }
+            if !mode.skip_extends {
+                extends::apply(self, &mut doc, &file.path, env)?;
+            }
+            if !mode.skip_include {
+                let mut chain = included.to_vec();
+                chain.push(file.path.clone());
+                include::apply(self, &mut doc, working_dir, env, &chain)?;
+            }
+            model = one(merge::merge(model, doc))?;
+            one(merge::enforce_unicity(&mut model))?;
+            if !mode.skip_validation {
+                let errors = schema::validate(&model, &label);
+                if !errors.is_empty() {
+                    return Err(errors);
+                }
+                if let Some(map) = model.as_map_mut()
+                    && let Some(version) = map.shift_remove("version")
+                {
+                    self.warn_version(&file.path, version.key_span);
+                }
+            }
+            if !self.opts.skip_normalization {
+                one(canonical::canonical(&mut model, self.opts.skip_interpolation, &mut self.warnings))?;
+            }
+            omit_empty_dns(&mut model);
+            one(merge::enforce_unicity(&mut model))?;
+        }
+        Ok(model)
+    }
+
+    fn warn_version(&mut self, path: &Path, span: Span) {
+        if self.warned_version.iter().any(|p| p == path) {
+            return;
+        }
+        self.warned_version.push(path.to_path_buf());
+        self.warnings.push(
+            Diagnostic::new(format!(
+                "{}: the attribute `version` is obsolete, it will be ignored, please remove it to avoid potential confusion",
+                path.display()
+            ))
+            .at(span),
+        );
+    }
+}
+
+/// Context for the project-wide steps after loading.
+pub struct ProjectContext<'a> {
+    pub opts: &'a LoadOptions,
+    pub env: &'a Env,
+    pub working_dir: &'a Path,
+    pub profiles: Vec<String>,
+    pub sources: &'a Sources,
+    pub warnings: &'a mut Vec<Diagnostic>,
+}
+
+/// Empty `dns` entries are dropped, as Compose does.
+fn omit_empty_dns(model: &mut Node) {
+    let Some(services) = model.get_mut("services").and_then(Node::as_map_mut) else { return };
+    for service in services.values_mut() {
+        let Some(map) = service.as_map_mut() else { continue };
+        let empty = |n: &Node| n.is_null() || n.as_str() == Some("");
+        if map.get("dns").is_some_and(empty) {
+            map.shift_remove("dns");
+        } else if let Some(items) = map.get_mut("dns").and_then(Node::as_seq_mut) {
+            items.retain(|n| !empty(n));
+        }
+    }
+}
+
+/// Go's `strconv.ParseBool` truthiness.
+pub fn is_truthy(v: &str) -> bool {
+    matches!(v, "1" | "t" | "T" | "true" | "TRUE" | "True")
+}
+
+fn io_reason(e: &std::io::Error) -> String {
+    match e.kind() {
+        std::io::ErrorKind::NotFound => "no such file or directory".into(),
+        std::io::ErrorKind::PermissionDenied => "permission denied".into(),
+        _ => e.to_string(),
+    }
+}

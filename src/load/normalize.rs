@@ -1,0 +1,209 @@
+//! Normalisation: implicit `default` network, resource names, implicit
+//! dependencies, and values taken from the environment.
+
+use super::environment::Env;
+use super::node::{Kind, Map, Node};
+use crate::diag::Span;
+
+fn started_dependency(restart: bool, span: Span) -> Node {
+    let mut m = Map::new();
+    m.insert("condition".into(), Node::str("service_started", span));
+    m.insert("restart".into(), Node::new(Kind::Bool(restart), span));
+    m.insert("required".into(), Node::new(Kind::Bool(true), span));
+    Node::map(m, span)
+}
+
+/// Compose's `Normalize` on the merged model (its `name` already set).
+pub fn normalize(model: &mut Node, env: &Env) {
+    normalize_networks(model);
+    let lookup = |k: &str| env.get(k).cloned();
+    if let Some(services) = model.get_mut("services").and_then(Node::as_map_mut) {
+        for service in services.values_mut() {
+            let Some(s) = service.as_map_mut() else { continue };
+            if s.get("pull_policy").and_then(Node::as_str) == Some("if_not_present") {
+                s.insert("pull_policy".into(), Node::str("missing", Span::NONE));
+            }
+            if let Some(build) = s.get_mut("build").and_then(Node::as_map_mut) {
+                build.entry("context".into()).or_insert_with(|| Node::str(".", Span::NONE));
+                if !build.contains_key("dockerfile") && !build.contains_key("dockerfile_inline") {
+                    build.insert("dockerfile".into(), Node::str("Dockerfile", Span::NONE));
+                }
+                if let Some(args) = build.get_mut("args") {
+                    resolve_from_env(args, &lookup, false);
+                }
+            }
+            if let Some(e) = s.get_mut("environment") {
+                resolve_from_env(e, &lookup, true);
+            }
+            let mut depends = match s.shift_remove("depends_on") {
+                Some(Node { kind: Kind::Map(m), .. }) => m,
+                _ => Map::new(),
+            };
+            if let Some(links) = s.get("links").and_then(Node::as_seq) {
+                for link in links {
+                    let text = link.scalar_text().unwrap_or_default();
+                    let name = match text.split(':').collect::<Vec<_>>().as_slice() {
+                        [n, _] => n.to_string(),
+                        _ => text.clone(),
+                    };
+                    depends.entry(name).or_insert_with(|| started_dependency(true, link.span));
+                }
+            }
+            for ns in ["network_mode", "ipc", "pid", "uts", "cgroup"] {
+                if let Some(n) = s.get(ns)
+                    && let Some(shared) = n.as_str().and_then(|r| r.strip_prefix("service:"))
+                {
+                    depends.entry(shared.to_string()).or_insert_with(|| started_dependency(true, n.span));
+                }
+            }
+            if let Some(volumes) = s.get_mut("volumes").and_then(Node::as_seq_mut) {
+                for v in volumes {
+                    if let Some(t) = v.get_mut("target")
+                        && let Kind::Str(target) = &mut t.kind
+                    {
+                        *target = clean_unix(target);
+                    }
+                }
+            }
+            if let Some(from) = s.get("volumes_from").and_then(Node::as_seq) {
+                for v in from {
+                    let text = v.scalar_text().unwrap_or_default();
+                    if !text.starts_with("container:") {
+                        let name = text.split(':').next().unwrap_or_default().to_string();
+                        depends.entry(name).or_insert_with(|| started_dependency(false, v.span));
+                    }
+                }
+            }
+            if !depends.is_empty() {
+                s.insert("depends_on".into(), Node::map(depends, Span::NONE));
+            }
+        }
+    }
+    set_names_from_keys(model);
+}
+
+fn clean_unix(path: &str) -> String {
+    super::discover::clean_path(path)
+}
+
+fn normalize_networks(model: &mut Node) {
+    let mut uses_default = false;
+    if let Some(services) = model.get_mut("services").and_then(Node::as_map_mut) {
+        for service in services.values_mut() {
+            let Some(s) = service.as_map_mut() else { continue };
+            if s.contains_key("provider") || s.contains_key("network_mode") {
+                continue;
+            }
+            let default_only = || {
+                let mut m = Map::new();
+                m.insert("default".into(), Node::null(Span::NONE));
+                Node::map(m, Span::NONE)
+            };
+            match s.get("networks").and_then(Node::as_map) {
+                None => {
+                    s.insert("networks".into(), default_only());
+                    uses_default = true;
+                }
+                Some(m) if m.is_empty() => {
+                    s.insert("networks".into(), default_only());
+                    uses_default = true;
+                }
+                Some(m) => uses_default |= m.contains_key("default"),
+            }
+        }
+    }
+    let Some(root) = model.as_map_mut() else { return };
+    let networks = root.entry("networks".into()).or_insert_with(|| Node::map(Map::new(), Span::NONE));
+    if let Some(n) = networks.as_map_mut()
+        && uses_default
+        && !n.contains_key("default")
+    {
+        n.insert("default".into(), Node::null(Span::NONE));
+    }
+    if networks.as_map().is_some_and(Map::is_empty) {
+        root.shift_remove("networks");
+    }
+}
+
+/// Fills bare keys (`- KEY`, `KEY:` with no value) from the environment.
+fn resolve_from_env(node: &mut Node, lookup: &dyn Fn(&str) -> Option<String>, keep_empty: bool) {
+    match &mut node.kind {
+        Kind::Map(m) => {
+            let entries = std::mem::take(m);
+            for (k, v) in entries {
+                if !v.is_null() {
+                    m.insert(k, v);
+                } else if let Some(val) = lookup(&k) {
+                    m.insert(k, Node::str(val, v.span));
+                } else if keep_empty {
+                    m.insert(k, v);
+                }
+            }
+        }
+        Kind::Seq(items) => {
+            let entries = std::mem::take(items);
+            for item in entries {
+                match item.as_str() {
+                    Some(s) if !s.contains('=') => {
+                        if let Some(val) = lookup(s) {
+                            items.push(Node::str(format!("{s}={val}"), item.span));
+                        } else if keep_empty {
+                            items.push(item);
+                        }
+                    }
+                    _ => items.push(item),
+                }
+            }
+        }
+        _ => {}
+    }
+}
+
+/// Networks, volumes, configs and secrets without `name` are named `<project>_<key>`
+/// (external ones keep their key).
+fn set_names_from_keys(model: &mut Node) {
+    let project = model.get("name").and_then(Node::as_str).unwrap_or_default().to_string();
+    for kind in ["networks", "volumes", "configs", "secrets"] {
+        let Some(resources) = model.get_mut(kind).and_then(Node::as_map_mut) else { continue };
+        for (key, resource) in resources.iter_mut() {
+            if resource.is_null() {
+                *resource = Node { kind: Kind::Map(Map::new()), ..resource.clone() };
+            }
+            let Some(r) = resource.as_map_mut() else { continue };
+            if r.get("name").is_none_or(Node::is_null) {
+                let external = r.get("external").is_some_and(|x| {
+                    x.as_bool() == Some(true) || x.scalar_text().is_some_and(|t| super::is_truthy(&t))
+                });
+                let name = if external { key.clone() } else { format!("{project}_{key}") };
+                r.insert("name".into(), Node::str(name, Span::NONE));
+            }
+        }
+    }
+}
+
+/// Compose's `ResolveEnvironment`: bare `environment` entries take values
+/// from the environment; secrets and configs from `environment:` get their content.
+pub fn resolve_environment(model: &mut Node, env: &Env) {
+    if let Some(services) = model.get_mut("services").and_then(Node::as_map_mut) {
+        for service in services.values_mut() {
+            if let Some(items) = service.get_mut("environment").and_then(Node::as_seq_mut) {
+                for item in items.iter_mut() {
+                    if let Some(s) = item.as_str()
+                        && let Some(v) = env.get(s)
+                    {
+                        *item = Node::str(format!("{s}={v}"), item.span);
+                    }
+                }
+            }
+        }
+    }
+    for (kind, field) in [("secrets", "x-#value"), ("configs", "content")] {
+        let Some(resources) = model.get_mut(kind).and_then(Node::as_map_mut) else { continue };
+        for resource in resources.values_mut() {
+            let Some(r) = resource.as_map_mut() else { continue };
+            if let Some(value) = r.get("environment").and_then(Node::as_str).and_then(|e| env.get(e)) {
+                r.insert(field.into(), Node::str(value.clone(), Span::NONE));
+            }
+        }
+    }
+}
