@@ -71,7 +71,12 @@ pub fn run(settings: &Settings, args: ConfigArgs) -> Result<i32, CliError> {
     opts.skip_normalization = args.no_normalize;
     opts.skip_path_resolution = args.no_path_resolution;
     opts.skip_consistency = args.no_consistency;
-    if !args.no_interpolate {
+    if args.variables {
+        // Variables are read from the model as written, before interpolation.
+        opts.skip_interpolation = true;
+        opts.skip_consistency = true;
+    }
+    if !opts.skip_interpolation {
         opts.services = args.services.clone();
     }
     let loaded = load::load(&opts)?;
@@ -144,6 +149,9 @@ fn render(loaded: &Loaded, args: &ConfigArgs) -> Result<String, CliError> {
         }
         return Ok(lines(out));
     }
+    if args.variables {
+        return Ok(variables_table(&loaded.model));
+    }
     if args.environment {
         let mut vars: Vec<String> = loaded.environment.iter().map(|(k, v)| format!("{k}={v}")).collect();
         vars.sort();
@@ -165,4 +173,21 @@ fn escape_dollars(value: serde_json::Value) -> serde_json::Value {
         Value::Object(o) => Value::Object(o.into_iter().map(|(k, v)| (k, escape_dollars(v))).collect()),
         v => v,
     }
+}
+
+/// `NAME  REQUIRED  DEFAULT VALUE  ALTERNATE VALUE`, aligned like Docker Compose's table.
+fn variables_table(model: &crate::load::node::Node) -> String {
+    let vars = crate::load::variables::extract(model);
+    let mut rows = vec![["NAME".to_string(), "REQUIRED".into(), "DEFAULT VALUE".into(), "ALTERNATE VALUE".into()]];
+    for v in vars.values() {
+        rows.push([v.name.clone(), v.required.to_string(), v.default.clone(), v.alternate.clone()]);
+    }
+    let widths: Vec<usize> = (0..4).map(|c| rows.iter().map(|r| r[c].chars().count()).max().unwrap_or(0)).collect();
+    let mut out = String::new();
+    for row in rows {
+        let line: Vec<String> = row.iter().enumerate().map(|(c, cell)| format!("{cell:<w$}", w = widths[c] + 3)).collect();
+        out.push_str(line.concat().trim_end());
+        out.push('\n');
+    }
+    out
 }
