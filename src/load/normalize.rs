@@ -197,7 +197,9 @@ pub fn resolve_environment(model: &mut Node, env: &Env) {
             }
         }
     }
-    for (kind, field) in [("secrets", "x-#value"), ("configs", "content")] {
+    // A secret's value stays out of the model (it must never be printed);
+    // the engine side reads it from the environment when it needs it.
+    for (kind, field) in [("configs", "content")] {
         let Some(resources) = model.get_mut(kind).and_then(Node::as_map_mut) else { continue };
         for resource in resources.values_mut() {
             let Some(r) = resource.as_map_mut() else { continue };

@@ -76,9 +76,7 @@ pub fn validate_structure(model: &Node) -> Result<()> {
 /// Returns the active profiles.
 pub fn finish(model: &mut Node, ctx: &mut ProjectContext<'_>) -> Result<Vec<String>> {
     let mut profiles = ctx.profiles.clone();
-    let Some(services) = model.get("services").and_then(Node::as_map).cloned() else {
-        return Ok(profiles);
-    };
+    let services = model.get("services").and_then(Node::as_map).cloned().unwrap_or_default();
     for name in &ctx.opts.services {
         let Some(s) = services.get(name) else {
             return Err(vec![Diagnostic::new(format!("no such service: {name}"))
