@@ -1,0 +1,620 @@
+//! Scalar value types with Compose's input and output forms: durations, byte
+//! sizes, file modes, device counts, plus Go's number formatting.
+//!
+//! Each type accepts the raw forms the loader may hand over (as decoded by
+//! compose-go's `DecodeMapstructure` hooks) and the forms that
+//! `docker compose config --format json` prints, so printed output reads back.
+
+use std::fmt;
+use std::str::FromStr;
+
+use serde::de::{self, Deserializer, Visitor};
+use serde::{Deserialize, Serialize, Serializer};
+
+// ---------------------------------------------------------------------------
+// Duration
+// ---------------------------------------------------------------------------
+
+/// A signed duration in nanoseconds (Go's `time.Duration`, compose-go's
+/// `types.Duration`).
+///
+/// Input: a duration string such as `1m30s`, `10s`, `1.5h`, `2d`, `1w`
+/// (`str2duration` syntax: Go's units plus `d` and `w`); a number is printed
+/// with Go's `fmt.Sprint` first, so only `0` is accepted (`10` has no unit).
+/// Output: Go's `Duration.String()`, e.g. `1m0s`, `1h0m0s`, `500ms`, `1.5s`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Duration(pub i64);
+
+impl Duration {
+    /// The duration in nanoseconds.
+    pub fn as_nanos(self) -> i64 {
+        self.0
+    }
+
+    /// The duration as a `std::time::Duration`, or `None` when negative.
+    pub fn to_std(self) -> Option<std::time::Duration> {
+        u64::try_from(self.0)
+            .ok()
+            .map(std::time::Duration::from_nanos)
+    }
+}
+
+impl From<std::time::Duration> for Duration {
+    fn from(d: std::time::Duration) -> Self {
+        Duration(i64::try_from(d.as_nanos()).unwrap_or(i64::MAX))
+    }
+}
+
+/// Go's `fmtFrac`: the fraction of `v / 10^prec` without trailing zeros (and
+/// without the dot when it is zero), plus the integer part.
+fn go_frac(v: u64, prec: u32) -> (u64, String) {
+    let p = 10u64.pow(prec);
+    let (int, frac) = (v / p, v % p);
+    if frac == 0 {
+        return (int, String::new());
+    }
+    let digits = format!("{frac:0width$}", width = prec as usize);
+    (int, format!(".{}", digits.trim_end_matches('0')))
+}
+
+impl fmt::Display for Duration {
+    /// Go's `time.Duration.String()`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.0 == 0 {
+            return f.write_str("0s");
+        }
+        let sign = if self.0 < 0 { "-" } else { "" };
+        let u = self.0.unsigned_abs();
+        if u < 1_000_000_000 {
+            let (prec, unit) = if u < 1_000 {
+                (0, "ns")
+            } else if u < 1_000_000 {
+                (3, "µs")
+            } else {
+                (6, "ms")
+            };
+            let (int, frac) = go_frac(u, prec);
+            return write!(f, "{sign}{int}{frac}{unit}");
+        }
+        let (secs, frac) = go_frac(u, 9);
+        let mut out = format!("{}{frac}s", secs % 60);
+        let mins = secs / 60;
+        if mins > 0 {
+            out = format!("{}m{out}", mins % 60);
+            let hours = mins / 60;
+            if hours > 0 {
+                out = format!("{hours}h{out}");
+            }
+        }
+        write!(f, "{sign}{out}")
+    }
+}
+
+/// Parses a duration like `str2duration.ParseDuration` (Go's
+/// `time.ParseDuration` plus the `d` and `w` units), with Go's error texts.
+pub fn parse_duration(orig: &str) -> Result<Duration, String> {
+    let invalid = || format!("time: invalid duration \"{orig}\"");
+    let mut s = orig.as_bytes();
+    let mut neg = false;
+    if let Some(&c) = s.first()
+        && (c == b'-' || c == b'+')
+    {
+        neg = c == b'-';
+        s = &s[1..];
+    }
+    if s == b"0" {
+        return Ok(Duration(0));
+    }
+    if s.is_empty() {
+        return Err(invalid());
+    }
+    let limit: u64 = if neg { 1 << 63 } else { (1 << 63) - 1 };
+    let mut total: u64 = 0;
+    while !s.is_empty() {
+        if !(s[0] == b'.' || s[0].is_ascii_digit()) {
+            return Err(invalid());
+        }
+        // leading integer
+        let mut v: u64 = 0;
+        let mut i = 0;
+        while i < s.len() && s[i].is_ascii_digit() {
+            if v > (1 << 63) / 10 {
+                return Err(invalid());
+            }
+            v = v * 10 + u64::from(s[i] - b'0');
+            if v > 1 << 63 {
+                return Err(invalid());
+            }
+            i += 1;
+        }
+        let pre = i > 0;
+        s = &s[i..];
+        // fraction
+        let (mut f, mut scale, mut post) = (0u64, 1f64, false);
+        if s.first() == Some(&b'.') {
+            s = &s[1..];
+            let mut i = 0;
+            let mut overflow = false;
+            while i < s.len() && s[i].is_ascii_digit() {
+                if !overflow {
+                    if f > (1 << 63) / 10 {
+                        overflow = true;
+                    } else {
+                        let y = f * 10 + u64::from(s[i] - b'0');
+                        if y > 1 << 63 {
+                            overflow = true;
+                        } else {
+                            f = y;
+                            scale *= 10.0;
+                        }
+                    }
+                }
+                i += 1;
+            }
+            post = i > 0;
+            s = &s[i..];
+        }
+        if !pre && !post {
+            return Err(invalid());
+        }
+        // unit
+        let mut i = 0;
+        while i < s.len() && !(s[i] == b'.' || s[i].is_ascii_digit()) {
+            i += 1;
+        }
+        if i == 0 {
+            return Err(format!("time: missing unit in duration \"{orig}\""));
+        }
+        let unit_bytes = &s[..i];
+        s = &s[i..];
+        let unit: u64 = match unit_bytes {
+            b"ns" => 1,
+            b"us" => 1_000,
+            u if u == "µs".as_bytes() || u == "μs".as_bytes() => 1_000,
+            b"ms" => 1_000_000,
+            b"s" => 1_000_000_000,
+            b"m" => 60 * 1_000_000_000,
+            b"h" => 3_600 * 1_000_000_000,
+            b"d" => 24 * 3_600 * 1_000_000_000,
+            b"w" => 7 * 24 * 3_600 * 1_000_000_000,
+            other => {
+                return Err(format!(
+                    "time: unknown unit \"{}\" in duration \"{orig}\"",
+                    String::from_utf8_lossy(other)
+                ));
+            }
+        };
+        if v > limit / unit {
+            return Err(invalid());
+        }
+        v *= unit;
+        if f > 0 {
+            let fraction = (f as f64 * (unit as f64 / scale)) as u64;
+            if fraction > limit - v {
+                return Err(invalid());
+            }
+            v += fraction;
+        }
+        if v > limit - total {
+            return Err(invalid());
+        }
+        total += v;
+    }
+    let nanos = if neg {
+        (total as i64).wrapping_neg()
+    } else {
+        total as i64
+    };
+    Ok(Duration(nanos))
+}
+
+impl FromStr for Duration {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        parse_duration(s)
+    }
+}
+
+impl Serialize for Duration {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+impl<'de> Deserialize<'de> for Duration {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        // compose-go: str2duration.ParseDuration(fmt.Sprint(value))
+        let text = crate::model::de::GoScalar::deserialize(d)?.0;
+        parse_duration(&text).map_err(de::Error::custom)
+    }
+}
+
+// ---------------------------------------------------------------------------
+// UnitBytes
+// ---------------------------------------------------------------------------
+
+/// A byte count (compose-go's `types.UnitBytes`).
+///
+/// Input: an integer, or a string parsed like docker's `units.RAMInBytes`
+/// (`50M`, `1g`, `1.5GiB`, `1024`, `512 kb`: multiples of 1024, case
+/// insensitive, optional `b`/`ib`); a plain negative integer string such as
+/// `"-1"` is also accepted (that is how a negative value prints). A float is
+/// ignored (read as 0), as compose-go's decoder does.
+/// Output: the integer as a JSON string, e.g. `"52428800"`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct UnitBytes(pub i64);
+
+/// docker/go-units `RAMInBytes` (v0.5.0): a size with binary suffixes.
+pub fn ram_in_bytes(size: &str) -> Result<i64, String> {
+    let bytes = size.as_bytes();
+    let Some(sep) = bytes
+        .iter()
+        .rposition(|b| b.is_ascii_digit() || *b == b'.' || *b == b' ')
+    else {
+        return Err(format!("invalid size: '{size}'"));
+    };
+    let (num, sfx) = if bytes[sep] == b' ' {
+        (&size[..sep], &size[sep + 1..])
+    } else {
+        (&size[..=sep], &size[sep + 1..])
+    };
+    let value = go_parse_float(num)
+        .map_err(|_| format!("strconv.ParseFloat: parsing \"{num}\": invalid syntax"))?;
+    if value < 0.0 {
+        return Err(format!("invalid size: '{size}'"));
+    }
+    if sfx.is_empty() {
+        return Ok(value as i64);
+    }
+    let bad_suffix = || format!("invalid suffix: '{sfx}'");
+    if sfx.len() > 3 {
+        return Err(bad_suffix());
+    }
+    let lower = sfx.to_ascii_lowercase();
+    let lb = lower.as_bytes();
+    if lb[0] == b'b' {
+        return if lb.len() > 1 {
+            Err(bad_suffix())
+        } else {
+            Ok(value as i64)
+        };
+    }
+    let mul: f64 = match lb[0] {
+        b'k' => 1024.0,
+        b'm' => 1024f64.powi(2),
+        b'g' => 1024f64.powi(3),
+        b't' => 1024f64.powi(4),
+        b'p' => 1024f64.powi(5),
+        _ => return Err(bad_suffix()),
+    };
+    match lb.len() {
+        2 if lb[1] != b'b' => return Err(bad_suffix()),
+        3 if &lb[1..] != b"ib" => return Err(bad_suffix()),
+        _ => {}
+    }
+    Ok((value * mul) as i64)
+}
+
+/// `strconv.ParseFloat(s, 64)` for the decimal forms (digits, dot, exponent,
+/// sign, `inf`/`nan`).
+pub(crate) fn go_parse_float(s: &str) -> Result<f64, ()> {
+    if s.is_empty() || s.contains('_') || s.to_ascii_lowercase().contains("0x") {
+        return Err(());
+    }
+    s.parse::<f64>().map_err(|_| ())
+}
+
+impl fmt::Display for UnitBytes {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.0)
+    }
+}
+
+impl Serialize for UnitBytes {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(&self.0)
+    }
+}
+
+impl<'de> Deserialize<'de> for UnitBytes {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = UnitBytes;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a byte size (integer or string like \"50M\")")
+            }
+            fn visit_i64<E: de::Error>(self, v: i64) -> Result<UnitBytes, E> {
+                Ok(UnitBytes(v))
+            }
+            fn visit_u64<E: de::Error>(self, v: u64) -> Result<UnitBytes, E> {
+                i64::try_from(v)
+                    .map(UnitBytes)
+                    .map_err(|_| E::custom(format!("byte size {v} out of range")))
+            }
+            fn visit_f64<E: de::Error>(self, _: f64) -> Result<UnitBytes, E> {
+                // compose-go's DecodeMapstructure ignores floats.
+                Ok(UnitBytes(0))
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<UnitBytes, E> {
+                if let Some(rest) = v.strip_prefix('-')
+                    && !rest.is_empty()
+                    && rest.bytes().all(|b| b.is_ascii_digit())
+                    && let Ok(n) = v.parse::<i64>()
+                {
+                    return Ok(UnitBytes(n));
+                }
+                ram_in_bytes(v).map(UnitBytes).map_err(E::custom)
+            }
+            fn visit_unit<E: de::Error>(self) -> Result<UnitBytes, E> {
+                Ok(UnitBytes(0))
+            }
+            fn visit_none<E: de::Error>(self) -> Result<UnitBytes, E> {
+                Ok(UnitBytes(0))
+            }
+            fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<UnitBytes, D::Error> {
+                UnitBytes::deserialize(d)
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+// ---------------------------------------------------------------------------
+// FileMode
+// ---------------------------------------------------------------------------
+
+/// A file mode for secret/config mounts (compose-go's `types.FileMode`).
+///
+/// Input: an integer (YAML `0440` is the integer 288) or an octal string
+/// (`"0440"`, `"440"`). Output: an octal string with a leading `0`, `"0440"`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct FileMode(pub i64);
+
+impl fmt::Display for FileMode {
+    /// Go's `fmt.Sprintf("0%o", mode)`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.0 < 0 {
+            write!(f, "0-{:o}", self.0.unsigned_abs())
+        } else {
+            write!(f, "0{:o}", self.0)
+        }
+    }
+}
+
+impl Serialize for FileMode {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+impl<'de> Deserialize<'de> for FileMode {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl Visitor<'_> for V {
+            type Value = FileMode;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a file mode (integer or octal string)")
+            }
+            fn visit_i64<E: de::Error>(self, v: i64) -> Result<FileMode, E> {
+                Ok(FileMode(v))
+            }
+            fn visit_u64<E: de::Error>(self, v: u64) -> Result<FileMode, E> {
+                i64::try_from(v)
+                    .map(FileMode)
+                    .map_err(|_| E::custom(format!("mode {v} out of range")))
+            }
+            fn visit_f64<E: de::Error>(self, _: f64) -> Result<FileMode, E> {
+                Err(E::custom("unexpected value type float64 for mode"))
+            }
+            fn visit_bool<E: de::Error>(self, _: bool) -> Result<FileMode, E> {
+                Err(E::custom("unexpected value type bool for mode"))
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<FileMode, E> {
+                i64::from_str_radix(v, 8).map(FileMode).map_err(|_| {
+                    E::custom(format!("strconv.ParseInt: parsing \"{v}\": invalid syntax"))
+                })
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Go number formatting
+// ---------------------------------------------------------------------------
+
+/// Go's `fmt.Sprint(float64)` (`%v`, i.e. `strconv.FormatFloat(f, 'g', -1,
+/// 64)`): shortest round-trip digits, in `e` notation (`1e+06`) when the
+/// decimal exponent is below -4 or at least 6.
+pub fn go_sprint_float(f: f64) -> String {
+    if f.is_nan() {
+        return "NaN".into();
+    }
+    if f.is_infinite() {
+        return if f > 0.0 {
+            "+Inf".into()
+        } else {
+            "-Inf".into()
+        };
+    }
+    if f == 0.0 {
+        return if f.is_sign_negative() {
+            "-0".into()
+        } else {
+            "0".into()
+        };
+    }
+    // Rust's `{:e}` gives the shortest round-trip digits: "1.2345e6".
+    let sci = format!("{:e}", f.abs());
+    let (mantissa, exp) = sci.split_once('e').expect("exponent");
+    let exp: i32 = exp.parse().expect("exponent digits");
+    let digits: String = mantissa.chars().filter(|c| *c != '.').collect();
+    let sign = if f < 0.0 { "-" } else { "" };
+    if !(-4..6).contains(&exp) {
+        let mut m = digits[..1].to_string();
+        if digits.len() > 1 {
+            m.push('.');
+            m.push_str(&digits[1..]);
+        }
+        let esign = if exp < 0 { '-' } else { '+' };
+        return format!("{sign}{m}e{esign}{:02}", exp.abs());
+    }
+    let dp = exp + 1; // position of the decimal point within the digits
+    let nd = digits.len() as i32;
+    let body = if dp <= 0 {
+        format!("0.{}{}", "0".repeat((-dp) as usize), digits)
+    } else if dp >= nd {
+        format!("{}{}", digits, "0".repeat((dp - nd) as usize))
+    } else {
+        format!("{}.{}", &digits[..dp as usize], &digits[dp as usize..])
+    };
+    format!("{sign}{body}")
+}
+
+/// The JSON number Go's `encoding/json` prints for a `float32`: its shortest
+/// 32-bit decimal form, as an integer when it has no fraction.
+pub(crate) fn go_json_f32(v: f32) -> serde_json::Number {
+    let text = format!("{v}");
+    let as_f64: f64 = text.parse().unwrap_or(f64::from(v));
+    go_json_f64(as_f64)
+}
+
+/// The JSON number Go's `encoding/json` prints for a `float64`: an integer
+/// when it has no fraction and is below 1e21.
+pub(crate) fn go_json_f64(v: f64) -> serde_json::Number {
+    if v.fract() == 0.0 && v.abs() < 1e21 {
+        if v >= 0.0 && v <= u64::MAX as f64 {
+            return serde_json::Number::from(v as u64);
+        }
+        if v < 0.0 && v >= i64::MIN as f64 {
+            return serde_json::Number::from(v as i64);
+        }
+    }
+    serde_json::Number::from_f64(v).unwrap_or_else(|| serde_json::Number::from(0))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn dur(s: &str) -> String {
+        parse_duration(s).unwrap().to_string()
+    }
+
+    #[test]
+    fn durations_print_like_go() {
+        assert_eq!(dur("1m30s"), "1m30s");
+        assert_eq!(dur("10s"), "10s");
+        assert_eq!(dur("1m"), "1m0s");
+        assert_eq!(dur("2m"), "2m0s");
+        assert_eq!(dur("1h"), "1h0m0s");
+        assert_eq!(dur("500ms"), "500ms");
+        assert_eq!(dur("1.5s"), "1.5s");
+        assert_eq!(dur("1500ms"), "1.5s");
+        assert_eq!(dur("0"), "0s");
+        assert_eq!(dur("0s"), "0s");
+        assert_eq!(dur("1us"), "1µs");
+        assert_eq!(dur("1µs"), "1µs");
+        assert_eq!(dur("1500ns"), "1.5µs");
+        assert_eq!(dur("999ns"), "999ns");
+        assert_eq!(dur("1d"), "24h0m0s");
+        assert_eq!(dur("1w2d"), "216h0m0s");
+        assert_eq!(dur("-1.5h"), "-1h30m0s");
+        assert_eq!(dur("1h0m4.000000001s"), "1h0m4.000000001s");
+        assert_eq!(dur("90m"), "1h30m0s");
+    }
+
+    #[test]
+    fn duration_errors_match_go() {
+        assert_eq!(
+            parse_duration("10").unwrap_err(),
+            "time: missing unit in duration \"10\""
+        );
+        assert_eq!(
+            parse_duration("10x").unwrap_err(),
+            "time: unknown unit \"x\" in duration \"10x\""
+        );
+        assert_eq!(
+            parse_duration("").unwrap_err(),
+            "time: invalid duration \"\""
+        );
+        assert!(parse_duration(".s").is_err());
+    }
+
+    #[test]
+    fn duration_serde() {
+        let d: Duration = serde_json::from_value(json!("1m30s")).unwrap();
+        assert_eq!(d, Duration(90_000_000_000));
+        assert_eq!(serde_json::to_value(d).unwrap(), json!("1m30s"));
+        let z: Duration = serde_json::from_value(json!(0)).unwrap();
+        assert_eq!(z, Duration(0));
+        assert!(serde_json::from_value::<Duration>(json!(10)).is_err());
+    }
+
+    #[test]
+    fn bytes_parse_like_ram_in_bytes() {
+        assert_eq!(ram_in_bytes("50M"), Ok(52_428_800));
+        assert_eq!(ram_in_bytes("50m"), Ok(52_428_800));
+        assert_eq!(ram_in_bytes("1g"), Ok(1 << 30));
+        assert_eq!(ram_in_bytes("1GiB"), Ok(1 << 30));
+        assert_eq!(ram_in_bytes("1gb"), Ok(1 << 30));
+        assert_eq!(ram_in_bytes("1024"), Ok(1024));
+        assert_eq!(ram_in_bytes("1024b"), Ok(1024));
+        assert_eq!(ram_in_bytes("512 kb"), Ok(512 * 1024));
+        assert_eq!(ram_in_bytes("1.5k"), Ok(1536));
+        assert_eq!(ram_in_bytes("0.3"), Ok(0));
+        assert!(ram_in_bytes("1x").is_err());
+        assert!(ram_in_bytes("1kbb").is_err());
+        assert!(ram_in_bytes("1bb").is_err());
+        assert!(ram_in_bytes("m").is_err());
+        assert!(ram_in_bytes("-1").is_err());
+    }
+
+    #[test]
+    fn bytes_serde() {
+        let b: UnitBytes = serde_json::from_value(json!("50M")).unwrap();
+        assert_eq!(serde_json::to_value(b).unwrap(), json!("52428800"));
+        let b: UnitBytes = serde_json::from_value(json!("52428800")).unwrap();
+        assert_eq!(b, UnitBytes(52_428_800));
+        let b: UnitBytes = serde_json::from_value(json!(1024)).unwrap();
+        assert_eq!(b, UnitBytes(1024));
+        let b: UnitBytes = serde_json::from_value(json!(-1)).unwrap();
+        assert_eq!(serde_json::to_value(b).unwrap(), json!("-1"));
+        let b: UnitBytes = serde_json::from_value(json!("-1")).unwrap();
+        assert_eq!(b, UnitBytes(-1));
+        let b: UnitBytes = serde_json::from_value(json!(1.5)).unwrap();
+        assert_eq!(b, UnitBytes(0));
+    }
+
+    #[test]
+    fn file_modes() {
+        let m: FileMode = serde_json::from_value(json!(288)).unwrap();
+        assert_eq!(serde_json::to_value(m).unwrap(), json!("0440"));
+        let m: FileMode = serde_json::from_value(json!("0440")).unwrap();
+        assert_eq!(m, FileMode(288));
+        let m: FileMode = serde_json::from_value(json!("440")).unwrap();
+        assert_eq!(m, FileMode(288));
+        let m: FileMode = serde_json::from_value(json!(0)).unwrap();
+        assert_eq!(m.to_string(), "00");
+        assert!(serde_json::from_value::<FileMode>(json!("0980")).is_err());
+        assert!(serde_json::from_value::<FileMode>(json!(1.5)).is_err());
+    }
+
+    #[test]
+    fn go_float_formats() {
+        assert_eq!(go_sprint_float(1.5), "1.5");
+        assert_eq!(go_sprint_float(100000.0), "100000");
+        assert_eq!(go_sprint_float(1e6), "1e+06");
+        assert_eq!(go_sprint_float(0.0001), "0.0001");
+        assert_eq!(go_sprint_float(0.00001), "1e-05");
+        assert_eq!(go_sprint_float(-2.25), "-2.25");
+        assert_eq!(
+            go_json_f32(0.001),
+            serde_json::Number::from_f64(0.001).unwrap()
+        );
+        assert_eq!(go_json_f32(1.0), serde_json::Number::from(1u64));
+        assert_eq!(go_json_f32(0.3), serde_json::Number::from_f64(0.3).unwrap());
+    }
+}
