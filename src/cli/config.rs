@@ -7,6 +7,7 @@ use sha2::{Digest, Sha256};
 
 use super::{CliError, Settings, print_warnings};
 use crate::load::{self, Loaded};
+use crate::model::Project;
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
 pub enum Format {
@@ -157,7 +158,9 @@ fn render(loaded: &Loaded, args: &ConfigArgs) -> Result<String, CliError> {
         vars.sort();
         return Ok(lines(vars));
     }
-    let escaped = escape_dollars(model);
+    let project = Project::from_json(model).map_err(|e| CliError::Other(e.to_string()))?;
+    project.check_json().map_err(|e| CliError::Other(e.to_string()))?;
+    let escaped = escape_dollars(project.to_json());
     Ok(match args.format {
         Format::Json => serde_json::to_string_pretty(&escaped).unwrap_or_default() + "\n",
         Format::Yaml => yaml_serde::to_string(&escaped).unwrap_or_default(),
