@@ -143,10 +143,7 @@ fn render_one(d: &Diagnostic, sources: &Sources, color: bool) -> String {
     if let Some(h) = &d.hint {
         diag = diag.with_help(h.clone());
     }
-    let source = NamedSource::new(
-        format!("{}:{}:{}", file.path.display(), span.line, span.col),
-        file.text.to_string(),
-    );
+    let source = NamedSource::new(file.path.display().to_string(), file.text.to_string());
     let report = miette::Report::new(diag).with_source_code(source);
     let theme = if color { GraphicalTheme::unicode() } else { GraphicalTheme::unicode_nocolor() };
     let mut out = String::new();
