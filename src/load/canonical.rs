@@ -15,7 +15,7 @@ mod volume;
 
 use crate::diag::{Diagnostic, Span};
 use crate::load::node::{Kind, Map, Node, format_go_float};
-use crate::load::paths::{clean, go_type_name, path_matches, path_string};
+use crate::load::paths::{clean, go_type_name, may_match_below, path_matches, path_string};
 
 /// Rewrites every short form of the merged model into Compose's long form
 /// (ports, volumes, depends_on, env_file, networks, devices, secrets, ...).
@@ -86,6 +86,9 @@ const TRANSFORMS: &[(&str, Transform)] = &[
 fn transform(node: &mut Node, path: &mut Path, ctx: &mut Ctx) -> Result<(), Diagnostic> {
     if let Some((_, f)) = TRANSFORMS.iter().find(|(p, _)| path_matches(path, p)) {
         return f(node, path, ctx);
+    }
+    if !may_match_below(path, TRANSFORMS.iter().map(|(p, _)| *p)) {
+        return Ok(());
     }
     match node.kind {
         Kind::Map(_) => transform_mapping(node, path, ctx),
@@ -739,6 +742,9 @@ const DEFAULTS: &[(&str, DefaultFn)] = &[
 fn defaults(node: &mut Node, path: &mut Path) -> Result<(), Diagnostic> {
     if let Some((_, f)) = DEFAULTS.iter().find(|(p, _)| path_matches(path, p)) {
         return f(node, path);
+    }
+    if !may_match_below(path, DEFAULTS.iter().map(|(p, _)| *p)) {
+        return Ok(());
     }
     match &mut node.kind {
         Kind::Map(map) => {

@@ -10,20 +10,19 @@ use crate::diag::Diagnostic;
 
 /// Resolves `extends` of every service of one file's document.
 pub(super) fn apply(loader: &mut Loader<'_>, doc: &mut Node, file: &Path, env: &Env) -> Result<()> {
-    let Some(services) = doc.get("services").and_then(Node::as_map).cloned() else {
+    let Some(services) = doc.get_mut("services").and_then(Node::as_map_mut) else {
         return Ok(());
     };
-    let mut services = services;
+    if !services.values().any(|s| s.get("extends").is_some()) {
+        return Ok(());
+    }
     let names: Vec<String> = services.keys().cloned().collect();
     for name in names {
         let mut chain = Vec::new();
-        let merged = extend_service(loader, &name, &mut services, file, env, &mut chain)?;
+        let merged = extend_service(loader, &name, services, file, env, &mut chain)?;
         if let Some(m) = merged {
             services.insert(name, m);
         }
-    }
-    if let Some(slot) = doc.get_mut("services") {
-        *slot = Node { kind: super::node::Kind::Map(services), ..slot.clone() };
     }
     Ok(())
 }

@@ -371,6 +371,7 @@ pub fn enforce_unicity(node: &mut Node) -> Result<(), Diagnostic> {
 
 fn unicity(node: &mut Node, path: &mut Vec<String>) -> Result<(), Diagnostic> {
     match &mut node.kind {
+        Kind::Map(_) if !crate::load::paths::may_match_below(path, UNIQUE.iter().map(|(p, _)| *p)) => {}
         Kind::Map(m) => {
             for (k, v) in m.iter_mut() {
                 path.push(k.clone());

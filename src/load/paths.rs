@@ -81,6 +81,16 @@ pub(crate) fn path_matches(path: &[String], pattern: &str) -> bool {
     n == path.len()
 }
 
+/// Whether some pattern is longer than `path` and matches it as a prefix,
+/// i.e. whether a walk may find a match below `path`. Walks use it to skip
+/// subtrees (environment values, labels...) that no rule touches.
+pub(crate) fn may_match_below<'p>(path: &[String], patterns: impl IntoIterator<Item = &'p str>) -> bool {
+    patterns.into_iter().any(|pattern| {
+        let mut parts = pattern.split('.');
+        path.iter().all(|seg| parts.next().is_some_and(|want| want == "*" || want == seg)) && parts.next().is_some()
+    })
+}
+
 /// A path as Compose prints it in messages (`services.web.volumes.[]`).
 pub(crate) fn path_string(path: &[String]) -> String {
     path.join(".")
@@ -95,6 +105,9 @@ impl Resolver {
     fn walk(&self, node: &mut Node, path: &mut Vec<String>) -> Result<(), Diagnostic> {
         if let Some((_, how)) = RESOLVERS.iter().find(|(p, _)| path_matches(path, p)) {
             return self.apply(*how, node, path);
+        }
+        if !may_match_below(path, RESOLVERS.iter().map(|(p, _)| *p)) {
+            return Ok(());
         }
         match &mut node.kind {
             Kind::Map(map) => {
