@@ -6,6 +6,7 @@ use clap::{Args, ValueEnum};
 use sha2::{Digest, Sha256};
 
 use super::{CliError, Settings, print_warnings};
+use crate::load::node::{Map, Node};
 use crate::load::{self, Loaded};
 use crate::model::Project;
 
@@ -85,96 +86,98 @@ pub fn run(settings: &Settings, args: ConfigArgs) -> Result<i32, CliError> {
     if args.quiet {
         return Ok(0);
     }
-    let text = render(&loaded, &args)?;
-    match &args.output {
-        Some(path) => std::fs::write(path, text).map_err(|e| CliError::Other(format!("cannot write {path}: {e}")))?,
-        None => {
-            let mut out = std::io::stdout().lock();
-            let _ = out.write_all(text.as_bytes());
-        }
-    }
+    let mut out: Box<dyn Write> = match &args.output {
+        Some(path) => Box::new(std::fs::File::create(path).map_err(|e| CliError::Other(format!("cannot write {path}: {e}")))?),
+        None => Box::new(std::io::stdout().lock()),
+    };
+    let mut out = std::io::BufWriter::new(&mut out);
+    let written = match listing(&loaded, &args)? {
+        Some(text) => out.write_all(text.as_bytes()),
+        None => write_project(loaded, args.format, &mut out)?,
+    };
+    written.and_then(|()| out.flush()).map_err(|e| CliError::Other(format!("cannot write the output: {e}")))?;
     Ok(0)
+}
+
+/// The whole project as Docker Compose prints it, streamed to `out`.
+fn write_project(loaded: Loaded, format: Format, out: &mut impl Write) -> Result<std::io::Result<()>, CliError> {
+    // The model is consumed on the way so that only one copy of it is alive at a time.
+    let project = Project::from_json(loaded.model.into_json()).map_err(|e| CliError::Other(e.to_string()))?;
+    project.check_json().map_err(|e| CliError::Other(e.to_string()))?;
+    let mut json = project.to_json();
+    drop(project);
+    escape_dollars(&mut json);
+    Ok(match format {
+        Format::Json => serde_json::to_writer_pretty(&mut *out, &json).map_err(std::io::Error::from).and_then(|()| out.write_all(b"\n")),
+        Format::Yaml => out.write_all(yaml_serde::to_string(&json).unwrap_or_default().as_bytes()),
+    })
 }
 
 fn lines<I: IntoIterator<Item = String>>(items: I) -> String {
     items.into_iter().map(|l| l + "\n").collect()
 }
 
-fn render(loaded: &Loaded, args: &ConfigArgs) -> Result<String, CliError> {
-    let model = loaded.model.to_json();
-    let section_keys = |k: &str| -> Vec<String> {
-        let mut keys: Vec<String> = model.get(k).and_then(|v| v.as_object()).map(|m| m.keys().cloned().collect()).unwrap_or_default();
+/// The output of a listing flag (`--services`, `--hash`...), or `None` for the whole project.
+fn listing(loaded: &Loaded, args: &ConfigArgs) -> Result<Option<String>, CliError> {
+    let empty = Map::new();
+    let section = |k: &str| loaded.model.get(k).and_then(Node::as_map).unwrap_or(&empty);
+    let sorted_keys = |k: &str| -> Vec<String> {
+        let mut keys: Vec<String> = section(k).keys().cloned().collect();
         keys.sort();
         keys
     };
-    if args.list_services {
-        return Ok(lines(section_keys("services")));
-    }
-    if args.volumes {
-        return Ok(lines(section_keys("volumes")));
-    }
-    if args.networks {
-        return Ok(lines(section_keys("networks")));
-    }
-    if args.list_profiles {
-        return Ok(lines(loaded.all_profiles.clone()));
-    }
-    if args.images {
-        let services = model.get("services").and_then(|s| s.as_object()).cloned().unwrap_or_default();
-        let mut names: Vec<&String> = services.keys().collect();
-        names.sort();
-        return Ok(lines(names.into_iter().map(|n| {
-            services[n]
+    let services = section("services");
+    let text = if args.list_services {
+        lines(sorted_keys("services"))
+    } else if args.volumes {
+        lines(sorted_keys("volumes"))
+    } else if args.networks {
+        lines(sorted_keys("networks"))
+    } else if args.list_profiles {
+        lines(loaded.all_profiles.clone())
+    } else if args.images {
+        lines(sorted_keys("services").into_iter().map(|n| {
+            services[&n]
                 .get("image")
-                .and_then(|i| i.as_str())
-                .map(str::to_string)
+                .and_then(Node::scalar_text)
                 .unwrap_or_else(|| format!("{}-{n}", loaded.name))
-        })));
-    }
-    if let Some(which) = &args.hash {
-        let services = model.get("services").and_then(|s| s.as_object()).cloned().unwrap_or_default();
-        let mut names: Vec<String> = if which == "*" {
-            services.keys().cloned().collect()
+        }))
+    } else if let Some(which) = &args.hash {
+        let names: Vec<String> = if which == "*" {
+            sorted_keys("services")
         } else {
             which.split(',').map(|s| s.trim().to_string()).collect()
         };
-        names.sort();
         let mut out = Vec::new();
         for n in names {
             let Some(svc) = services.get(&n) else {
                 return Err(CliError::Other(format!("no such service: {n}")));
             };
-            let digest = Sha256::digest(serde_json::to_vec(svc).unwrap_or_default());
+            let digest = Sha256::digest(serde_json::to_vec(&svc.to_json()).unwrap_or_default());
             let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();
             out.push(format!("{n} {hex}"));
         }
-        return Ok(lines(out));
-    }
-    if args.variables {
-        return Ok(variables_table(&loaded.model));
-    }
-    if args.environment {
+        lines(out)
+    } else if args.variables {
+        variables_table(&loaded.model)
+    } else if args.environment {
         let mut vars: Vec<String> = loaded.environment.iter().map(|(k, v)| format!("{k}={v}")).collect();
         vars.sort();
-        return Ok(lines(vars));
-    }
-    let project = Project::from_json(model).map_err(|e| CliError::Other(e.to_string()))?;
-    project.check_json().map_err(|e| CliError::Other(e.to_string()))?;
-    let escaped = escape_dollars(project.to_json());
-    Ok(match args.format {
-        Format::Json => serde_json::to_string_pretty(&escaped).unwrap_or_default() + "\n",
-        Format::Yaml => yaml_serde::to_string(&escaped).unwrap_or_default(),
-    })
+        lines(vars)
+    } else {
+        return Ok(None);
+    };
+    Ok(Some(text))
 }
 
-/// Writes every `$` of a value as `$$`, so the output loads again unchanged.
-fn escape_dollars(value: serde_json::Value) -> serde_json::Value {
+/// Writes every `$` of a value as `$$` (in place), so the output loads again unchanged.
+fn escape_dollars(value: &mut serde_json::Value) {
     use serde_json::Value;
     match value {
-        Value::String(s) => Value::String(s.replace('$', "$$")),
-        Value::Array(a) => Value::Array(a.into_iter().map(escape_dollars).collect()),
-        Value::Object(o) => Value::Object(o.into_iter().map(|(k, v)| (k, escape_dollars(v))).collect()),
-        v => v,
+        Value::String(s) if s.contains('$') => *s = s.replace('$', "$$"),
+        Value::Array(a) => a.iter_mut().for_each(escape_dollars),
+        Value::Object(o) => o.values_mut().for_each(escape_dollars),
+        _ => {}
     }
 }
 

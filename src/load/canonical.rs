@@ -15,7 +15,11 @@ mod volume;
 
 use crate::diag::{Diagnostic, Span};
 use crate::load::node::{Kind, Map, Node, format_go_float};
-use crate::load::paths::{clean, go_type_name, may_match_below, path_matches, path_string};
+use crate::load::paths::{clean, go_type_name, path_string};
+use crate::load::tree_path::PathTable;
+
+static TRANSFORM_TABLE: std::sync::LazyLock<PathTable<Transform>> = std::sync::LazyLock::new(|| PathTable::new(TRANSFORMS));
+static DEFAULT_TABLE: std::sync::LazyLock<PathTable<DefaultFn>> = std::sync::LazyLock::new(|| PathTable::new(DEFAULTS));
 
 /// Rewrites every short form of the merged model into Compose's long form
 /// (ports, volumes, depends_on, env_file, networks, devices, secrets, ...).
@@ -84,10 +88,10 @@ const TRANSFORMS: &[(&str, Transform)] = &[
 ];
 
 fn transform(node: &mut Node, path: &mut Path, ctx: &mut Ctx) -> Result<(), Diagnostic> {
-    if let Some((_, f)) = TRANSFORMS.iter().find(|(p, _)| path_matches(path, p)) {
+    if let Some(f) = TRANSFORM_TABLE.find(path) {
         return f(node, path, ctx);
     }
-    if !may_match_below(path, TRANSFORMS.iter().map(|(p, _)| *p)) {
+    if !TRANSFORM_TABLE.may_match_below(path) {
         return Ok(());
     }
     match node.kind {
@@ -740,10 +744,10 @@ const DEFAULTS: &[(&str, DefaultFn)] = &[
 ];
 
 fn defaults(node: &mut Node, path: &mut Path) -> Result<(), Diagnostic> {
-    if let Some((_, f)) = DEFAULTS.iter().find(|(p, _)| path_matches(path, p)) {
+    if let Some(f) = DEFAULT_TABLE.find(path) {
         return f(node, path);
     }
-    if !may_match_below(path, DEFAULTS.iter().map(|(p, _)| *p)) {
+    if !DEFAULT_TABLE.may_match_below(path) {
         return Ok(());
     }
     match &mut node.kind {

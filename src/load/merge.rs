@@ -2,6 +2,9 @@
 //! rules, the `!reset` / `!override` tags, and de-duplication of keyed lists.
 
 use std::collections::HashMap;
+use std::sync::LazyLock;
+
+use super::tree_path::PathTable;
 
 use super::node::{Kind, Map, Node, Tag};
 use crate::diag::Diagnostic;
@@ -30,6 +33,9 @@ enum Rule {
 }
 
 /// Patterns of paths (`*` matches one key) and their merge rule.
+static RULE_TABLE: LazyLock<PathTable<Rule>> = LazyLock::new(|| PathTable::new(RULES));
+static UNIQUE_TABLE: LazyLock<PathTable<Indexer>> = LazyLock::new(|| PathTable::new(UNIQUE));
+
 const RULES: &[(&str, Rule)] = &[
     ("networks.*.ipam.config", Rule::IpamConfig),
     ("networks.*.labels", Rule::ToSequence),
@@ -62,22 +68,8 @@ const RULES: &[(&str, Rule)] = &[
     ("services.*.ulimits.*", Rule::Ulimit),
 ];
 
-fn matches(path: &[&str], pattern: &str) -> bool {
-    let mut parts = pattern.split('.');
-    let mut n = 0;
-    for seg in path {
-        match parts.next() {
-            Some("*") => {}
-            Some(p) if p == *seg => {}
-            _ => return false,
-        }
-        n += 1;
-    }
-    parts.next().is_none() && n == path.len()
-}
-
 fn rule_for(path: &[&str]) -> Rule {
-    RULES.iter().find(|(p, _)| matches(path, p)).map_or(Rule::Deep, |(_, r)| *r)
+    RULE_TABLE.find(path).copied().unwrap_or(Rule::Deep)
 }
 
 /// Merges `other` onto `base` (a whole model, or a service when `prefix` is
@@ -371,7 +363,7 @@ pub fn enforce_unicity(node: &mut Node) -> Result<(), Diagnostic> {
 
 fn unicity(node: &mut Node, path: &mut Vec<String>) -> Result<(), Diagnostic> {
     match &mut node.kind {
-        Kind::Map(_) if !crate::load::paths::may_match_below(path, UNIQUE.iter().map(|(p, _)| *p)) => {}
+        Kind::Map(_) if !UNIQUE_TABLE.may_match_below(path) => {}
         Kind::Map(m) => {
             for (k, v) in m.iter_mut() {
                 path.push(k.clone());
@@ -382,7 +374,7 @@ fn unicity(node: &mut Node, path: &mut Vec<String>) -> Result<(), Diagnostic> {
         }
         Kind::Seq(items) => {
             let segs: Vec<&str> = path.iter().map(String::as_str).collect();
-            let Some((_, indexer)) = UNIQUE.iter().find(|(p, _)| matches(&segs, p)) else {
+            let Some(indexer) = UNIQUE_TABLE.find(&segs) else {
                 return Ok(());
             };
             let mut out: Vec<Node> = Vec::with_capacity(items.len());

@@ -20,6 +20,7 @@ pub mod normalize;
 pub mod paths;
 pub mod project;
 pub mod schema;
+pub mod tree_path;
 pub mod variables;
 pub mod yaml;
 

@@ -170,6 +170,20 @@ impl Node {
         }
     }
 
+    /// The node as plain JSON, consuming it (no copy of the strings).
+    pub fn into_json(self) -> serde_json::Value {
+        use serde_json::Value;
+        match self.kind {
+            Kind::Null => Value::Null,
+            Kind::Bool(b) => Value::Bool(b),
+            Kind::Int(i) => Value::from(i),
+            Kind::Float(f) => serde_json::Number::from_f64(f).map_or(Value::Null, Value::Number),
+            Kind::Str(s) => Value::String(s),
+            Kind::Seq(items) => Value::Array(items.into_iter().map(Node::into_json).collect()),
+            Kind::Map(m) => Value::Object(m.into_iter().map(|(k, v)| (k, v.into_json())).collect()),
+        }
+    }
+
     /// Builds a node from JSON, every part placed at `span`.
     pub fn from_json(value: &serde_json::Value, span: Span) -> Node {
         use serde_json::Value;

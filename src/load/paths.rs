@@ -49,6 +49,9 @@ enum How {
     VolumeDriverOpts,
 }
 
+static RESOLVER_TABLE: std::sync::LazyLock<crate::load::tree_path::PathTable<How>> =
+    std::sync::LazyLock::new(|| crate::load::tree_path::PathTable::new(RESOLVERS));
+
 const RESOLVERS: &[(&str, How)] = &[
     ("services.*.build.context", How::Context),
     ("services.*.build.additional_contexts.*", How::Context),
@@ -68,29 +71,6 @@ const RESOLVERS: &[(&str, How)] = &[
     ("volumes.*", How::VolumeDriverOpts),
 ];
 
-/// Whether a path (its parts, `[]` for sequence items) matches a dotted
-/// pattern where `*` stands for any one part.
-pub(crate) fn path_matches(path: &[String], pattern: &str) -> bool {
-    let mut n = 0;
-    for (i, want) in pattern.split('.').enumerate() {
-        match path.get(i) {
-            Some(part) if want == "*" || want == part => n += 1,
-            _ => return false,
-        }
-    }
-    n == path.len()
-}
-
-/// Whether some pattern is longer than `path` and matches it as a prefix,
-/// i.e. whether a walk may find a match below `path`. Walks use it to skip
-/// subtrees (environment values, labels...) that no rule touches.
-pub(crate) fn may_match_below<'p>(path: &[String], patterns: impl IntoIterator<Item = &'p str>) -> bool {
-    patterns.into_iter().any(|pattern| {
-        let mut parts = pattern.split('.');
-        path.iter().all(|seg| parts.next().is_some_and(|want| want == "*" || want == seg)) && parts.next().is_some()
-    })
-}
-
 /// A path as Compose prints it in messages (`services.web.volumes.[]`).
 pub(crate) fn path_string(path: &[String]) -> String {
     path.join(".")
@@ -103,10 +83,10 @@ struct Resolver {
 
 impl Resolver {
     fn walk(&self, node: &mut Node, path: &mut Vec<String>) -> Result<(), Diagnostic> {
-        if let Some((_, how)) = RESOLVERS.iter().find(|(p, _)| path_matches(path, p)) {
+        if let Some(how) = RESOLVER_TABLE.find(path) {
             return self.apply(*how, node, path);
         }
-        if !may_match_below(path, RESOLVERS.iter().map(|(p, _)| *p)) {
+        if !RESOLVER_TABLE.may_match_below(path) {
             return Ok(());
         }
         match &mut node.kind {
@@ -680,15 +660,4 @@ mod tests {
         }
     }
 
-    #[test]
-    fn patterns() {
-        let path: Vec<String> = ["services", "web", "volumes", "[]"]
-            .iter()
-            .map(|s| s.to_string())
-            .collect();
-        assert!(path_matches(&path, "services.*.volumes.*"));
-        assert!(!path_matches(&path, "services.*.volumes"));
-        assert!(!path_matches(&path[..2], "services.*.volumes"));
-        assert!(!path_matches(&[], "services"));
-    }
 }

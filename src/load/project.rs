@@ -76,7 +76,11 @@ pub fn validate_structure(model: &Node) -> Result<()> {
 /// Returns the active profiles.
 pub fn finish(model: &mut Node, ctx: &mut ProjectContext<'_>) -> Result<Vec<String>> {
     let mut profiles = ctx.profiles.clone();
-    let services = model.get("services").and_then(Node::as_map).cloned().unwrap_or_default();
+    let services = model
+        .get_mut("services")
+        .and_then(Node::as_map_mut)
+        .map(std::mem::take)
+        .unwrap_or_default();
     for name in &ctx.opts.services {
         let Some(s) = services.get(name) else {
             return Err(vec![Diagnostic::new(format!("no such service: {name}"))
@@ -86,8 +90,8 @@ pub fn finish(model: &mut Node, ctx: &mut ProjectContext<'_>) -> Result<Vec<Stri
             profiles.extend(string_list(s.get("profiles")));
         }
     }
-    let enabled: Map = services.iter().filter(|(_, s)| is_enabled(s, &profiles)).map(|(k, v)| (k.clone(), v.clone())).collect();
-    let disabled: HashSet<String> = services.keys().filter(|k| !enabled.contains_key(*k)).cloned().collect();
+    let (enabled, disabled): (Map, Map) = services.into_iter().partition(|(_, s)| is_enabled(s, &profiles));
+    let disabled: HashSet<String> = disabled.into_keys().collect();
     set(model, "services", Node::map(enabled, Span::NONE));
 
     if !ctx.opts.skip_consistency {
@@ -500,7 +504,7 @@ fn env_file_entry(f: &Node) -> (String, bool, bool) {
 
 /// Keeps only the named services and what they depend on.
 fn select(model: &mut Node, names: &[String]) {
-    let Some(services) = model.get("services").and_then(Node::as_map).cloned() else { return };
+    let Some(services) = model.get_mut("services").and_then(Node::as_map_mut) else { return };
     let mut keep: HashSet<String> = HashSet::new();
     let mut todo: Vec<String> = names.to_vec();
     while let Some(n) = todo.pop() {
@@ -511,14 +515,14 @@ fn select(model: &mut Node, names: &[String]) {
             todo.extend(deps.keys().cloned());
         }
     }
-    let kept: Map = services.into_iter().filter(|(k, _)| keep.contains(k)).collect();
-    set(model, "services", Node::map(kept, Span::NONE));
+    services.retain(|k, _| keep.contains(k));
 }
 
 /// Drops networks, volumes, secrets, configs and models that no enabled service uses.
 fn prune_unused(model: &mut Node) {
     let mut used: HashMap<&str, HashSet<String>> = HashMap::new();
-    let services = model.get("services").and_then(Node::as_map).cloned().unwrap_or_default();
+    let empty = Map::new();
+    let services = model.get("services").and_then(Node::as_map).unwrap_or(&empty);
     for s in services.values() {
         let entry = |k: &'static str, used: &mut HashMap<&str, HashSet<String>>, v: String| {
             used.entry(k).or_default().insert(v);
