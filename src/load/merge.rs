@@ -194,25 +194,26 @@ fn merge_maps(mut base: Node, other: Node, path: &mut Vec<String>) -> Result<Nod
     Ok(base)
 }
 
-/// Removes `!reset` entries and clears tags in a subtree that is taken as is.
+/// Removes `!reset` entries and clears tags in a subtree that is taken as is
+/// (in place: the maps keep their allocations).
 pub fn strip_tags(mut node: Node) -> Node {
+    clear_tags(&mut node);
+    node
+}
+
+fn clear_tags(node: &mut Node) {
     node.tag = None;
     match &mut node.kind {
         Kind::Map(m) => {
-            let entries = std::mem::take(m);
-            *m = entries
-                .into_iter()
-                .filter(|(_, v)| v.tag != Some(Tag::Reset))
-                .map(|(k, v)| (k, strip_tags(v)))
-                .collect();
+            m.retain(|_, v| v.tag != Some(Tag::Reset));
+            m.values_mut().for_each(clear_tags);
         }
         Kind::Seq(items) => {
-            let entries = std::mem::take(items);
-            *items = entries.into_iter().filter(|v| v.tag != Some(Tag::Reset)).map(strip_tags).collect();
+            items.retain(|v| v.tag != Some(Tag::Reset));
+            items.iter_mut().for_each(clear_tags);
         }
         _ => {}
     }
-    node
 }
 
 fn with_spans(mut node: Node, base: &Node) -> Node {
