@@ -73,6 +73,7 @@ pub fn run(settings: &Settings, args: ConfigArgs) -> Result<i32, CliError> {
     opts.skip_normalization = args.no_normalize;
     opts.skip_path_resolution = args.no_path_resolution;
     opts.skip_consistency = args.no_consistency;
+    opts.model_only = args.no_interpolate;
     if args.variables {
         // Variables are read from the model as written, before interpolation.
         opts.skip_interpolation = true;
@@ -93,6 +94,8 @@ pub fn run(settings: &Settings, args: ConfigArgs) -> Result<i32, CliError> {
     let mut out = std::io::BufWriter::new(&mut out);
     let written = match listing(&loaded, &args)? {
         Some(text) => out.write_all(text.as_bytes()),
+        // Without interpolation Compose prints the model as loaded, not the typed project.
+        None if args.no_interpolate => write_value(loaded.model.into_json(), args.format, false, &mut out),
         None => write_project(loaded, args.format, &mut out)?,
     };
     written.and_then(|()| out.flush()).map_err(|e| CliError::Other(format!("cannot write the output: {e}")))?;
@@ -104,13 +107,22 @@ fn write_project(loaded: Loaded, format: Format, out: &mut impl Write) -> Result
     // The model is consumed on the way so that only one copy of it is alive at a time.
     let project = Project::from_json(loaded.model.into_json()).map_err(|e| CliError::Other(e.to_string()))?;
     project.check_json().map_err(|e| CliError::Other(e.to_string()))?;
-    let mut json = project.to_json();
+    let json = project.to_json();
     drop(project);
-    escape_dollars(&mut json);
-    Ok(match format {
-        Format::Json => serde_json::to_writer_pretty(&mut *out, &json).map_err(std::io::Error::from).and_then(|()| out.write_all(b"\n")),
+    Ok(write_value(json, format, true, out))
+}
+
+/// Writes `json`; with `escape`, every `$` doubled so the output loads again unchanged.
+fn write_value(mut json: serde_json::Value, format: Format, escape: bool, out: &mut impl Write) -> std::io::Result<()> {
+    if escape {
+        escape_dollars(&mut json);
+    }
+    match format {
+        Format::Json => {
+            serde_json::to_writer_pretty(&mut *out, &json).map_err(std::io::Error::from).and_then(|()| out.write_all(b"\n"))
+        }
         Format::Yaml => out.write_all(yaml_serde::to_string(&json).unwrap_or_default().as_bytes()),
-    })
+    }
 }
 
 fn lines<I: IntoIterator<Item = String>>(items: I) -> String {
@@ -128,7 +140,7 @@ fn listing(loaded: &Loaded, args: &ConfigArgs) -> Result<Option<String>, CliErro
     };
     let services = section("services");
     let text = if args.list_services {
-        lines(sorted_keys("services"))
+        lines(dependency_order(services))
     } else if args.volumes {
         lines(sorted_keys("volumes"))
     } else if args.networks {
@@ -136,7 +148,7 @@ fn listing(loaded: &Loaded, args: &ConfigArgs) -> Result<Option<String>, CliErro
     } else if args.list_profiles {
         lines(loaded.all_profiles.clone())
     } else if args.images {
-        lines(sorted_keys("services").into_iter().map(|n| {
+        lines(dependency_order(services).into_iter().map(|n| {
             services[&n]
                 .get("image")
                 .and_then(Node::scalar_text)
@@ -170,6 +182,32 @@ fn listing(loaded: &Loaded, args: &ConfigArgs) -> Result<Option<String>, CliErro
     Ok(Some(text))
 }
 
+/// Service names with dependencies before their dependents (as Docker
+/// Compose lists them), independent services by name.
+fn dependency_order(services: &Map) -> Vec<String> {
+    fn visit(name: &str, services: &Map, done: &mut Vec<String>, seen: &mut std::collections::HashSet<String>) {
+        if !seen.insert(name.to_string()) {
+            return;
+        }
+        let mut deps: Vec<&String> =
+            services.get(name).and_then(|s| s.get("depends_on")).and_then(Node::as_map).map(|d| d.keys().collect()).unwrap_or_default();
+        deps.sort();
+        for dep in deps {
+            if services.contains_key(dep) {
+                visit(dep, services, done, seen);
+            }
+        }
+        done.push(name.to_string());
+    }
+    let mut names: Vec<&String> = services.keys().collect();
+    names.sort();
+    let (mut done, mut seen) = (Vec::new(), std::collections::HashSet::new());
+    for name in names {
+        visit(name, services, &mut done, &mut seen);
+    }
+    done
+}
+
 /// Writes every `$` of a value as `$$` (in place), so the output loads again unchanged.
 fn escape_dollars(value: &mut serde_json::Value) {
     use serde_json::Value;
@@ -188,11 +226,17 @@ fn variables_table(model: &crate::load::node::Node) -> String {
     for v in vars.values() {
         rows.push([v.name.clone(), v.required.to_string(), v.default.clone(), v.alternate.clone()]);
     }
-    let widths: Vec<usize> = (0..4).map(|c| rows.iter().map(|r| r[c].chars().count()).max().unwrap_or(0)).collect();
+    // Docker Compose aligns with a tab writer: columns at least 20 wide, 3 spaces of padding.
+    let widths: Vec<usize> = (0..4).map(|c| rows.iter().map(|r| r[c].chars().count() + 3).max().unwrap_or(0).max(20)).collect();
     let mut out = String::new();
     for row in rows {
-        let line: Vec<String> = row.iter().enumerate().map(|(c, cell)| format!("{cell:<w$}", w = widths[c] + 3)).collect();
-        out.push_str(line.concat().trim_end());
+        for (c, cell) in row.iter().enumerate() {
+            if c == 3 {
+                out.push_str(cell);
+            } else {
+                out.push_str(&format!("{cell:<w$}", w = widths[c]));
+            }
+        }
         out.push('\n');
     }
     out

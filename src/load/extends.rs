@@ -134,10 +134,9 @@ fn load_services_of(
     let mode = FileMode { skip_extends: true, skip_include: true, skip_validation: true };
     let mut model = Node::map(Map::new(), crate::diag::Span::NONE);
     model = loader.load_file(parsed, model, path.parent().unwrap_or(Path::new("/")), env, &[], mode)?;
-    if !loader.opts.skip_path_resolution {
-        let home = env.get(crate::env_vars::HOME).map(PathBuf::from);
-        super::one(super::paths::resolve_paths(&mut model, path.parent().unwrap_or(Path::new("/")), home.as_deref()))?;
-    }
+    // Paths of another file are relative to it, so they are always resolved.
+    let home = env.get(crate::env_vars::HOME).map(PathBuf::from);
+    super::one(super::paths::resolve_paths(&mut model, path.parent().unwrap_or(Path::new("/")), home.as_deref()))?;
     match model.get("services").and_then(Node::as_map) {
         Some(s) => Ok(s.clone()),
         None => Err(vec![Diagnostic::new(format!(

@@ -93,14 +93,11 @@ impl Loader<'_> {
         for file in files {
             model = self.load_file(file, model, dir, env, included, FileMode::default())?;
         }
-        if !self.opts.skip_normalization {
-            one(super::canonical::set_defaults(&mut model))?;
-        }
+        one(super::canonical::set_defaults(&mut model))?;
         super::project::validate_structure(&model)?;
-        if !self.opts.skip_path_resolution {
-            let home = env.get(crate::env_vars::HOME).map(PathBuf::from);
-            one(super::paths::resolve_paths(&mut model, dir, home.as_deref()))?;
-        }
+        // Included projects always get absolute paths: they have their own directory.
+        let home = env.get(crate::env_vars::HOME).map(PathBuf::from);
+        one(super::paths::resolve_paths(&mut model, dir, home.as_deref()))?;
         super::normalize::resolve_environment(&mut model, env);
         Ok(model)
     }

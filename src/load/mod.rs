@@ -53,6 +53,9 @@ pub struct LoadOptions {
     pub skip_normalization: bool,
     pub skip_path_resolution: bool,
     pub skip_consistency: bool,
+    /// Stop at the merged, normalised model: no profiles, consistency
+    /// checks, service env files or pruning (`config --no-interpolate`).
+    pub model_only: bool,
 }
 
 /// A loaded project: the resolved model and what it took to get there.
@@ -153,16 +156,21 @@ impl Loader<'_> {
             map.insert("name".into(), Node::str(name.clone(), Span::NONE));
             normalize::normalize(&mut model, &env);
         }
-        let profiles = self.active_profiles(&env);
+        let mut profiles = self.active_profiles(&env);
         let all_profiles = project::all_profiles(&model);
-        let profiles = project::finish(&mut model, &mut ProjectContext {
-            opts,
-            env: &env,
-            working_dir: &working_dir,
-            profiles,
-            sources: &self.sources,
-            warnings: &mut self.warnings,
-        })?;
+        if !opts.model_only {
+            if let Some(map) = model.as_map_mut() {
+                map.entry("name".into()).or_insert_with(|| Node::str(name.clone(), Span::NONE));
+            }
+            profiles = project::finish(&mut model, &mut ProjectContext {
+                opts,
+                env: &env,
+                working_dir: &working_dir,
+                profiles,
+                sources: &self.sources,
+                warnings: &mut self.warnings,
+            })?;
+        }
         Ok(Loaded {
             name,
             model,
@@ -317,9 +325,7 @@ impl Loader<'_> {
         for file in files {
             model = self.load_file(file, model, working_dir, env, included, mode)?;
         }
-        if !self.opts.skip_normalization {
-            one(canonical::set_defaults(&mut model))?;
-        }
+        one(canonical::set_defaults(&mut model))?;
         if !mode.skip_validation {
             project::validate_structure(&model)?;
         }
@@ -373,9 +379,7 @@ impl Loader<'_> {
                     self.warn_version(&file.path, version.key_span);
                 }
             }
-            if !self.opts.skip_normalization {
-                one(canonical::canonical(&mut model, self.opts.skip_interpolation, &mut self.warnings))?;
-            }
+            one(canonical::canonical(&mut model, self.opts.skip_interpolation, &mut self.warnings))?;
             omit_empty_dns(&mut model);
             one(merge::enforce_unicity(&mut model))?;
         }
