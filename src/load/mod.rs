@@ -275,13 +275,14 @@ impl Loader<'_> {
             discover::check_project_name(name)?;
             return Ok(name.clone());
         }
+        // The last file (and document) that declares a name wins.
         let declared = files
             .iter()
-            .flat_map(|f| f.documents.iter())
+            .rev()
+            .flat_map(|f| f.documents.iter().rev())
             .filter_map(|d| d.get("name"))
             .filter_map(|n| n.scalar_text().map(|t| (t, n.span)))
-            .filter(|(t, _)| !t.is_empty())
-            .last();
+            .find(|(t, _)| !t.is_empty());
         let mut name = String::new();
         if let Some((text, span)) = declared {
             name = if self.opts.skip_interpolation {
