@@ -19,7 +19,7 @@ const ALIAS_BUDGET: usize = 1_000_000;
 pub fn parse_documents(text: &str, file: u32) -> Result<Vec<Node>, Diagnostic> {
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     let mut builder = Builder { file, text, line_starts: line_starts(text), ..Default::default() };
-    let mut parser = Parser::new_from_str(text);
+    let parser = Parser::new_from_str(text);
     for ev in parser {
         let (event, span) = ev.map_err(|e| {
             let m = e.marker();
