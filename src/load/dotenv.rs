@@ -225,7 +225,7 @@ impl Parser<'_, '_> {
                 sep = Some((start + i, c));
                 break;
             }
-            let line = text[self.pos..].split('\n').next().unwrap_or_default();
+            let line = text[start..].split('\n').next().unwrap_or_default();
             return Err(self.error(
                 start + i,
                 format!(
@@ -830,6 +830,12 @@ mod tests {
                 r#"unexpected character "%" in variable name "%!(EXTRA string)=foo""#,
             ),
             ("A=1\n  B C=2\n", 2, 3, "key cannot contain a space"),
+            (
+                "export  A!=1",
+                1,
+                10,
+                r#"unexpected character "!" in variable name "A!=1""#,
+            ),
             (
                 "A=1\nKEY=\"value\n",
                 2,
