@@ -22,7 +22,13 @@ pub struct Span {
 
 impl Span {
     /// A span for values berth made up (defaults, command-line input).
-    pub const NONE: Span = Span { file: u32::MAX, line: 0, col: 0, offset: 0, len: 0 };
+    pub const NONE: Span = Span {
+        file: u32::MAX,
+        line: 0,
+        col: 0,
+        offset: 0,
+        len: 0,
+    };
 
     pub fn is_known(&self) -> bool {
         self.file != u32::MAX
@@ -44,18 +50,30 @@ pub struct Sources {
 impl Sources {
     pub fn add(&self, path: &Path, text: &str) -> u32 {
         let mut files = self.files.write().expect("sources lock");
-        files.push(Arc::new(SourceFile { path: path.to_path_buf(), text: text.into() }));
+        files.push(Arc::new(SourceFile {
+            path: path.to_path_buf(),
+            text: text.into(),
+        }));
         (files.len() - 1) as u32
     }
 
     pub fn get(&self, file: u32) -> Option<Arc<SourceFile>> {
-        self.files.read().expect("sources lock").get(file as usize).cloned()
+        self.files
+            .read()
+            .expect("sources lock")
+            .get(file as usize)
+            .cloned()
     }
 
     /// `path:line:col` for a span, or `None` for made-up spans.
     pub fn locate(&self, span: Span) -> Option<String> {
         let file = self.get(span.file)?;
-        Some(format!("{}:{}:{}", file.path.display(), span.line, span.col))
+        Some(format!(
+            "{}:{}:{}",
+            file.path.display(),
+            span.line,
+            span.col
+        ))
     }
 }
 
@@ -69,7 +87,11 @@ pub struct Diagnostic {
 
 impl Diagnostic {
     pub fn new(message: impl Into<String>) -> Self {
-        Diagnostic { message: message.into(), span: None, hint: None }
+        Diagnostic {
+            message: message.into(),
+            span: None,
+            hint: None,
+        }
     }
 
     pub fn at(mut self, span: Span) -> Self {
@@ -102,7 +124,10 @@ pub struct Diagnostics {
 
 impl Diagnostics {
     pub fn one(d: Diagnostic, sources: &Sources) -> Self {
-        Diagnostics { items: vec![d], sources: sources.clone() }
+        Diagnostics {
+            items: vec![d],
+            sources: sources.clone(),
+        }
     }
 
     /// Renders every problem with its file, line, column, the offending line and the hint.
@@ -125,9 +150,15 @@ impl fmt::Display for Diagnostics {
 impl std::error::Error for Diagnostics {}
 
 fn render_one(d: &Diagnostic, sources: &Sources, color: bool) -> String {
-    use miette::{GraphicalReportHandler, GraphicalTheme, LabeledSpan, MietteDiagnostic, NamedSource};
+    use miette::{
+        GraphicalReportHandler, GraphicalTheme, LabeledSpan, MietteDiagnostic, NamedSource,
+    };
 
-    let (bold, reset) = if color { ("\x1b[1m", "\x1b[0m") } else { ("", "") };
+    let (bold, reset) = if color {
+        ("\x1b[1m", "\x1b[0m")
+    } else {
+        ("", "")
+    };
     let file = d.span.and_then(|s| sources.get(s.file).map(|f| (s, f)));
     let Some((span, file)) = file else {
         let mut out = format!("{bold}error{reset}: {}\n", d.message);
@@ -145,11 +176,20 @@ fn render_one(d: &Diagnostic, sources: &Sources, color: bool) -> String {
     }
     let source = NamedSource::new(file.path.display().to_string(), file.text.to_string());
     let report = miette::Report::new(diag).with_source_code(source);
-    let theme = if color { GraphicalTheme::unicode() } else { GraphicalTheme::unicode_nocolor() };
+    let theme = if color {
+        GraphicalTheme::unicode()
+    } else {
+        GraphicalTheme::unicode_nocolor()
+    };
     let mut out = String::new();
     let handler = GraphicalReportHandler::new_themed(theme).with_context_lines(1);
     if handler.render_report(&mut out, report.as_ref()).is_err() {
         out = format!("error: {}\n", d.message);
     }
-    format!("{bold}error{reset} at {}:{}:{}\n{out}", file.path.display(), span.line, span.col)
+    format!(
+        "{bold}error{reset} at {}:{}:{}\n{out}",
+        file.path.display(),
+        span.line,
+        span.col
+    )
 }

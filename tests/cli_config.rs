@@ -8,7 +8,10 @@ use tempfile::TempDir;
 
 /// A temp project directory with the given files.
 fn project(files: &[(&str, &str)]) -> TempDir {
-    let dir = tempfile::Builder::new().prefix("berth-test").tempdir().unwrap();
+    let dir = tempfile::Builder::new()
+        .prefix("berth-test")
+        .tempdir()
+        .unwrap();
     for (name, text) in files {
         let path = dir.path().join(name);
         std::fs::create_dir_all(path.parent().unwrap()).unwrap();
@@ -20,13 +23,21 @@ fn project(files: &[(&str, &str)]) -> TempDir {
 /// `berth` run in `dir` with a clean environment.
 fn berth(dir: &Path) -> Command {
     let mut cmd = Command::cargo_bin("berth").unwrap();
-    cmd.current_dir(dir).env_clear().env("PATH", "/usr/bin:/bin").env("HOME", "/home/nobody").env("PWD", dir);
+    cmd.current_dir(dir)
+        .env_clear()
+        .env("PATH", "/usr/bin:/bin")
+        .env("HOME", "/home/nobody")
+        .env("PWD", dir);
     cmd
 }
 
 fn config_json(cmd: &mut Command) -> serde_json::Value {
     let out = cmd.args(["config", "--format", "json"]).output().unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     serde_json::from_slice(&out.stdout).unwrap()
 }
 
@@ -34,38 +45,67 @@ fn config_json(cmd: &mut Command) -> serde_json::Value {
 fn discovers_compose_yaml_and_its_override_walking_up() {
     let dir = project(&[
         ("compose.yaml", "services:\n  web:\n    image: nginx\n"),
-        ("compose.override.yaml", "services:\n  web:\n    environment: {A: '1'}\n"),
+        (
+            "compose.override.yaml",
+            "services:\n  web:\n    environment: {A: '1'}\n",
+        ),
         ("sub/dir/.keep", ""),
     ]);
     let json = config_json(&mut berth(&dir.path().join("sub/dir")));
     assert_eq!(json["services"]["web"]["image"], "nginx");
     assert_eq!(json["services"]["web"]["environment"]["A"], "1");
-    let dir_name = dir.path().file_name().unwrap().to_string_lossy().to_lowercase().replace(['.', ' '], "");
+    let dir_name = dir
+        .path()
+        .file_name()
+        .unwrap()
+        .to_string_lossy()
+        .to_lowercase()
+        .replace(['.', ' '], "");
     assert_eq!(json["name"], dir_name);
 }
 
 #[test]
 fn later_files_override_earlier_ones() {
     let dir = project(&[
-        ("a.yaml", "services:\n  web:\n    image: one\n    ports: ['8080:80']\n"),
-        ("b.yaml", "services:\n  web:\n    image: two\n    ports: ['8080:80', '9090:90']\n"),
+        (
+            "a.yaml",
+            "services:\n  web:\n    image: one\n    ports: ['8080:80']\n",
+        ),
+        (
+            "b.yaml",
+            "services:\n  web:\n    image: two\n    ports: ['8080:80', '9090:90']\n",
+        ),
     ]);
     let json = config_json(berth(dir.path()).args(["-f", "a.yaml", "-f", "b.yaml"]));
     assert_eq!(json["services"]["web"]["image"], "two");
-    assert_eq!(json["services"]["web"]["ports"].as_array().unwrap().len(), 2);
+    assert_eq!(
+        json["services"]["web"]["ports"].as_array().unwrap().len(),
+        2
+    );
 }
 
 #[test]
 fn compose_file_variable_and_separator() {
-    let dir = project(&[("x.yaml", "services:\n  a:\n    image: a\n"), ("y.yaml", "services:\n  b:\n    image: b\n")]);
-    let json = config_json(berth(dir.path()).env("COMPOSE_FILE", "x.yaml;y.yaml").env("COMPOSE_PATH_SEPARATOR", ";"));
+    let dir = project(&[
+        ("x.yaml", "services:\n  a:\n    image: a\n"),
+        ("y.yaml", "services:\n  b:\n    image: b\n"),
+    ]);
+    let json = config_json(
+        berth(dir.path())
+            .env("COMPOSE_FILE", "x.yaml;y.yaml")
+            .env("COMPOSE_PATH_SEPARATOR", ";"),
+    );
     assert!(json["services"]["a"].is_object() && json["services"]["b"].is_object());
 }
 
 #[test]
 fn reads_standard_input() {
     let dir = project(&[]);
-    let json = config_json(berth(dir.path()).args(["-p", "piped", "-f", "-"]).write_stdin("services:\n  s:\n    image: x\n"));
+    let json = config_json(
+        berth(dir.path())
+            .args(["-p", "piped", "-f", "-"])
+            .write_stdin("services:\n  s:\n    image: x\n"),
+    );
     assert_eq!(json["name"], "piped");
 }
 
@@ -73,7 +113,10 @@ fn reads_standard_input() {
 fn dotenv_interpolation_and_process_env_wins() {
     let dir = project(&[
         (".env", "TAG=from-dotenv\nPORT=1\n"),
-        ("compose.yaml", "services:\n  web:\n    image: app:${TAG}\n    environment:\n      PORT: ${PORT:-9}\n"),
+        (
+            "compose.yaml",
+            "services:\n  web:\n    image: app:${TAG}\n    environment:\n      PORT: ${PORT:-9}\n",
+        ),
     ]);
     let json = config_json(berth(dir.path()).env("PORT", "2"));
     assert_eq!(json["services"]["web"]["image"], "app:from-dotenv");
@@ -90,7 +133,11 @@ fn profiles_enable_services() {
     assert!(plain["services"].get("debug").is_none());
     let dev = config_json(berth(dir.path()).args(["--profile", "dev"]));
     assert!(dev["services"].get("debug").is_some());
-    berth(dir.path()).args(["config", "--profiles"]).assert().success().stdout("dev\n");
+    berth(dir.path())
+        .args(["config", "--profiles"])
+        .assert()
+        .success()
+        .stdout("dev\n");
 }
 
 #[test]
@@ -100,23 +147,33 @@ fn invalid_project_name_is_rejected() {
         .args(["-p", "Bad Name", "config"])
         .assert()
         .code(15)
-        .stderr(predicate::str::contains("invalid project name \"Bad Name\""));
+        .stderr(predicate::str::contains(
+            "invalid project name \"Bad Name\"",
+        ));
 }
 
 #[test]
 fn duplicate_key_error_points_at_both_lines() {
-    let dir = project(&[("compose.yaml", "services:\n  web:\n    image: a\n    image: b\n")]);
+    let dir = project(&[(
+        "compose.yaml",
+        "services:\n  web:\n    image: a\n    image: b\n",
+    )]);
     berth(dir.path())
         .arg("config")
         .assert()
         .code(15)
         .stderr(predicate::str::contains("compose.yaml:4:5"))
-        .stderr(predicate::str::contains("mapping key \"image\" already defined at line 3"));
+        .stderr(predicate::str::contains(
+            "mapping key \"image\" already defined at line 3",
+        ));
 }
 
 #[test]
 fn unknown_key_gets_location_and_did_you_mean() {
-    let dir = project(&[("compose.yaml", "services:\n  web:\n    image: a\n    depend_on: [db]\n  db:\n    image: b\n")]);
+    let dir = project(&[(
+        "compose.yaml",
+        "services:\n  web:\n    image: a\n    depend_on: [db]\n  db:\n    image: b\n",
+    )]);
     berth(dir.path())
         .arg("config")
         .assert()
@@ -141,7 +198,10 @@ fn several_errors_are_reported_at_once() {
 
 #[test]
 fn required_variable_error_names_the_path() {
-    let dir = project(&[("compose.yaml", "services:\n  web:\n    image: ${IMAGE:?set IMAGE first}\n")]);
+    let dir = project(&[(
+        "compose.yaml",
+        "services:\n  web:\n    image: ${IMAGE:?set IMAGE first}\n",
+    )]);
     berth(dir.path())
         .arg("config")
         .assert()
@@ -153,12 +213,17 @@ fn required_variable_error_names_the_path() {
 
 #[test]
 fn unset_variable_warns_and_defaults_to_blank() {
-    let dir = project(&[("compose.yaml", "services:\n  web:\n    image: app${SUFFIX}\n")]);
+    let dir = project(&[(
+        "compose.yaml",
+        "services:\n  web:\n    image: app${SUFFIX}\n",
+    )]);
     berth(dir.path())
         .args(["config", "--format", "json"])
         .assert()
         .success()
-        .stderr(predicate::str::contains("The \"SUFFIX\" variable is not set. Defaulting to a blank string."))
+        .stderr(predicate::str::contains(
+            "The \"SUFFIX\" variable is not set. Defaulting to a blank string.",
+        ))
         .stdout(predicate::str::contains("\"image\": \"app\""));
 }
 
@@ -172,13 +237,18 @@ fn dependency_cycle_is_reported_whole() {
         .arg("config")
         .assert()
         .code(15)
-        .stderr(predicate::str::contains("dependency cycle detected: a -> b -> c -> a"));
+        .stderr(predicate::str::contains(
+            "dependency cycle detected: a -> b -> c -> a",
+        ));
 }
 
 #[test]
 fn extends_and_include() {
     let dir = project(&[
-        ("base.yaml", "services:\n  base:\n    image: base\n    environment: {A: '1'}\n"),
+        (
+            "base.yaml",
+            "services:\n  base:\n    image: base\n    environment: {A: '1'}\n",
+        ),
         ("lib/compose.yaml", "services:\n  lib:\n    image: lib\n"),
         (
             "compose.yaml",
@@ -187,14 +257,24 @@ fn extends_and_include() {
     ]);
     let json = config_json(&mut berth(dir.path()));
     assert_eq!(json["services"]["web"]["image"], "base");
-    assert_eq!(json["services"]["web"]["environment"], serde_json::json!({"A": "1", "B": "2"}));
+    assert_eq!(
+        json["services"]["web"]["environment"],
+        serde_json::json!({"A": "1", "B": "2"})
+    );
     assert_eq!(json["services"]["lib"]["image"], "lib");
 }
 
 #[test]
 fn extends_cycle_is_an_error() {
-    let dir = project(&[("compose.yaml", "services:\n  a: {image: x, extends: b}\n  b: {image: x, extends: a}\n")]);
-    berth(dir.path()).arg("config").assert().code(15).stderr(predicate::str::contains("Circular reference"));
+    let dir = project(&[(
+        "compose.yaml",
+        "services:\n  a: {image: x, extends: b}\n  b: {image: x, extends: a}\n",
+    )]);
+    berth(dir.path())
+        .arg("config")
+        .assert()
+        .code(15)
+        .stderr(predicate::str::contains("Circular reference"));
 }
 
 #[test]
@@ -203,11 +283,33 @@ fn listing_flags() {
         "compose.yaml",
         "services:\n  web: {image: nginx, volumes: ['data:/d']}\n  job: {build: .}\nvolumes:\n  data: {}\n",
     )]);
-    berth(dir.path()).args(["config", "--services"]).assert().success().stdout("job\nweb\n");
-    berth(dir.path()).args(["config", "--volumes"]).assert().success().stdout("data\n");
-    let name = dir.path().file_name().unwrap().to_string_lossy().to_lowercase().replace(['.', ' '], "");
-    berth(dir.path()).args(["config", "--images"]).assert().success().stdout(format!("{name}-job\nnginx\n"));
-    berth(dir.path()).args(["config", "-q"]).assert().success().stdout("");
+    berth(dir.path())
+        .args(["config", "--services"])
+        .assert()
+        .success()
+        .stdout("job\nweb\n");
+    berth(dir.path())
+        .args(["config", "--volumes"])
+        .assert()
+        .success()
+        .stdout("data\n");
+    let name = dir
+        .path()
+        .file_name()
+        .unwrap()
+        .to_string_lossy()
+        .to_lowercase()
+        .replace(['.', ' '], "");
+    berth(dir.path())
+        .args(["config", "--images"])
+        .assert()
+        .success()
+        .stdout(format!("{name}-job\nnginx\n"));
+    berth(dir.path())
+        .args(["config", "-q"])
+        .assert()
+        .success()
+        .stdout("");
 }
 
 #[test]

@@ -15,7 +15,9 @@ fn load_dir(dir: &Path, files: &[&str]) -> Result<load::Loaded, berth::diag::Dia
     let opts = LoadOptions {
         files: files.iter().map(|s| s.to_string()).collect(),
         cwd: dir.to_path_buf(),
-        os_env: [("HOME".to_string(), "/home/user".to_string())].into_iter().collect(),
+        os_env: [("HOME".to_string(), "/home/user".to_string())]
+            .into_iter()
+            .collect(),
         ..Default::default()
     };
     load::load(&opts)
@@ -48,7 +50,10 @@ fn merge_extends_and_short_syntax() {
             "compose.yaml",
             "name: snap\nx-base: &base\n  image: app:1\n  restart: always\nservices:\n  web:\n    <<: *base\n    ports: ['127.0.0.1:8080-8081:80-81/udp']\n    volumes: ['./src:/app:ro', 'cache:/cache']\n    depends_on: [db]\n    environment: [A=1, B]\n  db:\n    extends: web\n    ports: !reset []\n    depends_on: !reset []\nvolumes:\n  cache:\n",
         ),
-        ("override.yaml", "services:\n  web:\n    environment: {A: '2'}\n    command: run --fast\n"),
+        (
+            "override.yaml",
+            "services:\n  web:\n    environment: {A: '2'}\n    command: run --fast\n",
+        ),
     ]);
     insta::assert_snapshot!(config_json(dir.path(), &["compose.yaml", "override.yaml"]));
 }
@@ -56,7 +61,8 @@ fn merge_extends_and_short_syntax() {
 fn rendered_error(files: &[(&str, &str)]) -> String {
     let dir = temp_project(files);
     let err = load_dir(dir.path(), &[]).expect_err("the project should not load");
-    err.render(false).replace(&dir.path().display().to_string(), "[DIR]")
+    err.render(false)
+        .replace(&dir.path().display().to_string(), "[DIR]")
 }
 
 #[test]
@@ -77,10 +83,16 @@ fn error_undefined_references() {
 
 #[test]
 fn error_bad_yaml() {
-    insta::assert_snapshot!(rendered_error(&[("compose.yaml", "services:\n  web:\n    image: [nginx\n  db: {}\n")]));
+    insta::assert_snapshot!(rendered_error(&[(
+        "compose.yaml",
+        "services:\n  web:\n    image: [nginx\n  db: {}\n"
+    )]));
 }
 
 #[test]
 fn error_malformed_interpolation() {
-    insta::assert_snapshot!(rendered_error(&[("compose.yaml", "services:\n  web:\n    image: nginx:${TAG\n")]));
+    insta::assert_snapshot!(rendered_error(&[(
+        "compose.yaml",
+        "services:\n  web:\n    image: nginx:${TAG\n"
+    )]));
 }

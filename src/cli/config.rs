@@ -88,39 +88,58 @@ pub fn run(settings: &Settings, args: ConfigArgs) -> Result<i32, CliError> {
         return Ok(0);
     }
     let mut out: Box<dyn Write> = match &args.output {
-        Some(path) => Box::new(std::fs::File::create(path).map_err(|e| CliError::Other(format!("cannot write {path}: {e}")))?),
+        Some(path) => Box::new(
+            std::fs::File::create(path)
+                .map_err(|e| CliError::Other(format!("cannot write {path}: {e}")))?,
+        ),
         None => Box::new(std::io::stdout().lock()),
     };
     let mut out = std::io::BufWriter::new(&mut out);
     let written = match listing(&loaded, &args)? {
         Some(text) => out.write_all(text.as_bytes()),
         // Without interpolation Compose prints the model as loaded, not the typed project.
-        None if args.no_interpolate => write_value(loaded.model.into_json(), args.format, false, &mut out),
+        None if args.no_interpolate => {
+            write_value(loaded.model.into_json(), args.format, false, &mut out)
+        }
         None => write_project(loaded, args.format, &mut out)?,
     };
-    written.and_then(|()| out.flush()).map_err(|e| CliError::Other(format!("cannot write the output: {e}")))?;
+    written
+        .and_then(|()| out.flush())
+        .map_err(|e| CliError::Other(format!("cannot write the output: {e}")))?;
     Ok(0)
 }
 
 /// The whole project as Docker Compose prints it, streamed to `out`.
-fn write_project(loaded: Loaded, format: Format, out: &mut impl Write) -> Result<std::io::Result<()>, CliError> {
+fn write_project(
+    loaded: Loaded,
+    format: Format,
+    out: &mut impl Write,
+) -> Result<std::io::Result<()>, CliError> {
     // The model is consumed on the way so that only one copy of it is alive at a time.
-    let project = Project::from_json(loaded.model.into_json()).map_err(|e| CliError::Other(e.to_string()))?;
-    project.check_json().map_err(|e| CliError::Other(e.to_string()))?;
+    let project =
+        Project::from_json(loaded.model.into_json()).map_err(|e| CliError::Other(e.to_string()))?;
+    project
+        .check_json()
+        .map_err(|e| CliError::Other(e.to_string()))?;
     let json = project.to_json();
     drop(project);
     Ok(write_value(json, format, true, out))
 }
 
 /// Writes `json`; with `escape`, every `$` doubled so the output loads again unchanged.
-fn write_value(mut json: serde_json::Value, format: Format, escape: bool, out: &mut impl Write) -> std::io::Result<()> {
+fn write_value(
+    mut json: serde_json::Value,
+    format: Format,
+    escape: bool,
+    out: &mut impl Write,
+) -> std::io::Result<()> {
     if escape {
         escape_dollars(&mut json);
     }
     match format {
-        Format::Json => {
-            serde_json::to_writer_pretty(&mut *out, &json).map_err(std::io::Error::from).and_then(|()| out.write_all(b"\n"))
-        }
+        Format::Json => serde_json::to_writer_pretty(&mut *out, &json)
+            .map_err(std::io::Error::from)
+            .and_then(|()| out.write_all(b"\n")),
         Format::Yaml => out.write_all(yaml_serde::to_string(&json).unwrap_or_default().as_bytes()),
     }
 }
@@ -173,7 +192,11 @@ fn listing(loaded: &Loaded, args: &ConfigArgs) -> Result<Option<String>, CliErro
     } else if args.variables {
         variables_table(&loaded.model)
     } else if args.environment {
-        let mut vars: Vec<String> = loaded.environment.iter().map(|(k, v)| format!("{k}={v}")).collect();
+        let mut vars: Vec<String> = loaded
+            .environment
+            .iter()
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect();
         vars.sort();
         lines(vars)
     } else {
@@ -185,12 +208,21 @@ fn listing(loaded: &Loaded, args: &ConfigArgs) -> Result<Option<String>, CliErro
 /// Service names with dependencies before their dependents (as Docker
 /// Compose lists them), independent services by name.
 fn dependency_order(services: &Map) -> Vec<String> {
-    fn visit(name: &str, services: &Map, done: &mut Vec<String>, seen: &mut std::collections::HashSet<String>) {
+    fn visit(
+        name: &str,
+        services: &Map,
+        done: &mut Vec<String>,
+        seen: &mut std::collections::HashSet<String>,
+    ) {
         if !seen.insert(name.to_string()) {
             return;
         }
-        let mut deps: Vec<&String> =
-            services.get(name).and_then(|s| s.get("depends_on")).and_then(Node::as_map).map(|d| d.keys().collect()).unwrap_or_default();
+        let mut deps: Vec<&String> = services
+            .get(name)
+            .and_then(|s| s.get("depends_on"))
+            .and_then(Node::as_map)
+            .map(|d| d.keys().collect())
+            .unwrap_or_default();
         deps.sort();
         for dep in deps {
             if services.contains_key(dep) {
@@ -222,12 +254,30 @@ fn escape_dollars(value: &mut serde_json::Value) {
 /// `NAME  REQUIRED  DEFAULT VALUE  ALTERNATE VALUE`, aligned like Docker Compose's table.
 fn variables_table(model: &crate::load::node::Node) -> String {
     let vars = crate::load::variables::extract(model);
-    let mut rows = vec![["NAME".to_string(), "REQUIRED".into(), "DEFAULT VALUE".into(), "ALTERNATE VALUE".into()]];
+    let mut rows = vec![[
+        "NAME".to_string(),
+        "REQUIRED".into(),
+        "DEFAULT VALUE".into(),
+        "ALTERNATE VALUE".into(),
+    ]];
     for v in vars.values() {
-        rows.push([v.name.clone(), v.required.to_string(), v.default.clone(), v.alternate.clone()]);
+        rows.push([
+            v.name.clone(),
+            v.required.to_string(),
+            v.default.clone(),
+            v.alternate.clone(),
+        ]);
     }
     // Docker Compose aligns with a tab writer: columns at least 20 wide, 3 spaces of padding.
-    let widths: Vec<usize> = (0..4).map(|c| rows.iter().map(|r| r[c].chars().count() + 3).max().unwrap_or(0).max(20)).collect();
+    let widths: Vec<usize> = (0..4)
+        .map(|c| {
+            rows.iter()
+                .map(|r| r[c].chars().count() + 3)
+                .max()
+                .unwrap_or(0)
+                .max(20)
+        })
+        .collect();
     let mut out = String::new();
     for row in rows {
         for (c, cell) in row.iter().enumerate() {

@@ -24,7 +24,12 @@ pub mod exit {
 }
 
 #[derive(Debug, Parser)]
-#[command(name = "berth", version, about = "Runs Compose projects against the Docker Engine", max_term_width = 100)]
+#[command(
+    name = "berth",
+    version,
+    about = "Runs Compose projects against the Docker Engine",
+    max_term_width = 100
+)]
 pub struct Cli {
     #[command(flatten)]
     pub global: GlobalArgs,
@@ -95,15 +100,22 @@ impl Settings {
             .filter(|p| p.is_absolute() && same_dir(p, std::env::current_dir().ok()))
             .or_else(|| std::env::current_dir().ok())
             .unwrap_or_else(|| PathBuf::from("/"));
-        let color_stderr = std::io::stderr().is_terminal() && !os_env.contains_key(env_vars::NO_COLOR);
+        let color_stderr =
+            std::io::stderr().is_terminal() && !os_env.contains_key(env_vars::NO_COLOR);
         let needs_stdin = global.files.iter().any(|f| f == "-");
-        let stdin = needs_stdin.then(|| std::io::read_to_string(std::io::stdin()).unwrap_or_default());
+        let stdin =
+            needs_stdin.then(|| std::io::read_to_string(std::io::stdin()).unwrap_or_default());
         let load = LoadOptions {
             files: global.files.clone(),
             project_name: global.project_name.clone(),
             project_directory: global.project_directory.clone(),
             env_files: global.env_files.clone(),
-            profiles: global.profiles.iter().flat_map(|p| p.split(',')).map(str::to_string).collect(),
+            profiles: global
+                .profiles
+                .iter()
+                .flat_map(|p| p.split(','))
+                .map(str::to_string)
+                .collect(),
             services: Vec::new(),
             cwd,
             os_env,
@@ -116,7 +128,10 @@ impl Settings {
 
 /// Keeps `$PWD` (which may go through a symlink) when it is the current directory.
 fn same_dir(p: &std::path::Path, cwd: Option<PathBuf>) -> bool {
-    match (std::fs::canonicalize(p), cwd.and_then(|c| std::fs::canonicalize(c).ok())) {
+    match (
+        std::fs::canonicalize(p),
+        cwd.and_then(|c| std::fs::canonicalize(c).ok()),
+    ) {
         (Ok(a), Some(b)) => a == b,
         _ => false,
     }

@@ -18,8 +18,10 @@ use crate::load::node::{Kind, Map, Node, format_go_float};
 use crate::load::paths::{clean, go_type_name, path_string};
 use crate::load::tree_path::PathTable;
 
-static TRANSFORM_TABLE: std::sync::LazyLock<PathTable<Transform>> = std::sync::LazyLock::new(|| PathTable::new(TRANSFORMS));
-static DEFAULT_TABLE: std::sync::LazyLock<PathTable<DefaultFn>> = std::sync::LazyLock::new(|| PathTable::new(DEFAULTS));
+static TRANSFORM_TABLE: std::sync::LazyLock<PathTable<Transform>> =
+    std::sync::LazyLock::new(|| PathTable::new(TRANSFORMS));
+static DEFAULT_TABLE: std::sync::LazyLock<PathTable<DefaultFn>> =
+    std::sync::LazyLock::new(|| PathTable::new(DEFAULTS));
 
 /// Rewrites every short form of the merged model into Compose's long form
 /// (ports, volumes, depends_on, env_file, networks, devices, secrets, ...).

@@ -5,11 +5,20 @@ use std::path::{Path, PathBuf};
 use crate::diag::Diagnostic;
 
 /// File names looked for, in order of preference.
-pub const DEFAULT_FILES: [&str; 4] = ["compose.yaml", "compose.yml", "docker-compose.yml", "docker-compose.yaml"];
+pub const DEFAULT_FILES: [&str; 4] = [
+    "compose.yaml",
+    "compose.yml",
+    "docker-compose.yml",
+    "docker-compose.yaml",
+];
 
 /// Override files looked for beside the main file, in order of preference.
-pub const OVERRIDE_FILES: [&str; 4] =
-    ["compose.override.yml", "compose.override.yaml", "docker-compose.override.yml", "docker-compose.override.yaml"];
+pub const OVERRIDE_FILES: [&str; 4] = [
+    "compose.override.yml",
+    "compose.override.yaml",
+    "docker-compose.override.yml",
+    "docker-compose.override.yaml",
+];
 
 /// Walks up from `start` to the filesystem root and returns the first
 /// directory's Compose file plus its override, if any. Several candidates
@@ -17,17 +26,29 @@ pub const OVERRIDE_FILES: [&str; 4] =
 pub fn find_default_files(start: &Path, warnings: &mut Vec<Diagnostic>) -> Option<Vec<PathBuf>> {
     let mut dir = Some(start);
     while let Some(d) = dir {
-        let found: Vec<PathBuf> = DEFAULT_FILES.iter().map(|f| d.join(f)).filter(|p| p.is_file()).collect();
+        let found: Vec<PathBuf> = DEFAULT_FILES
+            .iter()
+            .map(|f| d.join(f))
+            .filter(|p| p.is_file())
+            .collect();
         if let Some(main) = found.first() {
             if found.len() > 1 {
                 warnings.push(Diagnostic::new(format!(
                     "Found multiple config files with supported names: {}\nUsing {}",
-                    found.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", "),
+                    found
+                        .iter()
+                        .map(|p| p.display().to_string())
+                        .collect::<Vec<_>>()
+                        .join(", "),
                     main.display()
                 )));
             }
             let mut files = vec![main.clone()];
-            if let Some(o) = OVERRIDE_FILES.iter().map(|f| d.join(f)).find(|p| p.is_file()) {
+            if let Some(o) = OVERRIDE_FILES
+                .iter()
+                .map(|f| d.join(f))
+                .find(|p| p.is_file())
+            {
                 files.push(o);
             }
             return Some(files);
@@ -51,7 +72,10 @@ pub fn no_files_error(start: &Path) -> Diagnostic {
 /// for names taken from `name:` or the directory.
 pub fn normalize_project_name(name: &str) -> String {
     let lower = name.to_lowercase();
-    let kept: String = lower.chars().filter(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || *c == '_' || *c == '-').collect();
+    let kept: String = lower
+        .chars()
+        .filter(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || *c == '_' || *c == '-')
+        .collect();
     kept.trim_start_matches(['_', '-']).to_string()
 }
 
@@ -60,8 +84,13 @@ pub fn check_project_name(name: &str) -> Result<(), Diagnostic> {
     if name.is_empty() {
         return Err(Diagnostic::new("project name must not be empty"));
     }
-    let valid = name.chars().next().is_some_and(|c| c.is_ascii_lowercase() || c.is_ascii_digit())
-        && name.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_' || c == '-');
+    let valid = name
+        .chars()
+        .next()
+        .is_some_and(|c| c.is_ascii_lowercase() || c.is_ascii_digit())
+        && name
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_' || c == '-');
     if !valid {
         return Err(Diagnostic::new(format!(
             "invalid project name \"{name}\": must consist only of lowercase alphanumeric characters, hyphens, and underscores as well as start with a letter or number"
@@ -117,15 +146,26 @@ mod tests {
     fn names_are_normalized_like_compose() {
         assert_eq!(normalize_project_name("My_Project.v2"), "my_projectv2");
         assert_eq!(normalize_project_name("-_x"), "x");
-        assert_eq!(normalize_project_name("UNNORMALIZED PATH"), "unnormalizedpath");
+        assert_eq!(
+            normalize_project_name("UNNORMALIZED PATH"),
+            "unnormalizedpath"
+        );
     }
 
     #[test]
     fn given_names_must_already_be_normal() {
         assert!(check_project_name("web-1_a").is_ok());
-        assert!(check_project_name("Web").unwrap_err().message.starts_with("invalid project name \"Web\""));
+        assert!(
+            check_project_name("Web")
+                .unwrap_err()
+                .message
+                .starts_with("invalid project name \"Web\"")
+        );
         assert!(check_project_name("_x").is_err());
-        assert_eq!(check_project_name("").unwrap_err().message, "project name must not be empty");
+        assert_eq!(
+            check_project_name("").unwrap_err().message,
+            "project name must not be empty"
+        );
     }
 
     #[test]

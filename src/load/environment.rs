@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 use indexmap::IndexMap;
 
 use super::dotenv;
-use crate::diag::{Diagnostic, Span, Sources};
+use crate::diag::{Diagnostic, Sources, Span};
 
 pub type Env = IndexMap<String, String>;
 
@@ -25,13 +25,24 @@ pub fn with_env_files(base: &Env, files: &[PathBuf], sources: &Sources) -> Resul
 }
 
 /// Parses one env file; `${VAR}` in values sees `base` first, then `earlier`.
-pub fn read_env_file(path: &Path, base: &Env, earlier: &Env, sources: &Sources) -> Result<Env, Diagnostic> {
+pub fn read_env_file(
+    path: &Path,
+    base: &Env,
+    earlier: &Env,
+    sources: &Sources,
+) -> Result<Env, Diagnostic> {
     let text = read_text(path)?;
     let file = sources.add(path, &text);
     let lookup = |k: &str| base.get(k).or_else(|| earlier.get(k)).cloned();
     dotenv::parse(&text, &lookup).map_err(|e| {
         Diagnostic::new(format!("failed to read {}: {}", path.display(), e.message))
-            .at(Span { file, line: e.line as u32, col: e.col as u32, offset: line_offset(&text, e.line, e.col), len: 1 })
+            .at(Span {
+                file,
+                line: e.line as u32,
+                col: e.col as u32,
+                offset: line_offset(&text, e.line, e.col),
+                len: 1,
+            })
             .hint("env files hold KEY=value lines; quote values that contain spaces or #")
     })
 }
@@ -53,6 +64,10 @@ pub fn read_text(path: &Path) -> Result<String, Diagnostic> {
 }
 
 fn line_offset(text: &str, line: usize, col: usize) -> u32 {
-    let start: usize = text.split_inclusive('\n').take(line.saturating_sub(1)).map(str::len).sum();
+    let start: usize = text
+        .split_inclusive('\n')
+        .take(line.saturating_sub(1))
+        .map(str::len)
+        .sum();
     (start + col.saturating_sub(1)) as u32
 }

@@ -36,25 +36,45 @@ fn extend_service(
     env: &Env,
     chain: &mut Vec<(PathBuf, String)>,
 ) -> Result<Option<Node>> {
-    let Some(service) = services.get(name).cloned() else { return Ok(None) };
+    let Some(service) = services.get(name).cloned() else {
+        return Ok(None);
+    };
     if service.is_null() {
         return Ok(None);
     }
     if service.as_map().is_none() {
-        return Err(vec![Diagnostic::new(format!("services.{name} must be a mapping")).at(service.span)]);
+        return Err(vec![
+            Diagnostic::new(format!("services.{name} must be a mapping")).at(service.span),
+        ]);
     }
-    let Some(ext) = service.get("extends") else { return Ok(Some(service)) };
+    let Some(ext) = service.get("extends") else {
+        return Ok(Some(service));
+    };
     let (base_name, base_file) = match (ext.as_str(), ext.as_map()) {
         (Some(s), _) => (s.to_string(), None),
         (None, Some(m)) => {
             let Some(s) = m.get("service").and_then(Node::as_str) else {
-                return Err(vec![Diagnostic::new(format!("extends.{name}.service is required"))
-                    .at(ext.span)
-                    .hint("write `extends: {service: <name>, file: <path>}`")]);
+                return Err(vec![
+                    Diagnostic::new(format!("extends.{name}.service is required"))
+                        .at(ext.span)
+                        .hint("write `extends: {service: <name>, file: <path>}`"),
+                ]);
             };
-            (s.to_string(), m.get("file").and_then(Node::scalar_text).map(|f| (f, m["file"].span)))
+            (
+                s.to_string(),
+                m.get("file")
+                    .and_then(Node::scalar_text)
+                    .map(|f| (f, m["file"].span)),
+            )
         }
-        _ => return Err(vec![Diagnostic::new(format!("services.{name}.extends must be a string or a mapping")).at(ext.span)]),
+        _ => {
+            return Err(vec![
+                Diagnostic::new(format!(
+                    "services.{name}.extends must be a string or a mapping"
+                ))
+                .at(ext.span),
+            ]);
+        }
     };
 
     let here = (file.to_path_buf(), name.to_string());
@@ -65,9 +85,9 @@ fn extend_service(
             let verb = if i == 0 { "" } else { "extends " };
             lines.push(format!("  {verb}{s} in {}", f.display()));
         }
-        return Err(vec![Diagnostic::new(lines.join("\n"))
-            .at(ext.span)
-            .hint("break the cycle: a service cannot extend itself, directly or through others")]);
+        return Err(vec![Diagnostic::new(lines.join("\n")).at(ext.span).hint(
+            "break the cycle: a service cannot extend itself, directly or through others",
+        )]);
     }
     chain.push(here);
 
@@ -88,12 +108,14 @@ fn extend_service(
         }
         None => {
             if !services.contains_key(&base_name) {
-                return Err(vec![Diagnostic::new(format!(
-                    "cannot extend service \"{name}\" in {}: service \"{base_name}\" not found",
-                    file.display()
-                ))
-                .at(ext.span)
-                .hint(did_you_mean(&base_name, services.keys()))]);
+                return Err(vec![
+                    Diagnostic::new(format!(
+                        "cannot extend service \"{name}\" in {}: service \"{base_name}\" not found",
+                        file.display()
+                    ))
+                    .at(ext.span)
+                    .hint(did_you_mean(&base_name, services.keys())),
+                ]);
             }
             let resolved = extend_service(loader, &base_name, services, file, env, chain)?;
             if let Some(r) = &resolved {
@@ -102,7 +124,9 @@ fn extend_service(
             resolved
         }
     };
-    let Some(base) = base else { return Ok(Some(service)) };
+    let Some(base) = base else {
+        return Ok(Some(service));
+    };
     let mut merged = super::one(merge::merge_at(base, service, &["services", "x"]))?;
     if let Some(m) = merged.as_map_mut() {
         m.shift_remove("extends");
@@ -122,28 +146,47 @@ fn load_services_of(
     span: crate::diag::Span,
 ) -> Result<Map> {
     if !path.is_file() {
-        return Err(vec![Diagnostic::new(format!(
-            "cannot extend service \"{name}\" in {}: open {}: no such file or directory",
-            from.display(),
-            path.display()
-        ))
-        .at(span)
-        .hint("`extends.file` is relative to the file that declares it")]);
+        return Err(vec![
+            Diagnostic::new(format!(
+                "cannot extend service \"{name}\" in {}: open {}: no such file or directory",
+                from.display(),
+                path.display()
+            ))
+            .at(span)
+            .hint("`extends.file` is relative to the file that declares it"),
+        ]);
     }
     let parsed = loader.parse_file(path)?;
-    let mode = FileMode { skip_extends: true, skip_include: true, skip_validation: true };
+    let mode = FileMode {
+        skip_extends: true,
+        skip_include: true,
+        skip_validation: true,
+    };
     let mut model = Node::map(Map::new(), crate::diag::Span::NONE);
-    model = loader.load_file(parsed, model, path.parent().unwrap_or(Path::new("/")), env, &[], mode)?;
+    model = loader.load_file(
+        parsed,
+        model,
+        path.parent().unwrap_or(Path::new("/")),
+        env,
+        &[],
+        mode,
+    )?;
     // Paths of another file are relative to it, so they are always resolved.
     let home = env.get(crate::env_vars::HOME).map(PathBuf::from);
-    super::one(super::paths::resolve_paths(&mut model, path.parent().unwrap_or(Path::new("/")), home.as_deref()))?;
+    super::one(super::paths::resolve_paths(
+        &mut model,
+        path.parent().unwrap_or(Path::new("/")),
+        home.as_deref(),
+    ))?;
     match model.get("services").and_then(Node::as_map) {
         Some(s) => Ok(s.clone()),
-        None => Err(vec![Diagnostic::new(format!(
-            "cannot extend service \"{name}\" in {}: no services section",
-            path.display()
-        ))
-        .at(span)]),
+        None => Err(vec![
+            Diagnostic::new(format!(
+                "cannot extend service \"{name}\" in {}: no services section",
+                path.display()
+            ))
+            .at(span),
+        ]),
     }
 }
 
@@ -160,7 +203,11 @@ pub fn did_you_mean<'a>(name: &str, candidates: impl Iterator<Item = &'a String>
         None if candidates.is_empty() => "no services are defined".into(),
         None => format!(
             "known services: {}",
-            candidates.iter().map(|c| c.as_str()).collect::<Vec<_>>().join(", ")
+            candidates
+                .iter()
+                .map(|c| c.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
         ),
     }
 }

@@ -23,8 +23,12 @@ pub(super) fn apply(
     env: &Env,
     included: &[PathBuf],
 ) -> Result<()> {
-    let Some(map) = doc.as_map_mut() else { return Ok(()) };
-    let Some(entries) = map.shift_remove("include") else { return Ok(()) };
+    let Some(map) = doc.as_map_mut() else {
+        return Ok(());
+    };
+    let Some(entries) = map.shift_remove("include") else {
+        return Ok(());
+    };
     for entry in parse_entries(&entries)? {
         let mut files = Vec::new();
         let mut project_dir = PathBuf::new();
@@ -36,21 +40,29 @@ pub(super) fn apply(
                     Some(d) => discover::absolute(working_dir, d),
                 };
                 if included.contains(&path) {
-                    let mut chain: Vec<String> = included.iter().map(|p| p.display().to_string()).collect();
+                    let mut chain: Vec<String> =
+                        included.iter().map(|p| p.display().to_string()).collect();
                     chain.push(path.display().to_string());
-                    return Err(vec![Diagnostic::new(format!(
-                        "include cycle detected:\n{}\n include {}",
-                        chain[0],
-                        chain[1..].join("\n include ")
-                    ))
-                    .at(*span)
-                    .hint("a file cannot include itself, directly or through other includes")]);
+                    return Err(vec![
+                        Diagnostic::new(format!(
+                            "include cycle detected:\n{}\n include {}",
+                            chain[0],
+                            chain[1..].join("\n include ")
+                        ))
+                        .at(*span)
+                        .hint("a file cannot include itself, directly or through other includes"),
+                    ]);
                 }
             }
             if !path.is_file() {
-                return Err(vec![Diagnostic::new(format!("open {}: no such file or directory", path.display()))
+                return Err(vec![
+                    Diagnostic::new(format!(
+                        "open {}: no such file or directory",
+                        path.display()
+                    ))
                     .at(*span)
-                    .hint("include paths are relative to the project directory")]);
+                    .hint("include paths are relative to the project directory"),
+                ]);
             }
             files.push(path);
         }
@@ -62,17 +74,28 @@ pub(super) fn apply(
             for f in &entry.env_files {
                 let path = discover::absolute(working_dir, f);
                 if !path.exists() {
-                    return Err(vec![Diagnostic::new(format!("stat {}: no such file or directory", path.display()))
-                        .at(entry.span)]);
+                    return Err(vec![
+                        Diagnostic::new(format!(
+                            "stat {}: no such file or directory",
+                            path.display()
+                        ))
+                        .at(entry.span),
+                    ]);
                 }
                 if path.is_dir() {
-                    return Err(vec![Diagnostic::new(format!("{} is not a file", path.display())).at(entry.span)]);
+                    return Err(vec![
+                        Diagnostic::new(format!("{} is not a file", path.display())).at(entry.span),
+                    ]);
                 }
                 out.push(path);
             }
             out
         };
-        let sub_env = one(environment::with_env_files(env, &env_files, &loader.sources))?;
+        let sub_env = one(environment::with_env_files(
+            env,
+            &env_files,
+            &loader.sources,
+        ))?;
         let parsed = loader.parse_files(&files)?;
         let imported = loader.load_model_included(parsed, &project_dir, &sub_env, included)?;
         import_resources(imported, doc)?;
@@ -97,7 +120,11 @@ impl Loader<'_> {
         super::project::validate_structure(&model)?;
         // Included projects always get absolute paths: they have their own directory.
         let home = env.get(crate::env_vars::HOME).map(PathBuf::from);
-        one(super::paths::resolve_paths(&mut model, dir, home.as_deref()))?;
+        one(super::paths::resolve_paths(
+            &mut model,
+            dir,
+            home.as_deref(),
+        ))?;
         super::normalize::resolve_environment(&mut model, env);
         Ok(model)
     }
@@ -105,14 +132,24 @@ impl Loader<'_> {
 
 fn parse_entries(node: &Node) -> Result<Vec<Include>> {
     let Some(items) = node.as_seq() else {
-        return Err(vec![Diagnostic::new("include must be a list").at(node.span).hint("write `include: [other/compose.yaml]`")]);
+        return Err(vec![
+            Diagnostic::new("include must be a list")
+                .at(node.span)
+                .hint("write `include: [other/compose.yaml]`"),
+        ]);
     };
     let mut out = Vec::new();
     for item in items {
         let text_list = |n: &Node| -> Vec<(String, crate::diag::Span)> {
             match &n.kind {
-                Kind::Seq(v) => v.iter().filter_map(|x| x.scalar_text().map(|t| (t, x.span))).collect(),
-                _ => n.scalar_text().map(|t| vec![(t, n.span)]).unwrap_or_default(),
+                Kind::Seq(v) => v
+                    .iter()
+                    .filter_map(|x| x.scalar_text().map(|t| (t, x.span)))
+                    .collect(),
+                _ => n
+                    .scalar_text()
+                    .map(|t| vec![(t, n.span)])
+                    .unwrap_or_default(),
             }
         };
         match &item.kind {
@@ -125,12 +162,20 @@ fn parse_entries(node: &Node) -> Result<Vec<Include>> {
             Kind::Map(m) => out.push(Include {
                 paths: m.get("path").map(text_list).unwrap_or_default(),
                 project_directory: m.get("project_directory").and_then(Node::scalar_text),
-                env_files: m.get("env_file").map(|n| text_list(n).into_iter().map(|(t, _)| t).collect()).unwrap_or_default(),
+                env_files: m
+                    .get("env_file")
+                    .map(|n| text_list(n).into_iter().map(|(t, _)| t).collect())
+                    .unwrap_or_default(),
                 span: item.span,
             }),
             _ => {
-                return Err(vec![Diagnostic::new(format!("include entries must be strings or mappings, found {}", item.type_name()))
-                    .at(item.span)]);
+                return Err(vec![
+                    Diagnostic::new(format!(
+                        "include entries must be strings or mappings, found {}",
+                        item.type_name()
+                    ))
+                    .at(item.span),
+                ]);
             }
         }
     }
@@ -140,10 +185,18 @@ fn parse_entries(node: &Node) -> Result<Vec<Include>> {
 /// Copies the included project's resources into `target`; a name defined
 /// differently on both sides is an error.
 fn import_resources(source: Node, target: &mut Node) -> Result<()> {
-    let Kind::Map(mut source) = source.kind else { return Ok(()) };
-    let Some(target) = target.as_map_mut() else { return Ok(()) };
-    for key in ["services", "volumes", "networks", "secrets", "configs", "models"] {
-        let Some(from) = source.shift_remove(key) else { continue };
+    let Kind::Map(mut source) = source.kind else {
+        return Ok(());
+    };
+    let Some(target) = target.as_map_mut() else {
+        return Ok(());
+    };
+    for key in [
+        "services", "volumes", "networks", "secrets", "configs", "models",
+    ] {
+        let Some(from) = source.shift_remove(key) else {
+            continue;
+        };
         let Kind::Map(from) = from.kind else { continue };
         let to = target
             .entry(key.to_string())
@@ -153,9 +206,11 @@ fn import_resources(source: Node, target: &mut Node) -> Result<()> {
             match to.get(&name) {
                 Some(existing) if *existing == value => {}
                 Some(existing) => {
-                    return Err(vec![Diagnostic::new(format!("{key}.{name} conflicts with imported resource"))
-                        .at(existing.key_span)
-                        .hint("rename one of them, or remove the duplicate definition")]);
+                    return Err(vec![
+                        Diagnostic::new(format!("{key}.{name} conflicts with imported resource"))
+                            .at(existing.key_span)
+                            .hint("rename one of them, or remove the duplicate definition"),
+                    ]);
                 }
                 None => {
                     to.insert(name, value);

@@ -166,9 +166,11 @@ fn merge_maps(mut base: Node, other: Node, path: &mut Vec<String>) -> Result<Nod
         if other.is_null() {
             return Ok(base);
         }
-        return Err(Diagnostic::new(format!("cannot override {}", path.join(".")))
-            .at(other.span)
-            .hint("an earlier file defines a mapping here"));
+        return Err(
+            Diagnostic::new(format!("cannot override {}", path.join(".")))
+                .at(other.span)
+                .hint("an earlier file defines a mapping here"),
+        );
     };
     let map = base.as_map_mut().expect("checked");
     for (key, value) in entries {
@@ -301,7 +303,8 @@ fn merge_ipam_config(base: Node, other: Node) -> Node {
                 continue;
             }
             let mut path = Vec::new();
-            let merged = merge_maps(original.clone(), over.clone(), &mut path).unwrap_or_else(|_| over.clone());
+            let merged = merge_maps(original.clone(), over.clone(), &mut path)
+                .unwrap_or_else(|_| over.clone());
             match out.iter().position(|c| subnet(c) == subnet(&merged)) {
                 Some(i) => out[i] = merged,
                 None => out.push(merged),
@@ -404,18 +407,25 @@ fn index_key(indexer: Indexer, item: &Node, path: &[&str], i: usize) -> Result<S
         Indexer::KeyValue => match &item.kind {
             Kind::Str(s) => s.split_once('=').map_or(s.as_str(), |(k, _)| k).to_string(),
             _ => {
-                return Err(Diagnostic::new(format!("{}: unexpected type {}", where_(), item.type_name()))
-                    .at(item.span)
-                    .hint("write this entry as a string"));
+                return Err(Diagnostic::new(format!(
+                    "{}: unexpected type {}",
+                    where_(),
+                    item.type_name()
+                ))
+                .at(item.span)
+                .hint("write this entry as a string"));
             }
         },
         Indexer::Volume => match &item.kind {
             Kind::Map(m) => match m.get("target").and_then(Node::as_str) {
                 Some(t) => t.to_string(),
                 None => {
-                    return Err(Diagnostic::new(format!("service volume {} is missing a mount target", where_()))
-                        .at(item.span)
-                        .hint("add `target: /path/in/container`"));
+                    return Err(Diagnostic::new(format!(
+                        "service volume {} is missing a mount target",
+                        where_()
+                    ))
+                    .at(item.span)
+                    .hint("add `target: /path/in/container`"));
                 }
             },
             Kind::Str(s) => short_volume_target(s),
@@ -434,13 +444,19 @@ fn index_key(indexer: Indexer, item: &Node, path: &[&str], i: usize) -> Result<S
             Kind::Str(s) => format!("{default}/{s}"),
             Kind::Map(m) => match m.get("target") {
                 Some(t) => text(t),
-                None => format!("{default}/{}", m.get("source").map(text).unwrap_or_default()),
+                None => format!(
+                    "{default}/{}",
+                    m.get("source").map(text).unwrap_or_default()
+                ),
             },
             _ => text(item),
         },
         Indexer::Port => match &item.kind {
             Kind::Map(m) => {
-                let host = m.get("host_ip").map(text).unwrap_or_else(|| "0.0.0.0".into());
+                let host = m
+                    .get("host_ip")
+                    .map(text)
+                    .unwrap_or_else(|| "0.0.0.0".into());
                 let published = m.get("published").map(text).unwrap_or_default();
                 let target = m.get("target").map(text).unwrap_or_default();
                 let protocol = m.get("protocol").map(text).unwrap_or_else(|| "tcp".into());
@@ -462,8 +478,13 @@ fn short_volume_target(spec: &str) -> String {
         1 => parts[0].to_string(),
         _ => {
             // A Windows drive letter in the source (`C:\x:/y`) adds a part.
-            let skip = usize::from(parts[0].len() == 1 && parts[0].chars().all(|c| c.is_ascii_alphabetic()));
-            parts.get(1 + skip).unwrap_or(&parts[parts.len() - 1]).to_string()
+            let skip = usize::from(
+                parts[0].len() == 1 && parts[0].chars().all(|c| c.is_ascii_alphabetic()),
+            );
+            parts
+                .get(1 + skip)
+                .unwrap_or(&parts[parts.len() - 1])
+                .to_string()
         }
     }
 }
@@ -490,8 +511,14 @@ mod tests {
             "services: {web: {image: b, cap_add: [Y], deploy: {mode: global}}}",
         );
         assert_eq!(m["services"]["web"]["image"], "b");
-        assert_eq!(m["services"]["web"]["cap_add"], serde_json::json!(["X", "Y"]));
-        assert_eq!(m["services"]["web"]["deploy"], serde_json::json!({"replicas": 1, "mode": "global"}));
+        assert_eq!(
+            m["services"]["web"]["cap_add"],
+            serde_json::json!(["X", "Y"])
+        );
+        assert_eq!(
+            m["services"]["web"]["deploy"],
+            serde_json::json!({"replicas": 1, "mode": "global"})
+        );
     }
 
     #[test]
@@ -500,12 +527,18 @@ mod tests {
             "services: {web: {environment: {A: '1', B: '2'}}}",
             "services: {web: {environment: [B=3, C]}}",
         );
-        assert_eq!(m["services"]["web"]["environment"], serde_json::json!(["A=1", "B=3", "C"]));
+        assert_eq!(
+            m["services"]["web"]["environment"],
+            serde_json::json!(["A=1", "B=3", "C"])
+        );
     }
 
     #[test]
     fn command_is_replaced_not_appended() {
-        let m = merged("services: {web: {command: [a, b]}}", "services: {web: {command: [c]}}");
+        let m = merged(
+            "services: {web: {command: [a, b]}}",
+            "services: {web: {command: [c]}}",
+        );
         assert_eq!(m["services"]["web"]["command"], serde_json::json!(["c"]));
     }
 
@@ -516,7 +549,10 @@ mod tests {
             "services: {web: {ports: !reset [], deploy: !override {replicas: 3}}}",
         );
         assert!(m["services"]["web"].get("ports").is_none());
-        assert_eq!(m["services"]["web"]["deploy"], serde_json::json!({"replicas": 3}));
+        assert_eq!(
+            m["services"]["web"]["deploy"],
+            serde_json::json!({"replicas": 3})
+        );
     }
 
     #[test]
@@ -538,14 +574,23 @@ mod tests {
             "services: {web: {ports: ['8080:80'], volumes: ['./a:/data', 'v:/x']}}",
             "services: {web: {ports: ['8080:80'], volumes: ['./b:/data']}}",
         );
-        assert_eq!(m["services"]["web"]["ports"], serde_json::json!(["8080:80"]));
-        assert_eq!(m["services"]["web"]["volumes"], serde_json::json!(["./b:/data", "v:/x"]));
+        assert_eq!(
+            m["services"]["web"]["ports"],
+            serde_json::json!(["8080:80"])
+        );
+        assert_eq!(
+            m["services"]["web"]["volumes"],
+            serde_json::json!(["./b:/data", "v:/x"])
+        );
     }
 
     #[test]
     fn shape_mismatch_is_an_error() {
-        let err = merge(load("services: {web: {ports: ['80']}}"), load("services: {web: {ports: {a: b}}}"))
-            .unwrap_err();
+        let err = merge(
+            load("services: {web: {ports: ['80']}}"),
+            load("services: {web: {ports: {a: b}}}"),
+        )
+        .unwrap_err();
         assert_eq!(err.message, "cannot override services.web.ports");
     }
 
@@ -555,6 +600,9 @@ mod tests {
             "services: {web: {logging: {driver: json-file, options: {a: '1'}}}}",
             "services: {web: {logging: {driver: syslog, options: {b: '2'}}}}",
         );
-        assert_eq!(m["services"]["web"]["logging"], serde_json::json!({"driver": "syslog", "options": {"b": "2"}}));
+        assert_eq!(
+            m["services"]["web"]["logging"],
+            serde_json::json!({"driver": "syslog", "options": {"b": "2"}})
+        );
     }
 }

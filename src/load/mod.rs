@@ -26,7 +26,7 @@ pub mod yaml;
 
 use std::path::{Path, PathBuf};
 
-use crate::diag::{Diagnostic, Diagnostics, Span, Sources};
+use crate::diag::{Diagnostic, Diagnostics, Sources, Span};
 use crate::env_vars;
 use environment::Env;
 use node::{Kind, Map, Node};
@@ -91,14 +91,22 @@ struct Loader<'o> {
 
 /// Loads the project the options describe.
 pub fn load(opts: &LoadOptions) -> Result<Loaded, Diagnostics> {
-    let mut loader = Loader { opts, sources: Sources::default(), warnings: Vec::new(), warned_version: Vec::new() };
+    let mut loader = Loader {
+        opts,
+        sources: Sources::default(),
+        warnings: Vec::new(),
+        warned_version: Vec::new(),
+    };
     match loader.load_project() {
         Ok(mut loaded) => {
             loaded.warnings = std::mem::take(&mut loader.warnings);
             loaded.sources = loader.sources.clone();
             Ok(loaded)
         }
-        Err(items) => Err(Diagnostics { items, sources: loader.sources }),
+        Err(items) => Err(Diagnostics {
+            items,
+            sources: loader.sources,
+        }),
     }
 }
 
@@ -118,7 +126,10 @@ impl Loader<'_> {
     fn load_project(&mut self) -> Result<Loaded> {
         let opts = self.opts;
         let cwd = opts.cwd.clone();
-        let project_dir_flag = opts.project_directory.as_deref().map(|d| discover::absolute(&cwd, d));
+        let project_dir_flag = opts
+            .project_directory
+            .as_deref()
+            .map(|d| discover::absolute(&cwd, d));
 
         // `.env` of the working directory may set COMPOSE_FILE and friends.
         let mut os_env = opts.os_env.clone();
@@ -135,7 +146,13 @@ impl Loader<'_> {
             Some(d) => d.clone(),
             None => files
                 .first()
-                .and_then(|f| if f.as_os_str() == "-" { None } else { f.parent().map(Path::to_path_buf) })
+                .and_then(|f| {
+                    if f.as_os_str() == "-" {
+                        None
+                    } else {
+                        f.parent().map(Path::to_path_buf)
+                    }
+                })
                 .unwrap_or_else(|| cwd.clone()),
         };
         let mut env = one(self.project_env(&os_env, &working_dir))?;
@@ -149,7 +166,9 @@ impl Loader<'_> {
 
         let mut model = self.load_model(parsed, &working_dir, &env, &[], FileMode::default())?;
         if model.as_map().is_none_or(Map::is_empty) {
-            return Err(vec![Diagnostic::new("empty compose file").hint("add a `services:` section to the file")]);
+            return Err(vec![
+                Diagnostic::new("empty compose file").hint("add a `services:` section to the file"),
+            ]);
         }
         if !opts.skip_normalization {
             let map = model.as_map_mut().expect("checked above");
@@ -160,16 +179,20 @@ impl Loader<'_> {
         let all_profiles = project::all_profiles(&model);
         if !opts.model_only {
             if let Some(map) = model.as_map_mut() {
-                map.entry("name".into()).or_insert_with(|| Node::str(name.clone(), Span::NONE));
+                map.entry("name".into())
+                    .or_insert_with(|| Node::str(name.clone(), Span::NONE));
             }
-            profiles = project::finish(&mut model, &mut ProjectContext {
-                opts,
-                env: &env,
-                working_dir: &working_dir,
-                profiles,
-                sources: &self.sources,
-                warnings: &mut self.warnings,
-            })?;
+            profiles = project::finish(
+                &mut model,
+                &mut ProjectContext {
+                    opts,
+                    env: &env,
+                    working_dir: &working_dir,
+                    profiles,
+                    sources: &self.sources,
+                    warnings: &mut self.warnings,
+                },
+            )?;
         }
         Ok(Loaded {
             name,
@@ -189,7 +212,13 @@ impl Loader<'_> {
             return self.opts.profiles.clone();
         }
         env.get(env_vars::COMPOSE_PROFILES)
-            .map(|p| p.split(',').map(str::trim).filter(|s| !s.is_empty()).map(str::to_string).collect())
+            .map(|p| {
+                p.split(',')
+                    .map(str::trim)
+                    .filter(|s| !s.is_empty())
+                    .map(str::to_string)
+                    .collect()
+            })
             .unwrap_or_default()
     }
 
@@ -197,36 +226,67 @@ impl Loader<'_> {
     fn project_env(&self, os_env: &Env, dir: &Path) -> Result<Env, Diagnostic> {
         let opts = self.opts;
         let files: Vec<PathBuf> = if !opts.env_files.is_empty() {
-            opts.env_files.iter().map(|f| discover::absolute(&opts.cwd, f)).collect()
-        } else if let Some(list) = os_env.get(env_vars::COMPOSE_ENV_FILES).filter(|s| !s.is_empty()) {
-            list.split(',').map(|f| discover::absolute(&opts.cwd, f.trim())).collect()
+            opts.env_files
+                .iter()
+                .map(|f| discover::absolute(&opts.cwd, f))
+                .collect()
+        } else if let Some(list) = os_env
+            .get(env_vars::COMPOSE_ENV_FILES)
+            .filter(|s| !s.is_empty())
+        {
+            list.split(',')
+                .map(|f| discover::absolute(&opts.cwd, f.trim()))
+                .collect()
         } else {
-            let disabled = os_env.get(env_vars::COMPOSE_DISABLE_ENV_FILE).is_some_and(|v| is_truthy(v));
+            let disabled = os_env
+                .get(env_vars::COMPOSE_DISABLE_ENV_FILE)
+                .is_some_and(|v| is_truthy(v));
             let dotenv = dir.join(".env");
-            if !disabled && dotenv.is_file() { vec![dotenv] } else { Vec::new() }
+            if !disabled && dotenv.is_file() {
+                vec![dotenv]
+            } else {
+                Vec::new()
+            }
         };
         for f in &files {
             if f.is_dir() {
-                return Err(Diagnostic::new(format!("{} is a directory, not an env file", f.display())));
+                return Err(Diagnostic::new(format!(
+                    "{} is a directory, not an env file",
+                    f.display()
+                )));
             }
             if !f.exists() {
-                return Err(Diagnostic::new(format!("couldn't find env file: {}", f.display()))
-                    .hint("fix the --env-file path"));
+                return Err(
+                    Diagnostic::new(format!("couldn't find env file: {}", f.display()))
+                        .hint("fix the --env-file path"),
+                );
             }
         }
         environment::with_env_files(os_env, &files, &self.sources)
     }
 
     /// `-f` files, else `COMPOSE_FILE`, else discovery from the project directory or cwd.
-    fn config_files(&mut self, env: &Env, project_dir: Option<&Path>) -> Result<Vec<PathBuf>, Diagnostic> {
+    fn config_files(
+        &mut self,
+        env: &Env,
+        project_dir: Option<&Path>,
+    ) -> Result<Vec<PathBuf>, Diagnostic> {
         let opts = self.opts;
         let given: Vec<String> = if !opts.files.is_empty() {
             opts.files.clone()
         } else if let Some(list) = env.get(env_vars::COMPOSE_FILE).filter(|s| !s.is_empty()) {
-            let sep = env.get(env_vars::COMPOSE_PATH_SEPARATOR).cloned().unwrap_or_else(|| ":".into());
-            list.split(sep.as_str()).filter(|s| !s.is_empty()).map(str::to_string).collect()
+            let sep = env
+                .get(env_vars::COMPOSE_PATH_SEPARATOR)
+                .cloned()
+                .unwrap_or_else(|| ":".into());
+            list.split(sep.as_str())
+                .filter(|s| !s.is_empty())
+                .map(str::to_string)
+                .collect()
         } else {
-            let start = project_dir.map(Path::to_path_buf).unwrap_or_else(|| opts.cwd.clone());
+            let start = project_dir
+                .map(Path::to_path_buf)
+                .unwrap_or_else(|| opts.cwd.clone());
             return discover::find_default_files(&start, &mut self.warnings)
                 .ok_or_else(|| discover::no_files_error(&start));
         };
@@ -238,8 +298,11 @@ impl Loader<'_> {
                 }
                 let path = discover::absolute(&opts.cwd, f);
                 if !path.exists() {
-                    return Err(Diagnostic::new(format!("open {}: no such file or directory", path.display()))
-                        .hint("check the -f / COMPOSE_FILE path"));
+                    return Err(Diagnostic::new(format!(
+                        "open {}: no such file or directory",
+                        path.display()
+                    ))
+                    .hint("check the -f / COMPOSE_FILE path"));
                 }
                 Ok(path)
             })
@@ -255,23 +318,42 @@ impl Loader<'_> {
             self.opts.stdin.clone().unwrap_or_default()
         } else {
             std::fs::read_to_string(path).map_err(|e| {
-                vec![Diagnostic::new(format!("open {}: {}", path.display(), io_reason(&e)))]
+                vec![Diagnostic::new(format!(
+                    "open {}: {}",
+                    path.display(),
+                    io_reason(&e)
+                ))]
             })?
         };
-        let shown = if path.as_os_str() == "-" { self.opts.cwd.join("-") } else { path.to_path_buf() };
+        let shown = if path.as_os_str() == "-" {
+            self.opts.cwd.join("-")
+        } else {
+            path.to_path_buf()
+        };
         let file = self.sources.add(&shown, &text);
         let documents = one(yaml::parse_documents(&text, file))?;
         let documents = documents.into_iter().filter(|d| !d.is_null()).collect();
-        Ok(ParsedFile { path: shown, documents })
+        Ok(ParsedFile {
+            path: shown,
+            documents,
+        })
     }
 
     /// `-p`, `COMPOSE_PROJECT_NAME`, the files' `name:`, or the directory name.
-    fn project_name(&mut self, files: &[ParsedFile], env: &Env, working_dir: &Path) -> Result<String, Diagnostic> {
+    fn project_name(
+        &mut self,
+        files: &[ParsedFile],
+        env: &Env,
+        working_dir: &Path,
+    ) -> Result<String, Diagnostic> {
         if let Some(name) = &self.opts.project_name {
             discover::check_project_name(name)?;
             return Ok(name.clone());
         }
-        if let Some(name) = env.get(env_vars::COMPOSE_PROJECT_NAME).filter(|n| !n.is_empty()) {
+        if let Some(name) = env
+            .get(env_vars::COMPOSE_PROJECT_NAME)
+            .filter(|n| !n.is_empty())
+        {
             discover::check_project_name(name)?;
             return Ok(name.clone());
         }
@@ -303,7 +385,10 @@ impl Loader<'_> {
             }
         }
         if name.is_empty() {
-            let base = working_dir.file_name().map(|b| b.to_string_lossy().to_string()).unwrap_or_default();
+            let base = working_dir
+                .file_name()
+                .map(|b| b.to_string_lossy().to_string())
+                .unwrap_or_default();
             name = discover::normalize_project_name(&base);
         }
         if name.is_empty() {
@@ -332,7 +417,11 @@ impl Loader<'_> {
         }
         if !self.opts.skip_path_resolution {
             let home = env.get(env_vars::HOME).map(PathBuf::from);
-            one(paths::resolve_paths(&mut model, working_dir, home.as_deref()))?;
+            one(paths::resolve_paths(
+                &mut model,
+                working_dir,
+                home.as_deref(),
+            ))?;
         }
         normalize::resolve_environment(&mut model, env);
         Ok(model)
@@ -351,9 +440,11 @@ impl Loader<'_> {
         let label = file.path.display().to_string();
         for mut doc in file.documents {
             if !matches!(doc.kind, Kind::Map(_)) {
-                return Err(vec![Diagnostic::new("top-level object must be a mapping")
-                    .at(doc.span)
-                    .hint("a Compose file is a mapping with keys such as `services:`")]);
+                return Err(vec![
+                    Diagnostic::new("top-level object must be a mapping")
+                        .at(doc.span)
+                        .hint("a Compose file is a mapping with keys such as `services:`"),
+                ]);
             }
             if !self.opts.skip_interpolation {
                 let lookup = |k: &str| env.get(k).cloned();
@@ -380,7 +471,11 @@ impl Loader<'_> {
                     self.warn_version(&file.path, version.key_span);
                 }
             }
-            one(canonical::canonical(&mut model, self.opts.skip_interpolation, &mut self.warnings))?;
+            one(canonical::canonical(
+                &mut model,
+                self.opts.skip_interpolation,
+                &mut self.warnings,
+            ))?;
             omit_empty_dns(&mut model);
             one(merge::enforce_unicity(&mut model))?;
         }
@@ -414,9 +509,13 @@ pub struct ProjectContext<'a> {
 
 /// Empty `dns` entries are dropped, as Compose does.
 fn omit_empty_dns(model: &mut Node) {
-    let Some(services) = model.get_mut("services").and_then(Node::as_map_mut) else { return };
+    let Some(services) = model.get_mut("services").and_then(Node::as_map_mut) else {
+        return;
+    };
     for service in services.values_mut() {
-        let Some(map) = service.as_map_mut() else { continue };
+        let Some(map) = service.as_map_mut() else {
+            continue;
+        };
         let empty = |n: &Node| n.is_null() || n.as_str() == Some("");
         if map.get("dns").is_some_and(empty) {
             map.shift_remove("dns");

@@ -50,7 +50,12 @@ impl PartialEq for Node {
 
 impl Node {
     pub fn new(kind: Kind, span: Span) -> Self {
-        Node { kind, span, key_span: span, tag: None }
+        Node {
+            kind,
+            span,
+            key_span: span,
+            tag: None,
+        }
     }
 
     pub fn null(span: Span) -> Self {
@@ -166,7 +171,9 @@ impl Node {
             Kind::Float(f) => serde_json::Number::from_f64(*f).map_or(Value::Null, Value::Number),
             Kind::Str(s) => Value::String(s.clone()),
             Kind::Seq(items) => Value::Array(items.iter().map(Node::to_json).collect()),
-            Kind::Map(m) => Value::Object(m.iter().map(|(k, v)| (k.clone(), v.to_json())).collect()),
+            Kind::Map(m) => {
+                Value::Object(m.iter().map(|(k, v)| (k.clone(), v.to_json())).collect())
+            }
         }
     }
 
@@ -196,9 +203,11 @@ impl Node {
             },
             Value::String(s) => Kind::Str(s.clone()),
             Value::Array(a) => Kind::Seq(a.iter().map(|v| Node::from_json(v, span)).collect()),
-            Value::Object(o) => {
-                Kind::Map(o.iter().map(|(k, v)| (k.clone(), Node::from_json(v, span))).collect())
-            }
+            Value::Object(o) => Kind::Map(
+                o.iter()
+                    .map(|(k, v)| (k.clone(), Node::from_json(v, span)))
+                    .collect(),
+            ),
         };
         Node::new(kind, span)
     }
@@ -245,12 +254,20 @@ pub fn path_to_string(path: &[PathSeg]) -> String {
 /// common cases: shortest representation, no trailing `.0`.
 pub fn format_go_float(f: f64) -> String {
     if f.is_infinite() {
-        return if f > 0.0 { "+Inf".into() } else { "-Inf".into() };
+        return if f > 0.0 {
+            "+Inf".into()
+        } else {
+            "-Inf".into()
+        };
     }
     if f.is_nan() {
         return "NaN".into();
     }
-    let exp = if f == 0.0 { 0 } else { f.abs().log10().floor() as i32 };
+    let exp = if f == 0.0 {
+        0
+    } else {
+        f.abs().log10().floor() as i32
+    };
     if (-4..21).contains(&exp) {
         let s = format!("{f}");
         s.strip_suffix(".0").map(str::to_string).unwrap_or(s)

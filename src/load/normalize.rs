@@ -19,12 +19,16 @@ pub fn normalize(model: &mut Node, env: &Env) {
     let lookup = |k: &str| env.get(k).cloned();
     if let Some(services) = model.get_mut("services").and_then(Node::as_map_mut) {
         for service in services.values_mut() {
-            let Some(s) = service.as_map_mut() else { continue };
+            let Some(s) = service.as_map_mut() else {
+                continue;
+            };
             if s.get("pull_policy").and_then(Node::as_str) == Some("if_not_present") {
                 s.insert("pull_policy".into(), Node::str("missing", Span::NONE));
             }
             if let Some(build) = s.get_mut("build").and_then(Node::as_map_mut) {
-                build.entry("context".into()).or_insert_with(|| Node::str(".", Span::NONE));
+                build
+                    .entry("context".into())
+                    .or_insert_with(|| Node::str(".", Span::NONE));
                 if !build.contains_key("dockerfile") && !build.contains_key("dockerfile_inline") {
                     build.insert("dockerfile".into(), Node::str("Dockerfile", Span::NONE));
                 }
@@ -36,7 +40,9 @@ pub fn normalize(model: &mut Node, env: &Env) {
                 resolve_from_env(e, &lookup, true);
             }
             let mut depends = match s.shift_remove("depends_on") {
-                Some(Node { kind: Kind::Map(m), .. }) => m,
+                Some(Node {
+                    kind: Kind::Map(m), ..
+                }) => m,
                 _ => Map::new(),
             };
             if let Some(links) = s.get("links").and_then(Node::as_seq) {
@@ -46,14 +52,18 @@ pub fn normalize(model: &mut Node, env: &Env) {
                         [n, _] => n.to_string(),
                         _ => text.clone(),
                     };
-                    depends.entry(name).or_insert_with(|| started_dependency(true, link.span));
+                    depends
+                        .entry(name)
+                        .or_insert_with(|| started_dependency(true, link.span));
                 }
             }
             for ns in ["network_mode", "ipc", "pid", "uts", "cgroup"] {
                 if let Some(n) = s.get(ns)
                     && let Some(shared) = n.as_str().and_then(|r| r.strip_prefix("service:"))
                 {
-                    depends.entry(shared.to_string()).or_insert_with(|| started_dependency(true, n.span));
+                    depends
+                        .entry(shared.to_string())
+                        .or_insert_with(|| started_dependency(true, n.span));
                 }
             }
             if let Some(volumes) = s.get_mut("volumes").and_then(Node::as_seq_mut) {
@@ -70,7 +80,9 @@ pub fn normalize(model: &mut Node, env: &Env) {
                     let text = v.scalar_text().unwrap_or_default();
                     if !text.starts_with("container:") {
                         let name = text.split(':').next().unwrap_or_default().to_string();
-                        depends.entry(name).or_insert_with(|| started_dependency(false, v.span));
+                        depends
+                            .entry(name)
+                            .or_insert_with(|| started_dependency(false, v.span));
                     }
                 }
             }
@@ -90,7 +102,9 @@ fn normalize_networks(model: &mut Node) {
     let mut uses_default = false;
     if let Some(services) = model.get_mut("services").and_then(Node::as_map_mut) {
         for service in services.values_mut() {
-            let Some(s) = service.as_map_mut() else { continue };
+            let Some(s) = service.as_map_mut() else {
+                continue;
+            };
             if s.contains_key("provider") || s.contains_key("network_mode") {
                 continue;
             }
@@ -112,8 +126,12 @@ fn normalize_networks(model: &mut Node) {
             }
         }
     }
-    let Some(root) = model.as_map_mut() else { return };
-    let networks = root.entry("networks".into()).or_insert_with(|| Node::map(Map::new(), Span::NONE));
+    let Some(root) = model.as_map_mut() else {
+        return;
+    };
+    let networks = root
+        .entry("networks".into())
+        .or_insert_with(|| Node::map(Map::new(), Span::NONE));
     if let Some(n) = networks.as_map_mut()
         && uses_default
         && !n.contains_key("default")
@@ -162,19 +180,35 @@ fn resolve_from_env(node: &mut Node, lookup: &dyn Fn(&str) -> Option<String>, ke
 /// Networks, volumes, configs and secrets without `name` are named `<project>_<key>`
 /// (external ones keep their key).
 fn set_names_from_keys(model: &mut Node) {
-    let project = model.get("name").and_then(Node::as_str).unwrap_or_default().to_string();
+    let project = model
+        .get("name")
+        .and_then(Node::as_str)
+        .unwrap_or_default()
+        .to_string();
     for kind in ["networks", "volumes", "configs", "secrets"] {
-        let Some(resources) = model.get_mut(kind).and_then(Node::as_map_mut) else { continue };
+        let Some(resources) = model.get_mut(kind).and_then(Node::as_map_mut) else {
+            continue;
+        };
         for (key, resource) in resources.iter_mut() {
             if resource.is_null() {
-                *resource = Node { kind: Kind::Map(Map::new()), ..resource.clone() };
+                *resource = Node {
+                    kind: Kind::Map(Map::new()),
+                    ..resource.clone()
+                };
             }
-            let Some(r) = resource.as_map_mut() else { continue };
+            let Some(r) = resource.as_map_mut() else {
+                continue;
+            };
             if r.get("name").is_none_or(Node::is_null) {
                 let external = r.get("external").is_some_and(|x| {
-                    x.as_bool() == Some(true) || x.scalar_text().is_some_and(|t| super::is_truthy(&t))
+                    x.as_bool() == Some(true)
+                        || x.scalar_text().is_some_and(|t| super::is_truthy(&t))
                 });
-                let name = if external { key.clone() } else { format!("{project}_{key}") };
+                let name = if external {
+                    key.clone()
+                } else {
+                    format!("{project}_{key}")
+                };
                 r.insert("name".into(), Node::str(name, Span::NONE));
             }
         }
@@ -200,10 +234,18 @@ pub fn resolve_environment(model: &mut Node, env: &Env) {
     // A secret's value stays out of the model (it must never be printed);
     // the engine side reads it from the environment when it needs it.
     for (kind, field) in [("configs", "content")] {
-        let Some(resources) = model.get_mut(kind).and_then(Node::as_map_mut) else { continue };
+        let Some(resources) = model.get_mut(kind).and_then(Node::as_map_mut) else {
+            continue;
+        };
         for resource in resources.values_mut() {
-            let Some(r) = resource.as_map_mut() else { continue };
-            if let Some(value) = r.get("environment").and_then(Node::as_str).and_then(|e| env.get(e)) {
+            let Some(r) = resource.as_map_mut() else {
+                continue;
+            };
+            if let Some(value) = r
+                .get("environment")
+                .and_then(Node::as_str)
+                .and_then(|e| env.get(e))
+            {
                 r.insert(field.into(), Node::str(value.clone(), Span::NONE));
             }
         }

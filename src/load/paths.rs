@@ -659,5 +659,4 @@ mod tests {
             assert!(!is_windows_abs(p), "{p}");
         }
     }
-
 }

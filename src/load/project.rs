@@ -14,20 +14,27 @@ use crate::diag::{Diagnostic, Span};
 pub fn validate_structure(model: &Node) -> Result<()> {
     let mut errors = Vec::new();
     for kind in ["secrets", "configs"] {
-        let Some(resources) = model.get(kind).and_then(Node::as_map) else { continue };
+        let Some(resources) = model.get(kind).and_then(Node::as_map) else {
+            continue;
+        };
         for (name, r) in resources {
             let Some(m) = r.as_map() else { continue };
             let external = m.get("external").is_some_and(|x| x.as_bool() == Some(true));
             if external || m.contains_key("driver") {
                 continue;
             }
-            let sources: Vec<&str> =
-                ["file", "environment", "content"].into_iter().filter(|k| m.contains_key(*k)).collect();
+            let sources: Vec<&str> = ["file", "environment", "content"]
+                .into_iter()
+                .filter(|k| m.contains_key(*k))
+                .collect();
             if sources.len() > 1 {
                 errors.push(
-                    Diagnostic::new(format!("{kind}.{name}: {} attributes are mutually exclusive", sources.join("|")))
-                        .at(r.key_span)
-                        .hint("keep exactly one of `file`, `environment`, `content`"),
+                    Diagnostic::new(format!(
+                        "{kind}.{name}: {} attributes are mutually exclusive",
+                        sources.join("|")
+                    ))
+                    .at(r.key_span)
+                    .hint("keep exactly one of `file`, `environment`, `content`"),
                 );
             }
         }
@@ -60,16 +67,32 @@ pub fn validate_structure(model: &Node) -> Result<()> {
                 }
                 container_names.insert(cn.to_string(), name.clone());
             }
-            if let Some(watch) = s.get("develop").and_then(|d| d.get("watch")).and_then(Node::as_seq) {
+            if let Some(watch) = s
+                .get("develop")
+                .and_then(|d| d.get("watch"))
+                .and_then(Node::as_seq)
+            {
                 for w in watch {
-                    if w.get("path").and_then(Node::as_str).is_some_and(|p| p.trim().is_empty()) {
-                        errors.push(Diagnostic::new(format!("services.{name}.develop.watch: path is required")).at(w.span));
+                    if w.get("path")
+                        .and_then(Node::as_str)
+                        .is_some_and(|p| p.trim().is_empty())
+                    {
+                        errors.push(
+                            Diagnostic::new(format!(
+                                "services.{name}.develop.watch: path is required"
+                            ))
+                            .at(w.span),
+                        );
                     }
                 }
             }
         }
     }
-    if errors.is_empty() { Ok(()) } else { Err(errors) }
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(errors)
+    }
 }
 
 /// Profiles, consistency, environment and label files, selection and pruning.
@@ -83,14 +106,18 @@ pub fn finish(model: &mut Node, ctx: &mut ProjectContext<'_>) -> Result<Vec<Stri
         .unwrap_or_default();
     for name in &ctx.opts.services {
         let Some(s) = services.get(name) else {
-            return Err(vec![Diagnostic::new(format!("no such service: {name}"))
-                .hint(super::extends::did_you_mean(name, services.keys()))]);
+            return Err(vec![
+                Diagnostic::new(format!("no such service: {name}"))
+                    .hint(super::extends::did_you_mean(name, services.keys())),
+            ]);
         };
         if !is_enabled(s, &profiles) {
             profiles.extend(string_list(s.get("profiles")));
         }
     }
-    let (enabled, disabled): (Map, Map) = services.into_iter().partition(|(_, s)| is_enabled(s, &profiles));
+    let (enabled, disabled): (Map, Map) = services
+        .into_iter()
+        .partition(|(_, s)| is_enabled(s, &profiles));
     let disabled: HashSet<String> = disabled.into_keys().collect();
     set(model, "services", Node::map(enabled, Span::NONE));
 
@@ -126,7 +153,9 @@ fn set(model: &mut Node, key: &str, value: Node) {
 }
 
 fn string_list(node: Option<&Node>) -> Vec<String> {
-    node.and_then(Node::as_seq).map(|v| v.iter().filter_map(Node::scalar_text).collect()).unwrap_or_default()
+    node.and_then(Node::as_seq)
+        .map(|v| v.iter().filter_map(Node::scalar_text).collect())
+        .unwrap_or_default()
 }
 
 fn is_enabled(service: &Node, active: &[String]) -> bool {
@@ -161,7 +190,10 @@ fn check_consistency(model: &Node, disabled: &HashSet<String>) -> Result<()> {
             ));
         }
         if let Some(b) = s.get("build") {
-            if b.get("dockerfile").is_some() && b.get("dockerfile_inline").is_some() && has_explicit_dockerfile(b) {
+            if b.get("dockerfile").is_some()
+                && b.get("dockerfile_inline").is_some()
+                && has_explicit_dockerfile(b)
+            {
                 errors.push(err_at(
                     format!("service \"{name}\" declares mutualy exclusive dockerfile and dockerfile_inline: invalid compose project"),
                     b,
@@ -208,7 +240,10 @@ fn check_consistency(model: &Node, disabled: &HashSet<String>) -> Result<()> {
                 );
             }
         }
-        if let Some(test) = s.get("healthcheck").and_then(|h| h.get("test")).and_then(Node::as_seq)
+        if let Some(test) = s
+            .get("healthcheck")
+            .and_then(|h| h.get("test"))
+            .and_then(Node::as_seq)
             && let Some(first) = test.first().and_then(Node::as_str)
             && !matches!(first, "CMD" | "CMD-SHELL" | "NONE")
         {
@@ -218,7 +253,12 @@ fn check_consistency(model: &Node, disabled: &HashSet<String>) -> Result<()> {
                 "write `test: [\"CMD\", ...]`, or a string to run through the shell",
             ));
         }
-        for (dep, cfg) in s.get("depends_on").and_then(Node::as_map).into_iter().flatten() {
+        for (dep, cfg) in s
+            .get("depends_on")
+            .and_then(Node::as_map)
+            .into_iter()
+            .flatten()
+        {
             if services.contains_key(dep) {
                 continue;
             }
@@ -232,12 +272,24 @@ fn check_consistency(model: &Node, disabled: &HashSet<String>) -> Result<()> {
                     .hint(super::extends::did_you_mean(dep, services.keys())),
             );
         }
-        if let Some(target) = s.get("network_mode").and_then(Node::as_str).and_then(|m| m.strip_prefix("service:"))
+        if let Some(target) = s
+            .get("network_mode")
+            .and_then(Node::as_str)
+            .and_then(|m| m.strip_prefix("service:"))
             && !services.contains_key(target)
         {
-            errors.push(err_at(format!("service \"{target}\" not found for network_mode 'service:{target}'"), s.get("network_mode").unwrap_or(s), "name a service of this project"));
+            errors.push(err_at(
+                format!("service \"{target}\" not found for network_mode 'service:{target}'"),
+                s.get("network_mode").unwrap_or(s),
+                "name a service of this project",
+            ));
         }
-        for v in s.get("volumes").and_then(Node::as_seq).into_iter().flatten() {
+        for v in s
+            .get("volumes")
+            .and_then(Node::as_seq)
+            .into_iter()
+            .flatten()
+        {
             if v.get("type").and_then(Node::as_str) == Some("volume")
                 && let Some(src) = v.get("source").and_then(Node::as_str)
                 && !src.is_empty()
@@ -251,8 +303,16 @@ fn check_consistency(model: &Node, disabled: &HashSet<String>) -> Result<()> {
             }
         }
         let refs = |key: &str, node: Option<&Node>| -> Vec<(String, Node)> {
-            node.and_then(|n| n.get(key)).and_then(Node::as_seq).into_iter().flatten()
-                .filter_map(|r| r.get("source").and_then(Node::scalar_text).map(|t| (t, r.clone()))).collect()
+            node.and_then(|n| n.get(key))
+                .and_then(Node::as_seq)
+                .into_iter()
+                .flatten()
+                .filter_map(|r| {
+                    r.get("source")
+                        .and_then(Node::scalar_text)
+                        .map(|t| (t, r.clone()))
+                })
+                .collect()
         };
         for (src, r) in refs("secrets", s.get("build")) {
             if !secrets.contains_key(&src) {
@@ -271,21 +331,37 @@ fn check_consistency(model: &Node, disabled: &HashSet<String>) -> Result<()> {
         }
         for (m, n) in s.get("models").and_then(Node::as_map).into_iter().flatten() {
             if !models.contains_key(m) {
-                errors.push(Diagnostic::new(format!("service \"{name}\" refers to undefined model {m}: invalid compose project")).at(n.key_span));
+                errors.push(
+                    Diagnostic::new(format!(
+                        "service \"{name}\" refers to undefined model {m}: invalid compose project"
+                    ))
+                    .at(n.key_span),
+                );
             }
         }
         let scale = s.get("scale").and_then(Node::as_i64);
-        let replicas = s.get("deploy").and_then(|d| d.get("replicas")).and_then(Node::as_i64);
+        let replicas = s
+            .get("deploy")
+            .and_then(|d| d.get("replicas"))
+            .and_then(Node::as_i64);
         if let (Some(a), Some(b)) = (scale, replicas)
             && a != b
         {
             errors.push(err_at(format!("services.{name}: can't set distinct values on 'scale' and 'deploy.replicas': invalid compose project"), s, "keep one of them"));
         }
         if scale.is_some_and(|x| x < 0) {
-            errors.push(err_at(format!("services.{name}.scale: must be greater than or equal to 0"), s, ""));
+            errors.push(err_at(
+                format!("services.{name}.scale: must be greater than or equal to 0"),
+                s,
+                "",
+            ));
         }
         if replicas.is_some_and(|x| x < 0) {
-            errors.push(err_at(format!("services.{name}.deploy.replicas: must be greater than or equal to 0"), s, ""));
+            errors.push(err_at(
+                format!("services.{name}.deploy.replicas: must be greater than or equal to 0"),
+                s,
+                "",
+            ));
         }
         if scale.or(replicas).unwrap_or(1) > 1 && has("container_name") {
             errors.push(err_at(
@@ -294,27 +370,56 @@ fn check_consistency(model: &Node, disabled: &HashSet<String>) -> Result<()> {
                 "remove container_name, or run a single replica",
             ));
         }
-        for w in s.get("develop").and_then(|d| d.get("watch")).and_then(Node::as_seq).into_iter().flatten() {
+        for w in s
+            .get("develop")
+            .and_then(|d| d.get("watch"))
+            .and_then(Node::as_seq)
+            .into_iter()
+            .flatten()
+        {
             let action = w.get("action").and_then(Node::as_str).unwrap_or_default();
             if w.get("target").is_none() && action != "rebuild" && action != "restart" {
                 errors.push(err_at(format!("services.{name}.develop.watch: target is required for non-rebuild actions: invalid compose project"), w, "add `target: /path/in/container`"));
             }
         }
         let mut mounts: HashMap<String, String> = HashMap::new();
-        for (i, t) in s.get("tmpfs").and_then(Node::as_seq).into_iter().flatten().enumerate() {
+        for (i, t) in s
+            .get("tmpfs")
+            .and_then(Node::as_seq)
+            .into_iter()
+            .flatten()
+            .enumerate()
+        {
             let path = t.scalar_text().unwrap_or_default();
             let path = path.split(':').next().unwrap_or_default().to_string();
             let loc = format!("services.{name}.tmpfs[{i}]");
             if let Some(p) = mounts.get(&path) {
-                errors.push(err_at(format!("{loc}: target {path} already mounted as {p}"), t, "mount one thing per container path"));
+                errors.push(err_at(
+                    format!("{loc}: target {path} already mounted as {p}"),
+                    t,
+                    "mount one thing per container path",
+                ));
             }
             mounts.insert(path, loc);
         }
-        for (i, v) in s.get("volumes").and_then(Node::as_seq).into_iter().flatten().enumerate() {
-            let target = v.get("target").and_then(Node::scalar_text).unwrap_or_default();
+        for (i, v) in s
+            .get("volumes")
+            .and_then(Node::as_seq)
+            .into_iter()
+            .flatten()
+            .enumerate()
+        {
+            let target = v
+                .get("target")
+                .and_then(Node::scalar_text)
+                .unwrap_or_default();
             let loc = format!("services.{name}.volumes[{i}]");
             if let Some(p) = mounts.get(&target) {
-                errors.push(err_at(format!("{loc}: target {target} already mounted as {p}"), v, "mount one thing per container path"));
+                errors.push(err_at(
+                    format!("{loc}: target {target} already mounted as {p}"),
+                    v,
+                    "mount one thing per container path",
+                ));
             }
             mounts.insert(target, loc);
         }
@@ -334,7 +439,11 @@ fn check_consistency(model: &Node, disabled: &HashSet<String>) -> Result<()> {
             "services cannot depend on each other in a circle; remove one of the depends_on, links, or service: references",
         ));
     }
-    if errors.is_empty() { Ok(()) } else { Err(errors) }
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(errors)
+    }
 }
 
 fn has_explicit_dockerfile(build: &Node) -> bool {
@@ -345,13 +454,21 @@ fn known(section: &Map) -> String {
     if section.is_empty() {
         "none declared yet".into()
     } else {
-        format!("declared: {}", section.keys().cloned().collect::<Vec<_>>().join(", "))
+        format!(
+            "declared: {}",
+            section.keys().cloned().collect::<Vec<_>>().join(", ")
+        )
     }
 }
 
 /// The first cycle in `depends_on`, as the list of services around it.
 fn dependency_cycle(services: &Map) -> Option<Vec<String>> {
-    fn visit(name: &str, services: &Map, stack: &mut Vec<String>, done: &mut HashSet<String>) -> Option<Vec<String>> {
+    fn visit(
+        name: &str,
+        services: &Map,
+        stack: &mut Vec<String>,
+        done: &mut HashSet<String>,
+    ) -> Option<Vec<String>> {
         if let Some(pos) = stack.iter().position(|s| s == name) {
             let mut cycle = stack[pos..].to_vec();
             cycle.push(name.to_string());
@@ -361,7 +478,10 @@ fn dependency_cycle(services: &Map) -> Option<Vec<String>> {
             return None;
         }
         stack.push(name.to_string());
-        let deps = services.get(name).and_then(|s| s.get("depends_on")).and_then(Node::as_map);
+        let deps = services
+            .get(name)
+            .and_then(|s| s.get("depends_on"))
+            .and_then(Node::as_map);
         let mut names: Vec<&String> = deps.map(|d| d.keys().collect()).unwrap_or_default();
         names.sort();
         for dep in names {
@@ -378,13 +498,18 @@ fn dependency_cycle(services: &Map) -> Option<Vec<String>> {
     let mut names: Vec<&String> = services.keys().collect();
     names.sort();
     let mut done = HashSet::new();
-    names.into_iter().find_map(|n| visit(n, services, &mut Vec::new(), &mut done))
+    names
+        .into_iter()
+        .find_map(|n| visit(n, services, &mut Vec::new(), &mut done))
 }
 
 /// A `KEY=VALUE` / `KEY` list or a mapping as (key, optional value) pairs.
 fn pairs(node: Option<&Node>) -> Vec<(String, Option<String>, Span)> {
     match node.map(|n| &n.kind) {
-        Some(Kind::Map(m)) => m.iter().map(|(k, v)| (k.clone(), v.scalar_text(), v.span)).collect(),
+        Some(Kind::Map(m)) => m
+            .iter()
+            .map(|(k, v)| (k.clone(), v.scalar_text(), v.span))
+            .collect(),
         Some(Kind::Seq(items)) => items
             .iter()
             .filter_map(|i| {
@@ -411,11 +536,16 @@ fn pairs_to_map(pairs: Vec<(String, Option<String>, Span)>) -> Map {
 /// `environment` and `labels` (the service's own entries win).
 fn resolve_service_files(model: &mut Node, ctx: &mut ProjectContext<'_>) -> Result<()> {
     let env = ctx.env;
-    let Some(services) = model.get_mut("services").and_then(Node::as_map_mut) else { return Ok(()) };
+    let Some(services) = model.get_mut("services").and_then(Node::as_map_mut) else {
+        return Ok(());
+    };
     for service in services.values_mut() {
-        let Some(s) = service.as_map_mut() else { continue };
+        let Some(s) = service.as_map_mut() else {
+            continue;
+        };
         let own = pairs(s.get("environment"));
-        let own_map: HashMap<String, Option<String>> = own.iter().map(|(k, v, _)| (k.clone(), v.clone())).collect();
+        let own_map: HashMap<String, Option<String>> =
+            own.iter().map(|(k, v, _)| (k.clone(), v.clone())).collect();
         let mut resolved: Vec<(String, Option<String>, Span)> = own
             .into_iter()
             .map(|(k, v, span)| {
@@ -442,39 +572,60 @@ fn resolve_service_files(model: &mut Node, ctx: &mut ProjectContext<'_>) -> Resu
                     continue;
                 }
                 let lookup_base: Env = env.clone();
-                let service_env: Env = own_map.iter().filter_map(|(k, v)| v.clone().map(|v| (k.clone(), v))).collect();
+                let service_env: Env = own_map
+                    .iter()
+                    .filter_map(|(k, v)| v.clone().map(|v| (k.clone(), v)))
+                    .collect();
                 let parsed = if raw {
                     let text = super::one(environment::read_text(&path))?;
-                    let lookup = |k: &str| lookup_base.get(k).or_else(|| service_env.get(k)).cloned();
+                    let lookup =
+                        |k: &str| lookup_base.get(k).or_else(|| service_env.get(k)).cloned();
                     dotenv::parse_raw(&text, &lookup)
                 } else {
                     let mut merged = lookup_base.clone();
                     for (k, v) in &service_env {
                         merged.entry(k.clone()).or_insert_with(|| v.clone());
                     }
-                    super::one(environment::read_env_file(&path, &merged, &from_files, ctx.sources))?
+                    super::one(environment::read_env_file(
+                        &path,
+                        &merged,
+                        &from_files,
+                        ctx.sources,
+                    ))?
                 };
                 from_files.extend(parsed);
             }
-            let mut out: Vec<(String, Option<String>, Span)> =
-                from_files.into_iter().map(|(k, v)| (k, Some(v), Span::NONE)).collect();
+            let mut out: Vec<(String, Option<String>, Span)> = from_files
+                .into_iter()
+                .map(|(k, v)| (k, Some(v), Span::NONE))
+                .collect();
             for (k, v, span) in resolved.drain(..) {
                 match out.iter_mut().find(|(ok, _, _)| *ok == k) {
                     Some(slot) => *slot = (k, v, span),
                     None => out.push((k, v, span)),
                 }
             }
-            s.insert("environment".into(), Node::map(pairs_to_map(out), Span::NONE));
+            s.insert(
+                "environment".into(),
+                Node::map(pairs_to_map(out), Span::NONE),
+            );
         }
         if let Some(files) = s.shift_remove("label_file") {
             let mut labels = Env::new();
             for f in files.as_seq().into_iter().flatten() {
                 let path = PathBuf::from(f.scalar_text().unwrap_or_default());
-                let parsed = super::one(environment::read_env_file(&path, &Env::new(), &labels, ctx.sources))?;
+                let parsed = super::one(environment::read_env_file(
+                    &path,
+                    &Env::new(),
+                    &labels,
+                    ctx.sources,
+                ))?;
                 labels.extend(parsed);
             }
-            let mut out: Vec<(String, Option<String>, Span)> =
-                labels.into_iter().map(|(k, v)| (k, Some(v), Span::NONE)).collect();
+            let mut out: Vec<(String, Option<String>, Span)> = labels
+                .into_iter()
+                .map(|(k, v)| (k, Some(v), Span::NONE))
+                .collect();
             for (k, v, span) in pairs(s.get("labels")) {
                 let v = Some(v.unwrap_or_default());
                 match out.iter_mut().find(|(ok, _, _)| *ok == k) {
@@ -494,7 +645,9 @@ fn resolve_service_files(model: &mut Node, ctx: &mut ProjectContext<'_>) -> Resu
 fn env_file_entry(f: &Node) -> (String, bool, bool) {
     match f.as_map() {
         Some(m) => (
-            m.get("path").and_then(Node::scalar_text).unwrap_or_default(),
+            m.get("path")
+                .and_then(Node::scalar_text)
+                .unwrap_or_default(),
             m.get("required").and_then(Node::as_bool).unwrap_or(true),
             m.get("format").and_then(Node::as_str) == Some("raw"),
         ),
@@ -504,14 +657,20 @@ fn env_file_entry(f: &Node) -> (String, bool, bool) {
 
 /// Keeps only the named services and what they depend on.
 fn select(model: &mut Node, names: &[String]) {
-    let Some(services) = model.get_mut("services").and_then(Node::as_map_mut) else { return };
+    let Some(services) = model.get_mut("services").and_then(Node::as_map_mut) else {
+        return;
+    };
     let mut keep: HashSet<String> = HashSet::new();
     let mut todo: Vec<String> = names.to_vec();
     while let Some(n) = todo.pop() {
         if !keep.insert(n.clone()) {
             continue;
         }
-        if let Some(deps) = services.get(&n).and_then(|s| s.get("depends_on")).and_then(Node::as_map) {
+        if let Some(deps) = services
+            .get(&n)
+            .and_then(|s| s.get("depends_on"))
+            .and_then(Node::as_map)
+        {
             todo.extend(deps.keys().cloned());
         }
     }
@@ -522,35 +681,66 @@ fn select(model: &mut Node, names: &[String]) {
 fn prune_unused(model: &mut Node) {
     let mut used: HashMap<&str, HashSet<String>> = HashMap::new();
     let empty = Map::new();
-    let services = model.get("services").and_then(Node::as_map).unwrap_or(&empty);
+    let services = model
+        .get("services")
+        .and_then(Node::as_map)
+        .unwrap_or(&empty);
     for s in services.values() {
         let entry = |k: &'static str, used: &mut HashMap<&str, HashSet<String>>, v: String| {
             used.entry(k).or_default().insert(v);
         };
-        for k in s.get("networks").and_then(Node::as_map).into_iter().flatten().map(|(k, _)| k) {
+        for k in s
+            .get("networks")
+            .and_then(Node::as_map)
+            .into_iter()
+            .flatten()
+            .map(|(k, _)| k)
+        {
             entry("networks", &mut used, k.clone());
         }
-        for v in s.get("volumes").and_then(Node::as_seq).into_iter().flatten() {
+        for v in s
+            .get("volumes")
+            .and_then(Node::as_seq)
+            .into_iter()
+            .flatten()
+        {
             if v.get("type").and_then(Node::as_str) == Some("volume")
-                && let Some(src) = v.get("source").and_then(Node::as_str).filter(|s| !s.is_empty())
+                && let Some(src) = v
+                    .get("source")
+                    .and_then(Node::as_str)
+                    .filter(|s| !s.is_empty())
             {
                 entry("volumes", &mut used, src.to_string());
             }
         }
-        for (key, node) in [("secrets", s.get("secrets")), ("secrets", s.get("build").and_then(|b| b.get("secrets"))), ("configs", s.get("configs"))] {
+        for (key, node) in [
+            ("secrets", s.get("secrets")),
+            ("secrets", s.get("build").and_then(|b| b.get("secrets"))),
+            ("configs", s.get("configs")),
+        ] {
             for r in node.and_then(Node::as_seq).into_iter().flatten() {
                 if let Some(src) = r.get("source").and_then(Node::scalar_text) {
                     entry(key, &mut used, src);
                 }
             }
         }
-        for k in s.get("models").and_then(Node::as_map).into_iter().flatten().map(|(k, _)| k) {
+        for k in s
+            .get("models")
+            .and_then(Node::as_map)
+            .into_iter()
+            .flatten()
+            .map(|(k, _)| k)
+        {
             entry("models", &mut used, k.clone());
         }
     }
-    let Some(root) = model.as_map_mut() else { return };
+    let Some(root) = model.as_map_mut() else {
+        return;
+    };
     for kind in ["networks", "volumes", "secrets", "configs", "models"] {
-        let Some(section) = root.get_mut(kind).and_then(Node::as_map_mut) else { continue };
+        let Some(section) = root.get_mut(kind).and_then(Node::as_map_mut) else {
+            continue;
+        };
         let keep = used.get(kind);
         section.retain(|k, _| keep.is_some_and(|u| u.contains(k)));
     }

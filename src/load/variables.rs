@@ -70,7 +70,10 @@ pub fn in_text(text: &str) -> Vec<Variable> {
                 let name_len = body.chars().take_while(|c| is_name_char(*c)).count();
                 let name: String = body.chars().take(name_len).collect();
                 let rest: String = body.chars().skip(name_len).collect();
-                let mut v = Variable { name, ..Default::default() };
+                let mut v = Variable {
+                    name,
+                    ..Default::default()
+                };
                 if let Some(r) = rest.strip_prefix(":?").or_else(|| rest.strip_prefix('?')) {
                     let _ = r;
                     v.required = true;
@@ -79,7 +82,10 @@ pub fn in_text(text: &str) -> Vec<Variable> {
                 } else if let Some(a) = rest.strip_prefix(":+").or_else(|| rest.strip_prefix('+')) {
                     v.alternate = a.to_string();
                 }
-                let nested: Vec<Variable> = in_text(&v.default).into_iter().chain(in_text(&v.alternate)).collect();
+                let nested: Vec<Variable> = in_text(&v.default)
+                    .into_iter()
+                    .chain(in_text(&v.alternate))
+                    .collect();
                 if !v.name.is_empty() {
                     vars.push(v);
                 }
@@ -87,9 +93,15 @@ pub fn in_text(text: &str) -> Vec<Variable> {
                 i = end + 1;
             }
             Some(c) if c.is_ascii_alphabetic() || *c == '_' => {
-                let name: String = chars[i + 1..].iter().take_while(|c| is_name_char(**c)).collect();
+                let name: String = chars[i + 1..]
+                    .iter()
+                    .take_while(|c| is_name_char(**c))
+                    .collect();
                 i += 1 + name.chars().count();
-                vars.push(Variable { name, ..Default::default() });
+                vars.push(Variable {
+                    name,
+                    ..Default::default()
+                });
             }
             _ => i += 1,
         }

@@ -18,7 +18,12 @@ const ALIAS_BUDGET: usize = 1_000_000;
 /// Parses every document of `text` (registered as `file` in the sources).
 pub fn parse_documents(text: &str, file: u32) -> Result<Vec<Node>, Diagnostic> {
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
-    let mut builder = Builder { file, text, line_starts: line_starts(text), ..Default::default() };
+    let mut builder = Builder {
+        file,
+        text,
+        line_starts: line_starts(text),
+        ..Default::default()
+    };
     let parser = Parser::new_from_str(text);
     for ev in parser {
         let (event, span) = ev.map_err(|e| {
@@ -46,8 +51,19 @@ struct Builder<'t> {
 }
 
 enum Frame {
-    Seq { items: Vec<Node>, span: Span, anchor: usize, tag: Option<Tag> },
-    Map { entries: Vec<(Node, Node)>, pending_key: Option<Node>, span: Span, anchor: usize, tag: Option<Tag> },
+    Seq {
+        items: Vec<Node>,
+        span: Span,
+        anchor: usize,
+        tag: Option<Tag>,
+    },
+    Map {
+        entries: Vec<(Node, Node)>,
+        pending_key: Option<Node>,
+        span: Span,
+        anchor: usize,
+        tag: Option<Tag>,
+    },
 }
 
 /// (char index, byte offset) at the start of every line, to turn saphyr's
@@ -78,7 +94,11 @@ impl Builder<'_> {
     }
 
     fn byte_offset(&self, index: usize, line: usize) -> usize {
-        let (mut chars, mut byte) = self.line_starts.get(line.saturating_sub(1)).copied().unwrap_or((0, 0));
+        let (mut chars, mut byte) = self
+            .line_starts
+            .get(line.saturating_sub(1))
+            .copied()
+            .unwrap_or((0, 0));
         let rest = &self.text[byte.min(self.text.len())..];
         for c in rest.chars() {
             if chars >= index {
@@ -93,7 +113,11 @@ impl Builder<'_> {
     fn span_of(&self, span: &saphyr_parser::Span) -> Span {
         let start = span.start;
         // Spans of block collections run to the next token; keep them to one line.
-        let len = if span.end.line() == start.line() { span.end.index() - start.index() } else { 0 };
+        let len = if span.end.line() == start.line() {
+            span.end.index() - start.index()
+        } else {
+            0
+        };
         self.span_at(start.index(), start.line(), start.col(), len)
     }
 
@@ -101,22 +125,41 @@ impl Builder<'_> {
         match event {
             Event::Scalar(value, style, anchor, tag) => {
                 let tag_name = tag.as_ref().map(|t| format!("{}{}", t.handle, t.suffix));
-                let mut node = Node::new(resolve_scalar(&value, style, tag_name.as_deref(), span)?, span);
+                let mut node = Node::new(
+                    resolve_scalar(&value, style, tag_name.as_deref(), span)?,
+                    span,
+                );
                 node.tag = compose_tag(tag_name.as_deref());
                 self.finish(node, anchor)
             }
             Event::SequenceStart(anchor, tag) => {
                 let tag = compose_tag(tag.map(|t| format!("{}{}", t.handle, t.suffix)).as_deref());
-                self.stack.push(Frame::Seq { items: Vec::new(), span, anchor, tag });
+                self.stack.push(Frame::Seq {
+                    items: Vec::new(),
+                    span,
+                    anchor,
+                    tag,
+                });
                 Ok(())
             }
             Event::MappingStart(anchor, tag) => {
                 let tag = compose_tag(tag.map(|t| format!("{}{}", t.handle, t.suffix)).as_deref());
-                self.stack.push(Frame::Map { entries: Vec::new(), pending_key: None, span, anchor, tag });
+                self.stack.push(Frame::Map {
+                    entries: Vec::new(),
+                    pending_key: None,
+                    span,
+                    anchor,
+                    tag,
+                });
                 Ok(())
             }
             Event::SequenceEnd => match self.stack.pop() {
-                Some(Frame::Seq { items, span, anchor, tag }) => {
+                Some(Frame::Seq {
+                    items,
+                    span,
+                    anchor,
+                    tag,
+                }) => {
                     let mut node = Node::seq(items, span);
                     node.tag = tag;
                     self.finish(node, anchor)
@@ -124,7 +167,13 @@ impl Builder<'_> {
                 _ => Err(Diagnostic::new("invalid YAML: unbalanced sequence").at(span)),
             },
             Event::MappingEnd => match self.stack.pop() {
-                Some(Frame::Map { entries, span, anchor, tag, .. }) => {
+                Some(Frame::Map {
+                    entries,
+                    span,
+                    anchor,
+                    tag,
+                    ..
+                }) => {
                     let mut node = Node::map(build_map(entries)?, span);
                     node.tag = tag;
                     self.finish(node, anchor)
@@ -161,7 +210,11 @@ impl Builder<'_> {
         match self.stack.last_mut() {
             None => self.documents.push(node),
             Some(Frame::Seq { items, .. }) => items.push(node),
-            Some(Frame::Map { entries, pending_key, .. }) => match pending_key.take() {
+            Some(Frame::Map {
+                entries,
+                pending_key,
+                ..
+            }) => match pending_key.take() {
                 None => *pending_key = Some(node),
                 Some(key) => entries.push((key, node)),
             },
@@ -201,16 +254,21 @@ fn build_map(entries: Vec<(Node, Node)>) -> Result<Map, Diagnostic> {
                     merged.extend(items.iter().cloned())
                 }
                 _ => {
-                    return Err(Diagnostic::new("map merge requires map or sequence of maps as the value")
-                        .at(value.span)
-                        .hint("write `<<: *anchor` where the anchor names a mapping"));
+                    return Err(Diagnostic::new(
+                        "map merge requires map or sequence of maps as the value",
+                    )
+                    .at(value.span)
+                    .hint("write `<<: *anchor` where the anchor names a mapping"));
                 }
             }
             continue;
         }
         let Some(name) = key_string(&key) else {
-            return Err(Diagnostic::new(format!("mapping keys must be scalars, found {}", key.type_name()))
-                .at(key.span));
+            return Err(Diagnostic::new(format!(
+                "mapping keys must be scalars, found {}",
+                key.type_name()
+            ))
+            .at(key.span));
         };
         if let Some(first) = first_seen.get(&name) {
             return Err(Diagnostic::new(format!(
@@ -242,26 +300,35 @@ fn key_string(key: &Node) -> Option<String> {
 }
 
 /// go-yaml v3's resolution of a scalar to a typed value.
-fn resolve_scalar(raw: &str, style: ScalarStyle, tag: Option<&str>, span: Span) -> Result<Kind, Diagnostic> {
+fn resolve_scalar(
+    raw: &str,
+    style: ScalarStyle,
+    tag: Option<&str>,
+    span: Span,
+) -> Result<Kind, Diagnostic> {
     let plain = matches!(style, ScalarStyle::Plain);
     match tag {
         Some("tag:yaml.org,2002:str") | Some("!!str") => return Ok(Kind::Str(raw.to_string())),
         Some("tag:yaml.org,2002:int") | Some("!!int") => {
-            return parse_int(raw)
-                .map(Kind::Int)
-                .ok_or_else(|| Diagnostic::new(format!("cannot decode !!str `{raw}` as a !!int")).at(span));
+            return parse_int(raw).map(Kind::Int).ok_or_else(|| {
+                Diagnostic::new(format!("cannot decode !!str `{raw}` as a !!int")).at(span)
+            });
         }
         Some("tag:yaml.org,2002:float") | Some("!!float") => {
             return parse_float(raw)
                 .or_else(|| parse_int(raw).map(|i| i as f64))
                 .map(Kind::Float)
-                .ok_or_else(|| Diagnostic::new(format!("cannot decode !!str `{raw}` as a !!float")).at(span));
+                .ok_or_else(|| {
+                    Diagnostic::new(format!("cannot decode !!str `{raw}` as a !!float")).at(span)
+                });
         }
         Some("tag:yaml.org,2002:bool") | Some("!!bool") => {
             return match raw {
                 "true" | "True" | "TRUE" => Ok(Kind::Bool(true)),
                 "false" | "False" | "FALSE" => Ok(Kind::Bool(false)),
-                _ => Err(Diagnostic::new(format!("cannot decode !!str `{raw}` as a !!bool")).at(span)),
+                _ => Err(
+                    Diagnostic::new(format!("cannot decode !!str `{raw}` as a !!bool")).at(span),
+                ),
             };
         }
         Some("tag:yaml.org,2002:null") | Some("!!null") => return Ok(Kind::Null),
@@ -279,7 +346,9 @@ pub fn resolve_plain(raw: &str) -> Kind {
         "" | "~" | "null" | "Null" | "NULL" => return Kind::Null,
         "true" | "True" | "TRUE" => return Kind::Bool(true),
         "false" | "False" | "FALSE" => return Kind::Bool(false),
-        ".inf" | ".Inf" | ".INF" | "+.inf" | "+.Inf" | "+.INF" => return Kind::Float(f64::INFINITY),
+        ".inf" | ".Inf" | ".INF" | "+.inf" | "+.Inf" | "+.INF" => {
+            return Kind::Float(f64::INFINITY);
+        }
         "-.inf" | "-.Inf" | "-.INF" => return Kind::Float(f64::NEG_INFINITY),
         ".nan" | ".NaN" | ".NAN" => return Kind::Float(f64::NAN),
         _ => {}
@@ -414,7 +483,8 @@ mod tests {
 
     #[test]
     fn merge_keys_expand_with_explicit_keys_winning() {
-        let n = parse("base: &b {x: 1, y: 2}\nother: &o {y: 3, z: 4}\nm:\n  <<: [*b, *o]\n  x: 9\n");
+        let n =
+            parse("base: &b {x: 1, y: 2}\nother: &o {y: 3, z: 4}\nm:\n  <<: [*b, *o]\n  x: 9\n");
         let m = n.get("m").unwrap();
         assert_eq!(m.get("x").unwrap().kind, Kind::Int(9));
         assert_eq!(m.get("y").unwrap().kind, Kind::Int(2));
@@ -443,7 +513,13 @@ mod tests {
     #[test]
     fn spans_point_at_values_and_keys() {
         let n = parse("services:\n  web:\n    image: nginx\n");
-        let image = n.get("services").unwrap().get("web").unwrap().get("image").unwrap();
+        let image = n
+            .get("services")
+            .unwrap()
+            .get("web")
+            .unwrap()
+            .get("image")
+            .unwrap();
         assert_eq!((image.span.line, image.span.col), (3, 12));
         assert_eq!((image.key_span.line, image.key_span.col), (3, 5));
     }
