@@ -321,3 +321,103 @@ fn no_file_found_is_a_clear_error() {
         .failure()
         .stderr(predicate::str::contains("no configuration file provided"));
 }
+
+/// The YAML output is byte for byte what Docker Compose v2.40.3 prints for
+/// this file (captured from it; `[DIR]` stands for the project directory).
+#[test]
+fn yaml_output_matches_docker_compose() {
+    let dir = project(&[("compose.yaml", COMPOSE_FOR_YAML)]);
+    let out = berth(dir.path()).arg("config").output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8(out.stdout)
+        .unwrap()
+        .replace(&dir.path().display().to_string(), "[DIR]");
+    assert_eq!(text, YAML_FROM_DOCKER_COMPOSE);
+}
+
+const COMPOSE_FOR_YAML: &str = r#"name: yamlcheck
+services:
+  web:
+    image: nginx:1.27
+    command: ["sh", "-c", "echo $$HOME\nsleep 1\n"]
+    environment:
+      PORT: 8080
+      EMPTY: ""
+      ODD: "a: b"
+      STAR: "*.foo"
+    ports: ["127.0.0.1:8080:80"]
+    volumes: ["./src:/app:ro", "data:/data"]
+    labels: [x=yes]
+    x-note: kept in yaml
+    depends_on: [db]
+  db:
+    image: postgres
+    deploy:
+      resources:
+        limits: {memory: 50M}
+volumes:
+  data: {}
+x-top: 1
+"#;
+
+const YAML_FROM_DOCKER_COMPOSE: &str = r#"name: yamlcheck
+services:
+  db:
+    deploy:
+      resources:
+        limits:
+          memory: "52428800"
+    image: postgres
+    networks:
+      default: null
+  web:
+    command:
+      - sh
+      - -c
+      - |
+        echo $$HOME
+        sleep 1
+    depends_on:
+      db:
+        condition: service_started
+        required: true
+    environment:
+      EMPTY: ""
+      ODD: 'a: b'
+      PORT: "8080"
+      STAR: '*.foo'
+    image: nginx:1.27
+    labels:
+      x: "yes"
+    networks:
+      default: null
+    ports:
+      - mode: ingress
+        host_ip: 127.0.0.1
+        target: 80
+        published: "8080"
+        protocol: tcp
+    volumes:
+      - type: bind
+        source: [DIR]/src
+        target: /app
+        read_only: true
+        bind:
+          create_host_path: true
+      - type: volume
+        source: data
+        target: /data
+        volume: {}
+    x-note: kept in yaml
+networks:
+  default:
+    name: yamlcheck_default
+volumes:
+  data:
+    name: yamlcheck_data
+x-top: 1
+"#;

@@ -115,15 +115,31 @@ fn write_project(
     format: Format,
     out: &mut impl Write,
 ) -> Result<std::io::Result<()>, CliError> {
+    // YAML also shows the nested `x-*` keys, which the typed project does not print.
+    let extensions = match format {
+        Format::Yaml => super::yaml_out::collect_extensions(&loaded.model),
+        Format::Json => Vec::new(),
+    };
     // The model is consumed on the way so that only one copy of it is alive at a time.
     let project =
         Project::from_json(loaded.model.into_json()).map_err(|e| CliError::Other(e.to_string()))?;
     project
         .check_json()
         .map_err(|e| CliError::Other(e.to_string()))?;
-    let json = project.to_json();
-    drop(project);
-    Ok(write_value(json, format, true, out))
+    let mut json = project.to_json();
+    Ok(match format {
+        Format::Json => {
+            drop(project);
+            write_value(json, format, true, out)
+        }
+        Format::Yaml => {
+            let mut models = serde_json::to_value(&project.models).unwrap_or_default();
+            drop(project);
+            escape_dollars(&mut json);
+            escape_dollars(&mut models);
+            out.write_all(super::yaml_out::project_to_yaml(json, extensions, models).as_bytes())
+        }
+    })
 }
 
 /// Writes `json`; with `escape`, every `$` doubled so the output loads again unchanged.
@@ -140,7 +156,7 @@ fn write_value(
         Format::Json => serde_json::to_writer_pretty(&mut *out, &json)
             .map_err(std::io::Error::from)
             .and_then(|()| out.write_all(b"\n")),
-        Format::Yaml => out.write_all(yaml_serde::to_string(&json).unwrap_or_default().as_bytes()),
+        Format::Yaml => out.write_all(super::yaml_out::to_yaml(&json).as_bytes()),
     }
 }
 

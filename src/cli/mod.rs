@@ -1,6 +1,7 @@
 //! Command-line interface: clap definitions and settings resolved once.
 
 mod config;
+mod yaml_out;
 
 use std::ffi::OsString;
 use std::io::IsTerminal;
