@@ -435,7 +435,13 @@ fn check_consistency(model: &Node, disabled: &HashSet<String>) -> Result<()> {
         }
     }
     if let Some(cycle) = dependency_cycle(services) {
-        errors.push(Diagnostic::new(format!("dependency cycle detected: {}", cycle.join(" -> "))).hint(
+        // Point at the first edge of the cycle: `depends_on: [b]` in service a.
+        let edge = services
+            .get(&cycle[0])
+            .and_then(|s| s.get("depends_on"))
+            .and_then(|d| d.get(&cycle[1]))
+            .map_or(Span::NONE, |n| n.key_span);
+        errors.push(Diagnostic::new(format!("dependency cycle detected: {}", cycle.join(" -> "))).at(edge).hint(
             "services cannot depend on each other in a circle; remove one of the depends_on, links, or service: references",
         ));
     }
