@@ -239,7 +239,8 @@ fn dependency_cycle_is_reported_whole() {
         .code(15)
         .stderr(predicate::str::contains(
             "dependency cycle detected: a -> b -> c -> a",
-        ));
+        ))
+        .stderr(predicate::str::contains("compose.yaml:2:30"));
 }
 
 #[test]
