@@ -382,42 +382,37 @@ fn check_consistency(model: &Node, disabled: &HashSet<String>) -> Result<()> {
                 errors.push(err_at(format!("services.{name}.develop.watch: target is required for non-rebuild actions: invalid compose project"), w, "add `target: /path/in/container`"));
             }
         }
-        let mut mounts: HashMap<String, String> = HashMap::new();
-        for (i, t) in s
+        // tmpfs entries first, then volumes, as Compose checks them.
+        let tmpfs = s
             .get("tmpfs")
             .and_then(Node::as_seq)
             .into_iter()
             .flatten()
             .enumerate()
-        {
-            let path = t.scalar_text().unwrap_or_default();
-            let path = path.split(':').next().unwrap_or_default().to_string();
-            let loc = format!("services.{name}.tmpfs[{i}]");
-            if let Some(p) = mounts.get(&path) {
-                errors.push(err_at(
-                    format!("{loc}: target {path} already mounted as {p}"),
-                    t,
-                    "mount one thing per container path",
-                ));
-            }
-            mounts.insert(path, loc);
-        }
-        for (i, v) in s
+            .map(|(i, t)| {
+                let text = t.scalar_text().unwrap_or_default();
+                let path = text.split(':').next().unwrap_or_default().to_string();
+                (format!("services.{name}.tmpfs[{i}]"), path, t)
+            });
+        let volumes = s
             .get("volumes")
             .and_then(Node::as_seq)
             .into_iter()
             .flatten()
             .enumerate()
-        {
-            let target = v
-                .get("target")
-                .and_then(Node::scalar_text)
-                .unwrap_or_default();
-            let loc = format!("services.{name}.volumes[{i}]");
+            .map(|(i, v)| {
+                let target = v
+                    .get("target")
+                    .and_then(Node::scalar_text)
+                    .unwrap_or_default();
+                (format!("services.{name}.volumes[{i}]"), target, v)
+            });
+        let mut mounts: HashMap<String, String> = HashMap::new();
+        for (loc, target, node) in tmpfs.chain(volumes) {
             if let Some(p) = mounts.get(&target) {
                 errors.push(err_at(
                     format!("{loc}: target {target} already mounted as {p}"),
-                    v,
+                    node,
                     "mount one thing per container path",
                 ));
             }
