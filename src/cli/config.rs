@@ -129,12 +129,14 @@ fn write_project(
     let mut json = project.to_json();
     Ok(match format {
         Format::Json => {
-            drop(project);
+            // berth exits right after printing: leave the big trees to the
+            // OS instead of freeing them node by node.
+            std::mem::forget(project);
             write_value(json, format, true, out)
         }
         Format::Yaml => {
             let mut models = serde_json::to_value(&project.models).unwrap_or_default();
-            drop(project);
+            std::mem::forget(project);
             escape_dollars(&mut json);
             escape_dollars(&mut models);
             out.write_all(super::yaml_out::project_to_yaml(json, extensions, models).as_bytes())
@@ -152,11 +154,12 @@ fn write_value(
     if escape {
         escape_dollars(&mut json);
     }
+    let json = std::mem::ManuallyDrop::new(json);
     match format {
-        Format::Json => serde_json::to_writer_pretty(&mut *out, &json)
+        Format::Json => serde_json::to_writer_pretty(&mut *out, &*json)
             .map_err(std::io::Error::from)
             .and_then(|()| out.write_all(b"\n")),
-        Format::Yaml => out.write_all(super::yaml_out::to_yaml(&json).as_bytes()),
+        Format::Yaml => out.write_all(super::yaml_out::to_yaml(&*json).as_bytes()),
     }
 }
 
@@ -166,7 +169,7 @@ fn lines<I: IntoIterator<Item = String>>(items: I) -> String {
 
 /// The output of a listing flag (`--services`, `--hash`...), or `None` for the whole project.
 fn listing(loaded: &Loaded, args: &ConfigArgs) -> Result<Option<String>, CliError> {
-    let empty = Map::new();
+    let empty = Map::default();
     let section = |k: &str| loaded.model.get(k).and_then(Node::as_map).unwrap_or(&empty);
     let sorted_keys = |k: &str| -> Vec<String> {
         let mut keys: Vec<String> = section(k).keys().cloned().collect();

@@ -222,7 +222,7 @@ fn file_mount(node: &mut Node, path: &mut Path, _: &mut Ctx) -> Result<(), Diagn
     match &node.kind {
         Kind::Map(_) => Ok(()),
         Kind::Str(s) => {
-            node.kind = Kind::Map(Map::from([(
+            node.kind = Kind::Map(Map::from_iter([(
                 "source".to_string(),
                 text(s.clone(), node.span),
             )]));
@@ -246,7 +246,7 @@ fn key_value(node: &mut Node, path: &mut Path, ctx: &mut Ctx) -> Result<(), Diag
     match &node.kind {
         Kind::Map(_) => Ok(()),
         Kind::Seq(items) => {
-            let mut map = Map::new();
+            let mut map = Map::default();
             for item in items {
                 let Some(s) = item.as_str() else {
                     return Err(error(
@@ -312,7 +312,7 @@ fn depends_on(node: &mut Node, path: &mut Path, _: &mut Ctx) -> Result<(), Diagn
             Ok(())
         }
         Kind::Seq(items) => {
-            let mut map = Map::new();
+            let mut map = Map::default();
             for item in items.iter() {
                 let Some(name) = item.as_str() else {
                     return Err(error(
@@ -354,7 +354,7 @@ fn env_file(node: &mut Node, path: &mut Path, _: &mut Ctx) -> Result<(), Diagnos
         match &mut item.kind {
             Kind::Str(s) => {
                 let p = text(std::mem::take(s), span);
-                item.kind = Kind::Map(Map::from([
+                item.kind = Kind::Map(Map::from_iter([
                     ("path".to_string(), p),
                     ("required".to_string(), boolean(true, span)),
                 ]));
@@ -393,7 +393,7 @@ fn extends(node: &mut Node, path: &mut Path, ctx: &mut Ctx) -> Result<(), Diagno
     match &node.kind {
         Kind::Map(_) => transform_mapping(node, path, ctx),
         Kind::Str(s) => {
-            node.kind = Kind::Map(Map::from([(
+            node.kind = Kind::Map(Map::from_iter([(
                 "service".to_string(),
                 text(s.clone(), node.span),
             )]));
@@ -431,7 +431,7 @@ fn list_to_map(node: &mut Node, path: &mut Path, _: &mut Ctx) -> Result<(), Diag
     let Kind::Seq(items) = &node.kind else {
         return Ok(());
     };
-    let mut map = Map::new();
+    let mut map = Map::default();
     for item in items {
         let Some(name) = item.as_str() else {
             return Err(error(
@@ -477,7 +477,7 @@ fn volume_mount(node: &mut Node, path: &mut Path, ctx: &mut Ctx) -> Result<(), D
         }
     };
     let span = node.span;
-    let mut map = Map::new();
+    let mut map = Map::default();
     map.insert("type".into(), text(parsed.kind, span));
     if !parsed.source.is_empty() {
         map.insert("source".into(), text(parsed.source, span));
@@ -489,7 +489,7 @@ fn volume_mount(node: &mut Node, path: &mut Path, ctx: &mut Ctx) -> Result<(), D
         map.insert("read_only".into(), boolean(true, span));
     }
     if let Some(bind) = parsed.bind {
-        let mut b = Map::new();
+        let mut b = Map::default();
         if !bind.selinux.is_empty() {
             b.insert("selinux".into(), text(bind.selinux, span));
         }
@@ -502,7 +502,7 @@ fn volume_mount(node: &mut Node, path: &mut Path, ctx: &mut Ctx) -> Result<(), D
         map.insert("bind".into(), Node::map(b, span));
     }
     if let Some(vol) = parsed.volume {
-        let mut v = Map::new();
+        let mut v = Map::default();
         if vol.nocopy {
             v.insert("nocopy".into(), boolean(true, span));
         }
@@ -545,7 +545,7 @@ fn device(node: &mut Node, path: &mut Path, ctx: &mut Ctx) -> Result<(), Diagnos
         target = source;
     }
     let span = node.span;
-    node.kind = Kind::Map(Map::from([
+    node.kind = Kind::Map(Map::from_iter([
         ("source".to_string(), text(source, span)),
         ("target".to_string(), text(target, span)),
         ("permissions".to_string(), text(permissions, span)),
@@ -580,7 +580,7 @@ fn ports(node: &mut Node, path: &mut Path, ctx: &mut Ctx) -> Result<(), Diagnost
         };
         let span = item.span;
         for p in parsed {
-            let mut map = Map::new();
+            let mut map = Map::default();
             map.insert("mode".into(), text("ingress", span));
             if !p.host_ip.is_empty() {
                 map.insert("host_ip".into(), text(p.host_ip, span));
@@ -607,7 +607,7 @@ fn build(node: &mut Node, path: &mut Path, ctx: &mut Ctx) -> Result<(), Diagnost
     match &node.kind {
         Kind::Map(_) => transform_mapping(node, path, ctx),
         Kind::Str(s) => {
-            node.kind = Kind::Map(Map::from([(
+            node.kind = Kind::Map(Map::from_iter([(
                 "context".to_string(),
                 text(s.clone(), node.span),
             )]));
@@ -628,7 +628,7 @@ fn ssh(node: &mut Node, path: &mut Path, _: &mut Ctx) -> Result<(), Diagnostic> 
     match &node.kind {
         Kind::Map(_) => Ok(()),
         Kind::Seq(items) => {
-            let mut map = Map::new();
+            let mut map = Map::default();
             for item in items {
                 let Some(s) = item.as_str() else {
                     return Err(error(
@@ -714,7 +714,7 @@ fn include(node: &mut Node, path: &mut Path, _: &mut Ctx) -> Result<(), Diagnost
     match &node.kind {
         Kind::Map(_) => Ok(()),
         Kind::Str(s) => {
-            node.kind = Kind::Map(Map::from([(
+            node.kind = Kind::Map(Map::from_iter([(
                 "path".to_string(),
                 text(s.clone(), node.span),
             )]));

@@ -162,7 +162,7 @@ fn load_services_of(
         skip_include: true,
         skip_validation: true,
     };
-    let mut model = Node::map(Map::new(), crate::diag::Span::NONE);
+    let mut model = Node::map(Map::default(), crate::diag::Span::NONE);
     model = loader.load_file(
         parsed,
         model,

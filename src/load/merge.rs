@@ -255,12 +255,12 @@ fn to_sequence(node: &Node) -> Vec<Node> {
 fn to_mapping(node: Node, kind: Option<&str>) -> Node {
     match node.kind {
         Kind::Seq(items) => {
-            let mut map = Map::new();
+            let mut map = Map::default();
             for item in items {
                 let key = item.scalar_text().unwrap_or_default();
                 let value = match kind {
                     Some(_) => {
-                        let mut m = Map::new();
+                        let mut m = Map::default();
                         m.insert("condition".into(), Node::str("service_started", item.span));
                         m.insert("required".into(), Node::new(Kind::Bool(true), item.span));
                         Node::map(m, item.span)
@@ -281,7 +281,7 @@ fn to_mapping(node: Node, kind: Option<&str>) -> Node {
 fn build_to_map(node: Node) -> Node {
     match &node.kind {
         Kind::Str(_) => {
-            let mut m = Map::new();
+            let mut m = Map::default();
             let span = node.span;
             m.insert("context".into(), node);
             Node::map(m, span)

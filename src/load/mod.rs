@@ -407,7 +407,7 @@ impl Loader<'_> {
         included: &[PathBuf],
         mode: FileMode,
     ) -> Result<Node> {
-        let mut model = Node::map(Map::new(), Span::NONE);
+        let mut model = Node::map(Map::default(), Span::NONE);
         for file in files {
             model = self.load_file(file, model, working_dir, env, included, mode)?;
         }

@@ -8,7 +8,9 @@ use indexmap::IndexMap;
 
 use crate::diag::Span;
 
-pub type Map = IndexMap<String, Node>;
+/// Mappings keep their keys in file order. Fx hashing: keys are short and
+/// come from the user's own files, so no protection against crafted collisions is needed.
+pub type Map = IndexMap<String, Node, rustc_hash::FxBuildHasher>;
 
 /// A Compose-relevant YAML tag on a node.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -6,7 +6,7 @@ use super::node::{Kind, Map, Node};
 use crate::diag::Span;
 
 fn started_dependency(restart: bool, span: Span) -> Node {
-    let mut m = Map::new();
+    let mut m = Map::default();
     m.insert("condition".into(), Node::str("service_started", span));
     m.insert("restart".into(), Node::new(Kind::Bool(restart), span));
     m.insert("required".into(), Node::new(Kind::Bool(true), span));
@@ -43,7 +43,7 @@ pub fn normalize(model: &mut Node, env: &Env) {
                 Some(Node {
                     kind: Kind::Map(m), ..
                 }) => m,
-                _ => Map::new(),
+                _ => Map::default(),
             };
             if let Some(links) = s.get("links").and_then(Node::as_seq) {
                 for link in links {
@@ -109,7 +109,7 @@ fn normalize_networks(model: &mut Node) {
                 continue;
             }
             let default_only = || {
-                let mut m = Map::new();
+                let mut m = Map::default();
                 m.insert("default".into(), Node::null(Span::NONE));
                 Node::map(m, Span::NONE)
             };
@@ -131,7 +131,7 @@ fn normalize_networks(model: &mut Node) {
     };
     let networks = root
         .entry("networks".into())
-        .or_insert_with(|| Node::map(Map::new(), Span::NONE));
+        .or_insert_with(|| Node::map(Map::default(), Span::NONE));
     if let Some(n) = networks.as_map_mut()
         && uses_default
         && !n.contains_key("default")
@@ -192,7 +192,7 @@ fn set_names_from_keys(model: &mut Node) {
         for (key, resource) in resources.iter_mut() {
             if resource.is_null() {
                 *resource = Node {
-                    kind: Kind::Map(Map::new()),
+                    kind: Kind::Map(Map::default()),
                     ..resource.clone()
                 };
             }

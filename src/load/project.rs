@@ -169,7 +169,7 @@ fn err_at(msg: String, node: &Node, hint: &str) -> Diagnostic {
 
 /// Compose's consistency checks (skipped with `--no-consistency`).
 fn check_consistency(model: &Node, disabled: &HashSet<String>) -> Result<()> {
-    let empty = Map::new();
+    let empty = Map::default();
     let section = |k: &str| model.get(k).and_then(Node::as_map).unwrap_or(&empty);
     let (services, networks, volumes, secrets, configs, models) = (
         section("services"),
@@ -526,7 +526,7 @@ fn pairs(node: Option<&Node>) -> Vec<(String, Option<String>, Span)> {
 }
 
 fn pairs_to_map(pairs: Vec<(String, Option<String>, Span)>) -> Map {
-    let mut m = Map::new();
+    let mut m = Map::default();
     for (k, v, span) in pairs {
         m.insert(k, v.map_or(Node::null(span), |v| Node::str(v, span)));
     }
@@ -681,7 +681,7 @@ fn select(model: &mut Node, names: &[String]) {
 /// Drops networks, volumes, secrets, configs and models that no enabled service uses.
 fn prune_unused(model: &mut Node) {
     let mut used: HashMap<&str, HashSet<String>> = HashMap::new();
-    let empty = Map::new();
+    let empty = Map::default();
     let services = model
         .get("services")
         .and_then(Node::as_map)

@@ -242,7 +242,7 @@ fn compose_tag(tag: Option<&str>) -> Option<Tag> {
 /// Builds a mapping: keys become strings, duplicates are errors and `<<`
 /// merges are expanded (explicit keys win, earlier merge sources win).
 fn build_map(entries: Vec<(Node, Node)>) -> Result<Map, Diagnostic> {
-    let mut map = Map::with_capacity(entries.len());
+    let mut map = Map::with_capacity_and_hasher(entries.len(), Default::default());
     let mut merged: Vec<Node> = Vec::new();
     let mut first_seen: HashMap<String, Span> = HashMap::new();
     for (key, mut value) in entries {
