@@ -251,3 +251,87 @@ pub fn resolve_environment(model: &mut Node, env: &Env) {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::load::yaml::parse_documents;
+
+    fn normalized(text: &str, env: &[(&str, &str)]) -> serde_json::Value {
+        let mut model = parse_documents(text, 0).unwrap().remove(0);
+        let env: Env = env
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        normalize(&mut model, &env);
+        model.to_json()
+    }
+
+    #[test]
+    fn services_without_networks_join_the_implicit_default() {
+        let m = normalized(
+            "name: p\nservices:\n  a: {image: x}\n  b: {image: x, network_mode: host}\n",
+            &[],
+        );
+        assert_eq!(
+            m["services"]["a"]["networks"],
+            serde_json::json!({"default": null})
+        );
+        assert!(m["services"]["b"].get("networks").is_none());
+        assert_eq!(m["networks"]["default"]["name"], "p_default");
+    }
+
+    #[test]
+    fn no_default_network_when_nobody_uses_it() {
+        let m = normalized(
+            "name: p\nservices:\n  a: {image: x, networks: {front: null}}\nnetworks:\n  front: {}\n",
+            &[],
+        );
+        assert!(m["networks"].get("default").is_none());
+        assert_eq!(m["networks"]["front"]["name"], "p_front");
+    }
+
+    #[test]
+    fn links_namespaces_and_volumes_from_imply_dependencies() {
+        let m = normalized(
+            "name: p\nservices:\n  a:\n    image: x\n    links: ['db:database']\n    ipc: 'service:shm'\n    volumes_from: ['data:ro', 'container:other']\n",
+            &[],
+        );
+        let deps = &m["services"]["a"]["depends_on"];
+        assert_eq!(
+            deps["db"],
+            serde_json::json!({"condition": "service_started", "restart": true, "required": true})
+        );
+        assert_eq!(deps["shm"]["restart"], true);
+        assert_eq!(deps["data"]["restart"], false);
+        assert!(deps.get("other").is_none());
+    }
+
+    #[test]
+    fn resources_are_named_and_external_ones_keep_their_key() {
+        let m = normalized(
+            "name: p\nservices: {}\nvolumes:\n  data:\n  ext: {external: true}\n  named: {name: custom}\n",
+            &[],
+        );
+        assert_eq!(m["volumes"]["data"]["name"], "p_data");
+        assert_eq!(m["volumes"]["ext"]["name"], "ext");
+        assert_eq!(m["volumes"]["named"]["name"], "custom");
+    }
+
+    #[test]
+    fn bare_environment_keys_come_from_the_environment() {
+        let m = normalized(
+            "name: p\nservices:\n  a:\n    image: x\n    environment: {SET: null, UNSET: null, GIVEN: v}\n    build: {args: [SET, NOPE]}\n",
+            &[("SET", "1")],
+        );
+        assert_eq!(
+            m["services"]["a"]["environment"],
+            serde_json::json!({"SET": "1", "UNSET": null, "GIVEN": "v"})
+        );
+        assert_eq!(
+            m["services"]["a"]["build"]["args"],
+            serde_json::json!(["SET=1"])
+        );
+        assert_eq!(m["services"]["a"]["build"]["dockerfile"], "Dockerfile");
+    }
+}
