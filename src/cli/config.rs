@@ -159,7 +159,7 @@ fn write_value(
         Format::Json => serde_json::to_writer_pretty(&mut *out, &*json)
             .map_err(std::io::Error::from)
             .and_then(|()| out.write_all(b"\n")),
-        Format::Yaml => out.write_all(super::yaml_out::to_yaml(&*json).as_bytes()),
+        Format::Yaml => out.write_all(super::yaml_out::to_yaml(&json).as_bytes()),
     }
 }
 
