@@ -187,10 +187,8 @@ impl Loader<'_> {
                 &mut ProjectContext {
                     opts,
                     env: &env,
-                    working_dir: &working_dir,
                     profiles,
                     sources: &self.sources,
-                    warnings: &mut self.warnings,
                 },
             )?;
         }
@@ -501,10 +499,8 @@ impl Loader<'_> {
 pub struct ProjectContext<'a> {
     pub opts: &'a LoadOptions,
     pub env: &'a Env,
-    pub working_dir: &'a Path,
     pub profiles: Vec<String>,
     pub sources: &'a Sources,
-    pub warnings: &'a mut Vec<Diagnostic>,
 }
 
 /// Empty `dns` entries are dropped, as Compose does.
