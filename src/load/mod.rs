@@ -155,10 +155,17 @@ impl Loader<'_> {
                 })
                 .unwrap_or_else(|| cwd.clone()),
         };
-        let mut env = one(self.project_env(&os_env, &working_dir))?;
-        for (k, v) in early_env {
-            env.entry(k).or_insert(v);
-        }
+        // Like Compose, `.env` is read again from the project directory when
+        // that is another directory; values read first win.
+        let mut env = if working_dir == early_dir {
+            early_env
+        } else {
+            let mut env = one(self.project_env(&os_env, &working_dir))?;
+            for (k, v) in early_env {
+                env.entry(k).or_insert(v);
+            }
+            env
+        };
 
         let parsed = self.parse_files(&files)?;
         let name = one(self.project_name(&parsed, &env, &working_dir))?;
