@@ -123,13 +123,6 @@ pub struct Diagnostics {
 }
 
 impl Diagnostics {
-    pub fn one(d: Diagnostic, sources: &Sources) -> Self {
-        Diagnostics {
-            items: vec![d],
-            sources: sources.clone(),
-        }
-    }
-
     /// Renders every problem with its file, line, column, the offending line and the hint.
     pub fn render(&self, color: bool) -> String {
         let mut out = String::new();

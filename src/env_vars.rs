@@ -6,7 +6,6 @@ pub const COMPOSE_PROJECT_NAME: &str = "COMPOSE_PROJECT_NAME";
 pub const COMPOSE_PROFILES: &str = "COMPOSE_PROFILES";
 pub const COMPOSE_ENV_FILES: &str = "COMPOSE_ENV_FILES";
 pub const COMPOSE_DISABLE_ENV_FILE: &str = "COMPOSE_DISABLE_ENV_FILE";
-pub const COMPOSE_CONVERT_WINDOWS_PATHS: &str = "COMPOSE_CONVERT_WINDOWS_PATHS";
 pub const NO_COLOR: &str = "NO_COLOR";
 pub const PWD: &str = "PWD";
 pub const HOME: &str = "HOME";

@@ -235,9 +235,8 @@ pub enum PathSeg {
     Index(usize),
 }
 
-/// Formats a path the way Compose does in messages: `services.web.ports[0]`... but
-/// with Compose's dotted style for indexes too (`services.web.ports.0`)? Compose
-/// uses dots everywhere, so do we.
+/// A path in Compose's message style: dots between keys and indexes
+/// (`services.web.ports.0`).
 pub fn path_to_string(path: &[PathSeg]) -> String {
     let mut out = String::new();
     for seg in path {
