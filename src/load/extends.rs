@@ -156,7 +156,7 @@ fn load_services_of(
             .hint("`extends.file` is relative to the file that declares it"),
         ]);
     }
-    let parsed = loader.parse_file(path)?;
+    let parsed = loader.parse_extends_file(path)?;
     let mode = FileMode {
         skip_extends: true,
         skip_include: true,

@@ -24,6 +24,7 @@ pub mod tree_path;
 pub mod variables;
 pub mod yaml;
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use crate::diag::{Diagnostic, Diagnostics, Sources, Span};
@@ -87,6 +88,8 @@ struct Loader<'o> {
     sources: Sources,
     warnings: Vec<Diagnostic>,
     warned_version: Vec<PathBuf>,
+    /// Files named by `extends.file`, parsed once however many services extend from them.
+    extends_files: HashMap<PathBuf, Vec<Node>>,
 }
 
 /// Loads the project the options describe.
@@ -96,6 +99,7 @@ pub fn load(opts: &LoadOptions) -> Result<Loaded, Diagnostics> {
         sources: Sources::default(),
         warnings: Vec::new(),
         warned_version: Vec::new(),
+        extends_files: HashMap::new(),
     };
     match loader.load_project() {
         Ok(mut loaded) => {
@@ -342,6 +346,20 @@ impl Loader<'_> {
             path: shown,
             documents,
         })
+    }
+
+    /// [`Loader::parse_file`] for `extends` files, parsed once per load.
+    fn parse_extends_file(&mut self, path: &Path) -> Result<ParsedFile> {
+        if let Some(documents) = self.extends_files.get(path) {
+            return Ok(ParsedFile {
+                path: path.to_path_buf(),
+                documents: documents.clone(),
+            });
+        }
+        let parsed = self.parse_file(path)?;
+        self.extends_files
+            .insert(path.to_path_buf(), parsed.documents.clone());
+        Ok(parsed)
     }
 
     /// `-p`, `COMPOSE_PROJECT_NAME`, the files' `name:`, or the directory name.
