@@ -20,8 +20,10 @@ enum Rule {
     ToSequence,
     /// Concatenated without repeating entries of the earlier side.
     ExtraHosts,
-    /// Lists become mappings (entries with `default` values), then merge deeply.
-    ToMapping(Option<&'static str>),
+    /// Lists of names become mappings to null, then merge deeply.
+    ToMapping,
+    /// Like `ToMapping`, but listed services get `service_started`, `required: true`.
+    DependsOn,
     /// A string build becomes `{context}`, then merges deeply.
     Build,
     /// Deep-merged only if both sides use the same driver (or one has none).
@@ -47,7 +49,7 @@ const RULES: &[(&str, Rule)] = &[
     ("services.*.build.extra_hosts", Rule::ExtraHosts),
     ("services.*.build.labels", Rule::ToSequence),
     ("services.*.command", Rule::Replace),
-    ("services.*.depends_on", Rule::ToMapping(Some("depends_on"))),
+    ("services.*.depends_on", Rule::DependsOn),
     ("services.*.deploy.labels", Rule::ToSequence),
     ("services.*.dns", Rule::ToSequence),
     ("services.*.dns_opt", Rule::ToSequence),
@@ -61,8 +63,8 @@ const RULES: &[(&str, Rule)] = &[
     ("services.*.labels", Rule::ToSequence),
     ("services.*.volumes.*.volume.labels", Rule::ToSequence),
     ("services.*.logging", Rule::Logging),
-    ("services.*.models", Rule::ToMapping(None)),
-    ("services.*.networks", Rule::ToMapping(None)),
+    ("services.*.models", Rule::ToMapping),
+    ("services.*.networks", Rule::ToMapping),
     ("services.*.sysctls", Rule::ToSequence),
     ("services.*.tmpfs", Rule::ToSequence),
     ("services.*.ulimits.*", Rule::Ulimit),
@@ -107,9 +109,10 @@ fn merge_value(base: Node, other: Node, path: &mut Vec<String>) -> Result<Node, 
             }
             return Ok(with_spans(Node::seq(items, span), &base));
         }
-        Rule::ToMapping(kind) => {
-            let b = to_mapping(base, kind);
-            let o = to_mapping(other, kind);
+        Rule::ToMapping | Rule::DependsOn => {
+            let depends_on = rule == Rule::DependsOn;
+            let b = to_mapping(base, depends_on);
+            let o = to_mapping(other, depends_on);
             return merge_maps(b, o, path);
         }
         Rule::Build => {
@@ -252,20 +255,20 @@ fn to_sequence(node: &Node) -> Vec<Node> {
     }
 }
 
-fn to_mapping(node: Node, kind: Option<&str>) -> Node {
+/// A list of names as a mapping: to null, or to `depends_on`'s defaults.
+fn to_mapping(node: Node, depends_on: bool) -> Node {
     match node.kind {
         Kind::Seq(items) => {
             let mut map = Map::default();
             for item in items {
                 let key = item.scalar_text().unwrap_or_default();
-                let value = match kind {
-                    Some(_) => {
-                        let mut m = Map::default();
-                        m.insert("condition".into(), Node::str("service_started", item.span));
-                        m.insert("required".into(), Node::new(Kind::Bool(true), item.span));
-                        Node::map(m, item.span)
-                    }
-                    None => Node::null(item.span),
+                let value = if depends_on {
+                    let mut m = Map::default();
+                    m.insert("condition".into(), Node::str("service_started", item.span));
+                    m.insert("required".into(), Node::new(Kind::Bool(true), item.span));
+                    Node::map(m, item.span)
+                } else {
+                    Node::null(item.span)
                 };
                 map.insert(key, value);
             }

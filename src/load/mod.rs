@@ -195,7 +195,7 @@ impl Loader<'_> {
             }
             profiles = project::finish(
                 &mut model,
-                &mut ProjectContext {
+                &ProjectContext {
                     opts,
                     env: &env,
                     profiles,

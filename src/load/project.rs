@@ -97,7 +97,7 @@ pub fn validate_structure(model: &Node) -> Result<()> {
 
 /// Profiles, consistency, environment and label files, selection and pruning.
 /// Returns the active profiles.
-pub fn finish(model: &mut Node, ctx: &mut ProjectContext<'_>) -> Result<Vec<String>> {
+pub fn finish(model: &mut Node, ctx: &ProjectContext<'_>) -> Result<Vec<String>> {
     let mut profiles = ctx.profiles.clone();
     let services = model
         .get_mut("services")
@@ -535,7 +535,7 @@ fn pairs_to_map(pairs: Vec<(String, Option<String>, Span)>) -> Map {
 
 /// Reads `env_file` and `label_file` of the enabled services into
 /// `environment` and `labels` (the service's own entries win).
-fn resolve_service_files(model: &mut Node, ctx: &mut ProjectContext<'_>) -> Result<()> {
+fn resolve_service_files(model: &mut Node, ctx: &ProjectContext<'_>) -> Result<()> {
     let env = ctx.env;
     let Some(services) = model.get_mut("services").and_then(Node::as_map_mut) else {
         return Ok(());
