@@ -48,8 +48,16 @@ pub struct Sources {
 }
 
 impl Sources {
+    /// Registers a file's text; the same text read again from the same path
+    /// (an env file shared by many services) keeps its first entry.
     pub fn add(&self, path: &Path, text: &str) -> u32 {
         let mut files = self.files.write().expect("sources lock");
+        if let Some(i) = files
+            .iter()
+            .position(|f| f.path == path && *f.text == *text)
+        {
+            return i as u32;
+        }
         files.push(Arc::new(SourceFile {
             path: path.to_path_buf(),
             text: text.into(),
