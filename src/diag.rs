@@ -131,6 +131,14 @@ pub struct Diagnostics {
 }
 
 impl Diagnostics {
+    /// Whether loading failed only because no compose file was found.
+    pub fn is_missing_file(&self) -> bool {
+        self.items.len() == 1
+            && self.items[0]
+                .message
+                .starts_with("no configuration file provided")
+    }
+
     /// Renders every problem with its file, line, column, the offending line and the hint.
     pub fn render(&self, color: bool) -> String {
         let mut out = String::new();

@@ -2,6 +2,10 @@
 
 pub mod cli;
 pub mod diag;
+pub mod engine;
 pub mod env_vars;
+pub mod events;
 pub mod load;
 pub mod model;
+pub mod reconcile;
+pub mod render;

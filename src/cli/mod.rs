@@ -1,6 +1,9 @@
 //! Command-line interface: clap definitions and settings resolved once.
 
 mod config;
+mod down;
+mod engine_cmd;
+mod up;
 mod yaml_out;
 
 use std::ffi::OsString;
@@ -22,6 +25,16 @@ pub mod exit {
     pub const USAGE: i32 = 2;
     /// The project files are invalid (syntax, schema, references, interpolation).
     pub const INVALID_PROJECT: i32 = 15;
+    /// The Docker Engine cannot be reached (or is too old).
+    pub const ENGINE_UNREACHABLE: i32 = 16;
+    /// A container exited when it should run, or a one-shot service failed.
+    pub const CONTAINER_FAILED: i32 = 17;
+    /// A service is unhealthy (or has no health check to wait for).
+    pub const UNHEALTHY: i32 = 18;
+    /// A wait ran past `--wait-timeout`.
+    pub const TIMEOUT: i32 = 19;
+    /// Interrupted by Ctrl-C.
+    pub const INTERRUPTED: i32 = 130;
 }
 
 #[derive(Debug, Parser)]
@@ -56,12 +69,52 @@ pub struct GlobalArgs {
     /// Profiles to enable (repeatable)
     #[arg(long = "profile", global = true, value_name = "PROFILE")]
     pub profiles: Vec<String>,
+    /// Show what would change without changing anything
+    #[arg(long, global = true)]
+    pub dry_run: bool,
+    /// Progress output: auto, tty, plain, json or quiet
+    #[arg(
+        long,
+        global = true,
+        value_enum,
+        env = "COMPOSE_PROGRESS",
+        value_name = "TYPE"
+    )]
+    pub progress: Option<crate::render::Progress>,
+    /// When to print control characters: never, always or auto
+    #[arg(
+        long,
+        global = true,
+        value_enum,
+        env = "COMPOSE_ANSI",
+        value_name = "WHEN"
+    )]
+    pub ansi: Option<Ansi>,
+    /// Maximum number of engine operations at once
+    #[arg(long, global = true, value_name = "N")]
+    pub parallel: Option<usize>,
+}
+
+/// `--ansi`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum Ansi {
+    Never,
+    Always,
+    Auto,
 }
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Parse, resolve and render the Compose file in canonical format
     Config(config::ConfigArgs),
+    /// Create and start containers
+    Up(up::UpArgs),
+    /// Create containers without starting them
+    Create(up::CreateArgs),
+    /// Stop and remove containers and networks
+    Down(down::DownArgs),
+    /// Show what `up` would do, and why
+    Plan(up::PlanArgs),
 }
 
 /// Runs berth with the given arguments and returns the process exit code.
@@ -73,9 +126,19 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> i32 {
             return if e.use_stderr() { exit::USAGE } else { 0 };
         }
     };
-    let settings = Settings::from_process(&cli.global);
+    let settings = match Settings::from_process(&cli.global) {
+        Ok(settings) => settings,
+        Err(message) => {
+            eprintln!("error: {message}");
+            return exit::USAGE;
+        }
+    };
     let result = match cli.command {
         Command::Config(args) => config::run(&settings, args),
+        Command::Up(args) => up::up(&settings, args),
+        Command::Create(args) => up::create(&settings, args),
+        Command::Down(args) => down::run(&settings, args),
+        Command::Plan(args) => up::plan(&settings, args),
     };
     match result {
         Ok(code) => code,
@@ -90,10 +153,14 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> i32 {
 pub struct Settings {
     pub load: LoadOptions,
     pub color_stderr: bool,
+    pub dry_run: bool,
+    /// Resolved: never `auto`.
+    pub progress: crate::render::Progress,
+    pub parallel: Option<usize>,
 }
 
 impl Settings {
-    fn from_process(global: &GlobalArgs) -> Self {
+    fn from_process(global: &GlobalArgs) -> Result<Self, String> {
         let os_env: Env = std::env::vars().collect();
         let cwd = os_env
             .get(env_vars::PWD)
@@ -101,8 +168,22 @@ impl Settings {
             .filter(|p| p.is_absolute() && same_dir(p, std::env::current_dir().ok()))
             .or_else(|| std::env::current_dir().ok())
             .unwrap_or_else(|| PathBuf::from("/"));
-        let color_stderr =
-            std::io::stderr().is_terminal() && !os_env.contains_key(env_vars::NO_COLOR);
+        let color_stderr = match global.ansi {
+            Some(Ansi::Always) => true,
+            Some(Ansi::Never) => false,
+            _ => std::io::stderr().is_terminal() && !os_env.contains_key(env_vars::NO_COLOR),
+        };
+        use crate::render::Progress;
+        let progress = match (global.progress.unwrap_or(Progress::Auto), global.ansi) {
+            (Progress::Tty, Some(Ansi::Never)) => {
+                return Err("--progress tty cannot be combined with --ansi never".into());
+            }
+            (Progress::Plain, Some(Ansi::Always)) => {
+                return Err("--progress plain cannot be combined with --ansi always".into());
+            }
+            (Progress::Auto, Some(Ansi::Never)) => Progress::Plain,
+            (p, _) => p.resolve(!os_env.contains_key(env_vars::NO_COLOR)),
+        };
         let needs_stdin = global.files.iter().any(|f| f == "-");
         let stdin =
             needs_stdin.then(|| std::io::read_to_string(std::io::stdin()).unwrap_or_default());
@@ -123,7 +204,13 @@ impl Settings {
             stdin,
             ..Default::default()
         };
-        Settings { load, color_stderr }
+        Ok(Settings {
+            load,
+            color_stderr,
+            dry_run: global.dry_run,
+            progress,
+            parallel: global.parallel,
+        })
     }
 }
 
@@ -141,21 +228,63 @@ fn same_dir(p: &std::path::Path, cwd: Option<PathBuf>) -> bool {
 /// An error a command ends with.
 pub enum CliError {
     Project(Diagnostics),
+    Usage(String),
+    Engine(crate::engine::EngineError),
+    Plan(crate::reconcile::plan::PlanError),
+    Exec(crate::reconcile::execute::ExecError),
+    MissingImages(Vec<String>),
     Other(String),
 }
 
 impl CliError {
     fn render(&self, color: bool) -> String {
+        use crate::reconcile::execute::ExecError;
         match self {
             CliError::Project(d) => d.render(color),
-            CliError::Other(m) => format!("error: {m}\n"),
+            CliError::Usage(m) | CliError::Other(m) => format!("error: {m}\n"),
+            CliError::Engine(e) => match e.hint() {
+                Some(hint) => format!("error: {e}\n  hint: {hint}\n"),
+                None => format!("error: {e}\n"),
+            },
+            CliError::Plan(e) => format!("error: {}\n  hint: {}\n", e.message, e.hint),
+            CliError::Exec(ExecError::Condition {
+                message, report, ..
+            }) => format!("error: dependency failed: {message}\n{report}"),
+            CliError::Exec(ExecError::Engine(e)) => match e.hint() {
+                Some(hint) => format!("error: {e}\n  hint: {hint}\n"),
+                None => format!("error: {e}\n"),
+            },
+            CliError::Exec(e) => format!("error: {e}\n"),
+            CliError::MissingImages(images) => format!(
+                "error: {} not on this engine: {}\n  hint: berth cannot pull or build images yet; run `docker pull` or `docker build -t` for {}\n",
+                if images.len() == 1 {
+                    "this image is"
+                } else {
+                    "these images are"
+                },
+                images.join(", "),
+                if images.len() == 1 { "it" } else { "them" },
+            ),
         }
     }
 
     fn exit_code(&self) -> i32 {
+        use crate::engine::EngineError;
+        use crate::reconcile::execute::{ExecError, Failure};
         match self {
             CliError::Project(_) => exit::INVALID_PROJECT,
-            CliError::Other(_) => exit::FAILURE,
+            CliError::Usage(_) => exit::USAGE,
+            CliError::Engine(EngineError::Unreachable { .. } | EngineError::TooOld { .. })
+            | CliError::Exec(ExecError::Engine(EngineError::Unreachable { .. })) => {
+                exit::ENGINE_UNREACHABLE
+            }
+            CliError::Exec(ExecError::Condition { failure, .. }) => match failure {
+                Failure::Unhealthy => exit::UNHEALTHY,
+                Failure::Exited | Failure::Missing => exit::CONTAINER_FAILED,
+            },
+            CliError::Exec(ExecError::Timeout(_)) => exit::TIMEOUT,
+            CliError::Exec(ExecError::Cancelled) => exit::INTERRUPTED,
+            _ => exit::FAILURE,
         }
     }
 }

@@ -71,6 +71,8 @@ pub struct Loaded {
     pub profiles: Vec<String>,
     /// Every profile some service declares, sorted.
     pub all_profiles: Vec<String>,
+    /// Every service the files define, enabled or not, in file order.
+    pub all_services: Vec<String>,
     pub warnings: Vec<Diagnostic>,
     pub sources: Sources,
 }
@@ -188,6 +190,11 @@ impl Loader<'_> {
         }
         let mut profiles = self.active_profiles(&env);
         let all_profiles = project::all_profiles(&model);
+        let all_services: Vec<String> = model
+            .get("services")
+            .and_then(Node::as_map)
+            .map(|s| s.keys().cloned().collect())
+            .unwrap_or_default();
         if !opts.model_only {
             if let Some(map) = model.as_map_mut() {
                 map.entry("name".into())
@@ -211,6 +218,7 @@ impl Loader<'_> {
             environment: env,
             profiles,
             all_profiles,
+            all_services,
             warnings: Vec::new(),
             sources: self.sources.clone(),
         })

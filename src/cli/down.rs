@@ -1,0 +1,55 @@
+//! `berth down`: stop and remove the project's containers and networks.
+
+use clap::Args;
+
+use super::engine_cmd::{self, RunSettings};
+use super::{CliError, Settings};
+use crate::reconcile::plan::{self, DownOptions};
+
+#[derive(Debug, Args)]
+pub struct DownArgs {
+    /// Services to stop and remove (default: the whole project)
+    #[arg(value_name = "SERVICE")]
+    pub services: Vec<String>,
+    /// Remove named volumes declared in the "volumes" section and anonymous volumes
+    #[arg(short = 'v', long)]
+    pub volumes: bool,
+    /// Remove containers for services not defined in the Compose file
+    #[arg(long)]
+    pub remove_orphans: bool,
+    /// Shutdown timeout in seconds
+    #[arg(short = 't', long, value_name = "SECONDS")]
+    pub timeout: Option<i64>,
+}
+
+pub fn run(settings: &Settings, args: DownArgs) -> Result<i32, CliError> {
+    let desired = engine_cmd::load_desired(settings, &[])?;
+    let options = DownOptions {
+        services: args.services,
+        remove_orphans: args.remove_orphans,
+        volumes: args.volumes,
+        timeout: args.timeout,
+    };
+    let run = RunSettings {
+        parallel: engine_cmd::parallel_limit(settings.parallel),
+        progress: settings.progress,
+        wait_timeout: None,
+    };
+    let runtime = engine_cmd::runtime()?;
+    runtime.block_on(async {
+        let engine = engine_cmd::connect().await?;
+        let _lock = if settings.dry_run {
+            None
+        } else {
+            Some(engine_cmd::lock_project(&desired.project).await?)
+        };
+        let observed = engine_cmd::observe(&engine, &desired).await?;
+        let plan = plan::plan_down(&desired, &observed, &options);
+        if settings.dry_run {
+            eprint!("{}", plan.render());
+            return Ok(0);
+        }
+        engine_cmd::run_plan(engine, desired, &observed, &plan, &run).await?;
+        Ok(0)
+    })
+}

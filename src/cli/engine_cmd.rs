@@ -1,0 +1,189 @@
+//! What the commands that touch the engine share: loading the project into a
+//! desired state, connecting, locking, observing, and running a plan with a
+//! progress renderer.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio_util::sync::CancellationToken;
+
+use super::{CliError, Settings, print_warnings};
+use crate::engine::docker::DockerEngine;
+use crate::engine::{Engine, EngineError};
+use crate::env_vars;
+use crate::events::Emitter;
+use crate::model::Project;
+use crate::reconcile::desired::{self, Desired, Origin};
+use crate::reconcile::execute::{self, Context, ExecError};
+use crate::reconcile::lock::{self, ProjectLock};
+use crate::reconcile::observe::{self, Observed};
+use crate::reconcile::plan::Plan;
+use crate::render::{self, Progress};
+
+/// A single-threaded runtime: berth waits on the engine, it does not compute.
+pub fn runtime() -> Result<tokio::runtime::Runtime, CliError> {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| CliError::Other(format!("cannot start the async runtime: {e}")))
+}
+
+/// Loads the project with `services` selected (and their dependencies).
+///
+/// Without any compose file and with a project name, commands like
+/// `down -p x` work on what the engine's labels say: an empty desired state.
+pub fn load_desired(settings: &Settings, services: &[String]) -> Result<Desired, CliError> {
+    let mut opts = settings.load.clone();
+    opts.services = services.to_vec();
+    let loaded = match crate::load::load(&opts) {
+        Ok(loaded) => loaded,
+        Err(diagnostics)
+            if diagnostics.is_missing_file() && settings.load.project_name.is_some() =>
+        {
+            return Ok(Desired {
+                project: settings.load.project_name.clone().unwrap_or_default(),
+                ..Default::default()
+            });
+        }
+        Err(diagnostics) => return Err(diagnostics.into()),
+    };
+    print_warnings(&loaded.warnings, &loaded.sources);
+    let origin = Origin {
+        working_dir: loaded.working_dir.display().to_string(),
+        config_files: loaded
+            .config_files
+            .iter()
+            .map(|p| p.display().to_string())
+            .collect(),
+        env_files: settings.load.env_files.clone(),
+        environment: loaded.environment.clone(),
+    };
+    let all_services = loaded.all_services.clone();
+    let project =
+        Project::from_json(loaded.model.into_json()).map_err(|e| CliError::Other(e.to_string()))?;
+    let mut desired =
+        desired::desired(&project, &origin).map_err(|e| CliError::Other(e.to_string()))?;
+    desired.disabled_services = all_services
+        .into_iter()
+        .filter(|s| !desired.services.contains_key(s))
+        .collect();
+    Ok(desired)
+}
+
+/// Connects to the engine named by `DOCKER_HOST`.
+pub async fn connect() -> Result<DockerEngine, CliError> {
+    DockerEngine::connect().await.map_err(CliError::Engine)
+}
+
+/// Takes the project's lock, telling the user when another berth holds it.
+pub async fn lock_project(project: &str) -> Result<ProjectLock, CliError> {
+    let host = std::env::var(env_vars::DOCKER_HOST).unwrap_or_default();
+    lock::acquire(&host, project, || {
+        eprintln!("Waiting for another berth working on project {project}...");
+    })
+    .await
+    .map_err(|e| CliError::Other(format!("cannot lock project {project}: {e}")))
+}
+
+pub async fn observe<E: Engine>(engine: &E, desired: &Desired) -> Result<Observed, CliError> {
+    observe::observe(engine, desired)
+        .await
+        .map_err(CliError::Engine)
+}
+
+/// How `--parallel`, `COMPOSE_PARALLEL_LIMIT` and `--progress` resolve.
+pub struct RunSettings {
+    pub parallel: usize,
+    pub progress: Progress,
+    pub wait_timeout: Option<Duration>,
+}
+
+/// Runs `plan`, rendering progress, and cancels cleanly on Ctrl-C.
+pub async fn run_plan<E: Engine>(
+    engine: E,
+    desired: Desired,
+    observed: &Observed,
+    plan: &Plan,
+    run: &RunSettings,
+) -> Result<(), CliError> {
+    for warning in &plan.warnings {
+        eprintln!("WARN[0000] {warning}");
+    }
+    let (events, receiver) = Emitter::channel();
+    let renderer = render::spawn(run.progress, receiver);
+    let cancel = CancellationToken::new();
+    let on_signal = cancel.clone();
+    let signals = tokio::spawn(async move {
+        if tokio::signal::ctrl_c().await.is_ok() {
+            on_signal.cancel();
+        }
+    });
+    let images: BTreeMap<String, String> = observed
+        .images
+        .iter()
+        .filter_map(|(r, id)| id.clone().map(|id| (r.clone(), id)))
+        .collect();
+    let containers: HashMap<String, String> = observed
+        .containers
+        .iter()
+        .map(|c| (c.name.clone(), c.id.clone()))
+        .collect();
+    let context = Context {
+        engine,
+        desired: Arc::new(desired),
+        images,
+        containers,
+        events,
+        parallel: run.parallel,
+        wait_timeout: run.wait_timeout,
+        cancel,
+    };
+    let result = execute::execute(plan, context).await;
+    signals.abort();
+    // The context (and with it the last emitter) is gone: the renderer ends.
+    let _ = renderer.await;
+    result.map_err(CliError::Exec)
+}
+
+/// `--parallel` wins over `COMPOSE_PARALLEL_LIMIT`; the default is generous
+/// because the engine, not berth, is the bottleneck.
+pub fn parallel_limit(flag: Option<usize>) -> usize {
+    flag.or_else(|| {
+        std::env::var(env_vars::COMPOSE_PARALLEL_LIMIT)
+            .ok()
+            .and_then(|v| v.parse().ok())
+    })
+    .filter(|&n| n > 0)
+    .unwrap_or(64)
+}
+
+/// Images the plan needs that are not on the engine.
+pub fn missing_images(desired: &Desired, observed: &Observed, plan: &Plan) -> Vec<String> {
+    let mut missing: Vec<String> = plan
+        .actions
+        .iter()
+        .filter_map(|a| match &a.op {
+            crate::reconcile::plan::Op::CreateContainer { service, .. } => {
+                let image = &desired.services[service].spec.image;
+                matches!(observed.images.get(image), Some(None) | None).then(|| image.clone())
+            }
+            _ => None,
+        })
+        .collect();
+    missing.sort();
+    missing.dedup();
+    missing
+}
+
+impl From<EngineError> for CliError {
+    fn from(e: EngineError) -> Self {
+        CliError::Engine(e)
+    }
+}
+
+impl From<ExecError> for CliError {
+    fn from(e: ExecError) -> Self {
+        CliError::Exec(e)
+    }
+}

@@ -1,0 +1,234 @@
+//! `berth up`, `berth create` and `berth plan`: converge the engine on the file.
+
+use std::time::Duration;
+
+use clap::Args;
+
+use super::engine_cmd::{self, RunSettings};
+use super::{CliError, Settings};
+use crate::engine::Engine;
+use crate::env_vars;
+use crate::reconcile::plan::{self, Plan, Recreate, UpOptions};
+
+/// The flags `up`, `create` and `plan` share.
+#[derive(Debug, Args)]
+pub struct ConvergeArgs {
+    /// Services to bring up (default: all), with their dependencies
+    #[arg(value_name = "SERVICE")]
+    pub services: Vec<String>,
+    /// Recreate containers even if their configuration and image haven't changed
+    #[arg(long, conflicts_with = "no_recreate")]
+    pub force_recreate: bool,
+    /// If containers already exist, don't recreate them
+    #[arg(long)]
+    pub no_recreate: bool,
+    /// Recreate dependent containers
+    #[arg(long)]
+    pub always_recreate_deps: bool,
+    /// Don't start linked services
+    #[arg(long)]
+    pub no_deps: bool,
+    /// Remove containers for services not defined in the Compose file
+    #[arg(long)]
+    pub remove_orphans: bool,
+    /// Scale SERVICE to NUM instances (overrides `scale` and `deploy.replicas`)
+    #[arg(long, value_name = "SERVICE=NUM")]
+    pub scale: Vec<String>,
+    /// Recreate anonymous volumes instead of retrieving data from the previous containers
+    #[arg(short = 'V', long)]
+    pub renew_anon_volumes: bool,
+    /// Shutdown timeout in seconds for containers that are replaced
+    #[arg(short = 't', long, value_name = "SECONDS")]
+    pub timeout: Option<i64>,
+    /// Assume "yes" to prompts
+    #[arg(short = 'y', long)]
+    pub yes: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct UpArgs {
+    #[command(flatten)]
+    pub converge: ConvergeArgs,
+    /// Detached mode: run containers in the background
+    #[arg(short = 'd', long)]
+    pub detach: bool,
+    /// Wait for services to be running or healthy (implies detached mode)
+    #[arg(long)]
+    pub wait: bool,
+    /// Maximum seconds to wait for the project to be running or healthy
+    #[arg(long, value_name = "SECONDS")]
+    pub wait_timeout: Option<u64>,
+    /// Don't start the services after creating them
+    #[arg(long)]
+    pub no_start: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct CreateArgs {
+    #[command(flatten)]
+    pub converge: ConvergeArgs,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum PlanFormat {
+    Text,
+    Json,
+}
+
+#[derive(Debug, Args)]
+pub struct PlanArgs {
+    #[command(flatten)]
+    pub converge: ConvergeArgs,
+    /// Plan for `up --wait`
+    #[arg(long)]
+    pub wait: bool,
+    /// Plan for `create` / `up --no-start`
+    #[arg(long)]
+    pub no_start: bool,
+    /// Output format
+    #[arg(long, value_enum, default_value = "text")]
+    pub format: PlanFormat,
+}
+
+/// What the command wants beyond the converge flags.
+struct Intent {
+    wait: bool,
+    no_start: bool,
+    wait_timeout: Option<Duration>,
+}
+
+pub fn up(settings: &Settings, args: UpArgs) -> Result<i32, CliError> {
+    if !args.detach && !args.wait && !settings.dry_run {
+        eprintln!(
+            "note: berth does not attach to logs yet; the containers run in the background (as with -d)"
+        );
+    }
+    let intent = Intent {
+        wait: args.wait,
+        no_start: args.no_start,
+        wait_timeout: args.wait_timeout.map(Duration::from_secs),
+    };
+    converge(settings, &args.converge, &intent, None)
+}
+
+pub fn create(settings: &Settings, args: CreateArgs) -> Result<i32, CliError> {
+    let intent = Intent {
+        wait: false,
+        no_start: true,
+        wait_timeout: None,
+    };
+    converge(settings, &args.converge, &intent, None)
+}
+
+pub fn plan(settings: &Settings, args: PlanArgs) -> Result<i32, CliError> {
+    let intent = Intent {
+        wait: args.wait,
+        no_start: args.no_start,
+        wait_timeout: None,
+    };
+    converge(settings, &args.converge, &intent, Some(args.format))
+}
+
+/// Loads, observes, plans, and (unless only printing the plan) executes.
+fn converge(
+    settings: &Settings,
+    args: &ConvergeArgs,
+    intent: &Intent,
+    print: Option<PlanFormat>,
+) -> Result<i32, CliError> {
+    let mut desired = engine_cmd::load_desired(settings, &args.services)?;
+    for scale in &args.scale {
+        let (service, count) = scale
+            .split_once('=')
+            .and_then(|(s, n)| Some((s, n.parse::<u32>().ok()?)))
+            .ok_or_else(|| CliError::Usage(format!("--scale takes SERVICE=NUM, not {scale:?}")))?;
+        let Some(target) = desired.services.get_mut(service) else {
+            return Err(CliError::Usage(format!(
+                "--scale: no such service: {service}"
+            )));
+        };
+        if target.container_name.is_some() && count > 1 {
+            return Err(CliError::Usage(format!(
+                "--scale: service {service} sets container_name, so it cannot have more than one container"
+            )));
+        }
+        target.replicas = count;
+    }
+    if args.no_deps && !args.services.is_empty() {
+        desired
+            .services
+            .retain(|name, _| args.services.iter().any(|s| s == name));
+    }
+    let env_flag = |name: &str| {
+        std::env::var(name)
+            .ok()
+            .is_some_and(|v| matches!(v.to_ascii_lowercase().as_str(), "1" | "true" | "yes"))
+    };
+    let options = UpOptions {
+        services: args.services.clone(),
+        recreate: if args.no_recreate {
+            Recreate::Never
+        } else if args.force_recreate || args.renew_anon_volumes {
+            Recreate::Force
+        } else {
+            Recreate::Diverged
+        },
+        dependencies_recreate: if args.no_recreate {
+            Recreate::Never
+        } else if args.always_recreate_deps {
+            Recreate::Force
+        } else {
+            Recreate::Diverged
+        },
+        no_start: intent.no_start,
+        remove_orphans: args.remove_orphans || env_flag(env_vars::COMPOSE_REMOVE_ORPHANS),
+        renew_anonymous_volumes: args.renew_anon_volumes,
+        wait: intent.wait,
+        timeout: args.timeout,
+        warn_orphans: !env_flag(env_vars::COMPOSE_IGNORE_ORPHANS),
+    };
+    let dry_run = settings.dry_run || print.is_some();
+    let run = RunSettings {
+        parallel: engine_cmd::parallel_limit(settings.parallel),
+        progress: settings.progress,
+        wait_timeout: intent.wait_timeout,
+    };
+
+    let runtime = engine_cmd::runtime()?;
+    runtime.block_on(async {
+        let engine = engine_cmd::connect().await?;
+        // A dry run changes nothing, so it need not wait for other invocations.
+        let _lock = if dry_run {
+            None
+        } else {
+            Some(engine_cmd::lock_project(&desired.project).await?)
+        };
+        let observed = engine_cmd::observe(&engine, &desired).await?;
+        let plan: Plan = plan::plan_up(&desired, &observed, &options).map_err(CliError::Plan)?;
+        match print {
+            Some(PlanFormat::Json) => {
+                println!(
+                    "{}",
+                    serde_json::to_string_pretty(&plan).unwrap_or_default()
+                );
+                return Ok(0);
+            }
+            Some(PlanFormat::Text) => {
+                print!("{}", plan.render());
+                return Ok(0);
+            }
+            None if dry_run => {
+                eprint!("{}", plan.render());
+                return Ok(0);
+            }
+            None => {}
+        }
+        let missing = engine_cmd::missing_images(&desired, &observed, &plan);
+        if !missing.is_empty() {
+            return Err(CliError::MissingImages(missing));
+        }
+        let _ = engine.api_version();
+        engine_cmd::run_plan(engine, desired, &observed, &plan, &run).await?;
+        Ok(0)
+    })
+}

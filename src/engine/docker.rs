@@ -1,0 +1,774 @@
+//! [`Engine`] over the Docker Engine API, with bollard.
+//!
+//! bollard 0.21 never sends the `/vX.Y` prefix (its issue #736), so the daemon
+//! answers at its own version; berth reads that version once and gates
+//! features on it.
+
+use std::collections::{BTreeMap, HashMap};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use bollard::errors::Error as BollardError;
+use bollard::models::{
+    ContainerCreateBody, ContainerSummary, EndpointIpamConfig, EndpointSettings, HealthConfig,
+    HealthStatusEnum, HostConfig, HostConfigLogConfig, Ipam, IpamConfig, MountBindOptions,
+    MountBindOptionsPropagationEnum, MountTmpfsOptions, MountType, MountVolumeOptions,
+    NetworkConnectRequest, NetworkCreateRequest, NetworkingConfig, PortBinding, ResourcesUlimits,
+    RestartPolicy, RestartPolicyNameEnum, VolumeCreateRequest,
+};
+use bollard::query_parameters::{
+    CreateContainerOptionsBuilder, EventsOptionsBuilder, InspectContainerOptions,
+    ListContainersOptionsBuilder, ListNetworksOptionsBuilder, ListVolumesOptionsBuilder,
+    LogsOptionsBuilder, RemoveContainerOptionsBuilder, RenameContainerOptionsBuilder,
+    StartContainerOptions, StopContainerOptionsBuilder, UploadToContainerOptionsBuilder,
+};
+use bollard::{ClientVersion, Docker};
+use futures_util::stream::{BoxStream, StreamExt};
+
+use super::spec::{ContainerSpec, MountSpec, NetworkSpec, VolumeSpec};
+use super::{
+    ApiVersion, Container, ContainerEvent, ContainerStatus, Engine, EngineError, Event, FileCopy,
+    Health, Mount, Network, Result, RunState, Volume, labels,
+};
+use crate::env_vars;
+
+const DEFAULT_HOST: &str = "unix:///var/run/docker.sock";
+/// How long berth waits for the engine to answer the first call.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(1);
+/// bollard's timeout covers every request, including a stop that waits out a
+/// grace period; berth keeps its own deadlines, so this is only a backstop.
+const REQUEST_TIMEOUT: Duration = Duration::from_secs(3600);
+
+/// The Docker Engine berth talks to.
+#[derive(Clone)]
+pub struct DockerEngine {
+    client: Docker,
+    api: ApiVersion,
+}
+
+impl DockerEngine {
+    /// Connects as `DOCKER_HOST` and `DOCKER_API_VERSION` say, and reads the
+    /// engine's API version. Fails within about a second when nobody answers.
+    pub async fn connect() -> Result<Self> {
+        let host = std::env::var(env_vars::DOCKER_HOST)
+            .ok()
+            .filter(|h| !h.is_empty())
+            .unwrap_or_else(|| DEFAULT_HOST.to_string());
+        let pinned = std::env::var(env_vars::DOCKER_API_VERSION)
+            .ok()
+            .filter(|v| !v.is_empty());
+        let unreachable = |reason: String| EngineError::Unreachable {
+            host: host.clone(),
+            reason,
+            hint: if host.starts_with("unix://") {
+                format!(
+                    "start the Docker daemon (`sudo systemctl start docker`, or `dockerd &`), \
+                     or point {} at a running engine",
+                    env_vars::DOCKER_HOST
+                )
+            } else {
+                format!(
+                    "check that an engine listens at {host}, or unset {} to use the local socket",
+                    env_vars::DOCKER_HOST
+                )
+            },
+        };
+        let client = match &pinned {
+            Some(v) => {
+                let version = ApiVersion::parse(v).ok_or_else(|| {
+                    EngineError::Other(format!(
+                        "{} must look like 1.41, not {v:?}",
+                        env_vars::DOCKER_API_VERSION
+                    ))
+                })?;
+                let client_version = ClientVersion {
+                    major_version: version.major as usize,
+                    minor_version: version.minor as usize,
+                };
+                if host.starts_with("unix://") {
+                    Docker::connect_with_unix(&host, 120, &client_version)
+                } else {
+                    Docker::connect_with_http(&host, 120, &client_version)
+                }
+            }
+            None => Docker::connect_with_host(&host),
+        }
+        .map_err(|e| unreachable(e.to_string()))?
+        .with_timeout(REQUEST_TIMEOUT);
+        let version = tokio::time::timeout(CONNECT_TIMEOUT, client.version())
+            .await
+            .map_err(|_| unreachable("no answer within a second".into()))?
+            .map_err(|e| unreachable(e.to_string()))?;
+        let api = version
+            .api_version
+            .as_deref()
+            .and_then(ApiVersion::parse)
+            .ok_or_else(|| EngineError::Other("the engine did not tell its API version".into()))?;
+        if api < ApiVersion::FLOOR {
+            return Err(EngineError::TooOld {
+                found: api,
+                floor: ApiVersion::FLOOR,
+            });
+        }
+        // A pinned version caps what berth uses, as the docker CLI does.
+        let api = pinned
+            .as_deref()
+            .and_then(ApiVersion::parse)
+            .map_or(api, |p| p.min(api));
+        Ok(DockerEngine { client, api })
+    }
+}
+
+/// Maps bollard's errors onto berth's: 404 and 409 are kinds of their own.
+fn engine_error(e: BollardError) -> EngineError {
+    match e {
+        BollardError::DockerResponseServerError {
+            status_code: 404,
+            message,
+        } => EngineError::NotFound(message),
+        BollardError::DockerResponseServerError {
+            status_code: 409,
+            message,
+        } => EngineError::Conflict(message),
+        BollardError::DockerResponseServerError { message, .. } => EngineError::Other(message),
+        other => EngineError::Other(other.to_string()),
+    }
+}
+
+/// `Ok` for a 404: removing what is gone is success.
+fn ignore_not_found(r: std::result::Result<(), BollardError>) -> Result<()> {
+    match r.map_err(engine_error) {
+        Err(EngineError::NotFound(_)) => Ok(()),
+        other => other,
+    }
+}
+
+fn project_filter(project: &str) -> HashMap<&'static str, Vec<String>> {
+    HashMap::from([("label", vec![format!("{}={project}", labels::PROJECT)])])
+}
+
+fn sorted(map: Option<HashMap<String, String>>) -> BTreeMap<String, String> {
+    map.unwrap_or_default().into_iter().collect()
+}
+
+fn non_empty<T>(v: Vec<T>) -> Option<Vec<T>> {
+    (!v.is_empty()).then_some(v)
+}
+
+fn container_from_summary(c: ContainerSummary) -> Container {
+    let name = c
+        .names
+        .and_then(|n| n.into_iter().next())
+        .unwrap_or_default()
+        .trim_start_matches('/')
+        .to_string();
+    Container {
+        id: c.id.unwrap_or_default(),
+        name,
+        state: RunState::parse(&c.state.map(|s| s.to_string()).unwrap_or_default()),
+        labels: sorted(c.labels),
+        image_id: c.image_id.unwrap_or_default(),
+        networks: c
+            .network_settings
+            .and_then(|n| n.networks)
+            .unwrap_or_default()
+            .into_iter()
+            .map(|(name, e)| (name, e.network_id.unwrap_or_default()))
+            .collect(),
+        mounts: c
+            .mounts
+            .unwrap_or_default()
+            .into_iter()
+            .map(|m| Mount {
+                kind: m.typ.map(|t| t.to_string()).unwrap_or_default(),
+                name: m.name.unwrap_or_default(),
+                source: m.source.unwrap_or_default(),
+                destination: m.destination.unwrap_or_default(),
+            })
+            .collect(),
+        created: c.created.unwrap_or_default(),
+    }
+}
+
+/// The create call's body for `spec`, with only the primary network on
+/// engines that take a single one at create.
+fn create_body(name: &str, spec: &ContainerSpec, api: ApiVersion) -> ContainerCreateBody {
+    let mut labels: HashMap<String, String> = spec.labels.clone().into_iter().collect();
+    labels.extend(spec.identity_labels.clone());
+
+    let mut port_bindings: HashMap<String, Option<Vec<PortBinding>>> = HashMap::new();
+    let mut exposed: Vec<String> = spec.expose.clone();
+    for port in &spec.ports {
+        let key = format!("{}/{}", port.target, port.protocol);
+        if !exposed.contains(&key) {
+            exposed.push(key.clone());
+        }
+        port_bindings
+            .entry(key)
+            .or_insert_with(|| Some(Vec::new()))
+            .get_or_insert_with(Vec::new)
+            .push(PortBinding {
+                host_ip: Some(port.host_ip.clone()),
+                host_port: Some(port.published.clone()),
+            });
+    }
+
+    let endpoints: Vec<(String, EndpointSettings)> = spec
+        .networks
+        .iter()
+        .map(|n| (n.network.clone(), endpoint(n, name)))
+        .collect();
+    let network_mode = if !spec.network_mode.is_empty() {
+        Some(spec.network_mode.clone())
+    } else {
+        spec.networks.first().map(|n| n.network.clone())
+    };
+    let at_create = if api >= ApiVersion::MULTI_NETWORK_CREATE {
+        endpoints.len()
+    } else {
+        endpoints.len().min(1)
+    };
+
+    let restart_policy = (!spec.restart.is_empty()).then(|| {
+        let (policy, count) = spec
+            .restart
+            .split_once(':')
+            .map_or((spec.restart.as_str(), None), |(p, n)| (p, n.parse().ok()));
+        RestartPolicy {
+            name: Some(match policy {
+                "always" => RestartPolicyNameEnum::ALWAYS,
+                "unless-stopped" => RestartPolicyNameEnum::UNLESS_STOPPED,
+                "on-failure" => RestartPolicyNameEnum::ON_FAILURE,
+                _ => RestartPolicyNameEnum::NO,
+            }),
+            maximum_retry_count: count,
+        }
+    });
+
+    let host_config = HostConfig {
+        port_bindings: (!port_bindings.is_empty()).then_some(port_bindings),
+        binds: non_empty(
+            spec.mounts
+                .iter()
+                .filter(|m| is_legacy_bind(m))
+                .map(bind)
+                .collect(),
+        ),
+        mounts: non_empty(
+            spec.mounts
+                .iter()
+                .filter(|m| !is_legacy_bind(m))
+                .map(mount)
+                .collect(),
+        ),
+        network_mode,
+        restart_policy,
+        init: spec.init,
+        privileged: Some(spec.privileged),
+        readonly_rootfs: Some(spec.read_only),
+        cap_add: non_empty(spec.cap_add.clone()),
+        cap_drop: non_empty(spec.cap_drop.clone()),
+        dns: non_empty(spec.dns.clone()),
+        extra_hosts: non_empty(spec.extra_hosts.clone()),
+        sysctls: (!spec.sysctls.is_empty()).then(|| spec.sysctls.clone().into_iter().collect()),
+        tmpfs: (!spec.tmpfs.is_empty()).then(|| spec.tmpfs.clone().into_iter().collect()),
+        ulimits: non_empty(
+            spec.ulimits
+                .iter()
+                .map(|u| ResourcesUlimits {
+                    name: Some(u.name.clone()),
+                    soft: Some(u.soft),
+                    hard: Some(u.hard),
+                })
+                .collect(),
+        ),
+        memory: (spec.resources.memory > 0).then_some(spec.resources.memory),
+        memory_reservation: (spec.resources.memory_reservation > 0)
+            .then_some(spec.resources.memory_reservation),
+        nano_cpus: (spec.resources.nano_cpus > 0).then_some(spec.resources.nano_cpus),
+        shm_size: (spec.resources.shm_size > 0).then_some(spec.resources.shm_size),
+        pids_limit: (spec.resources.pids_limit != 0).then_some(spec.resources.pids_limit),
+        log_config: spec.logging.as_ref().map(|l| HostConfigLogConfig {
+            typ: Some(l.driver.clone()),
+            config: Some(l.options.clone().into_iter().collect()),
+        }),
+        ..Default::default()
+    };
+
+    ContainerCreateBody {
+        image: Some(spec.image.clone()),
+        entrypoint: spec.entrypoint.clone(),
+        cmd: spec.command.clone(),
+        env: non_empty(
+            spec.environment
+                .iter()
+                .map(|(k, v)| format!("{k}={v}"))
+                .collect(),
+        ),
+        labels: Some(labels),
+        exposed_ports: non_empty(exposed),
+        hostname: (!spec.hostname.is_empty()).then(|| spec.hostname.clone()),
+        domainname: (!spec.domainname.is_empty()).then(|| spec.domainname.clone()),
+        user: (!spec.user.is_empty()).then(|| spec.user.clone()),
+        working_dir: (!spec.working_dir.is_empty()).then(|| spec.working_dir.clone()),
+        tty: Some(spec.tty),
+        open_stdin: Some(spec.stdin_open),
+        attach_stdin: Some(false),
+        attach_stdout: Some(true),
+        attach_stderr: Some(true),
+        stop_signal: (!spec.stop_signal.is_empty()).then(|| spec.stop_signal.clone()),
+        stop_timeout: spec.stop_timeout,
+        healthcheck: spec.healthcheck.as_ref().map(|h| HealthConfig {
+            test: Some(h.test.clone()),
+            interval: h.interval,
+            timeout: h.timeout,
+            retries: h.retries,
+            start_period: h.start_period,
+            start_interval: h.start_interval,
+        }),
+        host_config: Some(host_config),
+        networking_config: (at_create > 0).then(|| NetworkingConfig {
+            endpoints_config: Some(endpoints.into_iter().take(at_create).collect()),
+        }),
+        ..Default::default()
+    }
+}
+
+fn endpoint(n: &super::spec::NetworkAttachment, container_name: &str) -> EndpointSettings {
+    // The container's own name is always an alias, as Docker Compose does.
+    let mut aliases = vec![container_name.to_string()];
+    aliases.extend(n.aliases.iter().cloned());
+    let ipam =
+        (!n.ipv4_address.is_empty() || !n.ipv6_address.is_empty()).then(|| EndpointIpamConfig {
+            ipv4_address: (!n.ipv4_address.is_empty()).then(|| n.ipv4_address.clone()),
+            ipv6_address: (!n.ipv6_address.is_empty()).then(|| n.ipv6_address.clone()),
+            link_local_ips: None,
+        });
+    EndpointSettings {
+        aliases: Some(aliases),
+        ipam_config: ipam,
+        ..Default::default()
+    }
+}
+
+/// Binds whose missing host directory the engine must create go through the
+/// legacy `Binds` list: the mount API refuses a missing source.
+fn is_legacy_bind(m: &MountSpec) -> bool {
+    m.kind == "bind" && m.create_host_path
+}
+
+/// `source:target[:ro,propagation]`, as the `Binds` list takes it.
+fn bind(m: &MountSpec) -> String {
+    let mut options = Vec::new();
+    if m.read_only {
+        options.push("ro");
+    }
+    if !m.propagation.is_empty() {
+        options.push(m.propagation.as_str());
+    }
+    if options.is_empty() {
+        format!("{}:{}", m.source, m.target)
+    } else {
+        format!("{}:{}:{}", m.source, m.target, options.join(","))
+    }
+}
+
+fn mount(m: &MountSpec) -> bollard::models::Mount {
+    let kind = match m.kind.as_str() {
+        "bind" => MountType::BIND,
+        "tmpfs" => MountType::TMPFS,
+        _ => MountType::VOLUME,
+    };
+    bollard::models::Mount {
+        typ: Some(kind),
+        source: (!m.source.is_empty()).then(|| m.source.clone()),
+        target: Some(m.target.clone()),
+        read_only: Some(m.read_only),
+        bind_options: (kind == MountType::BIND && !m.propagation.is_empty()).then(|| {
+            MountBindOptions {
+                propagation: m
+                    .propagation
+                    .parse::<MountBindOptionsPropagationEnum>()
+                    .ok(),
+                ..Default::default()
+            }
+        }),
+        volume_options: (kind == MountType::VOLUME && (m.nocopy || !m.subpath.is_empty())).then(
+            || MountVolumeOptions {
+                no_copy: m.nocopy.then_some(true),
+                subpath: (!m.subpath.is_empty()).then(|| m.subpath.clone()),
+                ..Default::default()
+            },
+        ),
+        tmpfs_options: (kind == MountType::TMPFS
+            && (m.tmpfs_size.is_some() || m.tmpfs_mode.is_some()))
+        .then(|| MountTmpfsOptions {
+            size_bytes: m.tmpfs_size,
+            mode: m.tmpfs_mode.map(i64::from),
+            options: None,
+        }),
+        ..Default::default()
+    }
+}
+
+fn unix_now() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs() as i64)
+}
+
+fn container_event(message: bollard::models::EventMessage) -> Option<Event> {
+    let action = message.action?;
+    let actor = message.actor?;
+    let attributes = actor.attributes.unwrap_or_default();
+    let what = match action.as_str() {
+        "start" => ContainerEvent::Started,
+        "die" => ContainerEvent::Died {
+            exit_code: attributes
+                .get("exitCode")
+                .and_then(|c| c.parse().ok())
+                .unwrap_or(-1),
+        },
+        "destroy" => ContainerEvent::Destroyed,
+        a if a.starts_with("health_status") => {
+            let status = a.rsplit(':').next().unwrap_or_default().trim();
+            ContainerEvent::Health(match status {
+                "healthy" => Health::Healthy,
+                "unhealthy" => Health::Unhealthy,
+                _ => Health::Starting,
+            })
+        }
+        _ => return None,
+    };
+    Some(Event {
+        container_id: actor.id.unwrap_or_default(),
+        container_name: attributes.get("name").cloned().unwrap_or_default(),
+        service: attributes.get(labels::SERVICE).cloned().unwrap_or_default(),
+        what,
+    })
+}
+
+impl Engine for DockerEngine {
+    fn api_version(&self) -> ApiVersion {
+        self.api
+    }
+
+    async fn list_containers(&self, project: &str) -> Result<Vec<Container>> {
+        let options = ListContainersOptionsBuilder::default()
+            .all(true)
+            .filters(&project_filter(project))
+            .build();
+        let list = self
+            .client
+            .list_containers(Some(options))
+            .await
+            .map_err(engine_error)?;
+        Ok(list.into_iter().map(container_from_summary).collect())
+    }
+
+    async fn list_networks(&self, project: &str) -> Result<Vec<Network>> {
+        let options = ListNetworksOptionsBuilder::default()
+            .filters(&project_filter(project))
+            .build();
+        let list = self
+            .client
+            .list_networks(Some(options))
+            .await
+            .map_err(engine_error)?;
+        Ok(list
+            .into_iter()
+            .map(|n| Network {
+                id: n.id.unwrap_or_default(),
+                name: n.name.unwrap_or_default(),
+                labels: sorted(n.labels),
+            })
+            .collect())
+    }
+
+    async fn list_volumes(&self, project: &str) -> Result<Vec<Volume>> {
+        let options = ListVolumesOptionsBuilder::default()
+            .filters(&project_filter(project))
+            .build();
+        let list = self
+            .client
+            .list_volumes(Some(options))
+            .await
+            .map_err(engine_error)?;
+        Ok(list
+            .volumes
+            .unwrap_or_default()
+            .into_iter()
+            .map(|v| Volume {
+                name: v.name,
+                driver: v.driver,
+                labels: v.labels.into_iter().collect(),
+            })
+            .collect())
+    }
+
+    async fn find_network(&self, name: &str) -> Result<Option<Network>> {
+        match self.client.inspect_network(name, None).await {
+            Ok(n) => Ok(Some(Network {
+                id: n.id.unwrap_or_default(),
+                name: n.name.unwrap_or_default(),
+                labels: sorted(n.labels),
+            })),
+            Err(e) => match engine_error(e) {
+                EngineError::NotFound(_) => Ok(None),
+                e => Err(e),
+            },
+        }
+    }
+
+    async fn find_volume(&self, name: &str) -> Result<Option<Volume>> {
+        match self.client.inspect_volume(name).await {
+            Ok(v) => Ok(Some(Volume {
+                name: v.name,
+                driver: v.driver,
+                labels: v.labels.into_iter().collect(),
+            })),
+            Err(e) => match engine_error(e) {
+                EngineError::NotFound(_) => Ok(None),
+                e => Err(e),
+            },
+        }
+    }
+
+    async fn image_id(&self, reference: &str) -> Result<Option<String>> {
+        match self.client.inspect_image(reference).await {
+            Ok(image) => Ok(image.id),
+            Err(e) => match engine_error(e) {
+                EngineError::NotFound(_) => Ok(None),
+                e => Err(e),
+            },
+        }
+    }
+
+    async fn create_network(&self, spec: &NetworkSpec) -> Result<String> {
+        let mut labels: HashMap<String, String> = spec.labels.clone().into_iter().collect();
+        labels.extend(spec.identity_labels.clone());
+        let request = NetworkCreateRequest {
+            name: spec.name.clone(),
+            driver: (!spec.driver.is_empty()).then(|| spec.driver.clone()),
+            options: (!spec.driver_opts.is_empty())
+                .then(|| spec.driver_opts.clone().into_iter().collect()),
+            labels: Some(labels),
+            internal: spec.internal.then_some(true),
+            attachable: spec.attachable.then_some(true),
+            enable_ipv6: spec.enable_ipv6,
+            ipam: spec.ipam.as_ref().map(|i| Ipam {
+                driver: (!i.driver.is_empty()).then(|| i.driver.clone()),
+                config: Some(
+                    i.config
+                        .iter()
+                        .map(|p| IpamConfig {
+                            subnet: (!p.subnet.is_empty()).then(|| p.subnet.clone()),
+                            ip_range: (!p.ip_range.is_empty()).then(|| p.ip_range.clone()),
+                            gateway: (!p.gateway.is_empty()).then(|| p.gateway.clone()),
+                            auxiliary_addresses: (!p.aux_addresses.is_empty())
+                                .then(|| p.aux_addresses.clone().into_iter().collect()),
+                        })
+                        .collect(),
+                ),
+                options: (!i.options.is_empty()).then(|| i.options.clone().into_iter().collect()),
+            }),
+            ..Default::default()
+        };
+        let created = self
+            .client
+            .create_network(request)
+            .await
+            .map_err(engine_error)?;
+        Ok(created.id)
+    }
+
+    async fn remove_network(&self, id: &str) -> Result<()> {
+        ignore_not_found(self.client.remove_network(id).await)
+    }
+
+    async fn create_volume(&self, spec: &VolumeSpec) -> Result<()> {
+        let mut labels: HashMap<String, String> = spec.labels.clone().into_iter().collect();
+        labels.extend(spec.identity_labels.clone());
+        let request = VolumeCreateRequest {
+            name: Some(spec.name.clone()),
+            driver: Some(spec.driver.clone()),
+            driver_opts: (!spec.driver_opts.is_empty())
+                .then(|| spec.driver_opts.clone().into_iter().collect()),
+            labels: Some(labels),
+            ..Default::default()
+        };
+        self.client
+            .create_volume(request)
+            .await
+            .map(|_| ())
+            .map_err(engine_error)
+    }
+
+    async fn remove_volume(&self, name: &str) -> Result<()> {
+        ignore_not_found(
+            self.client
+                .remove_volume(name, None::<bollard::query_parameters::RemoveVolumeOptions>)
+                .await,
+        )
+    }
+
+    async fn create_container(&self, name: &str, spec: &ContainerSpec) -> Result<String> {
+        let body = create_body(name, spec, self.api);
+        let options = CreateContainerOptionsBuilder::default().name(name).build();
+        let created = self
+            .client
+            .create_container(Some(options), body)
+            .await
+            .map_err(engine_error)?;
+        // Older engines take one network at create; the others are joined now, before start.
+        if self.api < ApiVersion::MULTI_NETWORK_CREATE && spec.network_mode.is_empty() {
+            for attachment in spec.networks.iter().skip(1) {
+                let request = NetworkConnectRequest {
+                    container: created.id.clone(),
+                    endpoint_config: Some(endpoint(attachment, name)),
+                };
+                if let Err(e) = self
+                    .client
+                    .connect_network(&attachment.network, request)
+                    .await
+                {
+                    // Leave nothing half-made behind.
+                    let _ = self.remove_container(&created.id, true).await;
+                    return Err(engine_error(e));
+                }
+            }
+        }
+        Ok(created.id)
+    }
+
+    async fn start_container(&self, id: &str) -> Result<()> {
+        self.client
+            .start_container(id, None::<StartContainerOptions>)
+            .await
+            .map_err(engine_error)
+    }
+
+    async fn stop_container(&self, id: &str, timeout: Option<i64>) -> Result<()> {
+        let mut options = StopContainerOptionsBuilder::default();
+        if let Some(t) = timeout {
+            options = options.t(t as i32);
+        }
+        ignore_not_found(self.client.stop_container(id, Some(options.build())).await)
+    }
+
+    async fn remove_container(&self, id: &str, volumes: bool) -> Result<()> {
+        let options = RemoveContainerOptionsBuilder::default()
+            .force(true)
+            .v(volumes)
+            .build();
+        match self.client.remove_container(id, Some(options)).await {
+            // A removal already under way is as good as done.
+            Err(BollardError::DockerResponseServerError {
+                status_code: 409,
+                message,
+            }) if message.contains("already in progress") => Ok(()),
+            other => ignore_not_found(other),
+        }
+    }
+
+    async fn rename_container(&self, id: &str, name: &str) -> Result<()> {
+        let options = RenameContainerOptionsBuilder::default().name(name).build();
+        self.client
+            .rename_container(id, options)
+            .await
+            .map_err(engine_error)
+    }
+
+    async fn inspect_status(&self, id: &str) -> Result<ContainerStatus> {
+        let inspect = self
+            .client
+            .inspect_container(id, None::<InspectContainerOptions>)
+            .await
+            .map_err(engine_error)?;
+        let state = inspect.state.unwrap_or_default();
+        let health = state.health.as_ref().and_then(|h| match h.status {
+            Some(HealthStatusEnum::HEALTHY) => Some(Health::Healthy),
+            Some(HealthStatusEnum::UNHEALTHY) => Some(Health::Unhealthy),
+            Some(HealthStatusEnum::STARTING) => Some(Health::Starting),
+            _ => None,
+        });
+        let last_probe = state
+            .health
+            .as_ref()
+            .and_then(|h| h.log.as_ref())
+            .and_then(|log| log.last())
+            .and_then(|r| r.output.clone());
+        Ok(ContainerStatus {
+            state: RunState::parse(&state.status.map(|s| s.to_string()).unwrap_or_default()),
+            exit_code: state.exit_code.unwrap_or_default(),
+            health,
+            last_probe,
+        })
+    }
+
+    async fn copy_files(&self, id: &str, files: &[FileCopy]) -> Result<()> {
+        if files.is_empty() {
+            return Ok(());
+        }
+        let mut archive = tar::Builder::new(Vec::new());
+        for file in files {
+            let mut header = tar::Header::new_gnu();
+            header.set_size(file.content.len() as u64);
+            header.set_mode(file.mode);
+            header.set_uid(file.uid);
+            header.set_gid(file.gid);
+            header.set_mtime(unix_now() as u64);
+            archive
+                .append_data(
+                    &mut header,
+                    file.path.trim_start_matches('/'),
+                    file.content.as_slice(),
+                )
+                .map_err(|e| EngineError::Other(format!("cannot pack {}: {e}", file.path)))?;
+        }
+        let bytes = archive
+            .into_inner()
+            .map_err(|e| EngineError::Other(e.to_string()))?;
+        // The engine creates the missing parent directories of each entry.
+        let options = UploadToContainerOptionsBuilder::default().path("/").build();
+        self.client
+            .upload_to_container(id, Some(options), bollard::body_full(bytes.into()))
+            .await
+            .map_err(engine_error)
+    }
+
+    async fn tail_logs(&self, id: &str, lines: usize) -> Result<String> {
+        let options = LogsOptionsBuilder::default()
+            .stdout(true)
+            .stderr(true)
+            .tail(&lines.to_string())
+            .build();
+        let mut stream = self.client.logs(id, Some(options));
+        let mut text = String::new();
+        while let Some(chunk) = stream.next().await {
+            let chunk = chunk.map_err(engine_error)?;
+            text.push_str(&String::from_utf8_lossy(&chunk.into_bytes()));
+        }
+        Ok(text)
+    }
+
+    async fn events(&self, project: &str) -> Result<BoxStream<'static, Result<Event>>> {
+        let mut filters = project_filter(project);
+        filters.insert("type", vec!["container".into()]);
+        // The stream is lazy (bollard sends the request when first polled),
+        // so ask for everything since now: events in between are replayed.
+        let options = EventsOptionsBuilder::default()
+            .since(&unix_now().to_string())
+            .filters(&filters)
+            .build();
+        let stream = self
+            .client
+            .events(Some(options))
+            .filter_map(|item| async move {
+                match item {
+                    Ok(message) => container_event(message).map(Ok),
+                    Err(e) => Some(Err(engine_error(e))),
+                }
+            });
+        Ok(stream.boxed())
+    }
+}

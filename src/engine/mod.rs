@@ -1,0 +1,281 @@
+//! The Docker Engine, seen through the few operations berth needs.
+//!
+//! [`Engine`] is the only door to the daemon: the planner works on what
+//! [`Engine::observe`] returned, and the executor calls the other methods.
+//! [`docker::DockerEngine`] implements it with bollard.
+
+pub mod docker;
+pub mod labels;
+pub mod spec;
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::future::Future;
+
+use futures_util::stream::BoxStream;
+
+pub use spec::{ContainerSpec, NetworkSpec, VolumeSpec};
+
+/// An engine API version such as 1.41, ordered for feature gates.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct ApiVersion {
+    pub major: u32,
+    pub minor: u32,
+}
+
+impl ApiVersion {
+    /// The oldest API berth supports (Docker Engine 20.10).
+    pub const FLOOR: ApiVersion = ApiVersion::new(1, 41);
+    /// From 1.44 a container can be created on several networks at once.
+    pub const MULTI_NETWORK_CREATE: ApiVersion = ApiVersion::new(1, 44);
+
+    pub const fn new(major: u32, minor: u32) -> Self {
+        ApiVersion { major, minor }
+    }
+
+    /// Parses `1.41` (with or without a leading `v`).
+    pub fn parse(text: &str) -> Option<Self> {
+        let (major, minor) = text.trim().trim_start_matches('v').split_once('.')?;
+        Some(ApiVersion::new(major.parse().ok()?, minor.parse().ok()?))
+    }
+}
+
+impl fmt::Display for ApiVersion {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}.{}", self.major, self.minor)
+    }
+}
+
+/// Why an engine call failed.
+#[derive(Debug, thiserror::Error)]
+pub enum EngineError {
+    #[error("cannot connect to the Docker Engine at {host}: {reason}")]
+    Unreachable {
+        host: String,
+        reason: String,
+        hint: String,
+    },
+    #[error("the Docker Engine speaks API {found}, older than the {floor} berth needs")]
+    TooOld {
+        found: ApiVersion,
+        floor: ApiVersion,
+    },
+    #[error("{0}")]
+    NotFound(String),
+    #[error("{0}")]
+    Conflict(String),
+    #[error("{0}")]
+    Other(String),
+}
+
+impl EngineError {
+    /// A hint that tells the user how to fix the error, when there is one.
+    pub fn hint(&self) -> Option<&str> {
+        match self {
+            EngineError::Unreachable { hint, .. } => Some(hint),
+            EngineError::TooOld { .. } => Some("upgrade Docker to 20.10 or newer"),
+            _ => None,
+        }
+    }
+}
+
+pub type Result<T, E = EngineError> = std::result::Result<T, E>;
+
+/// The life-cycle state of a container, as the engine reports it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum RunState {
+    Created,
+    Running,
+    Paused,
+    Restarting,
+    Removing,
+    Exited,
+    Dead,
+}
+
+impl RunState {
+    pub fn parse(text: &str) -> RunState {
+        match text {
+            "created" => RunState::Created,
+            "running" => RunState::Running,
+            "paused" => RunState::Paused,
+            "restarting" => RunState::Restarting,
+            "removing" => RunState::Removing,
+            "exited" => RunState::Exited,
+            _ => RunState::Dead,
+        }
+    }
+}
+
+/// A container of a project, from the list call.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Container {
+    pub id: String,
+    /// Without the leading `/`.
+    pub name: String,
+    pub state: RunState,
+    pub labels: BTreeMap<String, String>,
+    pub image_id: String,
+    /// Network name → network ID, for the networks it is connected to.
+    pub networks: BTreeMap<String, String>,
+    pub mounts: Vec<Mount>,
+    /// Unix seconds.
+    pub created: i64,
+}
+
+impl Container {
+    pub fn label(&self, key: &str) -> Option<&str> {
+        self.labels.get(key).map(String::as_str)
+    }
+
+    /// The service label, or an empty string.
+    pub fn service(&self) -> &str {
+        self.label(labels::SERVICE).unwrap_or_default()
+    }
+
+    /// The replica number, or 0 when the label is missing or not a number.
+    pub fn number(&self) -> u32 {
+        self.label(labels::CONTAINER_NUMBER)
+            .and_then(|n| n.parse().ok())
+            .unwrap_or(0)
+    }
+
+    pub fn is_oneoff(&self) -> bool {
+        self.label(labels::ONEOFF)
+            .is_some_and(|v| v.eq_ignore_ascii_case("true"))
+    }
+}
+
+/// A mount of a container.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Mount {
+    /// `bind`, `volume`, `tmpfs`...
+    pub kind: String,
+    /// The volume's name for volume mounts, empty otherwise.
+    pub name: String,
+    pub source: String,
+    pub destination: String,
+}
+
+/// A network, from the list or inspect call.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Network {
+    pub id: String,
+    pub name: String,
+    pub labels: BTreeMap<String, String>,
+}
+
+/// A volume, from the list or inspect call.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Volume {
+    pub name: String,
+    pub driver: String,
+    pub labels: BTreeMap<String, String>,
+}
+
+/// Health as reported by the engine's health check.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Health {
+    Starting,
+    Healthy,
+    Unhealthy,
+}
+
+/// A container's state from the inspect call: what waits need.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ContainerStatus {
+    pub state: RunState,
+    pub exit_code: i64,
+    /// `None` when the container has no health check.
+    pub health: Option<Health>,
+    /// The output of the last health probe, for error reports.
+    pub last_probe: Option<String>,
+}
+
+/// What happened to a container, from the engine's event stream.
+#[derive(Clone, Debug, PartialEq)]
+pub enum ContainerEvent {
+    Started,
+    Died { exit_code: i64 },
+    Health(Health),
+    Destroyed,
+}
+
+/// One event of the engine's event stream about a container of the project.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Event {
+    pub container_id: String,
+    pub container_name: String,
+    pub service: String,
+    pub what: ContainerEvent,
+}
+
+/// A file to copy into a container before it starts (secrets and configs
+/// that come from the environment or inline content).
+#[derive(Clone, Debug, PartialEq)]
+pub struct FileCopy {
+    pub path: String,
+    pub content: Vec<u8>,
+    pub uid: u64,
+    pub gid: u64,
+    pub mode: u32,
+}
+
+/// The operations of the Docker Engine that berth uses.
+///
+/// Every method is idempotent where the engine allows it: creating what
+/// exists reports [`EngineError::Conflict`], and removing what is already
+/// gone succeeds.
+pub trait Engine: Clone + Send + Sync + 'static {
+    fn api_version(&self) -> ApiVersion;
+
+    /// Every container of `project` (one-offs included), in one call.
+    fn list_containers(&self, project: &str)
+    -> impl Future<Output = Result<Vec<Container>>> + Send;
+    /// Every network labelled with `project`, in one call.
+    fn list_networks(&self, project: &str) -> impl Future<Output = Result<Vec<Network>>> + Send;
+    /// Every volume labelled with `project`, in one call.
+    fn list_volumes(&self, project: &str) -> impl Future<Output = Result<Vec<Volume>>> + Send;
+    /// The network with exactly this name or ID, if any.
+    fn find_network(&self, name: &str) -> impl Future<Output = Result<Option<Network>>> + Send;
+    /// The volume with exactly this name, if any.
+    fn find_volume(&self, name: &str) -> impl Future<Output = Result<Option<Volume>>> + Send;
+    /// The ID of the local image behind `reference`, if it exists.
+    fn image_id(&self, reference: &str) -> impl Future<Output = Result<Option<String>>> + Send;
+
+    fn create_network(&self, spec: &NetworkSpec) -> impl Future<Output = Result<String>> + Send;
+    fn remove_network(&self, id: &str) -> impl Future<Output = Result<()>> + Send;
+    fn create_volume(&self, spec: &VolumeSpec) -> impl Future<Output = Result<()>> + Send;
+    fn remove_volume(&self, name: &str) -> impl Future<Output = Result<()>> + Send;
+
+    /// Creates the container and connects it to all of its networks.
+    fn create_container(
+        &self,
+        name: &str,
+        spec: &ContainerSpec,
+    ) -> impl Future<Output = Result<String>> + Send;
+    fn start_container(&self, id: &str) -> impl Future<Output = Result<()>> + Send;
+    /// Stops with the given grace period (the container's own when `None`).
+    fn stop_container(
+        &self,
+        id: &str,
+        timeout: Option<i64>,
+    ) -> impl Future<Output = Result<()>> + Send;
+    /// Removes it by force; with `volumes`, its anonymous volumes too.
+    fn remove_container(&self, id: &str, volumes: bool) -> impl Future<Output = Result<()>> + Send;
+    fn rename_container(&self, id: &str, name: &str) -> impl Future<Output = Result<()>> + Send;
+    fn inspect_status(&self, id: &str) -> impl Future<Output = Result<ContainerStatus>> + Send;
+    /// Writes files into a created container.
+    fn copy_files(&self, id: &str, files: &[FileCopy]) -> impl Future<Output = Result<()>> + Send;
+    /// The last lines of a container's output, for error reports.
+    fn tail_logs(&self, id: &str, lines: usize) -> impl Future<Output = Result<String>> + Send;
+
+    /// Container events of `project` from now on. The stream is already
+    /// subscribed when the future resolves, so nothing after it is missed.
+    fn events(
+        &self,
+        project: &str,
+    ) -> impl Future<Output = Result<BoxStream<'static, Result<Event>>>> + Send;
+}

@@ -1,0 +1,301 @@
+//! Engine-neutral descriptions of the objects berth creates.
+//!
+//! A spec holds exactly what reaches the engine's create call, in a canonical
+//! form: its JSON is both the config hash berth stores on the object and the
+//! record a later plan diffs against to say which key changed. Every field is
+//! left out of the JSON when empty, so adding a field to a spec does not
+//! change the hash of objects that don't use it.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+fn is_false(b: &bool) -> bool {
+    !*b
+}
+
+/// The canonical JSON of a spec, and its SHA-256 in hex.
+pub fn canonical_json<T: Serialize>(spec: &T) -> (String, String) {
+    let json = serde_json::to_string(spec).unwrap_or_default();
+    let digest = Sha256::digest(json.as_bytes());
+    let hex = digest.iter().map(|b| format!("{b:02x}")).collect();
+    (json, hex)
+}
+
+/// One replica of a service, as berth asks the engine to create it.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct ContainerSpec {
+    /// The spec format; bumped when the meaning of a field changes.
+    pub version: u32,
+    pub image: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub entrypoint: Option<Vec<String>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub command: Option<Vec<String>>,
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub environment: BTreeMap<String, String>,
+    /// The user's labels; Compose's own are in `identity_labels`.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub labels: BTreeMap<String, String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub ports: Vec<PortSpec>,
+    /// `port/protocol` entries, published ones included.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub expose: Vec<String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub mounts: Vec<MountSpec>,
+    /// `none`, `host`, `container:<id>`...; empty when the container joins `networks`.
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub network_mode: String,
+    /// The networks to join, the primary one first.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub networks: Vec<NetworkAttachment>,
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub hostname: String,
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub domainname: String,
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub user: String,
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub working_dir: String,
+    #[serde(skip_serializing_if = "is_false")]
+    pub tty: bool,
+    #[serde(skip_serializing_if = "is_false")]
+    pub stdin_open: bool,
+    #[serde(skip_serializing_if = "is_false")]
+    pub privileged: bool,
+    #[serde(skip_serializing_if = "is_false")]
+    pub read_only: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub init: Option<bool>,
+    /// `no`, `always`, `unless-stopped`, `on-failure[:N]`; empty for the engine's default.
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub restart: String,
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub stop_signal: String,
+    /// Seconds.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub stop_timeout: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub healthcheck: Option<HealthSpec>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub cap_add: Vec<String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub cap_drop: Vec<String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub dns: Vec<String>,
+    /// `host:ip` entries.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub extra_hosts: Vec<String>,
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub sysctls: BTreeMap<String, String>,
+    /// Mount point → options.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub tmpfs: BTreeMap<String, String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub ulimits: Vec<UlimitSpec>,
+    #[serde(skip_serializing_if = "ResourceSpec::is_empty")]
+    pub resources: ResourceSpec,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub logging: Option<LoggingSpec>,
+    /// Secrets and configs copied in before each start.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub files: Vec<FileSpec>,
+
+    /// Compose's labels for this replica (project, service, number...); not hashed.
+    #[serde(skip)]
+    pub identity_labels: BTreeMap<String, String>,
+}
+
+/// A published port.
+#[derive(Clone, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(default)]
+pub struct PortSpec {
+    pub target: u32,
+    pub protocol: String,
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub host_ip: String,
+    /// A host port, a range `8000-8010`, or empty for an ephemeral one.
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub published: String,
+}
+
+/// A mount: bind, volume or tmpfs.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct MountSpec {
+    /// `bind`, `volume` or `tmpfs`.
+    pub kind: String,
+    /// Host path for binds, engine volume name for volumes; empty for an anonymous volume.
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub source: String,
+    pub target: String,
+    #[serde(skip_serializing_if = "is_false")]
+    pub read_only: bool,
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub propagation: String,
+    /// For binds: the engine creates a missing host directory.
+    #[serde(skip_serializing_if = "is_false")]
+    pub create_host_path: bool,
+    #[serde(skip_serializing_if = "is_false")]
+    pub nocopy: bool,
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub subpath: String,
+    /// Bytes, for tmpfs.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tmpfs_size: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tmpfs_mode: Option<u32>,
+}
+
+/// A network the container joins.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct NetworkAttachment {
+    /// The engine's name of the network.
+    pub network: String,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub aliases: Vec<String>,
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub ipv4_address: String,
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub ipv6_address: String,
+}
+
+/// The health check; durations in nanoseconds.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct HealthSpec {
+    pub test: Vec<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub interval: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub timeout: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub retries: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub start_period: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub start_interval: Option<i64>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct UlimitSpec {
+    pub name: String,
+    pub soft: i64,
+    pub hard: i64,
+}
+
+/// Resource limits; zero means unset.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct ResourceSpec {
+    #[serde(skip_serializing_if = "is_zero")]
+    pub memory: i64,
+    #[serde(skip_serializing_if = "is_zero")]
+    pub memory_reservation: i64,
+    #[serde(skip_serializing_if = "is_zero")]
+    pub nano_cpus: i64,
+    #[serde(skip_serializing_if = "is_zero")]
+    pub shm_size: i64,
+    #[serde(skip_serializing_if = "is_zero")]
+    pub pids_limit: i64,
+}
+
+fn is_zero(n: &i64) -> bool {
+    *n == 0
+}
+
+impl ResourceSpec {
+    pub fn is_empty(&self) -> bool {
+        *self == ResourceSpec::default()
+    }
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct LoggingSpec {
+    pub driver: String,
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub options: BTreeMap<String, String>,
+}
+
+/// A file copied into the container: a secret or config whose content is
+/// not a file on the host. Only a digest of the content is hashed.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct FileSpec {
+    pub path: String,
+    pub digest: String,
+    pub uid: u64,
+    pub gid: u64,
+    pub mode: u32,
+    #[serde(skip)]
+    pub content: Vec<u8>,
+}
+
+/// A network berth creates.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct NetworkSpec {
+    pub name: String,
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub driver: String,
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub driver_opts: BTreeMap<String, String>,
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub labels: BTreeMap<String, String>,
+    #[serde(skip_serializing_if = "is_false")]
+    pub internal: bool,
+    #[serde(skip_serializing_if = "is_false")]
+    pub attachable: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub enable_ipv6: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ipam: Option<IpamSpec>,
+    /// Compose's labels (project, network key, hash); not hashed.
+    #[serde(skip)]
+    pub identity_labels: BTreeMap<String, String>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct IpamSpec {
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub driver: String,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub config: Vec<IpamPoolSpec>,
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub options: BTreeMap<String, String>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct IpamPoolSpec {
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub subnet: String,
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub ip_range: String,
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub gateway: String,
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub aux_addresses: BTreeMap<String, String>,
+}
+
+/// A volume berth creates.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct VolumeSpec {
+    pub name: String,
+    /// `local` when the file names none.
+    pub driver: String,
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub driver_opts: BTreeMap<String, String>,
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub labels: BTreeMap<String, String>,
+    /// Compose's labels (project, volume key, hash); not hashed.
+    #[serde(skip)]
+    pub identity_labels: BTreeMap<String, String>,
+}

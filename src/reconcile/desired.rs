@@ -1,0 +1,635 @@
+//! What the project asks the engine for: specs of the networks, volumes and
+//! containers of a loaded [`Project`], before looking at what runs.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use indexmap::IndexMap;
+use sha2::{Digest, Sha256};
+
+use crate::engine::labels;
+use crate::engine::spec::{
+    ContainerSpec, FileSpec, HealthSpec, IpamPoolSpec, IpamSpec, LoggingSpec, MountSpec,
+    NetworkAttachment, NetworkSpec, PortSpec, ResourceSpec, UlimitSpec, VolumeSpec,
+};
+use crate::model::{FileObjectConfig, FileReferenceConfig, Project, Service};
+
+/// The whole desired state of a project.
+#[derive(Clone, Debug, Default)]
+pub struct Desired {
+    pub project: String,
+    pub services: BTreeMap<String, DesiredService>,
+    /// By network key.
+    pub networks: BTreeMap<String, DesiredNetwork>,
+    /// By volume key.
+    pub volumes: BTreeMap<String, DesiredVolume>,
+    /// Services the file defines but profiles disabled: their containers are not orphans.
+    pub disabled_services: Vec<String>,
+}
+
+#[derive(Clone, Debug)]
+pub struct DesiredService {
+    pub name: String,
+    pub replicas: u32,
+    /// `container_name`, when set.
+    pub container_name: Option<String>,
+    pub spec: ContainerSpec,
+    pub depends_on: IndexMap<String, Dependency>,
+    /// Network keys the containers join.
+    pub networks: Vec<String>,
+    /// Volume keys the containers mount.
+    pub volumes: Vec<String>,
+    /// Services whose containers this one shares a namespace or volumes with
+    /// (`network_mode: service:x`, `volumes_from`...): recreating them recreates this.
+    pub parents: Vec<String>,
+    /// Whether the file has a `build` section for the image.
+    pub buildable: bool,
+}
+
+/// A `depends_on` entry.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Dependency {
+    pub condition: Condition,
+    pub required: bool,
+    pub restart: bool,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Condition {
+    ServiceStarted,
+    ServiceHealthy,
+    ServiceCompletedSuccessfully,
+    /// Healthy when there is a health check, running otherwise (`up --wait`).
+    RunningOrHealthy,
+}
+
+impl Condition {
+    pub fn parse(text: &str) -> Condition {
+        match text {
+            "service_healthy" => Condition::ServiceHealthy,
+            "service_completed_successfully" => Condition::ServiceCompletedSuccessfully,
+            _ => Condition::ServiceStarted,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Condition::ServiceStarted => "service_started",
+            Condition::ServiceHealthy => "service_healthy",
+            Condition::ServiceCompletedSuccessfully => "service_completed_successfully",
+            Condition::RunningOrHealthy => "running_or_healthy",
+        }
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct DesiredNetwork {
+    pub key: String,
+    pub external: bool,
+    pub spec: NetworkSpec,
+    pub hash: String,
+}
+
+#[derive(Clone, Debug)]
+pub struct DesiredVolume {
+    pub key: String,
+    pub external: bool,
+    pub spec: VolumeSpec,
+    pub hash: String,
+}
+
+/// Where the project came from, for the labels Docker Compose puts on containers.
+#[derive(Clone, Debug, Default)]
+pub struct Origin {
+    pub working_dir: String,
+    pub config_files: Vec<String>,
+    pub env_files: Vec<String>,
+    /// The project's environment, for secrets and configs taken from it.
+    pub environment: IndexMap<String, String>,
+}
+
+/// An error in turning the project into engine objects.
+#[derive(Debug, thiserror::Error)]
+#[error("service {service:?}: {message}")]
+pub struct DesiredError {
+    pub service: String,
+    pub message: String,
+}
+
+/// Builds the desired state of every service of `project` (already filtered by profiles).
+pub fn desired(project: &Project, origin: &Origin) -> Result<Desired, DesiredError> {
+    let mut desired = Desired {
+        project: project.name.clone(),
+        ..Default::default()
+    };
+    for (key, network) in &project.networks {
+        let mut spec = NetworkSpec {
+            name: network.name.clone(),
+            driver: network.driver.clone(),
+            driver_opts: sorted(&network.driver_opts),
+            labels: sorted(&network.labels),
+            internal: network.internal,
+            attachable: network.attachable,
+            enable_ipv6: network.enable_ipv6,
+            ipam: (!network.ipam.driver.is_empty() || !network.ipam.config.is_empty()).then(|| {
+                IpamSpec {
+                    driver: network.ipam.driver.clone(),
+                    config: network
+                        .ipam
+                        .config
+                        .iter()
+                        .map(|p| IpamPoolSpec {
+                            subnet: p.subnet.clone(),
+                            ip_range: p.ip_range.clone(),
+                            gateway: p.gateway.clone(),
+                            aux_addresses: sorted(&p.aux_addresses),
+                        })
+                        .collect(),
+                    options: BTreeMap::new(),
+                }
+            }),
+            identity_labels: BTreeMap::new(),
+        };
+        let (_, hash) = crate::engine::spec::canonical_json(&spec);
+        spec.identity_labels = BTreeMap::from([
+            (labels::PROJECT.into(), project.name.clone()),
+            (labels::NETWORK.into(), key.clone()),
+            (labels::VERSION.into(), labels::COMPOSE_VERSION.into()),
+            (labels::CONFIG_HASH.into(), hash.clone()),
+        ]);
+        desired.networks.insert(
+            key.clone(),
+            DesiredNetwork {
+                key: key.clone(),
+                external: network.external,
+                spec,
+                hash,
+            },
+        );
+    }
+    for (key, volume) in &project.volumes {
+        let mut spec = VolumeSpec {
+            name: volume.name.clone(),
+            driver: if volume.driver.is_empty() {
+                "local".into()
+            } else {
+                volume.driver.clone()
+            },
+            driver_opts: sorted(&volume.driver_opts),
+            labels: sorted(&volume.labels),
+            identity_labels: BTreeMap::new(),
+        };
+        let (_, hash) = crate::engine::spec::canonical_json(&spec);
+        spec.identity_labels = BTreeMap::from([
+            (labels::PROJECT.into(), project.name.clone()),
+            (labels::VOLUME.into(), key.clone()),
+            (labels::VERSION.into(), labels::COMPOSE_VERSION.into()),
+            (labels::CONFIG_HASH.into(), hash.clone()),
+        ]);
+        desired.volumes.insert(
+            key.clone(),
+            DesiredVolume {
+                key: key.clone(),
+                external: volume.external,
+                spec,
+                hash,
+            },
+        );
+    }
+    for (name, service) in &project.services {
+        let desired_service = service_state(project, origin, &desired, name, service)?;
+        desired.services.insert(name.clone(), desired_service);
+    }
+    Ok(desired)
+}
+
+fn sorted(map: &IndexMap<String, String>) -> BTreeMap<String, String> {
+    map.iter().map(|(k, v)| (k.clone(), v.clone())).collect()
+}
+
+fn service_state(
+    project: &Project,
+    origin: &Origin,
+    desired: &Desired,
+    name: &str,
+    service: &Service,
+) -> Result<DesiredService, DesiredError> {
+    let fail = |message: String| DesiredError {
+        service: name.to_string(),
+        message,
+    };
+    let replicas = service
+        .scale
+        .or(service.deploy.as_ref().and_then(|d| d.replicas))
+        .unwrap_or(1);
+    let replicas = u32::try_from(replicas).map_err(|_| fail("scale cannot be negative".into()))?;
+    let image = if service.image.is_empty() {
+        format!("{}-{name}", project.name)
+    } else {
+        service.image.clone()
+    };
+
+    let mut spec = ContainerSpec {
+        version: 1,
+        image,
+        entrypoint: service.entrypoint.clone(),
+        command: service.command.clone(),
+        environment: service
+            .environment
+            .iter()
+            .filter_map(|(k, v)| v.as_ref().map(|v| (k.clone(), v.clone())))
+            .collect(),
+        labels: sorted(&service.labels),
+        hostname: service.hostname.clone(),
+        domainname: service.domainname.clone(),
+        user: service.user.clone(),
+        working_dir: service.working_dir.clone(),
+        tty: service.tty,
+        stdin_open: service.stdin_open,
+        privileged: service.privileged,
+        read_only: service.read_only,
+        init: service.init,
+        restart: restart_policy(service),
+        stop_signal: service.stop_signal.clone(),
+        stop_timeout: service
+            .stop_grace_period
+            .map(|d| d.as_nanos() / 1_000_000_000),
+        cap_add: service.cap_add.clone(),
+        cap_drop: service.cap_drop.clone(),
+        dns: service.dns.clone(),
+        extra_hosts: service
+            .extra_hosts
+            .iter()
+            .flat_map(|(host, ips)| ips.iter().map(move |ip| format!("{host}:{ip}")))
+            .collect(),
+        sysctls: sorted(&service.sysctls),
+        tmpfs: service
+            .tmpfs
+            .iter()
+            .map(|t| match t.split_once(':') {
+                Some((path, options)) => (path.to_string(), options.to_string()),
+                None => (t.clone(), String::new()),
+            })
+            .collect(),
+        ulimits: service
+            .ulimits
+            .iter()
+            .map(|(name, u)| {
+                let (soft, hard) = if u.single != 0 {
+                    (u.single, u.single)
+                } else {
+                    (u.soft, u.hard)
+                };
+                UlimitSpec {
+                    name: name.clone(),
+                    soft,
+                    hard,
+                }
+            })
+            .collect(),
+        resources: resources(service),
+        logging: logging(service),
+        ..Default::default()
+    };
+    if let Some(health) = &service.healthcheck {
+        spec.healthcheck = Some(if health.disable {
+            HealthSpec {
+                test: vec!["NONE".into()],
+                ..Default::default()
+            }
+        } else {
+            HealthSpec {
+                test: health.test.clone(),
+                interval: health.interval.map(|d| d.as_nanos()),
+                timeout: health.timeout.map(|d| d.as_nanos()),
+                retries: health.retries.map(|r| r as i64),
+                start_period: health.start_period.map(|d| d.as_nanos()),
+                start_interval: health.start_interval.map(|d| d.as_nanos()),
+            }
+        });
+    }
+
+    // Ports: a range of published ports maps onto the same range of targets.
+    for port in &service.ports {
+        spec.ports.push(PortSpec {
+            target: port.target,
+            protocol: if port.protocol.is_empty() {
+                "tcp".into()
+            } else {
+                port.protocol.clone()
+            },
+            host_ip: port.host_ip.clone(),
+            published: port.published.clone(),
+        });
+    }
+    spec.expose = service
+        .expose
+        .iter()
+        .map(|e| {
+            if e.contains('/') {
+                e.clone()
+            } else {
+                format!("{e}/tcp")
+            }
+        })
+        .collect();
+
+    let mut volume_keys = Vec::new();
+    for volume in &service.volumes {
+        let mut mount = MountSpec {
+            kind: volume.kind.clone(),
+            target: volume.target.clone(),
+            read_only: volume.read_only,
+            ..Default::default()
+        };
+        match volume.kind.as_str() {
+            "bind" => {
+                mount.source = volume.source.clone();
+                if let Some(bind) = &volume.bind {
+                    mount.propagation = bind.propagation.clone();
+                    mount.create_host_path = bind.create_host_path;
+                }
+            }
+            "volume" => {
+                if !volume.source.is_empty() {
+                    let Some(declared) = desired.volumes.get(&volume.source) else {
+                        return Err(fail(format!(
+                            "uses volume {:?}, which the top-level volumes do not declare",
+                            volume.source
+                        )));
+                    };
+                    mount.source = declared.spec.name.clone();
+                    volume_keys.push(volume.source.clone());
+                }
+                if let Some(options) = &volume.volume {
+                    mount.nocopy = options.nocopy;
+                    mount.subpath = options.subpath.clone();
+                }
+            }
+            "tmpfs" => {
+                if let Some(tmpfs) = &volume.tmpfs {
+                    mount.tmpfs_size = (tmpfs.size.0 > 0).then_some(tmpfs.size.0);
+                    mount.tmpfs_mode = (tmpfs.mode != 0).then_some(tmpfs.mode);
+                }
+            }
+            other => {
+                return Err(fail(format!(
+                    "volumes of type {other:?} are not supported yet (target {})",
+                    volume.target
+                )));
+            }
+        }
+        spec.mounts.push(mount);
+    }
+
+    for (reference, base, kind) in service
+        .secrets
+        .iter()
+        .map(|s| (s, "/run/secrets", "secret"))
+        .chain(service.configs.iter().map(|c| (c, "", "config")))
+    {
+        let definitions = if kind == "secret" {
+            &project.secrets
+        } else {
+            &project.configs
+        };
+        let Some(definition) = definitions.get(&reference.source) else {
+            return Err(fail(format!(
+                "uses {kind} {:?}, which the top-level {kind}s do not declare",
+                reference.source
+            )));
+        };
+        file_object(&mut spec, origin, reference, definition, base, kind).map_err(fail)?;
+    }
+
+    // Networks, the primary one first: highest priority, then by name.
+    let mut network_keys = Vec::new();
+    let mut parents = Vec::new();
+    if service.network_mode.is_empty() {
+        let mut joined: Vec<(i64, &String, Option<&crate::model::ServiceNetworkConfig>)> = service
+            .networks
+            .iter()
+            .map(|(key, config)| {
+                (
+                    config.as_ref().map_or(0, |c| c.priority),
+                    key,
+                    config.as_ref(),
+                )
+            })
+            .collect();
+        joined.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(b.1)));
+        for (_, key, config) in joined {
+            let Some(network) = desired.networks.get(key) else {
+                return Err(fail(format!(
+                    "joins network {key:?}, which the top-level networks do not declare"
+                )));
+            };
+            let mut aliases = vec![name.to_string()];
+            if let Some(config) = config {
+                aliases.extend(config.aliases.iter().cloned());
+            }
+            spec.networks.push(NetworkAttachment {
+                network: network.spec.name.clone(),
+                aliases,
+                ipv4_address: config.map(|c| c.ipv4_address.clone()).unwrap_or_default(),
+                ipv6_address: config.map(|c| c.ipv6_address.clone()).unwrap_or_default(),
+            });
+            network_keys.push(key.clone());
+        }
+    } else {
+        spec.network_mode = service.network_mode.clone();
+        if let Some(parent) = service.network_mode.strip_prefix("service:") {
+            parents.push(parent.to_string());
+        }
+    }
+    for from in &service.volumes_from {
+        let source = from.split(':').next().unwrap_or_default();
+        if !source.starts_with("container:") {
+            parents.push(source.to_string());
+        }
+    }
+
+    let depends_on = service
+        .depends_on
+        .iter()
+        .map(|(dep, d)| {
+            (
+                dep.clone(),
+                Dependency {
+                    condition: Condition::parse(&d.condition),
+                    required: d.required,
+                    restart: d.restart,
+                },
+            )
+        })
+        .collect();
+
+    spec.identity_labels = identity_labels(project, origin, name, service);
+    Ok(DesiredService {
+        name: name.to_string(),
+        replicas,
+        container_name: (!service.container_name.is_empty())
+            .then(|| service.container_name.clone()),
+        spec,
+        depends_on,
+        networks: network_keys,
+        volumes: volume_keys,
+        parents,
+        buildable: service.build.is_some(),
+    })
+}
+
+fn restart_policy(service: &Service) -> String {
+    if !service.restart.is_empty() {
+        return service.restart.clone();
+    }
+    let Some(policy) = service
+        .deploy
+        .as_ref()
+        .and_then(|d| d.restart_policy.as_ref())
+    else {
+        return String::new();
+    };
+    match policy.condition.as_str() {
+        "any" => "always".into(),
+        "on-failure" => match policy.max_attempts {
+            Some(n) => format!("on-failure:{n}"),
+            None => "on-failure".into(),
+        },
+        _ => "no".into(),
+    }
+}
+
+fn resources(service: &Service) -> ResourceSpec {
+    let resources = service.deploy.as_ref().map(|d| &d.resources);
+    let limits = resources.and_then(|r| r.limits.as_ref());
+    let reservations = resources.and_then(|r| r.reservations.as_ref());
+    let first_set = |values: [i64; 2]| values.into_iter().find(|v| *v != 0).unwrap_or(0);
+    let cpus = if service.cpus != 0.0 {
+        service.cpus
+    } else {
+        limits.map_or(0.0, |l| l.cpus)
+    };
+    ResourceSpec {
+        memory: first_set([service.mem_limit.0, limits.map_or(0, |l| l.memory.0)]),
+        memory_reservation: first_set([
+            service.mem_reservation.0,
+            reservations.map_or(0, |r| r.memory.0),
+        ]),
+        nano_cpus: (f64::from(cpus) * 1e9).round() as i64,
+        shm_size: service.shm_size.0,
+        pids_limit: first_set([service.pids_limit, limits.map_or(0, |l| l.pids)]),
+    }
+}
+
+fn logging(service: &Service) -> Option<LoggingSpec> {
+    match &service.logging {
+        Some(l) if !l.driver.is_empty() || !l.options.is_empty() => Some(LoggingSpec {
+            driver: l.driver.clone(),
+            options: sorted(&l.options),
+        }),
+        _ if !service.log_driver.is_empty() => Some(LoggingSpec {
+            driver: service.log_driver.clone(),
+            options: sorted(&service.log_opt),
+        }),
+        _ => None,
+    }
+}
+
+/// A secret or config: a read-only bind of its file, or a file copied in.
+fn file_object(
+    spec: &mut ContainerSpec,
+    origin: &Origin,
+    reference: &FileReferenceConfig,
+    definition: &FileObjectConfig,
+    base: &str,
+    kind: &str,
+) -> Result<(), String> {
+    let target = if reference.target.is_empty() {
+        format!("{base}/{}", reference.source)
+    } else if reference.target.starts_with('/') {
+        reference.target.clone()
+    } else {
+        format!("{base}/{}", reference.target)
+    };
+    if definition.external {
+        return Err(format!(
+            "external {kind}s exist only in Swarm; {:?} cannot be mounted here",
+            reference.source
+        ));
+    }
+    if !definition.file.is_empty() {
+        if !Path::new(&definition.file).exists() {
+            return Err(format!(
+                "the file {} of {kind} {:?} does not exist",
+                definition.file, reference.source
+            ));
+        }
+        spec.mounts.push(MountSpec {
+            kind: "bind".into(),
+            source: definition.file.clone(),
+            target,
+            read_only: true,
+            ..Default::default()
+        });
+        return Ok(());
+    }
+    let content = if !definition.environment.is_empty() {
+        origin
+            .environment
+            .get(&definition.environment)
+            .cloned()
+            .ok_or_else(|| {
+                format!(
+                    "{kind} {:?} comes from the environment variable {}, which is not set",
+                    reference.source, definition.environment
+                )
+            })?
+    } else {
+        definition.content.clone()
+    };
+    let digest = Sha256::digest(content.as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    spec.files.push(FileSpec {
+        path: target,
+        digest,
+        uid: reference.uid.parse().unwrap_or(0),
+        gid: reference.gid.parse().unwrap_or(0),
+        mode: reference.mode.map_or(0o444, |m| m.0 as u32),
+        content: content.into_bytes(),
+    });
+    Ok(())
+}
+
+/// Docker Compose's labels that every replica of the service carries.
+fn identity_labels(
+    project: &Project,
+    origin: &Origin,
+    name: &str,
+    service: &Service,
+) -> BTreeMap<String, String> {
+    let mut labels = BTreeMap::from([
+        (labels::PROJECT.to_string(), project.name.clone()),
+        (labels::SERVICE.into(), name.to_string()),
+        (labels::VERSION.into(), labels::COMPOSE_VERSION.into()),
+        (labels::ONEOFF.into(), "False".into()),
+        (labels::WORKING_DIR.into(), origin.working_dir.clone()),
+        (labels::CONFIG_FILES.into(), origin.config_files.join(",")),
+        (
+            labels::DEPENDS_ON.into(),
+            service
+                .depends_on
+                .iter()
+                .map(|(dep, d)| format!("{dep}:{}:{}", d.condition, d.restart))
+                .collect::<Vec<_>>()
+                .join(","),
+        ),
+    ]);
+    if !origin.env_files.is_empty() {
+        labels.insert(labels::ENVIRONMENT_FILE.into(), origin.env_files.join(","));
+    }
+    labels
+}

@@ -1,0 +1,573 @@
+//! Runs a plan: a DAG scheduler with one concurrency limit. An action starts
+//! the moment the actions it comes after are done; waits follow the
+//! engine's event stream instead of polling.
+
+use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use futures_util::StreamExt;
+use tokio::sync::{Semaphore, broadcast};
+use tokio::task::JoinSet;
+use tokio_util::sync::CancellationToken;
+
+use super::desired::{Condition, Desired};
+use super::plan::{Op, Plan};
+use crate::engine::spec::{MountSpec, canonical_json};
+use crate::engine::{ContainerStatus, Engine, EngineError, FileCopy, Health, RunState, labels};
+use crate::events::{Emitter, Kind, Status};
+
+/// How a plan's execution failed.
+#[derive(Debug, thiserror::Error)]
+pub enum ExecError {
+    #[error("{0}")]
+    Engine(#[from] EngineError),
+    /// A dependency or `--wait` condition failed; `report` holds the evidence.
+    #[error("{message}")]
+    Condition {
+        failure: Failure,
+        message: String,
+        report: String,
+    },
+    #[error("{0}")]
+    Timeout(String),
+    #[error("interrupted")]
+    Cancelled,
+}
+
+/// Why a condition failed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Failure {
+    /// A container exited (with a non-zero code where success was expected).
+    Exited,
+    /// A health check reported unhealthy, or there is none to wait for.
+    Unhealthy,
+    /// No container to wait for.
+    Missing,
+}
+
+/// What the executor needs besides the plan.
+pub struct Context<E: Engine> {
+    pub engine: E,
+    pub desired: Arc<Desired>,
+    /// Image reference → local image ID, stamped on new containers.
+    pub images: BTreeMap<String, String>,
+    /// Container name → ID for what exists before the plan runs.
+    pub containers: HashMap<String, String>,
+    pub events: Emitter,
+    /// Engine operations at once.
+    pub parallel: usize,
+    /// Deadline for each wait.
+    pub wait_timeout: Option<Duration>,
+    pub cancel: CancellationToken,
+}
+
+struct Shared<E: Engine> {
+    ctx: Context<E>,
+    /// Container names → IDs, including what the plan creates.
+    ids: Mutex<HashMap<String, String>>,
+    /// The engine allocates ephemeral and ranged host ports without
+    /// atomicity, so starts of containers that use them take turns.
+    port_start: tokio::sync::Mutex<()>,
+    engine_events: Option<broadcast::Sender<crate::engine::Event>>,
+    limit: Semaphore,
+}
+
+impl<E: Engine> Shared<E> {
+    fn id_of(&self, name: &str) -> Result<String, ExecError> {
+        self.ids
+            .lock()
+            .expect("the ID map is never poisoned")
+            .get(name)
+            .cloned()
+            .ok_or_else(|| ExecError::Engine(EngineError::NotFound(format!("no container {name}"))))
+    }
+
+    fn emit(&self, kind: Kind, name: &str, status: Status, text: &str) {
+        self.ctx.events.emit(kind, name, status, text, "");
+    }
+}
+
+/// Runs every action of `plan`. The first failure stops the scheduling of
+/// new actions; those under way finish. Optional waits only warn.
+pub async fn execute<E: Engine>(plan: &Plan, ctx: Context<E>) -> Result<(), ExecError> {
+    let actions = &plan.actions;
+    if actions.is_empty() {
+        return Ok(());
+    }
+    let cancel = ctx.cancel.clone();
+    // Subscribe to the engine's events before anything starts, so no
+    // health change or exit is missed.
+    let engine_events = if actions.iter().any(|a| matches!(a.op, Op::Wait { .. })) {
+        let (tx, _) = broadcast::channel(1024);
+        let mut stream = ctx.engine.events(&ctx.desired.project).await?;
+        let forward = tx.clone();
+        let stop = cancel.clone();
+        tokio::spawn(async move {
+            loop {
+                tokio::select! {
+                    _ = stop.cancelled() => break,
+                    item = stream.next() => match item {
+                        Some(Ok(event)) => { let _ = forward.send(event); }
+                        _ => break,
+                    },
+                }
+            }
+        });
+        Some(tx)
+    } else {
+        None
+    };
+    let shared = Arc::new(Shared {
+        ids: Mutex::new(ctx.containers.clone()),
+        port_start: tokio::sync::Mutex::new(()),
+        engine_events,
+        limit: Semaphore::new(ctx.parallel.max(1)),
+        ctx,
+    });
+
+    let mut pending: Vec<usize> = actions.iter().map(|a| a.after.len()).collect();
+    let mut dependents: Vec<Vec<usize>> = vec![Vec::new(); actions.len()];
+    for action in actions {
+        for &before in &action.after {
+            dependents[before].push(action.id);
+        }
+    }
+    let mut ready: VecDeque<usize> = (0..actions.len()).filter(|&i| pending[i] == 0).collect();
+    let mut running: JoinSet<(usize, Result<(), ExecError>)> = JoinSet::new();
+    let mut failure: Option<ExecError> = None;
+
+    loop {
+        while let Some(id) = ready.pop_front() {
+            if failure.is_some() || cancel.is_cancelled() {
+                continue;
+            }
+            let op = actions[id].op.clone();
+            let shared = shared.clone();
+            running.spawn(async move { (id, run_action(&shared, &op).await) });
+        }
+        let next = tokio::select! {
+            next = running.join_next() => next,
+            _ = cancel.cancelled(), if failure.is_none() => {
+                failure = Some(ExecError::Cancelled);
+                continue;
+            }
+        };
+        let Some(joined) = next else { break };
+        let (id, result) = match joined {
+            Ok(done) => done,
+            Err(e) => {
+                failure.get_or_insert(ExecError::Engine(EngineError::Other(e.to_string())));
+                continue;
+            }
+        };
+        let result = match (&actions[id].op, result) {
+            (
+                Op::Wait {
+                    required: false,
+                    service,
+                    ..
+                },
+                Err(e),
+            ) => {
+                shared.ctx.events.emit(
+                    Kind::Service,
+                    service,
+                    Status::Warning,
+                    "Skipped",
+                    &e.to_string(),
+                );
+                Ok(())
+            }
+            (_, result) => result,
+        };
+        match result {
+            Ok(()) => {
+                for &next in &dependents[id] {
+                    pending[next] -= 1;
+                    if pending[next] == 0 {
+                        ready.push_back(next);
+                    }
+                }
+            }
+            Err(e) => {
+                if failure.is_none() {
+                    failure = Some(e);
+                    // Waits under way can end now; engine calls finish.
+                    cancel.cancel();
+                }
+            }
+        }
+    }
+    match failure {
+        Some(e) => Err(e),
+        None => Ok(()),
+    }
+}
+
+async fn run_action<E: Engine>(shared: &Shared<E>, op: &Op) -> Result<(), ExecError> {
+    if let Op::Wait {
+        service, condition, ..
+    } = op
+    {
+        return wait(shared, service, *condition).await;
+    }
+    let _permit = shared
+        .limit
+        .acquire()
+        .await
+        .map_err(|_| ExecError::Cancelled)?;
+    let engine = &shared.ctx.engine;
+    let desired = &shared.ctx.desired;
+    match op {
+        Op::CreateNetwork { network, name } => {
+            shared.emit(Kind::Network, name, Status::Working, "Creating");
+            match engine.create_network(&desired.networks[network].spec).await {
+                // Another invocation got there first: as good as created.
+                Ok(_) | Err(EngineError::Conflict(_)) => {}
+                Err(e) => return Err(e.into()),
+            }
+            shared.emit(Kind::Network, name, Status::Done, "Created");
+        }
+        Op::CreateVolume { volume, name } => {
+            shared.emit(Kind::Volume, name, Status::Working, "Creating");
+            engine.create_volume(&desired.volumes[volume].spec).await?;
+            shared.emit(Kind::Volume, name, Status::Done, "Created");
+        }
+        Op::RemoveNetwork { name, id } => {
+            shared.emit(Kind::Network, name, Status::Working, "Removing");
+            engine.remove_network(id).await?;
+            shared.emit(Kind::Network, name, Status::Done, "Removed");
+        }
+        Op::RemoveVolume { name } => {
+            shared.emit(Kind::Volume, name, Status::Working, "Removing");
+            engine.remove_volume(name).await?;
+            shared.emit(Kind::Volume, name, Status::Done, "Removed");
+        }
+        Op::CreateContainer {
+            service,
+            name,
+            number,
+            inherit,
+            replaces,
+        } => {
+            let display = replaces.as_deref().unwrap_or(name);
+            let (working, done) = if replaces.is_some() {
+                ("Recreate", "Recreated")
+            } else {
+                ("Creating", "Created")
+            };
+            shared.emit(Kind::Container, display, Status::Working, working);
+            let spec = replica_spec(shared, service, *number, inherit, replaces.as_deref())?;
+            let id = engine.create_container(name, &spec).await?;
+            shared
+                .ids
+                .lock()
+                .expect("the ID map is never poisoned")
+                .insert(name.clone(), id);
+            if replaces.is_none() {
+                shared.emit(Kind::Container, display, Status::Done, done);
+            }
+        }
+        Op::RenameContainer { name, to, .. } => {
+            let id = shared.id_of(name)?;
+            engine.rename_container(&id, to).await?;
+            shared
+                .ids
+                .lock()
+                .expect("the ID map is never poisoned")
+                .insert(to.clone(), id);
+            shared.emit(Kind::Container, to, Status::Done, "Recreated");
+        }
+        Op::StartContainer { service, name } => {
+            let id = shared.id_of(name)?;
+            let spec = &desired.services[service].spec;
+            shared.emit(Kind::Container, name, Status::Working, "Starting");
+            if !spec.files.is_empty() {
+                let files: Vec<FileCopy> = spec
+                    .files
+                    .iter()
+                    .map(|f| FileCopy {
+                        path: f.path.clone(),
+                        content: f.content.clone(),
+                        uid: f.uid,
+                        gid: f.gid,
+                        mode: f.mode,
+                    })
+                    .collect();
+                engine.copy_files(&id, &files).await?;
+            }
+            let allocates_ports = spec
+                .ports
+                .iter()
+                .any(|p| p.published.is_empty() || p.published.contains('-'));
+            let _turn = if allocates_ports {
+                Some(shared.port_start.lock().await)
+            } else {
+                None
+            };
+            engine.start_container(&id).await?;
+            shared.emit(Kind::Container, name, Status::Done, "Started");
+        }
+        Op::StopContainer { name, timeout, .. } => {
+            let id = shared.id_of(name)?;
+            shared.emit(Kind::Container, name, Status::Working, "Stopping");
+            engine.stop_container(&id, *timeout).await?;
+            shared.emit(Kind::Container, name, Status::Done, "Stopped");
+        }
+        Op::RemoveContainer { name, volumes, .. } => {
+            let id = shared.id_of(name)?;
+            shared.emit(Kind::Container, name, Status::Working, "Removing");
+            engine.remove_container(&id, *volumes).await?;
+            shared.emit(Kind::Container, name, Status::Done, "Removed");
+        }
+        Op::Wait { .. } => unreachable!("handled above"),
+    }
+    Ok(())
+}
+
+/// The spec of one replica: the service's, plus its identity labels, the
+/// anonymous volumes it inherits and its namespace parents resolved to IDs.
+fn replica_spec<E: Engine>(
+    shared: &Shared<E>,
+    service: &str,
+    number: u32,
+    inherit: &BTreeMap<String, String>,
+    replaces: Option<&str>,
+) -> Result<crate::engine::ContainerSpec, ExecError> {
+    let desired = &shared.ctx.desired.services[service];
+    let (json, hash) = canonical_json(&desired.spec);
+    let mut spec = desired.spec.clone();
+    spec.identity_labels
+        .insert(labels::CONTAINER_NUMBER.into(), number.to_string());
+    spec.identity_labels
+        .insert(labels::CONFIG_HASH.into(), hash);
+    spec.identity_labels.insert(labels::SPEC.into(), json);
+    if let Some(image_id) = shared.ctx.images.get(&spec.image) {
+        spec.identity_labels
+            .insert(labels::IMAGE.into(), image_id.clone());
+    }
+    if let Some(old) = replaces {
+        spec.identity_labels
+            .insert(labels::REPLACE.into(), old.to_string());
+    }
+    for (target, volume) in inherit {
+        match spec.mounts.iter_mut().find(|m| &m.target == target) {
+            Some(mount) => mount.source = volume.clone(),
+            // A volume the image declares: keep its data too.
+            None => spec.mounts.push(MountSpec {
+                kind: "volume".into(),
+                source: volume.clone(),
+                target: target.clone(),
+                ..Default::default()
+            }),
+        }
+    }
+    if let Some(parent) = spec.network_mode.strip_prefix("service:") {
+        let parent_service = &shared.ctx.desired.services[parent];
+        let parent_name =
+            super::plan::container_name(&shared.ctx.desired.project, parent_service, 1);
+        spec.network_mode = format!("container:{}", shared.id_of(&parent_name)?);
+    }
+    Ok(spec)
+}
+
+/// What one container tells about a condition.
+enum Verdict {
+    Met,
+    Pending,
+    Failed(Failure, String),
+}
+
+fn judge(name: &str, condition: Condition, status: &ContainerStatus) -> Verdict {
+    let exited = matches!(status.state, RunState::Exited | RunState::Dead);
+    match condition {
+        Condition::ServiceStarted => {
+            if status.state == RunState::Created {
+                Verdict::Pending
+            } else {
+                Verdict::Met
+            }
+        }
+        Condition::ServiceCompletedSuccessfully => match (exited, status.exit_code) {
+            (true, 0) => Verdict::Met,
+            (true, code) => Verdict::Failed(
+                Failure::Exited,
+                format!("{name} didn't complete successfully: exit {code}"),
+            ),
+            _ => Verdict::Pending,
+        },
+        Condition::ServiceHealthy | Condition::RunningOrHealthy => {
+            if exited {
+                return Verdict::Failed(
+                    Failure::Exited,
+                    format!("container {name} exited ({})", status.exit_code),
+                );
+            }
+            match status.health {
+                Some(Health::Healthy) => Verdict::Met,
+                Some(Health::Unhealthy) => {
+                    Verdict::Failed(Failure::Unhealthy, format!("container {name} is unhealthy"))
+                }
+                Some(Health::Starting) => Verdict::Pending,
+                None if condition == Condition::ServiceHealthy => Verdict::Failed(
+                    Failure::Unhealthy,
+                    format!("container {name} has no healthcheck configured"),
+                ),
+                None if status.state == RunState::Running => Verdict::Met,
+                None => Verdict::Pending,
+            }
+        }
+    }
+}
+
+/// Waits until every replica of `service` meets `condition`, re-inspecting a
+/// container only when the engine reports an event about it.
+async fn wait<E: Engine>(
+    shared: &Shared<E>,
+    service: &str,
+    condition: Condition,
+) -> Result<(), ExecError> {
+    let engine = &shared.ctx.engine;
+    let mut events = shared
+        .engine_events
+        .as_ref()
+        .map(broadcast::Sender::subscribe)
+        .ok_or_else(|| ExecError::Engine(EngineError::Other("no event stream".into())))?;
+    shared.ctx.events.emit(
+        Kind::Service,
+        service,
+        Status::Working,
+        "Waiting",
+        condition.as_str(),
+    );
+    let containers: Vec<(String, String)> = engine
+        .list_containers(&shared.ctx.desired.project)
+        .await?
+        .into_iter()
+        .filter(|c| !c.is_oneoff() && c.service() == service)
+        .map(|c| (c.id, c.name))
+        .collect();
+    if containers.is_empty() {
+        return Err(ExecError::Condition {
+            failure: Failure::Missing,
+            message: format!("service {service} has no container to wait for"),
+            report: String::new(),
+        });
+    }
+    let mut open: HashMap<String, String> = HashMap::new();
+    for (id, name) in &containers {
+        let status = engine.inspect_status(id).await?;
+        match judge(name, condition, &status) {
+            Verdict::Met => {}
+            Verdict::Pending => {
+                open.insert(id.clone(), name.clone());
+            }
+            Verdict::Failed(failure, message) => {
+                return Err(condition_failed(shared, id, failure, message, &status).await);
+            }
+        }
+    }
+    let deadline = shared
+        .ctx
+        .wait_timeout
+        .map(|t| tokio::time::Instant::now() + t);
+    while !open.is_empty() {
+        let next = async {
+            loop {
+                match events.recv().await {
+                    Ok(event) if open.contains_key(&event.container_id) => {
+                        return Some(event.container_id);
+                    }
+                    Ok(_) => {}
+                    // Missed events: look at every open container again.
+                    Err(broadcast::error::RecvError::Lagged(_)) => {
+                        return open.keys().next().cloned();
+                    }
+                    Err(broadcast::error::RecvError::Closed) => return None,
+                }
+            }
+        };
+        let id = tokio::select! {
+            id = next => id,
+            _ = shared.ctx.cancel.cancelled() => return Err(ExecError::Cancelled),
+            _ = sleep_until(deadline) => {
+                return Err(ExecError::Timeout(format!(
+                    "timed out waiting for {service} ({})", condition.as_str()
+                )));
+            }
+        };
+        let Some(id) = id else {
+            return Err(ExecError::Engine(EngineError::Other(
+                "the engine's event stream ended".into(),
+            )));
+        };
+        let status = engine.inspect_status(&id).await?;
+        let name = open[&id].clone();
+        match judge(&name, condition, &status) {
+            Verdict::Met => {
+                open.remove(&id);
+            }
+            Verdict::Pending => {}
+            Verdict::Failed(failure, message) => {
+                return Err(condition_failed(shared, &id, failure, message, &status).await);
+            }
+        }
+    }
+    let text = match condition {
+        Condition::ServiceCompletedSuccessfully => "Exited",
+        Condition::ServiceStarted => "Started",
+        _ => "Healthy",
+    };
+    shared
+        .ctx
+        .events
+        .emit(Kind::Service, service, Status::Done, text, "");
+    Ok(())
+}
+
+async fn sleep_until(deadline: Option<tokio::time::Instant>) {
+    match deadline {
+        Some(at) => tokio::time::sleep_until(at).await,
+        None => std::future::pending().await,
+    }
+}
+
+/// The failure of a condition, with the container's last log lines and
+/// its last health probe output, so that a CI log says why.
+async fn condition_failed<E: Engine>(
+    shared: &Shared<E>,
+    id: &str,
+    failure: Failure,
+    message: String,
+    status: &ContainerStatus,
+) -> ExecError {
+    let mut report = String::new();
+    if let Ok(logs) = shared.ctx.engine.tail_logs(id, 20).await
+        && !logs.trim().is_empty()
+    {
+        report.push_str("last log lines:\n");
+        for line in logs.lines() {
+            report.push_str("  ");
+            report.push_str(line);
+            report.push('\n');
+        }
+    }
+    if let Some(probe) = status
+        .last_probe
+        .as_deref()
+        .filter(|p| !p.trim().is_empty())
+    {
+        report.push_str("last health check output:\n");
+        for line in probe.lines() {
+            report.push_str("  ");
+            report.push_str(line);
+            report.push('\n');
+        }
+    }
+    ExecError::Condition {
+        failure,
+        message,
+        report,
+    }
+}

@@ -1,0 +1,8 @@
+//! Bringing the engine to the state the project describes:
+//! desired → observe → plan → execute.
+
+pub mod desired;
+pub mod execute;
+pub mod lock;
+pub mod observe;
+pub mod plan;

@@ -1,0 +1,127 @@
+//! What runs in the engine for a project: one list call per kind of object,
+//! plus a lookup by name of the networks and volumes the labels did not find.
+
+use std::collections::BTreeMap;
+
+use futures_util::future::try_join_all;
+
+use super::desired::Desired;
+use crate::engine::{Container, Engine, Network, Result, Volume, labels};
+
+/// The engine's objects of one project.
+#[derive(Clone, Debug, Default)]
+pub struct Observed {
+    /// Every container of the project, one-offs included.
+    pub containers: Vec<Container>,
+    /// By network key: labelled ones first, then same-named ones.
+    pub networks: BTreeMap<String, Network>,
+    /// By volume key.
+    pub volumes: BTreeMap<String, Volume>,
+    /// Labelled networks and volumes whose key the file no longer declares.
+    pub stale_networks: Vec<Network>,
+    pub stale_volumes: Vec<Volume>,
+    /// Image reference → local image ID (`None`: not present).
+    pub images: BTreeMap<String, Option<String>>,
+}
+
+impl Observed {
+    /// The service containers (not one-offs) of `service`.
+    pub fn service_containers<'a>(
+        &'a self,
+        service: &'a str,
+    ) -> impl Iterator<Item = &'a Container> + 'a {
+        self.containers
+            .iter()
+            .filter(move |c| !c.is_oneoff() && c.service() == service)
+    }
+}
+
+/// Reads the project's state from the engine.
+pub async fn observe<E: Engine>(engine: &E, desired: &Desired) -> Result<Observed> {
+    let project = desired.project.as_str();
+    let (containers, networks, volumes) = tokio::try_join!(
+        engine.list_containers(project),
+        engine.list_networks(project),
+        engine.list_volumes(project),
+    )?;
+    let mut observed = Observed {
+        containers,
+        ..Default::default()
+    };
+
+    for network in networks {
+        let key = network.labels.get(labels::NETWORK).cloned();
+        match key.filter(|k| desired.networks.contains_key(k)) {
+            // Of several networks with one key, the one with the desired name wins.
+            Some(k) => {
+                let wanted = &desired.networks[&k].spec.name;
+                let keep_old = observed
+                    .networks
+                    .get(&k)
+                    .is_some_and(|old| &old.name == wanted || network.name != *wanted);
+                if !keep_old {
+                    observed.networks.insert(k, network);
+                }
+            }
+            None => observed.stale_networks.push(network),
+        }
+    }
+    for volume in volumes {
+        let key = volume.labels.get(labels::VOLUME).cloned();
+        match key.filter(|k| desired.volumes.contains_key(k)) {
+            Some(k) if desired.volumes[&k].spec.name == volume.name => {
+                observed.volumes.insert(k, volume);
+            }
+            _ => observed.stale_volumes.push(volume),
+        }
+    }
+
+    // External and foreign objects carry no project label: find them by name.
+    let missing_networks: Vec<_> = desired
+        .networks
+        .values()
+        .filter(|n| !observed.networks.contains_key(&n.key))
+        .collect();
+    let found = try_join_all(
+        missing_networks
+            .iter()
+            .map(|n| engine.find_network(&n.spec.name)),
+    )
+    .await?;
+    for (wanted, network) in missing_networks.into_iter().zip(found) {
+        if let Some(network) = network.filter(|n| n.name == wanted.spec.name) {
+            observed.networks.insert(wanted.key.clone(), network);
+        }
+    }
+    let missing_volumes: Vec<_> = desired
+        .volumes
+        .values()
+        .filter(|v| !observed.volumes.contains_key(&v.key))
+        .collect();
+    let found = try_join_all(
+        missing_volumes
+            .iter()
+            .map(|v| engine.find_volume(&v.spec.name)),
+    )
+    .await?;
+    for (wanted, volume) in missing_volumes.into_iter().zip(found) {
+        if let Some(volume) = volume {
+            observed.volumes.insert(wanted.key.clone(), volume);
+        }
+    }
+
+    let mut references: Vec<&str> = desired
+        .services
+        .values()
+        .map(|s| s.spec.image.as_str())
+        .collect();
+    references.sort_unstable();
+    references.dedup();
+    let ids = try_join_all(references.iter().map(|r| engine.image_id(r))).await?;
+    observed.images = references
+        .into_iter()
+        .map(str::to_string)
+        .zip(ids)
+        .collect();
+    Ok(observed)
+}

@@ -1,0 +1,961 @@
+//! The plan: a DAG of typed actions, each with the reason it exists.
+//!
+//! Planning is pure: `(Desired, Observed, options) -> Plan`. The executor
+//! runs the actions, each as soon as the actions it comes after are done.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::fmt::Write as _;
+
+use serde::Serialize;
+use serde_json::Value;
+
+use super::desired::{Condition, Desired, DesiredService};
+use super::observe::Observed;
+use crate::engine::spec::{MountSpec, canonical_json};
+use crate::engine::{Container, RunState, labels};
+
+/// What `up` does with containers whose configuration has not changed.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Recreate {
+    /// Recreate only what diverged from the file.
+    #[default]
+    Diverged,
+    /// Recreate everything (`--force-recreate`).
+    Force,
+    /// Recreate nothing (`--no-recreate`).
+    Never,
+}
+
+/// The switches of `up` and `create` that shape the plan.
+#[derive(Clone, Debug, Default)]
+pub struct UpOptions {
+    /// Services named on the command line; empty for all.
+    pub services: Vec<String>,
+    pub recreate: Recreate,
+    /// For services pulled in only as dependencies.
+    pub dependencies_recreate: Recreate,
+    pub no_start: bool,
+    pub remove_orphans: bool,
+    /// `-V`: new anonymous volumes instead of the old containers' ones.
+    pub renew_anonymous_volumes: bool,
+    /// `--wait`: wait for every service to be running or healthy.
+    pub wait: bool,
+    /// `-t`: seconds to stop containers in, instead of their own grace period.
+    pub timeout: Option<i64>,
+    /// Warn about orphans (`COMPOSE_IGNORE_ORPHANS` turns it off).
+    pub warn_orphans: bool,
+}
+
+/// One step of a plan.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(tag = "action", rename_all = "snake_case")]
+pub enum Op {
+    CreateNetwork {
+        network: String,
+        name: String,
+    },
+    RemoveNetwork {
+        name: String,
+        id: String,
+    },
+    CreateVolume {
+        volume: String,
+        name: String,
+    },
+    RemoveVolume {
+        name: String,
+    },
+    /// Creates replica `number` under `name`; a recreated container is first
+    /// created under a temporary name and renamed once the old one is gone.
+    CreateContainer {
+        service: String,
+        name: String,
+        number: u32,
+        /// Anonymous volumes taken over from the container it replaces: target → volume.
+        #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+        inherit: BTreeMap<String, String>,
+        /// The container it replaces, for the `replace` label.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        replaces: Option<String>,
+    },
+    StartContainer {
+        service: String,
+        name: String,
+    },
+    StopContainer {
+        service: String,
+        name: String,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        timeout: Option<i64>,
+    },
+    RemoveContainer {
+        service: String,
+        name: String,
+        /// Also remove its anonymous volumes.
+        volumes: bool,
+    },
+    RenameContainer {
+        service: String,
+        name: String,
+        to: String,
+    },
+    /// Waits until every replica of `service` meets `condition`.
+    Wait {
+        service: String,
+        condition: Condition,
+        /// When false, a failed wait is a warning, not an error.
+        required: bool,
+    },
+}
+
+impl Op {
+    /// The verb and the object, for people: `create container p-web-1`.
+    pub fn describe(&self) -> String {
+        match self {
+            Op::CreateNetwork { name, .. } => format!("create network {name}"),
+            Op::RemoveNetwork { name, .. } => format!("remove network {name}"),
+            Op::CreateVolume { name, .. } => format!("create volume {name}"),
+            Op::RemoveVolume { name } => format!("remove volume {name}"),
+            Op::CreateContainer { name, .. } => format!("create container {name}"),
+            Op::StartContainer { name, .. } => format!("start container {name}"),
+            Op::StopContainer { name, .. } => format!("stop container {name}"),
+            Op::RemoveContainer { name, .. } => format!("remove container {name}"),
+            Op::RenameContainer { name, to, .. } => format!("rename container {name} to {to}"),
+            Op::Wait {
+                service, condition, ..
+            } => format!("wait for {service} ({})", condition.as_str()),
+        }
+    }
+}
+
+/// An action of the plan: what, after which other actions, and why.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Action {
+    pub id: usize,
+    #[serde(flatten)]
+    pub op: Op,
+    pub after: Vec<usize>,
+    pub reason: String,
+}
+
+/// The actions that bring the engine to the desired state.
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct Plan {
+    pub project: String,
+    pub actions: Vec<Action>,
+    /// Things the user should know that change nothing (orphans, foreign networks...).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<String>,
+}
+
+/// A condition that makes the plan impossible, with how to get past it.
+#[derive(Debug, thiserror::Error)]
+#[error("{message}")]
+pub struct PlanError {
+    pub message: String,
+    pub hint: String,
+}
+
+impl Plan {
+    fn push(&mut self, op: Op, after: Vec<usize>, reason: impl Into<String>) -> usize {
+        let id = self.actions.len();
+        let mut after = after;
+        after.sort_unstable();
+        after.dedup();
+        self.actions.push(Action {
+            id,
+            op,
+            after,
+            reason: reason.into(),
+        });
+        id
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.actions.is_empty()
+    }
+
+    /// One line per action, for people.
+    pub fn render(&self) -> String {
+        let mut out = String::new();
+        if self.actions.is_empty() {
+            let _ = writeln!(out, "Project {}: nothing to do.", self.project);
+        } else {
+            let _ = writeln!(
+                out,
+                "Project {}: {} action{}",
+                self.project,
+                self.actions.len(),
+                if self.actions.len() == 1 { "" } else { "s" }
+            );
+        }
+        for action in &self.actions {
+            let after = if action.after.is_empty() {
+                String::new()
+            } else {
+                let ids: Vec<String> = action.after.iter().map(|a| format!("#{a}")).collect();
+                format!(" after {}", ids.join(" "))
+            };
+            let _ = writeln!(
+                out,
+                "  #{:<3} {}{after}: {}",
+                action.id,
+                action.op.describe(),
+                action.reason
+            );
+        }
+        for warning in &self.warnings {
+            let _ = writeln!(out, "warning: {warning}");
+        }
+        out
+    }
+}
+
+/// Services in dependency order (dependencies first), ties by name.
+pub fn dependency_order(desired: &Desired) -> Vec<String> {
+    fn visit(name: &str, desired: &Desired, done: &mut Vec<String>, seen: &mut BTreeSet<String>) {
+        if !seen.insert(name.to_string()) {
+            return;
+        }
+        if let Some(service) = desired.services.get(name) {
+            let mut deps: Vec<&String> = service.depends_on.keys().collect();
+            deps.extend(service.parents.iter());
+            deps.sort();
+            for dep in deps {
+                visit(dep, desired, done, seen);
+            }
+            done.push(name.to_string());
+        }
+    }
+    let (mut done, mut seen) = (Vec::new(), BTreeSet::new());
+    for name in desired.services.keys() {
+        visit(name, desired, &mut done, &mut seen);
+    }
+    done
+}
+
+/// The replica's container name: `container_name`, or `<project>-<service>-<n>`.
+pub fn container_name(project: &str, service: &DesiredService, number: u32) -> String {
+    match &service.container_name {
+        Some(name) => name.clone(),
+        None => format!("{project}-{}-{number}", service.name),
+    }
+}
+
+/// Why a running container must be recreated, or `None` when it matches.
+fn recreate_reason(
+    container: &Container,
+    service: &DesiredService,
+    desired: &Desired,
+    observed: &Observed,
+    recreated_parent: Option<&str>,
+) -> Option<String> {
+    if let Some(parent) = recreated_parent {
+        return Some(format!(
+            "{parent} is recreated, and this shares its namespace or volumes"
+        ));
+    }
+    let (json, hash) = canonical_json(&service.spec);
+    match container.label(labels::SPEC) {
+        Some(old) if old != json => {
+            let old: Value = serde_json::from_str(old).unwrap_or(Value::Null);
+            let new: Value = serde_json::from_str(&json).unwrap_or(Value::Null);
+            let mut changed = Vec::new();
+            diff_paths(&old, &new, "", 0, &mut changed);
+            return Some(match changed.len() {
+                0 => "configuration changed".into(),
+                1..=3 => format!("{} changed", changed.join(", ")),
+                n => format!("{}, and {} more changed", changed[..3].join(", "), n - 3),
+            });
+        }
+        Some(_) => {}
+        None if container.label(labels::CONFIG_HASH) != Some(hash.as_str()) => {
+            return Some("created by another tool (its configuration hash differs)".into());
+        }
+        None => {}
+    }
+    if let Some(Some(image_id)) = observed.images.get(&service.spec.image) {
+        let stamped = container
+            .label(labels::IMAGE)
+            .unwrap_or(&container.image_id);
+        if stamped != image_id {
+            return Some(format!("image {} changed", service.spec.image));
+        }
+    }
+    if container.state == RunState::Running {
+        for key in &service.networks {
+            let Some(network) = observed.networks.get(key) else {
+                return Some(format!(
+                    "network {} is missing",
+                    desired.networks[key].spec.name
+                ));
+            };
+            if !container.networks.values().any(|id| id == &network.id) {
+                return Some(format!("not connected to network {}", network.name));
+            }
+        }
+    }
+    for key in &service.volumes {
+        let name = &desired.volumes[key].spec.name;
+        if !container
+            .mounts
+            .iter()
+            .any(|m| m.kind == "volume" && &m.name == name)
+        {
+            return Some(format!("volume {name} is not mounted"));
+        }
+    }
+    None
+}
+
+/// Paths of the keys that differ between two JSON values, two levels deep
+/// (`environment.FOO`, `healthcheck.interval`, `ports`).
+fn diff_paths(old: &Value, new: &Value, prefix: &str, depth: usize, out: &mut Vec<String>) {
+    let join = |key: &str| {
+        if prefix.is_empty() {
+            key.to_string()
+        } else {
+            format!("{prefix}.{key}")
+        }
+    };
+    match (old, new) {
+        (Value::Object(a), Value::Object(b)) if depth < 2 => {
+            let keys: BTreeSet<&String> = a.keys().chain(b.keys()).collect();
+            for key in keys {
+                if key == "version" && depth == 0 {
+                    continue;
+                }
+                let (x, y) = (
+                    a.get(key).unwrap_or(&Value::Null),
+                    b.get(key).unwrap_or(&Value::Null),
+                );
+                if x != y {
+                    diff_paths(x, y, &join(key), depth + 1, out);
+                }
+            }
+        }
+        _ if old != new => out.push(if prefix.is_empty() {
+            "configuration".into()
+        } else {
+            prefix.to_string()
+        }),
+        _ => {}
+    }
+}
+
+/// The plan of `up` (and `create`, with `no_start`).
+pub fn plan_up(
+    desired: &Desired,
+    observed: &Observed,
+    options: &UpOptions,
+) -> Result<Plan, PlanError> {
+    let mut plan = Plan {
+        project: desired.project.clone(),
+        ..Default::default()
+    };
+    let targeted =
+        |name: &str| options.services.is_empty() || options.services.iter().any(|s| s == name);
+
+    // Networks and volumes first; containers come after the ones they use.
+    let mut network_nodes: HashMap<&str, usize> = HashMap::new();
+    for (key, network) in &desired.networks {
+        match observed.networks.get(key) {
+            Some(found) if network.external => {
+                let _ = found;
+            }
+            None if network.external => {
+                return Err(PlanError {
+                    message: format!(
+                        "network {} is declared as external, but could not be found",
+                        network.spec.name
+                    ),
+                    hint: format!(
+                        "create it with `docker network create {}`, or remove `external: true`",
+                        network.spec.name
+                    ),
+                });
+            }
+            Some(found) => match found.labels.get(labels::CONFIG_HASH) {
+                None if found.labels.get(labels::PROJECT) != Some(&desired.project) => {
+                    plan.warnings.push(format!(
+                        "a network named {} exists but was not created for this project; it is used as it is (set `external: true` to silence this)",
+                        found.name
+                    ))
+                }
+                Some(hash) if *hash != network.hash => plan.warnings.push(format!(
+                    "network {} differs from its definition in the file; `berth down` then `berth up` recreates it",
+                    found.name
+                )),
+                _ => {}
+            },
+            None => {
+                let id = plan.push(
+                    Op::CreateNetwork {
+                        network: key.clone(),
+                        name: network.spec.name.clone(),
+                    },
+                    vec![],
+                    "does not exist",
+                );
+                network_nodes.insert(key, id);
+            }
+        }
+    }
+    let mut volume_nodes: HashMap<&str, usize> = HashMap::new();
+    for (key, volume) in &desired.volumes {
+        match observed.volumes.get(key) {
+            None if volume.external => {
+                return Err(PlanError {
+                    message: format!(
+                        "volume {} is declared as external, but could not be found",
+                        volume.spec.name
+                    ),
+                    hint: format!(
+                        "create it with `docker volume create {}`, or remove `external: true`",
+                        volume.spec.name
+                    ),
+                });
+            }
+            Some(_) if volume.external => {}
+            Some(found) => match found.labels.get(labels::CONFIG_HASH) {
+                None if found.labels.get(labels::PROJECT) != Some(&desired.project) => {
+                    plan.warnings.push(format!(
+                        "a volume named {} exists but was not created for this project; it is used as it is (set `external: true` to silence this)",
+                        found.name
+                    ))
+                }
+                Some(hash) if *hash != volume.hash => {
+                    return Err(PlanError {
+                        message: format!(
+                            "volume {} exists but does not match its definition in the file",
+                            found.name
+                        ),
+                        hint: format!(
+                            "its data is kept: remove it yourself (`docker volume rm {}`) to have it created anew, or restore the old definition",
+                            found.name
+                        ),
+                    });
+                }
+                _ => {}
+            },
+            None => {
+                let id = plan.push(
+                    Op::CreateVolume {
+                        volume: key.clone(),
+                        name: volume.spec.name.clone(),
+                    },
+                    vec![],
+                    "does not exist",
+                );
+                volume_nodes.insert(key, id);
+            }
+        }
+    }
+
+    // Per service, in dependency order: the node that makes its containers
+    // exist (for namespace children), and the nodes that start them.
+    let mut created_nodes: HashMap<String, Vec<usize>> = HashMap::new();
+    let mut started_nodes: HashMap<String, Vec<usize>> = HashMap::new();
+    let mut recreated: BTreeSet<String> = BTreeSet::new();
+    let mut waits: HashMap<(String, Condition), usize> = HashMap::new();
+    // Stop nodes of `restart: true` dependents, by the dependency that triggers them.
+    let order = dependency_order(desired);
+
+    for name in &order {
+        let service = &desired.services[name];
+        let strategy = if targeted(name) {
+            options.recreate
+        } else {
+            options.dependencies_recreate
+        };
+        let mut prerequisites: Vec<usize> = Vec::new();
+        prerequisites.extend(
+            service
+                .networks
+                .iter()
+                .filter_map(|k| network_nodes.get(k.as_str())),
+        );
+        prerequisites.extend(
+            service
+                .volumes
+                .iter()
+                .filter_map(|k| volume_nodes.get(k.as_str())),
+        );
+        for parent in &service.parents {
+            prerequisites.extend(started_nodes.get(parent).into_iter().flatten());
+            prerequisites.extend(created_nodes.get(parent).into_iter().flatten());
+        }
+        // Containers are created in dependency order, as Docker Compose does.
+        for dep in service.depends_on.keys() {
+            prerequisites.extend(created_nodes.get(dep).into_iter().flatten());
+        }
+        let recreated_parent = service
+            .parents
+            .iter()
+            .find(|p| recreated.contains(p.as_str()))
+            .map(String::as_str);
+        let restart_trigger = service
+            .depends_on
+            .iter()
+            .find(|(dep, d)| d.restart && recreated.contains(dep.as_str()))
+            .map(|(dep, _)| dep.clone());
+
+        // Up-to-date containers first, then by replica number.
+        let mut existing: Vec<(&Container, Option<String>)> = observed
+            .service_containers(name)
+            .map(|c| {
+                let reason = match strategy {
+                    Recreate::Force => Some("--force-recreate".to_string()),
+                    Recreate::Never => None,
+                    Recreate::Diverged => {
+                        recreate_reason(c, service, desired, observed, recreated_parent)
+                    }
+                };
+                (c, reason)
+            })
+            .collect();
+        existing.sort_by_key(|(c, reason)| (reason.is_some(), c.number(), c.created));
+
+        let mut creates = Vec::new();
+        let mut starts = Vec::new();
+        let wanted = service.replicas as usize;
+        for (index, (container, reason)) in existing.iter().enumerate() {
+            let stop_timeout = options.timeout;
+            if index >= wanted {
+                let stop = plan.push(
+                    Op::StopContainer {
+                        service: name.clone(),
+                        name: container.name.clone(),
+                        timeout: stop_timeout,
+                    },
+                    vec![],
+                    format!("scaled down to {wanted}"),
+                );
+                plan.push(
+                    Op::RemoveContainer {
+                        service: name.clone(),
+                        name: container.name.clone(),
+                        volumes: false,
+                    },
+                    vec![stop],
+                    format!("scaled down to {wanted}"),
+                );
+                continue;
+            }
+            let number = container.number().max(1);
+            if let Some(reason) = reason {
+                recreated.insert(name.clone());
+                let final_name = container_name(&desired.project, service, number);
+                let short_id: String = container.id.chars().take(12).collect();
+                let temp_name = format!("{short_id}_{final_name}");
+                let inherit = if options.renew_anonymous_volumes {
+                    BTreeMap::new()
+                } else {
+                    anonymous_volumes(container, &service.spec.mounts)
+                };
+                let create = plan.push(
+                    Op::CreateContainer {
+                        service: name.clone(),
+                        name: temp_name.clone(),
+                        number,
+                        inherit,
+                        replaces: Some(container.name.clone()),
+                    },
+                    prerequisites.clone(),
+                    format!("recreate: {reason}"),
+                );
+                let stop = plan.push(
+                    Op::StopContainer {
+                        service: name.clone(),
+                        name: container.name.clone(),
+                        timeout: stop_timeout,
+                    },
+                    vec![create],
+                    format!("replaced by {temp_name}"),
+                );
+                let remove = plan.push(
+                    Op::RemoveContainer {
+                        service: name.clone(),
+                        name: container.name.clone(),
+                        volumes: false,
+                    },
+                    vec![stop],
+                    format!("replaced by {temp_name}"),
+                );
+                let rename = plan.push(
+                    Op::RenameContainer {
+                        service: name.clone(),
+                        name: temp_name,
+                        to: final_name.clone(),
+                    },
+                    vec![remove],
+                    format!("takes the place of {}", container.name),
+                );
+                creates.push(rename);
+                if !options.no_start {
+                    starts.push((final_name, rename, "recreated".to_string()));
+                }
+            } else if !options.no_start {
+                match container.state {
+                    RunState::Running | RunState::Restarting => {
+                        if let Some(trigger) = &restart_trigger {
+                            // Docker Compose restarts these dependents with their dependency.
+                            let stop = plan.push(
+                                Op::StopContainer {
+                                    service: name.clone(),
+                                    name: container.name.clone(),
+                                    timeout: stop_timeout,
+                                },
+                                vec![],
+                                format!("{trigger} is recreated (restart: true)"),
+                            );
+                            starts.push((
+                                container.name.clone(),
+                                stop,
+                                format!("{trigger} is recreated (restart: true)"),
+                            ));
+                        }
+                    }
+                    state => starts.push((
+                        container.name.clone(),
+                        usize::MAX,
+                        format!("{state:?}").to_lowercase(),
+                    )),
+                }
+            }
+        }
+        // Missing replicas get the next numbers after the highest in use.
+        let mut next = existing.iter().map(|(c, _)| c.number()).max().unwrap_or(0);
+        for _ in existing.len().min(wanted)..wanted {
+            next += 1;
+            let container = container_name(&desired.project, service, next);
+            let create = plan.push(
+                Op::CreateContainer {
+                    service: name.clone(),
+                    name: container.clone(),
+                    number: next,
+                    inherit: BTreeMap::new(),
+                    replaces: None,
+                },
+                prerequisites.clone(),
+                format!("replica {next} of {wanted} does not exist"),
+            );
+            creates.push(create);
+            if !options.no_start {
+                starts.push((container, create, "created".to_string()));
+            }
+        }
+
+        // Starts wait for the dependencies' conditions.
+        let mut gates: Vec<usize> = Vec::new();
+        if !starts.is_empty() {
+            for (dep, dependency) in &service.depends_on {
+                let Some(dep_service) = desired.services.get(dep) else {
+                    continue;
+                };
+                if dep_service.replicas == 0 {
+                    continue;
+                }
+                if dependency.condition == Condition::ServiceStarted {
+                    gates.extend(started_nodes.get(dep).into_iter().flatten());
+                } else {
+                    let key = (dep.clone(), dependency.condition);
+                    let wait = match waits.get(&key) {
+                        Some(&wait) => wait,
+                        None => {
+                            let after = started_nodes.get(dep).cloned().unwrap_or_default();
+                            let wait = plan.push(
+                                Op::Wait {
+                                    service: dep.clone(),
+                                    condition: dependency.condition,
+                                    required: dependency.required,
+                                },
+                                after,
+                                format!("{name} depends on it"),
+                            );
+                            waits.insert(key, wait);
+                            wait
+                        }
+                    };
+                    gates.push(wait);
+                }
+            }
+            for parent in &service.parents {
+                gates.extend(started_nodes.get(parent).into_iter().flatten());
+            }
+        }
+        let mut start_ids = Vec::new();
+        for (container, after, reason) in starts {
+            let mut deps = gates.clone();
+            if after != usize::MAX {
+                deps.push(after);
+            }
+            start_ids.push(plan.push(
+                Op::StartContainer {
+                    service: name.clone(),
+                    name: container,
+                },
+                deps,
+                reason,
+            ));
+        }
+        created_nodes.insert(name.clone(), creates);
+        started_nodes.insert(name.clone(), start_ids);
+    }
+
+    if options.wait && !options.no_start {
+        for name in &order {
+            let service = &desired.services[name];
+            if service.replicas == 0 || !targeted(name) {
+                continue;
+            }
+            let condition = if is_one_shot(name, desired) {
+                Condition::ServiceCompletedSuccessfully
+            } else {
+                Condition::RunningOrHealthy
+            };
+            if waits.contains_key(&(name.clone(), condition)) {
+                continue;
+            }
+            let after = started_nodes.get(name).cloned().unwrap_or_default();
+            plan.push(
+                Op::Wait {
+                    service: name.clone(),
+                    condition,
+                    required: true,
+                },
+                after,
+                "--wait",
+            );
+        }
+    }
+
+    // Orphans: containers of services the file no longer has.
+    let orphans: Vec<&Container> = observed
+        .containers
+        .iter()
+        .filter(|c| {
+            !c.is_oneoff()
+                && !desired.services.contains_key(c.service())
+                && !desired.disabled_services.iter().any(|s| s == c.service())
+        })
+        .collect();
+    if options.remove_orphans {
+        for orphan in orphans {
+            let stop = plan.push(
+                Op::StopContainer {
+                    service: orphan.service().to_string(),
+                    name: orphan.name.clone(),
+                    timeout: options.timeout,
+                },
+                vec![],
+                "orphan (--remove-orphans)",
+            );
+            plan.push(
+                Op::RemoveContainer {
+                    service: orphan.service().to_string(),
+                    name: orphan.name.clone(),
+                    volumes: false,
+                },
+                vec![stop],
+                "orphan (--remove-orphans)",
+            );
+        }
+    } else if options.warn_orphans && !orphans.is_empty() {
+        let names: Vec<&str> = orphans.iter().map(|c| c.name.as_str()).collect();
+        plan.warnings.push(format!(
+            "Found orphan containers ({}) for this project. If you removed or renamed this service in your compose file, you can run this command with the --remove-orphans flag to clean it up.",
+            names.join(", ")
+        ));
+    }
+    Ok(plan)
+}
+
+/// Whether another service waits for `name` to complete successfully.
+fn is_one_shot(name: &str, desired: &Desired) -> bool {
+    desired.services.values().any(|s| {
+        s.depends_on
+            .get(name)
+            .is_some_and(|d| d.condition == Condition::ServiceCompletedSuccessfully)
+    })
+}
+
+/// The old container's anonymous volumes that the new one takes over: those
+/// at targets where the file names no source (or that the image declares).
+fn anonymous_volumes(container: &Container, mounts: &[MountSpec]) -> BTreeMap<String, String> {
+    container
+        .mounts
+        .iter()
+        .filter(|m| m.kind == "volume" && is_anonymous(&m.name))
+        .filter(|m| {
+            !mounts
+                .iter()
+                .any(|d| d.target == m.destination && !(d.kind == "volume" && d.source.is_empty()))
+        })
+        .map(|m| (m.destination.clone(), m.name.clone()))
+        .collect()
+}
+
+/// Anonymous volumes are named by 64 hex digits.
+fn is_anonymous(name: &str) -> bool {
+    name.len() == 64 && name.bytes().all(|b| b.is_ascii_hexdigit())
+}
+
+/// The switches of `down`.
+#[derive(Clone, Debug, Default)]
+pub struct DownOptions {
+    /// Services named on the command line; empty for the whole project.
+    pub services: Vec<String>,
+    pub remove_orphans: bool,
+    /// `-v`: remove named volumes declared by the file and anonymous ones.
+    pub volumes: bool,
+    pub timeout: Option<i64>,
+}
+
+/// The plan of `down`: stop dependents before their dependencies, remove the
+/// containers, then the project's networks (and volumes with `-v`).
+pub fn plan_down(desired: &Desired, observed: &Observed, options: &DownOptions) -> Plan {
+    let mut plan = Plan {
+        project: desired.project.clone(),
+        ..Default::default()
+    };
+    let selected = |service: &str| {
+        options.services.is_empty() || options.services.iter().any(|s| s == service)
+    };
+    let known = |c: &Container| {
+        desired.services.contains_key(c.service())
+            || desired.disabled_services.iter().any(|s| s == c.service())
+    };
+    // Dependents first: a service's containers stop after those of the services that depend on it.
+    let mut order = dependency_order(desired);
+    order.reverse();
+    let mut stop_nodes: HashMap<&str, Vec<usize>> = HashMap::new();
+    let mut remove_nodes = Vec::new();
+    let mut containers: Vec<&Container> = observed
+        .containers
+        .iter()
+        .filter(|c| selected(c.service()))
+        .filter(|c| {
+            if c.is_oneoff() {
+                options.remove_orphans
+            } else {
+                known(c) || options.remove_orphans || desired.services.is_empty()
+            }
+        })
+        .collect();
+    containers.sort_by_key(|c| {
+        (
+            order.iter().position(|s| s == c.service()).unwrap_or(0),
+            c.name.clone(),
+        )
+    });
+    let orphans: Vec<&str> = observed
+        .containers
+        .iter()
+        .filter(|c| !c.is_oneoff() && !known(c) && !desired.services.is_empty())
+        .filter(|_| !options.remove_orphans)
+        .map(|c| c.name.as_str())
+        .collect();
+    if !orphans.is_empty() {
+        plan.warnings.push(format!(
+            "Found orphan containers ({}) for this project. If you removed or renamed this service in your compose file, you can run this command with the --remove-orphans flag to clean it up.",
+            orphans.join(", ")
+        ));
+    }
+    for container in containers {
+        let service = container.service();
+        let dependents: Vec<usize> = desired
+            .services
+            .values()
+            .filter(|s| {
+                s.depends_on.contains_key(service) || s.parents.iter().any(|p| p == service)
+            })
+            .flat_map(|s| stop_nodes.get(s.name.as_str()).cloned().unwrap_or_default())
+            .collect();
+        let stop = plan.push(
+            Op::StopContainer {
+                service: service.to_string(),
+                name: container.name.clone(),
+                timeout: options.timeout,
+            },
+            dependents,
+            "down",
+        );
+        stop_nodes
+            .entry(
+                desired
+                    .services
+                    .get_key_value(service)
+                    .map_or("", |(k, _)| k.as_str()),
+            )
+            .or_default()
+            .push(stop);
+        remove_nodes.push(plan.push(
+            Op::RemoveContainer {
+                service: service.to_string(),
+                name: container.name.clone(),
+                volumes: options.volumes,
+            },
+            vec![stop],
+            "down",
+        ));
+    }
+    if options.services.is_empty() {
+        for (key, network) in &observed.networks {
+            let declared = desired.networks.get(key);
+            if declared.is_some_and(|d| d.external)
+                || network.labels.get(labels::PROJECT) != Some(&desired.project)
+            {
+                continue;
+            }
+            plan.push(
+                Op::RemoveNetwork {
+                    name: network.name.clone(),
+                    id: network.id.clone(),
+                },
+                remove_nodes.clone(),
+                "down",
+            );
+        }
+        for network in &observed.stale_networks {
+            plan.push(
+                Op::RemoveNetwork {
+                    name: network.name.clone(),
+                    id: network.id.clone(),
+                },
+                remove_nodes.clone(),
+                "down (no longer in the file)",
+            );
+        }
+        if options.volumes {
+            for (key, volume) in &observed.volumes {
+                let declared = desired.volumes.get(key);
+                if declared.is_some_and(|d| d.external)
+                    || volume.labels.get(labels::PROJECT) != Some(&desired.project)
+                {
+                    continue;
+                }
+                plan.push(
+                    Op::RemoveVolume {
+                        name: volume.name.clone(),
+                    },
+                    remove_nodes.clone(),
+                    "down -v",
+                );
+            }
+            // Without a file, every volume labelled with the project is its own.
+            if desired.services.is_empty() {
+                for volume in &observed.stale_volumes {
+                    plan.push(
+                        Op::RemoveVolume {
+                            name: volume.name.clone(),
+                        },
+                        remove_nodes.clone(),
+                        "down -v",
+                    );
+                }
+            }
+        }
+    }
+    plan
+}

@@ -1,0 +1,137 @@
+//! Renderers of progress events: spinners on a terminal, one line per state
+//! change otherwise, JSON lines for machines, or nothing. All on stderr.
+
+use std::collections::HashMap;
+use std::io::{IsTerminal, Write};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
+use tokio::sync::mpsc::UnboundedReceiver;
+use tokio::task::JoinHandle;
+
+use crate::events::{Event, Status};
+
+/// `--progress`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum Progress {
+    Auto,
+    Tty,
+    Plain,
+    Json,
+    Quiet,
+}
+
+impl Progress {
+    /// Resolves `auto`: spinners when stderr is a terminal and colour is allowed.
+    pub fn resolve(self, ansi_allowed: bool) -> Progress {
+        match self {
+            Progress::Auto if ansi_allowed && std::io::stderr().is_terminal() => Progress::Tty,
+            Progress::Auto => Progress::Plain,
+            other => other,
+        }
+    }
+}
+
+/// Renders events until the sending side is dropped; await the handle to flush.
+pub fn spawn(mode: Progress, events: UnboundedReceiver<Event>) -> JoinHandle<()> {
+    match mode {
+        Progress::Tty => tokio::spawn(tty(events)),
+        Progress::Json => tokio::spawn(lines(events, json_line)),
+        Progress::Quiet => tokio::spawn(async move {
+            let mut events = events;
+            while events.recv().await.is_some() {}
+        }),
+        Progress::Plain | Progress::Auto => tokio::spawn(lines(events, plain_line)),
+    }
+}
+
+fn plain_line(event: &Event) -> String {
+    let mut line = format!(" {} {}  {}", event.kind.title(), event.name, event.text);
+    if !event.details.is_empty() {
+        line.push_str(": ");
+        line.push_str(&event.details);
+    }
+    line
+}
+
+fn json_line(event: &Event) -> String {
+    let time = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis());
+    let mut value = serde_json::to_value(event).unwrap_or_default();
+    if let Some(object) = value.as_object_mut() {
+        object.insert("time_ms".into(), serde_json::Value::from(time as u64));
+    }
+    value.to_string()
+}
+
+/// One line per event; a repeated state of the same object is printed once.
+async fn lines(mut events: UnboundedReceiver<Event>, format: fn(&Event) -> String) {
+    let mut last: HashMap<(crate::events::Kind, String), String> = HashMap::new();
+    let mut stderr = std::io::stderr();
+    while let Some(event) = events.recv().await {
+        let key = (event.kind, event.name.clone());
+        if last.get(&key) == Some(&event.text) {
+            continue;
+        }
+        last.insert(key, event.text.clone());
+        let _ = writeln!(stderr, "{}", format(&event));
+    }
+}
+
+/// A spinner per object, with its elapsed time, redrawn in place.
+async fn tty(mut events: UnboundedReceiver<Event>) {
+    let multi = MultiProgress::with_draw_target(ProgressDrawTarget::stderr());
+    let working = ProgressStyle::with_template(" {spinner:.cyan} {prefix} {msg:.dim} {elapsed:>4}")
+        .unwrap_or_else(|_| ProgressStyle::default_spinner());
+    let bars_style = |mark: &str| {
+        ProgressStyle::with_template(&format!(" {mark} {{prefix}} {{msg}}"))
+            .unwrap_or_else(|_| ProgressStyle::default_spinner())
+    };
+    let mut bars: HashMap<(crate::events::Kind, String), (ProgressBar, Instant)> = HashMap::new();
+    // One ticker for all spinners (indicatif's steady tick is a thread per bar).
+    let mut tick = tokio::time::interval(Duration::from_millis(100));
+    loop {
+        tokio::select! {
+            event = events.recv() => {
+                let Some(event) = event else { break };
+                let key = (event.kind, event.name.clone());
+                let (bar, started) = bars.entry(key).or_insert_with(|| {
+                    let bar = multi.add(ProgressBar::new_spinner());
+                    bar.set_style(working.clone());
+                    bar.set_prefix(format!("{} {}", event.kind.title(), event.name));
+                    (bar, Instant::now())
+                });
+                let text = if event.details.is_empty() {
+                    event.text.clone()
+                } else {
+                    format!("{}: {}", event.text, event.details)
+                };
+                match event.status {
+                    Status::Working => {
+                        bar.set_style(working.clone());
+                        bar.set_message(text);
+                    }
+                    status => {
+                        let mark = match status {
+                            Status::Done => "\u{2714}",
+                            Status::Warning => "!",
+                            _ => "\u{2718}",
+                        };
+                        bar.set_style(bars_style(mark));
+                        bar.set_message(format!("{text} {:.1}s", started.elapsed().as_secs_f64()));
+                        bar.tick();
+                    }
+                }
+            }
+            _ = tick.tick() => {
+                for (bar, _) in bars.values() {
+                    bar.tick();
+                }
+            }
+        }
+    }
+    for (bar, _) in bars.values() {
+        bar.abandon();
+    }
+}
