@@ -13,8 +13,7 @@ use crate::engine::docker::DockerEngine;
 use crate::engine::{Engine, EngineError};
 use crate::env_vars;
 use crate::events::Emitter;
-use crate::model::Project;
-use crate::reconcile::desired::{self, Desired, Origin};
+use crate::reconcile::desired::{self, Desired};
 use crate::reconcile::execute::{self, Context, ExecError};
 use crate::reconcile::lock::{self, ProjectLock};
 use crate::reconcile::observe::{self, Observed};
@@ -49,26 +48,8 @@ pub fn load_desired(settings: &Settings, services: &[String]) -> Result<Desired,
         Err(diagnostics) => return Err(diagnostics.into()),
     };
     print_warnings(&loaded.warnings, &loaded.sources);
-    let origin = Origin {
-        working_dir: loaded.working_dir.display().to_string(),
-        config_files: loaded
-            .config_files
-            .iter()
-            .map(|p| p.display().to_string())
-            .collect(),
-        env_files: settings.load.env_files.clone(),
-        environment: loaded.environment.clone(),
-    };
-    let all_services = loaded.all_services.clone();
-    let project =
-        Project::from_json(loaded.model.into_json()).map_err(|e| CliError::Other(e.to_string()))?;
-    let mut desired =
-        desired::desired(&project, &origin).map_err(|e| CliError::Other(e.to_string()))?;
-    desired.disabled_services = all_services
-        .into_iter()
-        .filter(|s| !desired.services.contains_key(s))
-        .collect();
-    Ok(desired)
+    desired::from_loaded(loaded, &settings.load.env_files)
+        .map_err(|e| CliError::Other(e.to_string()))
 }
 
 /// Connects to the engine named by `DOCKER_HOST`.

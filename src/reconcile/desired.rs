@@ -12,6 +12,7 @@ use crate::engine::spec::{
     ContainerSpec, FileSpec, HealthSpec, IpamPoolSpec, IpamSpec, LoggingSpec, MountSpec,
     NetworkAttachment, NetworkSpec, PortSpec, ResourceSpec, UlimitSpec, VolumeSpec,
 };
+use crate::load::Loaded;
 use crate::model::{FileObjectConfig, FileReferenceConfig, Project, Service};
 
 /// The whole desired state of a project.
@@ -111,10 +112,36 @@ pub struct Origin {
 
 /// An error in turning the project into engine objects.
 #[derive(Debug, thiserror::Error)]
-#[error("service {service:?}: {message}")]
+#[error("{}{message}", if service.is_empty() { String::new() } else { format!("service {service:?}: ") })]
 pub struct DesiredError {
     pub service: String,
     pub message: String,
+}
+
+/// The desired state of a loaded project; `env_files` are the `--env-file`
+/// flags, recorded on the containers as Docker Compose does.
+pub fn from_loaded(loaded: Loaded, env_files: &[String]) -> Result<Desired, DesiredError> {
+    let origin = Origin {
+        working_dir: loaded.working_dir.display().to_string(),
+        config_files: loaded
+            .config_files
+            .iter()
+            .map(|p| p.display().to_string())
+            .collect(),
+        env_files: env_files.to_vec(),
+        environment: loaded.environment.clone(),
+    };
+    let all_services = loaded.all_services.clone();
+    let project = Project::from_json(loaded.model.into_json()).map_err(|e| DesiredError {
+        service: String::new(),
+        message: e.to_string(),
+    })?;
+    let mut desired = desired(&project, &origin)?;
+    desired.disabled_services = all_services
+        .into_iter()
+        .filter(|s| !desired.services.contains_key(s))
+        .collect();
+    Ok(desired)
 }
 
 /// Builds the desired state of every service of `project` (already filtered by profiles).
