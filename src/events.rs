@@ -12,6 +12,7 @@ pub enum Kind {
     Volume,
     Container,
     Service,
+    Image,
 }
 
 impl Kind {
@@ -21,6 +22,7 @@ impl Kind {
             Kind::Volume => "Volume",
             Kind::Container => "Container",
             Kind::Service => "Service",
+            Kind::Image => "Image",
         }
     }
 }

@@ -12,7 +12,7 @@ use super::{CliError, Settings, print_warnings};
 use crate::engine::docker::DockerEngine;
 use crate::engine::{Engine, EngineError};
 use crate::env_vars;
-use crate::events::Emitter;
+use crate::events::{Emitter, Kind, Status};
 use crate::reconcile::desired::{self, Desired};
 use crate::reconcile::execute::{self, Context, ExecError};
 use crate::reconcile::lock::{self, ProjectLock};
@@ -137,6 +137,52 @@ pub fn parallel_limit(flag: Option<usize>) -> usize {
     })
     .filter(|&n| n > 0)
     .unwrap_or(64)
+}
+
+/// Pulls the images the plan needs that the engine does not have. Images
+/// that cannot be pulled are reported together, with what to do.
+pub async fn pull_missing<E: Engine>(
+    engine: &E,
+    desired: &Desired,
+    observed: &mut Observed,
+    plan: &Plan,
+    progress: Progress,
+) -> Result<(), CliError> {
+    let missing = missing_images(desired, observed, plan);
+    if missing.is_empty() {
+        return Ok(());
+    }
+    let (events, receiver) = Emitter::channel();
+    let renderer = render::spawn(progress, receiver);
+    let pulls = missing.iter().map(|image| {
+        let events = events.clone();
+        async move {
+            events.emit(Kind::Image, image, Status::Working, "Pulling", "");
+            let result = engine.pull_image(image).await;
+            match &result {
+                Ok(_) => events.emit(Kind::Image, image, Status::Done, "Pulled", ""),
+                Err(e) => events.emit(Kind::Image, image, Status::Error, "Error", &e.to_string()),
+            }
+            (image.clone(), result)
+        }
+    });
+    let results = futures_util::future::join_all(pulls).await;
+    drop(events);
+    let _ = renderer.await;
+    let mut failed = Vec::new();
+    for (image, result) in results {
+        match result {
+            Ok(id) => {
+                observed.images.insert(image, Some(id));
+            }
+            Err(_) => failed.push(image),
+        }
+    }
+    if failed.is_empty() {
+        Ok(())
+    } else {
+        Err(CliError::MissingImages(failed))
+    }
 }
 
 /// Images the plan needs that are not on the engine.

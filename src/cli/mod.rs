@@ -256,7 +256,7 @@ impl CliError {
             },
             CliError::Exec(e) => format!("error: {e}\n"),
             CliError::MissingImages(images) => format!(
-                "error: {} not on this engine: {}\n  hint: berth cannot pull or build images yet; run `docker pull` or `docker build -t` for {}\n",
+                "error: {} not on this engine and could not be pulled: {}\n  hint: berth cannot build images yet; run `docker build -t` (or `docker pull`) for {}\n",
                 if images.len() == 1 {
                     "this image is"
                 } else {

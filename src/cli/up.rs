@@ -6,7 +6,6 @@ use clap::Args;
 
 use super::engine_cmd::{self, RunSettings};
 use super::{CliError, Settings};
-use crate::engine::Engine;
 use crate::env_vars;
 use crate::reconcile::plan::{self, Plan, Recreate, UpOptions};
 
@@ -223,11 +222,8 @@ fn converge(
             }
             None => {}
         }
-        let missing = engine_cmd::missing_images(&desired, &observed, &plan);
-        if !missing.is_empty() {
-            return Err(CliError::MissingImages(missing));
-        }
-        let _ = engine.api_version();
+        let mut observed = observed;
+        engine_cmd::pull_missing(&engine, &desired, &mut observed, &plan, run.progress).await?;
         engine_cmd::run_plan(engine, desired, &observed, &plan, &run).await?;
         Ok(0)
     })

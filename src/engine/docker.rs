@@ -16,7 +16,7 @@ use bollard::models::{
     RestartPolicy, RestartPolicyNameEnum, VolumeCreateRequest,
 };
 use bollard::query_parameters::{
-    CreateContainerOptionsBuilder, EventsOptionsBuilder, InspectContainerOptions,
+    CreateContainerOptionsBuilder, CreateImageOptionsBuilder, EventsOptionsBuilder, InspectContainerOptions,
     ListContainersOptionsBuilder, ListNetworksOptionsBuilder, ListVolumesOptionsBuilder,
     LogsOptionsBuilder, RemoveContainerOptionsBuilder, RenameContainerOptionsBuilder,
     StartContainerOptions, StopContainerOptionsBuilder, UploadToContainerOptionsBuilder,
@@ -541,6 +541,27 @@ impl Engine for DockerEngine {
                 e => Err(e),
             },
         }
+    }
+
+    async fn pull_image(&self, reference: &str) -> Result<String> {
+        // An untagged reference means `latest`, as the docker CLI does.
+        let last = reference.rsplit('/').next().unwrap_or(reference);
+        let (image, tag) = match last.rsplit_once(':') {
+            _ if last.contains('@') => (reference, ""),
+            Some((_, tag)) => (&reference[..reference.len() - tag.len() - 1], tag),
+            None => (reference, "latest"),
+        };
+        let options = CreateImageOptionsBuilder::default()
+            .from_image(image)
+            .tag(tag)
+            .build();
+        let mut stream = self.client.create_image(Some(options), None, None);
+        while let Some(progress) = stream.next().await {
+            progress.map_err(engine_error)?;
+        }
+        self.image_id(reference).await?.ok_or_else(|| {
+            EngineError::NotFound(format!("{reference} is still missing after the pull"))
+        })
     }
 
     async fn create_network(&self, spec: &NetworkSpec) -> Result<String> {

@@ -244,6 +244,8 @@ pub trait Engine: Clone + Send + Sync + 'static {
     fn find_volume(&self, name: &str) -> impl Future<Output = Result<Option<Volume>>> + Send;
     /// The ID of the local image behind `reference`, if it exists.
     fn image_id(&self, reference: &str) -> impl Future<Output = Result<Option<String>>> + Send;
+    /// Pulls `reference` from its registry and returns the local image ID.
+    fn pull_image(&self, reference: &str) -> impl Future<Output = Result<String>> + Send;
 
     fn create_network(&self, spec: &NetworkSpec) -> impl Future<Output = Result<String>> + Send;
     fn remove_network(&self, id: &str) -> impl Future<Output = Result<()>> + Send;

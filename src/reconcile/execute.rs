@@ -456,8 +456,11 @@ async fn wait<E: Engine>(
         });
     }
     let mut open: HashMap<String, String> = HashMap::new();
+    // Whether "ready" means healthy (a health check ran) or just running.
+    let mut checked_health = false;
     for (id, name) in &containers {
         let status = engine.inspect_status(id).await?;
+        checked_health |= status.health.is_some();
         match judge(name, condition, &status) {
             Verdict::Met => {}
             Verdict::Pending => {
@@ -503,6 +506,7 @@ async fn wait<E: Engine>(
             )));
         };
         let status = engine.inspect_status(&id).await?;
+        checked_health |= status.health.is_some();
         let name = open[&id].clone();
         match judge(&name, condition, &status) {
             Verdict::Met => {
@@ -517,7 +521,8 @@ async fn wait<E: Engine>(
     let text = match condition {
         Condition::ServiceCompletedSuccessfully => "Exited",
         Condition::ServiceStarted => "Started",
-        _ => "Healthy",
+        _ if checked_health => "Healthy",
+        _ => "Running",
     };
     shared
         .ctx
