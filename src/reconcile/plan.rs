@@ -318,8 +318,15 @@ fn diff_paths(old: &Value, new: &Value, prefix: &str, depth: usize, out: &mut Ve
             format!("{prefix}.{key}")
         }
     };
-    match (old, new) {
-        (Value::Object(a), Value::Object(b)) if depth < 2 => {
+    // A section absent on one side compares as empty, so the keys are named.
+    let empty = serde_json::Map::new();
+    let as_object = |v: &'_ Value, other: &Value| match (v, other) {
+        (Value::Object(m), _) => Some(m.clone()),
+        (Value::Null, Value::Object(_)) => Some(empty.clone()),
+        _ => None,
+    };
+    match (as_object(old, new), as_object(new, old)) {
+        (Some(a), Some(b)) if depth < 2 => {
             let keys: BTreeSet<&String> = a.keys().chain(b.keys()).collect();
             for key in keys {
                 if key == "version" && depth == 0 {

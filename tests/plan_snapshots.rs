@@ -1,0 +1,383 @@
+//! Snapshots of the planner: every reason to create, recreate, start, stop
+//! or remove, on a simulated engine. Planning is pure, so no engine is needed.
+//! Review changes with `cargo insta review` (or INSTA_UPDATE=always).
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use berth::engine::spec::canonical_json;
+use berth::engine::{Container, Mount, Network, RunState, Volume, labels};
+use berth::load::{self, LoadOptions};
+use berth::reconcile::desired::{self, Desired};
+use berth::reconcile::observe::Observed;
+use berth::reconcile::plan::{self, DownOptions, Recreate, UpOptions, plan_down, plan_up};
+
+const IMAGE_ID: &str = "sha256:1111";
+
+fn load(yaml: &str) -> Desired {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("compose.yaml"), yaml).unwrap();
+    load_in(dir.path())
+}
+
+fn load_in(dir: &Path) -> Desired {
+    let opts = LoadOptions {
+        cwd: dir.to_path_buf(),
+        project_name: Some("snap".into()),
+        os_env: Default::default(),
+        ..Default::default()
+    };
+    let loaded = load::load(&opts).unwrap_or_else(|e| panic!("{}", e.render(false)));
+    desired::from_loaded(loaded, &[]).unwrap()
+}
+
+/// The engine as berth leaves it after `up` of `desired`: every object
+/// created, every container running and labelled.
+fn engine_after_up(desired: &Desired) -> Observed {
+    let mut observed = Observed::default();
+    for (key, network) in &desired.networks {
+        observed.networks.insert(
+            key.clone(),
+            Network {
+                id: format!("net-{key}"),
+                name: network.spec.name.clone(),
+                labels: network.spec.identity_labels.clone(),
+            },
+        );
+    }
+    for (key, volume) in &desired.volumes {
+        observed.volumes.insert(
+            key.clone(),
+            Volume {
+                name: volume.spec.name.clone(),
+                driver: "local".into(),
+                labels: volume.spec.identity_labels.clone(),
+            },
+        );
+    }
+    for service in desired.services.values() {
+        observed
+            .images
+            .insert(service.spec.image.clone(), Some(IMAGE_ID.into()));
+        for number in 1..=service.replicas {
+            let (json, hash) = canonical_json(&service.spec);
+            let mut labels: BTreeMap<String, String> = service.spec.identity_labels.clone();
+            labels.insert(labels::CONTAINER_NUMBER.into(), number.to_string());
+            labels.insert(labels::CONFIG_HASH.into(), hash);
+            labels.insert(labels::SPEC.into(), json);
+            labels.insert(labels::IMAGE.into(), IMAGE_ID.into());
+            let name = plan::container_name(&desired.project, service, number);
+            observed.containers.push(Container {
+                id: format!("{name}-0123456789abcdef"),
+                name,
+                state: RunState::Running,
+                labels,
+                image_id: IMAGE_ID.into(),
+                networks: service
+                    .networks
+                    .iter()
+                    .map(|k| (desired.networks[k].spec.name.clone(), format!("net-{k}")))
+                    .collect(),
+                mounts: service
+                    .spec
+                    .mounts
+                    .iter()
+                    .filter(|m| m.kind == "volume")
+                    .map(|m| Mount {
+                        kind: "volume".into(),
+                        name: if m.source.is_empty() {
+                            "a".repeat(64)
+                        } else {
+                            m.source.clone()
+                        },
+                        source: String::new(),
+                        destination: m.target.clone(),
+                    })
+                    .collect(),
+                created: i64::from(number),
+            });
+        }
+    }
+    observed
+}
+
+fn up(desired: &Desired, observed: &Observed, options: &UpOptions) -> String {
+    plan_up(desired, observed, options)
+        .unwrap_or_else(|e| panic!("{e}"))
+        .render()
+}
+
+fn options() -> UpOptions {
+    UpOptions {
+        warn_orphans: true,
+        ..Default::default()
+    }
+}
+
+const STACK: &str = r#"
+services:
+  db:
+    image: busybox
+    volumes: [data:/data, /scratch]
+    healthcheck: {test: [CMD, "true"], interval: 1s}
+  web:
+    image: busybox
+    environment: {MODE: dev}
+    depends_on:
+      db: {condition: service_healthy, restart: true}
+    ports: ["127.0.0.1:8080:80"]
+  job:
+    image: busybox
+    command: echo done
+  api:
+    image: busybox
+    depends_on:
+      job: {condition: service_completed_successfully}
+      web: {condition: service_started, required: false}
+volumes:
+  data:
+"#;
+
+#[test]
+fn cold_start_creates_everything_in_dependency_order() {
+    let desired = load(STACK);
+    insta::assert_snapshot!(up(&desired, &Observed::default(), &options()));
+}
+
+#[test]
+fn nothing_changed_means_nothing_to_do() {
+    let desired = load(STACK);
+    let observed = engine_after_up(&desired);
+    insta::assert_snapshot!(up(&desired, &observed, &options()));
+}
+
+#[test]
+fn wait_adds_a_wait_per_service() {
+    let desired = load(STACK);
+    let observed = engine_after_up(&desired);
+    let options = UpOptions {
+        wait: true,
+        ..options()
+    };
+    insta::assert_snapshot!(up(&desired, &observed, &options));
+}
+
+#[test]
+fn changed_key_recreates_only_that_service() {
+    let observed = engine_after_up(&load(STACK));
+    let desired = load(&STACK.replace("MODE: dev", "MODE: prod"));
+    insta::assert_snapshot!(up(&desired, &observed, &options()));
+}
+
+#[test]
+fn recreated_dependency_restarts_its_restart_true_dependents() {
+    let observed = engine_after_up(&load(STACK));
+    let desired = load(&STACK.replace("interval: 1s", "interval: 2s"));
+    insta::assert_snapshot!(up(&desired, &observed, &options()));
+}
+
+#[test]
+fn changed_image_recreates() {
+    let desired = load(STACK);
+    let mut observed = engine_after_up(&desired);
+    observed
+        .images
+        .insert("busybox".into(), Some("sha256:2222".into()));
+    insta::assert_snapshot!(up(&desired, &observed, &options()));
+}
+
+#[test]
+fn missing_network_and_unmounted_volume_recreate() {
+    let desired = load(STACK);
+    let mut observed = engine_after_up(&desired);
+    for container in &mut observed.containers {
+        if container.service() == "web" {
+            container.networks.clear();
+        }
+        if container.service() == "db" {
+            container.mounts.retain(|m| m.destination != "/data");
+        }
+    }
+    insta::assert_snapshot!(up(&desired, &observed, &options()));
+}
+
+#[test]
+fn container_made_by_another_tool_is_recreated_once() {
+    let desired = load(STACK);
+    let mut observed = engine_after_up(&desired);
+    for container in &mut observed.containers {
+        container.labels.remove(labels::SPEC);
+        if container.service() == "job" {
+            container
+                .labels
+                .insert(labels::CONFIG_HASH.into(), "compose-made".into());
+        }
+    }
+    insta::assert_snapshot!(up(&desired, &observed, &options()));
+}
+
+#[test]
+fn namespace_parent_recreated_recreates_child() {
+    let yaml = "services:\n  vpn:\n    image: busybox\n    environment: {V: '1'}\n  app:\n    image: busybox\n    network_mode: service:vpn\n";
+    let observed = engine_after_up(&load(yaml));
+    let desired = load(&yaml.replace("V: '1'", "V: '2'"));
+    insta::assert_snapshot!(up(&desired, &observed, &options()));
+}
+
+#[test]
+fn force_and_never_strategies() {
+    let desired = load(STACK);
+    let observed = engine_after_up(&desired);
+    let force = UpOptions {
+        services: vec!["web".into()],
+        recreate: Recreate::Force,
+        ..options()
+    };
+    let changed = load(&STACK.replace("MODE: dev", "MODE: prod"));
+    let never = UpOptions {
+        recreate: Recreate::Never,
+        dependencies_recreate: Recreate::Never,
+        ..options()
+    };
+    insta::assert_snapshot!(format!(
+        "--force-recreate web:\n{}\n--no-recreate after a change:\n{}",
+        up(&desired, &observed, &force),
+        up(&changed, &observed, &never)
+    ));
+}
+
+#[test]
+fn stopped_containers_are_started() {
+    let desired = load(STACK);
+    let mut observed = engine_after_up(&desired);
+    for container in &mut observed.containers {
+        if container.service() == "job" {
+            container.state = RunState::Exited;
+        }
+        if container.service() == "web" {
+            container.state = RunState::Created;
+        }
+    }
+    insta::assert_snapshot!(up(&desired, &observed, &options()));
+}
+
+#[test]
+fn scale_up_and_down_keep_replica_numbers() {
+    let yaml = "services:\n  web:\n    image: busybox\n    deploy: {replicas: 3}\n";
+    let observed = engine_after_up(&load(yaml));
+    let up_to_five = load(&yaml.replace("replicas: 3", "replicas: 5"));
+    let down_to_one = load(&yaml.replace("replicas: 3", "replicas: 1"));
+    insta::assert_snapshot!(format!(
+        "3 -> 5:\n{}\n3 -> 1:\n{}",
+        up(&up_to_five, &observed, &options()),
+        up(&down_to_one, &observed, &options())
+    ));
+}
+
+#[test]
+fn orphans_are_warned_about_or_removed() {
+    let observed = engine_after_up(&load(STACK));
+    let desired = load(
+        "services:\n  db:\n    image: busybox\n    volumes: [data:/data, /scratch]\n    healthcheck: {test: [CMD, \"true\"], interval: 1s}\nvolumes:\n  data:\n",
+    );
+    let remove = UpOptions {
+        remove_orphans: true,
+        ..options()
+    };
+    insta::assert_snapshot!(format!(
+        "warn:\n{}\n--remove-orphans:\n{}",
+        up(&desired, &observed, &options()),
+        up(&desired, &observed, &remove)
+    ));
+}
+
+#[test]
+fn anonymous_volumes_carry_over_unless_renewed() {
+    let observed = engine_after_up(&load(STACK));
+    let desired = load(&STACK.replace("/scratch]", "/scratch]\n    environment: {X: '1'}"));
+    let renew = UpOptions {
+        renew_anonymous_volumes: true,
+        recreate: Recreate::Force,
+        services: vec!["db".into()],
+        ..options()
+    };
+    let plain = plan_up(&desired, &observed, &options()).unwrap();
+    let renewed = plan_up(&desired, &observed, &renew).unwrap();
+    insta::assert_json_snapshot!(
+        "carry_over",
+        plain
+            .actions
+            .iter()
+            .find(|a| a.reason.starts_with("recreate"))
+            .unwrap()
+    );
+    insta::assert_json_snapshot!(
+        "renewed",
+        renewed
+            .actions
+            .iter()
+            .find(|a| a.reason.starts_with("recreate"))
+            .unwrap()
+    );
+}
+
+#[test]
+fn external_network_must_exist() {
+    let desired = load(
+        "services:\n  a:\n    image: busybox\n    networks: [shared]\nnetworks:\n  shared:\n    external: true\n",
+    );
+    let error = plan_up(&desired, &Observed::default(), &options()).unwrap_err();
+    insta::assert_snapshot!(format!("{}\nhint: {}", error.message, error.hint));
+}
+
+#[test]
+fn changed_volume_definition_is_an_error() {
+    let observed = engine_after_up(&load(STACK));
+    let desired = load(&STACK.replace("  data:\n", "  data:\n    labels: {tier: db}\n"));
+    let error = plan_up(&desired, &observed, &options()).unwrap_err();
+    insta::assert_snapshot!(format!("{}\nhint: {}", error.message, error.hint));
+}
+
+#[test]
+fn down_stops_dependents_first_and_keeps_volumes() {
+    let desired = load(STACK);
+    let observed = engine_after_up(&desired);
+    let keep = plan_down(&desired, &observed, &DownOptions::default());
+    let with_volumes = plan_down(
+        &desired,
+        &observed,
+        &DownOptions {
+            volumes: true,
+            ..Default::default()
+        },
+    );
+    insta::assert_snapshot!(format!(
+        "down:\n{}\ndown -v:\n{}",
+        keep.render(),
+        with_volumes.render()
+    ));
+}
+
+#[test]
+fn down_without_a_file_works_from_labels() {
+    let observed = engine_after_up(&load(STACK));
+    let nothing = Desired {
+        project: "snap".into(),
+        ..Default::default()
+    };
+    let mut observed_by_labels = Observed {
+        containers: observed.containers.clone(),
+        ..Default::default()
+    };
+    observed_by_labels.stale_networks = observed.networks.values().cloned().collect();
+    observed_by_labels.stale_volumes = observed.volumes.values().cloned().collect();
+    let plan = plan_down(
+        &nothing,
+        &observed_by_labels,
+        &DownOptions {
+            volumes: true,
+            ..Default::default()
+        },
+    );
+    insta::assert_snapshot!(plan.render());
+}
