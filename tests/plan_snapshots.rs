@@ -71,6 +71,7 @@ fn engine_after_up(desired: &Desired) -> Observed {
                 id: format!("{name}-0123456789abcdef"),
                 name,
                 state: RunState::Running,
+                exit_code: None,
                 labels,
                 image_id: IMAGE_ID.into(),
                 networks: service
@@ -253,9 +254,27 @@ fn stopped_containers_are_started() {
     for container in &mut observed.containers {
         if container.service() == "job" {
             container.state = RunState::Exited;
+            container.exit_code = Some(1);
+        }
+        if container.service() == "db" {
+            container.state = RunState::Exited;
+            container.exit_code = Some(0);
         }
         if container.service() == "web" {
             container.state = RunState::Created;
+        }
+    }
+    insta::assert_snapshot!(up(&desired, &observed, &options()));
+}
+
+#[test]
+fn completed_one_shot_job_is_left_alone() {
+    let desired = load(STACK);
+    let mut observed = engine_after_up(&desired);
+    for container in &mut observed.containers {
+        if container.service() == "job" {
+            container.state = RunState::Exited;
+            container.exit_code = Some(0);
         }
     }
     insta::assert_snapshot!(up(&desired, &observed, &options()));

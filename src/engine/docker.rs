@@ -166,6 +166,7 @@ fn container_from_summary(c: ContainerSummary) -> Container {
         id: c.id.unwrap_or_default(),
         name,
         state: RunState::parse(&c.state.map(|s| s.to_string()).unwrap_or_default()),
+        exit_code: c.status.as_deref().and_then(exit_code),
         labels: sorted(c.labels),
         image_id: c.image_id.unwrap_or_default(),
         networks: c
@@ -188,6 +189,12 @@ fn container_from_summary(c: ContainerSummary) -> Container {
             .collect(),
         created: c.created.unwrap_or_default(),
     }
+}
+
+/// The code in a status text such as `Exited (3) 2 minutes ago`.
+fn exit_code(status: &str) -> Option<i64> {
+    let rest = status.strip_prefix("Exited (")?;
+    rest[..rest.find(')')?].parse().ok()
 }
 
 /// The create call's body for `spec`, with only the primary network on
@@ -792,5 +799,50 @@ impl Engine for DockerEngine {
                 }
             });
         Ok(stream.boxed())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn exit_code_comes_from_the_status_text() {
+        assert_eq!(exit_code("Exited (0) 2 minutes ago"), Some(0));
+        assert_eq!(exit_code("Exited (137) 1 second ago"), Some(137));
+        assert_eq!(exit_code("Up 3 seconds (healthy)"), None);
+        assert_eq!(exit_code("Exited (x"), None);
+    }
+
+    #[test]
+    fn only_the_primary_network_goes_into_create_on_api_1_41() {
+        let spec = ContainerSpec {
+            image: "busybox".into(),
+            networks: vec![
+                super::super::spec::NetworkAttachment {
+                    network: "p_front".into(),
+                    ..Default::default()
+                },
+                super::super::spec::NetworkAttachment {
+                    network: "p_back".into(),
+                    ..Default::default()
+                },
+            ],
+            ..Default::default()
+        };
+        let old = create_body("p-web-1", &spec, ApiVersion::new(1, 41));
+        let new = create_body("p-web-1", &spec, ApiVersion::new(1, 44));
+        let endpoints = |b: &ContainerCreateBody| {
+            b.networking_config
+                .as_ref()
+                .and_then(|n| n.endpoints_config.as_ref())
+                .map_or(0, HashMap::len)
+        };
+        assert_eq!(endpoints(&old), 1);
+        assert_eq!(endpoints(&new), 2);
+        assert_eq!(
+            old.host_config.and_then(|h| h.network_mode).as_deref(),
+            Some("p_front")
+        );
     }
 }

@@ -115,6 +115,8 @@ pub struct Container {
     /// Without the leading `/`.
     pub name: String,
     pub state: RunState,
+    /// The exit code of an exited container (from the list call's status text).
+    pub exit_code: Option<i64>,
     pub labels: BTreeMap<String, String>,
     pub image_id: String,
     /// Network name → network ID, for the networks it is connected to.

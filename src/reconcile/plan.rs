@@ -623,6 +623,9 @@ pub fn plan_up(
                             ));
                         }
                     }
+                    // A one-shot job that completed and has not changed is done.
+                    RunState::Exited
+                        if container.exit_code == Some(0) && is_one_shot(name, desired) => {}
                     state => starts.push((
                         container.name.clone(),
                         usize::MAX,
