@@ -358,6 +358,41 @@ fn changed_volume_definition_is_an_error() {
 }
 
 #[test]
+fn yes_recreates_a_changed_volume_and_its_containers() {
+    let observed = engine_after_up(&load(STACK));
+    let desired = load(&STACK.replace("  data:\n", "  data:\n    labels: {tier: db}\n"));
+    let yes = UpOptions {
+        yes: true,
+        ..options()
+    };
+    insta::assert_snapshot!(up(&desired, &observed, &yes));
+}
+
+#[test]
+fn interrupted_recreate_converges() {
+    // Killed after the new container was created under its temporary name,
+    // before the old one was removed.
+    let old = engine_after_up(&load(STACK));
+    let desired = load(&STACK.replace("MODE: dev", "MODE: prod"));
+    let mut observed = engine_after_up(&desired);
+    let stale = old
+        .containers
+        .iter()
+        .find(|c| c.service() == "web")
+        .unwrap()
+        .clone();
+    for container in &mut observed.containers {
+        if container.service() == "web" {
+            container.name = format!("0123456789ab_{}", container.name);
+            container.state = RunState::Created;
+            container.created = 100;
+        }
+    }
+    observed.containers.push(stale);
+    insta::assert_snapshot!(up(&desired, &observed, &options()));
+}
+
+#[test]
 fn down_stops_dependents_first_and_keeps_volumes() {
     let desired = load(STACK);
     let observed = engine_after_up(&desired);

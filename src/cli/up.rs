@@ -185,6 +185,7 @@ fn converge(
         wait: intent.wait,
         timeout: args.timeout,
         warn_orphans: !env_flag(env_vars::COMPOSE_IGNORE_ORPHANS),
+        yes: args.yes,
     };
     let dry_run = settings.dry_run || print.is_some();
     let run = RunSettings {

@@ -44,6 +44,8 @@ pub struct UpOptions {
     pub timeout: Option<i64>,
     /// Warn about orphans (`COMPOSE_IGNORE_ORPHANS` turns it off).
     pub warn_orphans: bool,
+    /// `-y`: recreate volumes whose definition changed, losing their data.
+    pub yes: bool,
 }
 
 /// One step of a plan.
@@ -409,6 +411,9 @@ pub fn plan_up(
         }
     }
     let mut volume_nodes: HashMap<&str, usize> = HashMap::new();
+    // Containers removed because their volume is recreated.
+    let mut doomed: BTreeSet<&str> = BTreeSet::new();
+    let mut doomed_services: BTreeSet<String> = BTreeSet::new();
     for (key, volume) in &desired.volumes {
         match observed.volumes.get(key) {
             None if volume.external => {
@@ -431,17 +436,59 @@ pub fn plan_up(
                         found.name
                     ))
                 }
-                Some(hash) if *hash != volume.hash => {
+                Some(hash) if *hash != volume.hash && !options.yes => {
                     return Err(PlanError {
                         message: format!(
                             "volume {} exists but does not match its definition in the file",
                             found.name
                         ),
-                        hint: format!(
-                            "its data is kept: remove it yourself (`docker volume rm {}`) to have it created anew, or restore the old definition",
-                            found.name
-                        ),
+                        hint: "its data is kept: run `up -y` to remove and recreate it (its data is lost), or restore the old definition".into(),
                     });
+                }
+                Some(hash) if *hash != volume.hash => {
+                    // -y: the containers that mount it go, then the volume is made anew.
+                    let mut removed = Vec::new();
+                    for container in observed.containers.iter().filter(|c| {
+                        c.mounts.iter().any(|m| m.kind == "volume" && m.name == found.name)
+                    }) {
+                        let reason = format!("volume {} is recreated (-y)", found.name);
+                        let stop = plan.push(
+                            Op::StopContainer {
+                                service: container.service().to_string(),
+                                name: container.name.clone(),
+                                timeout: options.timeout,
+                            },
+                            vec![],
+                            reason.clone(),
+                        );
+                        removed.push(plan.push(
+                            Op::RemoveContainer {
+                                service: container.service().to_string(),
+                                name: container.name.clone(),
+                                volumes: false,
+                            },
+                            vec![stop],
+                            reason,
+                        ));
+                        doomed.insert(container.id.as_str());
+                        doomed_services.insert(container.service().to_string());
+                    }
+                    let remove = plan.push(
+                        Op::RemoveVolume {
+                            name: found.name.clone(),
+                        },
+                        removed,
+                        "does not match its definition in the file (-y)",
+                    );
+                    let id = plan.push(
+                        Op::CreateVolume {
+                            volume: key.clone(),
+                            name: volume.spec.name.clone(),
+                        },
+                        vec![remove],
+                        "does not match its definition in the file (-y)",
+                    );
+                    volume_nodes.insert(key, id);
                 }
                 _ => {}
             },
@@ -463,7 +510,8 @@ pub fn plan_up(
     // exist (for namespace children), and the nodes that start them.
     let mut created_nodes: HashMap<String, Vec<usize>> = HashMap::new();
     let mut started_nodes: HashMap<String, Vec<usize>> = HashMap::new();
-    let mut recreated: BTreeSet<String> = BTreeSet::new();
+    // Services whose containers are made anew: their `restart: true` dependents restart.
+    let mut recreated: BTreeSet<String> = doomed_services;
     let mut waits: HashMap<(String, Condition), usize> = HashMap::new();
     // Stop nodes of `restart: true` dependents, by the dependency that triggers them.
     let order = dependency_order(desired);
@@ -510,6 +558,7 @@ pub fn plan_up(
         // Up-to-date containers first, then by replica number.
         let mut existing: Vec<(&Container, Option<String>)> = observed
             .service_containers(name)
+            .filter(|c| !doomed.contains(c.id.as_str()))
             .map(|c| {
                 let reason = match strategy {
                     Recreate::Force => Some("--force-recreate".to_string()),
@@ -526,27 +575,30 @@ pub fn plan_up(
         let mut creates = Vec::new();
         let mut starts = Vec::new();
         let wanted = service.replicas as usize;
+        let stop_timeout = options.timeout;
+        let mut scaled_down = Vec::new();
+        for (container, _) in existing.iter().skip(wanted) {
+            let stop = plan.push(
+                Op::StopContainer {
+                    service: name.clone(),
+                    name: container.name.clone(),
+                    timeout: stop_timeout,
+                },
+                vec![],
+                format!("scaled down to {wanted}"),
+            );
+            scaled_down.push(plan.push(
+                Op::RemoveContainer {
+                    service: name.clone(),
+                    name: container.name.clone(),
+                    volumes: false,
+                },
+                vec![stop],
+                format!("scaled down to {wanted}"),
+            ));
+        }
         for (index, (container, reason)) in existing.iter().enumerate() {
-            let stop_timeout = options.timeout;
             if index >= wanted {
-                let stop = plan.push(
-                    Op::StopContainer {
-                        service: name.clone(),
-                        name: container.name.clone(),
-                        timeout: stop_timeout,
-                    },
-                    vec![],
-                    format!("scaled down to {wanted}"),
-                );
-                plan.push(
-                    Op::RemoveContainer {
-                        service: name.clone(),
-                        name: container.name.clone(),
-                        volumes: false,
-                    },
-                    vec![stop],
-                    format!("scaled down to {wanted}"),
-                );
                 continue;
             }
             let number = container.number().max(1);
@@ -601,6 +653,22 @@ pub fn plan_up(
                 creates.push(rename);
                 if !options.no_start {
                     starts.push((final_name, rename, "recreated".to_string()));
+                }
+            } else if container.name != container_name(&desired.project, service, number) {
+                // An interrupted recreate left it under its temporary name.
+                let final_name = container_name(&desired.project, service, number);
+                let rename = plan.push(
+                    Op::RenameContainer {
+                        service: name.clone(),
+                        name: container.name.clone(),
+                        to: final_name.clone(),
+                    },
+                    scaled_down.clone(),
+                    "an interrupted recreate left it under a temporary name",
+                );
+                creates.push(rename);
+                if !options.no_start && container.state != RunState::Running {
+                    starts.push((final_name, rename, "created".to_string()));
                 }
             } else if !options.no_start {
                 match container.state {
