@@ -392,6 +392,12 @@ impl BerthCmd {
         self
     }
 
+    /// Runs in `dir` instead of the project directory.
+    pub fn current_dir(mut self, dir: &Path) -> Self {
+        self.command.current_dir(dir).env("PWD", dir);
+        self
+    }
+
     /// Runs against another project name.
     pub fn project(mut self, name: &str) -> Self {
         self.project = Some(name.to_string());

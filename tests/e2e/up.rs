@@ -251,3 +251,98 @@ fn no_deps_creates_only_the_named_service() {
         [env.name_of("db", 1), env.name_of("web", 1)]
     );
 }
+
+#[test]
+fn no_recreate_keeps_and_force_recreate_replaces() {
+    let file = |value: &str| {
+        format!(
+            "services:\n{}{}",
+            sleeper("web", &format!("    environment:\n      V: \"{value}\"\n")),
+            sleeper("db", "")
+        )
+    };
+    let env = TestEnv::new("up-force", &file("1"));
+    env.berth_ok(&["up", "-d"]);
+    let first = env.containers();
+
+    env.write("compose.yaml", &file("2"));
+    env.berth_ok(&["up", "-d", "--no-recreate"]);
+    let kept = env.containers();
+    for (a, b) in first.iter().zip(&kept) {
+        assert_eq!(a.id, b.id, "--no-recreate recreated {}", a.name);
+    }
+
+    env.berth_ok(&["up", "-d", "--force-recreate", "-t", "0"]);
+    let forced = env.containers();
+    assert_eq!(forced.len(), 2);
+    for (a, b) in first.iter().zip(&forced) {
+        assert_eq!(a.name, b.name);
+        assert_ne!(a.id, b.id, "--force-recreate kept {}", a.name);
+        assert_eq!(b.state, "running", "{}", b.name);
+    }
+    let web = env.container(&env.name_of("web", 1));
+    assert!(web.raw["Config"]["Env"].to_string().contains("V=2"));
+}
+
+#[test]
+fn up_restarts_stopped_and_replaces_removed_containers() {
+    let env = TestEnv::new(
+        "up-repair",
+        &format!("services:\n{}{}", sleeper("web", ""), sleeper("db", "")),
+    );
+    env.berth_ok(&["up", "-d"]);
+    let web = env.container(&env.name_of("web", 1));
+    let db = env.container(&env.name_of("db", 1));
+    crate::harness::docker_ok(&["stop", "-t", "0", &web.id]);
+    crate::harness::docker_ok(&["rm", "-f", &db.id]);
+
+    let plan = env.berth_ok(&["plan"]);
+    assert!(
+        plan.stdout
+            .contains(&format!("start container {}", web.name)),
+        "{}",
+        plan.stdout
+    );
+    env.berth_ok(&["up", "-d"]);
+    let web2 = env.container(&web.name);
+    assert_eq!(web2.id, web.id, "the stopped container was recreated");
+    assert_eq!(web2.state, "running");
+    let db2 = env.container(&db.name);
+    assert_ne!(db2.id, db.id);
+    assert_eq!(db2.state, "running");
+}
+
+#[test]
+fn progress_json_and_quiet() {
+    let env = TestEnv::new("up-progress", &format!("services:\n{}", sleeper("web", "")));
+    let run = env.berth_ok(&["--progress", "json", "up", "-d"]);
+    let events: Vec<serde_json::Value> = run
+        .stderr
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+        .map(|l| {
+            serde_json::from_str(l)
+                .unwrap_or_else(|e| panic!("not a JSON line ({e}): {l:?}\n{}", run.stderr))
+        })
+        .collect();
+    let web = env.name_of("web", 1);
+    assert!(
+        events
+            .iter()
+            .any(|e| e["name"] == web.as_str() && e["text"] == "Started"),
+        "{}",
+        run.stderr
+    );
+
+    let run = env.berth_ok(&[
+        "--progress",
+        "quiet",
+        "up",
+        "-d",
+        "--force-recreate",
+        "-t",
+        "0",
+    ]);
+    assert_eq!(run.stdout, "");
+    assert_eq!(run.stderr, "");
+}
