@@ -186,3 +186,105 @@ fn anonymous_volume_survives_recreate_unless_renewed() {
     // The old volume is no longer any container's: the guard removes it.
     env.forget_volume_later(&volume);
 }
+
+#[test]
+fn invalid_project_exits_15_and_touches_nothing() {
+    let env = TestEnv::new(
+        "invalid",
+        "services:\n  web:\n    image: busybox\n    depends_on: [nowhere]\n",
+    );
+    let run = env.berth(&["up", "-d"]);
+    run.assert_code(15);
+    assert!(run.stderr.contains("nowhere"), "{}", run.stderr);
+    assert!(env.containers().is_empty());
+    assert!(env.networks().is_empty());
+}
+
+#[test]
+fn missing_image_fails_before_creating_anything() {
+    let env = TestEnv::new(
+        "missing-image",
+        &format!(
+            "services:\n{}  ghost:\n    image: berth-e2e/absent:never\n",
+            sleeper("web", "")
+        ),
+    );
+    let run = env.berth(&["up", "-d"]);
+    assert_ne!(run.code, Some(0), "{}", run.stderr);
+    assert!(
+        run.stderr.contains("berth-e2e/absent:never"),
+        "{}",
+        run.stderr
+    );
+    assert!(env.containers().is_empty(), "{:?}", env.container_names());
+    assert!(env.networks().is_empty(), "{:?}", env.networks());
+}
+
+#[test]
+fn override_files_and_no_start() {
+    let env = TestEnv::new("files", "");
+    env.write(
+        "base.yaml",
+        &format!(
+            "services:\n{}",
+            sleeper("web", "    environment:\n      LAYER: base\n")
+        ),
+    );
+    env.write(
+        "override.yaml",
+        &format!(
+            "services:\n  web:\n    environment:\n      LAYER: override\n{}",
+            sleeper("extra", "")
+        ),
+    );
+    env.berth_ok(&[
+        "-f",
+        "base.yaml",
+        "-f",
+        "override.yaml",
+        "up",
+        "-d",
+        "--no-start",
+    ]);
+    let containers = env.containers();
+    assert_eq!(
+        containers
+            .iter()
+            .map(|c| c.name.as_str())
+            .collect::<Vec<_>>(),
+        [env.name_of("extra", 1), env.name_of("web", 1)]
+    );
+    for c in &containers {
+        assert_eq!(c.state, "created", "{}", c.name);
+    }
+    let web = env.container(&env.name_of("web", 1));
+    assert!(
+        web.raw["Config"]["Env"]
+            .to_string()
+            .contains("LAYER=override")
+    );
+    let files = web
+        .label("com.docker.compose.project.config_files")
+        .unwrap_or_default();
+    assert!(
+        files.contains("base.yaml") && files.contains("override.yaml"),
+        "{files}"
+    );
+
+    env.berth_ok(&[
+        "-f",
+        "base.yaml",
+        "-f",
+        "override.yaml",
+        "up",
+        "-d",
+        "--wait",
+    ]);
+    let started = env.containers();
+    for (a, b) in containers.iter().zip(&started) {
+        assert_eq!(a.id, b.id, "{} was recreated", a.name);
+        assert_eq!(b.state, "running", "{}", b.name);
+    }
+    env.berth_ok(&["-f", "base.yaml", "-f", "override.yaml", "down"]);
+    assert!(env.containers().is_empty());
+}
