@@ -187,6 +187,9 @@ fn converge(
         warn_orphans: !env_flag(env_vars::COMPOSE_IGNORE_ORPHANS),
         yes: args.yes,
     };
+    if let Some(problem) = desired.services.values().flat_map(|s| &s.problems).next() {
+        return Err(CliError::Other(problem.to_string()));
+    }
     let dry_run = settings.dry_run || print.is_some();
     let run = RunSettings {
         parallel: engine_cmd::parallel_limit(settings.parallel),

@@ -611,7 +611,13 @@ impl Engine for DockerEngine {
     }
 
     async fn remove_network(&self, id: &str) -> Result<()> {
-        ignore_not_found(self.client.remove_network(id).await)
+        match ignore_not_found(self.client.remove_network(id).await) {
+            // Containers outside the plan (orphans, other projects) still use it.
+            Err(EngineError::Other(message)) if message.contains("active endpoints") => {
+                Err(EngineError::Conflict(message))
+            }
+            other => other,
+        }
     }
 
     async fn create_volume(&self, spec: &VolumeSpec) -> Result<()> {

@@ -250,6 +250,7 @@ pub trait Engine: Clone + Send + Sync + 'static {
     fn pull_image(&self, reference: &str) -> impl Future<Output = Result<String>> + Send;
 
     fn create_network(&self, spec: &NetworkSpec) -> impl Future<Output = Result<String>> + Send;
+    /// Fails with [`EngineError::Conflict`] while containers are connected to it.
     fn remove_network(&self, id: &str) -> impl Future<Output = Result<()>> + Send;
     fn create_volume(&self, spec: &VolumeSpec) -> impl Future<Output = Result<()>> + Send;
     fn remove_volume(&self, name: &str) -> impl Future<Output = Result<()>> + Send;

@@ -45,6 +45,9 @@ pub struct DesiredService {
     pub parents: Vec<String>,
     /// Whether the file has a `build` section for the image.
     pub buildable: bool,
+    /// What keeps its containers from being created (a secret's missing
+    /// source...); commands that create containers refuse to run with them.
+    pub problems: Vec<DesiredError>,
 }
 
 /// A `depends_on` entry.
@@ -111,7 +114,7 @@ pub struct Origin {
 }
 
 /// An error in turning the project into engine objects.
-#[derive(Debug, thiserror::Error)]
+#[derive(Clone, Debug, thiserror::Error)]
 #[error("{}{message}", if service.is_empty() { String::new() } else { format!("service {service:?}: ") })]
 pub struct DesiredError {
     pub service: String,
@@ -362,6 +365,7 @@ fn service_state(
         })
         .collect();
 
+    let mut problems = Vec::new();
     let mut volume_keys = Vec::new();
     for volume in &service.volumes {
         let mut mount = MountSpec {
@@ -427,7 +431,10 @@ fn service_state(
                 reference.source
             )));
         };
-        file_object(&mut spec, origin, reference, definition, base, kind).map_err(fail)?;
+        // Only creating containers needs the content: `down` must work without it.
+        if let Err(message) = file_object(&mut spec, origin, reference, definition, base, kind) {
+            problems.push(fail(message));
+        }
     }
 
     // Networks, the primary one first: highest priority, then by name.
@@ -504,6 +511,7 @@ fn service_state(
         volumes: volume_keys,
         parents,
         buildable: service.build.is_some(),
+        problems,
     })
 }
 

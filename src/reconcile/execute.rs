@@ -236,8 +236,18 @@ async fn run_action<E: Engine>(shared: &Shared<E>, op: &Op) -> Result<(), ExecEr
         }
         Op::RemoveNetwork { name, id } => {
             shared.emit(Kind::Network, name, Status::Working, "Removing");
-            engine.remove_network(id).await?;
-            shared.emit(Kind::Network, name, Status::Done, "Removed");
+            match engine.remove_network(id).await {
+                Ok(()) => shared.emit(Kind::Network, name, Status::Done, "Removed"),
+                // Kept for the containers still on it, as Docker Compose does.
+                Err(EngineError::Conflict(_)) => shared.ctx.events.emit(
+                    Kind::Network,
+                    name,
+                    Status::Warning,
+                    "Resource is still in use",
+                    "",
+                ),
+                Err(e) => return Err(e.into()),
+            }
         }
         Op::RemoveVolume { name } => {
             shared.emit(Kind::Volume, name, Status::Working, "Removing");
