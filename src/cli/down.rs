@@ -24,6 +24,7 @@ pub struct DownArgs {
 
 pub fn run(settings: &Settings, args: DownArgs) -> Result<i32, CliError> {
     let desired = engine_cmd::load_desired(settings, &[])?;
+    let options_remove_everything = args.services.is_empty();
     let options = DownOptions {
         services: args.services,
         remove_orphans: args.remove_orphans,
@@ -49,7 +50,12 @@ pub fn run(settings: &Settings, args: DownArgs) -> Result<i32, CliError> {
             eprint!("{}", plan.render());
             return Ok(0);
         }
+        let project = desired.project.clone();
         engine_cmd::run_plan(engine, desired, &observed, &plan, &run).await?;
+        if options_remove_everything {
+            // Files written for read-only services' secrets and configs.
+            let _ = std::fs::remove_dir_all(crate::reconcile::execute::host_files_dir(&project));
+        }
         Ok(0)
     })
 }
