@@ -1,6 +1,5 @@
 //! Concurrent invocations and an `up` killed half-way.
 
-use std::collections::BTreeMap;
 use std::time::Duration;
 
 use crate::harness::{Run, TestEnv};
@@ -37,9 +36,9 @@ fn four_concurrent_ups_make_one_container_per_replica() {
     assert_eq!(env.networks(), [format!("{}_default", env.project)]);
 }
 
-#[test]
-fn up_killed_midway_converges_on_the_next_up() {
-    // s1 <- s2 <- ... <- s6, each gated on the previous one's health.
+/// Six services, s1 <- s2 <- ... <- s6, each gated on the previous one's
+/// health, so that an `up` takes a while to start them all.
+fn chain_of_six() -> String {
     let mut compose = String::from("services:\n");
     for i in 1..=6 {
         let deps = if i == 1 {
@@ -52,43 +51,71 @@ fn up_killed_midway_converges_on_the_next_up() {
         };
         compose.push_str(&sleeper(&format!("s{i}"), &format!("{HEALTHY}{deps}")));
     }
-    let env = TestEnv::new("killed-up", &compose);
+    compose
+}
+
+/// Starts `up -d`, SIGKILLs it once `ready` holds on the engine, and
+/// returns whether it was still running then.
+fn kill_up_when(env: &TestEnv, ready: impl FnMut(&TestEnv) -> bool) -> bool {
     let (mut child, shown) = env.cmd(&["up", "-d"]).spawn();
-    let first = env.name_of("s1", 1);
-    let appeared = env.poll_until(Duration::from_secs(60), |env| {
-        env.container_names().contains(&first)
-    });
+    let reached = env.poll_until(Duration::from_secs(60), ready);
+    let was_running = child.try_wait().expect("poll berth").is_none();
     child.kill().expect("SIGKILL berth");
     let out = child.wait_with_output().expect("reap berth");
-    assert!(appeared, "{first} never appeared; {shown} said {out:?}");
-    if out.status.code().is_some() {
+    assert!(
+        reached,
+        "the state to kill in never came; {shown} said {out:?}"
+    );
+    if !was_running {
         eprintln!("note: {shown} finished before it could be killed");
     }
+    was_running
+}
+
+/// The next `up --wait` leaves exactly one healthy container per service.
+fn assert_converges(env: &TestEnv) {
+    env.berth_ok(&["up", "-d", "--wait"]);
+    let containers = env.containers();
+    for c in &containers {
+        assert_eq!(c.state, "running", "{}", c.name);
+        assert_eq!(c.health, "healthy", "{}", c.name);
+    }
+    let names: Vec<&str> = containers.iter().map(|c| c.name.as_str()).collect();
+    let expected: Vec<String> = (1..=6).map(|i| env.name_of(&format!("s{i}"), 1)).collect();
+    assert_eq!(names, expected);
+}
+
+#[test]
+fn up_killed_midway_converges_on_the_next_up() {
+    let env = TestEnv::new("killed-up", &chain_of_six());
+    // Killed once every container exists (no create is in flight then, see
+    // the next test) but while the health-gated starts are under way.
+    let was_running = kill_up_when(&env, |env| env.containers().len() == 6);
     let running = env
         .containers()
         .iter()
         .filter(|c| c.state == "running")
         .count();
     assert!(
-        running < 6 || out.status.code().is_some(),
+        running < 6 || !was_running,
         "the killed up had started everything"
     );
-
-    env.berth_ok(&["up", "-d", "--wait"]);
-    let containers = env.containers();
-    let mut per_service: BTreeMap<String, usize> = BTreeMap::new();
-    for c in &containers {
-        *per_service.entry(c.service().to_string()).or_default() += 1;
-        assert_eq!(c.state, "running", "{}", c.name);
-        assert_eq!(c.health, "healthy", "{}", c.name);
-    }
-    let names: Vec<&str> = containers.iter().map(|c| c.name.as_str()).collect();
-    let expected: Vec<String> = (1..=6).map(|i| env.name_of(&format!("s{i}"), 1)).collect();
-    assert_eq!(names, expected, "{per_service:?}");
+    assert_converges(&env);
 }
 
 #[test]
-#[ignore = "bug: an up killed between creating a replacement and renaming it leaves `<id>_<name>`; the next up keeps that one under its temporary name and removes the properly named one"]
+#[ignore = "bug: a create the killed up had in flight completes on the engine after the next up observed the project; that up then fails with a name Conflict (exit 1) instead of adopting the container. Intermittent: repeats up to 10 times"]
+fn up_killed_while_creating_converges_on_the_next_up() {
+    let env = TestEnv::new("killed-creating", &chain_of_six());
+    let first = env.name_of("s1", 1);
+    for _ in 0..10 {
+        kill_up_when(&env, |env| env.container_names().contains(&first));
+        assert_converges(&env);
+        env.berth_ok(&["down", "-t", "0"]);
+    }
+}
+
+#[test]
 fn up_killed_during_a_recreate_converges_on_the_next_up() {
     // No init: `sleep` as PID 1 ignores SIGTERM, so each stop takes the
     // whole grace period, and the replacement waits under its temporary name.

@@ -140,7 +140,6 @@ fn down_of_one_service_keeps_the_rest() {
 }
 
 #[test]
-#[ignore = "bug: down with an orphan container (no --remove-orphans) fails with exit 1 removing the network the orphan still uses; Docker Compose warns \"Resource is still in use\" and exits 0"]
 fn down_leaves_orphans_and_their_network_then_remove_orphans_takes_them() {
     let env = TestEnv::new(
         "down-orphans",

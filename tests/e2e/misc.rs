@@ -121,7 +121,6 @@ fn secrets_and_configs_become_files() {
 }
 
 #[test]
-#[ignore = "bug: secrets/configs with content are copied into the container with the archive API, which the engine refuses on read_only: true (\"container rootfs is marked read-only\")"]
 fn secrets_and_configs_become_files_on_read_only_service() {
     let env = TestEnv::new("secrets-ro", &secrets_file(true));
     env.cmd(&["up", "-d", "--wait"])
@@ -135,7 +134,6 @@ fn secrets_and_configs_become_files_on_read_only_service() {
 }
 
 #[test]
-#[ignore = "bug: down loads the secrets' contents, so it fails when a secret's environment variable is unset"]
 fn down_does_not_need_secret_values() {
     let env = TestEnv::new("secrets-down", &secrets_file(false));
     env.cmd(&["up", "-d"])
