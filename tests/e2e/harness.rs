@@ -296,7 +296,10 @@ impl Drop for TestEnv {
         for other in self.extra_projects.borrow().iter() {
             teardown(other, &[]);
         }
-        let leaks = leftovers(&self.project);
+        let mut leaks = leftovers(&self.project);
+        for other in self.extra_projects.borrow().iter() {
+            leaks.extend(leftovers(other));
+        }
         if !leaks.is_empty() && !std::thread::panicking() {
             panic!("teardown of {} left {leaks:?}", self.project);
         }
@@ -352,11 +355,27 @@ pub fn teardown(project: &str, volumes: &[String]) {
             let _ = docker(&args);
         }
     }
+    remove_host_state(project);
     if !volumes.is_empty() {
         let mut args = vec!["volume", "rm"];
         args.extend(volumes.iter().map(String::as_str));
         // Most are gone with their containers already.
         let _ = docker(&args);
+    }
+}
+
+/// What berth keeps on the host for `project`: its lock file and the files
+/// of secrets and configs bound into read-only containers.
+fn remove_host_state(project: &str) {
+    let tmp = std::env::temp_dir();
+    let _ = std::fs::remove_dir_all(tmp.join("berth-files").join(project));
+    let suffix = format!("-{project}.lock");
+    if let Ok(locks) = std::fs::read_dir(tmp.join("berth-locks")) {
+        for lock in locks.flatten() {
+            if lock.file_name().to_string_lossy().ends_with(&suffix) {
+                let _ = std::fs::remove_file(lock.path());
+            }
+        }
     }
 }
 

@@ -131,6 +131,16 @@ fn secrets_and_configs_become_files_on_read_only_service() {
     let app = env.name_of("app", 1);
     let touch = crate::harness::docker(&["exec", &app, "touch", "/probe"]);
     assert!(!touch.status.success(), "the root filesystem is writable");
+    env.cmd(&["down"])
+        .env("E2E_TOKEN", "s3cret-value")
+        .run()
+        .assert_code(0);
+    let host_files = std::env::temp_dir().join("berth-files").join(&env.project);
+    assert!(
+        !host_files.exists(),
+        "down left the secrets' host files in {}",
+        host_files.display()
+    );
 }
 
 #[test]
