@@ -20,7 +20,7 @@ fn down_keeps_named_volumes_and_down_v_removes_everything() {
     let env = TestEnv::new("down-volumes", &compose);
     env.berth_ok(&["up", "-d"]);
     let named = format!("{}_data", env.project);
-    assert_eq!(env.volumes(), [named.clone()]);
+    assert_eq!(env.volumes(), [named.as_str()]);
     let web = env.container(&env.name_of("web", 1));
     let anonymous = web
         .volume_at("/scratch")
@@ -30,7 +30,7 @@ fn down_keeps_named_volumes_and_down_v_removes_everything() {
     env.berth_ok(&["down"]);
     assert_eq!(env.container_names(), Vec::<String>::new());
     assert_eq!(env.networks(), Vec::<String>::new());
-    assert_eq!(env.volumes(), [named.clone()]);
+    assert_eq!(env.volumes(), [named.as_str()]);
     // Twice is fine.
     env.berth_ok(&["down"]);
 

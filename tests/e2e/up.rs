@@ -27,7 +27,7 @@ fn up_creates_named_labelled_containers_and_is_idempotent() {
     let names: Vec<&str> = containers.iter().map(|c| c.name.as_str()).collect();
     assert_eq!(names, [env.name_of("db", 1), env.name_of("web", 1)]);
     let network = format!("{}_default", env.project);
-    assert_eq!(env.networks(), [network.clone()]);
+    assert_eq!(env.networks(), [network.as_str()]);
     for c in &containers {
         assert_eq!(c.state, "running", "{}", c.name);
         assert_eq!(
