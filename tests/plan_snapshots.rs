@@ -413,6 +413,13 @@ fn down_stops_dependents_first_and_keeps_volumes() {
 }
 
 #[test]
+fn down_keeps_a_network_an_orphan_still_uses() {
+    let observed = engine_after_up(&load(STACK));
+    let desired = load("services:\n  web:\n    image: busybox\n");
+    insta::assert_snapshot!(plan_down(&desired, &observed, &DownOptions::default()).render());
+}
+
+#[test]
 fn down_without_a_file_works_from_labels() {
     let observed = engine_after_up(&load(STACK));
     let nothing = Desired {

@@ -236,18 +236,8 @@ async fn run_action<E: Engine>(shared: &Shared<E>, op: &Op) -> Result<(), ExecEr
         }
         Op::RemoveNetwork { name, id } => {
             shared.emit(Kind::Network, name, Status::Working, "Removing");
-            match engine.remove_network(id).await {
-                Ok(()) => shared.emit(Kind::Network, name, Status::Done, "Removed"),
-                // Kept for the containers still on it, as Docker Compose does.
-                Err(EngineError::Conflict(_)) => shared.ctx.events.emit(
-                    Kind::Network,
-                    name,
-                    Status::Warning,
-                    "Resource is still in use",
-                    "",
-                ),
-                Err(e) => return Err(e.into()),
-            }
+            engine.remove_network(id).await?;
+            shared.emit(Kind::Network, name, Status::Done, "Removed");
         }
         Op::RemoveVolume { name } => {
             shared.emit(Kind::Volume, name, Status::Working, "Removing");
@@ -269,7 +259,15 @@ async fn run_action<E: Engine>(shared: &Shared<E>, op: &Op) -> Result<(), ExecEr
             };
             shared.emit(Kind::Container, display, Status::Working, working);
             let spec = replica_spec(shared, service, *number, inherit, replaces.as_deref())?;
-            let id = engine.create_container(name, &spec).await?;
+            let id = match engine.create_container(name, &spec).await {
+                Ok(id) => id,
+                // A killed berth's create the engine finished after we looked:
+                // the same replica with the same spec is as good as ours.
+                Err(EngineError::Conflict(message)) => adopt(shared, name, &spec)
+                    .await?
+                    .ok_or(ExecError::Engine(EngineError::Conflict(message)))?,
+                Err(e) => return Err(e.into()),
+            };
             shared
                 .ids
                 .lock()
@@ -334,6 +332,32 @@ async fn run_action<E: Engine>(shared: &Shared<E>, op: &Op) -> Result<(), ExecEr
         Op::Wait { .. } => unreachable!("handled above"),
     }
     Ok(())
+}
+
+/// The ID of the container named `name` if it is this very replica
+/// (same project, service, number and configuration hash).
+async fn adopt<E: Engine>(
+    shared: &Shared<E>,
+    name: &str,
+    spec: &crate::engine::ContainerSpec,
+) -> Result<Option<String>, ExecError> {
+    let containers = shared
+        .ctx
+        .engine
+        .list_containers(&shared.ctx.desired.project)
+        .await?;
+    let same = |c: &crate::engine::Container, key: &str| {
+        c.label(key) == spec.identity_labels.get(key).map(String::as_str)
+    };
+    Ok(containers
+        .iter()
+        .find(|c| {
+            c.name == name
+                && same(c, labels::SERVICE)
+                && same(c, labels::CONTAINER_NUMBER)
+                && same(c, labels::CONFIG_HASH)
+        })
+        .map(|c| c.id.clone()))
 }
 
 /// The spec of one replica: the service's, plus its identity labels, the

@@ -978,8 +978,40 @@ pub fn plan_down(desired: &Desired, observed: &Observed, options: &DownOptions) 
             "down",
         ));
     }
+    // Containers that stay (orphans without --remove-orphans) keep their networks.
+    let removed: BTreeSet<String> = plan
+        .actions
+        .iter()
+        .filter_map(|a| match &a.op {
+            Op::RemoveContainer { name, .. } => Some(name.clone()),
+            _ => None,
+        })
+        .collect();
+    let in_use = |network: &crate::engine::Network| -> Vec<&str> {
+        observed
+            .containers
+            .iter()
+            .filter(|c| !removed.contains(&c.name) && c.networks.contains_key(&network.name))
+            .map(|c| c.name.as_str())
+            .collect()
+    };
+    let mut kept_networks = Vec::new();
     if options.services.is_empty() {
+        for network in observed.networks.values().chain(&observed.stale_networks) {
+            let users = in_use(network);
+            if !users.is_empty() {
+                kept_networks.push(format!(
+                    "network {} is kept: {} still use{} it",
+                    network.name,
+                    users.join(", "),
+                    if users.len() == 1 { "s" } else { "" }
+                ));
+            }
+        }
         for (key, network) in &observed.networks {
+            if !in_use(network).is_empty() {
+                continue;
+            }
             let declared = desired.networks.get(key);
             if declared.is_some_and(|d| d.external)
                 || network.labels.get(labels::PROJECT) != Some(&desired.project)
@@ -995,7 +1027,11 @@ pub fn plan_down(desired: &Desired, observed: &Observed, options: &DownOptions) 
                 "down",
             );
         }
-        for network in &observed.stale_networks {
+        for network in observed
+            .stale_networks
+            .iter()
+            .filter(|n| in_use(n).is_empty())
+        {
             plan.push(
                 Op::RemoveNetwork {
                     name: network.name.clone(),
@@ -1035,5 +1071,6 @@ pub fn plan_down(desired: &Desired, observed: &Observed, options: &DownOptions) 
             }
         }
     }
+    plan.warnings.extend(kept_networks);
     plan
 }

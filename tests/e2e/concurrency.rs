@@ -104,7 +104,6 @@ fn up_killed_midway_converges_on_the_next_up() {
 }
 
 #[test]
-#[ignore = "bug: a create the killed up had in flight completes on the engine after the next up observed the project; that up then fails with a name Conflict (exit 1) instead of adopting the container. Intermittent: repeats up to 10 times"]
 fn up_killed_while_creating_converges_on_the_next_up() {
     let env = TestEnv::new("killed-creating", &chain_of_six());
     let first = env.name_of("s1", 1);
