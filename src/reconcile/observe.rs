@@ -39,10 +39,19 @@ impl Observed {
 /// Reads the project's state from the engine.
 pub async fn observe<E: Engine>(engine: &E, desired: &Desired) -> Result<Observed> {
     let project = desired.project.as_str();
-    let (containers, networks, volumes) = tokio::try_join!(
+    let mut references: Vec<&str> = desired
+        .services
+        .values()
+        .map(|s| s.spec.image.as_str())
+        .collect();
+    references.sort_unstable();
+    references.dedup();
+    // Everything at once: the engine answers each in a few milliseconds.
+    let (containers, networks, volumes, ids) = tokio::try_join!(
         engine.list_containers(project),
         engine.list_networks(project),
         engine.list_volumes(project),
+        try_join_all(references.iter().map(|r| engine.image_id(r))),
     )?;
     let mut observed = Observed {
         containers,
@@ -110,14 +119,6 @@ pub async fn observe<E: Engine>(engine: &E, desired: &Desired) -> Result<Observe
         }
     }
 
-    let mut references: Vec<&str> = desired
-        .services
-        .values()
-        .map(|s| s.spec.image.as_str())
-        .collect();
-    references.sort_unstable();
-    references.dedup();
-    let ids = try_join_all(references.iter().map(|r| engine.image_id(r))).await?;
     observed.images = references
         .into_iter()
         .map(str::to_string)
