@@ -1,14 +1,15 @@
 //! `berth config`: the resolved project, or facts about it.
 
+use std::collections::BTreeMap;
 use std::io::Write;
 
 use clap::{Args, ValueEnum};
 use sha2::{Digest, Sha256};
 
 use super::{CliError, Settings, print_warnings};
-use crate::load::node::{Map, Node};
+use crate::load::node::{Kind, Map, Node};
 use crate::load::{self, Loaded};
-use crate::model::Project;
+use crate::model::{ModelError, Project, Service};
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
 pub enum Format {
@@ -115,11 +116,11 @@ fn write_project(
     format: Format,
     out: &mut impl Write,
 ) -> Result<std::io::Result<()>, CliError> {
+    if let Format::Json = format {
+        return write_project_json(loaded.model, out);
+    }
     // YAML also shows the nested `x-*` keys, which the typed project does not print.
-    let extensions = match format {
-        Format::Yaml => super::yaml_out::collect_extensions(&loaded.model),
-        Format::Json => Vec::new(),
-    };
+    let extensions = super::yaml_out::collect_extensions(&loaded.model);
     // The model is consumed on the way so that only one copy of it is alive at a time.
     let project =
         Project::from_json(loaded.model.into_json()).map_err(|e| CliError::Other(e.to_string()))?;
@@ -127,21 +128,121 @@ fn write_project(
         .check_json()
         .map_err(|e| CliError::Other(e.to_string()))?;
     let mut json = project.to_json();
-    Ok(match format {
-        Format::Json => {
-            // berth exits right after printing: leave the big trees to the
-            // OS instead of freeing them node by node.
-            std::mem::forget(project);
-            write_value(json, format, true, out)
+    let mut models = serde_json::to_value(&project.models).unwrap_or_default();
+    // berth exits right after printing: leave the big trees to the OS
+    // instead of freeing them node by node.
+    std::mem::forget(project);
+    escape_dollars(&mut json);
+    escape_dollars(&mut models);
+    Ok(out.write_all(super::yaml_out::project_to_yaml(json, extensions, models).as_bytes()))
+}
+
+/// [`write_project`] as JSON, one service at a time: each service goes from
+/// the model to its printed text before the next one is read, so that the
+/// model, the typed project and its JSON never all exist at once. Nothing is
+/// written before the whole project is known to print.
+fn write_project_json(
+    mut model: Node,
+    out: &mut impl Write,
+) -> Result<std::io::Result<()>, CliError> {
+    let top_keys: Vec<String> = model
+        .as_map()
+        .map(|m| m.keys().cloned().collect())
+        .unwrap_or_default();
+    let services = match model.get_mut("services").map(|s| &mut s.kind) {
+        Some(Kind::Map(services)) => std::mem::take(services),
+        _ => Map::default(),
+    };
+    let services = render_services(services);
+    // The rest of the project, with an empty `services` in its place.
+    let rest = Project::from_json(model.into_json());
+    // Where an error's top-level key is in the model (unknown keys last).
+    let position = |e: &ModelError| {
+        let key = e.path.split(['.', '[']).next().unwrap_or_default();
+        top_keys.iter().position(|k| k == key).unwrap_or(usize::MAX)
+    };
+    let to_cli = |e: ModelError| CliError::Other(e.to_string());
+    let (rest, (services, unprintable)) = match (rest, services) {
+        (Ok(rest), Ok(services)) => (rest, services),
+        // Reading the project whole reports the first error in the model's order.
+        (Err(e), Err(s)) if position(&e) < position(&s) => return Err(to_cli(e)),
+        (_, Err(e)) | (Err(e), Ok(_)) => return Err(to_cli(e)),
+    };
+    rest.check_json().map_err(to_cli)?;
+    if let Some(e) = unprintable {
+        return Err(to_cli(e));
+    }
+    let mut json = rest.to_json();
+    escape_dollars(&mut json);
+    Ok(write_json_with_services(&json, &services, out))
+}
+
+/// Services printed as JSON at the depth of `services` in the project,
+/// sorted by name; with the first service (by name) Compose could not print.
+type RenderedServices = (BTreeMap<String, String>, Option<ModelError>);
+
+/// Reads and prints every service of the model, in the model's order so that
+/// the first error is the one reading the whole project would give.
+fn render_services(services: Map) -> Result<RenderedServices, ModelError> {
+    let mut rendered = BTreeMap::new();
+    let mut unprintable: Option<(String, ModelError)> = None;
+    for (name, node) in services {
+        let service = Service::from_json(&name, node.into_json())?;
+        if let Err(e) = service.check_json(&name)
+            && unprintable.as_ref().is_none_or(|(first, _)| name < *first)
+        {
+            unprintable = Some((name.clone(), e));
         }
-        Format::Yaml => {
-            let mut models = serde_json::to_value(&project.models).unwrap_or_default();
-            std::mem::forget(project);
-            escape_dollars(&mut json);
-            escape_dollars(&mut models);
-            out.write_all(super::yaml_out::project_to_yaml(json, extensions, models).as_bytes())
+        let mut json = service.to_json();
+        escape_dollars(&mut json);
+        rendered.insert(name, pretty_at_depth(&json, 2));
+    }
+    Ok((rendered, unprintable.map(|(_, e)| e)))
+}
+
+/// `value` pretty-printed as serde_json prints it `depth` levels deep in a
+/// document. Printed JSON has no raw newline inside strings, so every
+/// newline starts a line to indent.
+fn pretty_at_depth(value: &serde_json::Value, depth: usize) -> String {
+    let text = serde_json::to_string_pretty(value).expect("JSON values print");
+    text.replace('\n', &format!("\n{}", "  ".repeat(depth)))
+}
+
+/// Prints the project object `json` with `services` (already printed) as
+/// the value of its `services` key, exactly as serde_json would print the
+/// whole document.
+fn write_json_with_services(
+    json: &serde_json::Value,
+    services: &BTreeMap<String, String>,
+    out: &mut impl Write,
+) -> std::io::Result<()> {
+    let Some(top) = json.as_object() else {
+        return serde_json::to_writer_pretty(&mut *out, json).map_err(std::io::Error::from);
+    };
+    let mut separator = "{\n  ";
+    for (key, value) in top {
+        write!(
+            out,
+            "{separator}{}: ",
+            serde_json::Value::from(key.as_str())
+        )?;
+        if key == "services" && !services.is_empty() {
+            let mut separator = "{\n    ";
+            for (name, service) in services {
+                write!(
+                    out,
+                    "{separator}{}: {service}",
+                    serde_json::Value::from(name.as_str())
+                )?;
+                separator = ",\n    ";
+            }
+            out.write_all(b"\n  }")?;
+        } else {
+            out.write_all(pretty_at_depth(value, 1).as_bytes())?;
         }
-    })
+        separator = ",\n  ";
+    }
+    out.write_all(if top.is_empty() { b"{}\n" } else { b"\n}\n" })
 }
 
 /// Writes `json`; with `escape`, every `$` doubled so the output loads again unchanged.
