@@ -4,13 +4,11 @@
 //! string keys, and the two Compose tags (`!reset`, `!override`). Each node
 //! remembers where it was written so that errors can point at the line.
 
-use indexmap::IndexMap;
+pub mod map;
+
+pub use map::Map;
 
 use crate::diag::Span;
-
-/// Mappings keep their keys in file order. Fx hashing: keys are short and
-/// come from the user's own files, so no protection against crafted collisions is needed.
-pub type Map = IndexMap<String, Node, rustc_hash::FxBuildHasher>;
 
 /// A Compose-relevant YAML tag on a node.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

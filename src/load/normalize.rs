@@ -146,33 +146,28 @@ fn normalize_networks(model: &mut Node) {
 /// Fills bare keys (`- KEY`, `KEY:` with no value) from the environment.
 fn resolve_from_env(node: &mut Node, lookup: &dyn Fn(&str) -> Option<String>, keep_empty: bool) {
     match &mut node.kind {
-        Kind::Map(m) => {
-            let entries = std::mem::take(m);
-            for (k, v) in entries {
-                if !v.is_null() {
-                    m.insert(k, v);
-                } else if let Some(val) = lookup(&k) {
-                    m.insert(k, Node::str(val, v.span));
-                } else if keep_empty {
-                    m.insert(k, v);
-                }
+        Kind::Map(m) => m.retain(|k, v| {
+            if !v.is_null() {
+                return true;
             }
-        }
-        Kind::Seq(items) => {
-            let entries = std::mem::take(items);
-            for item in entries {
-                match item.as_str() {
-                    Some(s) if !s.contains('=') => {
-                        if let Some(val) = lookup(s) {
-                            items.push(Node::str(format!("{s}={val}"), item.span));
-                        } else if keep_empty {
-                            items.push(item);
-                        }
-                    }
-                    _ => items.push(item),
+            match lookup(k) {
+                Some(val) => {
+                    *v = Node::str(val, v.span);
+                    true
                 }
+                None => keep_empty,
             }
-        }
+        }),
+        Kind::Seq(items) => items.retain_mut(|item| match item.as_str() {
+            Some(s) if !s.contains('=') => match lookup(s) {
+                Some(val) => {
+                    *item = Node::str(format!("{s}={val}"), item.span);
+                    true
+                }
+                None => keep_empty,
+            },
+            _ => true,
+        }),
         _ => {}
     }
 }

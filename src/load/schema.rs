@@ -926,7 +926,7 @@ impl<'a> json::Object<'a, NodeJson> for &'a Map {
     type Node = &'a Node;
     type MemberName = &'a str;
     type MembersIter = std::iter::Map<
-        indexmap::map::Iter<'a, String, Node>,
+        crate::load::node::map::Iter<'a>,
         fn((&'a String, &'a Node)) -> (&'a str, &'a Node),
     >;
 

@@ -242,12 +242,21 @@ fn compose_tag(tag: Option<&str>) -> Option<Tag> {
 /// Builds a mapping: keys become strings, duplicates are errors and `<<`
 /// merges are expanded (explicit keys win, earlier merge sources win).
 fn build_map(entries: Vec<(Node, Node)>) -> Result<Map, Diagnostic> {
-    let mut map = Map::with_capacity_and_hasher(entries.len(), Default::default());
+    // Room for the keys merged in with `<<` too.
+    let merged_len: usize = entries
+        .iter()
+        .filter(|(key, _)| is_merge_key(key))
+        .map(|(_, value)| match &value.kind {
+            Kind::Map(m) => m.len(),
+            Kind::Seq(items) => items.iter().filter_map(Node::as_map).map(Map::len).sum(),
+            _ => 0,
+        })
+        .sum();
+    let mut map = Map::with_capacity(entries.len() + merged_len);
     let mut merged: Vec<Node> = Vec::new();
     let mut first_seen: HashMap<String, Span> = HashMap::new();
     for (key, mut value) in entries {
-        let is_merge = matches!(&key.kind, Kind::Str(s) if s == "<<") && key.tag.is_none();
-        if is_merge {
+        if is_merge_key(&key) {
             match &value.kind {
                 Kind::Map(_) => merged.push(value),
                 Kind::Seq(items) if items.iter().all(|i| matches!(i.kind, Kind::Map(_))) => {
@@ -290,6 +299,11 @@ fn build_map(entries: Vec<(Node, Node)>) -> Result<Map, Diagnostic> {
         }
     }
     Ok(map)
+}
+
+/// The merge key `<<` (a `!reset` or `!override` one is an ordinary key).
+fn is_merge_key(key: &Node) -> bool {
+    matches!(&key.kind, Kind::Str(s) if s == "<<") && key.tag.is_none()
 }
 
 fn key_string(key: &Node) -> Option<String> {
