@@ -25,7 +25,7 @@ pub fn validate_structure(model: &Node) -> Result<()> {
             }
             let sources: Vec<&str> = ["file", "environment", "content"]
                 .into_iter()
-                .filter(|k| m.contains_key(*k))
+                .filter(|k| m.contains_key(k))
                 .collect();
             if sources.len() > 1 {
                 errors.push(
