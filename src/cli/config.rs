@@ -7,7 +7,7 @@ use clap::{Args, ValueEnum};
 use sha2::{Digest, Sha256};
 
 use super::{CliError, Settings, print_warnings};
-use crate::load::node::{Kind, Map, Node};
+use crate::load::node::{Key, Kind, Map, Node};
 use crate::load::{self, Loaded};
 use crate::model::{ModelError, Project, Service};
 
@@ -147,7 +147,7 @@ fn write_project_json(
 ) -> Result<std::io::Result<()>, CliError> {
     let top_keys: Vec<String> = model
         .as_map()
-        .map(|m| m.keys().cloned().collect())
+        .map(|m| m.keys().map(|k| k.to_string()).collect())
         .unwrap_or_default();
     let services = match model.get_mut("services").map(|s| &mut s.kind) {
         Some(Kind::Map(services)) => std::mem::take(services),
@@ -185,7 +185,7 @@ type RenderedServices = (BTreeMap<String, String>, Option<ModelError>);
 /// the first error is the one reading the whole project would give.
 fn render_services(services: Map) -> Result<RenderedServices, ModelError> {
     let mut rendered = BTreeMap::new();
-    let mut unprintable: Option<(String, ModelError)> = None;
+    let mut unprintable: Option<(Key, ModelError)> = None;
     for (name, node) in services {
         let service = Service::from_json(&name, node.into_json())?;
         if let Err(e) = service.check_json(&name)
@@ -195,7 +195,7 @@ fn render_services(services: Map) -> Result<RenderedServices, ModelError> {
         }
         let mut json = service.to_json();
         escape_dollars(&mut json);
-        rendered.insert(name, pretty_at_depth(&json, 2));
+        rendered.insert(name.into_string(), pretty_at_depth(&json, 2));
     }
     Ok((rendered, unprintable.map(|(_, e)| e)))
 }
@@ -273,7 +273,7 @@ fn listing(loaded: &Loaded, args: &ConfigArgs) -> Result<Option<String>, CliErro
     let empty = Map::default();
     let section = |k: &str| loaded.model.get(k).and_then(Node::as_map).unwrap_or(&empty);
     let sorted_keys = |k: &str| -> Vec<String> {
-        let mut keys: Vec<String> = section(k).keys().cloned().collect();
+        let mut keys: Vec<String> = section(k).keys().map(|k| k.to_string()).collect();
         keys.sort();
         keys
     };
@@ -337,7 +337,7 @@ fn dependency_order(services: &Map) -> Vec<String> {
         if !seen.insert(name.to_string()) {
             return;
         }
-        let mut deps: Vec<&String> = services
+        let mut deps: Vec<&Key> = services
             .get(name)
             .and_then(|s| s.get("depends_on"))
             .and_then(Node::as_map)
@@ -351,7 +351,7 @@ fn dependency_order(services: &Map) -> Vec<String> {
         }
         done.push(name.to_string());
     }
-    let mut names: Vec<&String> = services.keys().collect();
+    let mut names: Vec<&Key> = services.keys().collect();
     names.sort();
     let (mut done, mut seen) = (Vec::new(), std::collections::HashSet::new());
     for name in names {

@@ -183,14 +183,14 @@ impl Loader<'_> {
         }
         if !opts.skip_normalization {
             let map = model.as_map_mut().expect("checked above");
-            map.insert("name".into(), Node::str(name.clone(), Span::NONE));
+            map.insert("name", Node::str(name.clone(), Span::NONE));
             normalize::normalize(&mut model, &env);
         }
         let mut profiles = self.active_profiles(&env);
         let all_profiles = project::all_profiles(&model);
         if !opts.model_only {
             if let Some(map) = model.as_map_mut() {
-                map.entry("name".into())
+                map.entry("name")
                     .or_insert_with(|| Node::str(name.clone(), Span::NONE));
             }
             profiles = project::finish(

@@ -6,7 +6,7 @@
 
 pub mod map;
 
-pub use map::Map;
+pub use map::{Key, Map};
 
 use crate::diag::Span;
 
@@ -171,9 +171,11 @@ impl Node {
             Kind::Float(f) => serde_json::Number::from_f64(*f).map_or(Value::Null, Value::Number),
             Kind::Str(s) => Value::String(s.clone()),
             Kind::Seq(items) => Value::Array(items.iter().map(Node::to_json).collect()),
-            Kind::Map(m) => {
-                Value::Object(m.iter().map(|(k, v)| (k.clone(), v.to_json())).collect())
-            }
+            Kind::Map(m) => Value::Object(
+                m.iter()
+                    .map(|(k, v)| (k.to_string(), v.to_json()))
+                    .collect(),
+            ),
         }
     }
 
@@ -187,7 +189,11 @@ impl Node {
             Kind::Float(f) => serde_json::Number::from_f64(f).map_or(Value::Null, Value::Number),
             Kind::Str(s) => Value::String(s),
             Kind::Seq(items) => Value::Array(items.into_iter().map(Node::into_json).collect()),
-            Kind::Map(m) => Value::Object(m.into_iter().map(|(k, v)| (k, v.into_json())).collect()),
+            Kind::Map(m) => Value::Object(
+                m.into_iter()
+                    .map(|(k, v)| (k.into_string(), v.into_json()))
+                    .collect(),
+            ),
         }
     }
 

@@ -92,7 +92,7 @@ impl Resolver {
         match &mut node.kind {
             Kind::Map(map) => {
                 for (key, value) in map.iter_mut() {
-                    path.push(key.clone());
+                    path.push(key.to_string());
                     let r = self.walk(value, path);
                     path.pop();
                     r?;

@@ -6,7 +6,7 @@ use std::collections::{HashMap, HashSet};
 use std::path::PathBuf;
 
 use super::environment::{self, Env};
-use super::node::{Kind, Map, Node};
+use super::node::{Key, Kind, Map, Node};
 use super::{ProjectContext, Result, dotenv};
 use crate::diag::{Diagnostic, Span};
 
@@ -65,7 +65,7 @@ pub fn validate_structure(model: &Node) -> Result<()> {
                         .hint("container names are global on the engine; give each service its own"),
                     );
                 }
-                container_names.insert(cn.to_string(), name.clone());
+                container_names.insert(cn.to_string(), name.to_string());
             }
             if let Some(watch) = s
                 .get("develop")
@@ -107,8 +107,9 @@ pub fn finish(model: &mut Node, ctx: &ProjectContext<'_>) -> Result<Vec<String>>
     for name in &ctx.opts.services {
         let Some(s) = services.get(name) else {
             return Err(vec![
-                Diagnostic::new(format!("no such service: {name}"))
-                    .hint(super::extends::did_you_mean(name, services.keys())),
+                Diagnostic::new(format!("no such service: {name}")).hint(
+                    super::extends::did_you_mean(name, services.keys().map(Key::as_str)),
+                ),
             ]);
         };
         if !is_enabled(s, &profiles) {
@@ -118,7 +119,7 @@ pub fn finish(model: &mut Node, ctx: &ProjectContext<'_>) -> Result<Vec<String>>
     let (enabled, disabled): (Map, Map) = services
         .into_iter()
         .partition(|(_, s)| is_enabled(s, &profiles));
-    let disabled: HashSet<String> = disabled.into_keys().collect();
+    let disabled: HashSet<Key> = disabled.into_keys().collect();
     set(model, "services", Node::map(enabled, Span::NONE));
 
     if !ctx.opts.skip_consistency {
@@ -148,7 +149,7 @@ pub fn all_profiles(model: &Node) -> Vec<String> {
 
 fn set(model: &mut Node, key: &str, value: Node) {
     if let Some(m) = model.as_map_mut() {
-        m.insert(key.into(), value);
+        m.insert(key, value);
     }
 }
 
@@ -168,7 +169,7 @@ fn err_at(msg: String, node: &Node, hint: &str) -> Diagnostic {
 }
 
 /// Compose's consistency checks (skipped with `--no-consistency`).
-fn check_consistency(model: &Node, disabled: &HashSet<String>) -> Result<()> {
+fn check_consistency(model: &Node, disabled: &HashSet<Key>) -> Result<()> {
     let empty = Map::default();
     let section = |k: &str| model.get(k).and_then(Node::as_map).unwrap_or(&empty);
     let (services, networks, volumes, secrets, configs, models) = (
@@ -263,13 +264,13 @@ fn check_consistency(model: &Node, disabled: &HashSet<String>) -> Result<()> {
                 continue;
             }
             let required = cfg.get("required").and_then(Node::as_bool).unwrap_or(true);
-            if disabled.contains(dep) && !required {
+            if disabled.contains(dep.as_str()) && !required {
                 continue;
             }
             errors.push(
                 Diagnostic::new(format!("service \"{name}\" depends on undefined service \"{dep}\": invalid compose project"))
                     .at(cfg.key_span)
-                    .hint(super::extends::did_you_mean(dep, services.keys())),
+                    .hint(super::extends::did_you_mean(dep, services.keys().map(Key::as_str))),
             );
         }
         if let Some(target) = s
@@ -483,7 +484,7 @@ fn dependency_cycle(services: &Map) -> Option<Vec<String>> {
             .get(name)
             .and_then(|s| s.get("depends_on"))
             .and_then(Node::as_map);
-        let mut names: Vec<&String> = deps.map(|d| d.keys().collect()).unwrap_or_default();
+        let mut names: Vec<&Key> = deps.map(|d| d.keys().collect()).unwrap_or_default();
         names.sort();
         for dep in names {
             if services.contains_key(dep)
@@ -496,7 +497,7 @@ fn dependency_cycle(services: &Map) -> Option<Vec<String>> {
         done.insert(name.to_string());
         None
     }
-    let mut names: Vec<&String> = services.keys().collect();
+    let mut names: Vec<&Key> = services.keys().collect();
     names.sort();
     let mut done = HashSet::new();
     names
@@ -509,7 +510,7 @@ fn pairs(node: Option<&Node>) -> Vec<(String, Option<String>, Span)> {
     match node.map(|n| &n.kind) {
         Some(Kind::Map(m)) => m
             .iter()
-            .map(|(k, v)| (k.clone(), v.scalar_text(), v.span))
+            .map(|(k, v)| (k.to_string(), v.scalar_text(), v.span))
             .collect(),
         Some(Kind::Seq(items)) => items
             .iter()
@@ -606,10 +607,7 @@ fn resolve_service_files(model: &mut Node, ctx: &ProjectContext<'_>) -> Result<(
                     None => out.push((k, v, span)),
                 }
             }
-            s.insert(
-                "environment".into(),
-                Node::map(pairs_to_map(out), Span::NONE),
-            );
+            s.insert("environment", Node::map(pairs_to_map(out), Span::NONE));
         }
         if let Some(files) = s.shift_remove("label_file") {
             let mut labels = Env::new();
@@ -635,7 +633,7 @@ fn resolve_service_files(model: &mut Node, ctx: &ProjectContext<'_>) -> Result<(
                 }
             }
             if !out.is_empty() {
-                s.insert("labels".into(), Node::map(pairs_to_map(out), Span::NONE));
+                s.insert("labels", Node::map(pairs_to_map(out), Span::NONE));
             }
         }
     }
@@ -672,10 +670,10 @@ fn select(model: &mut Node, names: &[String]) {
             .and_then(|s| s.get("depends_on"))
             .and_then(Node::as_map)
         {
-            todo.extend(deps.keys().cloned());
+            todo.extend(deps.keys().map(|k| k.to_string()));
         }
     }
-    services.retain(|k, _| keep.contains(k));
+    services.retain(|k, _| keep.contains(k.as_str()));
 }
 
 /// Drops networks, volumes, secrets, configs and models that no enabled service uses.
@@ -697,7 +695,7 @@ fn prune_unused(model: &mut Node) {
             .flatten()
             .map(|(k, _)| k)
         {
-            entry("networks", &mut used, k.clone());
+            entry("networks", &mut used, k.to_string());
         }
         for v in s
             .get("volumes")
@@ -732,7 +730,7 @@ fn prune_unused(model: &mut Node) {
             .flatten()
             .map(|(k, _)| k)
         {
-            entry("models", &mut used, k.clone());
+            entry("models", &mut used, k.to_string());
         }
     }
     let Some(root) = model.as_map_mut() else {
@@ -743,6 +741,6 @@ fn prune_unused(model: &mut Node) {
             continue;
         };
         let keep = used.get(kind);
-        section.retain(|k, _| keep.is_some_and(|u| u.contains(k)));
+        section.retain(|k, _| keep.is_some_and(|u| u.contains(k.as_str())));
     }
 }

@@ -23,7 +23,7 @@ use jsonschema::{JsonType, ValidationError};
 use serde_json::Value;
 
 use crate::diag::{Diagnostic, Span};
-use crate::load::node::{Kind, Map, Node, PathSeg, path_to_string};
+use crate::load::node::{Key, Kind, Map, Node, PathSeg, path_to_string};
 
 /// The schema text, also the file editors point at with
 /// `# yaml-language-server: $schema=...`.
@@ -927,7 +927,7 @@ impl<'a> json::Object<'a, NodeJson> for &'a Map {
     type MemberName = &'a str;
     type MembersIter = std::iter::Map<
         crate::load::node::map::Iter<'a>,
-        fn((&'a String, &'a Node)) -> (&'a str, &'a Node),
+        fn((&'a Key, &'a Node)) -> (&'a str, &'a Node),
     >;
 
     fn len(&self) -> usize {

@@ -12,9 +12,12 @@
 
 use super::Node;
 
+/// A mapping key. Keys are short: stored inline, they cost no allocation.
+pub type Key = compact_str::CompactString;
+
 #[derive(Clone, Debug, Default)]
 pub struct Map {
-    entries: Vec<(String, Node)>,
+    entries: Vec<(Key, Node)>,
 }
 
 impl Map {
@@ -53,7 +56,8 @@ impl Map {
 
     /// Sets `key` to `value`: in place if the key is there (returning the old
     /// value), else at the end.
-    pub fn insert(&mut self, key: String, value: Node) -> Option<Node> {
+    pub fn insert(&mut self, key: impl Into<Key>, value: Node) -> Option<Node> {
+        let key = key.into();
         match self.get_mut(&key) {
             Some(slot) => Some(std::mem::replace(slot, value)),
             None => {
@@ -66,7 +70,7 @@ impl Map {
     /// Appends an entry whose key is not in the map. Growth is by half
     /// rather than double: most maps stop growing after a few entries, and
     /// every unused slot costs a whole entry.
-    fn push(&mut self, key: String, value: Node) {
+    fn push(&mut self, key: Key, value: Node) {
         if self.entries.len() == self.entries.capacity() {
             self.entries.reserve_exact(self.entries.len() / 2 + 1);
         }
@@ -79,7 +83,7 @@ impl Map {
     }
 
     /// [`Map::shift_remove`], also giving the entry's index and key.
-    pub fn shift_remove_full(&mut self, key: &str) -> Option<(usize, String, Node)> {
+    pub fn shift_remove_full(&mut self, key: &str) -> Option<(usize, Key, Node)> {
         let index = self.get_index_of(key)?;
         let (k, v) = self.entries.remove(index);
         Some((index, k, v))
@@ -94,14 +98,15 @@ impl Map {
         }
     }
 
-    pub fn entry(&mut self, key: String) -> Entry<'_> {
+    pub fn entry(&mut self, key: impl Into<Key>) -> Entry<'_> {
+        let key = key.into();
         match self.get_index_of(&key) {
             Some(index) => Entry::Occupied(&mut self.entries[index].1),
             None => Entry::Vacant(self, key),
         }
     }
 
-    pub fn retain(&mut self, mut keep: impl FnMut(&String, &mut Node) -> bool) {
+    pub fn retain(&mut self, mut keep: impl FnMut(&Key, &mut Node) -> bool) {
         self.entries.retain_mut(|(k, v)| keep(k, v));
     }
 
@@ -109,15 +114,15 @@ impl Map {
         Iter(self.entries.iter())
     }
 
-    pub fn iter_mut(&mut self) -> impl DoubleEndedIterator<Item = (&String, &mut Node)> {
+    pub fn iter_mut(&mut self) -> impl DoubleEndedIterator<Item = (&Key, &mut Node)> {
         self.entries.iter_mut().map(|(k, v)| (&*k, v))
     }
 
-    pub fn keys(&self) -> impl DoubleEndedIterator<Item = &String> + ExactSizeIterator {
+    pub fn keys(&self) -> impl DoubleEndedIterator<Item = &Key> + ExactSizeIterator {
         self.entries.iter().map(|(k, _)| k)
     }
 
-    pub fn into_keys(self) -> impl DoubleEndedIterator<Item = String> {
+    pub fn into_keys(self) -> impl DoubleEndedIterator<Item = Key> {
         self.entries.into_iter().map(|(k, _)| k)
     }
 
@@ -133,7 +138,7 @@ impl Map {
 /// A place for a key in a [`Map`], from [`Map::entry`].
 pub enum Entry<'a> {
     Occupied(&'a mut Node),
-    Vacant(&'a mut Map, String),
+    Vacant(&'a mut Map, Key),
 }
 
 impl<'a> Entry<'a> {
@@ -153,10 +158,10 @@ impl<'a> Entry<'a> {
 }
 
 /// Iterator over a map's entries, in order.
-pub struct Iter<'a>(std::slice::Iter<'a, (String, Node)>);
+pub struct Iter<'a>(std::slice::Iter<'a, (Key, Node)>);
 
 impl<'a> Iterator for Iter<'a> {
-    type Item = (&'a String, &'a Node);
+    type Item = (&'a Key, &'a Node);
 
     fn next(&mut self) -> Option<Self::Item> {
         self.0.next().map(|(k, v)| (k, v))
@@ -176,7 +181,7 @@ impl DoubleEndedIterator for Iter<'_> {
 impl ExactSizeIterator for Iter<'_> {}
 
 impl<'a> IntoIterator for &'a Map {
-    type Item = (&'a String, &'a Node);
+    type Item = (&'a Key, &'a Node);
     type IntoIter = Iter<'a>;
 
     fn into_iter(self) -> Iter<'a> {
@@ -185,25 +190,25 @@ impl<'a> IntoIterator for &'a Map {
 }
 
 impl IntoIterator for Map {
-    type Item = (String, Node);
-    type IntoIter = std::vec::IntoIter<(String, Node)>;
+    type Item = (Key, Node);
+    type IntoIter = std::vec::IntoIter<(Key, Node)>;
 
     fn into_iter(self) -> Self::IntoIter {
         self.entries.into_iter()
     }
 }
 
-impl Extend<(String, Node)> for Map {
+impl<K: Into<Key>> Extend<(K, Node)> for Map {
     /// Inserts every entry (a key already there keeps its place).
-    fn extend<I: IntoIterator<Item = (String, Node)>>(&mut self, entries: I) {
+    fn extend<I: IntoIterator<Item = (K, Node)>>(&mut self, entries: I) {
         for (k, v) in entries {
             self.insert(k, v);
         }
     }
 }
 
-impl FromIterator<(String, Node)> for Map {
-    fn from_iter<I: IntoIterator<Item = (String, Node)>>(entries: I) -> Self {
+impl<K: Into<Key>> FromIterator<(K, Node)> for Map {
+    fn from_iter<I: IntoIterator<Item = (K, Node)>>(entries: I) -> Self {
         let mut map = Map::default();
         map.extend(entries);
         map
