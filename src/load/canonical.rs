@@ -14,7 +14,7 @@ mod ports;
 mod volume;
 
 use crate::diag::{Diagnostic, Span};
-use crate::load::node::{Kind, Map, Node, format_go_float};
+use crate::load::node::{Kind, Map, Node, Text, format_go_float};
 use crate::load::paths::{clean, go_type_name, path_string};
 use crate::load::tree_path::PathTable;
 
@@ -130,7 +130,7 @@ fn transform_sequence(node: &mut Node, path: &mut Path, ctx: &mut Ctx) -> Result
 // ---------------------------------------------------------------------------
 // Node helpers
 
-fn text(s: impl Into<String>, span: Span) -> Node {
+fn text(s: impl Into<Text>, span: Span) -> Node {
     Node::str(s, span)
 }
 
@@ -177,7 +177,7 @@ fn go_sprint(node: &Node) -> String {
         Kind::Bool(b) => b.to_string(),
         Kind::Int(i) => i.to_string(),
         Kind::Float(f) => format_go_float(*f),
-        Kind::Str(s) => s.clone(),
+        Kind::Str(s) => s.to_string(),
         Kind::Seq(items) => format!(
             "[{}]",
             items.iter().map(go_sprint).collect::<Vec<_>>().join(" ")
@@ -212,7 +212,7 @@ fn string_or_list(node: &mut Node, _: &mut Path, _: &mut Ctx) -> Result<(), Diag
 /// `provenance: true` → `"true"`: the value is passed to buildx as text.
 fn string_or_text(node: &mut Node, _: &mut Path, _: &mut Ctx) -> Result<(), Diagnostic> {
     if !matches!(node.kind, Kind::Str(_)) {
-        node.kind = Kind::Str(go_sprint(node));
+        node.kind = Kind::Str(go_sprint(node).into());
     }
     Ok(())
 }
@@ -570,7 +570,7 @@ fn ports(node: &mut Node, path: &mut Path, ctx: &mut Ctx) -> Result<(), Diagnost
                 continue;
             }
             Kind::Int(i) => i.to_string(),
-            Kind::Str(s) => s.clone(),
+            Kind::Str(s) => s.to_string(),
             _ => return Err(invalid_type(item, path, "port", HINT)),
         };
         let parsed = match ports::parse_port_config(&spec) {

@@ -341,7 +341,7 @@ fn walk(
                         );
                     }
                     match cast::cast_at(path, &value) {
-                        None => *text = value,
+                        None => *text = value.into(),
                         Some(Ok((kind, warning))) => {
                             if let Some(w) = warning {
                                 warnings.push(

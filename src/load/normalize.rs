@@ -71,7 +71,7 @@ pub fn normalize(model: &mut Node, env: &Env) {
                     if let Some(t) = v.get_mut("target")
                         && let Kind::Str(target) = &mut t.kind
                     {
-                        *target = clean_unix(target);
+                        *target = clean_unix(target).into();
                     }
                 }
             }

@@ -118,7 +118,7 @@ impl Resolver {
                     && !is_special_context(s)
                 {
                     let resolved = self.abs_path(s);
-                    node.kind = Kind::Str(resolved);
+                    node.kind = Kind::Str(resolved.into());
                 }
                 Ok(())
             }
@@ -132,7 +132,7 @@ impl Resolver {
                     && !is_remote_resource(s)
                 {
                     let resolved = self.abs_path(s);
-                    node.kind = Kind::Str(resolved);
+                    node.kind = Kind::Str(resolved.into());
                 }
                 Ok(())
             }
@@ -144,7 +144,7 @@ impl Resolver {
                             .at(node.span)
                             .hint("the watched path goes through a symbolic link that cannot be followed")
                     })?;
-                    node.kind = Kind::Str(resolved);
+                    node.kind = Kind::Str(resolved.into());
                 }
                 Ok(())
             }
@@ -177,7 +177,7 @@ impl Resolver {
     fn abs_node(&self, node: &mut Node, path: &[String]) -> Result<(), Diagnostic> {
         match &mut node.kind {
             Kind::Str(s) => {
-                *s = self.abs_path(s);
+                *s = self.abs_path(s).into();
                 Ok(())
             }
             Kind::Seq(items) => {
@@ -208,7 +208,7 @@ impl Resolver {
 
     fn maybe_unix_node(&self, node: &mut Node) {
         if let Kind::Str(s) = &mut node.kind {
-            *s = self.maybe_unix_path(s);
+            *s = self.maybe_unix_path(s).into();
         }
     }
 

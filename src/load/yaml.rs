@@ -322,7 +322,7 @@ fn resolve_scalar(
 ) -> Result<Kind, Diagnostic> {
     let plain = matches!(style, ScalarStyle::Plain);
     match tag {
-        Some("tag:yaml.org,2002:str") | Some("!!str") => return Ok(Kind::Str(raw.to_string())),
+        Some("tag:yaml.org,2002:str") | Some("!!str") => return Ok(Kind::Str(raw.into())),
         Some("tag:yaml.org,2002:int") | Some("!!int") => {
             return parse_int(raw).map(Kind::Int).ok_or_else(|| {
                 Diagnostic::new(format!("cannot decode !!str `{raw}` as a !!int")).at(span)
@@ -349,7 +349,7 @@ fn resolve_scalar(
         _ => {}
     }
     if !plain {
-        return Ok(Kind::Str(raw.to_string()));
+        return Ok(Kind::Str(raw.into()));
     }
     Ok(resolve_plain(raw))
 }
@@ -376,7 +376,7 @@ pub fn resolve_plain(raw: &str) -> Kind {
             return Kind::Float(f);
         }
     }
-    Kind::Str(raw.to_string())
+    Kind::Str(raw.into())
 }
 
 /// Go's `strconv.ParseInt(s, 0, 64)` after removing `_`, as go-yaml does:

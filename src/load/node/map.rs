@@ -12,8 +12,7 @@
 
 use super::Node;
 
-/// A mapping key. Keys are short: stored inline, they cost no allocation.
-pub type Key = compact_str::CompactString;
+pub type Key = super::Text;
 
 #[derive(Clone, Debug, Default)]
 pub struct Map {
