@@ -584,16 +584,13 @@ mod tests {
 
     #[test]
     fn bind_without_source_is_an_error() {
-        let e = resolve(
-            "services:\n  web:\n    volumes:\n      - {type: bind, target: /x}\n",
-            None,
-        )
-        .unwrap_err();
+        let text = "services:\n  web:\n    volumes:\n      - {type: bind, target: /x}\n";
+        let e = resolve(text, None).unwrap_err();
         assert_eq!(
             e.message,
             r#"invalid mount config for type "bind": field Source must not be empty"#
         );
-        assert_eq!(e.span.map(|s| s.line), Some(4));
+        assert_eq!(e.span.map(|s| s.line_col(text).0), Some(4));
         let e = resolve("services: {web: {env_file: [{path: 1}]}}", None).unwrap_err();
         assert_eq!(
             e.message,

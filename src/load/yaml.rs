@@ -16,10 +16,12 @@ use crate::diag::{Diagnostic, Span};
 const ALIAS_BUDGET: usize = 1_000_000;
 
 /// Parses every document of `text` (registered as `file` in the sources).
-pub fn parse_documents(text: &str, file: u32) -> Result<Vec<Node>, Diagnostic> {
-    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+pub fn parse_documents(source: &str, file: u32) -> Result<Vec<Node>, Diagnostic> {
+    let text = source.strip_prefix('\u{feff}').unwrap_or(source);
     let mut builder = Builder {
         file,
+        source,
+        bom: source.len() - text.len(),
         text,
         line_starts: line_starts(text),
         ..Default::default()
@@ -28,7 +30,7 @@ pub fn parse_documents(text: &str, file: u32) -> Result<Vec<Node>, Diagnostic> {
     for ev in parser {
         let (event, span) = ev.map_err(|e| {
             let m = e.marker();
-            let span = builder.span_at(m.index(), m.line(), m.col(), 0);
+            let span = builder.span_at(m.index(), m.line(), 0);
             Diagnostic::new(format!("invalid YAML: {}", e.info()))
                 .at(span)
                 .hint("check the indentation and quoting around this position")
@@ -42,6 +44,11 @@ pub fn parse_documents(text: &str, file: u32) -> Result<Vec<Node>, Diagnostic> {
 #[derive(Default)]
 struct Builder<'t> {
     file: u32,
+    /// The file's whole text, which spans point into.
+    source: &'t str,
+    /// Length of the byte order mark before `text`, if any.
+    bom: usize,
+    /// The text given to the parser.
     text: &'t str,
     line_starts: Vec<(usize, usize)>,
     documents: Vec<Node>,
@@ -81,14 +88,12 @@ fn line_starts(text: &str) -> Vec<(usize, usize)> {
 }
 
 impl Builder<'_> {
-    fn span_at(&self, index: usize, line: usize, col: usize, len_chars: usize) -> Span {
+    fn span_at(&self, index: usize, line: usize, len_chars: usize) -> Span {
         let offset = self.byte_offset(index, line);
         let end = self.byte_offset(index + len_chars, line);
         Span {
             file: self.file,
-            line: line as u32,
-            col: col as u32 + 1,
-            offset: offset as u32,
+            offset: (self.bom + offset) as u32,
             len: end.saturating_sub(offset) as u32,
         }
     }
@@ -118,7 +123,7 @@ impl Builder<'_> {
         } else {
             0
         };
-        self.span_at(start.index(), start.line(), start.col(), len)
+        self.span_at(start.index(), start.line(), len)
     }
 
     fn event(&mut self, event: Event<'_>, span: Span) -> Result<(), Diagnostic> {
@@ -174,7 +179,7 @@ impl Builder<'_> {
                     tag,
                     ..
                 }) => {
-                    let mut node = Node::map(build_map(entries)?, span);
+                    let mut node = Node::map(build_map(entries, self.source)?, span);
                     node.tag = tag;
                     self.finish(node, anchor)
                 }
@@ -241,7 +246,7 @@ fn compose_tag(tag: Option<&str>) -> Option<Tag> {
 
 /// Builds a mapping: keys become strings, duplicates are errors and `<<`
 /// merges are expanded (explicit keys win, earlier merge sources win).
-fn build_map(entries: Vec<(Node, Node)>) -> Result<Map, Diagnostic> {
+fn build_map(entries: Vec<(Node, Node)>, source: &str) -> Result<Map, Diagnostic> {
     // Room for the keys merged in with `<<` too.
     let merged_len: usize = entries
         .iter()
@@ -282,7 +287,7 @@ fn build_map(entries: Vec<(Node, Node)>) -> Result<Map, Diagnostic> {
         if let Some(first) = first_seen.get(&name) {
             return Err(Diagnostic::new(format!(
                 "mapping key \"{name}\" already defined at line {}",
-                first.line
+                first.line_col(source).0
             ))
             .at(key.span)
             .hint("remove one of the two entries, or merge their contents"));
@@ -507,9 +512,10 @@ mod tests {
 
     #[test]
     fn duplicate_keys_are_errors_with_both_lines() {
-        let err = parse_documents("a: 1\nb: 2\na: 3\n", 0).unwrap_err();
+        let text = "a: 1\nb: 2\na: 3\n";
+        let err = parse_documents(text, 0).unwrap_err();
         assert_eq!(err.message, "mapping key \"a\" already defined at line 1");
-        assert_eq!(err.span.unwrap().line, 3);
+        assert_eq!(err.span.unwrap().line_col(text).0, 3);
     }
 
     #[test]
@@ -526,7 +532,8 @@ mod tests {
 
     #[test]
     fn spans_point_at_values_and_keys() {
-        let n = parse("services:\n  web:\n    image: nginx\n");
+        let text = "services:\n  web:\n    image: nginx\n";
+        let n = parse(text);
         let image = n
             .get("services")
             .unwrap()
@@ -534,8 +541,8 @@ mod tests {
             .unwrap()
             .get("image")
             .unwrap();
-        assert_eq!((image.span.line, image.span.col), (3, 12));
-        assert_eq!((image.key_span.line, image.key_span.col), (3, 5));
+        assert_eq!(image.span.line_col(text), (3, 12));
+        assert_eq!(image.key_span.line_col(text), (3, 5));
     }
 
     #[test]
