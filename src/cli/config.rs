@@ -1,6 +1,5 @@
 //! `berth config`: the resolved project, or facts about it.
 
-use std::collections::BTreeMap;
 use std::io::Write;
 
 use clap::{Args, ValueEnum};
@@ -138,9 +137,10 @@ fn write_project(
 }
 
 /// [`write_project`] as JSON, one service at a time: each service goes from
-/// the model to its printed text before the next one is read, so that the
-/// model, the typed project and its JSON never all exist at once. Nothing is
-/// written before the whole project is known to print.
+/// the model to its printed text and is dropped before the next one is
+/// read, so that the model, the typed project and its JSON never all exist
+/// at once. Every service is read once beforehand, so that nothing is
+/// written unless the whole project prints.
 fn write_project_json(
     mut model: Node,
     out: &mut impl Write,
@@ -153,7 +153,7 @@ fn write_project_json(
         Some(Kind::Map(services)) => std::mem::take(services),
         _ => Map::default(),
     };
-    let services = render_services(services);
+    let checked = check_services(&services);
     // The rest of the project, with an empty `services` in its place.
     let rest = Project::from_json(model.into_json());
     // Where an error's top-level key is in the model (unknown keys last).
@@ -162,8 +162,8 @@ fn write_project_json(
         top_keys.iter().position(|k| k == key).unwrap_or(usize::MAX)
     };
     let to_cli = |e: ModelError| CliError::Other(e.to_string());
-    let (rest, (services, unprintable)) = match (rest, services) {
-        (Ok(rest), Ok(services)) => (rest, services),
+    let (rest, unprintable) = match (rest, checked) {
+        (Ok(rest), Ok(unprintable)) => (rest, unprintable),
         // Reading the project whole reports the first error in the model's order.
         (Err(e), Err(s)) if position(&e) < position(&s) => return Err(to_cli(e)),
         (_, Err(e)) | (Err(e), Ok(_)) => return Err(to_cli(e)),
@@ -174,51 +174,38 @@ fn write_project_json(
     }
     let mut json = rest.to_json();
     escape_dollars(&mut json);
-    Ok(write_json_with_services(&json, &services, out))
+    Ok(write_json_with_services(&json, services, out))
 }
 
-/// Services printed as JSON at the depth of `services` in the project,
-/// sorted by name; with the first service (by name) Compose could not print.
-type RenderedServices = (BTreeMap<String, String>, Option<ModelError>);
-
-/// Reads and prints every service of the model, in the model's order so that
-/// the first error is the one reading the whole project would give.
-fn render_services(services: Map) -> Result<RenderedServices, ModelError> {
-    let mut rendered = BTreeMap::new();
-    let mut unprintable: Option<(Key, ModelError)> = None;
+/// Reads every service of the model as reading the whole project would, in
+/// the model's order so that the first error is the same; gives the error
+/// of the first service (by name) that Compose could not print.
+fn check_services(services: &Map) -> Result<Option<ModelError>, ModelError> {
+    let mut unprintable: Option<(&Key, ModelError)> = None;
     for (name, node) in services {
-        let service = Service::from_json(&name, node.into_json())?;
-        if let Err(e) = service.check_json(&name)
+        let service = Service::from_json(name, node.to_json())?;
+        if let Err(e) = service.check_json(name)
             && unprintable.as_ref().is_none_or(|(first, _)| name < *first)
         {
-            unprintable = Some((name.clone(), e));
+            unprintable = Some((name, e));
         }
-        let mut json = service.to_json();
-        escape_dollars(&mut json);
-        rendered.insert(name.into_string(), pretty_at_depth(&json, 2));
     }
-    Ok((rendered, unprintable.map(|(_, e)| e)))
+    Ok(unprintable.map(|(_, e)| e))
 }
 
-/// `value` pretty-printed as serde_json prints it `depth` levels deep in a
-/// document. Printed JSON has no raw newline inside strings, so every
-/// newline starts a line to indent.
-fn pretty_at_depth(value: &serde_json::Value, depth: usize) -> String {
-    let text = serde_json::to_string_pretty(value).expect("JSON values print");
-    text.replace('\n', &format!("\n{}", "  ".repeat(depth)))
-}
-
-/// Prints the project object `json` with `services` (already printed) as
-/// the value of its `services` key, exactly as serde_json would print the
-/// whole document.
+/// Prints the project object `json`, with the value of its `services` key
+/// read from `services` (sorted by name, as Compose prints them), exactly
+/// as serde_json would print the whole document.
 fn write_json_with_services(
     json: &serde_json::Value,
-    services: &BTreeMap<String, String>,
+    services: Map,
     out: &mut impl Write,
 ) -> std::io::Result<()> {
     let Some(top) = json.as_object() else {
         return serde_json::to_writer_pretty(&mut *out, json).map_err(std::io::Error::from);
     };
+    let mut services: Vec<(Key, Node)> = services.into_iter().collect();
+    services.sort_by(|a, b| a.0.cmp(&b.0));
     let mut separator = "{\n  ";
     for (key, value) in top {
         write!(
@@ -228,21 +215,46 @@ fn write_json_with_services(
         )?;
         if key == "services" && !services.is_empty() {
             let mut separator = "{\n    ";
-            for (name, service) in services {
+            for (name, node) in std::mem::take(&mut services) {
+                let service = Service::from_json(&name, node.into_json())
+                    .expect("every service was read before printing");
+                let mut json = service.to_json();
+                escape_dollars(&mut json);
                 write!(
                     out,
-                    "{separator}{}: {service}",
+                    "{separator}{}: ",
                     serde_json::Value::from(name.as_str())
                 )?;
+                write_pretty_at_depth(out, &json, 2)?;
                 separator = ",\n    ";
             }
             out.write_all(b"\n  }")?;
         } else {
-            out.write_all(pretty_at_depth(value, 1).as_bytes())?;
+            write_pretty_at_depth(out, value, 1)?;
         }
         separator = ",\n  ";
     }
     out.write_all(if top.is_empty() { b"{}\n" } else { b"\n}\n" })
+}
+
+/// Writes `value` pretty-printed as serde_json prints it `depth` levels deep
+/// in a document. Printed JSON has no raw newline inside strings, so every
+/// newline starts a line to indent.
+fn write_pretty_at_depth(
+    out: &mut impl Write,
+    value: &serde_json::Value,
+    depth: usize,
+) -> std::io::Result<()> {
+    let text = serde_json::to_string_pretty(value).map_err(std::io::Error::from)?;
+    let indent = "  ".repeat(depth);
+    for (i, line) in text.split('\n').enumerate() {
+        if i > 0 {
+            out.write_all(b"\n")?;
+            out.write_all(indent.as_bytes())?;
+        }
+        out.write_all(line.as_bytes())?;
+    }
+    Ok(())
 }
 
 /// Writes `json`; with `escape`, every `$` doubled so the output loads again unchanged.
