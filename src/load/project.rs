@@ -5,6 +5,8 @@
 use std::collections::{HashMap, HashSet};
 use std::path::PathBuf;
 
+use rustc_hash::{FxHashMap, FxHashSet};
+
 use super::environment::{self, Env};
 use super::node::{Key, Kind, Map, Node};
 use super::{ProjectContext, Result, dotenv};
@@ -116,10 +118,15 @@ pub fn finish(model: &mut Node, ctx: &ProjectContext<'_>) -> Result<Vec<String>>
             profiles.extend(string_list(s.get("profiles")));
         }
     }
-    let (enabled, disabled): (Map, Map) = services
-        .into_iter()
-        .partition(|(_, s)| is_enabled(s, &profiles));
-    let disabled: HashSet<Key> = disabled.into_keys().collect();
+    let mut enabled = Map::with_capacity(services.len());
+    let mut disabled: HashSet<Key> = HashSet::new();
+    for (name, service) in services {
+        if is_enabled(&service, &profiles) {
+            enabled.insert_unique(name, service);
+        } else {
+            disabled.insert(name);
+        }
+    }
     set(model, "services", Node::map(enabled, Span::NONE));
 
     if !ctx.opts.skip_consistency {
@@ -180,6 +187,9 @@ fn check_consistency(model: &Node, disabled: &HashSet<Key>) -> Result<()> {
         section("configs"),
         section("models"),
     );
+    // Sections that grow with the project are looked up by name in sets.
+    let service_names: FxHashSet<&str> = services.keys().map(Key::as_str).collect();
+    let volume_names: FxHashSet<&str> = volumes.keys().map(Key::as_str).collect();
     let mut errors = Vec::new();
     for (name, s) in services {
         let has = |k: &str| s.get(k).is_some_and(|n| !n.is_null());
@@ -260,7 +270,7 @@ fn check_consistency(model: &Node, disabled: &HashSet<Key>) -> Result<()> {
             .into_iter()
             .flatten()
         {
-            if services.contains_key(dep) {
+            if service_names.contains(dep.as_str()) {
                 continue;
             }
             let required = cfg.get("required").and_then(Node::as_bool).unwrap_or(true);
@@ -277,7 +287,7 @@ fn check_consistency(model: &Node, disabled: &HashSet<Key>) -> Result<()> {
             .get("network_mode")
             .and_then(Node::as_str)
             .and_then(|m| m.strip_prefix("service:"))
-            && !services.contains_key(target)
+            && !service_names.contains(target)
         {
             errors.push(err_at(
                 format!("service \"{target}\" not found for network_mode 'service:{target}'"),
@@ -294,7 +304,7 @@ fn check_consistency(model: &Node, disabled: &HashSet<Key>) -> Result<()> {
             if v.get("type").and_then(Node::as_str) == Some("volume")
                 && let Some(src) = v.get("source").and_then(Node::as_str)
                 && !src.is_empty()
-                && !volumes.contains_key(src)
+                && !volume_names.contains(src)
             {
                 errors.push(err_at(
                     format!("service \"{name}\" refers to undefined volume {src}: invalid compose project"),
@@ -467,7 +477,7 @@ fn known(section: &Map) -> String {
 fn dependency_cycle(services: &Map) -> Option<Vec<String>> {
     fn visit(
         name: &str,
-        services: &Map,
+        services: &FxHashMap<&str, &Node>,
         stack: &mut Vec<String>,
         done: &mut HashSet<String>,
     ) -> Option<Vec<String>> {
@@ -487,7 +497,7 @@ fn dependency_cycle(services: &Map) -> Option<Vec<String>> {
         let mut names: Vec<&Key> = deps.map(|d| d.keys().collect()).unwrap_or_default();
         names.sort();
         for dep in names {
-            if services.contains_key(dep)
+            if services.contains_key(dep.as_str())
                 && let Some(c) = visit(dep, services, stack, done)
             {
                 return Some(c);
@@ -499,10 +509,11 @@ fn dependency_cycle(services: &Map) -> Option<Vec<String>> {
     }
     let mut names: Vec<&Key> = services.keys().collect();
     names.sort();
+    let services: FxHashMap<&str, &Node> = services.iter().map(|(k, v)| (k.as_str(), v)).collect();
     let mut done = HashSet::new();
     names
         .into_iter()
-        .find_map(|n| visit(n, services, &mut Vec::new(), &mut done))
+        .find_map(|n| visit(n, &services, &mut Vec::new(), &mut done))
 }
 
 /// A `KEY=VALUE` / `KEY` list or a mapping as (key, optional value) pairs.

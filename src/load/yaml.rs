@@ -4,11 +4,14 @@
 //! expands aliases and `<<` merge keys, rejects duplicate keys, and keeps the
 //! `!reset` / `!override` tags.
 
+use std::cell::Cell;
 use std::collections::HashMap;
 
 use saphyr_parser::{Event, Parser, ScalarStyle};
 
-use super::node::{Kind, Map, Node, Tag};
+use rustc_hash::FxHashMap;
+
+use super::node::{Key, Kind, Map, Node, Tag};
 use crate::diag::{Diagnostic, Span};
 
 /// Aliases may be expanded at most this many nodes in total (a "billion
@@ -51,6 +54,9 @@ struct Builder<'t> {
     /// The text given to the parser.
     text: &'t str,
     line_starts: Vec<(usize, usize)>,
+    /// The last (char index, byte offset) found, where the next search on
+    /// the same line can start: positions mostly come in order.
+    last_offset: Cell<(usize, usize)>,
     documents: Vec<Node>,
     stack: Vec<Frame>,
     anchors: HashMap<usize, Node>,
@@ -104,6 +110,10 @@ impl Builder<'_> {
             .get(line.saturating_sub(1))
             .copied()
             .unwrap_or((0, 0));
+        let last = self.last_offset.get();
+        if (chars..=index).contains(&last.0) {
+            (chars, byte) = last;
+        }
         let rest = &self.text[byte.min(self.text.len())..];
         for c in rest.chars() {
             if chars >= index {
@@ -112,6 +122,7 @@ impl Builder<'_> {
             chars += 1;
             byte += c.len_utf8();
         }
+        self.last_offset.set((chars, byte));
         byte
     }
 
@@ -259,7 +270,7 @@ fn build_map(entries: Vec<(Node, Node)>, source: &str) -> Result<Map, Diagnostic
         .sum();
     let mut map = Map::with_capacity(entries.len() + merged_len);
     let mut merged: Vec<Node> = Vec::new();
-    let mut first_seen: HashMap<String, Span> = HashMap::new();
+    let mut first_seen: FxHashMap<Key, Span> = FxHashMap::default();
     for (key, mut value) in entries {
         if is_merge_key(&key) {
             match &value.kind {
@@ -284,7 +295,7 @@ fn build_map(entries: Vec<(Node, Node)>, source: &str) -> Result<Map, Diagnostic
             ))
             .at(key.span));
         };
-        if let Some(first) = first_seen.get(&name) {
+        if let Some(first) = first_seen.get(name.as_str()) {
             return Err(Diagnostic::new(format!(
                 "mapping key \"{name}\" already defined at line {}",
                 first.line_col(source).0
@@ -292,9 +303,10 @@ fn build_map(entries: Vec<(Node, Node)>, source: &str) -> Result<Map, Diagnostic
             .at(key.span)
             .hint("remove one of the two entries, or merge their contents"));
         }
+        let name = Key::from(name);
         first_seen.insert(name.clone(), key.span);
         value.key_span = key.span;
-        map.insert(name, value);
+        map.insert_unique(name, value);
     }
     for source in merged {
         if let Kind::Map(m) = source.kind {

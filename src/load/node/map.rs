@@ -76,6 +76,13 @@ impl Map {
         self.entries.push((key, value));
     }
 
+    /// Appends an entry whose key the caller knows is not in the map yet,
+    /// without looking for it (building a large map by [`Map::insert`] takes
+    /// time quadratic in its size).
+    pub fn insert_unique(&mut self, key: impl Into<Key>, value: Node) {
+        self.push(key.into(), value);
+    }
+
     /// Removes `key`, keeping the order of the other entries.
     pub fn shift_remove(&mut self, key: &str) -> Option<Node> {
         self.shift_remove_full(key).map(|(_, _, v)| v)
@@ -119,10 +126,6 @@ impl Map {
 
     pub fn keys(&self) -> impl DoubleEndedIterator<Item = &Key> + ExactSizeIterator {
         self.entries.iter().map(|(k, _)| k)
-    }
-
-    pub fn into_keys(self) -> impl DoubleEndedIterator<Item = Key> {
-        self.entries.into_iter().map(|(k, _)| k)
     }
 
     pub fn values(&self) -> impl DoubleEndedIterator<Item = &Node> + ExactSizeIterator {
