@@ -8,12 +8,12 @@ use std::fmt;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, RwLock};
 
-/// A position in a loaded file (line and column are 1-based).
+/// A position in a loaded file. Every node of a loaded tree has two, so
+/// the line and column are not stored: [`Span::line_col`] finds them in the
+/// file's text when a message needs them.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
 pub struct Span {
     pub file: u32,
-    pub line: u32,
-    pub col: u32,
     /// Byte offset of the position in the file's text.
     pub offset: u32,
     /// Length in bytes of the spanned text (0 when unknown).
@@ -24,14 +24,29 @@ impl Span {
     /// A span for values berth made up (defaults, command-line input).
     pub const NONE: Span = Span {
         file: u32::MAX,
-        line: 0,
-        col: 0,
         offset: 0,
         len: 0,
     };
 
     pub fn is_known(&self) -> bool {
         self.file != u32::MAX
+    }
+
+    /// The 1-based line and column (in characters) of the span's start in
+    /// `text`, the text of its file. A byte order mark is not a column.
+    pub fn line_col(&self, text: &str) -> (u32, u32) {
+        let mut end = (self.offset as usize).min(text.len());
+        while !text.is_char_boundary(end) {
+            end -= 1;
+        }
+        let before = &text[..end];
+        let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+        let mut line_text = &before[line_start..];
+        if line_start == 0 {
+            line_text = line_text.trim_start_matches('\u{feff}');
+        }
+        let line = before.bytes().filter(|&b| b == b'\n').count() + 1;
+        (line as u32, line_text.chars().count() as u32 + 1)
     }
 }
 
@@ -76,12 +91,8 @@ impl Sources {
     /// `path:line:col` for a span, or `None` for made-up spans.
     pub fn locate(&self, span: Span) -> Option<String> {
         let file = self.get(span.file)?;
-        Some(format!(
-            "{}:{}:{}",
-            file.path.display(),
-            span.line,
-            span.col
-        ))
+        let (line, col) = span.line_col(&file.text);
+        Some(format!("{}:{line}:{col}", file.path.display()))
     }
 }
 
@@ -195,10 +206,30 @@ fn render_one(d: &Diagnostic, sources: &Sources, color: bool) -> String {
     if handler.render_report(&mut out, report.as_ref()).is_err() {
         out = format!("error: {}\n", d.message);
     }
+    let (line, col) = span.line_col(&file.text);
     format!(
-        "{bold}error{reset} at {}:{}:{}\n{out}",
-        file.path.display(),
-        span.line,
-        span.col
+        "{bold}error{reset} at {}:{line}:{col}\n{out}",
+        file.path.display()
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Span;
+
+    #[test]
+    fn line_col_counts_characters_after_a_byte_order_mark() {
+        let text = "\u{feff}a: 1\nbé: x\n";
+        let at = |offset| {
+            Span {
+                file: 0,
+                offset,
+                len: 0,
+            }
+            .line_col(text)
+        };
+        assert_eq!(at(3), (1, 1));
+        assert_eq!(at(8), (2, 1));
+        assert_eq!(at(13), (2, 5));
+    }
 }

@@ -6,9 +6,9 @@ use clap::{Args, ValueEnum};
 use sha2::{Digest, Sha256};
 
 use super::{CliError, Settings, print_warnings};
-use crate::load::node::{Map, Node};
+use crate::load::node::{Key, Kind, Map, Node};
 use crate::load::{self, Loaded};
-use crate::model::Project;
+use crate::model::{ModelError, Project, Service};
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
 pub enum Format {
@@ -115,11 +115,11 @@ fn write_project(
     format: Format,
     out: &mut impl Write,
 ) -> Result<std::io::Result<()>, CliError> {
+    if let Format::Json = format {
+        return write_project_json(loaded.model, out);
+    }
     // YAML also shows the nested `x-*` keys, which the typed project does not print.
-    let extensions = match format {
-        Format::Yaml => super::yaml_out::collect_extensions(&loaded.model),
-        Format::Json => Vec::new(),
-    };
+    let extensions = super::yaml_out::collect_extensions(&loaded.model);
     // The model is consumed on the way so that only one copy of it is alive at a time.
     let project =
         Project::from_json(loaded.model.into_json()).map_err(|e| CliError::Other(e.to_string()))?;
@@ -127,21 +127,134 @@ fn write_project(
         .check_json()
         .map_err(|e| CliError::Other(e.to_string()))?;
     let mut json = project.to_json();
-    Ok(match format {
-        Format::Json => {
-            // berth exits right after printing: leave the big trees to the
-            // OS instead of freeing them node by node.
-            std::mem::forget(project);
-            write_value(json, format, true, out)
+    let mut models = serde_json::to_value(&project.models).unwrap_or_default();
+    // berth exits right after printing: leave the big trees to the OS
+    // instead of freeing them node by node.
+    std::mem::forget(project);
+    escape_dollars(&mut json);
+    escape_dollars(&mut models);
+    Ok(out.write_all(super::yaml_out::project_to_yaml(json, extensions, models).as_bytes()))
+}
+
+/// [`write_project`] as JSON, one service at a time: each service goes from
+/// the model to its printed text and is dropped before the next one is
+/// read, so that the model, the typed project and its JSON never all exist
+/// at once. Every service is read once beforehand, so that nothing is
+/// written unless the whole project prints.
+fn write_project_json(
+    mut model: Node,
+    out: &mut impl Write,
+) -> Result<std::io::Result<()>, CliError> {
+    let top_keys: Vec<String> = model
+        .as_map()
+        .map(|m| m.keys().map(|k| k.to_string()).collect())
+        .unwrap_or_default();
+    let services = match model.get_mut("services").map(|s| &mut s.kind) {
+        Some(Kind::Map(services)) => std::mem::take(services),
+        _ => Map::default(),
+    };
+    let checked = check_services(&services);
+    // The rest of the project, with an empty `services` in its place.
+    let rest = Project::from_json(model.into_json());
+    // Where an error's top-level key is in the model (unknown keys last).
+    let position = |e: &ModelError| {
+        let key = e.path.split(['.', '[']).next().unwrap_or_default();
+        top_keys.iter().position(|k| k == key).unwrap_or(usize::MAX)
+    };
+    let to_cli = |e: ModelError| CliError::Other(e.to_string());
+    let (rest, unprintable) = match (rest, checked) {
+        (Ok(rest), Ok(unprintable)) => (rest, unprintable),
+        // Reading the project whole reports the first error in the model's order.
+        (Err(e), Err(s)) if position(&e) < position(&s) => return Err(to_cli(e)),
+        (_, Err(e)) | (Err(e), Ok(_)) => return Err(to_cli(e)),
+    };
+    rest.check_json().map_err(to_cli)?;
+    if let Some(e) = unprintable {
+        return Err(to_cli(e));
+    }
+    let mut json = rest.to_json();
+    escape_dollars(&mut json);
+    Ok(write_json_with_services(&json, services, out))
+}
+
+/// Reads every service of the model as reading the whole project would, in
+/// the model's order so that the first error is the same; gives the error
+/// of the first service (by name) that Compose could not print.
+fn check_services(services: &Map) -> Result<Option<ModelError>, ModelError> {
+    let mut unprintable: Option<(&Key, ModelError)> = None;
+    for (name, node) in services {
+        let service = Service::from_json(name, node.to_json())?;
+        if let Err(e) = service.check_json(name)
+            && unprintable.as_ref().is_none_or(|(first, _)| name < *first)
+        {
+            unprintable = Some((name, e));
         }
-        Format::Yaml => {
-            let mut models = serde_json::to_value(&project.models).unwrap_or_default();
-            std::mem::forget(project);
-            escape_dollars(&mut json);
-            escape_dollars(&mut models);
-            out.write_all(super::yaml_out::project_to_yaml(json, extensions, models).as_bytes())
+    }
+    Ok(unprintable.map(|(_, e)| e))
+}
+
+/// Prints the project object `json`, with the value of its `services` key
+/// read from `services` (sorted by name, as Compose prints them), exactly
+/// as serde_json would print the whole document.
+fn write_json_with_services(
+    json: &serde_json::Value,
+    services: Map,
+    out: &mut impl Write,
+) -> std::io::Result<()> {
+    let Some(top) = json.as_object() else {
+        return serde_json::to_writer_pretty(&mut *out, json).map_err(std::io::Error::from);
+    };
+    let mut services: Vec<(Key, Node)> = services.into_iter().collect();
+    services.sort_by(|a, b| a.0.cmp(&b.0));
+    let mut separator = "{\n  ";
+    for (key, value) in top {
+        write!(
+            out,
+            "{separator}{}: ",
+            serde_json::Value::from(key.as_str())
+        )?;
+        if key == "services" && !services.is_empty() {
+            let mut separator = "{\n    ";
+            for (name, node) in std::mem::take(&mut services) {
+                let service = Service::from_json(&name, node.into_json())
+                    .expect("every service was read before printing");
+                let mut json = service.to_json();
+                escape_dollars(&mut json);
+                write!(
+                    out,
+                    "{separator}{}: ",
+                    serde_json::Value::from(name.as_str())
+                )?;
+                write_pretty_at_depth(out, &json, 2)?;
+                separator = ",\n    ";
+            }
+            out.write_all(b"\n  }")?;
+        } else {
+            write_pretty_at_depth(out, value, 1)?;
         }
-    })
+        separator = ",\n  ";
+    }
+    out.write_all(if top.is_empty() { b"{}\n" } else { b"\n}\n" })
+}
+
+/// Writes `value` pretty-printed as serde_json prints it `depth` levels deep
+/// in a document. Printed JSON has no raw newline inside strings, so every
+/// newline starts a line to indent.
+fn write_pretty_at_depth(
+    out: &mut impl Write,
+    value: &serde_json::Value,
+    depth: usize,
+) -> std::io::Result<()> {
+    let text = serde_json::to_string_pretty(value).map_err(std::io::Error::from)?;
+    let indent = "  ".repeat(depth);
+    for (i, line) in text.split('\n').enumerate() {
+        if i > 0 {
+            out.write_all(b"\n")?;
+            out.write_all(indent.as_bytes())?;
+        }
+        out.write_all(line.as_bytes())?;
+    }
+    Ok(())
 }
 
 /// Writes `json`; with `escape`, every `$` doubled so the output loads again unchanged.
@@ -172,7 +285,7 @@ fn listing(loaded: &Loaded, args: &ConfigArgs) -> Result<Option<String>, CliErro
     let empty = Map::default();
     let section = |k: &str| loaded.model.get(k).and_then(Node::as_map).unwrap_or(&empty);
     let sorted_keys = |k: &str| -> Vec<String> {
-        let mut keys: Vec<String> = section(k).keys().cloned().collect();
+        let mut keys: Vec<String> = section(k).keys().map(|k| k.to_string()).collect();
         keys.sort();
         keys
     };
@@ -236,7 +349,7 @@ fn dependency_order(services: &Map) -> Vec<String> {
         if !seen.insert(name.to_string()) {
             return;
         }
-        let mut deps: Vec<&String> = services
+        let mut deps: Vec<&Key> = services
             .get(name)
             .and_then(|s| s.get("depends_on"))
             .and_then(Node::as_map)
@@ -250,7 +363,7 @@ fn dependency_order(services: &Map) -> Vec<String> {
         }
         done.push(name.to_string());
     }
-    let mut names: Vec<&String> = services.keys().collect();
+    let mut names: Vec<&Key> = services.keys().collect();
     names.sort();
     let (mut done, mut seen) = (Vec::new(), std::collections::HashSet::new());
     for name in names {

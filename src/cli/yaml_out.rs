@@ -59,11 +59,11 @@ pub fn collect_extensions(node: &crate::load::node::Node) -> Vec<Extension> {
                     if k.starts_with("x-") && !path.is_empty() {
                         out.push(Extension {
                             path: path.clone(),
-                            key: k.clone(),
+                            key: k.to_string(),
                             value: v.to_json(),
                         });
                     } else if !k.starts_with("x-") {
-                        path.push(PathSeg::Key(k.clone()));
+                        path.push(PathSeg::Key(k.to_string()));
                         walk(v, path, out);
                         path.pop();
                     }

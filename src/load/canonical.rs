@@ -14,7 +14,7 @@ mod ports;
 mod volume;
 
 use crate::diag::{Diagnostic, Span};
-use crate::load::node::{Kind, Map, Node, format_go_float};
+use crate::load::node::{Kind, Map, Node, Text, format_go_float};
 use crate::load::paths::{clean, go_type_name, path_string};
 use crate::load::tree_path::PathTable;
 
@@ -106,7 +106,7 @@ fn transform(node: &mut Node, path: &mut Path, ctx: &mut Ctx) -> Result<(), Diag
 fn transform_mapping(node: &mut Node, path: &mut Path, ctx: &mut Ctx) -> Result<(), Diagnostic> {
     if let Kind::Map(map) = &mut node.kind {
         for (key, value) in map.iter_mut() {
-            path.push(key.clone());
+            path.push(key.to_string());
             let r = transform(value, path, ctx);
             path.pop();
             r?;
@@ -130,7 +130,7 @@ fn transform_sequence(node: &mut Node, path: &mut Path, ctx: &mut Ctx) -> Result
 // ---------------------------------------------------------------------------
 // Node helpers
 
-fn text(s: impl Into<String>, span: Span) -> Node {
+fn text(s: impl Into<Text>, span: Span) -> Node {
     Node::str(s, span)
 }
 
@@ -177,13 +177,13 @@ fn go_sprint(node: &Node) -> String {
         Kind::Bool(b) => b.to_string(),
         Kind::Int(i) => i.to_string(),
         Kind::Float(f) => format_go_float(*f),
-        Kind::Str(s) => s.clone(),
+        Kind::Str(s) => s.to_string(),
         Kind::Seq(items) => format!(
             "[{}]",
             items.iter().map(go_sprint).collect::<Vec<_>>().join(" ")
         ),
         Kind::Map(map) => {
-            let mut keys: Vec<&String> = map.keys().collect();
+            let mut keys: Vec<&str> = map.keys().map(|k| k.as_str()).collect();
             keys.sort();
             let parts: Vec<String> = keys
                 .iter()
@@ -212,7 +212,7 @@ fn string_or_list(node: &mut Node, _: &mut Path, _: &mut Ctx) -> Result<(), Diag
 /// `provenance: true` → `"true"`: the value is passed to buildx as text.
 fn string_or_text(node: &mut Node, _: &mut Path, _: &mut Ctx) -> Result<(), Diagnostic> {
     if !matches!(node.kind, Kind::Str(_)) {
-        node.kind = Kind::Str(go_sprint(node));
+        node.kind = Kind::Str(go_sprint(node).into());
     }
     Ok(())
 }
@@ -303,10 +303,10 @@ fn depends_on(node: &mut Node, path: &mut Path, _: &mut Ctx) -> Result<(), Diagn
                     ));
                 };
                 if !has(d, "condition") {
-                    d.insert("condition".into(), text("service_started", span));
+                    d.insert("condition", text("service_started", span));
                 }
                 if !has(d, "required") {
-                    d.insert("required".into(), boolean(true, span));
+                    d.insert("required", boolean(true, span));
                 }
             }
             Ok(())
@@ -361,7 +361,7 @@ fn env_file(node: &mut Node, path: &mut Path, _: &mut Ctx) -> Result<(), Diagnos
             }
             Kind::Map(m) => {
                 if !has(m, "required") {
-                    m.insert("required".into(), boolean(true, span));
+                    m.insert("required", boolean(true, span));
                 }
             }
             _ => item.kind = Kind::Null,
@@ -478,35 +478,35 @@ fn volume_mount(node: &mut Node, path: &mut Path, ctx: &mut Ctx) -> Result<(), D
     };
     let span = node.span;
     let mut map = Map::default();
-    map.insert("type".into(), text(parsed.kind, span));
+    map.insert("type", text(parsed.kind, span));
     if !parsed.source.is_empty() {
-        map.insert("source".into(), text(parsed.source, span));
+        map.insert("source", text(parsed.source, span));
     }
     if !parsed.target.is_empty() {
-        map.insert("target".into(), text(clean(&parsed.target), span));
+        map.insert("target", text(clean(&parsed.target), span));
     }
     if parsed.read_only {
-        map.insert("read_only".into(), boolean(true, span));
+        map.insert("read_only", boolean(true, span));
     }
     if let Some(bind) = parsed.bind {
         let mut b = Map::default();
         if !bind.selinux.is_empty() {
-            b.insert("selinux".into(), text(bind.selinux, span));
+            b.insert("selinux", text(bind.selinux, span));
         }
         if !bind.propagation.is_empty() {
-            b.insert("propagation".into(), text(bind.propagation, span));
+            b.insert("propagation", text(bind.propagation, span));
         }
         if bind.create_host_path {
-            b.insert("create_host_path".into(), boolean(true, span));
+            b.insert("create_host_path", boolean(true, span));
         }
-        map.insert("bind".into(), Node::map(b, span));
+        map.insert("bind", Node::map(b, span));
     }
     if let Some(vol) = parsed.volume {
         let mut v = Map::default();
         if vol.nocopy {
-            v.insert("nocopy".into(), boolean(true, span));
+            v.insert("nocopy", boolean(true, span));
         }
-        map.insert("volume".into(), Node::map(v, span));
+        map.insert("volume", Node::map(v, span));
     }
     node.kind = Kind::Map(map);
     Ok(())
@@ -570,7 +570,7 @@ fn ports(node: &mut Node, path: &mut Path, ctx: &mut Ctx) -> Result<(), Diagnost
                 continue;
             }
             Kind::Int(i) => i.to_string(),
-            Kind::Str(s) => s.clone(),
+            Kind::Str(s) => s.to_string(),
             _ => return Err(invalid_type(item, path, "port", HINT)),
         };
         let parsed = match ports::parse_port_config(&spec) {
@@ -581,20 +581,17 @@ fn ports(node: &mut Node, path: &mut Path, ctx: &mut Ctx) -> Result<(), Diagnost
         let span = item.span;
         for p in parsed {
             let mut map = Map::default();
-            map.insert("mode".into(), text("ingress", span));
+            map.insert("mode", text("ingress", span));
             if !p.host_ip.is_empty() {
-                map.insert("host_ip".into(), text(p.host_ip, span));
+                map.insert("host_ip", text(p.host_ip, span));
             }
             if p.target != 0 {
-                map.insert(
-                    "target".into(),
-                    Node::new(Kind::Int(i64::from(p.target)), span),
-                );
+                map.insert("target", Node::new(Kind::Int(i64::from(p.target)), span));
             }
             if !p.published.is_empty() {
-                map.insert("published".into(), text(p.published, span));
+                map.insert("published", text(p.published, span));
             }
-            map.insert("protocol".into(), text(p.protocol, span));
+            map.insert("protocol", text(p.protocol, span));
             out.push(Node::map(map, span));
         }
     }
@@ -703,7 +700,7 @@ fn maybe_external(node: &mut Node, path: &mut Path, ctx: &mut Ctx) -> Result<(),
         .hint("remove `external.name` and keep `name`")),
         Some(_) => Ok(()),
         None => {
-            resource.insert("name".into(), ext_name);
+            resource.insert("name", ext_name);
             Ok(())
         }
     }
@@ -755,7 +752,7 @@ fn defaults(node: &mut Node, path: &mut Path) -> Result<(), Diagnostic> {
     match &mut node.kind {
         Kind::Map(map) => {
             for (key, value) in map.iter_mut() {
-                path.push(key.clone());
+                path.push(key.to_string());
                 let r = defaults(value, path);
                 path.pop();
                 r?;
@@ -780,7 +777,7 @@ fn default_build_context(node: &mut Node, _: &Path) -> Result<(), Diagnostic> {
     if let Some(map) = node.as_map_mut()
         && !has(map, "context")
     {
-        map.insert("context".into(), text(".", span));
+        map.insert("context", text(".", span));
     }
     Ok(())
 }
@@ -804,10 +801,7 @@ fn default_secret_target(node: &mut Node, path: &Path) -> Result<(), Diagnostic>
             None => "%!s(<nil>)".to_string(),
             Some(s) => go_sprint(s),
         };
-        map.insert(
-            "target".into(),
-            text(format!("/run/secrets/{source}"), span),
-        );
+        map.insert("target", text(format!("/run/secrets/{source}"), span));
     }
     Ok(())
 }
@@ -817,10 +811,10 @@ fn default_port(node: &mut Node, _: &Path) -> Result<(), Diagnostic> {
     let span = node.span;
     if let Some(map) = node.as_map_mut() {
         if !has(map, "protocol") {
-            map.insert("protocol".into(), text("tcp", span));
+            map.insert("protocol", text("tcp", span));
         }
         if !has(map, "mode") {
-            map.insert("mode".into(), text("ingress", span));
+            map.insert("mode", text("ingress", span));
         }
     }
     Ok(())
@@ -838,7 +832,7 @@ fn default_device_request(node: &mut Node, path: &Path) -> Result<(), Diagnostic
         ));
     };
     if !has(map, "count") && !has(map, "device_ids") {
-        map.insert("count".into(), text("all", span));
+        map.insert("count", text("all", span));
     }
     Ok(())
 }

@@ -38,8 +38,6 @@ pub fn read_env_file(
         Diagnostic::new(format!("failed to read {}: {}", path.display(), e.message))
             .at(Span {
                 file,
-                line: e.line as u32,
-                col: e.col as u32,
                 offset: line_offset(&text, e.line, e.col),
                 len: 1,
             })
@@ -69,5 +67,11 @@ fn line_offset(text: &str, line: usize, col: usize) -> u32 {
         .take(line.saturating_sub(1))
         .map(str::len)
         .sum();
-    (start + col.saturating_sub(1)) as u32
+    // The column counts characters.
+    let in_line: usize = text[start..]
+        .chars()
+        .take(col.saturating_sub(1))
+        .map(char::len_utf8)
+        .sum();
+    (start + in_line) as u32
 }

@@ -4,7 +4,7 @@
 use std::path::{Path, PathBuf};
 
 use super::environment::Env;
-use super::node::{Map, Node};
+use super::node::{Key, Map, Node};
 use super::{FileMode, Loader, Result, merge};
 use crate::diag::Diagnostic;
 
@@ -16,7 +16,7 @@ pub(super) fn apply(loader: &mut Loader<'_>, doc: &mut Node, file: &Path, env: &
     if !services.values().any(|s| s.get("extends").is_some()) {
         return Ok(());
     }
-    let names: Vec<String> = services.keys().cloned().collect();
+    let names: Vec<String> = services.keys().map(|k| k.to_string()).collect();
     for name in names {
         let mut chain = Vec::new();
         let merged = extend_service(loader, &name, services, file, env, &mut chain)?;
@@ -114,7 +114,7 @@ fn extend_service(
                         file.display()
                     ))
                     .at(ext.span)
-                    .hint(did_you_mean(&base_name, services.keys())),
+                    .hint(did_you_mean(&base_name, services.keys().map(Key::as_str))),
                 ]);
             }
             let resolved = extend_service(loader, &base_name, services, file, env, chain)?;
@@ -191,8 +191,8 @@ fn load_services_of(
 }
 
 /// "did you mean" for a name among candidates, or the list of candidates.
-pub fn did_you_mean<'a>(name: &str, candidates: impl Iterator<Item = &'a String>) -> String {
-    let candidates: Vec<&String> = candidates.collect();
+pub fn did_you_mean<'a>(name: &str, candidates: impl Iterator<Item = &'a str>) -> String {
+    let candidates: Vec<&str> = candidates.collect();
     let best = candidates
         .iter()
         .map(|c| (strsim::jaro_winkler(name, c), *c))
@@ -201,13 +201,6 @@ pub fn did_you_mean<'a>(name: &str, candidates: impl Iterator<Item = &'a String>
     match best {
         Some((_, c)) => format!("did you mean `{c}`?"),
         None if candidates.is_empty() => "no services are defined".into(),
-        None => format!(
-            "known services: {}",
-            candidates
-                .iter()
-                .map(|c| c.as_str())
-                .collect::<Vec<_>>()
-                .join(", ")
-        ),
+        None => format!("known services: {}", candidates.join(", ")),
     }
 }

@@ -154,7 +154,7 @@ fn parse_entries(node: &Node) -> Result<Vec<Include>> {
         };
         match &item.kind {
             Kind::Str(s) => out.push(Include {
-                paths: vec![(s.clone(), item.span)],
+                paths: vec![(s.to_string(), item.span)],
                 project_directory: None,
                 env_files: Vec::new(),
                 span: item.span,

@@ -341,7 +341,7 @@ fn walk(
                         );
                     }
                     match cast::cast_at(path, &value) {
-                        None => *text = value,
+                        None => *text = value.into(),
                         Some(Ok((kind, warning))) => {
                             if let Some(w) = warning {
                                 warnings.push(
@@ -405,7 +405,6 @@ fn span_within(span: Span, value: &str, offset: usize) -> Span {
     }
     Span {
         offset: span.offset + (shift + offset) as u32,
-        col: span.col + (shift + before.chars().count()) as u32,
         len: 1,
         ..span
     }
@@ -626,9 +625,9 @@ mod tests {
 
     #[test]
     fn tree_interpolates_values_not_keys() {
-        let (res, warnings) = run(
-            "services:\n  ${FOO}:\n    image: ${FOO}:$N\n    environment:\n      - A=${nope}\n",
-        );
+        let yaml =
+            "services:\n  ${FOO}:\n    image: ${FOO}:$N\n    environment:\n      - A=${nope}\n";
+        let (res, warnings) = run(yaml);
         let node = res.unwrap();
         let svc = node.get("services").unwrap().get("${FOO}").unwrap();
         assert_eq!(svc.get("image").unwrap().as_str(), Some("first:3"));
@@ -639,7 +638,7 @@ mod tests {
             warnings[0].message,
             "The \"nope\" variable is not set. Defaulting to a blank string."
         );
-        assert_eq!(warnings[0].span.unwrap().line, 5);
+        assert_eq!(warnings[0].span.unwrap().line_col(yaml).0, 5);
     }
 
     #[test]
@@ -688,7 +687,7 @@ mod tests {
             warnings[0].message,
             "\"yes\" for boolean is not supported by YAML 1.2, please use `true`"
         );
-        assert_eq!(warnings[0].span.unwrap().line, 3);
+        assert_eq!(warnings[0].span.unwrap().line_col(yaml).0, 3);
     }
 
     #[test]
@@ -744,22 +743,25 @@ mod tests {
 
     #[test]
     fn tree_reports_every_error() {
-        let (res, _) = run("a: ${X:?one}\nb: ok\nc: ${Y:?two}\n");
+        let yaml = "a: ${X:?one}\nb: ok\nc: ${Y:?two}\n";
+        let (res, _) = run(yaml);
         let errs = res.unwrap_err();
         assert_eq!(errs.len(), 2);
-        assert_eq!(errs[0].span.unwrap().line, 1);
-        assert_eq!(errs[1].span.unwrap().line, 3);
+        assert_eq!(errs[0].span.unwrap().line_col(yaml).0, 1);
+        assert_eq!(errs[1].span.unwrap().line_col(yaml).0, 3);
     }
 
     #[test]
     fn invalid_expressions_point_at_the_dollar() {
-        let (res, _) = run("image: abc${\n");
+        let yaml = "image: abc${\n";
+        let (res, _) = run(yaml);
         let err = &res.unwrap_err()[0];
         let span = err.span.unwrap();
-        assert_eq!((span.line, span.col, span.offset), (1, 11, 10));
-        let (res, _) = run("image: 'é ${'\n");
+        assert_eq!((span.line_col(yaml), span.offset), ((1, 11), 10));
+        let yaml = "image: 'é ${'\n";
+        let (res, _) = run(yaml);
         let span = res.unwrap_err()[0].span.unwrap();
-        assert_eq!((span.line, span.col, span.offset), (1, 11, 11));
+        assert_eq!((span.line_col(yaml), span.offset), ((1, 11), 11));
     }
 
     #[test]

@@ -186,7 +186,7 @@ fn merge_maps(mut base: Node, other: Node, path: &mut Vec<String>) -> Result<Nod
                 map.insert(key, strip_tags(value));
             }
             Some((index, _, existing)) => {
-                path.push(key.clone());
+                path.push(key.to_string());
                 let merged = merge_value(existing, value, path);
                 path.pop();
                 let merged = merged?;
@@ -264,8 +264,8 @@ fn to_mapping(node: Node, depends_on: bool) -> Node {
                 let key = item.scalar_text().unwrap_or_default();
                 let value = if depends_on {
                     let mut m = Map::default();
-                    m.insert("condition".into(), Node::str("service_started", item.span));
-                    m.insert("required".into(), Node::new(Kind::Bool(true), item.span));
+                    m.insert("condition", Node::str("service_started", item.span));
+                    m.insert("required", Node::new(Kind::Bool(true), item.span));
                     Node::map(m, item.span)
                 } else {
                     Node::null(item.span)
@@ -286,7 +286,7 @@ fn build_to_map(node: Node) -> Node {
         Kind::Str(_) => {
             let mut m = Map::default();
             let span = node.span;
-            m.insert("context".into(), node);
+            m.insert("context", node);
             Node::map(m, span)
         }
         _ => node,
@@ -373,7 +373,7 @@ fn unicity(node: &mut Node, path: &mut Vec<String>) -> Result<(), Diagnostic> {
         Kind::Map(_) if !UNIQUE_TABLE.may_match_below(path) => {}
         Kind::Map(m) => {
             for (k, v) in m.iter_mut() {
-                path.push(k.clone());
+                path.push(k.to_string());
                 let r = unicity(v, path);
                 path.pop();
                 r?;

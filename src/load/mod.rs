@@ -185,7 +185,7 @@ impl Loader<'_> {
         }
         if !opts.skip_normalization {
             let map = model.as_map_mut().expect("checked above");
-            map.insert("name".into(), Node::str(name.clone(), Span::NONE));
+            map.insert("name", Node::str(name.clone(), Span::NONE));
             normalize::normalize(&mut model, &env);
         }
         let mut profiles = self.active_profiles(&env);
@@ -193,11 +193,11 @@ impl Loader<'_> {
         let all_services: Vec<String> = model
             .get("services")
             .and_then(Node::as_map)
-            .map(|s| s.keys().cloned().collect())
+            .map(|s| s.keys().map(|k| k.to_string()).collect())
             .unwrap_or_default();
         if !opts.model_only {
             if let Some(map) = model.as_map_mut() {
-                map.entry("name".into())
+                map.entry("name")
                     .or_insert_with(|| Node::str(name.clone(), Span::NONE));
             }
             profiles = project::finish(

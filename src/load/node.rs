@@ -4,13 +4,15 @@
 //! string keys, and the two Compose tags (`!reset`, `!override`). Each node
 //! remembers where it was written so that errors can point at the line.
 
-use indexmap::IndexMap;
+pub mod map;
+
+pub use map::{Key, Map};
 
 use crate::diag::Span;
 
-/// Mappings keep their keys in file order. Fx hashing: keys are short and
-/// come from the user's own files, so no protection against crafted collisions is needed.
-pub type Map = IndexMap<String, Node, rustc_hash::FxBuildHasher>;
+/// The strings of the tree, keys and values. Nearly all are short, and
+/// stored inline they cost no allocation of their own.
+pub type Text = compact_str::CompactString;
 
 /// A Compose-relevant YAML tag on a node.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -27,7 +29,7 @@ pub enum Kind {
     Bool(bool),
     Int(i64),
     Float(f64),
-    Str(String),
+    Str(Text),
     Seq(Vec<Node>),
     Map(Map),
 }
@@ -64,7 +66,7 @@ impl Node {
         Node::new(Kind::Null, span)
     }
 
-    pub fn str(s: impl Into<String>, span: Span) -> Self {
+    pub fn str(s: impl Into<Text>, span: Span) -> Self {
         Node::new(Kind::Str(s.into()), span)
     }
 
@@ -145,7 +147,7 @@ impl Node {
             Kind::Bool(b) => Some(b.to_string()),
             Kind::Int(i) => Some(i.to_string()),
             Kind::Float(f) => Some(format_go_float(*f)),
-            Kind::Str(s) => Some(s.clone()),
+            Kind::Str(s) => Some(s.to_string()),
             Kind::Null | Kind::Seq(_) | Kind::Map(_) => None,
         }
     }
@@ -171,11 +173,13 @@ impl Node {
             Kind::Bool(b) => Value::Bool(*b),
             Kind::Int(i) => Value::from(*i),
             Kind::Float(f) => serde_json::Number::from_f64(*f).map_or(Value::Null, Value::Number),
-            Kind::Str(s) => Value::String(s.clone()),
+            Kind::Str(s) => Value::String(s.to_string()),
             Kind::Seq(items) => Value::Array(items.iter().map(Node::to_json).collect()),
-            Kind::Map(m) => {
-                Value::Object(m.iter().map(|(k, v)| (k.clone(), v.to_json())).collect())
-            }
+            Kind::Map(m) => Value::Object(
+                m.iter()
+                    .map(|(k, v)| (k.to_string(), v.to_json()))
+                    .collect(),
+            ),
         }
     }
 
@@ -187,9 +191,13 @@ impl Node {
             Kind::Bool(b) => Value::Bool(b),
             Kind::Int(i) => Value::from(i),
             Kind::Float(f) => serde_json::Number::from_f64(f).map_or(Value::Null, Value::Number),
-            Kind::Str(s) => Value::String(s),
+            Kind::Str(s) => Value::String(s.into_string()),
             Kind::Seq(items) => Value::Array(items.into_iter().map(Node::into_json).collect()),
-            Kind::Map(m) => Value::Object(m.into_iter().map(|(k, v)| (k, v.into_json())).collect()),
+            Kind::Map(m) => Value::Object(
+                m.into_iter()
+                    .map(|(k, v)| (k.into_string(), v.into_json()))
+                    .collect(),
+            ),
         }
     }
 
@@ -203,7 +211,7 @@ impl Node {
                 Some(i) => Kind::Int(i),
                 None => Kind::Float(n.as_f64().unwrap_or_default()),
             },
-            Value::String(s) => Kind::Str(s.clone()),
+            Value::String(s) => Kind::Str(s.as_str().into()),
             Value::Array(a) => Kind::Seq(a.iter().map(|v| Node::from_json(v, span)).collect()),
             Value::Object(o) => Kind::Map(
                 o.iter()

@@ -7,9 +7,9 @@ use crate::diag::Span;
 
 fn started_dependency(restart: bool, span: Span) -> Node {
     let mut m = Map::default();
-    m.insert("condition".into(), Node::str("service_started", span));
-    m.insert("restart".into(), Node::new(Kind::Bool(restart), span));
-    m.insert("required".into(), Node::new(Kind::Bool(true), span));
+    m.insert("condition", Node::str("service_started", span));
+    m.insert("restart", Node::new(Kind::Bool(restart), span));
+    m.insert("required", Node::new(Kind::Bool(true), span));
     Node::map(m, span)
 }
 
@@ -23,14 +23,14 @@ pub fn normalize(model: &mut Node, env: &Env) {
                 continue;
             };
             if s.get("pull_policy").and_then(Node::as_str) == Some("if_not_present") {
-                s.insert("pull_policy".into(), Node::str("missing", Span::NONE));
+                s.insert("pull_policy", Node::str("missing", Span::NONE));
             }
             if let Some(build) = s.get_mut("build").and_then(Node::as_map_mut) {
                 build
-                    .entry("context".into())
+                    .entry("context")
                     .or_insert_with(|| Node::str(".", Span::NONE));
                 if !build.contains_key("dockerfile") && !build.contains_key("dockerfile_inline") {
-                    build.insert("dockerfile".into(), Node::str("Dockerfile", Span::NONE));
+                    build.insert("dockerfile", Node::str("Dockerfile", Span::NONE));
                 }
                 if let Some(args) = build.get_mut("args") {
                     resolve_from_env(args, &lookup, false);
@@ -71,7 +71,7 @@ pub fn normalize(model: &mut Node, env: &Env) {
                     if let Some(t) = v.get_mut("target")
                         && let Kind::Str(target) = &mut t.kind
                     {
-                        *target = clean_unix(target);
+                        *target = clean_unix(target).into();
                     }
                 }
             }
@@ -87,7 +87,7 @@ pub fn normalize(model: &mut Node, env: &Env) {
                 }
             }
             if !depends.is_empty() {
-                s.insert("depends_on".into(), Node::map(depends, Span::NONE));
+                s.insert("depends_on", Node::map(depends, Span::NONE));
             }
         }
     }
@@ -110,16 +110,16 @@ fn normalize_networks(model: &mut Node) {
             }
             let default_only = || {
                 let mut m = Map::default();
-                m.insert("default".into(), Node::null(Span::NONE));
+                m.insert("default", Node::null(Span::NONE));
                 Node::map(m, Span::NONE)
             };
             match s.get("networks").and_then(Node::as_map) {
                 None => {
-                    s.insert("networks".into(), default_only());
+                    s.insert("networks", default_only());
                     uses_default = true;
                 }
                 Some(m) if m.is_empty() => {
-                    s.insert("networks".into(), default_only());
+                    s.insert("networks", default_only());
                     uses_default = true;
                 }
                 Some(m) => uses_default |= m.contains_key("default"),
@@ -130,13 +130,13 @@ fn normalize_networks(model: &mut Node) {
         return;
     };
     let networks = root
-        .entry("networks".into())
+        .entry("networks")
         .or_insert_with(|| Node::map(Map::default(), Span::NONE));
     if let Some(n) = networks.as_map_mut()
         && uses_default
         && !n.contains_key("default")
     {
-        n.insert("default".into(), Node::null(Span::NONE));
+        n.insert("default", Node::null(Span::NONE));
     }
     if networks.as_map().is_some_and(Map::is_empty) {
         root.shift_remove("networks");
@@ -146,33 +146,28 @@ fn normalize_networks(model: &mut Node) {
 /// Fills bare keys (`- KEY`, `KEY:` with no value) from the environment.
 fn resolve_from_env(node: &mut Node, lookup: &dyn Fn(&str) -> Option<String>, keep_empty: bool) {
     match &mut node.kind {
-        Kind::Map(m) => {
-            let entries = std::mem::take(m);
-            for (k, v) in entries {
-                if !v.is_null() {
-                    m.insert(k, v);
-                } else if let Some(val) = lookup(&k) {
-                    m.insert(k, Node::str(val, v.span));
-                } else if keep_empty {
-                    m.insert(k, v);
-                }
+        Kind::Map(m) => m.retain(|k, v| {
+            if !v.is_null() {
+                return true;
             }
-        }
-        Kind::Seq(items) => {
-            let entries = std::mem::take(items);
-            for item in entries {
-                match item.as_str() {
-                    Some(s) if !s.contains('=') => {
-                        if let Some(val) = lookup(s) {
-                            items.push(Node::str(format!("{s}={val}"), item.span));
-                        } else if keep_empty {
-                            items.push(item);
-                        }
-                    }
-                    _ => items.push(item),
+            match lookup(k) {
+                Some(val) => {
+                    *v = Node::str(val, v.span);
+                    true
                 }
+                None => keep_empty,
             }
-        }
+        }),
+        Kind::Seq(items) => items.retain_mut(|item| match item.as_str() {
+            Some(s) if !s.contains('=') => match lookup(s) {
+                Some(val) => {
+                    *item = Node::str(format!("{s}={val}"), item.span);
+                    true
+                }
+                None => keep_empty,
+            },
+            _ => true,
+        }),
         _ => {}
     }
 }
@@ -205,11 +200,11 @@ fn set_names_from_keys(model: &mut Node) {
                         || x.scalar_text().is_some_and(|t| super::is_truthy(&t))
                 });
                 let name = if external {
-                    key.clone()
+                    key.to_string()
                 } else {
                     format!("{project}_{key}")
                 };
-                r.insert("name".into(), Node::str(name, Span::NONE));
+                r.insert("name", Node::str(name, Span::NONE));
             }
         }
     }
@@ -246,7 +241,7 @@ pub fn resolve_environment(model: &mut Node, env: &Env) {
                 .and_then(Node::as_str)
                 .and_then(|e| env.get(e))
             {
-                r.insert(field.into(), Node::str(value.clone(), Span::NONE));
+                r.insert(field, Node::str(value.clone(), Span::NONE));
             }
         }
     }

@@ -92,7 +92,7 @@ impl Resolver {
         match &mut node.kind {
             Kind::Map(map) => {
                 for (key, value) in map.iter_mut() {
-                    path.push(key.clone());
+                    path.push(key.to_string());
                     let r = self.walk(value, path);
                     path.pop();
                     r?;
@@ -118,7 +118,7 @@ impl Resolver {
                     && !is_special_context(s)
                 {
                     let resolved = self.abs_path(s);
-                    node.kind = Kind::Str(resolved);
+                    node.kind = Kind::Str(resolved.into());
                 }
                 Ok(())
             }
@@ -132,7 +132,7 @@ impl Resolver {
                     && !is_remote_resource(s)
                 {
                     let resolved = self.abs_path(s);
-                    node.kind = Kind::Str(resolved);
+                    node.kind = Kind::Str(resolved.into());
                 }
                 Ok(())
             }
@@ -144,7 +144,7 @@ impl Resolver {
                             .at(node.span)
                             .hint("the watched path goes through a symbolic link that cannot be followed")
                     })?;
-                    node.kind = Kind::Str(resolved);
+                    node.kind = Kind::Str(resolved.into());
                 }
                 Ok(())
             }
@@ -177,7 +177,7 @@ impl Resolver {
     fn abs_node(&self, node: &mut Node, path: &[String]) -> Result<(), Diagnostic> {
         match &mut node.kind {
             Kind::Str(s) => {
-                *s = self.abs_path(s);
+                *s = self.abs_path(s).into();
                 Ok(())
             }
             Kind::Seq(items) => {
@@ -208,7 +208,7 @@ impl Resolver {
 
     fn maybe_unix_node(&self, node: &mut Node) {
         if let Kind::Str(s) = &mut node.kind {
-            *s = self.maybe_unix_path(s);
+            *s = self.maybe_unix_path(s).into();
         }
     }
 
@@ -584,16 +584,13 @@ mod tests {
 
     #[test]
     fn bind_without_source_is_an_error() {
-        let e = resolve(
-            "services:\n  web:\n    volumes:\n      - {type: bind, target: /x}\n",
-            None,
-        )
-        .unwrap_err();
+        let text = "services:\n  web:\n    volumes:\n      - {type: bind, target: /x}\n";
+        let e = resolve(text, None).unwrap_err();
         assert_eq!(
             e.message,
             r#"invalid mount config for type "bind": field Source must not be empty"#
         );
-        assert_eq!(e.span.map(|s| s.line), Some(4));
+        assert_eq!(e.span.map(|s| s.line_col(text).0), Some(4));
         let e = resolve("services: {web: {env_file: [{path: 1}]}}", None).unwrap_err();
         assert_eq!(
             e.message,

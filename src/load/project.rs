@@ -5,8 +5,10 @@
 use std::collections::{HashMap, HashSet};
 use std::path::PathBuf;
 
+use rustc_hash::{FxHashMap, FxHashSet};
+
 use super::environment::{self, Env};
-use super::node::{Kind, Map, Node};
+use super::node::{Key, Kind, Map, Node};
 use super::{ProjectContext, Result, dotenv};
 use crate::diag::{Diagnostic, Span};
 
@@ -25,7 +27,7 @@ pub fn validate_structure(model: &Node) -> Result<()> {
             }
             let sources: Vec<&str> = ["file", "environment", "content"]
                 .into_iter()
-                .filter(|k| m.contains_key(*k))
+                .filter(|k| m.contains_key(k))
                 .collect();
             if sources.len() > 1 {
                 errors.push(
@@ -65,7 +67,7 @@ pub fn validate_structure(model: &Node) -> Result<()> {
                         .hint("container names are global on the engine; give each service its own"),
                     );
                 }
-                container_names.insert(cn.to_string(), name.clone());
+                container_names.insert(cn.to_string(), name.to_string());
             }
             if let Some(watch) = s
                 .get("develop")
@@ -107,18 +109,24 @@ pub fn finish(model: &mut Node, ctx: &ProjectContext<'_>) -> Result<Vec<String>>
     for name in &ctx.opts.services {
         let Some(s) = services.get(name) else {
             return Err(vec![
-                Diagnostic::new(format!("no such service: {name}"))
-                    .hint(super::extends::did_you_mean(name, services.keys())),
+                Diagnostic::new(format!("no such service: {name}")).hint(
+                    super::extends::did_you_mean(name, services.keys().map(Key::as_str)),
+                ),
             ]);
         };
         if !is_enabled(s, &profiles) {
             profiles.extend(string_list(s.get("profiles")));
         }
     }
-    let (enabled, disabled): (Map, Map) = services
-        .into_iter()
-        .partition(|(_, s)| is_enabled(s, &profiles));
-    let disabled: HashSet<String> = disabled.into_keys().collect();
+    let mut enabled = Map::with_capacity(services.len());
+    let mut disabled: HashSet<Key> = HashSet::new();
+    for (name, service) in services {
+        if is_enabled(&service, &profiles) {
+            enabled.insert_unique(name, service);
+        } else {
+            disabled.insert(name);
+        }
+    }
     set(model, "services", Node::map(enabled, Span::NONE));
 
     if !ctx.opts.skip_consistency {
@@ -148,7 +156,7 @@ pub fn all_profiles(model: &Node) -> Vec<String> {
 
 fn set(model: &mut Node, key: &str, value: Node) {
     if let Some(m) = model.as_map_mut() {
-        m.insert(key.into(), value);
+        m.insert(key, value);
     }
 }
 
@@ -168,7 +176,7 @@ fn err_at(msg: String, node: &Node, hint: &str) -> Diagnostic {
 }
 
 /// Compose's consistency checks (skipped with `--no-consistency`).
-fn check_consistency(model: &Node, disabled: &HashSet<String>) -> Result<()> {
+fn check_consistency(model: &Node, disabled: &HashSet<Key>) -> Result<()> {
     let empty = Map::default();
     let section = |k: &str| model.get(k).and_then(Node::as_map).unwrap_or(&empty);
     let (services, networks, volumes, secrets, configs, models) = (
@@ -179,6 +187,9 @@ fn check_consistency(model: &Node, disabled: &HashSet<String>) -> Result<()> {
         section("configs"),
         section("models"),
     );
+    // Sections that grow with the project are looked up by name in sets.
+    let service_names: FxHashSet<&str> = services.keys().map(Key::as_str).collect();
+    let volume_names: FxHashSet<&str> = volumes.keys().map(Key::as_str).collect();
     let mut errors = Vec::new();
     for (name, s) in services {
         let has = |k: &str| s.get(k).is_some_and(|n| !n.is_null());
@@ -259,24 +270,24 @@ fn check_consistency(model: &Node, disabled: &HashSet<String>) -> Result<()> {
             .into_iter()
             .flatten()
         {
-            if services.contains_key(dep) {
+            if service_names.contains(dep.as_str()) {
                 continue;
             }
             let required = cfg.get("required").and_then(Node::as_bool).unwrap_or(true);
-            if disabled.contains(dep) && !required {
+            if disabled.contains(dep.as_str()) && !required {
                 continue;
             }
             errors.push(
                 Diagnostic::new(format!("service \"{name}\" depends on undefined service \"{dep}\": invalid compose project"))
                     .at(cfg.key_span)
-                    .hint(super::extends::did_you_mean(dep, services.keys())),
+                    .hint(super::extends::did_you_mean(dep, services.keys().map(Key::as_str))),
             );
         }
         if let Some(target) = s
             .get("network_mode")
             .and_then(Node::as_str)
             .and_then(|m| m.strip_prefix("service:"))
-            && !services.contains_key(target)
+            && !service_names.contains(target)
         {
             errors.push(err_at(
                 format!("service \"{target}\" not found for network_mode 'service:{target}'"),
@@ -293,7 +304,7 @@ fn check_consistency(model: &Node, disabled: &HashSet<String>) -> Result<()> {
             if v.get("type").and_then(Node::as_str) == Some("volume")
                 && let Some(src) = v.get("source").and_then(Node::as_str)
                 && !src.is_empty()
-                && !volumes.contains_key(src)
+                && !volume_names.contains(src)
             {
                 errors.push(err_at(
                     format!("service \"{name}\" refers to undefined volume {src}: invalid compose project"),
@@ -466,7 +477,7 @@ fn known(section: &Map) -> String {
 fn dependency_cycle(services: &Map) -> Option<Vec<String>> {
     fn visit(
         name: &str,
-        services: &Map,
+        services: &FxHashMap<&str, &Node>,
         stack: &mut Vec<String>,
         done: &mut HashSet<String>,
     ) -> Option<Vec<String>> {
@@ -483,10 +494,10 @@ fn dependency_cycle(services: &Map) -> Option<Vec<String>> {
             .get(name)
             .and_then(|s| s.get("depends_on"))
             .and_then(Node::as_map);
-        let mut names: Vec<&String> = deps.map(|d| d.keys().collect()).unwrap_or_default();
+        let mut names: Vec<&Key> = deps.map(|d| d.keys().collect()).unwrap_or_default();
         names.sort();
         for dep in names {
-            if services.contains_key(dep)
+            if services.contains_key(dep.as_str())
                 && let Some(c) = visit(dep, services, stack, done)
             {
                 return Some(c);
@@ -496,12 +507,13 @@ fn dependency_cycle(services: &Map) -> Option<Vec<String>> {
         done.insert(name.to_string());
         None
     }
-    let mut names: Vec<&String> = services.keys().collect();
+    let mut names: Vec<&Key> = services.keys().collect();
     names.sort();
+    let services: FxHashMap<&str, &Node> = services.iter().map(|(k, v)| (k.as_str(), v)).collect();
     let mut done = HashSet::new();
     names
         .into_iter()
-        .find_map(|n| visit(n, services, &mut Vec::new(), &mut done))
+        .find_map(|n| visit(n, &services, &mut Vec::new(), &mut done))
 }
 
 /// A `KEY=VALUE` / `KEY` list or a mapping as (key, optional value) pairs.
@@ -509,7 +521,7 @@ fn pairs(node: Option<&Node>) -> Vec<(String, Option<String>, Span)> {
     match node.map(|n| &n.kind) {
         Some(Kind::Map(m)) => m
             .iter()
-            .map(|(k, v)| (k.clone(), v.scalar_text(), v.span))
+            .map(|(k, v)| (k.to_string(), v.scalar_text(), v.span))
             .collect(),
         Some(Kind::Seq(items)) => items
             .iter()
@@ -606,10 +618,7 @@ fn resolve_service_files(model: &mut Node, ctx: &ProjectContext<'_>) -> Result<(
                     None => out.push((k, v, span)),
                 }
             }
-            s.insert(
-                "environment".into(),
-                Node::map(pairs_to_map(out), Span::NONE),
-            );
+            s.insert("environment", Node::map(pairs_to_map(out), Span::NONE));
         }
         if let Some(files) = s.shift_remove("label_file") {
             let mut labels = Env::new();
@@ -635,7 +644,7 @@ fn resolve_service_files(model: &mut Node, ctx: &ProjectContext<'_>) -> Result<(
                 }
             }
             if !out.is_empty() {
-                s.insert("labels".into(), Node::map(pairs_to_map(out), Span::NONE));
+                s.insert("labels", Node::map(pairs_to_map(out), Span::NONE));
             }
         }
     }
@@ -672,10 +681,10 @@ fn select(model: &mut Node, names: &[String]) {
             .and_then(|s| s.get("depends_on"))
             .and_then(Node::as_map)
         {
-            todo.extend(deps.keys().cloned());
+            todo.extend(deps.keys().map(|k| k.to_string()));
         }
     }
-    services.retain(|k, _| keep.contains(k));
+    services.retain(|k, _| keep.contains(k.as_str()));
 }
 
 /// Drops networks, volumes, secrets, configs and models that no enabled service uses.
@@ -697,7 +706,7 @@ fn prune_unused(model: &mut Node) {
             .flatten()
             .map(|(k, _)| k)
         {
-            entry("networks", &mut used, k.clone());
+            entry("networks", &mut used, k.to_string());
         }
         for v in s
             .get("volumes")
@@ -732,7 +741,7 @@ fn prune_unused(model: &mut Node) {
             .flatten()
             .map(|(k, _)| k)
         {
-            entry("models", &mut used, k.clone());
+            entry("models", &mut used, k.to_string());
         }
     }
     let Some(root) = model.as_map_mut() else {
@@ -743,6 +752,6 @@ fn prune_unused(model: &mut Node) {
             continue;
         };
         let keep = used.get(kind);
-        section.retain(|k, _| keep.is_some_and(|u| u.contains(k)));
+        section.retain(|k, _| keep.is_some_and(|u| u.contains(k.as_str())));
     }
 }

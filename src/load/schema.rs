@@ -23,7 +23,7 @@ use jsonschema::{JsonType, ValidationError};
 use serde_json::Value;
 
 use crate::diag::{Diagnostic, Span};
-use crate::load::node::{Kind, Map, Node, PathSeg, path_to_string};
+use crate::load::node::{Key, Kind, Map, Node, PathSeg, path_to_string};
 
 /// The schema text, also the file editors point at with
 /// `# yaml-language-server: $schema=...`.
@@ -926,8 +926,8 @@ impl<'a> json::Object<'a, NodeJson> for &'a Map {
     type Node = &'a Node;
     type MemberName = &'a str;
     type MembersIter = std::iter::Map<
-        indexmap::map::Iter<'a, String, Node>,
-        fn((&'a String, &'a Node)) -> (&'a str, &'a Node),
+        crate::load::node::map::Iter<'a>,
+        fn((&'a Key, &'a Node)) -> (&'a str, &'a Node),
     >;
 
     fn len(&self) -> usize {
@@ -1093,7 +1093,7 @@ mod tests {
         );
         let d = &diags[0];
         let span = d.span.expect("span");
-        assert_eq!((span.line, span.col), (4, 5));
+        assert_eq!(span.line_col(text), (4, 5));
         assert_eq!(d.hint.as_deref(), Some("did you mean `depends_on`?"));
     }
 
@@ -1137,13 +1137,14 @@ mod tests {
 
     #[test]
     fn wrong_type_says_what_is_expected() {
-        let diags = check("services:\n  web:\n    image: nginx\n    ports: 8080\n");
+        let text = "services:\n  web:\n    image: nginx\n    ports: 8080\n";
+        let diags = check(text);
         assert_eq!(
             messages(&diags),
             ["validating compose.yaml: services.web.ports must be a list"]
         );
         let d = &diags[0];
-        assert_eq!(d.span.map(|s| (s.line, s.col)), Some((4, 12)));
+        assert_eq!(d.span.map(|s| s.line_col(text)), Some((4, 12)));
         assert_eq!(
             d.hint.as_deref(),
             Some("`ports` is an integer here, but it must be a list, e.g. `ports: [\"8080:80\"]`")
@@ -1270,14 +1271,14 @@ volumes:
 
     #[test]
     fn missing_required_key() {
-        let diags = check(
-            "services:\n  web:\n    image: x\n    depends_on:\n      db:\n        required: true\n",
-        );
+        let text =
+            "services:\n  web:\n    image: x\n    depends_on:\n      db:\n        required: true\n";
+        let diags = check(text);
         assert_eq!(
             messages(&diags),
             ["validating compose.yaml: services.web.depends_on.db missing property 'condition'"]
         );
-        assert_eq!(diags[0].span.map(|s| s.line), Some(5));
+        assert_eq!(diags[0].span.map(|s| s.line_col(text).0), Some(5));
         assert!(
             diags[0]
                 .hint

@@ -4,11 +4,14 @@
 //! expands aliases and `<<` merge keys, rejects duplicate keys, and keeps the
 //! `!reset` / `!override` tags.
 
+use std::cell::Cell;
 use std::collections::HashMap;
 
 use saphyr_parser::{Event, Parser, ScalarStyle};
 
-use super::node::{Kind, Map, Node, Tag};
+use rustc_hash::FxHashMap;
+
+use super::node::{Key, Kind, Map, Node, Tag};
 use crate::diag::{Diagnostic, Span};
 
 /// Aliases may be expanded at most this many nodes in total (a "billion
@@ -16,10 +19,12 @@ use crate::diag::{Diagnostic, Span};
 const ALIAS_BUDGET: usize = 1_000_000;
 
 /// Parses every document of `text` (registered as `file` in the sources).
-pub fn parse_documents(text: &str, file: u32) -> Result<Vec<Node>, Diagnostic> {
-    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+pub fn parse_documents(source: &str, file: u32) -> Result<Vec<Node>, Diagnostic> {
+    let text = source.strip_prefix('\u{feff}').unwrap_or(source);
     let mut builder = Builder {
         file,
+        source,
+        bom: source.len() - text.len(),
         text,
         line_starts: line_starts(text),
         ..Default::default()
@@ -28,7 +33,7 @@ pub fn parse_documents(text: &str, file: u32) -> Result<Vec<Node>, Diagnostic> {
     for ev in parser {
         let (event, span) = ev.map_err(|e| {
             let m = e.marker();
-            let span = builder.span_at(m.index(), m.line(), m.col(), 0);
+            let span = builder.span_at(m.index(), m.line(), 0);
             Diagnostic::new(format!("invalid YAML: {}", e.info()))
                 .at(span)
                 .hint("check the indentation and quoting around this position")
@@ -42,8 +47,16 @@ pub fn parse_documents(text: &str, file: u32) -> Result<Vec<Node>, Diagnostic> {
 #[derive(Default)]
 struct Builder<'t> {
     file: u32,
+    /// The file's whole text, which spans point into.
+    source: &'t str,
+    /// Length of the byte order mark before `text`, if any.
+    bom: usize,
+    /// The text given to the parser.
     text: &'t str,
     line_starts: Vec<(usize, usize)>,
+    /// The last (char index, byte offset) found, where the next search on
+    /// the same line can start: positions mostly come in order.
+    last_offset: Cell<(usize, usize)>,
     documents: Vec<Node>,
     stack: Vec<Frame>,
     anchors: HashMap<usize, Node>,
@@ -81,14 +94,12 @@ fn line_starts(text: &str) -> Vec<(usize, usize)> {
 }
 
 impl Builder<'_> {
-    fn span_at(&self, index: usize, line: usize, col: usize, len_chars: usize) -> Span {
+    fn span_at(&self, index: usize, line: usize, len_chars: usize) -> Span {
         let offset = self.byte_offset(index, line);
         let end = self.byte_offset(index + len_chars, line);
         Span {
             file: self.file,
-            line: line as u32,
-            col: col as u32 + 1,
-            offset: offset as u32,
+            offset: (self.bom + offset) as u32,
             len: end.saturating_sub(offset) as u32,
         }
     }
@@ -99,6 +110,10 @@ impl Builder<'_> {
             .get(line.saturating_sub(1))
             .copied()
             .unwrap_or((0, 0));
+        let last = self.last_offset.get();
+        if (chars..=index).contains(&last.0) {
+            (chars, byte) = last;
+        }
         let rest = &self.text[byte.min(self.text.len())..];
         for c in rest.chars() {
             if chars >= index {
@@ -107,6 +122,7 @@ impl Builder<'_> {
             chars += 1;
             byte += c.len_utf8();
         }
+        self.last_offset.set((chars, byte));
         byte
     }
 
@@ -118,7 +134,7 @@ impl Builder<'_> {
         } else {
             0
         };
-        self.span_at(start.index(), start.line(), start.col(), len)
+        self.span_at(start.index(), start.line(), len)
     }
 
     fn event(&mut self, event: Event<'_>, span: Span) -> Result<(), Diagnostic> {
@@ -174,7 +190,7 @@ impl Builder<'_> {
                     tag,
                     ..
                 }) => {
-                    let mut node = Node::map(build_map(entries)?, span);
+                    let mut node = Node::map(build_map(entries, self.source)?, span);
                     node.tag = tag;
                     self.finish(node, anchor)
                 }
@@ -241,13 +257,22 @@ fn compose_tag(tag: Option<&str>) -> Option<Tag> {
 
 /// Builds a mapping: keys become strings, duplicates are errors and `<<`
 /// merges are expanded (explicit keys win, earlier merge sources win).
-fn build_map(entries: Vec<(Node, Node)>) -> Result<Map, Diagnostic> {
-    let mut map = Map::with_capacity_and_hasher(entries.len(), Default::default());
+fn build_map(entries: Vec<(Node, Node)>, source: &str) -> Result<Map, Diagnostic> {
+    // Room for the keys merged in with `<<` too.
+    let merged_len: usize = entries
+        .iter()
+        .filter(|(key, _)| is_merge_key(key))
+        .map(|(_, value)| match &value.kind {
+            Kind::Map(m) => m.len(),
+            Kind::Seq(items) => items.iter().filter_map(Node::as_map).map(Map::len).sum(),
+            _ => 0,
+        })
+        .sum();
+    let mut map = Map::with_capacity(entries.len() + merged_len);
     let mut merged: Vec<Node> = Vec::new();
-    let mut first_seen: HashMap<String, Span> = HashMap::new();
+    let mut first_seen: FxHashMap<Key, Span> = FxHashMap::default();
     for (key, mut value) in entries {
-        let is_merge = matches!(&key.kind, Kind::Str(s) if s == "<<") && key.tag.is_none();
-        if is_merge {
+        if is_merge_key(&key) {
             match &value.kind {
                 Kind::Map(_) => merged.push(value),
                 Kind::Seq(items) if items.iter().all(|i| matches!(i.kind, Kind::Map(_))) => {
@@ -270,17 +295,18 @@ fn build_map(entries: Vec<(Node, Node)>) -> Result<Map, Diagnostic> {
             ))
             .at(key.span));
         };
-        if let Some(first) = first_seen.get(&name) {
+        if let Some(first) = first_seen.get(name.as_str()) {
             return Err(Diagnostic::new(format!(
                 "mapping key \"{name}\" already defined at line {}",
-                first.line
+                first.line_col(source).0
             ))
             .at(key.span)
             .hint("remove one of the two entries, or merge their contents"));
         }
+        let name = Key::from(name);
         first_seen.insert(name.clone(), key.span);
         value.key_span = key.span;
-        map.insert(name, value);
+        map.insert_unique(name, value);
     }
     for source in merged {
         if let Kind::Map(m) = source.kind {
@@ -290,6 +316,11 @@ fn build_map(entries: Vec<(Node, Node)>) -> Result<Map, Diagnostic> {
         }
     }
     Ok(map)
+}
+
+/// The merge key `<<` (a `!reset` or `!override` one is an ordinary key).
+fn is_merge_key(key: &Node) -> bool {
+    matches!(&key.kind, Kind::Str(s) if s == "<<") && key.tag.is_none()
 }
 
 fn key_string(key: &Node) -> Option<String> {
@@ -308,7 +339,7 @@ fn resolve_scalar(
 ) -> Result<Kind, Diagnostic> {
     let plain = matches!(style, ScalarStyle::Plain);
     match tag {
-        Some("tag:yaml.org,2002:str") | Some("!!str") => return Ok(Kind::Str(raw.to_string())),
+        Some("tag:yaml.org,2002:str") | Some("!!str") => return Ok(Kind::Str(raw.into())),
         Some("tag:yaml.org,2002:int") | Some("!!int") => {
             return parse_int(raw).map(Kind::Int).ok_or_else(|| {
                 Diagnostic::new(format!("cannot decode !!str `{raw}` as a !!int")).at(span)
@@ -335,7 +366,7 @@ fn resolve_scalar(
         _ => {}
     }
     if !plain {
-        return Ok(Kind::Str(raw.to_string()));
+        return Ok(Kind::Str(raw.into()));
     }
     Ok(resolve_plain(raw))
 }
@@ -362,7 +393,7 @@ pub fn resolve_plain(raw: &str) -> Kind {
             return Kind::Float(f);
         }
     }
-    Kind::Str(raw.to_string())
+    Kind::Str(raw.into())
 }
 
 /// Go's `strconv.ParseInt(s, 0, 64)` after removing `_`, as go-yaml does:
@@ -493,9 +524,10 @@ mod tests {
 
     #[test]
     fn duplicate_keys_are_errors_with_both_lines() {
-        let err = parse_documents("a: 1\nb: 2\na: 3\n", 0).unwrap_err();
+        let text = "a: 1\nb: 2\na: 3\n";
+        let err = parse_documents(text, 0).unwrap_err();
         assert_eq!(err.message, "mapping key \"a\" already defined at line 1");
-        assert_eq!(err.span.unwrap().line, 3);
+        assert_eq!(err.span.unwrap().line_col(text).0, 3);
     }
 
     #[test]
@@ -512,7 +544,8 @@ mod tests {
 
     #[test]
     fn spans_point_at_values_and_keys() {
-        let n = parse("services:\n  web:\n    image: nginx\n");
+        let text = "services:\n  web:\n    image: nginx\n";
+        let n = parse(text);
         let image = n
             .get("services")
             .unwrap()
@@ -520,8 +553,8 @@ mod tests {
             .unwrap()
             .get("image")
             .unwrap();
-        assert_eq!((image.span.line, image.span.col), (3, 12));
-        assert_eq!((image.key_span.line, image.key_span.col), (3, 5));
+        assert_eq!(image.span.line_col(text), (3, 12));
+        assert_eq!(image.key_span.line_col(text), (3, 5));
     }
 
     #[test]

@@ -59,11 +59,7 @@ impl Project {
     /// [`Project::to_json`] prints. Keys other than the known ones and `x-*`
     /// are errors. A service's `name` is set from its key when absent.
     pub fn from_json(value: Value) -> Result<Project, ModelError> {
-        let mut project: Project =
-            serde_path_to_error::deserialize(value).map_err(|e| ModelError {
-                path: e.path().to_string(),
-                message: e.inner().to_string(),
-            })?;
+        let mut project: Project = deserialize(value, "")?;
         for (name, service) in project.services.iter_mut() {
             if service.name.is_empty() {
                 service.name = name.clone();
@@ -127,19 +123,66 @@ impl Project {
     /// v2.40.3 fails on a build SSH key with a path (its `SSHKey.MarshalJSON`
     /// writes invalid JSON). The error carries Compose's message.
     pub fn check_json(&self) -> Result<(), ModelError> {
-        for (name, service) in &self.services {
-            let Some(build) = &service.build else {
-                continue;
-            };
-            if let Some(i) = build.ssh.iter().position(|k| !k.path.is_empty()) {
-                return Err(ModelError {
-                    path: format!("services.{name}.build.ssh[{i}]"),
-                    message: SSH_KEY_JSON_ERROR.into(),
-                });
-            }
-        }
-        Ok(())
+        self.services
+            .iter()
+            .try_for_each(|(name, service)| service.check_json(name))
     }
+}
+
+impl Service {
+    /// Reads the service `name` of the loader's canonical model, as JSON, the
+    /// way [`Project::from_json`] reads it as part of the whole project
+    /// (errors carry the same `services.NAME...` path).
+    pub fn from_json(name: &str, value: Value) -> Result<Service, ModelError> {
+        // A null service is an empty one, as in the whole project.
+        let service: Option<Service> = deserialize(value, &format!("services.{name}"))?;
+        let mut service = service.unwrap_or_default();
+        if service.name.is_empty() {
+            service.name = name.to_string();
+        }
+        Ok(service)
+    }
+
+    /// The service as [`Project::to_json`] prints it under `services`.
+    pub fn to_json(&self) -> Value {
+        to_value(self)
+    }
+
+    /// [`Project::check_json`] for one service, named `name` in the project.
+    pub fn check_json(&self, name: &str) -> Result<(), ModelError> {
+        let Some(build) = &self.build else {
+            return Ok(());
+        };
+        match build.ssh.iter().position(|k| !k.path.is_empty()) {
+            Some(i) => Err(ModelError {
+                path: format!("services.{name}.build.ssh[{i}]"),
+                message: SSH_KEY_JSON_ERROR.into(),
+            }),
+            None => Ok(()),
+        }
+    }
+}
+
+/// Deserialises `value`, found at `prefix` in the project (`""` for the
+/// project itself), with the path of the failing value on error.
+fn deserialize<T: serde::de::DeserializeOwned>(
+    value: Value,
+    prefix: &str,
+) -> Result<T, ModelError> {
+    serde_path_to_error::deserialize(value).map_err(|e| {
+        let inner = e.path().to_string();
+        let path = match inner.as_str() {
+            _ if prefix.is_empty() => inner,
+            "." => prefix.to_string(),
+            // A sequence index follows its parent without a dot (`ports[0]`).
+            _ if inner.starts_with('[') => format!("{prefix}{inner}"),
+            _ => format!("{prefix}.{inner}"),
+        };
+        ModelError {
+            path,
+            message: e.inner().to_string(),
+        }
+    })
 }
 
 impl Serialize for Project {

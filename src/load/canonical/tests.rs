@@ -229,13 +229,11 @@ fn ports_short_to_long() {
 
 #[test]
 fn top_level_resources() {
-    let (got, warnings) = run(
-        "volumes:\n  a:\n  b:\n    external:\n      name: real-b\n  c:\n    external: true\n  \
+    let text = "volumes:\n  a:\n  b:\n    external:\n      name: real-b\n  c:\n    external: true\n  \
          d:\n    name: n\n    external: {name: n}\n\
          networks:\n  n:\n    external: {}\n\
-         include:\n  - other.yaml\n  - path: [a.yaml, b.yaml]\n",
-        false,
-    );
+         include:\n  - other.yaml\n  - path: [a.yaml, b.yaml]\n";
+    let (got, warnings) = run(text, false);
     let want = yaml(
         "volumes:\n  a:\n  b: {external: true, name: real-b}\n  c: {external: true}\n  \
          d: {name: n, external: true}\n\
@@ -251,7 +249,7 @@ fn top_level_resources() {
             "volumes.d: external.name is deprecated. Please set name and external: true",
         ]
     );
-    assert_eq!(warnings[0].span.map(|s| s.line), Some(5));
+    assert_eq!(warnings[0].span.map(|s| s.line_col(text).0), Some(5));
 }
 
 #[test]
@@ -356,7 +354,7 @@ fn errors_point_at_the_value() {
     for (text, message, line) in cases {
         let e = canon_err(text);
         assert_eq!(e.message, *message, "{text}");
-        assert_eq!(e.span.map(|s| s.line), Some(*line), "{text}");
+        assert_eq!(e.span.map(|s| s.line_col(text).0), Some(*line), "{text}");
         assert!(e.hint.is_some(), "{text}");
     }
 }
