@@ -1008,67 +1008,54 @@ pub fn plan_down(desired: &Desired, observed: &Observed, options: &DownOptions) 
                 ));
             }
         }
-        for (key, network) in &observed.networks {
-            if !in_use(network).is_empty() {
-                continue;
-            }
-            let declared = desired.networks.get(key);
-            if declared.is_some_and(|d| d.external)
-                || network.labels.get(labels::PROJECT) != Some(&desired.project)
-            {
-                continue;
-            }
-            plan.push(
-                Op::RemoveNetwork {
-                    name: network.name.clone(),
-                    id: network.id.clone(),
-                },
-                remove_nodes.clone(),
-                "down",
-            );
-        }
-        for network in observed
-            .stale_networks
-            .iter()
-            .filter(|n| in_use(n).is_empty())
-        {
-            plan.push(
-                Op::RemoveNetwork {
-                    name: network.name.clone(),
-                    id: network.id.clone(),
-                },
-                remove_nodes.clone(),
-                "down (no longer in the file)",
-            );
-        }
+        let own = |labels: &BTreeMap<String, String>, external: bool| {
+            !external && labels.get(labels::PROJECT) == Some(&desired.project)
+        };
+        let declared_networks = observed.networks.iter().filter(|(key, n)| {
+            own(
+                &n.labels,
+                desired.networks.get(*key).is_some_and(|d| d.external),
+            )
+        });
+        let networks = declared_networks
+            .map(|(_, n)| (n, "down"))
+            .chain(
+                observed
+                    .stale_networks
+                    .iter()
+                    .map(|n| (n, "down (no longer in the file)")),
+            )
+            .filter(|(n, _)| in_use(n).is_empty());
+        let mut removals: Vec<(Op, &str)> = networks
+            .map(|(n, reason)| {
+                let op = Op::RemoveNetwork {
+                    name: n.name.clone(),
+                    id: n.id.clone(),
+                };
+                (op, reason)
+            })
+            .collect();
         if options.volumes {
-            for (key, volume) in &observed.volumes {
-                let declared = desired.volumes.get(key);
-                if declared.is_some_and(|d| d.external)
-                    || volume.labels.get(labels::PROJECT) != Some(&desired.project)
-                {
-                    continue;
-                }
-                plan.push(
-                    Op::RemoveVolume {
-                        name: volume.name.clone(),
-                    },
-                    remove_nodes.clone(),
-                    "down -v",
-                );
-            }
+            let declared_volumes = observed.volumes.iter().filter(|(key, v)| {
+                own(
+                    &v.labels,
+                    desired.volumes.get(*key).is_some_and(|d| d.external),
+                )
+            });
             // Without a file, every volume labelled with the project is its own.
-            if desired.services.is_empty() {
-                for volume in &observed.stale_volumes {
-                    plan.push(
-                        Op::RemoveVolume {
-                            name: volume.name.clone(),
-                        },
-                        remove_nodes.clone(),
-                        "down -v",
-                    );
-                }
-            }
+            let unfiled = observed
+                .stale_volumes
+                .iter()
+                .filter(|_| desired.services.is_empty());
+            removals.extend(declared_volumes.map(|(_, v)| v).chain(unfiled).map(|v| {
+                let op = Op::RemoveVolume {
+                    name: v.name.clone(),
+                };
+                (op, "down -v")
+            }));
+        }
+        for (op, reason) in removals {
+            plan.push(op, remove_nodes.clone(), reason);
         }
     }
     plan.warnings.extend(kept_networks);
