@@ -23,7 +23,9 @@ pub struct DownArgs {
 }
 
 pub fn run(settings: &Settings, args: DownArgs) -> Result<i32, CliError> {
-    let desired = engine_cmd::load_desired(settings, &[])?;
+    let runtime = engine_cmd::runtime()?;
+    let prepared = engine_cmd::prepare(&runtime, settings, &[], !settings.dry_run)?;
+    let (engine, desired, _lock) = (prepared.engine, prepared.desired, prepared.lock);
     let options_remove_everything = args.services.is_empty();
     let options = DownOptions {
         services: args.services,
@@ -36,15 +38,8 @@ pub fn run(settings: &Settings, args: DownArgs) -> Result<i32, CliError> {
         progress: settings.progress,
         wait_timeout: None,
     };
-    let runtime = engine_cmd::runtime()?;
     runtime.block_on(async {
-        let engine = engine_cmd::connect().await?;
-        let _lock = if settings.dry_run {
-            None
-        } else {
-            Some(engine_cmd::lock_project(&desired.project).await?)
-        };
-        let observed = engine_cmd::observe(&engine, &desired).await?;
+        let observed = engine_cmd::observe(&engine, &desired, prepared.listing).await?;
         let plan = plan::plan_down(&desired, &observed, &options);
         if settings.dry_run {
             eprint!("{}", plan.render());

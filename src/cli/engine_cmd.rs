@@ -16,7 +16,7 @@ use crate::events::{Emitter, Kind, Status};
 use crate::reconcile::desired::{self, Desired};
 use crate::reconcile::execute::{self, Context, ExecError};
 use crate::reconcile::lock::{self, ProjectLock};
-use crate::reconcile::observe::{self, Observed};
+use crate::reconcile::observe::{self, Listing, Observed};
 use crate::reconcile::plan::Plan;
 use crate::render::{self, Progress};
 
@@ -52,6 +52,66 @@ pub fn load_desired(settings: &Settings, services: &[String]) -> Result<Desired,
         .map_err(|e| CliError::Other(e.to_string()))
 }
 
+/// What a command works on: the engine, the desired state, the project's
+/// lock when the command changes things, and the engine's objects.
+pub struct Prepared {
+    pub engine: DockerEngine,
+    pub desired: Desired,
+    pub lock: Option<ProjectLock>,
+    pub listing: Option<Listing>,
+}
+
+/// Loads the project on another thread while connecting to the engine and,
+/// when the command line names the project, locking and listing it: the
+/// engine answers while the files are read.
+pub fn prepare(
+    runtime: &tokio::runtime::Runtime,
+    settings: &Settings,
+    services: &[String],
+    lock: bool,
+) -> Result<Prepared, CliError> {
+    let named = settings.load.project_name.clone().or_else(|| {
+        settings
+            .load
+            .os_env
+            .get(env_vars::COMPOSE_PROJECT_NAME)
+            .filter(|n| !n.is_empty())
+            .cloned()
+    });
+    let (loaded, early) = std::thread::scope(|scope| {
+        let loading = scope.spawn(|| load_desired(settings, services));
+        let early = runtime.block_on(async {
+            let engine = connect().await?;
+            let (mut held, mut listing) = (None, None);
+            if let Some(name) = &named {
+                if lock {
+                    held = Some(lock_project(name).await?);
+                }
+                listing = Some(observe::list(&engine, name).await?);
+            }
+            Ok::<_, CliError>((engine, held, listing))
+        });
+        let loaded = loading
+            .join()
+            .unwrap_or_else(|_| Err(CliError::Other("the loader stopped unexpectedly".into())));
+        (loaded, early)
+    });
+    // A bad file is reported before an unreachable engine.
+    let desired = loaded?;
+    let (engine, held, listing) = early?;
+    let lock = match held {
+        Some(held) if named.as_deref() == Some(desired.project.as_str()) => Some(held),
+        _ if lock => Some(runtime.block_on(lock_project(&desired.project))?),
+        _ => None,
+    };
+    Ok(Prepared {
+        engine,
+        desired,
+        lock,
+        listing,
+    })
+}
+
 /// Connects to the engine named by `DOCKER_HOST`.
 pub async fn connect() -> Result<DockerEngine, CliError> {
     DockerEngine::connect().await.map_err(CliError::Engine)
@@ -67,8 +127,12 @@ pub async fn lock_project(project: &str) -> Result<ProjectLock, CliError> {
     .map_err(|e| CliError::Other(format!("cannot lock project {project}: {e}")))
 }
 
-pub async fn observe<E: Engine>(engine: &E, desired: &Desired) -> Result<Observed, CliError> {
-    observe::observe(engine, desired)
+pub async fn observe<E: Engine>(
+    engine: &E,
+    desired: &Desired,
+    listing: Option<Listing>,
+) -> Result<Observed, CliError> {
+    observe::observe_listed(engine, desired, listing)
         .await
         .map_err(CliError::Engine)
 }

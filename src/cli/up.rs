@@ -135,12 +135,22 @@ fn converge(
     intent: &Intent,
     print: Option<PlanFormat>,
 ) -> Result<i32, CliError> {
-    let mut desired = engine_cmd::load_desired(settings, &args.services)?;
-    for scale in &args.scale {
-        let (service, count) = scale
-            .split_once('=')
-            .and_then(|(s, n)| Some((s, n.parse::<u32>().ok()?)))
-            .ok_or_else(|| CliError::Usage(format!("--scale takes SERVICE=NUM, not {scale:?}")))?;
+    let scales = args
+        .scale
+        .iter()
+        .map(|scale| {
+            scale
+                .split_once('=')
+                .and_then(|(s, n)| Some((s, n.parse::<u32>().ok()?)))
+                .ok_or_else(|| CliError::Usage(format!("--scale takes SERVICE=NUM, not {scale:?}")))
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    let dry_run = settings.dry_run || print.is_some();
+    let runtime = engine_cmd::runtime()?;
+    // A dry run changes nothing, so it need not wait for other invocations.
+    let prepared = engine_cmd::prepare(&runtime, settings, &args.services, !dry_run)?;
+    let (engine, mut desired, _lock) = (prepared.engine, prepared.desired, prepared.lock);
+    for (service, count) in scales {
         let Some(target) = desired.services.get_mut(service) else {
             return Err(CliError::Usage(format!(
                 "--scale: no such service: {service}"
@@ -190,23 +200,14 @@ fn converge(
     if let Some(problem) = desired.services.values().flat_map(|s| &s.problems).next() {
         return Err(CliError::Other(problem.to_string()));
     }
-    let dry_run = settings.dry_run || print.is_some();
     let run = RunSettings {
         parallel: engine_cmd::parallel_limit(settings.parallel),
         progress: settings.progress,
         wait_timeout: intent.wait_timeout,
     };
 
-    let runtime = engine_cmd::runtime()?;
     runtime.block_on(async {
-        let engine = engine_cmd::connect().await?;
-        // A dry run changes nothing, so it need not wait for other invocations.
-        let _lock = if dry_run {
-            None
-        } else {
-            Some(engine_cmd::lock_project(&desired.project).await?)
-        };
-        let observed = engine_cmd::observe(&engine, &desired).await?;
+        let observed = engine_cmd::observe(&engine, &desired, prepared.listing).await?;
         let plan: Plan = plan::plan_up(&desired, &observed, &options).map_err(CliError::Plan)?;
         match print {
             Some(PlanFormat::Json) => {

@@ -5,6 +5,7 @@
 //! features on it.
 
 use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use bollard::errors::Error as BollardError;
@@ -43,12 +44,14 @@ const REQUEST_TIMEOUT: Duration = Duration::from_secs(3600);
 #[derive(Clone)]
 pub struct DockerEngine {
     client: Docker,
-    api: ApiVersion,
+    /// Read once, on first need.
+    api: Arc<tokio::sync::OnceCell<ApiVersion>>,
+    pinned: Option<ApiVersion>,
 }
 
 impl DockerEngine {
-    /// Connects as `DOCKER_HOST` and `DOCKER_API_VERSION` say, and reads the
-    /// engine's API version. Fails within about a second when nobody answers.
+    /// Connects as `DOCKER_HOST` and `DOCKER_API_VERSION` say. Fails within
+    /// about a second when nobody answers.
     pub async fn connect() -> Result<Self> {
         let host = std::env::var(env_vars::DOCKER_HOST)
             .ok()
@@ -95,27 +98,45 @@ impl DockerEngine {
         }
         .map_err(|e| unreachable(e.to_string()))?
         .with_timeout(REQUEST_TIMEOUT);
-        let version = tokio::time::timeout(CONNECT_TIMEOUT, client.version())
+        // `/_ping` answers at once; `/version` takes the engine several
+        // milliseconds (it asks containerd and runc), so it is only asked
+        // when a create needs the version, alongside other calls.
+        tokio::time::timeout(CONNECT_TIMEOUT, client.ping())
             .await
             .map_err(|_| unreachable("no answer within a second".into()))?
             .map_err(|e| unreachable(e.to_string()))?;
-        let api = version
-            .api_version
-            .as_deref()
-            .and_then(ApiVersion::parse)
-            .ok_or_else(|| EngineError::Other("the engine did not tell its API version".into()))?;
-        if api < ApiVersion::FLOOR {
-            return Err(EngineError::TooOld {
-                found: api,
-                floor: ApiVersion::FLOOR,
-            });
-        }
+        let pinned = pinned.as_deref().and_then(ApiVersion::parse);
+        Ok(DockerEngine {
+            client,
+            api: Arc::new(tokio::sync::OnceCell::new()),
+            pinned,
+        })
+    }
+
+    /// The API version to speak: the engine's, capped by `DOCKER_API_VERSION`.
+    async fn api(&self) -> Result<ApiVersion> {
+        let api = self
+            .api
+            .get_or_try_init(|| async {
+                let version = self.client.version().await.map_err(engine_error)?;
+                let api = version
+                    .api_version
+                    .as_deref()
+                    .and_then(ApiVersion::parse)
+                    .ok_or_else(|| {
+                        EngineError::Other("the engine did not tell its API version".into())
+                    })?;
+                if api < ApiVersion::FLOOR {
+                    return Err(EngineError::TooOld {
+                        found: api,
+                        floor: ApiVersion::FLOOR,
+                    });
+                }
+                Ok(api)
+            })
+            .await?;
         // A pinned version caps what berth uses, as the docker CLI does.
-        let api = pinned
-            .as_deref()
-            .and_then(ApiVersion::parse)
-            .map_or(api, |p| p.min(api));
-        Ok(DockerEngine { client, api })
+        Ok(self.pinned.map_or(*api, |p| p.min(*api)))
     }
 }
 
@@ -456,8 +477,8 @@ fn container_event(message: bollard::models::EventMessage) -> Option<Event> {
 }
 
 impl Engine for DockerEngine {
-    fn api_version(&self) -> ApiVersion {
-        self.api
+    async fn api_version(&self) -> Result<ApiVersion> {
+        self.api().await
     }
 
     async fn list_containers(&self, project: &str) -> Result<Vec<Container>> {
@@ -647,7 +668,8 @@ impl Engine for DockerEngine {
     }
 
     async fn create_container(&self, name: &str, spec: &ContainerSpec) -> Result<String> {
-        let body = create_body(name, spec, self.api);
+        let api = self.api().await?;
+        let body = create_body(name, spec, api);
         let options = CreateContainerOptionsBuilder::default().name(name).build();
         let created = self
             .client
@@ -655,7 +677,7 @@ impl Engine for DockerEngine {
             .await
             .map_err(engine_error)?;
         // Older engines take one network at create; the others are joined now, before start.
-        if self.api < ApiVersion::MULTI_NETWORK_CREATE && spec.network_mode.is_empty() {
+        if api < ApiVersion::MULTI_NETWORK_CREATE && spec.network_mode.is_empty() {
             for attachment in spec.networks.iter().skip(1) {
                 let request = NetworkConnectRequest {
                     container: created.id.clone(),

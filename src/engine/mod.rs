@@ -231,7 +231,8 @@ pub struct FileCopy {
 /// exists reports [`EngineError::Conflict`], and removing what is already
 /// gone succeeds.
 pub trait Engine: Clone + Send + Sync + 'static {
-    fn api_version(&self) -> ApiVersion;
+    /// The API version berth speaks with this engine (read on first need).
+    fn api_version(&self) -> impl Future<Output = Result<ApiVersion>> + Send;
 
     /// Every container of `project` (one-offs included), in one call.
     fn list_containers(&self, project: &str)

@@ -36,8 +36,42 @@ impl Observed {
     }
 }
 
+/// What the three list calls of a project return: all of the observation
+/// that needs nothing but the project's name.
+#[derive(Clone, Debug)]
+pub struct Listing {
+    pub project: String,
+    containers: Vec<Container>,
+    networks: Vec<Network>,
+    volumes: Vec<Volume>,
+}
+
+/// Lists the project's containers, networks and volumes, all at once.
+pub async fn list<E: Engine>(engine: &E, project: &str) -> Result<Listing> {
+    let (containers, networks, volumes) = tokio::try_join!(
+        engine.list_containers(project),
+        engine.list_networks(project),
+        engine.list_volumes(project),
+    )?;
+    Ok(Listing {
+        project: project.to_string(),
+        containers,
+        networks,
+        volumes,
+    })
+}
+
 /// Reads the project's state from the engine.
 pub async fn observe<E: Engine>(engine: &E, desired: &Desired) -> Result<Observed> {
+    observe_listed(engine, desired, None).await
+}
+
+/// Reads the project's state, reusing `listing` when it is of this project.
+pub async fn observe_listed<E: Engine>(
+    engine: &E,
+    desired: &Desired,
+    listing: Option<Listing>,
+) -> Result<Observed> {
     let project = desired.project.as_str();
     let mut references: Vec<&str> = desired
         .services
@@ -46,18 +80,28 @@ pub async fn observe<E: Engine>(engine: &E, desired: &Desired) -> Result<Observe
         .collect();
     references.sort_unstable();
     references.dedup();
+    let listing = listing.filter(|l| l.project == project);
+    let listed = async {
+        match listing {
+            Some(listing) => Ok(listing),
+            None => list(engine, project).await,
+        }
+    };
     // Everything at once: the engine answers each in a few milliseconds.
-    let (containers, networks, volumes, ids) = tokio::try_join!(
-        engine.list_containers(project),
-        engine.list_networks(project),
-        engine.list_volumes(project),
+    let (listing, ids) = tokio::try_join!(
+        listed,
         try_join_all(references.iter().map(|r| engine.image_id(r))),
     )?;
+    let Listing {
+        containers,
+        networks,
+        volumes,
+        ..
+    } = listing;
     let mut observed = Observed {
         containers,
         ..Default::default()
     };
-
     for network in networks {
         let key = network.labels.get(labels::NETWORK).cloned();
         match key.filter(|k| desired.networks.contains_key(k)) {
