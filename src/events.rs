@@ -59,11 +59,6 @@ impl Emitter {
         (Emitter(Some(tx)), rx)
     }
 
-    /// An emitter that drops everything.
-    pub fn silent() -> Emitter {
-        Emitter(None)
-    }
-
     pub fn emit(&self, kind: Kind, name: &str, status: Status, text: &str, details: &str) {
         if let Some(tx) = &self.0 {
             let _ = tx.send(Event {

@@ -43,8 +43,6 @@ pub struct DesiredService {
     /// Services whose containers this one shares a namespace or volumes with
     /// (`network_mode: service:x`, `volumes_from`...): recreating them recreates this.
     pub parents: Vec<String>,
-    /// Whether the file has a `build` section for the image.
-    pub buildable: bool,
     /// What keeps its containers from being created (a secret's missing
     /// source...); commands that create containers refuse to run with them.
     pub problems: Vec<DesiredError>,
@@ -510,7 +508,6 @@ fn service_state(
         networks: network_keys,
         volumes: volume_keys,
         parents,
-        buildable: service.build.is_some(),
         problems,
     })
 }

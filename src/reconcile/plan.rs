@@ -173,10 +173,6 @@ impl Plan {
         id
     }
 
-    pub fn is_empty(&self) -> bool {
-        self.actions.is_empty()
-    }
-
     /// One line per action, for people.
     pub fn render(&self) -> String {
         let mut out = String::new();
@@ -242,6 +238,21 @@ pub fn container_name(project: &str, service: &DesiredService, number: u32) -> S
         Some(name) => name.clone(),
         None => format!("{project}-{}-{number}", service.name),
     }
+}
+
+/// The error for an `external: true` network or volume the engine lacks.
+fn missing_external(kind: &str, name: &str) -> PlanError {
+    PlanError {
+        message: format!("{kind} {name} is declared as external, but could not be found"),
+        hint: format!("create it with `docker {kind} create {name}`, or remove `external: true`"),
+    }
+}
+
+/// The warning for a same-named network or volume of someone else, used as it is.
+fn foreign(kind: &str, name: &str) -> String {
+    format!(
+        "a {kind} named {name} exists but was not created for this project; it is used as it is (set `external: true` to silence this)"
+    )
 }
 
 /// Why a running container must be recreated, or `None` when it matches.
@@ -312,7 +323,13 @@ fn recreate_reason(
 
 /// Paths of the keys that differ between two JSON values, two levels deep
 /// (`environment.FOO`, `healthcheck.interval`, `ports`).
-fn diff_paths(old: &Value, new: &Value, prefix: &str, depth: usize, out: &mut Vec<String>) {
+fn diff_paths<'a>(
+    old: &'a Value,
+    new: &'a Value,
+    prefix: &str,
+    depth: usize,
+    out: &mut Vec<String>,
+) {
     let join = |key: &str| {
         if prefix.is_empty() {
             key.to_string()
@@ -322,9 +339,9 @@ fn diff_paths(old: &Value, new: &Value, prefix: &str, depth: usize, out: &mut Ve
     };
     // A section absent on one side compares as empty, so the keys are named.
     let empty = serde_json::Map::new();
-    let as_object = |v: &'_ Value, other: &Value| match (v, other) {
-        (Value::Object(m), _) => Some(m.clone()),
-        (Value::Null, Value::Object(_)) => Some(empty.clone()),
+    let as_object = |v: &'a Value, other: &Value| match (v, other) {
+        (Value::Object(m), _) => Some(m),
+        (Value::Null, Value::Object(_)) => Some(&empty),
         _ => None,
     };
     match (as_object(old, new), as_object(new, old)) {
@@ -369,27 +386,11 @@ pub fn plan_up(
     let mut network_nodes: HashMap<&str, usize> = HashMap::new();
     for (key, network) in &desired.networks {
         match observed.networks.get(key) {
-            Some(found) if network.external => {
-                let _ = found;
-            }
-            None if network.external => {
-                return Err(PlanError {
-                    message: format!(
-                        "network {} is declared as external, but could not be found",
-                        network.spec.name
-                    ),
-                    hint: format!(
-                        "create it with `docker network create {}`, or remove `external: true`",
-                        network.spec.name
-                    ),
-                });
-            }
+            Some(_) if network.external => {}
+            None if network.external => return Err(missing_external("network", &network.spec.name)),
             Some(found) => match found.labels.get(labels::CONFIG_HASH) {
                 None if found.labels.get(labels::PROJECT) != Some(&desired.project) => {
-                    plan.warnings.push(format!(
-                        "a network named {} exists but was not created for this project; it is used as it is (set `external: true` to silence this)",
-                        found.name
-                    ))
+                    plan.warnings.push(foreign("network", &found.name))
                 }
                 Some(hash) if *hash != network.hash => plan.warnings.push(format!(
                     "network {} differs from its definition in the file; `berth down` then `berth up` recreates it",
@@ -416,25 +417,11 @@ pub fn plan_up(
     let mut doomed_services: BTreeSet<String> = BTreeSet::new();
     for (key, volume) in &desired.volumes {
         match observed.volumes.get(key) {
-            None if volume.external => {
-                return Err(PlanError {
-                    message: format!(
-                        "volume {} is declared as external, but could not be found",
-                        volume.spec.name
-                    ),
-                    hint: format!(
-                        "create it with `docker volume create {}`, or remove `external: true`",
-                        volume.spec.name
-                    ),
-                });
-            }
+            None if volume.external => return Err(missing_external("volume", &volume.spec.name)),
             Some(_) if volume.external => {}
             Some(found) => match found.labels.get(labels::CONFIG_HASH) {
                 None if found.labels.get(labels::PROJECT) != Some(&desired.project) => {
-                    plan.warnings.push(format!(
-                        "a volume named {} exists but was not created for this project; it is used as it is (set `external: true` to silence this)",
-                        found.name
-                    ))
+                    plan.warnings.push(foreign("volume", &found.name))
                 }
                 Some(hash) if *hash != volume.hash && !options.yes => {
                     return Err(PlanError {
@@ -449,7 +436,9 @@ pub fn plan_up(
                     // -y: the containers that mount it go, then the volume is made anew.
                     let mut removed = Vec::new();
                     for container in observed.containers.iter().filter(|c| {
-                        c.mounts.iter().any(|m| m.kind == "volume" && m.name == found.name)
+                        c.mounts
+                            .iter()
+                            .any(|m| m.kind == "volume" && m.name == found.name)
                     }) {
                         let reason = format!("volume {} is recreated (-y)", found.name);
                         let stop = plan.push(
