@@ -34,7 +34,7 @@ pub fn run(settings: &Settings, args: DownArgs) -> Result<i32, CliError> {
         timeout: args.timeout,
     };
     let run = RunSettings {
-        parallel: engine_cmd::parallel_limit(settings.parallel),
+        parallel: settings.parallel,
         progress: settings.progress,
         wait_timeout: None,
     };

@@ -81,11 +81,11 @@ pub fn prepare(
     let (loaded, early) = std::thread::scope(|scope| {
         let loading = scope.spawn(|| load_desired(settings, services));
         let early = runtime.block_on(async {
-            let engine = connect().await?;
+            let engine = connect(settings).await?;
             let (mut held, mut listing) = (None, None);
             if let Some(name) = &named {
                 if lock {
-                    held = Some(lock_project(name).await?);
+                    held = Some(lock_project(settings, name).await?);
                 }
                 listing = Some(observe::list(&engine, name).await?);
             }
@@ -101,7 +101,7 @@ pub fn prepare(
     let (engine, held, listing) = early?;
     let lock = match held {
         Some(held) if named.as_deref() == Some(desired.project.as_str()) => Some(held),
-        _ if lock => Some(runtime.block_on(lock_project(&desired.project))?),
+        _ if lock => Some(runtime.block_on(lock_project(settings, &desired.project))?),
         _ => None,
     };
     Ok(Prepared {
@@ -113,14 +113,23 @@ pub fn prepare(
 }
 
 /// Connects to the engine named by `DOCKER_HOST`.
-pub async fn connect() -> Result<DockerEngine, CliError> {
-    DockerEngine::connect().await.map_err(CliError::Engine)
+pub async fn connect(settings: &Settings) -> Result<DockerEngine, CliError> {
+    let env = &settings.load.os_env;
+    let host = env.get(env_vars::DOCKER_HOST).map(String::as_str);
+    let pinned = env.get(env_vars::DOCKER_API_VERSION).map(String::as_str);
+    DockerEngine::connect(host, pinned)
+        .await
+        .map_err(CliError::Engine)
 }
 
 /// Takes the project's lock, telling the user when another berth holds it.
-pub async fn lock_project(project: &str) -> Result<ProjectLock, CliError> {
-    let host = std::env::var(env_vars::DOCKER_HOST).unwrap_or_default();
-    lock::acquire(&host, project, || {
+pub async fn lock_project(settings: &Settings, project: &str) -> Result<ProjectLock, CliError> {
+    let host = settings
+        .load
+        .os_env
+        .get(env_vars::DOCKER_HOST)
+        .map_or("", String::as_str);
+    lock::acquire(host, project, || {
         eprintln!("Waiting for another berth working on project {project}...");
     })
     .await
@@ -189,18 +198,6 @@ pub async fn run_plan<E: Engine>(
     // The context (and with it the last emitter) is gone: the renderer ends.
     let _ = renderer.await;
     result.map_err(CliError::Exec)
-}
-
-/// `--parallel` wins over `COMPOSE_PARALLEL_LIMIT`; the default is generous
-/// because the engine, not berth, is the bottleneck.
-pub fn parallel_limit(flag: Option<usize>) -> usize {
-    flag.or_else(|| {
-        std::env::var(env_vars::COMPOSE_PARALLEL_LIMIT)
-            .ok()
-            .and_then(|v| v.parse().ok())
-    })
-    .filter(|&n| n > 0)
-    .unwrap_or(64)
 }
 
 /// Pulls the images the plan needs that the engine does not have. Images

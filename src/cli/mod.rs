@@ -156,7 +156,8 @@ pub struct Settings {
     pub dry_run: bool,
     /// Resolved: never `auto`.
     pub progress: crate::render::Progress,
-    pub parallel: Option<usize>,
+    /// Engine operations at once: `--parallel`, else `COMPOSE_PARALLEL_LIMIT`.
+    pub parallel: usize,
 }
 
 impl Settings {
@@ -187,6 +188,16 @@ impl Settings {
         let needs_stdin = global.files.iter().any(|f| f == "-");
         let stdin =
             needs_stdin.then(|| std::io::read_to_string(std::io::stdin()).unwrap_or_default());
+        // The default is generous: the engine, not berth, is the bottleneck.
+        let parallel = global
+            .parallel
+            .or_else(|| {
+                os_env
+                    .get(env_vars::COMPOSE_PARALLEL_LIMIT)
+                    .and_then(|v| v.parse().ok())
+            })
+            .filter(|&n| n > 0)
+            .unwrap_or(64);
         let load = LoadOptions {
             files: global.files.clone(),
             project_name: global.project_name.clone(),
@@ -209,7 +220,7 @@ impl Settings {
             color_stderr,
             dry_run: global.dry_run,
             progress,
-            parallel: global.parallel,
+            parallel,
         })
     }
 }

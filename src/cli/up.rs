@@ -169,8 +169,10 @@ fn converge(
             .retain(|name, _| args.services.iter().any(|s| s == name));
     }
     let env_flag = |name: &str| {
-        std::env::var(name)
-            .ok()
+        settings
+            .load
+            .os_env
+            .get(name)
             .is_some_and(|v| matches!(v.to_ascii_lowercase().as_str(), "1" | "true" | "yes"))
     };
     let options = UpOptions {
@@ -201,7 +203,7 @@ fn converge(
         return Err(CliError::Other(problem.to_string()));
     }
     let run = RunSettings {
-        parallel: engine_cmd::parallel_limit(settings.parallel),
+        parallel: settings.parallel,
         progress: settings.progress,
         wait_timeout: intent.wait_timeout,
     };

@@ -50,16 +50,15 @@ pub struct DockerEngine {
 }
 
 impl DockerEngine {
-    /// Connects as `DOCKER_HOST` and `DOCKER_API_VERSION` say. Fails within
-    /// about a second when nobody answers.
-    pub async fn connect() -> Result<Self> {
-        let host = std::env::var(env_vars::DOCKER_HOST)
-            .ok()
+    /// Connects to `host` (a `DOCKER_HOST` value; the local socket when
+    /// `None`), speaking at most API `pinned` (`DOCKER_API_VERSION`). Fails
+    /// within about a second when nobody answers.
+    pub async fn connect(host: Option<&str>, pinned: Option<&str>) -> Result<Self> {
+        let host = host
             .filter(|h| !h.is_empty())
-            .unwrap_or_else(|| DEFAULT_HOST.to_string());
-        let pinned = std::env::var(env_vars::DOCKER_API_VERSION)
-            .ok()
-            .filter(|v| !v.is_empty());
+            .unwrap_or(DEFAULT_HOST)
+            .to_string();
+        let pinned = pinned.filter(|v| !v.is_empty()).map(str::to_string);
         let unreachable = |reason: String| EngineError::Unreachable {
             host: host.clone(),
             reason,
