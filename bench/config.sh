@@ -17,15 +17,8 @@ DEPS=${DEPS:-layered}   # shape of depends_on: layered | chain | tree | none
 VENV=${BERTH_BENCH_VENV:-/tmp/berth-bench-venv}
 TIMEOUT=${BENCH_TIMEOUT:-60}   # seconds for one run of either tool
 
-say() { printf '%s\n' "$*" >&2; }
-die() { say "bench: error: $*"; exit 2; }
-as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo -n "$@"; fi; }
-apt_install() {
-    say "installing $*"
-    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -q "$@" >/dev/null 2>&1 \
-        || { as_root apt-get update -q >/dev/null && as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -q "$@" >/dev/null; } \
-        || die "could not install $* (apt-get install $*)"
-}
+# shellcheck source=bench/lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 command -v python3 >/dev/null || die "python3 is needed"
 [ -x /usr/bin/time ] || apt_install time
@@ -41,8 +34,6 @@ if [[ "$BERTH" == */* && -d "$(dirname "$BERTH")" ]]; then
     BERTH="$(cd "$(dirname "$BERTH")" && pwd)/$(basename "$BERTH")"
 fi
 
-# shellcheck source=bench/lib.sh
-source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 ensure_compose
 
 # --- the compose file ---------------------------------------------------------

