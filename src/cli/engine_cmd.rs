@@ -9,12 +9,12 @@ use std::time::Duration;
 use tokio_util::sync::CancellationToken;
 
 use super::{CliError, Settings, print_warnings};
+use crate::engine::Engine;
 use crate::engine::docker::DockerEngine;
-use crate::engine::{Engine, EngineError};
 use crate::env_vars;
 use crate::events::{Emitter, Kind, Status};
 use crate::reconcile::desired::{self, Desired};
-use crate::reconcile::execute::{self, Context, ExecError};
+use crate::reconcile::execute::{self, Context};
 use crate::reconcile::lock::{self, ProjectLock};
 use crate::reconcile::observe::{self, Listing, Observed};
 use crate::reconcile::plan::Plan;
@@ -32,7 +32,7 @@ pub fn runtime() -> Result<tokio::runtime::Runtime, CliError> {
 ///
 /// Without any compose file and with a project name, commands like
 /// `down -p x` work on what the engine's labels say: an empty desired state.
-pub fn load_desired(settings: &Settings, services: &[String]) -> Result<Desired, CliError> {
+fn load_desired(settings: &Settings, services: &[String]) -> Result<Desired, CliError> {
     let mut opts = settings.load.clone();
     opts.services = services.to_vec();
     let loaded = match crate::load::load(&opts) {
@@ -146,7 +146,7 @@ pub async fn observe<E: Engine>(
         .map_err(CliError::Engine)
 }
 
-/// How `--parallel`, `COMPOSE_PARALLEL_LIMIT` and `--progress` resolve.
+/// What running a plan needs from the command line.
 pub struct RunSettings {
     pub parallel: usize,
     pub progress: Progress,
@@ -247,7 +247,7 @@ pub async fn pull_missing<E: Engine>(
 }
 
 /// Images the plan needs that are not on the engine.
-pub fn missing_images(desired: &Desired, observed: &Observed, plan: &Plan) -> Vec<String> {
+fn missing_images(desired: &Desired, observed: &Observed, plan: &Plan) -> Vec<String> {
     let mut missing: Vec<String> = plan
         .actions
         .iter()
@@ -262,16 +262,4 @@ pub fn missing_images(desired: &Desired, observed: &Observed, plan: &Plan) -> Ve
     missing.sort();
     missing.dedup();
     missing
-}
-
-impl From<EngineError> for CliError {
-    fn from(e: EngineError) -> Self {
-        CliError::Engine(e)
-    }
-}
-
-impl From<ExecError> for CliError {
-    fn from(e: ExecError) -> Self {
-        CliError::Exec(e)
-    }
 }

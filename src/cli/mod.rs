@@ -306,6 +306,12 @@ impl From<Diagnostics> for CliError {
     }
 }
 
+impl From<crate::engine::EngineError> for CliError {
+    fn from(e: crate::engine::EngineError) -> Self {
+        CliError::Engine(e)
+    }
+}
+
 /// Prints loader warnings the way Docker Compose users expect to see them.
 pub fn print_warnings(warnings: &[crate::diag::Diagnostic], sources: &crate::diag::Sources) {
     for w in warnings {
