@@ -209,7 +209,7 @@ fn converge(
     };
 
     runtime.block_on(async {
-        let observed = engine_cmd::observe(&engine, &desired, prepared.listing).await?;
+        let mut observed = engine_cmd::observe(&engine, &desired, prepared.listing).await?;
         let plan: Plan = plan::plan_up(&desired, &observed, &options).map_err(CliError::Plan)?;
         match print {
             Some(PlanFormat::Json) => {
@@ -229,7 +229,6 @@ fn converge(
             }
             None => {}
         }
-        let mut observed = observed;
         engine_cmd::pull_missing(&engine, &desired, &mut observed, &plan, run.progress).await?;
         engine_cmd::run_plan(engine, desired, &observed, &plan, &run).await?;
         Ok(0)

@@ -469,8 +469,6 @@ fn container_event(message: bollard::models::EventMessage) -> Option<Event> {
     };
     Some(Event {
         container_id: actor.id.unwrap_or_default(),
-        container_name: attributes.get("name").cloned().unwrap_or_default(),
-        service: attributes.get(labels::SERVICE).cloned().unwrap_or_default(),
         what,
     })
 }

@@ -209,8 +209,6 @@ pub enum ContainerEvent {
 #[derive(Clone, Debug, PartialEq)]
 pub struct Event {
     pub container_id: String,
-    pub container_name: String,
-    pub service: String,
     pub what: ContainerEvent,
 }
 
