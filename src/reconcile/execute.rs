@@ -335,30 +335,45 @@ async fn run_action<E: Engine>(shared: &Shared<E>, op: &Op) -> Result<(), ExecEr
 }
 
 /// The ID of the container named `name` if it is this very replica
-/// (same project, service, number and configuration hash).
+/// (same project, service, number and configuration hash), made by a killed
+/// or concurrent berth.
 async fn adopt<E: Engine>(
     shared: &Shared<E>,
     name: &str,
     spec: &crate::engine::ContainerSpec,
 ) -> Result<Option<String>, ExecError> {
-    let containers = shared
-        .ctx
-        .engine
-        .list_containers(&shared.ctx.desired.project)
-        .await?;
     let same = |c: &crate::engine::Container, key: &str| {
         c.label(key) == spec.identity_labels.get(key).map(String::as_str)
     };
-    Ok(containers
-        .iter()
-        .find(|c| {
+    // The engine reserves the name when a create begins, but lists the
+    // container only once it is made: give an in-flight create a moment.
+    for _ in 0..ADOPT_ATTEMPTS {
+        let containers = shared
+            .ctx
+            .engine
+            .list_containers(&shared.ctx.desired.project)
+            .await?;
+        let mine = containers.iter().find(|c| {
             c.name == name
                 && same(c, labels::SERVICE)
                 && same(c, labels::CONTAINER_NUMBER)
                 && same(c, labels::CONFIG_HASH)
-        })
-        .map(|c| c.id.clone()))
+        });
+        if let Some(container) = mine {
+            return Ok(Some(container.id.clone()));
+        }
+        if containers.iter().any(|c| c.name == name) {
+            // Made, but not this replica: not ours to adopt.
+            return Ok(None);
+        }
+        tokio::time::sleep(ADOPT_INTERVAL).await;
+    }
+    Ok(None)
 }
+
+/// How long an in-flight create of another berth is waited for: 3 s at most.
+const ADOPT_ATTEMPTS: usize = 30;
+const ADOPT_INTERVAL: Duration = Duration::from_millis(100);
 
 /// The spec of one replica: the service's, plus its identity labels, the
 /// anonymous volumes it inherits and its namespace parents resolved to IDs.
