@@ -392,6 +392,82 @@ fn interrupted_recreate_converges() {
     insta::assert_snapshot!(up(&desired, &observed, &options()));
 }
 
+const NETWORKS: &str = r#"
+services:
+  api:
+    image: busybox
+    networks: [back]
+  web:
+    image: busybox
+    networks:
+      front:
+      back:
+        aliases: [www]
+    depends_on: [api]
+  edge:
+    image: busybox
+    networks: [front]
+  job:
+    image: busybox
+    networks: [back]
+networks:
+  front:
+  back:
+"#;
+
+#[test]
+fn changed_network_is_recreated_under_its_containers() {
+    let mut observed = engine_after_up(&load(NETWORKS));
+    // A finished job stays stopped; a container of a service the file no
+    // longer has (an orphan) goes back on the network and runs again.
+    let mut orphan = observed
+        .containers
+        .iter()
+        .find(|c| c.service() == "job")
+        .unwrap()
+        .clone();
+    orphan.name = "snap-gone-1".into();
+    orphan.id = "snap-gone-1-0123456789abcdef".into();
+    orphan.labels.insert(labels::SERVICE.into(), "gone".into());
+    observed.containers.push(orphan);
+    for container in &mut observed.containers {
+        if container.service() == "job" {
+            container.state = RunState::Exited;
+            container.exit_code = Some(0);
+        }
+    }
+    let desired = load(&NETWORKS.replace(
+        "networks:\n  front:\n  back:\n",
+        "networks:\n  front:\n  back:\n    driver_opts: {com.docker.network.driver.mtu: \"1400\"}\n",
+    ));
+    let plan = plan_up(&desired, &observed, &options()).unwrap();
+    let aliases = plan
+        .actions
+        .iter()
+        .find_map(|a| match &a.op {
+            plan::Op::ConnectNetwork {
+                name, attachment, ..
+            } if name == "snap-web-1" => Some(attachment.aliases.clone()),
+            _ => None,
+        })
+        .expect("web is reconnected");
+    assert!(aliases.contains(&"www".to_string()), "{aliases:?}");
+    insta::assert_snapshot!(plan.render());
+}
+
+#[test]
+fn network_made_by_another_tool_is_only_warned_about() {
+    let mut observed = engine_after_up(&load(NETWORKS));
+    for network in observed.networks.values_mut() {
+        network.labels.remove(labels::SPEC);
+        network
+            .labels
+            .insert(labels::CONFIG_HASH.into(), "compose-made".into());
+    }
+    let desired = load(NETWORKS);
+    insta::assert_snapshot!(up(&desired, &observed, &options()));
+}
+
 #[test]
 fn down_stops_dependents_first_and_keeps_volumes() {
     let desired = load(STACK);

@@ -13,8 +13,8 @@ use bollard::models::{
     ContainerCreateBody, ContainerSummary, EndpointIpamConfig, EndpointSettings, HealthConfig,
     HealthStatusEnum, HostConfig, HostConfigLogConfig, Ipam, IpamConfig, MountBindOptions,
     MountBindOptionsPropagationEnum, MountTmpfsOptions, MountType, MountVolumeOptions,
-    NetworkConnectRequest, NetworkCreateRequest, NetworkingConfig, PortBinding, ResourcesUlimits,
-    RestartPolicy, RestartPolicyNameEnum, VolumeCreateRequest,
+    NetworkConnectRequest, NetworkCreateRequest, NetworkDisconnectRequest, NetworkingConfig,
+    PortBinding, ResourcesUlimits, RestartPolicy, RestartPolicyNameEnum, VolumeCreateRequest,
 };
 use bollard::query_parameters::{
     CreateContainerOptionsBuilder, CreateImageOptionsBuilder, EventsOptionsBuilder,
@@ -730,6 +730,43 @@ impl Engine for DockerEngine {
             .rename_container(id, options)
             .await
             .map_err(engine_error)
+    }
+
+    async fn connect_network(
+        &self,
+        network: &str,
+        id: &str,
+        name: &str,
+        attachment: &super::spec::NetworkAttachment,
+    ) -> Result<()> {
+        let request = NetworkConnectRequest {
+            container: id.to_string(),
+            endpoint_config: Some(endpoint(attachment, name)),
+        };
+        match self.client.connect_network(network, request).await {
+            // An earlier, interrupted run connected it already.
+            Err(BollardError::DockerResponseServerError {
+                status_code: 403,
+                message,
+            }) if message.contains("already exists") => Ok(()),
+            other => other.map_err(engine_error),
+        }
+    }
+
+    async fn disconnect_network(&self, network: &str, id: &str) -> Result<()> {
+        let request = NetworkDisconnectRequest {
+            container: id.to_string(),
+            force: Some(true),
+        };
+        match self.client.disconnect_network(network, request).await {
+            // Not (or no longer) connected: already as wanted.
+            Err(BollardError::DockerResponseServerError { message, .. })
+                if message.contains("is not connected") =>
+            {
+                Ok(())
+            }
+            other => ignore_not_found(other),
+        }
     }
 
     async fn inspect_status(&self, id: &str) -> Result<ContainerStatus> {

@@ -19,7 +19,8 @@ pub const REPLACE: &str = "com.docker.compose.replace";
 pub const NETWORK: &str = "com.docker.compose.network";
 pub const VOLUME: &str = "com.docker.compose.volume";
 
-/// berth's canonical container spec (JSON), so that a plan can name the key that changed.
+/// berth's canonical spec (JSON) of a container or network, so that a plan
+/// can name the key that changed; it also marks the object as berth's.
 pub const SPEC: &str = "dev.berth.spec";
 
 /// The Compose version berth writes in [`VERSION`]: the one whose behaviour it follows.

@@ -270,6 +270,22 @@ pub trait Engine: Clone + Send + Sync + 'static {
     /// Removes it by force; with `volumes`, its anonymous volumes too.
     fn remove_container(&self, id: &str, volumes: bool) -> impl Future<Output = Result<()>> + Send;
     fn rename_container(&self, id: &str, name: &str) -> impl Future<Output = Result<()>> + Send;
+    /// Joins the container `id` (named `name`) to `network` with `attachment`'s
+    /// aliases and addresses; joining a network it is already on succeeds.
+    fn connect_network(
+        &self,
+        network: &str,
+        id: &str,
+        name: &str,
+        attachment: &spec::NetworkAttachment,
+    ) -> impl Future<Output = Result<()>> + Send;
+    /// Takes the container `id` off `network` by force; leaving a network it
+    /// is not on, or that is gone, succeeds.
+    fn disconnect_network(
+        &self,
+        network: &str,
+        id: &str,
+    ) -> impl Future<Output = Result<()>> + Send;
     fn inspect_status(&self, id: &str) -> impl Future<Output = Result<ContainerStatus>> + Send;
     /// Writes files into a created container.
     fn copy_files(&self, id: &str, files: &[FileCopy]) -> impl Future<Output = Result<()>> + Send;

@@ -179,12 +179,13 @@ pub fn desired(project: &Project, origin: &Origin) -> Result<Desired, DesiredErr
             }),
             identity_labels: BTreeMap::new(),
         };
-        let (_, hash) = crate::engine::spec::canonical_json(&spec);
+        let (json, hash) = crate::engine::spec::canonical_json(&spec);
         spec.identity_labels = BTreeMap::from([
             (labels::PROJECT.into(), project.name.clone()),
             (labels::NETWORK.into(), key.clone()),
             (labels::VERSION.into(), labels::COMPOSE_VERSION.into()),
             (labels::CONFIG_HASH.into(), hash.clone()),
+            (labels::SPEC.into(), json),
         ]);
         desired.networks.insert(
             key.clone(),
@@ -208,12 +209,13 @@ pub fn desired(project: &Project, origin: &Origin) -> Result<Desired, DesiredErr
             labels: sorted(&volume.labels),
             identity_labels: BTreeMap::new(),
         };
-        let (_, hash) = crate::engine::spec::canonical_json(&spec);
+        let (json, hash) = crate::engine::spec::canonical_json(&spec);
         spec.identity_labels = BTreeMap::from([
             (labels::PROJECT.into(), project.name.clone()),
             (labels::VOLUME.into(), key.clone()),
             (labels::VERSION.into(), labels::COMPOSE_VERSION.into()),
             (labels::CONFIG_HASH.into(), hash.clone()),
+            (labels::SPEC.into(), json),
         ]);
         desired.volumes.insert(
             key.clone(),

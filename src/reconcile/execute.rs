@@ -289,9 +289,11 @@ async fn run_action<E: Engine>(shared: &Shared<E>, op: &Op) -> Result<(), ExecEr
         }
         Op::StartContainer { service, name } => {
             let id = shared.id_of(name)?;
-            let spec = &desired.services[service].spec;
+            // A container of a service the file no longer has (an orphan put
+            // back on a recreated network) starts as it is.
+            let spec = desired.services.get(service).map(|s| &s.spec);
             shared.emit(Kind::Container, name, Status::Working, "Starting");
-            if !spec.files.is_empty() && !spec.read_only {
+            if let Some(spec) = spec.filter(|s| !s.files.is_empty() && !s.read_only) {
                 let files: Vec<FileCopy> = spec
                     .files
                     .iter()
@@ -305,10 +307,11 @@ async fn run_action<E: Engine>(shared: &Shared<E>, op: &Op) -> Result<(), ExecEr
                     .collect();
                 engine.copy_files(&id, &files).await?;
             }
-            let allocates_ports = spec
-                .ports
-                .iter()
-                .any(|p| p.published.is_empty() || p.published.contains('-'));
+            let allocates_ports = spec.is_some_and(|s| {
+                s.ports
+                    .iter()
+                    .any(|p| p.published.is_empty() || p.published.contains('-'))
+            });
             let _turn = if allocates_ports {
                 Some(shared.port_start.lock().await)
             } else {
@@ -328,6 +331,25 @@ async fn run_action<E: Engine>(shared: &Shared<E>, op: &Op) -> Result<(), ExecEr
             shared.emit(Kind::Container, name, Status::Working, "Removing");
             engine.remove_container(&id, *volumes).await?;
             shared.emit(Kind::Container, name, Status::Done, "Removed");
+        }
+        Op::DisconnectNetwork { name, network, .. } => {
+            let id = shared.id_of(name)?;
+            shared.emit(Kind::Container, name, Status::Working, "Disconnecting");
+            engine.disconnect_network(network, &id).await?;
+            shared.emit(Kind::Container, name, Status::Done, "Disconnected");
+        }
+        Op::ConnectNetwork {
+            name,
+            network,
+            attachment,
+            ..
+        } => {
+            let id = shared.id_of(name)?;
+            shared.emit(Kind::Container, name, Status::Working, "Connecting");
+            engine
+                .connect_network(network, &id, name, attachment)
+                .await?;
+            shared.emit(Kind::Container, name, Status::Done, "Connected");
         }
         Op::Wait { .. } => unreachable!("handled above"),
     }

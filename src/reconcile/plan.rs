@@ -9,10 +9,11 @@ use std::fmt::Write as _;
 use serde::Serialize;
 use serde_json::Value;
 
+use super::desired::DesiredNetwork;
 use super::desired::{Condition, Desired, DesiredService};
 use super::observe::Observed;
-use crate::engine::spec::{MountSpec, canonical_json};
-use crate::engine::{Container, RunState, labels};
+use crate::engine::spec::{ContainerSpec, MountSpec, NetworkAttachment, canonical_json};
+use crate::engine::{Container, Network, RunState, labels};
 
 /// What `up` does with containers whose configuration has not changed.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -101,6 +102,21 @@ pub enum Op {
         name: String,
         to: String,
     },
+    /// Takes a container off a network that is about to be recreated.
+    DisconnectNetwork {
+        service: String,
+        name: String,
+        network: String,
+    },
+    /// Joins a container that outlives a recreated network to its successor.
+    ConnectNetwork {
+        service: String,
+        name: String,
+        network: String,
+        /// Aliases and addresses, as the container was created with.
+        #[serde(skip)]
+        attachment: NetworkAttachment,
+    },
     /// Waits until every replica of `service` meets `condition`.
     Wait {
         service: String,
@@ -123,6 +139,12 @@ impl Op {
             Op::StopContainer { name, .. } => format!("stop container {name}"),
             Op::RemoveContainer { name, .. } => format!("remove container {name}"),
             Op::RenameContainer { name, to, .. } => format!("rename container {name} to {to}"),
+            Op::DisconnectNetwork { name, network, .. } => {
+                format!("disconnect container {name} from network {network}")
+            }
+            Op::ConnectNetwork { name, network, .. } => {
+                format!("connect container {name} to network {network}")
+            }
             Op::Wait {
                 service, condition, ..
             } => format!("wait for {service} ({})", condition.as_str()),
@@ -270,17 +292,7 @@ fn recreate_reason(
     }
     let (json, hash) = canonical_json(&service.spec);
     match container.label(labels::SPEC) {
-        Some(old) if old != json => {
-            let old: Value = serde_json::from_str(old).unwrap_or(Value::Null);
-            let new: Value = serde_json::from_str(&json).unwrap_or(Value::Null);
-            let mut changed = Vec::new();
-            diff_paths(&old, &new, "", 0, &mut changed);
-            return Some(match changed.len() {
-                0 => "configuration changed".into(),
-                1..=3 => format!("{} changed", changed.join(", ")),
-                n => format!("{}, and {} more changed", changed[..3].join(", "), n - 3),
-            });
-        }
+        Some(old) if old != json => return Some(describe_change(old, &json)),
         Some(_) => {}
         None if container.label(labels::CONFIG_HASH) != Some(hash.as_str()) => {
             return Some("created by another tool (its configuration hash differs)".into());
@@ -319,6 +331,20 @@ fn recreate_reason(
         }
     }
     None
+}
+
+/// What differs between two canonical specs (JSON), for people:
+/// `environment.FOO, ports changed`.
+fn describe_change(old: &str, new: &str) -> String {
+    let old: Value = serde_json::from_str(old).unwrap_or(Value::Null);
+    let new: Value = serde_json::from_str(new).unwrap_or(Value::Null);
+    let mut changed = Vec::new();
+    diff_paths(&old, &new, "", 0, &mut changed);
+    match changed.len() {
+        0 => "configuration changed".into(),
+        1..=3 => format!("{} changed", changed.join(", ")),
+        n => format!("{}, and {} more changed", changed[..3].join(", "), n - 3),
+    }
 }
 
 /// Paths of the keys that differ between two JSON values, two levels deep
@@ -369,6 +395,92 @@ fn diff_paths<'a>(
     }
 }
 
+/// A container taken off the networks that are recreated under it.
+struct Halted {
+    /// It was running, so it starts again once reconnected.
+    was_running: bool,
+    /// The node that stopped it, if it ran.
+    stop: Option<usize>,
+    /// Engine names of the recreated networks, with the nodes that create them.
+    networks: Vec<(String, usize)>,
+}
+
+/// Recreates a network whose definition changed, as Docker Compose does:
+/// the containers on it stop and are disconnected, the network is removed
+/// and created anew. Returns the create node; the containers are reconnected
+/// (and restarted) by the caller, unless they are replaced anyway.
+fn recreate_network(
+    plan: &mut Plan,
+    network: &DesiredNetwork,
+    found: &Network,
+    old_spec: &str,
+    observed: &Observed,
+    timeout: Option<i64>,
+    halted: &mut BTreeMap<String, Halted>,
+) -> usize {
+    let (json, _) = canonical_json(&network.spec);
+    let reason = format!("recreate: {}", describe_change(old_spec, &json));
+    let why = format!("network {} is recreated", found.name);
+    let attached = observed.containers.iter().filter(|c| {
+        c.networks.contains_key(&found.name) || c.networks.values().any(|id| id == &found.id)
+    });
+    let mut disconnects = Vec::new();
+    let mut attached_names = Vec::new();
+    for container in attached {
+        attached_names.push(container.name.clone());
+        let entry = halted.entry(container.name.clone()).or_insert_with(|| {
+            let was_running = matches!(container.state, RunState::Running | RunState::Restarting);
+            let stop = was_running.then(|| {
+                plan.push(
+                    Op::StopContainer {
+                        service: container.service().to_string(),
+                        name: container.name.clone(),
+                        timeout,
+                    },
+                    vec![],
+                    why.clone(),
+                )
+            });
+            Halted {
+                was_running,
+                stop,
+                networks: Vec::new(),
+            }
+        });
+        disconnects.push(plan.push(
+            Op::DisconnectNetwork {
+                service: container.service().to_string(),
+                name: container.name.clone(),
+                network: found.name.clone(),
+            },
+            entry.stop.into_iter().collect(),
+            why.clone(),
+        ));
+    }
+    let remove = plan.push(
+        Op::RemoveNetwork {
+            name: found.name.clone(),
+            id: found.id.clone(),
+        },
+        disconnects,
+        reason.clone(),
+    );
+    let create = plan.push(
+        Op::CreateNetwork {
+            network: network.key.clone(),
+            name: network.spec.name.clone(),
+        },
+        vec![remove],
+        reason,
+    );
+    for name in attached_names {
+        if let Some(entry) = halted.get_mut(&name) {
+            entry.networks.push((network.spec.name.clone(), create));
+        }
+    }
+    create
+}
+
 /// The plan of `up` (and `create`, with `no_start`).
 pub fn plan_up(
     desired: &Desired,
@@ -384,6 +496,7 @@ pub fn plan_up(
 
     // Networks and volumes first; containers come after the ones they use.
     let mut network_nodes: HashMap<&str, usize> = HashMap::new();
+    let mut halted: BTreeMap<String, Halted> = BTreeMap::new();
     for (key, network) in &desired.networks {
         match observed.networks.get(key) {
             Some(_) if network.external => {}
@@ -392,10 +505,25 @@ pub fn plan_up(
                 None if found.labels.get(labels::PROJECT) != Some(&desired.project) => {
                     plan.warnings.push(foreign("network", &found.name))
                 }
-                Some(hash) if *hash != network.hash => plan.warnings.push(format!(
-                    "network {} differs from its definition in the file; `berth down` then `berth up` recreates it",
-                    found.name
-                )),
+                Some(hash) if *hash != network.hash => match found.labels.get(labels::SPEC) {
+                    Some(old) => {
+                        let id = recreate_network(
+                            &mut plan,
+                            network,
+                            found,
+                            old,
+                            observed,
+                            options.timeout,
+                            &mut halted,
+                        );
+                        network_nodes.insert(key, id);
+                    }
+                    // Another tool's hash cannot be compared with berth's.
+                    None => plan.warnings.push(format!(
+                        "network {} was created by another tool and may differ from its definition in the file; `berth down` then `berth up` recreates it",
+                        found.name
+                    )),
+                },
                 _ => {}
             },
             None => {
@@ -567,6 +695,7 @@ pub fn plan_up(
         let stop_timeout = options.timeout;
         let mut scaled_down = Vec::new();
         for (container, _) in existing.iter().skip(wanted) {
+            halted.remove(&container.name);
             let stop = plan.push(
                 Op::StopContainer {
                     service: name.clone(),
@@ -591,6 +720,7 @@ pub fn plan_up(
                 continue;
             }
             let number = container.number().max(1);
+            let halt = halted.remove(&container.name);
             if let Some(reason) = reason {
                 recreated.insert(name.clone());
                 let final_name = container_name(&desired.project, service, number);
@@ -641,7 +771,7 @@ pub fn plan_up(
                 );
                 creates.push(rename);
                 if !options.no_start {
-                    starts.push((final_name, rename, "recreated".to_string()));
+                    starts.push((final_name, vec![rename], "recreated".to_string()));
                 }
             } else if container.name != container_name(&desired.project, service, number) {
                 // An interrupted recreate left it under its temporary name.
@@ -656,11 +786,41 @@ pub fn plan_up(
                     "an interrupted recreate left it under a temporary name",
                 );
                 creates.push(rename);
-                if !options.no_start && container.state != RunState::Running {
-                    starts.push((final_name, rename, "created".to_string()));
+                let mut after = reconnect(
+                    &mut plan,
+                    container,
+                    &final_name,
+                    service,
+                    halt.as_ref(),
+                    &[rename],
+                );
+                after.push(rename);
+                let was_running = halt.as_ref().is_some_and(|h| h.was_running);
+                if !options.no_start && (container.state != RunState::Running || was_running) {
+                    starts.push((final_name, after, "created".to_string()));
                 }
-            } else if !options.no_start {
+            } else {
+                let reconnects = reconnect(
+                    &mut plan,
+                    container,
+                    &container.name,
+                    service,
+                    halt.as_ref(),
+                    &[],
+                );
+                if options.no_start {
+                    continue;
+                }
                 match container.state {
+                    RunState::Running | RunState::Restarting
+                        if halt.as_ref().is_some_and(|h| h.was_running) =>
+                    {
+                        starts.push((
+                            container.name.clone(),
+                            reconnects,
+                            "its network was recreated".to_string(),
+                        ));
+                    }
                     RunState::Running | RunState::Restarting => {
                         if let Some(trigger) = &restart_trigger {
                             // Docker Compose restarts these dependents with their dependency.
@@ -675,7 +835,7 @@ pub fn plan_up(
                             );
                             starts.push((
                                 container.name.clone(),
-                                stop,
+                                vec![stop],
                                 format!("{trigger} is recreated (restart: true)"),
                             ));
                         }
@@ -685,7 +845,7 @@ pub fn plan_up(
                         if container.exit_code == Some(0) && is_one_shot(name, desired) => {}
                     state => starts.push((
                         container.name.clone(),
-                        usize::MAX,
+                        reconnects,
                         format!("{state:?}").to_lowercase(),
                     )),
                 }
@@ -709,7 +869,7 @@ pub fn plan_up(
             );
             creates.push(create);
             if !options.no_start {
-                starts.push((container, create, "created".to_string()));
+                starts.push((container, vec![create], "created".to_string()));
             }
         }
 
@@ -754,9 +914,7 @@ pub fn plan_up(
         let mut start_ids = Vec::new();
         for (container, after, reason) in starts {
             let mut deps = gates.clone();
-            if after != usize::MAX {
-                deps.push(after);
-            }
+            deps.extend(after);
             start_ids.push(plan.push(
                 Op::StartContainer {
                     service: name.clone(),
@@ -793,6 +951,29 @@ pub fn plan_up(
                 },
                 after,
                 "--wait",
+            );
+        }
+    }
+
+    // Containers the loop above did not see (orphans, other services) go
+    // back on the recreated networks, and run again if they ran.
+    for (name, halt) in &halted {
+        let Some(container) = observed.containers.iter().find(|c| &c.name == name) else {
+            continue;
+        };
+        let orphan = !desired.services.contains_key(container.service());
+        if doomed.contains(container.id.as_str()) || (orphan && options.remove_orphans) {
+            continue;
+        }
+        let reconnects = reconnect_with(&mut plan, container, name, None, halt, &[]);
+        if halt.was_running && !options.no_start {
+            plan.push(
+                Op::StartContainer {
+                    service: container.service().to_string(),
+                    name: name.clone(),
+                },
+                reconnects,
+                "its network was recreated",
             );
         }
     }
@@ -836,6 +1017,64 @@ pub fn plan_up(
         ));
     }
     Ok(plan)
+}
+
+/// Connects a container that outlives the networks recreated under it to
+/// their successors, once `after` is done too (a rename to `name`); its
+/// start must follow the returned nodes.
+fn reconnect(
+    plan: &mut Plan,
+    container: &Container,
+    name: &str,
+    service: &DesiredService,
+    halt: Option<&Halted>,
+    after: &[usize],
+) -> Vec<usize> {
+    match halt {
+        Some(halt) => reconnect_with(plan, container, name, Some(&service.spec), halt, after),
+        None => Vec::new(),
+    }
+}
+
+fn reconnect_with(
+    plan: &mut Plan,
+    container: &Container,
+    name: &str,
+    desired: Option<&ContainerSpec>,
+    halt: &Halted,
+    after: &[usize],
+) -> Vec<usize> {
+    // The aliases and addresses it was created with: berth's record of them,
+    // else the file's, else just the service name (as Docker Compose gives).
+    let recorded: Option<ContainerSpec> = container
+        .label(labels::SPEC)
+        .and_then(|json| serde_json::from_str(json).ok());
+    halt.networks
+        .iter()
+        .map(|(network, create)| {
+            let attachment = recorded
+                .iter()
+                .chain(desired)
+                .flat_map(|spec| &spec.networks)
+                .find(|a| &a.network == network)
+                .cloned()
+                .unwrap_or_else(|| NetworkAttachment {
+                    network: network.clone(),
+                    aliases: vec![container.service().to_string()],
+                    ..Default::default()
+                });
+            plan.push(
+                Op::ConnectNetwork {
+                    service: container.service().to_string(),
+                    name: name.to_string(),
+                    network: network.clone(),
+                    attachment,
+                },
+                [*create].iter().chain(after).copied().collect(),
+                format!("network {network} is recreated"),
+            )
+        })
+        .collect()
 }
 
 /// Whether another service waits for `name` to complete successfully.

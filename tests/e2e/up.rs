@@ -346,3 +346,68 @@ fn progress_json_and_quiet() {
     assert_eq!(run.stdout, "");
     assert_eq!(run.stderr, "");
 }
+
+#[test]
+fn changed_network_is_recreated_and_its_containers_reconnected() {
+    let file = |labels: &str| {
+        format!(
+            "services:\n{}{}networks:\n  back:\n{labels}",
+            sleeper("api", "    networks: [back]\n"),
+            sleeper(
+                "web",
+                "    networks:\n      back:\n        aliases: [www]\n"
+            ),
+        )
+    };
+    let env = TestEnv::new("up-network-change", &file(""));
+    env.berth_ok(&["up", "-d"]);
+    let network = format!("{}_back", env.project);
+    let network_id = |env: &TestEnv| {
+        let _ = env;
+        crate::harness::docker_ok(&["network", "inspect", "--format", "{{.Id}}", &network])
+            .trim()
+            .to_string()
+    };
+    let old_network = network_id(&env);
+    let before = by_name(&env.containers());
+
+    env.write("compose.yaml", &file("    labels:\n      tier: back\n"));
+    let plan = env.berth_ok(&["plan", "--format", "json"]).json();
+    let actions = plan["actions"].as_array().expect("actions");
+    let recreate = actions
+        .iter()
+        .find(|a| a["action"] == "create_network")
+        .unwrap_or_else(|| panic!("no network create in {plan:#}"));
+    let reason = recreate["reason"].as_str().unwrap_or_default();
+    assert!(reason.contains("labels.tier"), "reason: {reason:?}");
+    assert!(
+        !actions.iter().any(|a| a["action"] == "create_container"),
+        "containers are reconnected, not recreated: {plan:#}"
+    );
+
+    env.berth_ok(&["up", "-d"]);
+    let new_network = network_id(&env);
+    assert_ne!(old_network, new_network, "the network was not recreated");
+    let label = crate::harness::docker_ok(&[
+        "network",
+        "inspect",
+        "--format",
+        "{{index .Labels \"tier\"}}",
+        &network,
+    ]);
+    assert_eq!(label.trim(), "back");
+    let after = by_name(&env.containers());
+    for (name, container) in &after {
+        assert_eq!(container.id, before[name].id, "{name} was recreated");
+        assert_eq!(container.state, "running", "{name}");
+        let endpoint = &container.raw["NetworkSettings"]["Networks"][&network];
+        assert_eq!(endpoint["NetworkID"], new_network.as_str(), "{name}");
+    }
+    // The alias survived: api reaches web as `www` on the new network.
+    env.exec(
+        &env.name_of("api", 1),
+        &["ping", "-c", "1", "-W", "5", "www"],
+    );
+    let plan = env.berth_ok(&["plan"]);
+    assert!(plan.stdout.contains("nothing to do"), "{}", plan.stdout);
+}
