@@ -552,9 +552,19 @@ pub fn plan_up(
                     plan.warnings.push(foreign("volume", &found.name))
                 }
                 Some(hash) if *hash != volume.hash && !options.yes => {
+                    let change = found
+                        .labels
+                        .get(labels::SPEC)
+                        .map(|old| {
+                            format!(
+                                " ({})",
+                                describe_change(old, &canonical_json(&volume.spec).0)
+                            )
+                        })
+                        .unwrap_or_default();
                     return Err(PlanError {
                         message: format!(
-                            "volume {} exists but does not match its definition in the file",
+                            "volume {} exists but does not match its definition in the file{change}",
                             found.name
                         ),
                         hint: "its data is kept: run `up -y` to remove and recreate it (its data is lost), or restore the old definition".into(),
