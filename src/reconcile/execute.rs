@@ -454,12 +454,34 @@ fn replica_spec<E: Engine>(
         }
     }
     if let Some(parent) = spec.network_mode.strip_prefix("service:") {
-        let parent_service = &shared.ctx.desired.services[parent];
-        let parent_name =
-            super::plan::container_name(&shared.ctx.desired.project, parent_service, 1);
-        spec.network_mode = format!("container:{}", shared.id_of(&parent_name)?);
+        spec.network_mode = format!("container:{}", first_replica_id(shared, parent)?);
     }
     Ok(spec)
+}
+
+/// The ID of the lowest-numbered replica of `service` (the one a
+/// `network_mode: service:x` child joins), which need not be number 1.
+fn first_replica_id<E: Engine>(shared: &Shared<E>, service: &str) -> Result<String, ExecError> {
+    let desired = &shared.ctx.desired;
+    let parent = &desired.services[service];
+    let ids = shared.ids.lock().expect("the ID map is never poisoned");
+    let prefix = format!("{}-{service}-", desired.project);
+    let first = match &parent.container_name {
+        Some(name) => ids.get(name),
+        None => ids
+            .iter()
+            .filter_map(|(name, id)| {
+                let number: u32 = name.strip_prefix(&prefix)?.parse().ok()?;
+                Some((number, id))
+            })
+            .min_by_key(|(number, _)| *number)
+            .map(|(_, id)| id),
+    };
+    first.cloned().ok_or_else(|| {
+        ExecError::Engine(EngineError::NotFound(format!(
+            "no container of service {service} to share the network of"
+        )))
+    })
 }
 
 /// Where the files of read-only services live on the host: one directory

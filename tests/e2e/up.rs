@@ -411,3 +411,23 @@ fn changed_network_is_recreated_and_its_containers_reconnected() {
     let plan = env.berth_ok(&["plan"]);
     assert!(plan.stdout.contains("nothing to do"), "{}", plan.stdout);
 }
+
+#[test]
+fn network_mode_service_joins_the_lowest_replica_left() {
+    let vpn = sleeper("vpn", "    deploy:\n      replicas: 2\n");
+    let env = TestEnv::new("up-netmode-replica", &format!("services:\n{vpn}"));
+    env.berth_ok(&["up", "-d"]);
+    crate::harness::docker_ok(&["rm", "-f", &env.name_of("vpn", 1)]);
+
+    // Replica 1 is gone: the new one is number 3, and the child joins number 2.
+    let app = sleeper("app", "    network_mode: service:vpn\n");
+    env.write("compose.yaml", &format!("services:\n{vpn}{app}"));
+    env.berth_ok(&["up", "-d"]);
+    let vpn2 = env.container(&env.name_of("vpn", 2));
+    let app = env.container(&env.name_of("app", 1));
+    assert_eq!(app.state, "running");
+    assert_eq!(
+        app.raw["HostConfig"]["NetworkMode"],
+        format!("container:{}", vpn2.id).as_str()
+    );
+}
