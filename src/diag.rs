@@ -53,7 +53,7 @@ impl Span {
 #[derive(Debug)]
 pub struct SourceFile {
     pub path: PathBuf,
-    pub text: Arc<str>,
+    pub text: String,
 }
 
 /// All files read while loading a project, shared so errors can be rendered later.
@@ -63,21 +63,21 @@ pub struct Sources {
 }
 
 impl Sources {
-    /// Registers a file's text; the same text read again from the same path
-    /// (an env file shared by many services) keeps its first entry.
-    pub fn add(&self, path: &Path, text: &str) -> u32 {
+    /// Registers a file's text, taking it rather than a copy (a compose file
+    /// can be megabytes); the same text read again from the same path (an
+    /// env file shared by many services) keeps its first entry. Gives the
+    /// file's index and the registered file, whose text the caller reads.
+    pub fn add(&self, path: &Path, text: String) -> (u32, Arc<SourceFile>) {
         let mut files = self.files.write().expect("sources lock");
-        if let Some(i) = files
-            .iter()
-            .position(|f| f.path == path && *f.text == *text)
-        {
-            return i as u32;
+        if let Some(i) = files.iter().position(|f| f.path == path && f.text == text) {
+            return (i as u32, files[i].clone());
         }
-        files.push(Arc::new(SourceFile {
+        let file = Arc::new(SourceFile {
             path: path.to_path_buf(),
-            text: text.into(),
-        }));
-        (files.len() - 1) as u32
+            text,
+        });
+        files.push(file.clone());
+        ((files.len() - 1) as u32, file)
     }
 
     pub fn get(&self, file: u32) -> Option<Arc<SourceFile>> {

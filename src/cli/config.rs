@@ -82,8 +82,12 @@ pub fn run(settings: &Settings, args: ConfigArgs) -> Result<i32, CliError> {
     if !opts.skip_interpolation {
         opts.services = args.services.clone();
     }
-    let loaded = load::load(&opts)?;
+    let mut loaded = load::load(&opts)?;
     print_warnings(&loaded.warnings, &loaded.sources);
+    // The file texts only serve to locate messages, and nothing printed from
+    // here on has a position: free them (a big file's text is as large as the
+    // output) before the project is converted and printed.
+    drop(std::mem::take(&mut loaded.sources));
     if args.quiet {
         return Ok(0);
     }

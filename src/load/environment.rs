@@ -31,14 +31,14 @@ pub fn read_env_file(
     earlier: &Env,
     sources: &Sources,
 ) -> Result<Env, Diagnostic> {
-    let text = read_text(path)?;
-    let file = sources.add(path, &text);
+    let (file, source) = sources.add(path, read_text(path)?);
+    let text = &source.text;
     let lookup = |k: &str| base.get(k).or_else(|| earlier.get(k)).cloned();
-    dotenv::parse(&text, &lookup).map_err(|e| {
+    dotenv::parse(text, &lookup).map_err(|e| {
         Diagnostic::new(format!("failed to read {}: {}", path.display(), e.message))
             .at(Span {
                 file,
-                offset: line_offset(&text, e.line, e.col),
+                offset: line_offset(text, e.line, e.col),
                 len: 1,
             })
             .hint("env files hold KEY=value lines; quote values that contain spaces or #")

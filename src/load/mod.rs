@@ -347,8 +347,8 @@ impl Loader<'_> {
         } else {
             path.to_path_buf()
         };
-        let file = self.sources.add(&shown, &text);
-        let documents = one(yaml::parse_documents(&text, file))?;
+        let (file, source) = self.sources.add(&shown, text);
+        let documents = one(yaml::parse_documents(&source.text, file))?;
         let documents = documents.into_iter().filter(|d| !d.is_null()).collect();
         Ok(ParsedFile {
             path: shown,

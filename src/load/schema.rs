@@ -15,7 +15,6 @@
 //! errors, the missing key for `required`.
 
 use std::borrow::Cow;
-use std::sync::LazyLock;
 
 use jsonschema::error::{TypeKind, ValidationErrorKind};
 use jsonschema::json::{self, NodeIdentity};
@@ -34,26 +33,32 @@ struct Compiled {
     validator: jsonschema::Validator<NodeJson>,
 }
 
-static COMPILED: LazyLock<Compiled> = LazyLock::new(|| {
-    let schema: Value = serde_json::from_str(SCHEMA_TEXT).expect("compose schema is valid JSON");
-    let validator = jsonschema::options_for::<NodeJson>()
-        .with_draft(jsonschema::Draft::Draft202012)
-        .with_format("duration", is_duration)
-        .should_validate_formats(true)
-        // RE2-style matching, as Compose's Go validator does; faster than the
-        // backtracking engine for the schema's simple patterns.
-        .with_pattern_options(jsonschema::PatternOptions::regex())
-        .build(&schema)
-        .expect("compose schema compiles");
-    Compiled { schema, validator }
-});
+impl Compiled {
+    /// Compiles the schema, in about a millisecond. The validator is not kept
+    /// between files: it weighs over a megabyte, which the later stages of a
+    /// load, the heaviest in memory, can use instead.
+    fn new() -> Self {
+        let schema: Value =
+            serde_json::from_str(SCHEMA_TEXT).expect("compose schema is valid JSON");
+        let validator = jsonschema::options_for::<NodeJson>()
+            .with_draft(jsonschema::Draft::Draft202012)
+            .with_format("duration", is_duration)
+            .should_validate_formats(true)
+            // RE2-style matching, as Compose's Go validator does; faster than the
+            // backtracking engine for the schema's simple patterns.
+            .with_pattern_options(jsonschema::PatternOptions::regex())
+            .build(&schema)
+            .expect("compose schema compiles");
+        Compiled { schema, validator }
+    }
+}
 
 /// Validates one file's model (after interpolation, before normalisation)
 /// against `schemas/compose.schema.json`. Returns every independent problem,
 /// each pointing at the offending key or value, with a did-you-mean hint for
 /// unknown keys. `file_label` is the path shown in messages.
 pub fn validate(root: &Node, file_label: &str) -> Vec<Diagnostic> {
-    let compiled = &*COMPILED;
+    let compiled = &Compiled::new();
     // The validator reads the node tree in place (see `NodeJson`): no JSON copy.
     if compiled.validator.is_valid(root) {
         return Vec::new();
@@ -1075,7 +1080,7 @@ mod tests {
 
     #[test]
     fn schema_compiles() {
-        assert!(COMPILED.schema.is_object());
+        assert!(Compiled::new().schema.is_object());
     }
 
     #[test]
@@ -1593,15 +1598,16 @@ volumes:
             "x-a: 1\nservices: {a: {image: b, environment: {A: 1, B: null}}}\nvolumes: {v: }\n",
             "services:\n  w:\n    healthcheck: {interval: 1x}\n    stop_grace_period: 1s\n",
         ];
+        let compiled = Compiled::new();
         for text in texts {
             let node = &parse_documents(text, 0).unwrap()[0];
             let json = node.to_json();
             assert_eq!(
-                COMPILED.validator.is_valid(node),
+                compiled.validator.is_valid(node),
                 serde.is_valid(&json),
                 "{text}"
             );
-            let ours: Vec<String> = COMPILED
+            let ours: Vec<String> = compiled
                 .validator
                 .iter_errors(node)
                 .map(|e| e.instance_path().to_string())
