@@ -489,6 +489,29 @@ fn down_stops_dependents_first_and_keeps_volumes() {
 }
 
 #[test]
+fn only_running_containers_that_need_it_are_stopped_first() {
+    // A container that does not run is removed at once, and so is one whose
+    // stop signal is SIGKILL (the forced removal sends it too), unless `-t`.
+    let yaml = "services:\n  term:\n    image: busybox\n  kill:\n    image: busybox\n    stop_signal: SIGKILL\n  done:\n    image: busybox\n";
+    let desired = load(yaml);
+    let mut observed = engine_after_up(&desired);
+    for container in &mut observed.containers {
+        if container.service() == "done" {
+            container.state = RunState::Exited;
+        }
+    }
+    let timeout = DownOptions {
+        timeout: Some(3),
+        ..Default::default()
+    };
+    insta::assert_snapshot!(format!(
+        "down:\n{}\ndown -t 3:\n{}",
+        plan_down(&desired, &observed, &DownOptions::default()).render(),
+        plan_down(&desired, &observed, &timeout).render()
+    ));
+}
+
+#[test]
 fn down_keeps_a_network_an_orphan_still_uses() {
     let observed = engine_after_up(&load(STACK));
     let desired = load("services:\n  web:\n    image: busybox\n");

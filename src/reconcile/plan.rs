@@ -195,6 +195,36 @@ impl Plan {
         id
     }
 
+    /// Stops (when it must) and removes `container` after `after`. Returns
+    /// the node after which it no longer runs, and the one that removes it.
+    fn retire(
+        &mut self,
+        container: &Container,
+        after: Vec<usize>,
+        reason: &str,
+        timeout: Option<i64>,
+        volumes: bool,
+    ) -> (usize, usize) {
+        let service = container.service().to_string();
+        let stopped = if needs_stop(container, timeout) {
+            let stop = Op::StopContainer {
+                service: service.clone(),
+                name: container.name.clone(),
+                timeout,
+            };
+            Some(self.push(stop, after.clone(), reason))
+        } else {
+            None
+        };
+        let remove = Op::RemoveContainer {
+            service,
+            name: container.name.clone(),
+            volumes,
+        };
+        let removed = self.push(remove, stopped.map_or(after, |s| vec![s]), reason);
+        (stopped.unwrap_or(removed), removed)
+    }
+
     /// One line per action, for people.
     pub fn render(&self) -> String {
         let mut out = String::new();
@@ -260,6 +290,32 @@ pub fn container_name(project: &str, service: &DesiredService, number: u32) -> S
         Some(name) => name.clone(),
         None => format!("{project}-{}-{number}", service.name),
     }
+}
+
+/// Whether `container` must be stopped before its removal. One that does
+/// not run need not; nor one whose stop signal is SIGKILL, without a `-t`:
+/// the forced removal kills it just the same, in one engine call instead of
+/// two.
+fn needs_stop(container: &Container, timeout: Option<i64>) -> bool {
+    match container.state {
+        RunState::Running | RunState::Restarting => {}
+        RunState::Paused => return true,
+        _ => return false,
+    }
+    if timeout.is_some() {
+        return true;
+    }
+    // berth's record of the spec it made the container with says its signal.
+    let recorded: Option<ContainerSpec> = container
+        .label(labels::SPEC)
+        .and_then(|json| serde_json::from_str(json).ok());
+    !recorded.is_some_and(|spec| is_sigkill(&spec.stop_signal))
+}
+
+/// `SIGKILL`, `KILL` or `9`.
+fn is_sigkill(signal: &str) -> bool {
+    let signal = signal.trim().to_ascii_uppercase();
+    matches!(signal.trim_start_matches("SIG"), "KILL" | "9")
 }
 
 /// The error for an `external: true` network or volume the engine lacks.
@@ -579,24 +635,9 @@ pub fn plan_up(
                             .any(|m| m.kind == "volume" && m.name == found.name)
                     }) {
                         let reason = format!("volume {} is recreated (-y)", found.name);
-                        let stop = plan.push(
-                            Op::StopContainer {
-                                service: container.service().to_string(),
-                                name: container.name.clone(),
-                                timeout: options.timeout,
-                            },
-                            vec![],
-                            reason.clone(),
-                        );
-                        removed.push(plan.push(
-                            Op::RemoveContainer {
-                                service: container.service().to_string(),
-                                name: container.name.clone(),
-                                volumes: false,
-                            },
-                            vec![stop],
-                            reason,
-                        ));
+                        let (_, gone) =
+                            plan.retire(container, vec![], &reason, options.timeout, false);
+                        removed.push(gone);
                         doomed.insert(container.id.as_str());
                         doomed_services.insert(container.service().to_string());
                     }
@@ -706,24 +747,9 @@ pub fn plan_up(
         let mut scaled_down = Vec::new();
         for (container, _) in existing.iter().skip(wanted) {
             halted.remove(&container.name);
-            let stop = plan.push(
-                Op::StopContainer {
-                    service: name.clone(),
-                    name: container.name.clone(),
-                    timeout: stop_timeout,
-                },
-                vec![],
-                format!("scaled down to {wanted}"),
-            );
-            scaled_down.push(plan.push(
-                Op::RemoveContainer {
-                    service: name.clone(),
-                    name: container.name.clone(),
-                    volumes: false,
-                },
-                vec![stop],
-                format!("scaled down to {wanted}"),
-            ));
+            let reason = format!("scaled down to {wanted}");
+            let (_, gone) = plan.retire(container, vec![], &reason, stop_timeout, false);
+            scaled_down.push(gone);
         }
         for (index, (container, reason)) in existing.iter().enumerate() {
             if index >= wanted {
@@ -752,24 +778,9 @@ pub fn plan_up(
                     prerequisites.clone(),
                     format!("recreate: {reason}"),
                 );
-                let stop = plan.push(
-                    Op::StopContainer {
-                        service: name.clone(),
-                        name: container.name.clone(),
-                        timeout: stop_timeout,
-                    },
-                    vec![create],
-                    format!("replaced by {temp_name}"),
-                );
-                let remove = plan.push(
-                    Op::RemoveContainer {
-                        service: name.clone(),
-                        name: container.name.clone(),
-                        volumes: false,
-                    },
-                    vec![stop],
-                    format!("replaced by {temp_name}"),
-                );
+                let reason = format!("replaced by {temp_name}");
+                let (_, remove) =
+                    plan.retire(container, vec![create], &reason, stop_timeout, false);
                 let rename = plan.push(
                     Op::RenameContainer {
                         service: name.clone(),
@@ -1000,24 +1011,8 @@ pub fn plan_up(
         .collect();
     if options.remove_orphans {
         for orphan in orphans {
-            let stop = plan.push(
-                Op::StopContainer {
-                    service: orphan.service().to_string(),
-                    name: orphan.name.clone(),
-                    timeout: options.timeout,
-                },
-                vec![],
-                "orphan (--remove-orphans)",
-            );
-            plan.push(
-                Op::RemoveContainer {
-                    service: orphan.service().to_string(),
-                    name: orphan.name.clone(),
-                    volumes: false,
-                },
-                vec![stop],
-                "orphan (--remove-orphans)",
-            );
+            let reason = "orphan (--remove-orphans)";
+            plan.retire(orphan, vec![], reason, options.timeout, false);
         }
     } else if options.warn_orphans && !orphans.is_empty() {
         let names: Vec<&str> = orphans.iter().map(|c| c.name.as_str()).collect();
@@ -1188,14 +1183,12 @@ pub fn plan_down(desired: &Desired, observed: &Observed, options: &DownOptions) 
             })
             .flat_map(|s| stop_nodes.get(s.name.as_str()).cloned().unwrap_or_default())
             .collect();
-        let stop = plan.push(
-            Op::StopContainer {
-                service: service.to_string(),
-                name: container.name.clone(),
-                timeout: options.timeout,
-            },
+        let (stopped, removed) = plan.retire(
+            container,
             dependents,
             "down",
+            options.timeout,
+            options.volumes,
         );
         stop_nodes
             .entry(
@@ -1205,16 +1198,8 @@ pub fn plan_down(desired: &Desired, observed: &Observed, options: &DownOptions) 
                     .map_or("", |(k, _)| k.as_str()),
             )
             .or_default()
-            .push(stop);
-        remove_nodes.push(plan.push(
-            Op::RemoveContainer {
-                service: service.to_string(),
-                name: container.name.clone(),
-                volumes: options.volumes,
-            },
-            vec![stop],
-            "down",
-        ));
+            .push(stopped);
+        remove_nodes.push(removed);
     }
     // Containers that stay (orphans without --remove-orphans) keep their networks.
     let removed: BTreeSet<String> = plan
