@@ -34,6 +34,50 @@ const SCRUBBED_VARS: &[&str] = &[
     "NO_COLOR",
 ];
 
+/// The engine's unix socket, as the test process reaches it.
+fn engine_socket() -> PathBuf {
+    match std::env::var("DOCKER_HOST") {
+        Ok(host) if host.starts_with("unix://") => PathBuf::from(&host["unix://".len()..]),
+        _ => PathBuf::from("/var/run/docker.sock"),
+    }
+}
+
+/// Listens on a free port of 127.0.0.1 and relays every connection to the
+/// engine's unix socket, so that a test can reach the engine as
+/// `DOCKER_HOST=tcp://127.0.0.1:<port>`. Returns the port and the count of
+/// connections relayed so far; the relay lives as long as the test process.
+pub fn tcp_relay_to_engine() -> (u16, std::sync::Arc<std::sync::atomic::AtomicUsize>) {
+    use std::net::{Shutdown, TcpListener};
+    use std::os::unix::net::UnixStream;
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind a port on 127.0.0.1");
+    let port = listener.local_addr().expect("the relay's address").port();
+    let socket = engine_socket();
+    let relayed = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let count = relayed.clone();
+    std::thread::spawn(move || {
+        for client in listener.incoming().flatten() {
+            count.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            let Ok(engine) = UnixStream::connect(&socket) else {
+                continue;
+            };
+            let (Ok(mut client_in), Ok(mut engine_in)) = (client.try_clone(), engine.try_clone())
+            else {
+                continue;
+            };
+            let (mut client_out, mut engine_out) = (client, engine);
+            std::thread::spawn(move || {
+                let _ = std::io::copy(&mut client_in, &mut engine_out);
+                let _ = engine_out.shutdown(Shutdown::Write);
+            });
+            std::thread::spawn(move || {
+                let _ = std::io::copy(&mut engine_in, &mut client_out);
+                let _ = client_out.shutdown(Shutdown::Write);
+            });
+        }
+    });
+    (port, relayed)
+}
+
 /// Runs `docker` with `args`, panicking when it cannot be started.
 pub fn docker(args: &[&str]) -> Output {
     Command::new("docker")

@@ -77,6 +77,42 @@ fn unreachable_engine_exits_16_and_names_the_socket() {
     assert!(env.containers().is_empty());
 }
 
+#[test]
+fn tcp_docker_host_reaches_the_engine() {
+    let compose = format!(
+        "services:\n{}{}",
+        sleeper(
+            "db",
+            "    healthcheck:\n      test: [CMD, \"true\"]\n      interval: 1s\n"
+        ),
+        sleeper(
+            "web",
+            "    depends_on:\n      db:\n        condition: service_healthy\n"
+        ),
+    );
+    let env = TestEnv::new("tcp-host", &compose);
+    let (port, relayed) = crate::harness::tcp_relay_to_engine();
+    let host = format!("tcp://127.0.0.1:{port}");
+    // The health-gated start follows the engine's event stream through it too.
+    env.cmd(&["up", "-d", "--wait"])
+        .env("DOCKER_HOST", &host)
+        .run()
+        .assert_code(0);
+    assert!(
+        relayed.load(std::sync::atomic::Ordering::SeqCst) > 0,
+        "berth did not connect to {host}"
+    );
+    assert_eq!(env.containers().len(), 2);
+    let plan = env.cmd(&["plan"]).env("DOCKER_HOST", &host).run();
+    plan.assert_code(0);
+    assert!(plan.stdout.contains("nothing to do"), "{}", plan.stdout);
+    env.cmd(&["down"])
+        .env("DOCKER_HOST", &host)
+        .run()
+        .assert_code(0);
+    assert!(env.containers().is_empty());
+}
+
 fn secrets_file(read_only: bool) -> String {
     let extra = format!(
         "{}    secrets:\n      - token\n      - source: token\n        target: renamed\n    configs:\n      - settings\n      - source: settings\n        target: /etc/app.conf\n",
