@@ -273,7 +273,7 @@ fn key_value(node: &mut Node, path: &mut Path, ctx: &mut Ctx) -> Result<(), Diag
                     ));
                 };
                 let mut v = text(value, item.span);
-                v.key_span = item.span;
+                v.set_key_span(item.span);
                 map.insert(key.to_string(), v);
             }
             node.kind = Kind::Map(map);
@@ -332,7 +332,7 @@ fn depends_on(node: &mut Node, path: &mut Path, _: &mut Ctx) -> Result<(), Diagn
                     ],
                     item.span,
                 );
-                dep.key_span = item.span;
+                dep.set_key_span(item.span);
                 map.insert(name.to_string(), dep);
             }
             node.kind = Kind::Map(map);
@@ -640,7 +640,7 @@ fn ssh(node: &mut Node, path: &mut Path, _: &mut Ctx) -> Result<(), Diagnostic> 
                     None => return Err(error(item, format!("invalid ssh key {s:?}"), HINT)),
                 };
                 let mut v = value.1;
-                v.key_span = item.span;
+                v.set_key_span(item.span);
                 map.insert(value.0.to_string(), v);
             }
             node.kind = Kind::Map(map);
@@ -689,7 +689,7 @@ fn maybe_external(node: &mut Node, path: &mut Path, ctx: &mut Ctx) -> Result<(),
         Diagnostic::new(format!(
             "{p}: external.name is deprecated. Please set name and external: true"
         ))
-        .at(ext_name.key_span)
+        .at(ext_name.key_span())
         .hint("move the name up: `name: <name>` next to `external: true`"),
     );
     match resource.get("name") {
