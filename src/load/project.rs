@@ -538,7 +538,7 @@ fn pairs(node: Option<&Node>) -> Vec<(String, Option<String>, Span)> {
 }
 
 fn pairs_to_map(pairs: Vec<(String, Option<String>, Span)>) -> Map {
-    let mut m = Map::default();
+    let mut m = Map::with_capacity(pairs.len());
     for (k, v, span) in pairs {
         m.insert(k, v.map_or(Node::null(span), |v| Node::str(v, span)));
     }

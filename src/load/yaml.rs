@@ -171,11 +171,13 @@ impl Builder<'_> {
             }
             Event::SequenceEnd => match self.stack.pop() {
                 Some(Frame::Seq {
-                    items,
+                    mut items,
                     span,
                     anchor,
                     tag,
                 }) => {
+                    // The room a growing list doubled into would last as long as the tree.
+                    items.shrink_to_fit();
                     let mut node = Node::seq(items, span);
                     node.tag = tag;
                     self.finish(node, anchor)
