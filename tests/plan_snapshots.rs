@@ -96,6 +96,7 @@ fn engine_after_up(desired: &Desired) -> Observed {
                     })
                     .collect(),
                 created: i64::from(number),
+                ..Default::default()
             });
         }
     }

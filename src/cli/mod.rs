@@ -3,6 +3,8 @@
 mod config;
 mod down;
 mod engine_cmd;
+mod ps;
+mod table;
 mod up;
 mod yaml_out;
 
@@ -115,6 +117,8 @@ pub enum Command {
     Down(down::DownArgs),
     /// Show what `up` would do, and why
     Plan(up::PlanArgs),
+    /// List containers
+    Ps(ps::PsArgs),
 }
 
 /// Runs berth with the given arguments and returns the process exit code.
@@ -139,6 +143,7 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> i32 {
         Command::Create(args) => up::create(&settings, args),
         Command::Down(args) => down::run(&settings, args),
         Command::Plan(args) => up::plan(&settings, args),
+        Command::Ps(args) => ps::run(&settings, args),
     };
     match result {
         Ok(code) => code,

@@ -28,8 +28,8 @@ use futures_util::stream::{BoxStream, StreamExt};
 
 use super::spec::{ContainerSpec, MountSpec, NetworkSpec, VolumeSpec};
 use super::{
-    ApiVersion, Container, ContainerEvent, ContainerStatus, Engine, EngineError, Event, FileCopy,
-    Health, Mount, Network, Result, RunState, Volume, labels,
+    ApiVersion, Container, ContainerDisplay, ContainerEvent, ContainerStatus, Engine, EngineError,
+    Event, FileCopy, Health, Mount, Network, PortMapping, Result, RunState, Volume, labels,
 };
 use crate::env_vars;
 
@@ -208,6 +208,22 @@ fn container_from_summary(c: ContainerSummary) -> Container {
             })
             .collect(),
         created: c.created.unwrap_or_default(),
+        display: ContainerDisplay {
+            image: c.image.unwrap_or_default(),
+            command: c.command.unwrap_or_default(),
+            status: c.status.unwrap_or_default(),
+            ports: c
+                .ports
+                .unwrap_or_default()
+                .into_iter()
+                .map(|p| PortMapping {
+                    ip: p.ip.unwrap_or_default(),
+                    public: p.public_port,
+                    private: p.private_port,
+                    protocol: p.typ.map(|t| t.to_string()).unwrap_or_default(),
+                })
+                .collect(),
+        },
     }
 }
 

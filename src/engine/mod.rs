@@ -82,9 +82,10 @@ impl EngineError {
 pub type Result<T, E = EngineError> = std::result::Result<T, E>;
 
 /// The life-cycle state of a container, as the engine reports it.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum RunState {
+    #[default]
     Created,
     Running,
     Paused,
@@ -109,7 +110,7 @@ impl RunState {
 }
 
 /// A container of a project, from the list call.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct Container {
     pub id: String,
     /// Without the leading `/`.
@@ -124,6 +125,30 @@ pub struct Container {
     pub mounts: Vec<Mount>,
     /// Unix seconds.
     pub created: i64,
+    /// What `ps` shows and the planner does not read.
+    pub display: ContainerDisplay,
+}
+
+/// How a container presents itself in listings.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct ContainerDisplay {
+    /// The image as it was named at create.
+    pub image: String,
+    /// The command line it runs.
+    pub command: String,
+    /// The engine's status text: `Up 2 minutes (healthy)`, `Exited (3) 1 second ago`.
+    pub status: String,
+    pub ports: Vec<PortMapping>,
+}
+
+/// A port a container exposes, and where the host publishes it.
+#[derive(Clone, Debug, Default, PartialEq, Eq, PartialOrd, Ord)]
+pub struct PortMapping {
+    /// Host address; empty when the port is only exposed.
+    pub ip: String,
+    pub public: Option<u16>,
+    pub private: u16,
+    pub protocol: String,
 }
 
 impl Container {
