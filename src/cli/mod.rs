@@ -3,8 +3,10 @@
 mod config;
 mod down;
 mod engine_cmd;
+mod logs;
 mod ps;
 mod table;
+mod time;
 mod up;
 mod yaml_out;
 
@@ -57,7 +59,8 @@ pub struct Cli {
 #[derive(Debug, clap::Args)]
 pub struct GlobalArgs {
     /// Compose configuration files (repeatable; `-` reads standard input)
-    #[arg(short = 'f', long = "file", global = true, value_name = "FILE")]
+    // Before the command only, as with `docker compose`: `logs -f` follows.
+    #[arg(short = 'f', long = "file", value_name = "FILE")]
     pub files: Vec<String>,
     /// Project name
     #[arg(short = 'p', long = "project-name", global = true, value_name = "NAME")]
@@ -119,6 +122,8 @@ pub enum Command {
     Plan(up::PlanArgs),
     /// List containers
     Ps(ps::PsArgs),
+    /// View output from containers
+    Logs(logs::LogsArgs),
 }
 
 /// Runs berth with the given arguments and returns the process exit code.
@@ -144,6 +149,7 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> i32 {
         Command::Down(args) => down::run(&settings, args),
         Command::Plan(args) => up::plan(&settings, args),
         Command::Ps(args) => ps::run(&settings, args),
+        Command::Logs(args) => logs::run(&settings, args),
     };
     match result {
         Ok(code) => code,

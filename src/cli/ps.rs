@@ -8,6 +8,7 @@ use serde_json::{Value, json};
 
 use super::engine_cmd;
 use super::table::{self, ellipsize, human_duration, quote};
+use super::time::{now, utc_datetime};
 use super::{CliError, Settings};
 use crate::engine::{Container, Engine, PortMapping, RunState};
 
@@ -67,15 +68,8 @@ pub fn run(settings: &Settings, args: PsArgs) -> Result<i32, CliError> {
     let runtime = engine_cmd::runtime()?;
     let prepared = engine_cmd::prepare(&runtime, settings, &[], false)?;
     let desired = &prepared.desired;
+    engine_cmd::check_services(desired, &args.services)?;
     let file_less = desired.services.is_empty() && desired.disabled_services.is_empty();
-    if !file_less
-        && let Some(unknown) = args
-            .services
-            .iter()
-            .find(|s| !desired.services.contains_key(*s) && !desired.disabled_services.contains(s))
-    {
-        return Err(CliError::Usage(format!("no such service: {unknown}")));
-    }
     let mut containers = runtime.block_on(prepared.engine.list_containers(&desired.project))?;
     let declared = |c: &Container| {
         desired.services.contains_key(c.service())
@@ -98,9 +92,7 @@ pub fn run(settings: &Settings, args: PsArgs) -> Result<i32, CliError> {
     });
     containers.sort_by(|a, b| a.name.cmp(&b.name));
 
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs() as i64);
+    let now = now();
     let mut out = String::new();
     if args.quiet {
         for c in &containers {
@@ -317,27 +309,6 @@ fn json_line(c: &Container, project: &str, now: i64, no_trunc: bool) -> Value {
     })
 }
 
-/// Unix seconds as `2024-01-02 03:04:05 +0000 UTC`, the docker CLI's form.
-fn utc_datetime(seconds: i64) -> String {
-    let (days, rest) = (seconds.div_euclid(86400), seconds.rem_euclid(86400));
-    // Days since 1970-01-01 to a civil date (proleptic Gregorian calendar).
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    format!(
-        "{year:04}-{month:02}-{day:02} {:02}:{:02}:{:02} +0000 UTC",
-        rest / 3600,
-        rest % 3600 / 60,
-        rest % 60
-    )
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -365,12 +336,5 @@ mod tests {
             ports(&mappings),
             "127.0.0.1:18080->80/tcp, 127.0.0.1:32768->81/tcp, 0.0.0.0:8000-8001->8000-8001/tcp, [::]:8000->8000/tcp, 9000/tcp"
         );
-    }
-
-    #[test]
-    fn dates_are_utc_civil_dates() {
-        assert_eq!(utc_datetime(0), "1970-01-01 00:00:00 +0000 UTC");
-        assert_eq!(utc_datetime(951_782_400), "2000-02-29 00:00:00 +0000 UTC");
-        assert_eq!(utc_datetime(1_796_000_123), "2026-11-30 00:55:23 +0000 UTC");
     }
 }

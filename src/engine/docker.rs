@@ -29,7 +29,8 @@ use futures_util::stream::{BoxStream, StreamExt};
 use super::spec::{ContainerSpec, MountSpec, NetworkSpec, VolumeSpec};
 use super::{
     ApiVersion, Container, ContainerDisplay, ContainerEvent, ContainerStatus, Engine, EngineError,
-    Event, FileCopy, Health, Mount, Network, PortMapping, Result, RunState, Volume, labels,
+    Event, FileCopy, Health, LogChunk, LogOptions, Mount, Network, PortMapping, Result, RunState,
+    Volume, labels,
 };
 use crate::env_vars;
 
@@ -856,6 +857,33 @@ impl Engine for DockerEngine {
             text.push_str(&String::from_utf8_lossy(&chunk.into_bytes()));
         }
         Ok(text)
+    }
+
+    fn logs(&self, id: &str, options: &LogOptions) -> BoxStream<'static, Result<LogChunk>> {
+        // The engine takes whole seconds as a 32-bit number.
+        let seconds = |t: i64| i32::try_from(t).unwrap_or(i32::MAX);
+        let mut query = LogsOptionsBuilder::default()
+            .stdout(true)
+            .stderr(true)
+            .follow(options.follow)
+            .timestamps(options.timestamps)
+            .tail(options.tail.as_deref().unwrap_or("all"));
+        if let Some(since) = options.since {
+            query = query.since(seconds(since));
+        }
+        if let Some(until) = options.until {
+            query = query.until(seconds(until));
+        }
+        let client = self.client.clone();
+        client
+            .logs(id, Some(query.build()))
+            .map(|chunk| {
+                chunk.map_err(engine_error).map(|chunk| LogChunk {
+                    stderr: matches!(chunk, bollard::container::LogOutput::StdErr { .. }),
+                    bytes: chunk.into_bytes(),
+                })
+            })
+            .boxed()
     }
 
     async fn events(&self, project: &str) -> Result<BoxStream<'static, Result<Event>>> {

@@ -237,6 +237,26 @@ pub struct Event {
     pub what: ContainerEvent,
 }
 
+/// What part of a container's output to read.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct LogOptions {
+    pub follow: bool,
+    /// `all`, or how many lines back to start.
+    pub tail: Option<String>,
+    /// Unix seconds.
+    pub since: Option<i64>,
+    pub until: Option<i64>,
+    pub timestamps: bool,
+}
+
+/// A piece of a container's output, as the engine sent it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct LogChunk {
+    /// Written to its standard error (never for a container with a TTY).
+    pub stderr: bool,
+    pub bytes: bytes::Bytes,
+}
+
 /// A file to copy into a container before it starts (secrets and configs
 /// that come from the environment or inline content).
 #[derive(Clone, Debug, PartialEq)]
@@ -316,6 +336,9 @@ pub trait Engine: Clone + Send + Sync + 'static {
     fn copy_files(&self, id: &str, files: &[FileCopy]) -> impl Future<Output = Result<()>> + Send;
     /// The last lines of a container's output, for error reports.
     fn tail_logs(&self, id: &str, lines: usize) -> impl Future<Output = Result<String>> + Send;
+    /// A container's output as it comes, from its start (or `tail` lines
+    /// back) and, with `follow`, on until the container stops.
+    fn logs(&self, id: &str, options: &LogOptions) -> BoxStream<'static, Result<LogChunk>>;
 
     /// Container events of `project` from now on. The stream is already
     /// subscribed when the future resolves, so nothing after it is missed.

@@ -10,6 +10,7 @@ mod harness;
 mod concurrency;
 mod down;
 mod interop;
+mod logs;
 mod misc;
 mod ps;
 mod up;
