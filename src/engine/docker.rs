@@ -18,10 +18,10 @@ use bollard::models::{
 };
 use bollard::query_parameters::{
     CreateContainerOptionsBuilder, CreateImageOptionsBuilder, EventsOptionsBuilder,
-    InspectContainerOptions, ListContainersOptionsBuilder, ListNetworksOptionsBuilder,
-    ListVolumesOptionsBuilder, LogsOptionsBuilder, RemoveContainerOptionsBuilder,
-    RenameContainerOptionsBuilder, StartContainerOptions, StopContainerOptionsBuilder,
-    UploadToContainerOptionsBuilder,
+    InspectContainerOptions, KillContainerOptionsBuilder, ListContainersOptionsBuilder,
+    ListNetworksOptionsBuilder, ListVolumesOptionsBuilder, LogsOptionsBuilder,
+    RemoveContainerOptionsBuilder, RenameContainerOptionsBuilder, StartContainerOptions,
+    StopContainerOptionsBuilder, UploadToContainerOptionsBuilder,
 };
 use bollard::{ClientVersion, Docker};
 use futures_util::stream::{BoxStream, StreamExt};
@@ -745,6 +745,27 @@ impl Engine for DockerEngine {
         let options = RenameContainerOptionsBuilder::default().name(name).build();
         self.client
             .rename_container(id, options)
+            .await
+            .map_err(engine_error)
+    }
+
+    async fn kill_container(&self, id: &str, signal: &str) -> Result<()> {
+        let options = KillContainerOptionsBuilder::default()
+            .signal(signal)
+            .build();
+        self.client
+            .kill_container(id, Some(options))
+            .await
+            .map_err(engine_error)
+    }
+
+    async fn pause_container(&self, id: &str) -> Result<()> {
+        self.client.pause_container(id).await.map_err(engine_error)
+    }
+
+    async fn unpause_container(&self, id: &str) -> Result<()> {
+        self.client
+            .unpause_container(id)
             .await
             .map_err(engine_error)
     }

@@ -315,6 +315,9 @@ pub trait Engine: Clone + Send + Sync + 'static {
     /// Removes it by force; with `volumes`, its anonymous volumes too.
     fn remove_container(&self, id: &str, volumes: bool) -> impl Future<Output = Result<()>> + Send;
     fn rename_container(&self, id: &str, name: &str) -> impl Future<Output = Result<()>> + Send;
+    fn kill_container(&self, id: &str, signal: &str) -> impl Future<Output = Result<()>> + Send;
+    fn pause_container(&self, id: &str) -> impl Future<Output = Result<()>> + Send;
+    fn unpause_container(&self, id: &str) -> impl Future<Output = Result<()>> + Send;
     /// Joins the container `id` (named `name`) to `network` with `attachment`'s
     /// aliases and addresses; joining a network it is already on succeeds.
     fn connect_network(

@@ -332,6 +332,24 @@ async fn run_action<E: Engine>(shared: &Shared<E>, op: &Op) -> Result<(), ExecEr
             engine.remove_container(&id, *volumes).await?;
             shared.emit(Kind::Container, name, Status::Done, "Removed");
         }
+        Op::KillContainer { name, signal, .. } => {
+            let id = shared.id_of(name)?;
+            shared.emit(Kind::Container, name, Status::Working, "Killing");
+            engine.kill_container(&id, signal).await?;
+            shared.emit(Kind::Container, name, Status::Done, "Killed");
+        }
+        Op::PauseContainer { name, .. } => {
+            let id = shared.id_of(name)?;
+            shared.emit(Kind::Container, name, Status::Working, "Pausing");
+            engine.pause_container(&id).await?;
+            shared.emit(Kind::Container, name, Status::Done, "Paused");
+        }
+        Op::UnpauseContainer { name, .. } => {
+            let id = shared.id_of(name)?;
+            shared.emit(Kind::Container, name, Status::Working, "Unpausing");
+            engine.unpause_container(&id).await?;
+            shared.emit(Kind::Container, name, Status::Done, "Unpaused");
+        }
         Op::DisconnectNetwork { name, network, .. } => {
             let id = shared.id_of(name)?;
             shared.emit(Kind::Container, name, Status::Working, "Disconnecting");

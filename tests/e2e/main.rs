@@ -10,6 +10,7 @@ mod harness;
 mod concurrency;
 mod down;
 mod interop;
+mod lifecycle;
 mod logs;
 mod misc;
 mod ps;
