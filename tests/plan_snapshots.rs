@@ -560,7 +560,13 @@ fn start_stop_kill_and_rm_plans() {
         "start:\n{}\nstop:\n{}\nkill web:\n{}\nrm:\n{}\nrm -s db:\n{}",
         plan_start(&desired, &observed, &[]).render(),
         plan_stop(&desired, &stopped, &[], Some(2)).render(),
-        plan_signal(&desired, &stopped, &["web".into()], &Signal::Kill("SIGHUP".into())).render(),
+        plan_signal(
+            &desired,
+            &stopped,
+            &["web".into()],
+            &Signal::Kill("SIGHUP".into())
+        )
+        .render(),
         plan_rm(&desired, &observed, &[], false, true).render(),
         plan_rm(&desired, &observed, &["db".into()], true, false).render(),
     ));

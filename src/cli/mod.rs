@@ -3,10 +3,12 @@
 mod config;
 mod down;
 mod engine_cmd;
+mod exec;
 mod lifecycle;
 mod logs;
 mod ps;
 mod table;
+mod terminal;
 mod time;
 mod up;
 mod yaml_out;
@@ -125,6 +127,8 @@ pub enum Command {
     Ps(ps::PsArgs),
     /// View output from containers
     Logs(logs::LogsArgs),
+    /// Execute a command in a running container
+    Exec(exec::ExecArgs),
     /// Start existing containers
     Start(lifecycle::StartArgs),
     /// Stop running containers without removing them
@@ -193,6 +197,7 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> i32 {
         Command::Plan(args) => up::plan(&settings, args),
         Command::Ps(args) => ps::run(&settings, args),
         Command::Logs(args) => logs::run(&settings, args),
+        Command::Exec(args) => exec::run(&settings, args),
         Command::Start(args) => lifecycle::start(&settings, args),
         Command::Stop(args) => lifecycle::stop(&settings, args),
         Command::Restart(args) => lifecycle::restart(&settings, args),

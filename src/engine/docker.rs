@@ -29,8 +29,8 @@ use futures_util::stream::{BoxStream, StreamExt};
 use super::spec::{ContainerSpec, MountSpec, NetworkSpec, VolumeSpec};
 use super::{
     ApiVersion, Container, ContainerDisplay, ContainerEvent, ContainerStatus, Engine, EngineError,
-    Event, FileCopy, Health, LogChunk, LogOptions, Mount, Network, PortMapping, Result, RunState,
-    Volume, labels,
+    Event, ExecSession, ExecSpec, FileCopy, Health, LogChunk, LogOptions, Mount, Network,
+    PortMapping, Result, RunState, Volume, labels,
 };
 use crate::env_vars;
 
@@ -745,6 +745,73 @@ impl Engine for DockerEngine {
         let options = RenameContainerOptionsBuilder::default().name(name).build();
         self.client
             .rename_container(id, options)
+            .await
+            .map_err(engine_error)
+    }
+
+    async fn exec(&self, id: &str, spec: &ExecSpec) -> Result<ExecSession> {
+        let attached = !spec.detach;
+        let config = bollard::exec::CreateExecOptions {
+            cmd: Some(spec.command.clone()),
+            env: (!spec.env.is_empty()).then(|| spec.env.clone()),
+            user: (!spec.user.is_empty()).then(|| spec.user.clone()),
+            working_dir: (!spec.working_dir.is_empty()).then(|| spec.working_dir.clone()),
+            privileged: spec.privileged.then_some(true),
+            tty: Some(spec.tty),
+            attach_stdin: Some(attached),
+            attach_stdout: Some(attached),
+            attach_stderr: Some(attached),
+            ..Default::default()
+        };
+        let created = self
+            .client
+            .create_exec(id, config)
+            .await
+            .map_err(engine_error)?;
+        let options = bollard::exec::StartExecOptions {
+            detach: spec.detach,
+            tty: spec.tty,
+            // Lines of any length pass through whole.
+            output_capacity: Some(1 << 20),
+        };
+        let started = self
+            .client
+            .start_exec(&created.id, Some(options))
+            .await
+            .map_err(engine_error)?;
+        let (output, input) = match started {
+            bollard::exec::StartExecResults::Attached { output, input } => {
+                let output = output
+                    .map(|chunk| {
+                        chunk.map_err(engine_error).map(|chunk| LogChunk {
+                            stderr: matches!(chunk, bollard::container::LogOutput::StdErr { .. }),
+                            bytes: chunk.into_bytes(),
+                        })
+                    })
+                    .boxed();
+                (Some(output), Some(input))
+            }
+            bollard::exec::StartExecResults::Detached => (None, None),
+        };
+        Ok(ExecSession {
+            id: created.id,
+            output,
+            input,
+        })
+    }
+
+    async fn exec_exit_code(&self, exec: &str) -> Result<i64> {
+        let inspect = self.client.inspect_exec(exec).await.map_err(engine_error)?;
+        Ok(inspect.exit_code.unwrap_or_default())
+    }
+
+    async fn resize_exec(&self, exec: &str, rows: u16, cols: u16) -> Result<()> {
+        let options = bollard::query_parameters::ResizeExecOptionsBuilder::default()
+            .h(i32::from(rows))
+            .w(i32::from(cols))
+            .build();
+        self.client
+            .resize_exec(exec, options)
             .await
             .map_err(engine_error)
     }

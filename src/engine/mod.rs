@@ -237,6 +237,26 @@ pub struct Event {
     pub what: ContainerEvent,
 }
 
+/// A command to run in a running container.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct ExecSpec {
+    pub command: Vec<String>,
+    /// `KEY=value` entries.
+    pub env: Vec<String>,
+    pub user: String,
+    pub working_dir: String,
+    pub privileged: bool,
+    pub tty: bool,
+    pub detach: bool,
+}
+
+/// A started exec: its ID and, when attached, its output and input.
+pub struct ExecSession {
+    pub id: String,
+    pub output: Option<BoxStream<'static, Result<LogChunk>>>,
+    pub input: Option<std::pin::Pin<Box<dyn tokio::io::AsyncWrite + Send>>>,
+}
+
 /// What part of a container's output to read.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct LogOptions {
@@ -339,6 +359,19 @@ pub trait Engine: Clone + Send + Sync + 'static {
     fn copy_files(&self, id: &str, files: &[FileCopy]) -> impl Future<Output = Result<()>> + Send;
     /// The last lines of a container's output, for error reports.
     fn tail_logs(&self, id: &str, lines: usize) -> impl Future<Output = Result<String>> + Send;
+    /// Runs a command in the running container `id`. Attached, the session
+    /// carries the command's output and takes its input; detached, it only
+    /// names the exec.
+    fn exec(&self, id: &str, spec: &ExecSpec) -> impl Future<Output = Result<ExecSession>> + Send;
+    /// The exit code of a finished exec.
+    fn exec_exit_code(&self, exec: &str) -> impl Future<Output = Result<i64>> + Send;
+    /// Sets the size of an exec's terminal.
+    fn resize_exec(
+        &self,
+        exec: &str,
+        rows: u16,
+        cols: u16,
+    ) -> impl Future<Output = Result<()>> + Send;
     /// A container's output as it comes, from its start (or `tail` lines
     /// back) and, with `follow`, on until the container stops.
     fn logs(&self, id: &str, options: &LogOptions) -> BoxStream<'static, Result<LogChunk>>;

@@ -9,6 +9,7 @@ mod harness;
 
 mod concurrency;
 mod down;
+mod exec;
 mod interop;
 mod lifecycle;
 mod logs;
