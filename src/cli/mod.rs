@@ -6,6 +6,8 @@ mod engine_cmd;
 mod exec;
 mod lifecycle;
 mod logs;
+mod ls;
+mod port;
 mod ps;
 mod table;
 mod terminal;
@@ -129,6 +131,10 @@ pub enum Command {
     Logs(logs::LogsArgs),
     /// Execute a command in a running container
     Exec(exec::ExecArgs),
+    /// List the Compose projects on this engine
+    Ls(ls::LsArgs),
+    /// Print the host address of a published port
+    Port(port::PortArgs),
     /// Start existing containers
     Start(lifecycle::StartArgs),
     /// Stop running containers without removing them
@@ -198,6 +204,8 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> i32 {
         Command::Ps(args) => ps::run(&settings, args),
         Command::Logs(args) => logs::run(&settings, args),
         Command::Exec(args) => exec::run(&settings, args),
+        Command::Ls(args) => ls::run(&settings, args),
+        Command::Port(args) => port::run(&settings, args),
         Command::Start(args) => lifecycle::start(&settings, args),
         Command::Stop(args) => lifecycle::stop(&settings, args),
         Command::Restart(args) => lifecycle::restart(&settings, args),

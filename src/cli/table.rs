@@ -4,8 +4,17 @@
 /// Columns separated by three spaces, each as wide as its widest cell (in
 /// characters); every cell but a row's last is padded.
 pub fn render(header: &[&str], rows: &[Vec<String>]) -> String {
+    render_min(header, rows, 0)
+}
+
+/// [`render`] with columns at least `min` characters wide, separator
+/// included (as `ls` lists projects).
+pub fn render_min(header: &[&str], rows: &[Vec<String>], min: usize) -> String {
     let width = |cell: &str| cell.chars().count();
-    let mut widths: Vec<usize> = header.iter().map(|h| width(h)).collect();
+    let mut widths: Vec<usize> = header
+        .iter()
+        .map(|h| width(h).max(min.saturating_sub(3)))
+        .collect();
     for row in rows {
         for (w, cell) in widths.iter_mut().zip(row) {
             *w = (*w).max(width(cell));

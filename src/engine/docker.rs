@@ -508,6 +508,20 @@ impl Engine for DockerEngine {
         Ok(list.into_iter().map(container_from_summary).collect())
     }
 
+    async fn list_all_projects(&self) -> Result<Vec<Container>> {
+        let filter = HashMap::from([("label", vec![labels::PROJECT.to_string()])]);
+        let options = ListContainersOptionsBuilder::default()
+            .all(true)
+            .filters(&filter)
+            .build();
+        let list = self
+            .client
+            .list_containers(Some(options))
+            .await
+            .map_err(engine_error)?;
+        Ok(list.into_iter().map(container_from_summary).collect())
+    }
+
     async fn list_networks(&self, project: &str) -> Result<Vec<Network>> {
         let options = ListNetworksOptionsBuilder::default()
             .filters(&project_filter(project))

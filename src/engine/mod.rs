@@ -300,6 +300,8 @@ pub trait Engine: Clone + Send + Sync + 'static {
     /// Every container of `project` (one-offs included), in one call.
     fn list_containers(&self, project: &str)
     -> impl Future<Output = Result<Vec<Container>>> + Send;
+    /// Every container of every Compose project on this engine, in one call.
+    fn list_all_projects(&self) -> impl Future<Output = Result<Vec<Container>>> + Send;
     /// Every network labelled with `project`, in one call.
     fn list_networks(&self, project: &str) -> impl Future<Output = Result<Vec<Network>>> + Send;
     /// Every volume labelled with `project`, in one call.

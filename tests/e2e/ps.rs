@@ -119,3 +119,49 @@ fn ps_lists_like_docker_compose() {
     run.assert_code(0);
     assert_eq!(run.stdout, "idle\njob\nweb\n");
 }
+
+#[test]
+fn ls_lists_projects_and_port_finds_the_published_port() {
+    let env = TestEnv::new("ls-port", &format!("{STACK}{}", sleeper("idle", "")));
+    env.berth_ok(&["up", "-d"]);
+    let job = env.name_of("job", 1);
+    assert!(
+        env.poll_until(Duration::from_secs(30), |env| env.container(&job).state
+            == "exited"),
+        "the job did not exit"
+    );
+    let filter = format!("name={}", env.project);
+
+    let running = env.berth_ok(&["ls", "--filter", &filter]).stdout;
+    let rows = lines(&running);
+    assert_eq!(rows.len(), 2, "{running}");
+    // Columns at least 20 wide, as Docker Compose's.
+    assert!(
+        rows[0].contains("STATUS              CONFIG FILES"),
+        "{running}"
+    );
+    let config = env.dir().join("compose.yaml").display().to_string();
+    assert_eq!(
+        rows[1].split_whitespace().collect::<Vec<_>>(),
+        [env.project.as_str(), "running(2)", &config]
+    );
+    let all = env
+        .berth_ok(&["ls", "-a", "--format", "json", "--filter", &filter])
+        .json();
+    assert_eq!(all[0]["Status"], "exited(1), running(2)", "{all}");
+    assert_eq!(
+        env.berth_ok(&["ls", "-q", "--filter", &filter]).stdout,
+        format!("{}\n", env.project)
+    );
+
+    let published = env.container(&env.name_of("web", 1)).raw["NetworkSettings"]["Ports"]["80/tcp"]
+        [0]["HostPort"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    assert_eq!(
+        env.berth_ok(&["port", "web", "80"]).stdout,
+        format!("127.0.0.1:{published}\n")
+    );
+    env.berth(&["port", "web", "81"]).assert_code(1);
+}
