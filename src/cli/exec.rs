@@ -2,15 +2,11 @@
 //! TTY when standard input is a terminal, input piped through otherwise, and
 //! the command's exit code as berth's own.
 
-use std::io::{IsTerminal, Read, Write};
+use std::io::IsTerminal;
 
-use clap::Args;
-use futures_util::StreamExt;
-use tokio::io::AsyncWriteExt;
-use tokio::sync::mpsc;
-
-use super::{CliError, Settings, engine_cmd, terminal};
+use super::{CliError, Settings, engine_cmd, pipe};
 use crate::engine::{Container, Engine, ExecSpec, RunState};
+use clap::Args;
 
 #[derive(Debug, Args)]
 pub struct ExecArgs {
@@ -107,82 +103,14 @@ fn pick<'a>(
 /// until it ends; returns its exit code.
 async fn attach<E: Engine>(engine: &E, id: &str, spec: &ExecSpec) -> Result<i32, CliError> {
     let session = engine.exec(id, spec).await?;
-    let (Some(mut output), Some(mut input)) = (session.output, session.input) else {
+    let (Some(output), Some(input)) = (session.output, session.input) else {
         return Ok(0);
     };
-    let raw = if spec.tty {
-        terminal::RawMode::enter()
-    } else {
-        None
-    };
-    if spec.tty
-        && let Some((rows, cols)) = terminal::size()
-    {
-        let _ = engine.resize_exec(&session.id, rows, cols).await;
-    }
-    // Standard input is read on a thread of its own: a blocking read must not
-    // hold up the end of the command when the exec is done first.
-    let (typed, mut keys) = mpsc::unbounded_channel::<Vec<u8>>();
-    std::thread::spawn(move || {
-        let mut stdin = std::io::stdin().lock();
-        let mut buffer = [0u8; 8192];
-        loop {
-            match stdin.read(&mut buffer) {
-                Ok(0) | Err(_) => break,
-                Ok(n) => {
-                    if typed.send(buffer[..n].to_vec()).is_err() {
-                        break;
-                    }
-                }
-            }
-        }
-    });
-    let forward = async move {
-        while let Some(bytes) = keys.recv().await {
-            if input.write_all(&bytes).await.is_err() {
-                return;
-            }
-            let _ = input.flush().await;
-        }
-        // End of input: the command reads end-of-file.
-        let _ = input.shutdown().await;
-    };
-    let print = async {
-        let (mut stdout, mut stderr) = (std::io::stdout(), std::io::stderr());
-        while let Some(chunk) = output.next().await {
-            let Ok(chunk) = chunk else { break };
-            let written = if chunk.stderr {
-                stderr.write_all(&chunk.bytes).and_then(|_| stderr.flush())
-            } else {
-                stdout.write_all(&chunk.bytes).and_then(|_| stdout.flush())
-            };
-            if written.is_err() {
-                break;
-            }
-        }
-    };
-    let resize = async {
-        if !spec.tty {
-            return std::future::pending().await;
-        }
-        let Ok(mut changes) =
-            tokio::signal::unix::signal(tokio::signal::unix::SignalKind::window_change())
-        else {
-            return std::future::pending().await;
-        };
-        while changes.recv().await.is_some() {
-            if let Some((rows, cols)) = terminal::size() {
-                let _ = engine.resize_exec(&session.id, rows, cols).await;
-            }
-        }
-    };
-    let forwarding = tokio::spawn(forward);
-    tokio::select! {
-        _ = print => {}
-        _ = resize => {}
-    }
-    forwarding.abort();
-    drop(raw);
-    let code = engine.exec_exit_code(&session.id).await?;
+    let exec = session.id.as_str();
+    pipe::pipe(output, input, spec.tty, |rows, cols| {
+        engine.resize_exec(exec, rows, cols)
+    })
+    .await;
+    let code = engine.exec_exit_code(exec).await?;
     Ok(i32::try_from(code).unwrap_or(1))
 }

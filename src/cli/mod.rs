@@ -7,6 +7,7 @@ mod exec;
 mod lifecycle;
 mod logs;
 mod ls;
+mod pipe;
 mod port;
 mod ps;
 mod table;

@@ -29,8 +29,8 @@ use futures_util::stream::{BoxStream, StreamExt};
 use super::spec::{ContainerSpec, MountSpec, NetworkSpec, VolumeSpec};
 use super::{
     ApiVersion, Container, ContainerDisplay, ContainerEvent, ContainerStatus, Engine, EngineError,
-    Event, ExecSession, ExecSpec, FileCopy, Health, LogChunk, LogOptions, Mount, Network,
-    PortMapping, Result, RunState, Volume, labels,
+    Event, ExecSpec, FileCopy, Health, LogChunk, LogOptions, Mount, Network, PortMapping, Result,
+    RunState, Session, Volume, labels,
 };
 use crate::env_vars;
 
@@ -763,7 +763,7 @@ impl Engine for DockerEngine {
             .map_err(engine_error)
     }
 
-    async fn exec(&self, id: &str, spec: &ExecSpec) -> Result<ExecSession> {
+    async fn exec(&self, id: &str, spec: &ExecSpec) -> Result<Session> {
         let attached = !spec.detach;
         let config = bollard::exec::CreateExecOptions {
             cmd: Some(spec.command.clone()),
@@ -807,11 +807,65 @@ impl Engine for DockerEngine {
             }
             bollard::exec::StartExecResults::Detached => (None, None),
         };
-        Ok(ExecSession {
+        Ok(Session {
             id: created.id,
             output,
             input,
         })
+    }
+
+    async fn attach_container(&self, id: &str) -> Result<Session> {
+        let options = bollard::query_parameters::AttachContainerOptionsBuilder::default()
+            .stream(true)
+            .stdin(true)
+            .stdout(true)
+            .stderr(true)
+            .build();
+        let attached = self
+            .client
+            .attach_container(id, Some(options))
+            .await
+            .map_err(engine_error)?;
+        let output = attached
+            .output
+            .map(|chunk| {
+                chunk.map_err(engine_error).map(|chunk| LogChunk {
+                    stderr: matches!(chunk, bollard::container::LogOutput::StdErr { .. }),
+                    bytes: chunk.into_bytes(),
+                })
+            })
+            .boxed();
+        Ok(Session {
+            id: id.to_string(),
+            output: Some(output),
+            input: Some(attached.input),
+        })
+    }
+
+    async fn wait_container(&self, id: &str) -> Result<i64> {
+        let mut waits = self
+            .client
+            .wait_container(id, None::<bollard::query_parameters::WaitContainerOptions>);
+        match waits.next().await {
+            Some(Ok(done)) => Ok(done.status_code),
+            // bollard reports a non-zero exit as an error that carries the code.
+            Some(Err(BollardError::DockerContainerWaitError { code, .. })) => Ok(code),
+            Some(Err(e)) => Err(engine_error(e)),
+            None => Err(EngineError::Other(format!(
+                "the engine stopped reporting on container {id}"
+            ))),
+        }
+    }
+
+    async fn resize_container(&self, id: &str, rows: u16, cols: u16) -> Result<()> {
+        let options = bollard::query_parameters::ResizeContainerTTYOptionsBuilder::default()
+            .h(i32::from(rows))
+            .w(i32::from(cols))
+            .build();
+        self.client
+            .resize_container_tty(id, options)
+            .await
+            .map_err(engine_error)
     }
 
     async fn exec_exit_code(&self, exec: &str) -> Result<i64> {

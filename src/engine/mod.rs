@@ -250,8 +250,9 @@ pub struct ExecSpec {
     pub detach: bool,
 }
 
-/// A started exec: its ID and, when attached, its output and input.
-pub struct ExecSession {
+/// A started exec, or a container attached to: its ID and, when attached,
+/// its output and input.
+pub struct Session {
     pub id: String,
     pub output: Option<BoxStream<'static, Result<LogChunk>>>,
     pub input: Option<std::pin::Pin<Box<dyn tokio::io::AsyncWrite + Send>>>,
@@ -364,7 +365,19 @@ pub trait Engine: Clone + Send + Sync + 'static {
     /// Runs a command in the running container `id`. Attached, the session
     /// carries the command's output and takes its input; detached, it only
     /// names the exec.
-    fn exec(&self, id: &str, spec: &ExecSpec) -> impl Future<Output = Result<ExecSession>> + Send;
+    fn exec(&self, id: &str, spec: &ExecSpec) -> impl Future<Output = Result<Session>> + Send;
+    /// Attaches to the standard streams of the created container `id`,
+    /// before it starts, so that none of its output is missed.
+    fn attach_container(&self, id: &str) -> impl Future<Output = Result<Session>> + Send;
+    /// Waits until the container `id` stops; its exit code.
+    fn wait_container(&self, id: &str) -> impl Future<Output = Result<i64>> + Send;
+    /// Sets the size of a container's terminal.
+    fn resize_container(
+        &self,
+        id: &str,
+        rows: u16,
+        cols: u16,
+    ) -> impl Future<Output = Result<()>> + Send;
     /// The exit code of a finished exec.
     fn exec_exit_code(&self, exec: &str) -> impl Future<Output = Result<i64>> + Send;
     /// Sets the size of an exec's terminal.
