@@ -31,7 +31,7 @@ pub fn runtime() -> Result<tokio::runtime::Runtime, CliError> {
 /// Loads the project with `services` selected (and their dependencies).
 ///
 /// Without any compose file and with a project name, commands like
-/// `down -p x` work on what the engine's labels say: an empty desired state.
+/// `-p x down` work on what the engine's labels say: an empty desired state.
 fn load_desired(settings: &Settings, services: &[String]) -> Result<Desired, CliError> {
     let mut opts = settings.load.clone();
     opts.services = services.to_vec();

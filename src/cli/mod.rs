@@ -10,6 +10,7 @@ mod ls;
 mod pipe;
 mod port;
 mod ps;
+mod run;
 mod table;
 mod terminal;
 mod time;
@@ -65,11 +66,12 @@ pub struct Cli {
 #[derive(Debug, clap::Args)]
 pub struct GlobalArgs {
     /// Compose configuration files (repeatable; `-` reads standard input)
-    // Before the command only, as with `docker compose`: `logs -f` follows.
+    // `-f` and `-p` go before the command only, as with `docker compose`:
+    // after it, `logs -f` follows and `run -p` publishes.
     #[arg(short = 'f', long = "file", value_name = "FILE")]
     pub files: Vec<String>,
     /// Project name
-    #[arg(short = 'p', long = "project-name", global = true, value_name = "NAME")]
+    #[arg(short = 'p', long = "project-name", value_name = "NAME")]
     pub project_name: Option<String>,
     /// Alternate working directory (default: the directory of the first file)
     #[arg(long, global = true, value_name = "DIR")]
@@ -136,6 +138,8 @@ pub enum Command {
     Ls(ls::LsArgs),
     /// Print the host address of a published port
     Port(port::PortArgs),
+    /// Run a one-off command on a service
+    Run(run::RunArgs),
     /// Start existing containers
     Start(lifecycle::StartArgs),
     /// Stop running containers without removing them
@@ -207,6 +211,7 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> i32 {
         Command::Exec(args) => exec::run(&settings, args),
         Command::Ls(args) => ls::run(&settings, args),
         Command::Port(args) => port::run(&settings, args),
+        Command::Run(args) => run::run(&settings, args),
         Command::Start(args) => lifecycle::start(&settings, args),
         Command::Stop(args) => lifecycle::stop(&settings, args),
         Command::Restart(args) => lifecycle::restart(&settings, args),

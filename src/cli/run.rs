@@ -1,0 +1,371 @@
+//! `berth run`: a one-off container of a service. Its dependencies are
+//! brought up first and their conditions waited for; then it runs attached
+//! (a TTY when standard input is a terminal, input piped otherwise) and
+//! berth exits with its exit code.
+
+use std::io::IsTerminal;
+
+use clap::Args;
+use sha2::{Digest, Sha256};
+
+use super::engine_cmd::{self, RunSettings};
+use super::{CliError, Settings, pipe};
+use crate::engine::spec::PortSpec;
+use crate::engine::{ContainerSpec, Engine, RunState, labels};
+use crate::reconcile::desired::{Condition, Desired};
+use crate::reconcile::plan::{self, Op, Plan, UpOptions};
+
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    /// Run the container in the background and print its name
+    #[arg(short, long)]
+    pub detach: bool,
+    /// Remove the container when it exits
+    #[arg(long)]
+    pub rm: bool,
+    /// Name of the container (default: <project>-<service>-run-<id>)
+    #[arg(long)]
+    pub name: Option<String>,
+    /// Set an environment variable (KEY=VALUE, or KEY to pass on berth's own)
+    #[arg(short, long = "env", value_name = "KEY=VALUE")]
+    pub env: Vec<String>,
+    /// Add a label (KEY=VALUE)
+    #[arg(short, long = "label", value_name = "KEY=VALUE")]
+    pub label: Vec<String>,
+    /// Run as this user
+    #[arg(short, long)]
+    pub user: Option<String>,
+    /// Working directory inside the container
+    #[arg(short, long, value_name = "DIR")]
+    pub workdir: Option<String>,
+    /// Override the image's entrypoint
+    #[arg(long)]
+    pub entrypoint: Option<String>,
+    /// Publish a container port: [[IP:]HOST:]CONTAINER[/PROTOCOL]
+    #[arg(short, long, value_name = "PORT")]
+    pub publish: Vec<String>,
+    /// Publish the service's own ports too
+    #[arg(short = 'P', long)]
+    pub service_ports: bool,
+    /// Give the container the service's network aliases
+    #[arg(long)]
+    pub use_aliases: bool,
+    /// Don't start the services it depends on
+    #[arg(long)]
+    pub no_deps: bool,
+    /// Don't allocate a TTY (by default one is, when standard input is a terminal)
+    #[arg(short = 'T', long = "no-tty")]
+    pub no_tty: bool,
+    /// The service to run
+    #[arg(value_name = "SERVICE")]
+    pub service: String,
+    /// The command and its arguments (default: the service's)
+    #[arg(
+        value_name = "COMMAND",
+        trailing_var_arg = true,
+        allow_hyphen_values = true
+    )]
+    pub command: Vec<String>,
+}
+
+pub fn run(settings: &Settings, args: RunArgs) -> Result<i32, CliError> {
+    let runtime = engine_cmd::runtime()?;
+    let prepared = engine_cmd::prepare(
+        &runtime,
+        settings,
+        std::slice::from_ref(&args.service),
+        !settings.dry_run,
+    )?;
+    let (engine, desired) = (prepared.engine, prepared.desired);
+    let Some(service) = desired.services.get(&args.service) else {
+        return Err(CliError::Usage(format!(
+            "no such service: {}",
+            args.service
+        )));
+    };
+    if let Some(problem) = service.problems.first() {
+        return Err(CliError::Other(problem.to_string()));
+    }
+    let tty = !args.no_tty && !args.detach && std::io::stdin().is_terminal();
+    let spec = one_off_spec(settings, &desired, &args, tty)?;
+    let name = args.name.clone().unwrap_or_else(|| {
+        format!(
+            "{}-{}-run-{}",
+            desired.project,
+            args.service,
+            &slug(&args.service)[..12]
+        )
+    });
+    let run = RunSettings {
+        parallel: settings.parallel,
+        progress: settings.progress,
+        wait_timeout: None,
+    };
+    runtime.block_on(async {
+        let observed = engine_cmd::observe(&engine, &desired, prepared.listing).await?;
+        if !args.no_deps {
+            let (deps, waits) = dependencies(&desired, &args.service, &observed)?;
+            if settings.dry_run {
+                eprint!("{}{}", deps.render(), waits.render());
+                return Ok(0);
+            }
+            let mut observed = observed.clone();
+            engine_cmd::pull_missing(&engine, &desired, &mut observed, &deps, run.progress).await?;
+            engine_cmd::run_plan(engine.clone(), desired.clone(), &observed, &deps, &run).await?;
+            engine_cmd::run_plan(engine.clone(), desired.clone(), &observed, &waits, &run).await?;
+        } else if settings.dry_run {
+            return Ok(0);
+        }
+        drop(prepared.lock);
+        let mut spec = spec;
+        if let Some(parent) = spec.network_mode.strip_prefix("service:") {
+            let containers = engine.list_containers(&desired.project).await?;
+            let joined = containers
+                .iter()
+                .filter(|c| !c.is_oneoff() && c.service() == parent)
+                .filter(|c| c.state == RunState::Running)
+                .min_by_key(|c| c.number())
+                .ok_or_else(|| {
+                    CliError::Other(format!(
+                        "service {parent} must run for {} to join its network",
+                        args.service
+                    ))
+                })?;
+            spec.network_mode = format!("container:{}", joined.id);
+        }
+        if engine.image_id(&spec.image).await?.is_none() {
+            engine.pull_image(&spec.image).await.map_err(|e| {
+                CliError::Other(format!(
+                    "image {} is missing and could not be pulled: {e}",
+                    spec.image
+                ))
+            })?;
+        }
+        let id = engine.create_container(&name, &spec).await?;
+        start_and_wait(&engine, &id, &name, &spec, &args).await
+    })
+}
+
+/// The plans that bring up what `service` depends on, and wait for their
+/// conditions.
+fn dependencies(
+    desired: &Desired,
+    service: &str,
+    observed: &crate::reconcile::observe::Observed,
+) -> Result<(Plan, Plan), CliError> {
+    // The desired state holds the service and what it depends on; the
+    // service itself gets no service container.
+    let mut others = desired.clone();
+    others.services.remove(service);
+    let options = UpOptions {
+        services: others.services.keys().cloned().collect(),
+        ..Default::default()
+    };
+    let deps = plan::plan_up(&others, observed, &options).map_err(CliError::Plan)?;
+    let mut waits = Plan {
+        project: desired.project.clone(),
+        ..Default::default()
+    };
+    for (dep, dependency) in &desired.services[service].depends_on {
+        if dependency.condition == Condition::ServiceStarted
+            || desired.services.get(dep).is_none_or(|d| d.replicas == 0)
+        {
+            continue;
+        }
+        let wait = Op::Wait {
+            service: dep.clone(),
+            condition: dependency.condition,
+            required: dependency.required,
+        };
+        waits.push(wait, vec![], format!("{service} depends on it"));
+    }
+    Ok((deps, waits))
+}
+
+/// The service's spec, as a one-off: the command line's overrides, no
+/// restart policy, no published ports (unless asked), no network aliases
+/// (unless asked), and the one-off labels.
+fn one_off_spec(
+    settings: &Settings,
+    desired: &Desired,
+    args: &RunArgs,
+    tty: bool,
+) -> Result<ContainerSpec, CliError> {
+    let service = &desired.services[&args.service];
+    let mut spec = service.spec.clone();
+    if spec.read_only && !spec.files.is_empty() {
+        return Err(CliError::Other(format!(
+            "run: service {} is read_only and has secrets or configs with inline content; berth does not support that for one-off containers yet",
+            args.service
+        )));
+    }
+    if !args.command.is_empty() {
+        spec.command = Some(args.command.clone());
+    }
+    if let Some(entrypoint) = &args.entrypoint {
+        let words = shell_words::split(entrypoint)
+            .map_err(|e| CliError::Usage(format!("--entrypoint {entrypoint:?}: {e}")))?;
+        spec.entrypoint = Some(words);
+        if args.command.is_empty() {
+            // A new entrypoint does not inherit the service's command.
+            spec.command = None;
+        }
+    }
+    for entry in &args.env {
+        match entry.split_once('=') {
+            Some((key, value)) => {
+                spec.environment.insert(key.into(), value.into());
+            }
+            None => {
+                if let Some(value) = settings.load.os_env.get(entry) {
+                    spec.environment.insert(entry.clone(), value.clone());
+                }
+            }
+        }
+    }
+    for entry in &args.label {
+        let (key, value) = entry.split_once('=').unwrap_or((entry, ""));
+        spec.labels.insert(key.into(), value.into());
+    }
+    if let Some(user) = &args.user {
+        spec.user = user.clone();
+    }
+    if let Some(workdir) = &args.workdir {
+        spec.working_dir = workdir.clone();
+    }
+    spec.tty = tty;
+    spec.stdin_open = !args.detach;
+    spec.restart = String::new();
+    if !args.service_ports {
+        spec.ports.clear();
+    }
+    for publish in &args.publish {
+        spec.ports.push(parse_publish(publish)?);
+    }
+    if !args.use_aliases {
+        for network in &mut spec.networks {
+            network.aliases.clear();
+        }
+    }
+    spec.identity_labels
+        .insert(labels::ONEOFF.into(), "True".into());
+    spec.identity_labels.remove(labels::CONTAINER_NUMBER);
+    spec.identity_labels
+        .insert("com.docker.compose.slug".into(), slug(&args.service));
+    Ok(spec)
+}
+
+/// `[[IP:]HOST:]CONTAINER[/PROTOCOL]`.
+fn parse_publish(text: &str) -> Result<PortSpec, CliError> {
+    let bad = || {
+        CliError::Usage(format!(
+            "--publish {text:?}: use [[IP:]HOST:]CONTAINER[/PROTOCOL]"
+        ))
+    };
+    let (ports, protocol) = text.split_once('/').unwrap_or((text, "tcp"));
+    let parts: Vec<&str> = ports.rsplitn(3, ':').collect();
+    let (target, published, host_ip) = match parts.as_slice() {
+        [target] => (*target, "", ""),
+        [target, published] => (*target, *published, ""),
+        [target, published, ip] => (*target, *published, *ip),
+        _ => return Err(bad()),
+    };
+    Ok(PortSpec {
+        target: target.parse().map_err(|_| bad())?,
+        protocol: protocol.to_string(),
+        host_ip: host_ip.trim_matches(['[', ']']).to_string(),
+        published: published.to_string(),
+    })
+}
+
+/// 64 hex digits unique to this run, as Docker Compose's slug label.
+fn slug(service: &str) -> String {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos());
+    let digest = Sha256::digest(format!("{service}:{}:{nanos}", std::process::id()));
+    digest.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Starts the one-off; detached, prints its name; attached, joins it to the
+/// terminal, waits for it and returns its exit code (removing it with `--rm`).
+async fn start_and_wait<E: Engine>(
+    engine: &E,
+    id: &str,
+    name: &str,
+    spec: &ContainerSpec,
+    args: &RunArgs,
+) -> Result<i32, CliError> {
+    let files: Vec<crate::engine::FileCopy> = spec
+        .files
+        .iter()
+        .map(|f| crate::engine::FileCopy {
+            path: f.path.clone(),
+            content: f.content.clone(),
+            uid: f.uid,
+            gid: f.gid,
+            mode: f.mode,
+        })
+        .collect();
+    if !files.is_empty() {
+        engine.copy_files(id, &files).await?;
+    }
+    if args.detach {
+        engine.start_container(id).await?;
+        println!("{name}");
+        return Ok(0);
+    }
+    // Attached before the start, so that no output is missed.
+    let session = engine.attach_container(id).await?;
+    engine.start_container(id).await?;
+    // Ctrl-C goes to the container (a TTY passes it as a key instead).
+    let interrupts = async {
+        loop {
+            if tokio::signal::ctrl_c().await.is_err() {
+                return std::future::pending().await;
+            }
+            let _ = engine.kill_container(id, "SIGINT").await;
+        }
+    };
+    if let (Some(output), Some(input)) = (session.output, session.input) {
+        let piped = pipe::pipe(output, input, spec.tty, |rows, cols| {
+            engine.resize_container(id, rows, cols)
+        });
+        tokio::select! {
+            _ = piped => {}
+            _ = interrupts => {}
+        }
+    }
+    let code = engine.wait_container(id).await?;
+    if args.rm {
+        engine.remove_container(id, true).await?;
+    }
+    Ok(i32::try_from(code).unwrap_or(1))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn publish_takes_the_docker_forms() {
+        let port = |text: &str| {
+            let p = parse_publish(text).unwrap_or_else(|_| panic!("{text}"));
+            (p.host_ip, p.published, p.target, p.protocol)
+        };
+        assert_eq!(port("80"), ("".into(), "".into(), 80, "tcp".into()));
+        assert_eq!(
+            port("8080:80"),
+            ("".into(), "8080".into(), 80, "tcp".into())
+        );
+        assert_eq!(
+            port("127.0.0.1:8080:80/udp"),
+            ("127.0.0.1".into(), "8080".into(), 80, "udp".into())
+        );
+        assert_eq!(
+            port("127.0.0.1::80"),
+            ("127.0.0.1".into(), "".into(), 80, "tcp".into())
+        );
+        assert!(parse_publish("x:y").is_err());
+    }
+}
