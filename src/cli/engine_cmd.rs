@@ -146,6 +146,19 @@ pub async fn observe<E: Engine>(
         .map_err(CliError::Engine)
 }
 
+/// Warns about the keys the engine is too old for: the create calls leave them out.
+pub async fn warn_unsupported<E: Engine>(engine: &E, desired: &Desired) -> Result<(), CliError> {
+    // Asking the version costs the engine several milliseconds: only when it matters.
+    if desired.services.values().all(|s| s.gated.is_empty()) {
+        return Ok(());
+    }
+    let api = engine.api_version().await.map_err(CliError::Engine)?;
+    for warning in desired.unsupported(api) {
+        eprintln!("WARN[0000] {warning}");
+    }
+    Ok(())
+}
+
 /// What running a plan needs from the command line.
 pub struct RunSettings {
     pub parallel: usize,

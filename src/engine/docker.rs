@@ -10,11 +10,13 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use bollard::errors::Error as BollardError;
 use bollard::models::{
-    ContainerCreateBody, ContainerSummary, EndpointIpamConfig, EndpointSettings, HealthConfig,
-    HealthStatusEnum, HostConfig, HostConfigLogConfig, Ipam, IpamConfig, MountBindOptions,
+    ContainerCreateBody, ContainerSummary, DeviceMapping, DeviceRequest, EndpointIpamConfig,
+    EndpointSettings, HealthConfig, HealthStatusEnum, HostConfig, HostConfigCgroupnsModeEnum,
+    HostConfigIsolationEnum, HostConfigLogConfig, Ipam, IpamConfig, MountBindOptions,
     MountBindOptionsPropagationEnum, MountTmpfsOptions, MountType, MountVolumeOptions,
     NetworkConnectRequest, NetworkCreateRequest, NetworkDisconnectRequest, NetworkingConfig,
-    PortBinding, ResourcesUlimits, RestartPolicy, RestartPolicyNameEnum, VolumeCreateRequest,
+    PortBinding, ResourcesBlkioWeightDevice, ResourcesUlimits, RestartPolicy,
+    RestartPolicyNameEnum, ThrottleDevice, VolumeCreateRequest,
 };
 use bollard::query_parameters::{
     CreateContainerOptionsBuilder, CreateImageOptionsBuilder, EventsOptionsBuilder,
@@ -240,7 +242,7 @@ fn create_body(name: &str, spec: &ContainerSpec, api: ApiVersion) -> ContainerCr
             });
     }
 
-    let endpoints: Vec<(String, EndpointSettings)> = spec
+    let mut endpoints: Vec<(String, EndpointSettings)> = spec
         .networks
         .iter()
         .map(|n| (n.network.clone(), endpoint(n, name)))
@@ -250,6 +252,13 @@ fn create_body(name: &str, spec: &ContainerSpec, api: ApiVersion) -> ContainerCr
     } else {
         spec.networks.first().map(|n| n.network.clone())
     };
+    if api >= ApiVersion::ENDPOINT_MAC_ADDRESS && !spec.mac_address.is_empty() {
+        if let Some((_, primary)) = endpoints.first_mut() {
+            primary
+                .mac_address
+                .get_or_insert_with(|| spec.mac_address.clone());
+        }
+    }
     let at_create = if api >= ApiVersion::MULTI_NETWORK_CREATE {
         endpoints.len()
     } else {
@@ -272,7 +281,7 @@ fn create_body(name: &str, spec: &ContainerSpec, api: ApiVersion) -> ContainerCr
         }
     });
 
-    let host_config = HostConfig {
+    let mut host_config = HostConfig {
         port_bindings: (!port_bindings.is_empty()).then_some(port_bindings),
         binds: non_empty(
             spec.mounts
@@ -321,6 +330,7 @@ fn create_body(name: &str, spec: &ContainerSpec, api: ApiVersion) -> ContainerCr
         }),
         ..Default::default()
     };
+    host_options(&mut host_config, spec, api);
 
     ContainerCreateBody {
         image: Some(spec.image.clone()),
@@ -351,13 +361,118 @@ fn create_body(name: &str, spec: &ContainerSpec, api: ApiVersion) -> ContainerCr
             timeout: h.timeout,
             retries: h.retries,
             start_period: h.start_period,
-            start_interval: h.start_interval,
+            start_interval: h
+                .start_interval
+                .filter(|_| api >= ApiVersion::START_INTERVAL),
         }),
         host_config: Some(host_config),
         networking_config: (at_create > 0).then(|| NetworkingConfig {
             endpoints_config: Some(endpoints.into_iter().take(at_create).collect()),
         }),
         ..Default::default()
+    }
+}
+
+/// Devices, namespaces, security, runtime and the finer resource limits.
+/// Empty values stay unset, leaving the engine's defaults.
+fn host_options(host: &mut HostConfig, spec: &ContainerSpec, api: ApiVersion) {
+    let text = |s: &str| (!s.is_empty()).then(|| s.to_string());
+    let number = |n: i64| (n != 0).then_some(n);
+    host.devices = non_empty(
+        spec.devices
+            .iter()
+            .map(|d| DeviceMapping {
+                path_on_host: Some(d.source.clone()),
+                path_in_container: Some(d.target.clone()),
+                cgroup_permissions: Some(d.permissions.clone()),
+            })
+            .collect(),
+    );
+    host.device_cgroup_rules = non_empty(spec.device_cgroup_rules.clone());
+    host.device_requests = non_empty(
+        spec.device_requests
+            .iter()
+            .map(|r| DeviceRequest {
+                driver: text(&r.driver),
+                count: number(r.count),
+                device_ids: non_empty(r.device_ids.clone()),
+                capabilities: (!r.capabilities.is_empty()).then(|| vec![r.capabilities.clone()]),
+                options: (!r.options.is_empty()).then(|| r.options.clone().into_iter().collect()),
+            })
+            .collect(),
+    );
+    host.pid_mode = text(&spec.pid);
+    host.ipc_mode = text(&spec.ipc);
+    host.uts_mode = text(&spec.uts);
+    host.cgroupns_mode = match spec.cgroupns.as_str() {
+        "host" => Some(HostConfigCgroupnsModeEnum::HOST),
+        "private" => Some(HostConfigCgroupnsModeEnum::PRIVATE),
+        _ => None,
+    };
+    host.cgroup_parent = text(&spec.cgroup_parent);
+    host.userns_mode = text(&spec.userns_mode);
+    host.group_add = non_empty(spec.group_add.clone());
+    host.security_opt = non_empty(spec.security_opt.clone());
+    if spec.unconfined_paths {
+        host.masked_paths = Some(Vec::new());
+        host.readonly_paths = Some(Vec::new());
+    }
+    host.dns_options = non_empty(spec.dns_opt.clone());
+    host.dns_search = non_empty(spec.dns_search.clone());
+    host.oom_score_adj = number(spec.oom_score_adj);
+    host.storage_opt =
+        (!spec.storage_opt.is_empty()).then(|| spec.storage_opt.clone().into_iter().collect());
+    host.isolation = match spec.isolation.as_str() {
+        "" => None,
+        "process" => Some(HostConfigIsolationEnum::PROCESS),
+        "hyperv" => Some(HostConfigIsolationEnum::HYPERV),
+        _ => Some(HostConfigIsolationEnum::DEFAULT),
+    };
+    host.runtime = text(&spec.runtime);
+    if api >= ApiVersion::ANNOTATIONS {
+        host.annotations =
+            (!spec.annotations.is_empty()).then(|| spec.annotations.clone().into_iter().collect());
+    }
+
+    let r = &spec.resources;
+    host.cpu_count = number(r.cpu_count);
+    host.cpu_percent = number(r.cpu_percent);
+    host.cpu_shares = number(r.cpu_shares);
+    host.cpu_period = number(r.cpu_period);
+    host.cpu_quota = number(r.cpu_quota);
+    host.cpu_realtime_period = number(r.cpu_rt_period);
+    host.cpu_realtime_runtime = number(r.cpu_rt_runtime);
+    host.cpuset_cpus = text(&r.cpuset);
+    host.memory_swap = number(r.memory_swap);
+    host.memory_swappiness = number(r.memory_swappiness);
+    host.oom_kill_disable = r.oom_kill_disable.then_some(true);
+    if let Some(blkio) = &r.blkio {
+        let throttle = |devices: &[super::spec::ThrottleSpec]| {
+            non_empty(
+                devices
+                    .iter()
+                    .map(|d| ThrottleDevice {
+                        path: Some(d.path.clone()),
+                        rate: Some(d.rate),
+                    })
+                    .collect(),
+            )
+        };
+        host.blkio_weight = (blkio.weight != 0).then_some(blkio.weight);
+        host.blkio_weight_device = non_empty(
+            blkio
+                .weight_device
+                .iter()
+                .map(|d| ResourcesBlkioWeightDevice {
+                    path: Some(d.path.clone()),
+                    weight: Some(usize::from(d.weight)),
+                })
+                .collect(),
+        );
+        host.blkio_device_read_bps = throttle(&blkio.device_read_bps);
+        host.blkio_device_write_bps = throttle(&blkio.device_write_bps);
+        host.blkio_device_read_iops = throttle(&blkio.device_read_iops);
+        host.blkio_device_write_iops = throttle(&blkio.device_write_iops);
     }
 }
 
@@ -667,7 +782,11 @@ impl Engine for DockerEngine {
     async fn create_container(&self, name: &str, spec: &ContainerSpec) -> Result<String> {
         let api = self.api().await?;
         let body = create_body(name, spec, api);
-        let options = CreateContainerOptionsBuilder::default().name(name).build();
+        let mut options = CreateContainerOptionsBuilder::default().name(name);
+        if api >= ApiVersion::CREATE_PLATFORM && !spec.platform.is_empty() {
+            options = options.platform(&spec.platform);
+        }
+        let options = options.build();
         let created = self
             .client
             .create_container(Some(options), body)

@@ -28,6 +28,14 @@ impl ApiVersion {
     pub const FLOOR: ApiVersion = ApiVersion::new(1, 41);
     /// From 1.44 a container can be created on several networks at once.
     pub const MULTI_NETWORK_CREATE: ApiVersion = ApiVersion::new(1, 44);
+    /// From 1.41 the create call takes the platform to create for.
+    pub const CREATE_PLATFORM: ApiVersion = ApiVersion::new(1, 41);
+    /// From 1.43 (Docker 23.0) a container carries OCI annotations.
+    pub const ANNOTATIONS: ApiVersion = ApiVersion::new(1, 43);
+    /// From 1.44 (Docker 25.0) a health check has a start interval.
+    pub const START_INTERVAL: ApiVersion = ApiVersion::new(1, 44);
+    /// From 1.44 an endpoint takes the MAC address the container gets on it.
+    pub const ENDPOINT_MAC_ADDRESS: ApiVersion = ApiVersion::new(1, 44);
 
     pub const fn new(major: u32, minor: u32) -> Self {
         ApiVersion { major, minor }

@@ -7,11 +7,12 @@ use std::path::Path;
 use indexmap::IndexMap;
 use sha2::{Digest, Sha256};
 
-use crate::engine::labels;
 use crate::engine::spec::{
-    ContainerSpec, FileSpec, HealthSpec, IpamPoolSpec, IpamSpec, LoggingSpec, MountSpec,
-    NetworkAttachment, NetworkSpec, PortSpec, ResourceSpec, UlimitSpec, VolumeSpec,
+    BlkioSpec, ContainerSpec, DeviceRequestSpec, DeviceSpec, FileSpec, HealthSpec, IpamPoolSpec,
+    IpamSpec, LoggingSpec, MountSpec, NetworkAttachment, NetworkSpec, PortSpec, ResourceSpec,
+    ThrottleSpec, UlimitSpec, VolumeSpec, WeightDeviceSpec,
 };
+use crate::engine::{ApiVersion, labels};
 use crate::load::Loaded;
 use crate::model::{FileObjectConfig, FileReferenceConfig, Project, Service};
 
@@ -46,6 +47,50 @@ pub struct DesiredService {
     /// What keeps its containers from being created (a secret's missing
     /// source...); commands that create containers refuse to run with them.
     pub problems: Vec<DesiredError>,
+    /// Keys it sets that older engines do not take.
+    pub gated: Vec<GatedKey>,
+}
+
+/// A key that needs a newer engine API than berth's floor, and where the
+/// file sets it, so that an older engine gets a warning naming both.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct GatedKey {
+    /// Its path under the service, e.g. `healthcheck.start_interval`.
+    pub key: &'static str,
+    pub since: ApiVersion,
+    /// `file:line:col`, when known.
+    pub at: Option<String>,
+}
+
+/// The keys berth leaves out of the create call on engines older than their API.
+const GATED: [(&str, ApiVersion); 3] = [
+    ("annotations", ApiVersion::ANNOTATIONS),
+    ("healthcheck.start_interval", ApiVersion::START_INTERVAL),
+    // bollard's create body has no place for the container-level field older
+    // engines read, so the address goes on the primary network's endpoint.
+    ("mac_address", ApiVersion::ENDPOINT_MAC_ADDRESS),
+];
+
+impl Desired {
+    /// A warning for each key the engine at `api` is too old for.
+    pub fn unsupported(&self, api: ApiVersion) -> Vec<String> {
+        let mut warnings = Vec::new();
+        for service in self.services.values() {
+            for gated in service.gated.iter().filter(|g| api < g.since) {
+                let at = gated
+                    .at
+                    .as_ref()
+                    .map(|at| format!(" ({at})"))
+                    .unwrap_or_default();
+                warnings.push(format!(
+                    "service {:?}: {} needs Docker Engine API {} or newer, and this engine \
+                     speaks {api}, so berth leaves it out{at}",
+                    service.name, gated.key, gated.since
+                ));
+            }
+        }
+        warnings
+    }
 }
 
 /// A `depends_on` entry.
@@ -133,11 +178,17 @@ pub fn from_loaded(loaded: Loaded, env_files: &[String]) -> Result<Desired, Desi
         environment: loaded.environment.clone(),
     };
     let all_services = loaded.all_services.clone();
+    let locations = gated_locations(&loaded);
     let project = Project::from_json(loaded.model.into_json()).map_err(|e| DesiredError {
         service: String::new(),
         message: e.to_string(),
     })?;
     let mut desired = desired(&project, &origin)?;
+    for service in desired.services.values_mut() {
+        for gated in &mut service.gated {
+            gated.at = locations.get(&(service.name.clone(), gated.key)).cloned();
+        }
+    }
     desired.disabled_services = all_services
         .into_iter()
         .filter(|s| !desired.services.contains_key(s))
@@ -234,6 +285,25 @@ pub fn desired(project: &Project, origin: &Origin) -> Result<Desired, DesiredErr
     Ok(desired)
 }
 
+/// Where each service sets each gated key, read from the spans the loader kept.
+fn gated_locations(loaded: &Loaded) -> BTreeMap<(String, &'static str), String> {
+    let mut found = BTreeMap::new();
+    let Some(services) = loaded.model.get("services").and_then(|s| s.as_map()) else {
+        return found;
+    };
+    for (name, service) in services {
+        for (key, _) in GATED {
+            let node = key
+                .split('.')
+                .try_fold(service, |node, part| node.get(part));
+            if let Some(at) = node.and_then(|n| loaded.sources.locate(n.key_span)) {
+                found.insert((name.to_string(), key), at);
+            }
+        }
+    }
+    found
+}
+
 fn sorted(map: &IndexMap<String, String>) -> BTreeMap<String, String> {
     map.iter().map(|(k, v)| (k.clone(), v.clone())).collect()
 }
@@ -322,6 +392,10 @@ fn service_state(
         logging: logging(service),
         ..Default::default()
     };
+    let mut problems = Vec::new();
+    if let Err(message) = host_options(&mut spec, service, origin) {
+        problems.push(fail(message));
+    }
     if let Some(health) = &service.healthcheck {
         spec.healthcheck = Some(if health.disable {
             HealthSpec {
@@ -365,7 +439,6 @@ fn service_state(
         })
         .collect();
 
-    let mut problems = Vec::new();
     let mut volume_keys = Vec::new();
     for volume in &service.volumes {
         let mut mount = MountSpec {
@@ -500,6 +573,15 @@ fn service_state(
         .collect();
 
     spec.identity_labels = identity_labels(project, origin, name, service);
+    let gated = GATED
+        .iter()
+        .filter(|(key, _)| sets_gated(&spec, key))
+        .map(|&(key, since)| GatedKey {
+            key,
+            since,
+            at: None,
+        })
+        .collect();
     Ok(DesiredService {
         name: name.to_string(),
         replicas,
@@ -511,7 +593,145 @@ fn service_state(
         volumes: volume_keys,
         parents,
         problems,
+        gated,
     })
+}
+
+fn sets_gated(spec: &ContainerSpec, key: &str) -> bool {
+    match key {
+        "annotations" => !spec.annotations.is_empty(),
+        "healthcheck.start_interval" => spec
+            .healthcheck
+            .as_ref()
+            .is_some_and(|h| h.start_interval.is_some()),
+        "mac_address" => !spec.mac_address.is_empty(),
+        _ => false,
+    }
+}
+
+/// Devices, namespaces, security options and the other host settings.
+/// Fails when a seccomp profile cannot be read.
+fn host_options(
+    spec: &mut ContainerSpec,
+    service: &Service,
+    origin: &Origin,
+) -> Result<(), String> {
+    spec.devices = service
+        .devices
+        .iter()
+        .map(|d| DeviceSpec {
+            source: d.source.clone(),
+            target: if d.target.is_empty() {
+                d.source.clone()
+            } else {
+                d.target.clone()
+            },
+            permissions: if d.permissions.is_empty() {
+                "rwm".into()
+            } else {
+                d.permissions.clone()
+            },
+        })
+        .collect();
+    spec.device_cgroup_rules = service.device_cgroup_rules.clone();
+    // `gpus` entries ask for the `gpu` capability, as `docker run --gpus` does.
+    let gpus = service.gpus.iter().map(|g| {
+        let mut request = device_request(g);
+        if !request.capabilities.iter().any(|c| c == "gpu") {
+            request.capabilities.push("gpu".into());
+        }
+        request
+    });
+    let reserved = service
+        .deploy
+        .iter()
+        .filter_map(|d| d.resources.reservations.as_ref())
+        .flat_map(|r| r.devices.iter().map(device_request));
+    spec.device_requests = gpus.chain(reserved).collect();
+    // `service:x` forms name another service's container: they are resolved
+    // where containers share namespaces, not here.
+    let own = |mode: &str| {
+        if mode.starts_with("service:") {
+            String::new()
+        } else {
+            mode.to_string()
+        }
+    };
+    spec.pid = own(&service.pid);
+    spec.ipc = own(&service.ipc);
+    spec.uts = service.uts.clone();
+    spec.cgroupns = service.cgroup.clone();
+    spec.cgroup_parent = service.cgroup_parent.clone();
+    spec.userns_mode = service.userns_mode.clone();
+    spec.group_add = service.group_add.clone();
+    spec.platform = service.platform.clone();
+    spec.mac_address = service.mac_address.clone();
+    spec.dns_opt = service.dns_opt.clone();
+    spec.dns_search = service.dns_search.clone();
+    spec.oom_score_adj = service.oom_score_adj;
+    spec.storage_opt = sorted(&service.storage_opt);
+    // The engine's API knows these three; Linux engines take only `default`.
+    if !matches!(
+        service.isolation.as_str(),
+        "" | "default" | "process" | "hyperv"
+    ) {
+        return Err(format!(
+            "isolation must be default, process or hyperv, not {:?}",
+            service.isolation
+        ));
+    }
+    spec.isolation = service.isolation.clone();
+    spec.runtime = service.runtime.clone();
+    spec.annotations = sorted(&service.annotations);
+    for option in &service.security_opt {
+        if option == "systempaths=unconfined" {
+            spec.unconfined_paths = true;
+        } else {
+            spec.security_opt
+                .push(security_option(option, &origin.working_dir)?);
+        }
+    }
+    Ok(())
+}
+
+/// A `security_opt` entry as the engine takes it: `key=value`, with a
+/// seccomp profile's path replaced by the profile itself.
+fn security_option(option: &str, working_dir: &str) -> Result<String, String> {
+    let Some((key, value)) = option.split_once('=').or_else(|| option.split_once(':')) else {
+        return Ok(option.to_string());
+    };
+    if key != "seccomp" || value == "unconfined" || value == "builtin" {
+        return Ok(format!("{key}={value}"));
+    }
+    let path = Path::new(working_dir).join(value);
+    let text = std::fs::read_to_string(&path).map_err(|e| {
+        format!(
+            "security_opt: cannot read the seccomp profile {}: {e}",
+            path.display()
+        )
+    })?;
+    let profile: serde_json::Value = serde_json::from_str(&text).map_err(|e| {
+        format!(
+            "security_opt: the seccomp profile {} is not JSON: {e}",
+            path.display()
+        )
+    })?;
+    Ok(format!("seccomp={profile}"))
+}
+
+fn device_request(d: &crate::model::DeviceRequest) -> DeviceRequestSpec {
+    DeviceRequestSpec {
+        driver: d.driver.clone(),
+        // No count and no IDs asks for every device that matches.
+        count: if d.count == 0 && d.ids.is_empty() {
+            -1
+        } else {
+            d.count
+        },
+        device_ids: d.ids.clone(),
+        capabilities: d.capabilities.clone(),
+        options: sorted(&d.options),
+    }
 }
 
 fn restart_policy(service: &Service) -> String {
@@ -526,7 +746,8 @@ fn restart_policy(service: &Service) -> String {
         return String::new();
     };
     match policy.condition.as_str() {
-        "any" => "always".into(),
+        "any" | "always" => "always".into(),
+        "unless-stopped" => "unless-stopped".into(),
         "on-failure" => match policy.max_attempts {
             Some(n) => format!("on-failure:{n}"),
             None => "on-failure".into(),
@@ -554,6 +775,45 @@ fn resources(service: &Service) -> ResourceSpec {
         nano_cpus: (f64::from(cpus) * 1e9).round() as i64,
         shm_size: service.shm_size.0,
         pids_limit: first_set([service.pids_limit, limits.map_or(0, |l| l.pids)]),
+        cpu_count: service.cpu_count,
+        cpu_percent: service.cpu_percent.round() as i64,
+        cpu_shares: service.cpu_shares,
+        cpu_period: service.cpu_period,
+        cpu_quota: service.cpu_quota,
+        cpu_rt_period: service.cpu_rt_period,
+        cpu_rt_runtime: service.cpu_rt_runtime,
+        cpuset: service.cpuset.clone(),
+        memory_swap: service.memswap_limit.0,
+        memory_swappiness: service.mem_swappiness.0,
+        oom_kill_disable: service.oom_kill_disable,
+        blkio: service.blkio_config.as_ref().map(blkio),
+    }
+}
+
+fn blkio(config: &crate::model::BlkioConfig) -> BlkioSpec {
+    let throttle = |devices: &[crate::model::ThrottleDevice]| {
+        devices
+            .iter()
+            .map(|d| ThrottleSpec {
+                path: d.path.clone(),
+                rate: d.rate.0,
+            })
+            .collect()
+    };
+    BlkioSpec {
+        weight: config.weight,
+        weight_device: config
+            .weight_device
+            .iter()
+            .map(|d| WeightDeviceSpec {
+                path: d.path.clone(),
+                weight: d.weight,
+            })
+            .collect(),
+        device_read_bps: throttle(&config.device_read_bps),
+        device_write_bps: throttle(&config.device_write_bps),
+        device_read_iops: throttle(&config.device_read_iops),
+        device_write_iops: throttle(&config.device_write_iops),
     }
 }
 
