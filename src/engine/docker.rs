@@ -1026,4 +1026,91 @@ mod tests {
             Some("p_front")
         );
     }
+
+    /// Keys this machine's engine cannot apply (no NVIDIA runtime, no
+    /// real-time scheduler, no xfs quotas, Linux only): their create body.
+    #[test]
+    fn host_only_keys_reach_the_create_body() {
+        use super::super::spec::{DeviceRequestSpec, ResourceSpec};
+        let spec = ContainerSpec {
+            image: "busybox".into(),
+            device_requests: vec![DeviceRequestSpec {
+                driver: "nvidia".into(),
+                count: -1,
+                capabilities: vec!["gpu".into()],
+                ..Default::default()
+            }],
+            storage_opt: BTreeMap::from([("size".into(), "1G".into())]),
+            isolation: "hyperv".into(),
+            resources: ResourceSpec {
+                cpu_count: 2,
+                cpu_percent: 50,
+                cpu_rt_period: 1_000_000,
+                cpu_rt_runtime: 950_000,
+                ..Default::default()
+            },
+            ..Default::default()
+        };
+        let host = create_body("p-web-1", &spec, ApiVersion::FLOOR)
+            .host_config
+            .unwrap();
+        let request = &host.device_requests.as_ref().unwrap()[0];
+        assert_eq!(request.driver.as_deref(), Some("nvidia"));
+        assert_eq!(request.count, Some(-1));
+        assert_eq!(request.capabilities, Some(vec![vec!["gpu".to_string()]]));
+        assert_eq!(
+            host.storage_opt,
+            Some(HashMap::from([("size".into(), "1G".into())]))
+        );
+        assert_eq!(host.isolation, Some(HostConfigIsolationEnum::HYPERV));
+        assert_eq!(host.cpu_count, Some(2));
+        assert_eq!(host.cpu_percent, Some(50));
+        assert_eq!(host.cpu_realtime_period, Some(1_000_000));
+        assert_eq!(host.cpu_realtime_runtime, Some(950_000));
+    }
+
+    #[test]
+    fn newer_keys_are_left_out_on_older_engines() {
+        let spec = ContainerSpec {
+            image: "busybox".into(),
+            annotations: BTreeMap::from([("com.example.a".into(), "1".into())]),
+            healthcheck: Some(super::super::spec::HealthSpec {
+                test: vec!["CMD".into(), "true".into()],
+                start_period: Some(5_000_000_000),
+                start_interval: Some(1_000_000_000),
+                ..Default::default()
+            }),
+            mac_address: "02:42:ac:11:00:99".into(),
+            networks: vec![super::super::spec::NetworkAttachment {
+                network: "p_default".into(),
+                ..Default::default()
+            }],
+            ..Default::default()
+        };
+        let mac = |b: &ContainerCreateBody| {
+            b.networking_config.as_ref().and_then(|n| {
+                n.endpoints_config.as_ref()?["p_default"]
+                    .mac_address
+                    .clone()
+            })
+        };
+
+        let old = create_body("p-web-1", &spec, ApiVersion::new(1, 41));
+        let health = old.healthcheck.as_ref().unwrap();
+        assert_eq!(health.start_period, Some(5_000_000_000));
+        assert_eq!(health.start_interval, None);
+        assert_eq!(old.host_config.as_ref().unwrap().annotations, None);
+        assert_eq!(mac(&old), None);
+
+        let new = create_body("p-web-1", &spec, ApiVersion::new(1, 44));
+        assert_eq!(
+            new.healthcheck.as_ref().unwrap().start_interval,
+            Some(1_000_000_000)
+        );
+        assert_eq!(
+            new.host_config.as_ref().unwrap().annotations,
+            Some(HashMap::from([("com.example.a".into(), "1".into())]))
+        );
+        assert_eq!(mac(&new).as_deref(), Some("02:42:ac:11:00:99"));
+    }
 }

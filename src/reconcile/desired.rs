@@ -927,3 +927,147 @@ fn identity_labels(
     }
     labels
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::load::{self, LoadOptions};
+
+    fn load_yaml(yaml: &str) -> (tempfile::TempDir, Desired) {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("compose.yaml"), yaml).unwrap();
+        let opts = LoadOptions {
+            cwd: dir.path().to_path_buf(),
+            project_name: Some("p".into()),
+            ..Default::default()
+        };
+        let loaded = load::load(&opts).unwrap_or_else(|e| panic!("{}", e.render(false)));
+        let desired = from_loaded(loaded, &[]).unwrap();
+        (dir, desired)
+    }
+
+    fn spec<'a>(desired: &'a Desired, service: &str) -> &'a ContainerSpec {
+        &desired.services[service].spec
+    }
+
+    #[test]
+    fn a_service_without_the_newer_keys_keeps_its_hash() {
+        let (_dir, desired) = load_yaml("services:\n  web:\n    image: busybox\n");
+        let (json, _) = crate::engine::spec::canonical_json(spec(&desired, "web"));
+        assert_eq!(
+            json,
+            r#"{"version":1,"image":"busybox","networks":[{"network":"p_default","aliases":["web"]}]}"#
+        );
+    }
+
+    #[test]
+    fn deploy_restart_policy_maps_as_docker_compose_does() {
+        let (_dir, desired) = load_yaml(
+            "services:
+  none: {image: busybox, deploy: {restart_policy: {condition: none}}}
+  failure: {image: busybox, deploy: {restart_policy: {condition: on-failure, max_attempts: 3}}}
+  any: {image: busybox, deploy: {restart_policy: {condition: any}}}
+  both: {image: busybox, restart: unless-stopped, deploy: {restart_policy: {condition: any}}}
+",
+        );
+        let restart = |s: &str| spec(&desired, s).restart.clone();
+        assert_eq!(restart("none"), "no");
+        assert_eq!(restart("failure"), "on-failure:3");
+        assert_eq!(restart("any"), "always");
+        assert_eq!(restart("both"), "unless-stopped");
+    }
+
+    #[test]
+    fn deploy_labels_stay_off_containers() {
+        // They label the Swarm service, not its tasks: Docker Compose ignores them.
+        let (_dir, desired) = load_yaml(
+            "services:\n  web:\n    image: busybox\n    labels: {a: '1'}\n    deploy: {labels: {b: '2'}}\n",
+        );
+        let web = spec(&desired, "web");
+        assert_eq!(web.labels, BTreeMap::from([("a".into(), "1".into())]));
+        assert!(!web.identity_labels.contains_key("b"));
+    }
+
+    #[test]
+    fn gpus_and_reserved_devices_become_device_requests() {
+        let (_dir, desired) = load_yaml(
+            "services:
+  web:
+    image: busybox
+    gpus: all
+    deploy:
+      resources:
+        reservations:
+          devices:
+            - {driver: nvidia, device_ids: ['0'], capabilities: [gpu, utility]}
+",
+        );
+        assert_eq!(
+            spec(&desired, "web").device_requests,
+            vec![
+                DeviceRequestSpec {
+                    count: -1,
+                    capabilities: vec!["gpu".into()],
+                    ..Default::default()
+                },
+                DeviceRequestSpec {
+                    driver: "nvidia".into(),
+                    device_ids: vec!["0".into()],
+                    capabilities: vec!["gpu".into(), "utility".into()],
+                    ..Default::default()
+                },
+            ]
+        );
+    }
+
+    #[test]
+    fn a_seccomp_profile_is_sent_as_its_json() {
+        let (dir, _) = load_yaml("services: {}\n");
+        std::fs::write(
+            dir.path().join("profile.json"),
+            "{\n  \"defaultAction\": \"SCMP_ACT_ALLOW\"\n}\n",
+        )
+        .unwrap();
+        let dir_text = dir.path().display().to_string();
+        assert_eq!(
+            security_option("seccomp:profile.json", &dir_text).unwrap(),
+            r#"seccomp={"defaultAction":"SCMP_ACT_ALLOW"}"#
+        );
+        assert_eq!(
+            security_option("no-new-privileges:true", &dir_text).unwrap(),
+            "no-new-privileges=true"
+        );
+        assert!(security_option("seccomp=missing.json", &dir_text).is_err());
+    }
+
+    #[test]
+    fn gated_keys_carry_where_the_file_sets_them() {
+        let (_dir, desired) = load_yaml(
+            "services:
+  web:
+    image: busybox
+    healthcheck:
+      test: [CMD, 'true']
+      start_interval: 1s
+    annotations: {a: '1'}
+  plain:
+    image: busybox
+",
+        );
+        assert!(desired.services["plain"].gated.is_empty());
+        let at: Vec<(&str, String)> = desired.services["web"]
+            .gated
+            .iter()
+            .map(|g| (g.key, g.at.clone().unwrap_or_default()))
+            .collect();
+        assert_eq!(at.len(), 2, "{at:?}");
+        assert_eq!(at[0].0, "annotations");
+        assert!(at[0].1.ends_with("compose.yaml:7:5"), "{at:?}");
+        assert_eq!(at[1].0, "healthcheck.start_interval");
+        assert!(at[1].1.ends_with("compose.yaml:6:7"), "{at:?}");
+        let warnings = desired.unsupported(ApiVersion::FLOOR);
+        assert_eq!(warnings.len(), 2);
+        assert!(warnings[0].contains("API 1.43"), "{warnings:?}");
+        assert!(desired.unsupported(ApiVersion::new(1, 44)).is_empty());
+    }
+}
