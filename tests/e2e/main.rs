@@ -11,5 +11,6 @@ mod concurrency;
 mod down;
 mod interop;
 mod misc;
+mod service_keys;
 mod up;
 mod wait;
