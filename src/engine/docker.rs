@@ -30,8 +30,8 @@ use futures_util::stream::{BoxStream, StreamExt};
 
 use super::spec::{ContainerSpec, MountSpec, NetworkSpec, VolumeSpec};
 use super::{
-    ApiVersion, Container, ContainerEvent, ContainerStatus, Engine, EngineError, Event, FileCopy,
-    Health, Mount, Network, Result, RunState, Volume, labels,
+    ApiVersion, Container, ContainerEvent, ContainerStatus, Created, Engine, EngineError, Event,
+    FileCopy, Health, Mount, Network, Result, RunState, Volume, labels,
 };
 use crate::env_vars;
 
@@ -42,12 +42,19 @@ const CONNECT_TIMEOUT: Duration = Duration::from_secs(1);
 /// grace period; berth keeps its own deadlines, so this is only a backstop.
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(3600);
 
+/// What the engine's `/version` tells berth.
+struct Version {
+    api: ApiVersion,
+    /// `os/arch`, e.g. `linux/amd64`.
+    platform: String,
+}
+
 /// The Docker Engine berth talks to.
 #[derive(Clone)]
 pub struct DockerEngine {
     client: Docker,
     /// Read once, on first need.
-    api: Arc<tokio::sync::OnceCell<ApiVersion>>,
+    version: Arc<tokio::sync::OnceCell<Version>>,
     pinned: Option<ApiVersion>,
 }
 
@@ -109,15 +116,20 @@ impl DockerEngine {
         let pinned = pinned.as_deref().and_then(ApiVersion::parse);
         Ok(DockerEngine {
             client,
-            api: Arc::new(tokio::sync::OnceCell::new()),
+            version: Arc::new(tokio::sync::OnceCell::new()),
             pinned,
         })
     }
 
     /// The API version to speak: the engine's, capped by `DOCKER_API_VERSION`.
     async fn api(&self) -> Result<ApiVersion> {
-        let api = self
-            .api
+        let api = self.version().await?.api;
+        // A pinned version caps what berth uses, as the docker CLI does.
+        Ok(self.pinned.map_or(api, |p| p.min(api)))
+    }
+
+    async fn version(&self) -> Result<&Version> {
+        self.version
             .get_or_try_init(|| async {
                 let version = self.client.version().await.map_err(engine_error)?;
                 let api = version
@@ -133,11 +145,14 @@ impl DockerEngine {
                         floor: ApiVersion::FLOOR,
                     });
                 }
-                Ok(api)
+                let platform = format!(
+                    "{}/{}",
+                    version.os.as_deref().unwrap_or("linux"),
+                    version.arch.as_deref().unwrap_or_default()
+                );
+                Ok(Version { api, platform })
             })
-            .await?;
-        // A pinned version caps what berth uses, as the docker CLI does.
-        Ok(self.pinned.map_or(*api, |p| p.min(*api)))
+            .await
     }
 }
 
@@ -252,12 +267,14 @@ fn create_body(name: &str, spec: &ContainerSpec, api: ApiVersion) -> ContainerCr
     } else {
         spec.networks.first().map(|n| n.network.clone())
     };
-    if api >= ApiVersion::ENDPOINT_MAC_ADDRESS && !spec.mac_address.is_empty() {
-        if let Some((_, primary)) = endpoints.first_mut() {
-            primary
-                .mac_address
-                .get_or_insert_with(|| spec.mac_address.clone());
-        }
+    // The service's MAC address is its address on the primary network.
+    if let Some((_, primary)) = endpoints.first_mut()
+        && api >= ApiVersion::ENDPOINT_MAC_ADDRESS
+        && !spec.mac_address.is_empty()
+    {
+        primary
+            .mac_address
+            .get_or_insert_with(|| spec.mac_address.clone());
     }
     let at_create = if api >= ApiVersion::MULTI_NETWORK_CREATE {
         endpoints.len()
@@ -593,6 +610,10 @@ impl Engine for DockerEngine {
         self.api().await
     }
 
+    async fn platform(&self) -> Result<String> {
+        Ok(self.version().await?.platform.clone())
+    }
+
     async fn list_containers(&self, project: &str) -> Result<Vec<Container>> {
         let options = ListContainersOptionsBuilder::default()
             .all(true)
@@ -684,7 +705,7 @@ impl Engine for DockerEngine {
         }
     }
 
-    async fn pull_image(&self, reference: &str) -> Result<String> {
+    async fn pull_image(&self, reference: &str, platform: &str) -> Result<String> {
         // An untagged reference means `latest`, as the docker CLI does.
         let last = reference.rsplit('/').next().unwrap_or(reference);
         let (image, tag) = match last.rsplit_once(':') {
@@ -695,6 +716,7 @@ impl Engine for DockerEngine {
         let options = CreateImageOptionsBuilder::default()
             .from_image(image)
             .tag(tag)
+            .platform(platform)
             .build();
         let mut stream = self.client.create_image(Some(options), None, None);
         while let Some(progress) = stream.next().await {
@@ -779,7 +801,7 @@ impl Engine for DockerEngine {
         )
     }
 
-    async fn create_container(&self, name: &str, spec: &ContainerSpec) -> Result<String> {
+    async fn create_container(&self, name: &str, spec: &ContainerSpec) -> Result<Created> {
         let api = self.api().await?;
         let body = create_body(name, spec, api);
         let mut options = CreateContainerOptionsBuilder::default().name(name);
@@ -810,7 +832,10 @@ impl Engine for DockerEngine {
                 }
             }
         }
-        Ok(created.id)
+        Ok(Created {
+            id: created.id,
+            warnings: created.warnings,
+        })
     }
 
     async fn start_container(&self, id: &str) -> Result<()> {

@@ -231,6 +231,15 @@ pub struct FileCopy {
     pub mode: u32,
 }
 
+/// A container just created.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Created {
+    pub id: String,
+    /// What the engine did not apply, in its words (a kernel without
+    /// Block I/O weight, a Windows-only setting on Linux...).
+    pub warnings: Vec<String>,
+}
+
 /// The operations of the Docker Engine that berth uses.
 ///
 /// Every method is idempotent where the engine allows it: creating what
@@ -239,6 +248,9 @@ pub struct FileCopy {
 pub trait Engine: Clone + Send + Sync + 'static {
     /// The API version berth speaks with this engine (read on first need).
     fn api_version(&self) -> impl Future<Output = Result<ApiVersion>> + Send;
+
+    /// The engine's `os/arch`, such as `linux/amd64`.
+    fn platform(&self) -> impl Future<Output = Result<String>> + Send;
 
     /// Every container of `project` (one-offs included), in one call.
     fn list_containers(&self, project: &str)
@@ -253,8 +265,13 @@ pub trait Engine: Clone + Send + Sync + 'static {
     fn find_volume(&self, name: &str) -> impl Future<Output = Result<Option<Volume>>> + Send;
     /// The ID of the local image behind `reference`, if it exists.
     fn image_id(&self, reference: &str) -> impl Future<Output = Result<Option<String>>> + Send;
-    /// Pulls `reference` from its registry and returns the local image ID.
-    fn pull_image(&self, reference: &str) -> impl Future<Output = Result<String>> + Send;
+    /// Pulls `reference` from its registry for `platform` (`os/arch`; the
+    /// engine's when empty) and returns the local image ID.
+    fn pull_image(
+        &self,
+        reference: &str,
+        platform: &str,
+    ) -> impl Future<Output = Result<String>> + Send;
 
     fn create_network(&self, spec: &NetworkSpec) -> impl Future<Output = Result<String>> + Send;
     /// Fails with [`EngineError::Conflict`] while containers are connected to it.
@@ -267,7 +284,7 @@ pub trait Engine: Clone + Send + Sync + 'static {
         &self,
         name: &str,
         spec: &ContainerSpec,
-    ) -> impl Future<Output = Result<String>> + Send;
+    ) -> impl Future<Output = Result<Created>> + Send;
     fn start_container(&self, id: &str) -> impl Future<Output = Result<()>> + Send;
     /// Stops with the given grace period (the container's own when `None`).
     fn stop_container(

@@ -49,17 +49,17 @@ pub struct DesiredService {
     pub problems: Vec<DesiredError>,
     /// Keys it sets that older engines do not take.
     pub gated: Vec<GatedKey>,
+    /// `file:line:col` of the keys checked against the engine once connected
+    /// (the gated ones and `platform`), by path under the service.
+    pub located: BTreeMap<&'static str, String>,
 }
 
-/// A key that needs a newer engine API than berth's floor, and where the
-/// file sets it, so that an older engine gets a warning naming both.
+/// A key that needs a newer engine API than berth's floor.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct GatedKey {
     /// Its path under the service, e.g. `healthcheck.start_interval`.
     pub key: &'static str,
     pub since: ApiVersion,
-    /// `file:line:col`, when known.
-    pub at: Option<String>,
 }
 
 /// The keys berth leaves out of the create call on engines older than their API.
@@ -71,17 +71,34 @@ const GATED: [(&str, ApiVersion); 3] = [
     ("mac_address", ApiVersion::ENDPOINT_MAC_ADDRESS),
 ];
 
+/// Keys whose place in the file a warning after connecting may name.
+const LOCATED: [&str; 7] = [
+    GATED[0].0,
+    GATED[1].0,
+    GATED[2].0,
+    "platform",
+    "cpu_count",
+    "cpu_percent",
+    "isolation",
+];
+
+impl DesiredService {
+    /// ` (file:line:col)` of `key`, or nothing.
+    fn at(&self, key: &str) -> String {
+        self.located
+            .get(key)
+            .map(|at| format!(" ({at})"))
+            .unwrap_or_default()
+    }
+}
+
 impl Desired {
     /// A warning for each key the engine at `api` is too old for.
     pub fn unsupported(&self, api: ApiVersion) -> Vec<String> {
         let mut warnings = Vec::new();
         for service in self.services.values() {
             for gated in service.gated.iter().filter(|g| api < g.since) {
-                let at = gated
-                    .at
-                    .as_ref()
-                    .map(|at| format!(" ({at})"))
-                    .unwrap_or_default();
+                let at = service.at(gated.key);
                 warnings.push(format!(
                     "service {:?}: {} needs Docker Engine API {} or newer, and this engine \
                      speaks {api}, so berth leaves it out{at}",
@@ -90,6 +107,74 @@ impl Desired {
             }
         }
         warnings
+    }
+
+    /// Whether some service sets a key whose fate depends on the engine's
+    /// version or platform.
+    pub fn has_engine_dependent_keys(&self) -> bool {
+        self.services.values().any(|s| {
+            !s.gated.is_empty()
+                || !s.spec.platform.is_empty()
+                || s.spec.resources.cpu_count != 0
+                || s.spec.resources.cpu_percent != 0
+                || !s.spec.isolation.is_empty()
+        })
+    }
+
+    /// A warning for each setting only Windows engines apply, when the
+    /// engine's `os/arch` is another OS: Linux engines keep `cpu_count`
+    /// without applying it and refuse `isolation` other than `default`.
+    pub fn windows_only(&self, engine: &str) -> Vec<String> {
+        if engine.starts_with("windows/") {
+            return Vec::new();
+        }
+        let os = engine.split('/').next().unwrap_or(engine);
+        let mut warnings = Vec::new();
+        for s in self.services.values() {
+            let set = [
+                ("cpu_count", s.spec.resources.cpu_count != 0),
+                ("cpu_percent", s.spec.resources.cpu_percent != 0),
+                (
+                    "isolation",
+                    !matches!(s.spec.isolation.as_str(), "" | "default"),
+                ),
+            ];
+            for (key, _) in set.iter().filter(|(_, set)| *set) {
+                warnings.push(format!(
+                    "service {:?}: {key} applies to Windows containers only, and this engine \
+                     runs {os}{}",
+                    s.name,
+                    s.at(key)
+                ));
+            }
+        }
+        warnings
+    }
+
+    /// A warning for each service that asks for another platform than the
+    /// engine's (`os/arch`) while its image is already local: the engine
+    /// refuses to create it unless that image was pulled for the platform
+    /// asked for. `local` tells whether an image reference is local.
+    pub fn foreign_platforms(&self, engine: &str, local: impl Fn(&str) -> bool) -> Vec<String> {
+        let os_arch = |p: &str| p.split('/').take(2).collect::<Vec<_>>().join("/");
+        self.services
+            .values()
+            .filter(|s| !s.spec.platform.is_empty())
+            .filter(|s| !os_arch(&s.spec.platform).eq_ignore_ascii_case(&os_arch(engine)))
+            .filter(|s| local(&s.spec.image))
+            .map(|s| {
+                format!(
+                    "service {:?}: platform {} is not the engine's {engine}, and the image {} \
+                     is already local: the engine creates the container only if that image \
+                     is for {}{}",
+                    s.name,
+                    s.spec.platform,
+                    s.spec.image,
+                    s.spec.platform,
+                    s.at("platform")
+                )
+            })
+            .collect()
     }
 }
 
@@ -178,16 +263,18 @@ pub fn from_loaded(loaded: Loaded, env_files: &[String]) -> Result<Desired, Desi
         environment: loaded.environment.clone(),
     };
     let all_services = loaded.all_services.clone();
-    let locations = gated_locations(&loaded);
+    let locations = key_locations(&loaded);
     let project = Project::from_json(loaded.model.into_json()).map_err(|e| DesiredError {
         service: String::new(),
         message: e.to_string(),
     })?;
     let mut desired = desired(&project, &origin)?;
     for service in desired.services.values_mut() {
-        for gated in &mut service.gated {
-            gated.at = locations.get(&(service.name.clone(), gated.key)).cloned();
-        }
+        service.located = locations
+            .range((service.name.clone(), "")..)
+            .take_while(|((name, _), _)| *name == service.name)
+            .map(|((_, key), at)| (*key, at.clone()))
+            .collect();
     }
     desired.disabled_services = all_services
         .into_iter()
@@ -285,14 +372,14 @@ pub fn desired(project: &Project, origin: &Origin) -> Result<Desired, DesiredErr
     Ok(desired)
 }
 
-/// Where each service sets each gated key, read from the spans the loader kept.
-fn gated_locations(loaded: &Loaded) -> BTreeMap<(String, &'static str), String> {
+/// Where each service sets each key of [`LOCATED`], from the spans the loader kept.
+fn key_locations(loaded: &Loaded) -> BTreeMap<(String, &'static str), String> {
     let mut found = BTreeMap::new();
     let Some(services) = loaded.model.get("services").and_then(|s| s.as_map()) else {
         return found;
     };
     for (name, service) in services {
-        for (key, _) in GATED {
+        for key in LOCATED {
             let node = key
                 .split('.')
                 .try_fold(service, |node, part| node.get(part));
@@ -576,11 +663,7 @@ fn service_state(
     let gated = GATED
         .iter()
         .filter(|(key, _)| sets_gated(&spec, key))
-        .map(|&(key, since)| GatedKey {
-            key,
-            since,
-            at: None,
-        })
+        .map(|&(key, since)| GatedKey { key, since })
         .collect();
     Ok(DesiredService {
         name: name.to_string(),
@@ -594,6 +677,7 @@ fn service_state(
         parents,
         problems,
         gated,
+        located: BTreeMap::new(),
     })
 }
 
@@ -1041,6 +1125,42 @@ mod tests {
     }
 
     #[test]
+    fn windows_only_keys_and_foreign_platforms_warn_where_they_are_set() {
+        let (_dir, desired) = load_yaml(
+            "services:
+  web:
+    image: busybox
+    cpu_count: 2
+    platform: linux/arm64/v8
+  other:
+    image: busybox
+    platform: linux/amd64
+",
+        );
+        assert!(desired.has_engine_dependent_keys());
+        let windows = desired.windows_only("linux/amd64");
+        assert_eq!(windows.len(), 1, "{windows:?}");
+        assert!(
+            windows[0].contains("cpu_count applies to Windows"),
+            "{windows:?}"
+        );
+        assert!(windows[0].ends_with("compose.yaml:4:5)"), "{windows:?}");
+        assert!(desired.windows_only("windows/amd64").is_empty());
+
+        let foreign = desired.foreign_platforms("linux/amd64", |_| true);
+        assert_eq!(foreign.len(), 1, "{foreign:?}");
+        assert!(foreign[0].starts_with("service \"web\": platform linux/arm64/v8"));
+        assert!(foreign[0].ends_with("compose.yaml:5:5)"), "{foreign:?}");
+        // An image still to pull is pulled for the platform asked for.
+        assert!(
+            desired
+                .foreign_platforms("linux/amd64", |_| false)
+                .is_empty()
+        );
+        assert_eq!(desired.foreign_platforms("linux/arm64", |_| true).len(), 1);
+    }
+
+    #[test]
     fn gated_keys_carry_where_the_file_sets_them() {
         let (_dir, desired) = load_yaml(
             "services:
@@ -1055,10 +1175,11 @@ mod tests {
 ",
         );
         assert!(desired.services["plain"].gated.is_empty());
-        let at: Vec<(&str, String)> = desired.services["web"]
+        let web = &desired.services["web"];
+        let at: Vec<(&str, String)> = web
             .gated
             .iter()
-            .map(|g| (g.key, g.at.clone().unwrap_or_default()))
+            .map(|g| (g.key, web.located.get(g.key).cloned().unwrap_or_default()))
             .collect();
         assert_eq!(at.len(), 2, "{at:?}");
         assert_eq!(at[0].0, "annotations");

@@ -225,6 +225,7 @@ fn logging_healthcheck_and_deploy_keys_reach_the_engine_and_newer_keys_warn() {
     deploy:
       labels: {com.example.swarm: 'yes'}
       restart_policy: {condition: on-failure, max_attempts: 3}
+    cpu_count: 1
 ";
     let env = TestEnv::new("keys-gated", compose);
     let run = env.berth_ok(&["up", "-d"]);
@@ -265,5 +266,39 @@ fn logging_healthcheck_and_deploy_keys_reach_the_engine_and_newer_keys_warn() {
     } else {
         assert_eq!(health["StartInterval"], 1_000_000_000u64);
     }
+    if engine_os() == "linux" {
+        assert!(
+            run.stderr.lines().any(
+                |l| l.contains("cpu_count applies to Windows containers only")
+                    && l.contains("compose.yaml:18:5")
+            ),
+            "{}",
+            run.stderr
+        );
+    }
     assert_settled(&env);
+}
+
+fn engine_os() -> String {
+    docker_ok(&["version", "--format", "{{.Server.Os}}"])
+        .trim()
+        .to_string()
+}
+
+#[test]
+fn a_platform_other_than_the_engines_with_a_local_image_warns() {
+    let other = match docker_ok(&["version", "--format", "{{.Server.Arch}}"]).trim() {
+        "amd64" | "x86_64" => "arm64",
+        _ => "amd64",
+    };
+    let compose = format!("services:\n  web:\n    image: busybox\n    platform: linux/{other}\n");
+    let env = TestEnv::new("keys-platform", &compose);
+    let run = env.berth_ok(&["plan"]);
+    assert!(
+        run.stderr.lines().any(|l| l
+            .contains(&format!("platform linux/{other} is not the engine's"))
+            && l.contains("compose.yaml:4:5")),
+        "{}",
+        run.stderr
+    );
 }
