@@ -172,6 +172,19 @@ fn changed_key_recreates_only_that_service() {
 }
 
 #[test]
+fn changed_resource_or_namespace_key_names_the_key() {
+    let with = |extra: &str| {
+        STACK.replace(
+            "    environment: {MODE: dev}\n",
+            &format!("    environment: {{MODE: dev}}\n{extra}"),
+        )
+    };
+    let observed = engine_after_up(&load(&with("    cpu_shares: 512\n    ipc: shareable\n")));
+    let desired = load(&with("    cpu_shares: 1024\n    ipc: private\n"));
+    insta::assert_snapshot!(up(&desired, &observed, &options()));
+}
+
+#[test]
 fn recreated_dependency_restarts_its_restart_true_dependents() {
     let observed = engine_after_up(&load(STACK));
     let desired = load(&STACK.replace("interval: 1s", "interval: 2s"));

@@ -161,6 +161,31 @@ pub async fn observe<E: Engine>(
         .map_err(CliError::Engine)
 }
 
+/// Warns about the keys the engine is too old for (the create calls leave
+/// them out), and about platforms it will likely refuse.
+pub async fn warn_unsupported<E: Engine>(
+    engine: &E,
+    desired: &Desired,
+    observed: &Observed,
+) -> Result<(), CliError> {
+    // Asking the version costs the engine several milliseconds: only when it matters.
+    if !desired.has_engine_dependent_keys() {
+        return Ok(());
+    }
+    let api = engine.api_version().await.map_err(CliError::Engine)?;
+    let platform = engine.platform().await.map_err(CliError::Engine)?;
+    let local = |image: &str| observed.images.get(image).is_some_and(Option::is_some);
+    let warnings = [
+        desired.unsupported(api),
+        desired.windows_only(&platform),
+        desired.foreign_platforms(&platform, local),
+    ];
+    for warning in warnings.iter().flatten() {
+        eprintln!("WARN[0000] {warning}");
+    }
+    Ok(())
+}
+
 /// What running a plan needs from the command line.
 pub struct RunSettings {
     pub parallel: usize,
@@ -230,11 +255,11 @@ pub async fn pull_missing<E: Engine>(
     }
     let (events, receiver) = Emitter::channel();
     let renderer = render::spawn(progress, receiver);
-    let pulls = missing.iter().map(|image| {
+    let pulls = missing.iter().map(|(image, platform)| {
         let events = events.clone();
         async move {
             events.emit(Kind::Image, image, Status::Working, "Pulling", "");
-            let result = engine.pull_image(image).await;
+            let result = engine.pull_image(image, platform).await;
             match &result {
                 Ok(_) => events.emit(Kind::Image, image, Status::Done, "Pulled", ""),
                 Err(e) => events.emit(Kind::Image, image, Status::Error, "Error", &e.to_string()),
@@ -261,15 +286,17 @@ pub async fn pull_missing<E: Engine>(
     }
 }
 
-/// Images the plan needs that are not on the engine.
-fn missing_images(desired: &Desired, observed: &Observed, plan: &Plan) -> Vec<String> {
-    let mut missing: Vec<String> = plan
+/// Images the plan needs that are not on the engine, with the platform the
+/// service asks for (empty for the engine's).
+fn missing_images(desired: &Desired, observed: &Observed, plan: &Plan) -> Vec<(String, String)> {
+    let mut missing: Vec<(String, String)> = plan
         .actions
         .iter()
         .filter_map(|a| match &a.op {
             crate::reconcile::plan::Op::CreateContainer { service, .. } => {
-                let image = &desired.services[service].spec.image;
-                matches!(observed.images.get(image), Some(None) | None).then(|| image.clone())
+                let spec = &desired.services[service].spec;
+                matches!(observed.images.get(&spec.image), Some(None) | None)
+                    .then(|| (spec.image.clone(), spec.platform.clone()))
             }
             _ => None,
         })

@@ -134,15 +134,18 @@ pub fn run(settings: &Settings, args: RunArgs) -> Result<i32, CliError> {
             spec.network_mode = format!("container:{}", joined.id);
         }
         if engine.image_id(&spec.image).await?.is_none() {
-            engine.pull_image(&spec.image).await.map_err(|e| {
+            engine.pull_image(&spec.image, &spec.platform).await.map_err(|e| {
                 CliError::Other(format!(
                     "image {} is missing and could not be pulled: {e}",
                     spec.image
                 ))
             })?;
         }
-        let id = engine.create_container(&name, &spec).await?;
-        start_and_wait(&engine, &id, &name, &spec, &args).await
+        let created = engine.create_container(&name, &spec).await?;
+        for warning in &created.warnings {
+            eprintln!("WARN[0000] {name}: {warning}");
+        }
+        start_and_wait(&engine, &created.id, &name, &spec, &args).await
     })
 }
 

@@ -10,11 +10,13 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use bollard::errors::Error as BollardError;
 use bollard::models::{
-    ContainerCreateBody, ContainerSummary, EndpointIpamConfig, EndpointSettings, HealthConfig,
-    HealthStatusEnum, HostConfig, HostConfigLogConfig, Ipam, IpamConfig, MountBindOptions,
+    ContainerCreateBody, ContainerSummary, DeviceMapping, DeviceRequest, EndpointIpamConfig,
+    EndpointSettings, HealthConfig, HealthStatusEnum, HostConfig, HostConfigCgroupnsModeEnum,
+    HostConfigIsolationEnum, HostConfigLogConfig, Ipam, IpamConfig, MountBindOptions,
     MountBindOptionsPropagationEnum, MountTmpfsOptions, MountType, MountVolumeOptions,
     NetworkConnectRequest, NetworkCreateRequest, NetworkDisconnectRequest, NetworkingConfig,
-    PortBinding, ResourcesUlimits, RestartPolicy, RestartPolicyNameEnum, VolumeCreateRequest,
+    PortBinding, ResourcesBlkioWeightDevice, ResourcesUlimits, RestartPolicy,
+    RestartPolicyNameEnum, ThrottleDevice, VolumeCreateRequest,
 };
 use bollard::query_parameters::{
     CreateContainerOptionsBuilder, CreateImageOptionsBuilder, EventsOptionsBuilder,
@@ -28,9 +30,9 @@ use futures_util::stream::{BoxStream, StreamExt};
 
 use super::spec::{ContainerSpec, MountSpec, NetworkSpec, VolumeSpec};
 use super::{
-    ApiVersion, Container, ContainerDisplay, ContainerEvent, ContainerStatus, Engine, EngineError,
-    Event, ExecSpec, FileCopy, Health, LogChunk, LogOptions, Mount, Network, PortMapping, Result,
-    RunState, Session, Volume, labels,
+    ApiVersion, Container, ContainerDisplay, ContainerEvent, ContainerStatus, Created, Engine,
+    EngineError, Event, ExecSpec, FileCopy, Health, LogChunk, LogOptions, Mount, Network,
+    PortMapping, Result, RunState, Session, Volume, labels,
 };
 use crate::env_vars;
 
@@ -41,12 +43,19 @@ const CONNECT_TIMEOUT: Duration = Duration::from_secs(1);
 /// grace period; berth keeps its own deadlines, so this is only a backstop.
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(3600);
 
+/// What the engine's `/version` tells berth.
+struct Version {
+    api: ApiVersion,
+    /// `os/arch`, e.g. `linux/amd64`.
+    platform: String,
+}
+
 /// The Docker Engine berth talks to.
 #[derive(Clone)]
 pub struct DockerEngine {
     client: Docker,
     /// Read once, on first need.
-    api: Arc<tokio::sync::OnceCell<ApiVersion>>,
+    version: Arc<tokio::sync::OnceCell<Version>>,
     pinned: Option<ApiVersion>,
 }
 
@@ -108,15 +117,20 @@ impl DockerEngine {
         let pinned = pinned.as_deref().and_then(ApiVersion::parse);
         Ok(DockerEngine {
             client,
-            api: Arc::new(tokio::sync::OnceCell::new()),
+            version: Arc::new(tokio::sync::OnceCell::new()),
             pinned,
         })
     }
 
     /// The API version to speak: the engine's, capped by `DOCKER_API_VERSION`.
     async fn api(&self) -> Result<ApiVersion> {
-        let api = self
-            .api
+        let api = self.version().await?.api;
+        // A pinned version caps what berth uses, as the docker CLI does.
+        Ok(self.pinned.map_or(api, |p| p.min(api)))
+    }
+
+    async fn version(&self) -> Result<&Version> {
+        self.version
             .get_or_try_init(|| async {
                 let version = self.client.version().await.map_err(engine_error)?;
                 let api = version
@@ -132,11 +146,14 @@ impl DockerEngine {
                         floor: ApiVersion::FLOOR,
                     });
                 }
-                Ok(api)
+                let platform = format!(
+                    "{}/{}",
+                    version.os.as_deref().unwrap_or("linux"),
+                    version.arch.as_deref().unwrap_or_default()
+                );
+                Ok(Version { api, platform })
             })
-            .await?;
-        // A pinned version caps what berth uses, as the docker CLI does.
-        Ok(self.pinned.map_or(*api, |p| p.min(*api)))
+            .await
     }
 }
 
@@ -257,7 +274,7 @@ fn create_body(name: &str, spec: &ContainerSpec, api: ApiVersion) -> ContainerCr
             });
     }
 
-    let endpoints: Vec<(String, EndpointSettings)> = spec
+    let mut endpoints: Vec<(String, EndpointSettings)> = spec
         .networks
         .iter()
         .map(|n| (n.network.clone(), endpoint(n, name)))
@@ -267,6 +284,15 @@ fn create_body(name: &str, spec: &ContainerSpec, api: ApiVersion) -> ContainerCr
     } else {
         spec.networks.first().map(|n| n.network.clone())
     };
+    // The service's MAC address is its address on the primary network.
+    if let Some((_, primary)) = endpoints.first_mut()
+        && api >= ApiVersion::ENDPOINT_MAC_ADDRESS
+        && !spec.mac_address.is_empty()
+    {
+        primary
+            .mac_address
+            .get_or_insert_with(|| spec.mac_address.clone());
+    }
     let at_create = if api >= ApiVersion::MULTI_NETWORK_CREATE {
         endpoints.len()
     } else {
@@ -289,7 +315,7 @@ fn create_body(name: &str, spec: &ContainerSpec, api: ApiVersion) -> ContainerCr
         }
     });
 
-    let host_config = HostConfig {
+    let mut host_config = HostConfig {
         port_bindings: (!port_bindings.is_empty()).then_some(port_bindings),
         binds: non_empty(
             spec.mounts
@@ -338,6 +364,7 @@ fn create_body(name: &str, spec: &ContainerSpec, api: ApiVersion) -> ContainerCr
         }),
         ..Default::default()
     };
+    host_options(&mut host_config, spec, api);
 
     ContainerCreateBody {
         image: Some(spec.image.clone()),
@@ -368,13 +395,118 @@ fn create_body(name: &str, spec: &ContainerSpec, api: ApiVersion) -> ContainerCr
             timeout: h.timeout,
             retries: h.retries,
             start_period: h.start_period,
-            start_interval: h.start_interval,
+            start_interval: h
+                .start_interval
+                .filter(|_| api >= ApiVersion::START_INTERVAL),
         }),
         host_config: Some(host_config),
         networking_config: (at_create > 0).then(|| NetworkingConfig {
             endpoints_config: Some(endpoints.into_iter().take(at_create).collect()),
         }),
         ..Default::default()
+    }
+}
+
+/// Devices, namespaces, security, runtime and the finer resource limits.
+/// Empty values stay unset, leaving the engine's defaults.
+fn host_options(host: &mut HostConfig, spec: &ContainerSpec, api: ApiVersion) {
+    let text = |s: &str| (!s.is_empty()).then(|| s.to_string());
+    let number = |n: i64| (n != 0).then_some(n);
+    host.devices = non_empty(
+        spec.devices
+            .iter()
+            .map(|d| DeviceMapping {
+                path_on_host: Some(d.source.clone()),
+                path_in_container: Some(d.target.clone()),
+                cgroup_permissions: Some(d.permissions.clone()),
+            })
+            .collect(),
+    );
+    host.device_cgroup_rules = non_empty(spec.device_cgroup_rules.clone());
+    host.device_requests = non_empty(
+        spec.device_requests
+            .iter()
+            .map(|r| DeviceRequest {
+                driver: text(&r.driver),
+                count: number(r.count),
+                device_ids: non_empty(r.device_ids.clone()),
+                capabilities: (!r.capabilities.is_empty()).then(|| vec![r.capabilities.clone()]),
+                options: (!r.options.is_empty()).then(|| r.options.clone().into_iter().collect()),
+            })
+            .collect(),
+    );
+    host.pid_mode = text(&spec.pid);
+    host.ipc_mode = text(&spec.ipc);
+    host.uts_mode = text(&spec.uts);
+    host.cgroupns_mode = match spec.cgroupns.as_str() {
+        "host" => Some(HostConfigCgroupnsModeEnum::HOST),
+        "private" => Some(HostConfigCgroupnsModeEnum::PRIVATE),
+        _ => None,
+    };
+    host.cgroup_parent = text(&spec.cgroup_parent);
+    host.userns_mode = text(&spec.userns_mode);
+    host.group_add = non_empty(spec.group_add.clone());
+    host.security_opt = non_empty(spec.security_opt.clone());
+    if spec.unconfined_paths {
+        host.masked_paths = Some(Vec::new());
+        host.readonly_paths = Some(Vec::new());
+    }
+    host.dns_options = non_empty(spec.dns_opt.clone());
+    host.dns_search = non_empty(spec.dns_search.clone());
+    host.oom_score_adj = number(spec.oom_score_adj);
+    host.storage_opt =
+        (!spec.storage_opt.is_empty()).then(|| spec.storage_opt.clone().into_iter().collect());
+    host.isolation = match spec.isolation.as_str() {
+        "" => None,
+        "process" => Some(HostConfigIsolationEnum::PROCESS),
+        "hyperv" => Some(HostConfigIsolationEnum::HYPERV),
+        _ => Some(HostConfigIsolationEnum::DEFAULT),
+    };
+    host.runtime = text(&spec.runtime);
+    if api >= ApiVersion::ANNOTATIONS {
+        host.annotations =
+            (!spec.annotations.is_empty()).then(|| spec.annotations.clone().into_iter().collect());
+    }
+
+    let r = &spec.resources;
+    host.cpu_count = number(r.cpu_count);
+    host.cpu_percent = number(r.cpu_percent);
+    host.cpu_shares = number(r.cpu_shares);
+    host.cpu_period = number(r.cpu_period);
+    host.cpu_quota = number(r.cpu_quota);
+    host.cpu_realtime_period = number(r.cpu_rt_period);
+    host.cpu_realtime_runtime = number(r.cpu_rt_runtime);
+    host.cpuset_cpus = text(&r.cpuset);
+    host.memory_swap = number(r.memory_swap);
+    host.memory_swappiness = number(r.memory_swappiness);
+    host.oom_kill_disable = r.oom_kill_disable.then_some(true);
+    if let Some(blkio) = &r.blkio {
+        let throttle = |devices: &[super::spec::ThrottleSpec]| {
+            non_empty(
+                devices
+                    .iter()
+                    .map(|d| ThrottleDevice {
+                        path: Some(d.path.clone()),
+                        rate: Some(d.rate),
+                    })
+                    .collect(),
+            )
+        };
+        host.blkio_weight = (blkio.weight != 0).then_some(blkio.weight);
+        host.blkio_weight_device = non_empty(
+            blkio
+                .weight_device
+                .iter()
+                .map(|d| ResourcesBlkioWeightDevice {
+                    path: Some(d.path.clone()),
+                    weight: Some(usize::from(d.weight)),
+                })
+                .collect(),
+        );
+        host.blkio_device_read_bps = throttle(&blkio.device_read_bps);
+        host.blkio_device_write_bps = throttle(&blkio.device_write_bps);
+        host.blkio_device_read_iops = throttle(&blkio.device_read_iops);
+        host.blkio_device_write_iops = throttle(&blkio.device_write_iops);
     }
 }
 
@@ -495,6 +627,10 @@ impl Engine for DockerEngine {
         self.api().await
     }
 
+    async fn platform(&self) -> Result<String> {
+        Ok(self.version().await?.platform.clone())
+    }
+
     async fn list_containers(&self, project: &str) -> Result<Vec<Container>> {
         let options = ListContainersOptionsBuilder::default()
             .all(true)
@@ -600,7 +736,7 @@ impl Engine for DockerEngine {
         }
     }
 
-    async fn pull_image(&self, reference: &str) -> Result<String> {
+    async fn pull_image(&self, reference: &str, platform: &str) -> Result<String> {
         // An untagged reference means `latest`, as the docker CLI does.
         let last = reference.rsplit('/').next().unwrap_or(reference);
         let (image, tag) = match last.rsplit_once(':') {
@@ -611,6 +747,7 @@ impl Engine for DockerEngine {
         let options = CreateImageOptionsBuilder::default()
             .from_image(image)
             .tag(tag)
+            .platform(platform)
             .build();
         let mut stream = self.client.create_image(Some(options), None, None);
         while let Some(progress) = stream.next().await {
@@ -695,10 +832,14 @@ impl Engine for DockerEngine {
         )
     }
 
-    async fn create_container(&self, name: &str, spec: &ContainerSpec) -> Result<String> {
+    async fn create_container(&self, name: &str, spec: &ContainerSpec) -> Result<Created> {
         let api = self.api().await?;
         let body = create_body(name, spec, api);
-        let options = CreateContainerOptionsBuilder::default().name(name).build();
+        let mut options = CreateContainerOptionsBuilder::default().name(name);
+        if api >= ApiVersion::CREATE_PLATFORM && !spec.platform.is_empty() {
+            options = options.platform(&spec.platform);
+        }
+        let options = options.build();
         let created = self
             .client
             .create_container(Some(options), body)
@@ -722,7 +863,10 @@ impl Engine for DockerEngine {
                 }
             }
         }
-        Ok(created.id)
+        Ok(Created {
+            id: created.id,
+            warnings: created.warnings,
+        })
     }
 
     async fn start_container(&self, id: &str) -> Result<()> {
@@ -1106,5 +1250,92 @@ mod tests {
             old.host_config.and_then(|h| h.network_mode).as_deref(),
             Some("p_front")
         );
+    }
+
+    /// Keys this machine's engine cannot apply (no NVIDIA runtime, no
+    /// real-time scheduler, no xfs quotas, Linux only): their create body.
+    #[test]
+    fn host_only_keys_reach_the_create_body() {
+        use super::super::spec::{DeviceRequestSpec, ResourceSpec};
+        let spec = ContainerSpec {
+            image: "busybox".into(),
+            device_requests: vec![DeviceRequestSpec {
+                driver: "nvidia".into(),
+                count: -1,
+                capabilities: vec!["gpu".into()],
+                ..Default::default()
+            }],
+            storage_opt: BTreeMap::from([("size".into(), "1G".into())]),
+            isolation: "hyperv".into(),
+            resources: ResourceSpec {
+                cpu_count: 2,
+                cpu_percent: 50,
+                cpu_rt_period: 1_000_000,
+                cpu_rt_runtime: 950_000,
+                ..Default::default()
+            },
+            ..Default::default()
+        };
+        let host = create_body("p-web-1", &spec, ApiVersion::FLOOR)
+            .host_config
+            .unwrap();
+        let request = &host.device_requests.as_ref().unwrap()[0];
+        assert_eq!(request.driver.as_deref(), Some("nvidia"));
+        assert_eq!(request.count, Some(-1));
+        assert_eq!(request.capabilities, Some(vec![vec!["gpu".to_string()]]));
+        assert_eq!(
+            host.storage_opt,
+            Some(HashMap::from([("size".into(), "1G".into())]))
+        );
+        assert_eq!(host.isolation, Some(HostConfigIsolationEnum::HYPERV));
+        assert_eq!(host.cpu_count, Some(2));
+        assert_eq!(host.cpu_percent, Some(50));
+        assert_eq!(host.cpu_realtime_period, Some(1_000_000));
+        assert_eq!(host.cpu_realtime_runtime, Some(950_000));
+    }
+
+    #[test]
+    fn newer_keys_are_left_out_on_older_engines() {
+        let spec = ContainerSpec {
+            image: "busybox".into(),
+            annotations: BTreeMap::from([("com.example.a".into(), "1".into())]),
+            healthcheck: Some(super::super::spec::HealthSpec {
+                test: vec!["CMD".into(), "true".into()],
+                start_period: Some(5_000_000_000),
+                start_interval: Some(1_000_000_000),
+                ..Default::default()
+            }),
+            mac_address: "02:42:ac:11:00:99".into(),
+            networks: vec![super::super::spec::NetworkAttachment {
+                network: "p_default".into(),
+                ..Default::default()
+            }],
+            ..Default::default()
+        };
+        let mac = |b: &ContainerCreateBody| {
+            b.networking_config.as_ref().and_then(|n| {
+                n.endpoints_config.as_ref()?["p_default"]
+                    .mac_address
+                    .clone()
+            })
+        };
+
+        let old = create_body("p-web-1", &spec, ApiVersion::new(1, 41));
+        let health = old.healthcheck.as_ref().unwrap();
+        assert_eq!(health.start_period, Some(5_000_000_000));
+        assert_eq!(health.start_interval, None);
+        assert_eq!(old.host_config.as_ref().unwrap().annotations, None);
+        assert_eq!(mac(&old), None);
+
+        let new = create_body("p-web-1", &spec, ApiVersion::new(1, 44));
+        assert_eq!(
+            new.healthcheck.as_ref().unwrap().start_interval,
+            Some(1_000_000_000)
+        );
+        assert_eq!(
+            new.host_config.as_ref().unwrap().annotations,
+            Some(HashMap::from([("com.example.a".into(), "1".into())]))
+        );
+        assert_eq!(mac(&new).as_deref(), Some("02:42:ac:11:00:99"));
     }
 }

@@ -28,6 +28,14 @@ impl ApiVersion {
     pub const FLOOR: ApiVersion = ApiVersion::new(1, 41);
     /// From 1.44 a container can be created on several networks at once.
     pub const MULTI_NETWORK_CREATE: ApiVersion = ApiVersion::new(1, 44);
+    /// From 1.41 the create call takes the platform to create for.
+    pub const CREATE_PLATFORM: ApiVersion = ApiVersion::new(1, 41);
+    /// From 1.43 (Docker 23.0) a container carries OCI annotations.
+    pub const ANNOTATIONS: ApiVersion = ApiVersion::new(1, 43);
+    /// From 1.44 (Docker 25.0) a health check has a start interval.
+    pub const START_INTERVAL: ApiVersion = ApiVersion::new(1, 44);
+    /// From 1.44 an endpoint takes the MAC address the container gets on it.
+    pub const ENDPOINT_MAC_ADDRESS: ApiVersion = ApiVersion::new(1, 44);
 
     pub const fn new(major: u32, minor: u32) -> Self {
         ApiVersion { major, minor }
@@ -289,6 +297,15 @@ pub struct FileCopy {
     pub mode: u32,
 }
 
+/// A container just created.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Created {
+    pub id: String,
+    /// What the engine did not apply, in its words (a kernel without
+    /// Block I/O weight, a Windows-only setting on Linux...).
+    pub warnings: Vec<String>,
+}
+
 /// The operations of the Docker Engine that berth uses.
 ///
 /// Every method is idempotent where the engine allows it: creating what
@@ -297,6 +314,9 @@ pub struct FileCopy {
 pub trait Engine: Clone + Send + Sync + 'static {
     /// The API version berth speaks with this engine (read on first need).
     fn api_version(&self) -> impl Future<Output = Result<ApiVersion>> + Send;
+
+    /// The engine's `os/arch`, such as `linux/amd64`.
+    fn platform(&self) -> impl Future<Output = Result<String>> + Send;
 
     /// Every container of `project` (one-offs included), in one call.
     fn list_containers(&self, project: &str)
@@ -313,8 +333,13 @@ pub trait Engine: Clone + Send + Sync + 'static {
     fn find_volume(&self, name: &str) -> impl Future<Output = Result<Option<Volume>>> + Send;
     /// The ID of the local image behind `reference`, if it exists.
     fn image_id(&self, reference: &str) -> impl Future<Output = Result<Option<String>>> + Send;
-    /// Pulls `reference` from its registry and returns the local image ID.
-    fn pull_image(&self, reference: &str) -> impl Future<Output = Result<String>> + Send;
+    /// Pulls `reference` from its registry for `platform` (`os/arch`; the
+    /// engine's when empty) and returns the local image ID.
+    fn pull_image(
+        &self,
+        reference: &str,
+        platform: &str,
+    ) -> impl Future<Output = Result<String>> + Send;
 
     fn create_network(&self, spec: &NetworkSpec) -> impl Future<Output = Result<String>> + Send;
     /// Fails with [`EngineError::Conflict`] while containers are connected to it.
@@ -327,7 +352,7 @@ pub trait Engine: Clone + Send + Sync + 'static {
         &self,
         name: &str,
         spec: &ContainerSpec,
-    ) -> impl Future<Output = Result<String>> + Send;
+    ) -> impl Future<Output = Result<Created>> + Send;
     fn start_container(&self, id: &str) -> impl Future<Output = Result<()>> + Send;
     /// Stops with the given grace period (the container's own when `None`).
     fn stop_container(

@@ -98,6 +98,56 @@ pub struct ContainerSpec {
     pub ulimits: Vec<UlimitSpec>,
     #[serde(skip_serializing_if = "ResourceSpec::is_empty")]
     pub resources: ResourceSpec,
+    // Devices, namespaces, security and runtime (issue 4).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub devices: Vec<DeviceSpec>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub device_cgroup_rules: Vec<String>,
+    /// `gpus`, then `deploy.resources.reservations.devices`.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub device_requests: Vec<DeviceRequestSpec>,
+    /// `host`, `container:<id>`...
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub pid: String,
+    /// `host`, `shareable`, `private`, `none`, `container:<id>`...
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub ipc: String,
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub uts: String,
+    /// The cgroup namespace: `host` or `private`.
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub cgroupns: String,
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub cgroup_parent: String,
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub userns_mode: String,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub group_add: Vec<String>,
+    /// As the engine takes them: a seccomp profile is its compacted JSON.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub security_opt: Vec<String>,
+    /// `security_opt: systempaths=unconfined`: no masked or read-only paths.
+    #[serde(skip_serializing_if = "is_false")]
+    pub unconfined_paths: bool,
+    /// `os/arch[/variant]`, for the create call's query.
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub platform: String,
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub mac_address: String,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub dns_opt: Vec<String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub dns_search: Vec<String>,
+    #[serde(skip_serializing_if = "is_zero")]
+    pub oom_score_adj: i64,
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub storage_opt: BTreeMap<String, String>,
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub isolation: String,
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub runtime: String,
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub annotations: BTreeMap<String, String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub logging: Option<LoggingSpec>,
     /// Secrets and configs copied in before each start.
@@ -202,6 +252,92 @@ pub struct ResourceSpec {
     pub shm_size: i64,
     #[serde(skip_serializing_if = "is_zero")]
     pub pids_limit: i64,
+    #[serde(skip_serializing_if = "is_zero")]
+    pub cpu_count: i64,
+    #[serde(skip_serializing_if = "is_zero")]
+    pub cpu_percent: i64,
+    #[serde(skip_serializing_if = "is_zero")]
+    pub cpu_shares: i64,
+    /// Microseconds.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub cpu_period: i64,
+    #[serde(skip_serializing_if = "is_zero")]
+    pub cpu_quota: i64,
+    #[serde(skip_serializing_if = "is_zero")]
+    pub cpu_rt_period: i64,
+    #[serde(skip_serializing_if = "is_zero")]
+    pub cpu_rt_runtime: i64,
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub cpuset: String,
+    /// Memory plus swap; -1 for unlimited swap.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub memory_swap: i64,
+    #[serde(skip_serializing_if = "is_zero")]
+    pub memory_swappiness: i64,
+    #[serde(skip_serializing_if = "is_false")]
+    pub oom_kill_disable: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub blkio: Option<BlkioSpec>,
+}
+
+/// `blkio_config`; rates in bytes or operations per second.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct BlkioSpec {
+    #[serde(skip_serializing_if = "is_zero_u16")]
+    pub weight: u16,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub weight_device: Vec<WeightDeviceSpec>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub device_read_bps: Vec<ThrottleSpec>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub device_write_bps: Vec<ThrottleSpec>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub device_read_iops: Vec<ThrottleSpec>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub device_write_iops: Vec<ThrottleSpec>,
+}
+
+fn is_zero_u16(n: &u16) -> bool {
+    *n == 0
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct WeightDeviceSpec {
+    pub path: String,
+    pub weight: u16,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct ThrottleSpec {
+    pub path: String,
+    pub rate: i64,
+}
+
+/// A host device made available in the container.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct DeviceSpec {
+    pub source: String,
+    pub target: String,
+    /// cgroup permissions, e.g. `rwm`.
+    pub permissions: String,
+}
+
+/// A request for devices from a driver (GPUs, CDI devices).
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct DeviceRequestSpec {
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub driver: String,
+    /// -1 for all.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub count: i64,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub device_ids: Vec<String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub capabilities: Vec<String>,
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub options: BTreeMap<String, String>,
 }
 
 fn is_zero(n: &i64) -> bool {

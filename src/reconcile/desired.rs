@@ -9,11 +9,13 @@ use sha2::{Digest, Sha256};
 
 use crate::engine::labels;
 use crate::engine::spec::{
-    ContainerSpec, FileSpec, HealthSpec, IpamPoolSpec, IpamSpec, LoggingSpec, MountSpec,
-    NetworkAttachment, NetworkSpec, PortSpec, ResourceSpec, UlimitSpec, VolumeSpec,
+    BlkioSpec, ContainerSpec, DeviceRequestSpec, DeviceSpec, FileSpec, HealthSpec, IpamPoolSpec,
+    IpamSpec, LoggingSpec, MountSpec, NetworkAttachment, NetworkSpec, PortSpec, ResourceSpec,
+    ThrottleSpec, UlimitSpec, VolumeSpec, WeightDeviceSpec,
 };
 use crate::load::Loaded;
 use crate::model::{FileObjectConfig, FileReferenceConfig, Project, Service};
+use crate::reconcile::checks::{self, GatedKey};
 
 /// The whole desired state of a project.
 #[derive(Clone, Debug, Default)]
@@ -46,6 +48,11 @@ pub struct DesiredService {
     /// What keeps its containers from being created (a secret's missing
     /// source...); commands that create containers refuse to run with them.
     pub problems: Vec<DesiredError>,
+    /// Keys it sets that older engines do not take.
+    pub gated: Vec<GatedKey>,
+    /// `file:line:col` of the keys checked against the engine once connected
+    /// (the gated ones and `platform`), by path under the service.
+    pub located: BTreeMap<&'static str, String>,
 }
 
 /// A `depends_on` entry.
@@ -133,11 +140,19 @@ pub fn from_loaded(loaded: Loaded, env_files: &[String]) -> Result<Desired, Desi
         environment: loaded.environment.clone(),
     };
     let all_services = loaded.all_services.clone();
+    let locations = checks::key_locations(&loaded);
     let project = Project::from_json(loaded.model.into_json()).map_err(|e| DesiredError {
         service: String::new(),
         message: e.to_string(),
     })?;
     let mut desired = desired(&project, &origin)?;
+    for service in desired.services.values_mut() {
+        service.located = locations
+            .range((service.name.clone(), "")..)
+            .take_while(|((name, _), _)| *name == service.name)
+            .map(|((_, key), at)| (*key, at.clone()))
+            .collect();
+    }
     desired.disabled_services = all_services
         .into_iter()
         .filter(|s| !desired.services.contains_key(s))
@@ -322,6 +337,10 @@ fn service_state(
         logging: logging(service),
         ..Default::default()
     };
+    let mut problems = Vec::new();
+    if let Err(message) = host_options(&mut spec, service, origin) {
+        problems.push(fail(message));
+    }
     if let Some(health) = &service.healthcheck {
         spec.healthcheck = Some(if health.disable {
             HealthSpec {
@@ -365,7 +384,6 @@ fn service_state(
         })
         .collect();
 
-    let mut problems = Vec::new();
     let mut volume_keys = Vec::new();
     for volume in &service.volumes {
         let mut mount = MountSpec {
@@ -500,6 +518,7 @@ fn service_state(
         .collect();
 
     spec.identity_labels = identity_labels(project, origin, name, service);
+    let gated = checks::gated_keys(&spec);
     Ok(DesiredService {
         name: name.to_string(),
         replicas,
@@ -511,7 +530,134 @@ fn service_state(
         volumes: volume_keys,
         parents,
         problems,
+        gated,
+        located: BTreeMap::new(),
     })
+}
+
+/// Devices, namespaces, security options and the other host settings.
+/// Fails when a seccomp profile cannot be read.
+fn host_options(
+    spec: &mut ContainerSpec,
+    service: &Service,
+    origin: &Origin,
+) -> Result<(), String> {
+    spec.devices = service
+        .devices
+        .iter()
+        .map(|d| DeviceSpec {
+            source: d.source.clone(),
+            target: if d.target.is_empty() {
+                d.source.clone()
+            } else {
+                d.target.clone()
+            },
+            permissions: if d.permissions.is_empty() {
+                "rwm".into()
+            } else {
+                d.permissions.clone()
+            },
+        })
+        .collect();
+    spec.device_cgroup_rules = service.device_cgroup_rules.clone();
+    // `gpus` entries ask for the `gpu` capability, as `docker run --gpus` does.
+    let gpus = service.gpus.iter().map(|g| {
+        let mut request = device_request(g);
+        if !request.capabilities.iter().any(|c| c == "gpu") {
+            request.capabilities.push("gpu".into());
+        }
+        request
+    });
+    let reserved = service
+        .deploy
+        .iter()
+        .filter_map(|d| d.resources.reservations.as_ref())
+        .flat_map(|r| r.devices.iter().map(device_request));
+    spec.device_requests = gpus.chain(reserved).collect();
+    // `service:x` forms name another service's container: they are resolved
+    // where containers share namespaces, not here.
+    let own = |mode: &str| {
+        if mode.starts_with("service:") {
+            String::new()
+        } else {
+            mode.to_string()
+        }
+    };
+    spec.pid = own(&service.pid);
+    spec.ipc = own(&service.ipc);
+    spec.uts = service.uts.clone();
+    spec.cgroupns = service.cgroup.clone();
+    spec.cgroup_parent = service.cgroup_parent.clone();
+    spec.userns_mode = service.userns_mode.clone();
+    spec.group_add = service.group_add.clone();
+    spec.platform = service.platform.clone();
+    spec.mac_address = service.mac_address.clone();
+    spec.dns_opt = service.dns_opt.clone();
+    spec.dns_search = service.dns_search.clone();
+    spec.oom_score_adj = service.oom_score_adj;
+    spec.storage_opt = sorted(&service.storage_opt);
+    // The engine's API knows these three; Linux engines take only `default`.
+    if !matches!(
+        service.isolation.as_str(),
+        "" | "default" | "process" | "hyperv"
+    ) {
+        return Err(format!(
+            "isolation must be default, process or hyperv, not {:?}",
+            service.isolation
+        ));
+    }
+    spec.isolation = service.isolation.clone();
+    spec.runtime = service.runtime.clone();
+    spec.annotations = sorted(&service.annotations);
+    for option in &service.security_opt {
+        if option == "systempaths=unconfined" {
+            spec.unconfined_paths = true;
+        } else {
+            spec.security_opt
+                .push(security_option(option, &origin.working_dir)?);
+        }
+    }
+    Ok(())
+}
+
+/// A `security_opt` entry as the engine takes it: `key=value`, with a
+/// seccomp profile's path replaced by the profile itself.
+fn security_option(option: &str, working_dir: &str) -> Result<String, String> {
+    let Some((key, value)) = option.split_once('=').or_else(|| option.split_once(':')) else {
+        return Ok(option.to_string());
+    };
+    if key != "seccomp" || value == "unconfined" || value == "builtin" {
+        return Ok(format!("{key}={value}"));
+    }
+    let path = Path::new(working_dir).join(value);
+    let text = std::fs::read_to_string(&path).map_err(|e| {
+        format!(
+            "security_opt: cannot read the seccomp profile {}: {e}",
+            path.display()
+        )
+    })?;
+    let profile: serde_json::Value = serde_json::from_str(&text).map_err(|e| {
+        format!(
+            "security_opt: the seccomp profile {} is not JSON: {e}",
+            path.display()
+        )
+    })?;
+    Ok(format!("seccomp={profile}"))
+}
+
+fn device_request(d: &crate::model::DeviceRequest) -> DeviceRequestSpec {
+    DeviceRequestSpec {
+        driver: d.driver.clone(),
+        // No count and no IDs asks for every device that matches.
+        count: if d.count == 0 && d.ids.is_empty() {
+            -1
+        } else {
+            d.count
+        },
+        device_ids: d.ids.clone(),
+        capabilities: d.capabilities.clone(),
+        options: sorted(&d.options),
+    }
 }
 
 fn restart_policy(service: &Service) -> String {
@@ -526,7 +672,8 @@ fn restart_policy(service: &Service) -> String {
         return String::new();
     };
     match policy.condition.as_str() {
-        "any" => "always".into(),
+        "any" | "always" => "always".into(),
+        "unless-stopped" => "unless-stopped".into(),
         "on-failure" => match policy.max_attempts {
             Some(n) => format!("on-failure:{n}"),
             None => "on-failure".into(),
@@ -554,6 +701,45 @@ fn resources(service: &Service) -> ResourceSpec {
         nano_cpus: (f64::from(cpus) * 1e9).round() as i64,
         shm_size: service.shm_size.0,
         pids_limit: first_set([service.pids_limit, limits.map_or(0, |l| l.pids)]),
+        cpu_count: service.cpu_count,
+        cpu_percent: service.cpu_percent.round() as i64,
+        cpu_shares: service.cpu_shares,
+        cpu_period: service.cpu_period,
+        cpu_quota: service.cpu_quota,
+        cpu_rt_period: service.cpu_rt_period,
+        cpu_rt_runtime: service.cpu_rt_runtime,
+        cpuset: service.cpuset.clone(),
+        memory_swap: service.memswap_limit.0,
+        memory_swappiness: service.mem_swappiness.0,
+        oom_kill_disable: service.oom_kill_disable,
+        blkio: service.blkio_config.as_ref().map(blkio),
+    }
+}
+
+fn blkio(config: &crate::model::BlkioConfig) -> BlkioSpec {
+    let throttle = |devices: &[crate::model::ThrottleDevice]| {
+        devices
+            .iter()
+            .map(|d| ThrottleSpec {
+                path: d.path.clone(),
+                rate: d.rate.0,
+            })
+            .collect()
+    };
+    BlkioSpec {
+        weight: config.weight,
+        weight_device: config
+            .weight_device
+            .iter()
+            .map(|d| WeightDeviceSpec {
+                path: d.path.clone(),
+                weight: d.weight,
+            })
+            .collect(),
+        device_read_bps: throttle(&config.device_read_bps),
+        device_write_bps: throttle(&config.device_write_bps),
+        device_read_iops: throttle(&config.device_read_iops),
+        device_write_iops: throttle(&config.device_write_iops),
     }
 }
 
@@ -666,4 +852,186 @@ fn identity_labels(
         labels.insert(labels::ENVIRONMENT_FILE.into(), origin.env_files.join(","));
     }
     labels
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::ApiVersion;
+    use crate::load::{self, LoadOptions};
+
+    fn load_yaml(yaml: &str) -> (tempfile::TempDir, Desired) {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("compose.yaml"), yaml).unwrap();
+        let opts = LoadOptions {
+            cwd: dir.path().to_path_buf(),
+            project_name: Some("p".into()),
+            ..Default::default()
+        };
+        let loaded = load::load(&opts).unwrap_or_else(|e| panic!("{}", e.render(false)));
+        let desired = from_loaded(loaded, &[]).unwrap();
+        (dir, desired)
+    }
+
+    fn spec<'a>(desired: &'a Desired, service: &str) -> &'a ContainerSpec {
+        &desired.services[service].spec
+    }
+
+    #[test]
+    fn a_service_without_the_newer_keys_keeps_its_hash() {
+        let (_dir, desired) = load_yaml("services:\n  web:\n    image: busybox\n");
+        let (json, _) = crate::engine::spec::canonical_json(spec(&desired, "web"));
+        assert_eq!(
+            json,
+            r#"{"version":1,"image":"busybox","networks":[{"network":"p_default","aliases":["web"]}]}"#
+        );
+    }
+
+    #[test]
+    fn deploy_restart_policy_maps_as_docker_compose_does() {
+        let (_dir, desired) = load_yaml(
+            "services:
+  none: {image: busybox, deploy: {restart_policy: {condition: none}}}
+  failure: {image: busybox, deploy: {restart_policy: {condition: on-failure, max_attempts: 3}}}
+  any: {image: busybox, deploy: {restart_policy: {condition: any}}}
+  both: {image: busybox, restart: unless-stopped, deploy: {restart_policy: {condition: any}}}
+",
+        );
+        let restart = |s: &str| spec(&desired, s).restart.clone();
+        assert_eq!(restart("none"), "no");
+        assert_eq!(restart("failure"), "on-failure:3");
+        assert_eq!(restart("any"), "always");
+        assert_eq!(restart("both"), "unless-stopped");
+    }
+
+    #[test]
+    fn deploy_labels_stay_off_containers() {
+        // They label the Swarm service, not its tasks: Docker Compose ignores them.
+        let (_dir, desired) = load_yaml(
+            "services:\n  web:\n    image: busybox\n    labels: {a: '1'}\n    deploy: {labels: {b: '2'}}\n",
+        );
+        let web = spec(&desired, "web");
+        assert_eq!(web.labels, BTreeMap::from([("a".into(), "1".into())]));
+        assert!(!web.identity_labels.contains_key("b"));
+    }
+
+    #[test]
+    fn gpus_and_reserved_devices_become_device_requests() {
+        let (_dir, desired) = load_yaml(
+            "services:
+  web:
+    image: busybox
+    gpus: all
+    deploy:
+      resources:
+        reservations:
+          devices:
+            - {driver: nvidia, device_ids: ['0'], capabilities: [gpu, utility]}
+",
+        );
+        assert_eq!(
+            spec(&desired, "web").device_requests,
+            vec![
+                DeviceRequestSpec {
+                    count: -1,
+                    capabilities: vec!["gpu".into()],
+                    ..Default::default()
+                },
+                DeviceRequestSpec {
+                    driver: "nvidia".into(),
+                    device_ids: vec!["0".into()],
+                    capabilities: vec!["gpu".into(), "utility".into()],
+                    ..Default::default()
+                },
+            ]
+        );
+    }
+
+    #[test]
+    fn a_seccomp_profile_is_sent_as_its_json() {
+        let (dir, _) = load_yaml("services: {}\n");
+        std::fs::write(
+            dir.path().join("profile.json"),
+            "{\n  \"defaultAction\": \"SCMP_ACT_ALLOW\"\n}\n",
+        )
+        .unwrap();
+        let dir_text = dir.path().display().to_string();
+        assert_eq!(
+            security_option("seccomp:profile.json", &dir_text).unwrap(),
+            r#"seccomp={"defaultAction":"SCMP_ACT_ALLOW"}"#
+        );
+        assert_eq!(
+            security_option("no-new-privileges:true", &dir_text).unwrap(),
+            "no-new-privileges=true"
+        );
+        assert!(security_option("seccomp=missing.json", &dir_text).is_err());
+    }
+
+    #[test]
+    fn windows_only_keys_and_foreign_platforms_warn_where_they_are_set() {
+        let (_dir, desired) = load_yaml(
+            "services:
+  web:
+    image: busybox
+    cpu_count: 2
+    platform: linux/arm64/v8
+  other:
+    image: busybox
+    platform: linux/amd64
+",
+        );
+        assert!(desired.has_engine_dependent_keys());
+        let windows = desired.windows_only("linux/amd64");
+        assert_eq!(windows.len(), 1, "{windows:?}");
+        assert!(
+            windows[0].contains("cpu_count applies to Windows"),
+            "{windows:?}"
+        );
+        assert!(windows[0].ends_with("compose.yaml:4:5)"), "{windows:?}");
+        assert!(desired.windows_only("windows/amd64").is_empty());
+
+        let foreign = desired.foreign_platforms("linux/amd64", |_| true);
+        assert_eq!(foreign.len(), 1, "{foreign:?}");
+        assert!(foreign[0].starts_with("service \"web\": platform linux/arm64/v8"));
+        assert!(foreign[0].ends_with("compose.yaml:5:5)"), "{foreign:?}");
+        // An image still to pull is pulled for the platform asked for.
+        assert!(
+            desired
+                .foreign_platforms("linux/amd64", |_| false)
+                .is_empty()
+        );
+        assert_eq!(desired.foreign_platforms("linux/arm64", |_| true).len(), 1);
+    }
+
+    #[test]
+    fn gated_keys_carry_where_the_file_sets_them() {
+        let (_dir, desired) = load_yaml(
+            "services:
+  web:
+    image: busybox
+    healthcheck:
+      test: [CMD, 'true']
+      start_interval: 1s
+    annotations: {a: '1'}
+  plain:
+    image: busybox
+",
+        );
+        assert!(desired.services["plain"].gated.is_empty());
+        let web = &desired.services["web"];
+        let at: Vec<(&str, String)> = web
+            .gated
+            .iter()
+            .map(|g| (g.key, web.located.get(g.key).cloned().unwrap_or_default()))
+            .collect();
+        assert_eq!(at.len(), 2, "{at:?}");
+        assert_eq!(at[0].0, "annotations");
+        assert!(at[0].1.ends_with("compose.yaml:7:5"), "{at:?}");
+        assert_eq!(at[1].0, "healthcheck.start_interval");
+        assert!(at[1].1.ends_with("compose.yaml:6:7"), "{at:?}");
+        let warnings = desired.unsupported(ApiVersion::FLOOR);
+        assert_eq!(warnings.len(), 2);
+        assert!(warnings[0].contains("API 1.43"), "{warnings:?}");
+        assert!(desired.unsupported(ApiVersion::new(1, 44)).is_empty());
+    }
 }

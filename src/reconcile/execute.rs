@@ -260,7 +260,19 @@ async fn run_action<E: Engine>(shared: &Shared<E>, op: &Op) -> Result<(), ExecEr
             shared.emit(Kind::Container, display, Status::Working, working);
             let spec = replica_spec(shared, service, *number, inherit, replaces.as_deref())?;
             let id = match engine.create_container(name, &spec).await {
-                Ok(id) => id,
+                Ok(created) => {
+                    // Settings the engine dropped are not dropped silently.
+                    for warning in &created.warnings {
+                        shared.ctx.events.emit(
+                            Kind::Container,
+                            display,
+                            Status::Warning,
+                            "Warning",
+                            warning,
+                        );
+                    }
+                    created.id
+                }
                 // A killed berth's create the engine finished after we looked:
                 // the same replica with the same spec is as good as ours.
                 Err(EngineError::Conflict(message)) => adopt(shared, name, &spec)

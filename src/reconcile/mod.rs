@@ -1,6 +1,7 @@
 //! Bringing the engine to the state the project describes:
 //! desired → observe → plan → execute.
 
+pub mod checks;
 pub mod desired;
 pub mod execute;
 pub mod lifecycle;

@@ -15,5 +15,6 @@ mod lifecycle;
 mod logs;
 mod misc;
 mod ps;
+mod service_keys;
 mod up;
 mod wait;
