@@ -243,7 +243,7 @@ fn create_body(name: &str, spec: &ContainerSpec, api: ApiVersion) -> ContainerCr
     let endpoints: Vec<(String, EndpointSettings)> = spec
         .networks
         .iter()
-        .map(|n| (n.network.clone(), endpoint(n, name)))
+        .map(|n| (n.network.clone(), endpoint(n, name, api)))
         .collect();
     let network_mode = if !spec.network_mode.is_empty() {
         Some(spec.network_mode.clone())
@@ -289,6 +289,17 @@ fn create_body(name: &str, spec: &ContainerSpec, api: ApiVersion) -> ContainerCr
                 .collect(),
         ),
         network_mode,
+        // Services were resolved to containers by the executor.
+        volumes_from: non_empty(spec.volumes_from.clone()),
+        links: non_empty(
+            spec.links
+                .iter()
+                .chain(&spec.external_links)
+                .cloned()
+                .collect(),
+        ),
+        ipc_mode: (!spec.ipc.is_empty()).then(|| spec.ipc.clone()),
+        pid_mode: (!spec.pid.is_empty()).then(|| spec.pid.clone()),
         restart_policy,
         init: spec.init,
         privileged: Some(spec.privileged),
@@ -361,19 +372,38 @@ fn create_body(name: &str, spec: &ContainerSpec, api: ApiVersion) -> ContainerCr
     }
 }
 
-fn endpoint(n: &super::spec::NetworkAttachment, container_name: &str) -> EndpointSettings {
+/// The driver option that names the container's interface (API 1.49).
+const IFNAME_OPTION: &str = "com.docker.network.endpoint.ifname";
+
+/// The endpoint settings of one network attachment; fields the engine
+/// would not understand are left out (the plan warned about them).
+fn endpoint(
+    n: &super::spec::NetworkAttachment,
+    container_name: &str,
+    api: ApiVersion,
+) -> EndpointSettings {
     // The container's own name is always an alias, as Docker Compose does.
     let mut aliases = vec![container_name.to_string()];
     aliases.extend(n.aliases.iter().cloned());
     let ipam =
-        (!n.ipv4_address.is_empty() || !n.ipv6_address.is_empty()).then(|| EndpointIpamConfig {
-            ipv4_address: (!n.ipv4_address.is_empty()).then(|| n.ipv4_address.clone()),
-            ipv6_address: (!n.ipv6_address.is_empty()).then(|| n.ipv6_address.clone()),
-            link_local_ips: None,
-        });
+        (!n.ipv4_address.is_empty() || !n.ipv6_address.is_empty() || !n.link_local_ips.is_empty())
+            .then(|| EndpointIpamConfig {
+                ipv4_address: (!n.ipv4_address.is_empty()).then(|| n.ipv4_address.clone()),
+                ipv6_address: (!n.ipv6_address.is_empty()).then(|| n.ipv6_address.clone()),
+                link_local_ips: non_empty(n.link_local_ips.clone()),
+            });
+    let mut driver_opts: HashMap<String, String> = n.driver_opts.clone().into_iter().collect();
+    if !n.interface_name.is_empty() && api >= ApiVersion::INTERFACE_NAME {
+        driver_opts.insert(IFNAME_OPTION.into(), n.interface_name.clone());
+    }
     EndpointSettings {
         aliases: Some(aliases),
         ipam_config: ipam,
+        mac_address: (!n.mac_address.is_empty() && api >= ApiVersion::ENDPOINT_MAC_ADDRESS)
+            .then(|| n.mac_address.clone()),
+        driver_opts: (!driver_opts.is_empty()).then_some(driver_opts),
+        gw_priority: (n.gw_priority != 0 && api >= ApiVersion::GW_PRIORITY)
+            .then_some(n.gw_priority),
         ..Default::default()
     }
 }
@@ -591,6 +621,7 @@ impl Engine for DockerEngine {
     }
 
     async fn create_network(&self, spec: &NetworkSpec) -> Result<String> {
+        let api = self.api().await?;
         let mut labels: HashMap<String, String> = spec.labels.clone().into_iter().collect();
         labels.extend(spec.identity_labels.clone());
         let request = NetworkCreateRequest {
@@ -602,6 +633,7 @@ impl Engine for DockerEngine {
             internal: spec.internal.then_some(true),
             attachable: spec.attachable.then_some(true),
             enable_ipv6: spec.enable_ipv6,
+            enable_ipv4: spec.enable_ipv4.filter(|_| api >= ApiVersion::DISABLE_IPV4),
             ipam: spec.ipam.as_ref().map(|i| Ipam {
                 driver: (!i.driver.is_empty()).then(|| i.driver.clone()),
                 config: Some(
@@ -678,7 +710,7 @@ impl Engine for DockerEngine {
             for attachment in spec.networks.iter().skip(1) {
                 let request = NetworkConnectRequest {
                     container: created.id.clone(),
-                    endpoint_config: Some(endpoint(attachment, name)),
+                    endpoint_config: Some(endpoint(attachment, name, api)),
                 };
                 if let Err(e) = self
                     .client
@@ -739,9 +771,10 @@ impl Engine for DockerEngine {
         name: &str,
         attachment: &super::spec::NetworkAttachment,
     ) -> Result<()> {
+        let api = self.api().await?;
         let request = NetworkConnectRequest {
             container: id.to_string(),
-            endpoint_config: Some(endpoint(attachment, name)),
+            endpoint_config: Some(endpoint(attachment, name, api)),
         };
         match self.client.connect_network(network, request).await {
             // An earlier, interrupted run connected it already.
