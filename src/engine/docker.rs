@@ -9,12 +9,14 @@ use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use bollard::errors::Error as BollardError;
+use bollard::exec::{StartExecOptions, StartExecResults};
 use bollard::models::{
-    ContainerCreateBody, ContainerSummary, EndpointIpamConfig, EndpointSettings, HealthConfig,
-    HealthStatusEnum, HostConfig, HostConfigLogConfig, Ipam, IpamConfig, MountBindOptions,
-    MountBindOptionsPropagationEnum, MountTmpfsOptions, MountType, MountVolumeOptions,
-    NetworkConnectRequest, NetworkCreateRequest, NetworkDisconnectRequest, NetworkingConfig,
-    PortBinding, ResourcesUlimits, RestartPolicy, RestartPolicyNameEnum, VolumeCreateRequest,
+    ContainerCreateBody, ContainerSummary, EndpointIpamConfig, EndpointSettings, ExecConfig,
+    HealthConfig, HealthStatusEnum, HostConfig, HostConfigLogConfig, Ipam, IpamConfig,
+    MountBindOptions, MountBindOptionsPropagationEnum, MountTmpfsOptions, MountType,
+    MountVolumeOptions, NetworkConnectRequest, NetworkCreateRequest, NetworkDisconnectRequest,
+    NetworkingConfig, PortBinding, ResourcesUlimits, RestartPolicy, RestartPolicyNameEnum,
+    VolumeCreateRequest,
 };
 use bollard::query_parameters::{
     CreateContainerOptionsBuilder, CreateImageOptionsBuilder, EventsOptionsBuilder,
@@ -28,8 +30,8 @@ use futures_util::stream::{BoxStream, StreamExt};
 
 use super::spec::{ContainerSpec, MountSpec, NetworkSpec, VolumeSpec};
 use super::{
-    ApiVersion, Container, ContainerEvent, ContainerStatus, Engine, EngineError, Event, FileCopy,
-    Health, Mount, Network, Result, RunState, Volume, labels,
+    ApiVersion, Container, ContainerEvent, ContainerStatus, Engine, EngineError, Event,
+    ExecOutcome, ExecSpec, FileCopy, Health, Mount, Network, Result, RunState, Volume, labels,
 };
 use crate::env_vars;
 
@@ -858,6 +860,48 @@ impl Engine for DockerEngine {
             .upload_to_container(id, Some(options), bollard::body_full(bytes.into()))
             .await
             .map_err(engine_error)
+    }
+
+    async fn exec(&self, id: &str, exec: &ExecSpec) -> Result<ExecOutcome> {
+        let config = ExecConfig {
+            cmd: Some(exec.command.clone()),
+            user: (!exec.user.is_empty()).then(|| exec.user.clone()),
+            privileged: Some(exec.privileged),
+            working_dir: (!exec.working_dir.is_empty()).then(|| exec.working_dir.clone()),
+            env: non_empty(exec.environment.clone()),
+            attach_stdout: Some(true),
+            attach_stderr: Some(true),
+            ..Default::default()
+        };
+        let created = self
+            .client
+            .create_exec(id, config)
+            .await
+            .map_err(engine_error)?;
+        let mut output = String::new();
+        // Attached, the start call returns when the command's output ends.
+        if let StartExecResults::Attached {
+            output: mut stream, ..
+        } = self
+            .client
+            .start_exec(&created.id, None::<StartExecOptions>)
+            .await
+            .map_err(engine_error)?
+        {
+            while let Some(chunk) = stream.next().await {
+                let chunk = chunk.map_err(engine_error)?;
+                output.push_str(&String::from_utf8_lossy(&chunk.into_bytes()));
+            }
+        }
+        let inspect = self
+            .client
+            .inspect_exec(&created.id)
+            .await
+            .map_err(engine_error)?;
+        Ok(ExecOutcome {
+            exit_code: inspect.exit_code.unwrap_or(-1),
+            output,
+        })
     }
 
     async fn tail_logs(&self, id: &str, lines: usize) -> Result<String> {

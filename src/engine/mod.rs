@@ -234,6 +234,25 @@ pub struct FileCopy {
     pub mode: u32,
 }
 
+/// A command to run in a running container (a lifecycle hook).
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct ExecSpec {
+    pub command: Vec<String>,
+    pub user: String,
+    pub privileged: bool,
+    pub working_dir: String,
+    /// `KEY=value` entries.
+    pub environment: Vec<String>,
+}
+
+/// How an exec ended.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ExecOutcome {
+    pub exit_code: i64,
+    /// Its standard output and error, interleaved.
+    pub output: String,
+}
+
 /// The operations of the Docker Engine that berth uses.
 ///
 /// Every method is idempotent where the engine allows it: creating what
@@ -300,6 +319,8 @@ pub trait Engine: Clone + Send + Sync + 'static {
     fn inspect_status(&self, id: &str) -> impl Future<Output = Result<ContainerStatus>> + Send;
     /// Writes files into a created container.
     fn copy_files(&self, id: &str, files: &[FileCopy]) -> impl Future<Output = Result<()>> + Send;
+    /// Runs `exec` in the running container `id` and waits for it to end.
+    fn exec(&self, id: &str, exec: &ExecSpec) -> impl Future<Output = Result<ExecOutcome>> + Send;
     /// The last lines of a container's output, for error reports.
     fn tail_logs(&self, id: &str, lines: usize) -> impl Future<Output = Result<String>> + Send;
 

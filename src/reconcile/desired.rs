@@ -12,7 +12,7 @@ use crate::engine::spec::{
     ContainerSpec, FileSpec, HealthSpec, IpamPoolSpec, IpamSpec, LoggingSpec, MountSpec,
     NetworkAttachment, NetworkSpec, PortSpec, ResourceSpec, UlimitSpec, VolumeSpec,
 };
-use crate::engine::{ApiVersion, labels};
+use crate::engine::{ApiVersion, ExecSpec, labels};
 use crate::load::Loaded;
 use crate::load::node::{PathSeg, path_to_string};
 use crate::model::{FileObjectConfig, FileReferenceConfig, Project, Service, ServiceHook};
@@ -114,32 +114,22 @@ pub struct DesiredService {
 
 /// A `post_start` or `pre_stop` hook: a command executed in the container.
 /// It is not part of the container's spec, so editing one recreates nothing.
-#[derive(Clone, Debug, Default, PartialEq)]
-pub struct Hook {
-    pub command: Vec<String>,
-    pub user: String,
-    pub privileged: bool,
-    pub working_dir: String,
-    /// `KEY=value` entries.
-    pub environment: Vec<String>,
-}
+pub type Hook = ExecSpec;
 
-impl Hook {
-    fn from_model(hook: &ServiceHook) -> Hook {
-        Hook {
-            command: hook.command.clone().unwrap_or_default(),
-            user: hook.user.clone(),
-            privileged: hook.privileged,
-            working_dir: hook.working_dir.clone(),
-            environment: hook
-                .environment
-                .iter()
-                .map(|(k, v)| match v {
-                    Some(v) => format!("{k}={v}"),
-                    None => k.clone(),
-                })
-                .collect(),
-        }
+fn hook(hook: &ServiceHook) -> Hook {
+    Hook {
+        command: hook.command.clone().unwrap_or_default(),
+        user: hook.user.clone(),
+        privileged: hook.privileged,
+        working_dir: hook.working_dir.clone(),
+        environment: hook
+            .environment
+            .iter()
+            .map(|(k, v)| match v {
+                Some(v) => format!("{k}={v}"),
+                None => k.clone(),
+            })
+            .collect(),
     }
 }
 
@@ -735,8 +725,8 @@ fn service_state(
         volumes: volume_keys,
         parents,
         problems,
-        post_start: service.post_start.iter().map(Hook::from_model).collect(),
-        pre_stop: service.pre_stop.iter().map(Hook::from_model).collect(),
+        post_start: service.post_start.iter().map(hook).collect(),
+        pre_stop: service.pre_stop.iter().map(hook).collect(),
         attach: service.attach.unwrap_or(true),
     };
     Ok((service_state, gates))
