@@ -242,11 +242,26 @@ fn create_body(name: &str, spec: &ContainerSpec, api: ApiVersion) -> ContainerCr
             });
     }
 
-    let endpoints: Vec<(String, EndpointSettings)> = spec
+    let mut endpoints: Vec<(String, EndpointSettings)> = spec
         .networks
         .iter()
         .map(|n| (n.network.clone(), endpoint(n, name, api)))
         .collect();
+    // Services were resolved to containers by the executor. On a network of
+    // the project, the engine takes links from the primary endpoint only (it
+    // drops `HostConfig.Links` there); in a network mode, from the host config.
+    let links = non_empty(
+        spec.links
+            .iter()
+            .chain(&spec.external_links)
+            .cloned()
+            .collect(),
+    );
+    let mut host_links = None;
+    match endpoints.first_mut() {
+        Some((_, primary)) if spec.network_mode.is_empty() => primary.links = links,
+        _ => host_links = links,
+    }
     let network_mode = if !spec.network_mode.is_empty() {
         Some(spec.network_mode.clone())
     } else {
@@ -291,15 +306,8 @@ fn create_body(name: &str, spec: &ContainerSpec, api: ApiVersion) -> ContainerCr
                 .collect(),
         ),
         network_mode,
-        // Services were resolved to containers by the executor.
         volumes_from: non_empty(spec.volumes_from.clone()),
-        links: non_empty(
-            spec.links
-                .iter()
-                .chain(&spec.external_links)
-                .cloned()
-                .collect(),
-        ),
+        links: host_links,
         ipc_mode: (!spec.ipc.is_empty()).then(|| spec.ipc.clone()),
         pid_mode: (!spec.pid.is_empty()).then(|| spec.pid.clone()),
         restart_policy,

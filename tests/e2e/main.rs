@@ -11,5 +11,6 @@ mod concurrency;
 mod down;
 mod interop;
 mod misc;
+mod references;
 mod up;
 mod wait;
