@@ -258,13 +258,13 @@ impl Plan {
         (stopped.unwrap_or(removed), removed)
     }
 
-    /// The hooks an action runs, for its line: ` (then 1 post_start hook)`.
+    /// The hooks an action runs, for its line: `, then 1 post_start hook`.
     fn hooks_of(&self, op: &Op) -> String {
         let plural = |n: usize| if n == 1 { "" } else { "s" };
         match op {
             Op::StartContainer { service, .. } => match self.hooks.get(service) {
                 Some(h) if h.post_start > 0 => format!(
-                    " (then {} post_start hook{})",
+                    ", then {} post_start hook{}",
                     h.post_start,
                     plural(h.post_start)
                 ),
@@ -272,7 +272,7 @@ impl Plan {
             },
             Op::StopContainer { service, .. } => match self.hooks.get(service) {
                 Some(h) if h.pre_stop > 0 => format!(
-                    " (after {} pre_stop hook{})",
+                    ", {} pre_stop hook{} first",
                     h.pre_stop,
                     plural(h.pre_stop)
                 ),

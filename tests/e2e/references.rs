@@ -424,7 +424,7 @@ fn post_start_and_pre_stop_hooks_run_in_the_container() {
     );
     env.write("compose.yaml", &compose);
     let plan = env.berth_ok(&["plan"]).stdout;
-    assert!(plan.contains("(then 1 post_start hook)"), "{plan}");
+    assert!(plan.contains(", then 1 post_start hook"), "{plan}");
     env.berth_ok(&["up", "-d"]);
     assert_eq!(
         std::fs::read_to_string(marks.join("started")).unwrap_or_default(),
