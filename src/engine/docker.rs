@@ -962,6 +962,63 @@ mod tests {
     }
 
     #[test]
+    fn endpoint_fields_newer_than_the_engine_are_left_out() {
+        let attachment = super::super::spec::NetworkAttachment {
+            network: "p_front".into(),
+            link_local_ips: vec!["169.254.1.1".into()],
+            mac_address: "02:42:ac:11:00:02".into(),
+            driver_opts: BTreeMap::from([("k".into(), "v".into())]),
+            gw_priority: 3,
+            interface_name: "eth7".into(),
+            ..Default::default()
+        };
+        let old = endpoint(&attachment, "p-web-1", ApiVersion::new(1, 41));
+        assert_eq!(old.mac_address, None);
+        assert_eq!(old.gw_priority, None);
+        assert_eq!(
+            old.driver_opts,
+            Some(HashMap::from([("k".into(), "v".into())]))
+        );
+        assert_eq!(
+            old.ipam_config.and_then(|i| i.link_local_ips),
+            Some(vec!["169.254.1.1".to_string()])
+        );
+        let new = endpoint(&attachment, "p-web-1", ApiVersion::new(1, 49));
+        assert_eq!(new.mac_address.as_deref(), Some("02:42:ac:11:00:02"));
+        assert_eq!(new.gw_priority, Some(3));
+        assert_eq!(
+            new.driver_opts.unwrap_or_default().get(IFNAME_OPTION),
+            Some(&"eth7".to_string())
+        );
+    }
+
+    #[test]
+    fn links_go_on_the_primary_endpoint_or_else_the_host_config() {
+        let mut spec = ContainerSpec {
+            image: "busybox".into(),
+            links: vec!["p-db-1:db".into()],
+            external_links: vec!["other:o".into()],
+            networks: vec![super::super::spec::NetworkAttachment {
+                network: "p_default".into(),
+                ..Default::default()
+            }],
+            ..Default::default()
+        };
+        let body = create_body("p-web-1", &spec, ApiVersion::new(1, 41));
+        let endpoints = body.networking_config.unwrap().endpoints_config.unwrap();
+        assert_eq!(
+            endpoints["p_default"].links,
+            Some(vec!["p-db-1:db".to_string(), "other:o".to_string()])
+        );
+        assert_eq!(body.host_config.unwrap().links, None);
+
+        spec.networks.clear();
+        spec.network_mode = "bridge".into();
+        let body = create_body("p-web-1", &spec, ApiVersion::new(1, 41));
+        assert_eq!(body.host_config.unwrap().links.map(|l| l.len()), Some(2));
+    }
+
+    #[test]
     fn only_the_primary_network_goes_into_create_on_api_1_41() {
         let spec = ContainerSpec {
             image: "busybox".into(),

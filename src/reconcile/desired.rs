@@ -885,3 +885,26 @@ fn identity_labels(
     }
     labels
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn gates_warn_or_refuse_only_below_their_version() {
+        let gates = [
+            Gate::new(ApiVersion::GW_PRIORITY, path(&["a"]), "ignored", false),
+            Gate::new(ApiVersion::VOLUME_SUBPATH, path(&["b"]), "unsafe", true),
+        ];
+        let (warned, refused) = check_gates(&gates, ApiVersion::new(1, 41));
+        assert_eq!(
+            warned,
+            ["a needs Docker Engine API 1.48 or newer, this engine speaks 1.41: ignored"]
+        );
+        assert_eq!(refused.len(), 1);
+        let (warned, refused) = check_gates(&gates, ApiVersion::new(1, 45));
+        assert_eq!((warned.len(), refused.len()), (1, 0));
+        let (warned, refused) = check_gates(&gates, ApiVersion::new(1, 48));
+        assert!(warned.is_empty() && refused.is_empty());
+    }
+}

@@ -271,11 +271,9 @@ impl Plan {
                 _ => String::new(),
             },
             Op::StopContainer { service, .. } => match self.hooks.get(service) {
-                Some(h) if h.pre_stop > 0 => format!(
-                    ", {} pre_stop hook{} first",
-                    h.pre_stop,
-                    plural(h.pre_stop)
-                ),
+                Some(h) if h.pre_stop > 0 => {
+                    format!(", {} pre_stop hook{} first", h.pre_stop, plural(h.pre_stop))
+                }
                 _ => String::new(),
             },
             _ => String::new(),

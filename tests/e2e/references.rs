@@ -144,6 +144,7 @@ fn network_definitions_and_long_form_attachments_reach_the_engine() {
     networks:
       back:
         priority: 1
+        link_local_ips: [169.254.20.20]
       front:
         priority: 10
         aliases: [w]
@@ -221,7 +222,12 @@ networks:
         endpoint["DriverOpts"]["com.example.endpoint"], "yes",
         "{endpoint:#}"
     );
-    assert!(raw["NetworkSettings"]["Networks"][&back].is_object());
+    // A network joined after create (API < 1.44) carries its settings too.
+    let secondary = &raw["NetworkSettings"]["Networks"][&back];
+    assert_eq!(
+        secondary["IPAMConfig"]["LinkLocalIPs"][0], "169.254.20.20",
+        "{secondary:#}"
+    );
     // The effects: the address, the MTU and the link-local address inside.
     let addresses = env.exec(&web, &["ip", "addr"]);
     assert!(addresses.contains(&format!("{net}.10/24")), "{addresses}");
@@ -231,10 +237,10 @@ networks:
     // Keys this engine is too old for are named with their line.
     let (major, minor) = engine_api();
     let gated = [
-        ((1, 44), "services.web.networks.front.mac_address", 16),
-        ((1, 48), "services.web.networks.front.gw_priority", 17),
-        ((1, 49), "services.web.networks.front.interface_name", 18),
-        ((1, 47), "networks.back.enable_ipv4", 40),
+        ((1, 44), "services.web.networks.front.mac_address", 17),
+        ((1, 48), "services.web.networks.front.gw_priority", 18),
+        ((1, 49), "services.web.networks.front.interface_name", 19),
+        ((1, 47), "networks.back.enable_ipv4", 41),
     ];
     for ((gate_major, gate_minor), key, line) in gated {
         let warned = run
