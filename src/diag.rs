@@ -10,26 +10,40 @@ use std::sync::{Arc, RwLock};
 
 /// A position in a loaded file. Every node of a loaded tree has two, so
 /// the line and column are not stored: [`Span::line_col`] finds them in the
-/// file's text when a message needs them.
+/// file's text when a message needs them. Eight bytes: a file index past
+/// `u16::MAX - 1` counts as unknown, and a length past `u16::MAX` (spans
+/// stay on one line) is cut there.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
 pub struct Span {
-    pub file: u32,
     /// Byte offset of the position in the file's text.
     pub offset: u32,
     /// Length in bytes of the spanned text (0 when unknown).
-    pub len: u32,
+    pub len: u16,
+    pub file: u16,
 }
 
 impl Span {
     /// A span for values berth made up (defaults, command-line input).
     pub const NONE: Span = Span {
-        file: u32::MAX,
+        file: u16::MAX,
         offset: 0,
         len: 0,
     };
 
+    /// The span of `len` bytes at `offset` in file number `file`.
+    pub fn new(file: u32, offset: u32, len: usize) -> Span {
+        match u16::try_from(file) {
+            Ok(file) if file != u16::MAX => Span {
+                file,
+                offset,
+                len: len.min(usize::from(u16::MAX)) as u16,
+            },
+            _ => Span::NONE,
+        }
+    }
+
     pub fn is_known(&self) -> bool {
-        self.file != u32::MAX
+        self.file != u16::MAX
     }
 
     /// The 1-based line and column (in characters) of the span's start in
@@ -90,7 +104,7 @@ impl Sources {
 
     /// `path:line:col` for a span, or `None` for made-up spans.
     pub fn locate(&self, span: Span) -> Option<String> {
-        let file = self.get(span.file)?;
+        let file = self.get(span.file.into())?;
         let (line, col) = span.line_col(&file.text);
         Some(format!("{}:{line}:{col}", file.path.display()))
     }
@@ -179,7 +193,9 @@ fn render_one(d: &Diagnostic, sources: &Sources, color: bool) -> String {
     } else {
         ("", "")
     };
-    let file = d.span.and_then(|s| sources.get(s.file).map(|f| (s, f)));
+    let file = d
+        .span
+        .and_then(|s| sources.get(s.file.into()).map(|f| (s, f)));
     let Some((span, file)) = file else {
         let mut out = format!("{bold}error{reset}: {}\n", d.message);
         if let Some(h) = &d.hint {
@@ -188,7 +204,7 @@ fn render_one(d: &Diagnostic, sources: &Sources, color: bool) -> String {
         return out;
     };
     let mut diag = MietteDiagnostic::new(d.message.clone()).with_label(LabeledSpan::at(
-        span.offset as usize..(span.offset + span.len.max(1)) as usize,
+        span.offset as usize..span.offset as usize + usize::from(span.len.max(1)),
         "here",
     ));
     if let Some(h) = &d.hint {
@@ -220,14 +236,7 @@ mod tests {
     #[test]
     fn line_col_counts_characters_after_a_byte_order_mark() {
         let text = "\u{feff}a: 1\nbé: x\n";
-        let at = |offset| {
-            Span {
-                file: 0,
-                offset,
-                len: 0,
-            }
-            .line_col(text)
-        };
+        let at = |offset| Span::new(0, offset, 0).line_col(text);
         assert_eq!(at(3), (1, 1));
         assert_eq!(at(8), (2, 1));
         assert_eq!(at(13), (2, 5));

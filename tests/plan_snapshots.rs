@@ -96,6 +96,7 @@ fn engine_after_up(desired: &Desired) -> Observed {
                     })
                     .collect(),
                 created: i64::from(number),
+                ..Default::default()
             });
         }
     }
@@ -540,6 +541,35 @@ fn down_without_a_file_works_from_labels() {
         },
     );
     insta::assert_snapshot!(plan.render());
+}
+
+#[test]
+fn start_stop_kill_and_rm_plans() {
+    use berth::reconcile::lifecycle::{Signal, plan_rm, plan_signal, plan_start, plan_stop};
+    let desired = load(STACK);
+    let mut observed = engine_after_up(&desired);
+    let stopped = observed.clone();
+    // Stopped containers: everything but db; job completed.
+    for container in &mut observed.containers {
+        if container.service() != "db" {
+            container.state = RunState::Exited;
+            container.exit_code = Some(if container.service() == "job" { 0 } else { 137 });
+        }
+    }
+    insta::assert_snapshot!(format!(
+        "start:\n{}\nstop:\n{}\nkill web:\n{}\nrm:\n{}\nrm -s db:\n{}",
+        plan_start(&desired, &observed, &[]).render(),
+        plan_stop(&desired, &stopped, &[], Some(2)).render(),
+        plan_signal(
+            &desired,
+            &stopped,
+            &["web".into()],
+            &Signal::Kill("SIGHUP".into())
+        )
+        .render(),
+        plan_rm(&desired, &observed, &[], false, true).render(),
+        plan_rm(&desired, &observed, &["db".into()], true, false).render(),
+    ));
 }
 
 #[test]

@@ -129,6 +129,21 @@ pub fn prepare(
     })
 }
 
+/// Refuses service names the file does not define (enabled or not). Without
+/// a file (`-p NAME` alone) any name goes: only the labels know the services.
+pub fn check_services(desired: &Desired, services: &[String]) -> Result<(), CliError> {
+    if desired.services.is_empty() && desired.disabled_services.is_empty() {
+        return Ok(());
+    }
+    match services
+        .iter()
+        .find(|s| !desired.services.contains_key(*s) && !desired.disabled_services.contains(s))
+    {
+        Some(unknown) => Err(CliError::Usage(format!("no such service: {unknown}"))),
+        None => Ok(()),
+    }
+}
+
 /// Connects to the engine named by `DOCKER_HOST`.
 pub async fn connect(settings: &Settings) -> Result<DockerEngine, CliError> {
     let env = &settings.load.os_env;

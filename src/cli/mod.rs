@@ -3,6 +3,15 @@
 mod config;
 mod down;
 mod engine_cmd;
+mod exec;
+mod lifecycle;
+mod logs;
+mod ls;
+mod port;
+mod ps;
+mod table;
+mod terminal;
+mod time;
 mod up;
 mod yaml_out;
 
@@ -55,7 +64,8 @@ pub struct Cli {
 #[derive(Debug, clap::Args)]
 pub struct GlobalArgs {
     /// Compose configuration files (repeatable; `-` reads standard input)
-    #[arg(short = 'f', long = "file", global = true, value_name = "FILE")]
+    // Before the command only, as with `docker compose`: `logs -f` follows.
+    #[arg(short = 'f', long = "file", value_name = "FILE")]
     pub files: Vec<String>,
     /// Project name
     #[arg(short = 'p', long = "project-name", global = true, value_name = "NAME")]
@@ -115,6 +125,58 @@ pub enum Command {
     Down(down::DownArgs),
     /// Show what `up` would do, and why
     Plan(up::PlanArgs),
+    /// List containers
+    Ps(ps::PsArgs),
+    /// View output from containers
+    Logs(logs::LogsArgs),
+    /// Execute a command in a running container
+    Exec(exec::ExecArgs),
+    /// List the Compose projects on this engine
+    Ls(ls::LsArgs),
+    /// Print the host address of a published port
+    Port(port::PortArgs),
+    /// Start existing containers
+    Start(lifecycle::StartArgs),
+    /// Stop running containers without removing them
+    Stop(lifecycle::StopArgs),
+    /// Restart containers
+    Restart(lifecycle::RestartArgs),
+    /// Send a signal to running containers
+    Kill(lifecycle::KillArgs),
+    /// Pause running containers
+    Pause(lifecycle::PauseArgs),
+    /// Unpause paused containers
+    Unpause(lifecycle::PauseArgs),
+    /// Remove stopped containers
+    Rm(lifecycle::RmArgs),
+    /// Show the berth version
+    Version(VersionArgs),
+}
+
+/// `version`.
+#[derive(Debug, clap::Args)]
+pub struct VersionArgs {
+    /// Show only the version number
+    #[arg(long)]
+    pub short: bool,
+    /// Output format: pretty or json
+    #[arg(short, long, default_value = "pretty")]
+    pub format: String,
+}
+
+fn version(args: VersionArgs) -> Result<i32, CliError> {
+    let version = env!("CARGO_PKG_VERSION");
+    match (args.short, args.format.as_str()) {
+        (true, _) => println!("{version}"),
+        (false, "json") => println!("{}", serde_json::json!({ "version": version })),
+        (false, "pretty") => println!("berth version {version}"),
+        (false, other) => {
+            return Err(CliError::Usage(format!(
+                "--format {other:?} is not supported: use pretty or json"
+            )));
+        }
+    }
+    Ok(0)
 }
 
 /// Runs berth with the given arguments and returns the process exit code.
@@ -139,6 +201,19 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> i32 {
         Command::Create(args) => up::create(&settings, args),
         Command::Down(args) => down::run(&settings, args),
         Command::Plan(args) => up::plan(&settings, args),
+        Command::Ps(args) => ps::run(&settings, args),
+        Command::Logs(args) => logs::run(&settings, args),
+        Command::Exec(args) => exec::run(&settings, args),
+        Command::Ls(args) => ls::run(&settings, args),
+        Command::Port(args) => port::run(&settings, args),
+        Command::Start(args) => lifecycle::start(&settings, args),
+        Command::Stop(args) => lifecycle::stop(&settings, args),
+        Command::Restart(args) => lifecycle::restart(&settings, args),
+        Command::Kill(args) => lifecycle::kill(&settings, args),
+        Command::Pause(args) => lifecycle::pause(&settings, args),
+        Command::Unpause(args) => lifecycle::unpause(&settings, args),
+        Command::Rm(args) => lifecycle::rm(&settings, args),
+        Command::Version(args) => version(args),
     };
     match result {
         Ok(code) => code,

@@ -9,29 +9,28 @@ use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use bollard::errors::Error as BollardError;
-use bollard::exec::{StartExecOptions, StartExecResults};
 use bollard::models::{
-    ContainerCreateBody, ContainerSummary, EndpointIpamConfig, EndpointSettings, ExecConfig,
-    HealthConfig, HealthStatusEnum, HostConfig, HostConfigLogConfig, Ipam, IpamConfig,
-    MountBindOptions, MountBindOptionsPropagationEnum, MountTmpfsOptions, MountType,
-    MountVolumeOptions, NetworkConnectRequest, NetworkCreateRequest, NetworkDisconnectRequest,
-    NetworkingConfig, PortBinding, ResourcesUlimits, RestartPolicy, RestartPolicyNameEnum,
-    VolumeCreateRequest,
+    ContainerCreateBody, ContainerSummary, EndpointIpamConfig, EndpointSettings, HealthConfig,
+    HealthStatusEnum, HostConfig, HostConfigLogConfig, Ipam, IpamConfig, MountBindOptions,
+    MountBindOptionsPropagationEnum, MountTmpfsOptions, MountType, MountVolumeOptions,
+    NetworkConnectRequest, NetworkCreateRequest, NetworkDisconnectRequest, NetworkingConfig,
+    PortBinding, ResourcesUlimits, RestartPolicy, RestartPolicyNameEnum, VolumeCreateRequest,
 };
 use bollard::query_parameters::{
     CreateContainerOptionsBuilder, CreateImageOptionsBuilder, EventsOptionsBuilder,
-    InspectContainerOptions, ListContainersOptionsBuilder, ListNetworksOptionsBuilder,
-    ListVolumesOptionsBuilder, LogsOptionsBuilder, RemoveContainerOptionsBuilder,
-    RenameContainerOptionsBuilder, StartContainerOptions, StopContainerOptionsBuilder,
-    UploadToContainerOptionsBuilder,
+    InspectContainerOptions, KillContainerOptionsBuilder, ListContainersOptionsBuilder,
+    ListNetworksOptionsBuilder, ListVolumesOptionsBuilder, LogsOptionsBuilder,
+    RemoveContainerOptionsBuilder, RenameContainerOptionsBuilder, StartContainerOptions,
+    StopContainerOptionsBuilder, UploadToContainerOptionsBuilder,
 };
 use bollard::{ClientVersion, Docker};
 use futures_util::stream::{BoxStream, StreamExt};
 
 use super::spec::{ContainerSpec, MountSpec, NetworkSpec, VolumeSpec};
 use super::{
-    ApiVersion, Container, ContainerEvent, ContainerStatus, Engine, EngineError, Event,
-    ExecOutcome, ExecSpec, FileCopy, Health, Mount, Network, Result, RunState, Volume, labels,
+    ApiVersion, Container, ContainerDisplay, ContainerEvent, ContainerStatus, Engine, EngineError,
+    Event, ExecSession, ExecSpec, FileCopy, Health, LogChunk, LogOptions, Mount, Network,
+    PortMapping, Result, RunState, Volume, labels,
 };
 use crate::env_vars;
 
@@ -210,6 +209,22 @@ fn container_from_summary(c: ContainerSummary) -> Container {
             })
             .collect(),
         created: c.created.unwrap_or_default(),
+        display: ContainerDisplay {
+            image: c.image.unwrap_or_default(),
+            command: c.command.unwrap_or_default(),
+            status: c.status.unwrap_or_default(),
+            ports: c
+                .ports
+                .unwrap_or_default()
+                .into_iter()
+                .map(|p| PortMapping {
+                    ip: p.ip.unwrap_or_default(),
+                    public: p.public_port,
+                    private: p.private_port,
+                    protocol: p.typ.map(|t| t.to_string()).unwrap_or_default(),
+                })
+                .collect(),
+        },
     }
 }
 
@@ -531,6 +546,20 @@ impl Engine for DockerEngine {
         Ok(list.into_iter().map(container_from_summary).collect())
     }
 
+    async fn list_all_projects(&self) -> Result<Vec<Container>> {
+        let filter = HashMap::from([("label", vec![labels::PROJECT.to_string()])]);
+        let options = ListContainersOptionsBuilder::default()
+            .all(true)
+            .filters(&filter)
+            .build();
+        let list = self
+            .client
+            .list_containers(Some(options))
+            .await
+            .map_err(engine_error)?;
+        Ok(list.into_iter().map(container_from_summary).collect())
+    }
+
     async fn list_networks(&self, project: &str) -> Result<Vec<Network>> {
         let options = ListNetworksOptionsBuilder::default()
             .filters(&project_filter(project))
@@ -774,6 +803,94 @@ impl Engine for DockerEngine {
             .map_err(engine_error)
     }
 
+    async fn exec(&self, id: &str, spec: &ExecSpec) -> Result<ExecSession> {
+        let attached = !spec.detach;
+        let config = bollard::exec::CreateExecOptions {
+            cmd: Some(spec.command.clone()),
+            env: (!spec.env.is_empty()).then(|| spec.env.clone()),
+            user: (!spec.user.is_empty()).then(|| spec.user.clone()),
+            working_dir: (!spec.working_dir.is_empty()).then(|| spec.working_dir.clone()),
+            privileged: spec.privileged.then_some(true),
+            tty: Some(spec.tty),
+            attach_stdin: Some(attached),
+            attach_stdout: Some(attached),
+            attach_stderr: Some(attached),
+            ..Default::default()
+        };
+        let created = self
+            .client
+            .create_exec(id, config)
+            .await
+            .map_err(engine_error)?;
+        let options = bollard::exec::StartExecOptions {
+            detach: spec.detach,
+            tty: spec.tty,
+            // Lines of any length pass through whole.
+            output_capacity: Some(1 << 20),
+        };
+        let started = self
+            .client
+            .start_exec(&created.id, Some(options))
+            .await
+            .map_err(engine_error)?;
+        let (output, input) = match started {
+            bollard::exec::StartExecResults::Attached { output, input } => {
+                let output = output
+                    .map(|chunk| {
+                        chunk.map_err(engine_error).map(|chunk| LogChunk {
+                            stderr: matches!(chunk, bollard::container::LogOutput::StdErr { .. }),
+                            bytes: chunk.into_bytes(),
+                        })
+                    })
+                    .boxed();
+                (Some(output), Some(input))
+            }
+            bollard::exec::StartExecResults::Detached => (None, None),
+        };
+        Ok(ExecSession {
+            id: created.id,
+            output,
+            input,
+        })
+    }
+
+    async fn exec_exit_code(&self, exec: &str) -> Result<i64> {
+        let inspect = self.client.inspect_exec(exec).await.map_err(engine_error)?;
+        Ok(inspect.exit_code.unwrap_or_default())
+    }
+
+    async fn resize_exec(&self, exec: &str, rows: u16, cols: u16) -> Result<()> {
+        let options = bollard::query_parameters::ResizeExecOptionsBuilder::default()
+            .h(i32::from(rows))
+            .w(i32::from(cols))
+            .build();
+        self.client
+            .resize_exec(exec, options)
+            .await
+            .map_err(engine_error)
+    }
+
+    async fn kill_container(&self, id: &str, signal: &str) -> Result<()> {
+        let options = KillContainerOptionsBuilder::default()
+            .signal(signal)
+            .build();
+        self.client
+            .kill_container(id, Some(options))
+            .await
+            .map_err(engine_error)
+    }
+
+    async fn pause_container(&self, id: &str) -> Result<()> {
+        self.client.pause_container(id).await.map_err(engine_error)
+    }
+
+    async fn unpause_container(&self, id: &str) -> Result<()> {
+        self.client
+            .unpause_container(id)
+            .await
+            .map_err(engine_error)
+    }
+
     async fn connect_network(
         &self,
         network: &str,
@@ -870,48 +987,6 @@ impl Engine for DockerEngine {
             .map_err(engine_error)
     }
 
-    async fn exec(&self, id: &str, exec: &ExecSpec) -> Result<ExecOutcome> {
-        let config = ExecConfig {
-            cmd: Some(exec.command.clone()),
-            user: (!exec.user.is_empty()).then(|| exec.user.clone()),
-            privileged: Some(exec.privileged),
-            working_dir: (!exec.working_dir.is_empty()).then(|| exec.working_dir.clone()),
-            env: non_empty(exec.environment.clone()),
-            attach_stdout: Some(true),
-            attach_stderr: Some(true),
-            ..Default::default()
-        };
-        let created = self
-            .client
-            .create_exec(id, config)
-            .await
-            .map_err(engine_error)?;
-        let mut output = String::new();
-        // Attached, the start call returns when the command's output ends.
-        if let StartExecResults::Attached {
-            output: mut stream, ..
-        } = self
-            .client
-            .start_exec(&created.id, None::<StartExecOptions>)
-            .await
-            .map_err(engine_error)?
-        {
-            while let Some(chunk) = stream.next().await {
-                let chunk = chunk.map_err(engine_error)?;
-                output.push_str(&String::from_utf8_lossy(&chunk.into_bytes()));
-            }
-        }
-        let inspect = self
-            .client
-            .inspect_exec(&created.id)
-            .await
-            .map_err(engine_error)?;
-        Ok(ExecOutcome {
-            exit_code: inspect.exit_code.unwrap_or(-1),
-            output,
-        })
-    }
-
     async fn tail_logs(&self, id: &str, lines: usize) -> Result<String> {
         let options = LogsOptionsBuilder::default()
             .stdout(true)
@@ -925,6 +1000,33 @@ impl Engine for DockerEngine {
             text.push_str(&String::from_utf8_lossy(&chunk.into_bytes()));
         }
         Ok(text)
+    }
+
+    fn logs(&self, id: &str, options: &LogOptions) -> BoxStream<'static, Result<LogChunk>> {
+        // The engine takes whole seconds as a 32-bit number.
+        let seconds = |t: i64| i32::try_from(t).unwrap_or(i32::MAX);
+        let mut query = LogsOptionsBuilder::default()
+            .stdout(true)
+            .stderr(true)
+            .follow(options.follow)
+            .timestamps(options.timestamps)
+            .tail(options.tail.as_deref().unwrap_or("all"));
+        if let Some(since) = options.since {
+            query = query.since(seconds(since));
+        }
+        if let Some(until) = options.until {
+            query = query.until(seconds(until));
+        }
+        let client = self.client.clone();
+        client
+            .logs(id, Some(query.build()))
+            .map(|chunk| {
+                chunk.map_err(engine_error).map(|chunk| LogChunk {
+                    stderr: matches!(chunk, bollard::container::LogOutput::StdErr { .. }),
+                    bytes: chunk.into_bytes(),
+                })
+            })
+            .boxed()
     }
 
     async fn events(&self, project: &str) -> Result<BoxStream<'static, Result<Event>>> {

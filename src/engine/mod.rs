@@ -93,9 +93,10 @@ impl EngineError {
 pub type Result<T, E = EngineError> = std::result::Result<T, E>;
 
 /// The life-cycle state of a container, as the engine reports it.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum RunState {
+    #[default]
     Created,
     Running,
     Paused,
@@ -120,7 +121,7 @@ impl RunState {
 }
 
 /// A container of a project, from the list call.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct Container {
     pub id: String,
     /// Without the leading `/`.
@@ -135,6 +136,30 @@ pub struct Container {
     pub mounts: Vec<Mount>,
     /// Unix seconds.
     pub created: i64,
+    /// What `ps` shows and the planner does not read.
+    pub display: ContainerDisplay,
+}
+
+/// How a container presents itself in listings.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct ContainerDisplay {
+    /// The image as it was named at create.
+    pub image: String,
+    /// The command line it runs.
+    pub command: String,
+    /// The engine's status text: `Up 2 minutes (healthy)`, `Exited (3) 1 second ago`.
+    pub status: String,
+    pub ports: Vec<PortMapping>,
+}
+
+/// A port a container exposes, and where the host publishes it.
+#[derive(Clone, Debug, Default, PartialEq, Eq, PartialOrd, Ord)]
+pub struct PortMapping {
+    /// Host address; empty when the port is only exposed.
+    pub ip: String,
+    pub public: Option<u16>,
+    pub private: u16,
+    pub protocol: String,
 }
 
 impl Container {
@@ -223,6 +248,46 @@ pub struct Event {
     pub what: ContainerEvent,
 }
 
+/// A command to run in a running container.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct ExecSpec {
+    pub command: Vec<String>,
+    /// `KEY=value` entries.
+    pub env: Vec<String>,
+    pub user: String,
+    pub working_dir: String,
+    pub privileged: bool,
+    pub tty: bool,
+    pub detach: bool,
+}
+
+/// A started exec: its ID and, when attached, its output and input.
+pub struct ExecSession {
+    pub id: String,
+    pub output: Option<BoxStream<'static, Result<LogChunk>>>,
+    pub input: Option<std::pin::Pin<Box<dyn tokio::io::AsyncWrite + Send>>>,
+}
+
+/// What part of a container's output to read.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct LogOptions {
+    pub follow: bool,
+    /// `all`, or how many lines back to start.
+    pub tail: Option<String>,
+    /// Unix seconds.
+    pub since: Option<i64>,
+    pub until: Option<i64>,
+    pub timestamps: bool,
+}
+
+/// A piece of a container's output, as the engine sent it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct LogChunk {
+    /// Written to its standard error (never for a container with a TTY).
+    pub stderr: bool,
+    pub bytes: bytes::Bytes,
+}
+
 /// A file to copy into a container before it starts (secrets and configs
 /// that come from the environment or inline content).
 #[derive(Clone, Debug, PartialEq)]
@@ -232,25 +297,6 @@ pub struct FileCopy {
     pub uid: u64,
     pub gid: u64,
     pub mode: u32,
-}
-
-/// A command to run in a running container (a lifecycle hook).
-#[derive(Clone, Debug, Default, PartialEq)]
-pub struct ExecSpec {
-    pub command: Vec<String>,
-    pub user: String,
-    pub privileged: bool,
-    pub working_dir: String,
-    /// `KEY=value` entries.
-    pub environment: Vec<String>,
-}
-
-/// How an exec ended.
-#[derive(Clone, Debug, PartialEq)]
-pub struct ExecOutcome {
-    pub exit_code: i64,
-    /// Its standard output and error, interleaved.
-    pub output: String,
 }
 
 /// The operations of the Docker Engine that berth uses.
@@ -265,6 +311,8 @@ pub trait Engine: Clone + Send + Sync + 'static {
     /// Every container of `project` (one-offs included), in one call.
     fn list_containers(&self, project: &str)
     -> impl Future<Output = Result<Vec<Container>>> + Send;
+    /// Every container of every Compose project on this engine, in one call.
+    fn list_all_projects(&self) -> impl Future<Output = Result<Vec<Container>>> + Send;
     /// Every network labelled with `project`, in one call.
     fn list_networks(&self, project: &str) -> impl Future<Output = Result<Vec<Network>>> + Send;
     /// Every volume labelled with `project`, in one call.
@@ -300,6 +348,9 @@ pub trait Engine: Clone + Send + Sync + 'static {
     /// Removes it by force; with `volumes`, its anonymous volumes too.
     fn remove_container(&self, id: &str, volumes: bool) -> impl Future<Output = Result<()>> + Send;
     fn rename_container(&self, id: &str, name: &str) -> impl Future<Output = Result<()>> + Send;
+    fn kill_container(&self, id: &str, signal: &str) -> impl Future<Output = Result<()>> + Send;
+    fn pause_container(&self, id: &str) -> impl Future<Output = Result<()>> + Send;
+    fn unpause_container(&self, id: &str) -> impl Future<Output = Result<()>> + Send;
     /// Joins the container `id` (named `name`) to `network` with `attachment`'s
     /// aliases and addresses; joining a network it is already on succeeds.
     fn connect_network(
@@ -319,10 +370,24 @@ pub trait Engine: Clone + Send + Sync + 'static {
     fn inspect_status(&self, id: &str) -> impl Future<Output = Result<ContainerStatus>> + Send;
     /// Writes files into a created container.
     fn copy_files(&self, id: &str, files: &[FileCopy]) -> impl Future<Output = Result<()>> + Send;
-    /// Runs `exec` in the running container `id` and waits for it to end.
-    fn exec(&self, id: &str, exec: &ExecSpec) -> impl Future<Output = Result<ExecOutcome>> + Send;
     /// The last lines of a container's output, for error reports.
     fn tail_logs(&self, id: &str, lines: usize) -> impl Future<Output = Result<String>> + Send;
+    /// Runs a command in the running container `id`. Attached, the session
+    /// carries the command's output and takes its input; detached, it only
+    /// names the exec.
+    fn exec(&self, id: &str, spec: &ExecSpec) -> impl Future<Output = Result<ExecSession>> + Send;
+    /// The exit code of a finished exec.
+    fn exec_exit_code(&self, exec: &str) -> impl Future<Output = Result<i64>> + Send;
+    /// Sets the size of an exec's terminal.
+    fn resize_exec(
+        &self,
+        exec: &str,
+        rows: u16,
+        cols: u16,
+    ) -> impl Future<Output = Result<()>> + Send;
+    /// A container's output as it comes, from its start (or `tail` lines
+    /// back) and, with `follow`, on until the container stops.
+    fn logs(&self, id: &str, options: &LogOptions) -> BoxStream<'static, Result<LogChunk>>;
 
     /// Container events of `project` from now on. The stream is already
     /// subscribed when the future resolves, so nothing after it is missed.

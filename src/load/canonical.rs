@@ -246,7 +246,7 @@ fn key_value(node: &mut Node, path: &mut Path, ctx: &mut Ctx) -> Result<(), Diag
     match &node.kind {
         Kind::Map(_) => Ok(()),
         Kind::Seq(items) => {
-            let mut map = Map::default();
+            let mut map = Map::with_capacity(items.len());
             for item in items {
                 let Some(s) = item.as_str() else {
                     return Err(error(
@@ -273,7 +273,7 @@ fn key_value(node: &mut Node, path: &mut Path, ctx: &mut Ctx) -> Result<(), Diag
                     ));
                 };
                 let mut v = text(value, item.span);
-                v.key_span = item.span;
+                v.set_key_span(item.span);
                 map.insert(key.to_string(), v);
             }
             node.kind = Kind::Map(map);
@@ -302,6 +302,8 @@ fn depends_on(node: &mut Node, path: &mut Path, _: &mut Ctx) -> Result<(), Diagn
                         "give each dependency a mapping such as `{condition: service_started}`, or use a list of service names",
                     ));
                 };
+                let missing = usize::from(!has(d, "condition")) + usize::from(!has(d, "required"));
+                d.reserve_exact(missing);
                 if !has(d, "condition") {
                     d.insert("condition", text("service_started", span));
                 }
@@ -312,7 +314,7 @@ fn depends_on(node: &mut Node, path: &mut Path, _: &mut Ctx) -> Result<(), Diagn
             Ok(())
         }
         Kind::Seq(items) => {
-            let mut map = Map::default();
+            let mut map = Map::with_capacity(items.len());
             for item in items.iter() {
                 let Some(name) = item.as_str() else {
                     return Err(error(
@@ -332,7 +334,7 @@ fn depends_on(node: &mut Node, path: &mut Path, _: &mut Ctx) -> Result<(), Diagn
                     ],
                     item.span,
                 );
-                dep.key_span = item.span;
+                dep.set_key_span(item.span);
                 map.insert(name.to_string(), dep);
             }
             node.kind = Kind::Map(map);
@@ -431,7 +433,7 @@ fn list_to_map(node: &mut Node, path: &mut Path, _: &mut Ctx) -> Result<(), Diag
     let Kind::Seq(items) = &node.kind else {
         return Ok(());
     };
-    let mut map = Map::default();
+    let mut map = Map::with_capacity(items.len());
     for item in items {
         let Some(name) = item.as_str() else {
             return Err(error(
@@ -477,7 +479,13 @@ fn volume_mount(node: &mut Node, path: &mut Path, ctx: &mut Ctx) -> Result<(), D
         }
     };
     let span = node.span;
-    let mut map = Map::default();
+    let len = 1
+        + usize::from(!parsed.source.is_empty())
+        + usize::from(!parsed.target.is_empty())
+        + usize::from(parsed.read_only)
+        + usize::from(parsed.bind.is_some())
+        + usize::from(parsed.volume.is_some());
+    let mut map = Map::with_capacity(len);
     map.insert("type", text(parsed.kind, span));
     if !parsed.source.is_empty() {
         map.insert("source", text(parsed.source, span));
@@ -580,7 +588,11 @@ fn ports(node: &mut Node, path: &mut Path, ctx: &mut Ctx) -> Result<(), Diagnost
         };
         let span = item.span;
         for p in parsed {
-            let mut map = Map::default();
+            let len = 2
+                + usize::from(!p.host_ip.is_empty())
+                + usize::from(p.target != 0)
+                + usize::from(!p.published.is_empty());
+            let mut map = Map::with_capacity(len);
             map.insert("mode", text("ingress", span));
             if !p.host_ip.is_empty() {
                 map.insert("host_ip", text(p.host_ip, span));
@@ -625,7 +637,7 @@ fn ssh(node: &mut Node, path: &mut Path, _: &mut Ctx) -> Result<(), Diagnostic> 
     match &node.kind {
         Kind::Map(_) => Ok(()),
         Kind::Seq(items) => {
-            let mut map = Map::default();
+            let mut map = Map::with_capacity(items.len());
             for item in items {
                 let Some(s) = item.as_str() else {
                     return Err(error(
@@ -640,7 +652,7 @@ fn ssh(node: &mut Node, path: &mut Path, _: &mut Ctx) -> Result<(), Diagnostic> 
                     None => return Err(error(item, format!("invalid ssh key {s:?}"), HINT)),
                 };
                 let mut v = value.1;
-                v.key_span = item.span;
+                v.set_key_span(item.span);
                 map.insert(value.0.to_string(), v);
             }
             node.kind = Kind::Map(map);
@@ -689,7 +701,7 @@ fn maybe_external(node: &mut Node, path: &mut Path, ctx: &mut Ctx) -> Result<(),
         Diagnostic::new(format!(
             "{p}: external.name is deprecated. Please set name and external: true"
         ))
-        .at(ext_name.key_span)
+        .at(ext_name.key_span())
         .hint("move the name up: `name: <name>` next to `external: true`"),
     );
     match resource.get("name") {
@@ -810,6 +822,7 @@ fn default_secret_target(node: &mut Node, path: &Path) -> Result<(), Diagnostic>
 fn default_port(node: &mut Node, _: &Path) -> Result<(), Diagnostic> {
     let span = node.span;
     if let Some(map) = node.as_map_mut() {
+        map.reserve_exact(usize::from(!has(map, "protocol")) + usize::from(!has(map, "mode")));
         if !has(map, "protocol") {
             map.insert("protocol", text("tcp", span));
         }

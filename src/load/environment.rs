@@ -36,11 +36,7 @@ pub fn read_env_file(
     let lookup = |k: &str| base.get(k).or_else(|| earlier.get(k)).cloned();
     dotenv::parse(text, &lookup).map_err(|e| {
         Diagnostic::new(format!("failed to read {}: {}", path.display(), e.message))
-            .at(Span {
-                file,
-                offset: line_offset(text, e.line, e.col),
-                len: 1,
-            })
+            .at(Span::new(file, line_offset(text, e.line, e.col), 1))
             .hint("env files hold KEY=value lines; quote values that contain spaces or #")
     })
 }

@@ -208,7 +208,7 @@ fn import_resources(source: Node, target: &mut Node) -> Result<()> {
                 Some(existing) => {
                     return Err(vec![
                         Diagnostic::new(format!("{key}.{name} conflicts with imported resource"))
-                            .at(existing.key_span)
+                            .at(existing.key_span())
                             .hint("rename one of them, or remove the duplicate definition"),
                     ]);
                 }

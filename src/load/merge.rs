@@ -222,7 +222,7 @@ fn clear_tags(node: &mut Node) {
 }
 
 fn with_spans(mut node: Node, base: &Node) -> Node {
-    node.key_span = base.key_span;
+    node.set_key_span(base.key_span());
     node
 }
 
@@ -257,6 +257,7 @@ fn to_sequence(node: &Node) -> Vec<Node> {
 
 /// A list of names as a mapping: to null, or to `depends_on`'s defaults.
 fn to_mapping(node: Node, depends_on: bool) -> Node {
+    let key_span = node.key_span();
     match node.kind {
         Kind::Seq(items) => {
             let mut map = Map::default();
@@ -273,7 +274,7 @@ fn to_mapping(node: Node, depends_on: bool) -> Node {
                 map.insert(key, value);
             }
             let mut out = Node::map(map, node.span);
-            out.key_span = node.key_span;
+            out.set_key_span(key_span);
             out.tag = node.tag;
             out
         }

@@ -499,7 +499,7 @@ impl Loader<'_> {
                 if let Some(map) = model.as_map_mut()
                     && let Some(version) = map.shift_remove("version")
                 {
-                    self.warn_version(&file.path, version.key_span);
+                    self.warn_version(&file.path, version.key_span());
                 }
             }
             one(canonical::canonical(

@@ -34,14 +34,18 @@ pub enum Kind {
     Map(Map),
 }
 
+/// A value of the tree. A loaded project has hundreds of thousands, so it is
+/// kept to 48 bytes: the key's span is stored in pieces that pack around
+/// the tag, with its length cut at 255 bytes (a longer key, or list item
+/// standing for one, is still pointed at, only underlined shorter).
 #[derive(Clone, Debug)]
 pub struct Node {
     pub kind: Kind,
     /// Where the value was written.
     pub span: Span,
-    /// Where the key that holds this value was written (the value's own span
-    /// for sequence items and document roots).
-    pub key_span: Span,
+    key_offset: u32,
+    key_file: u16,
+    key_len: u8,
     pub tag: Option<Tag>,
 }
 
@@ -54,12 +58,32 @@ impl PartialEq for Node {
 
 impl Node {
     pub fn new(kind: Kind, span: Span) -> Self {
-        Node {
+        let mut node = Node {
             kind,
             span,
-            key_span: span,
+            key_offset: 0,
+            key_file: 0,
+            key_len: 0,
             tag: None,
+        };
+        node.set_key_span(span);
+        node
+    }
+
+    /// Where the key that holds this value was written (the value's own span
+    /// for sequence items and document roots).
+    pub fn key_span(&self) -> Span {
+        Span {
+            offset: self.key_offset,
+            len: self.key_len.into(),
+            file: self.key_file,
         }
+    }
+
+    pub fn set_key_span(&mut self, span: Span) {
+        self.key_offset = span.offset;
+        self.key_file = span.file;
+        self.key_len = span.len.min(u8::MAX.into()) as u8;
     }
 
     pub fn null(span: Span) -> Self {
@@ -288,5 +312,17 @@ pub fn format_go_float(f: f64) -> String {
             Some((m, e)) => format!("{m}e-{:0>2}", &e[1..]),
             None => s,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_node_takes_48_bytes() {
+        // The tree's memory is mostly nodes and map entries; keep them small.
+        assert_eq!(std::mem::size_of::<Node>(), 48);
+        assert_eq!(std::mem::size_of::<(Key, Node)>(), 72);
     }
 }

@@ -186,10 +186,7 @@ fn set_names_from_keys(model: &mut Node) {
         };
         for (key, resource) in resources.iter_mut() {
             if resource.is_null() {
-                *resource = Node {
-                    kind: Kind::Map(Map::default()),
-                    ..resource.clone()
-                };
+                resource.kind = Kind::Map(Map::default());
             }
             let Some(r) = resource.as_map_mut() else {
                 continue;

@@ -35,7 +35,7 @@ pub fn validate_structure(model: &Node) -> Result<()> {
                         "{kind}.{name}: {} attributes are mutually exclusive",
                         sources.join("|")
                     ))
-                    .at(r.key_span)
+                    .at(r.key_span())
                     .hint("keep exactly one of `file`, `environment`, `content`"),
                 );
             }
@@ -246,7 +246,7 @@ fn check_consistency(model: &Node, disabled: &HashSet<Key>) -> Result<()> {
             if !networks.contains_key(net) {
                 errors.push(
                     Diagnostic::new(format!("service \"{name}\" refers to undefined network {net}: invalid compose project"))
-                        .at(n.key_span)
+                        .at(n.key_span())
                         .hint(format!("declare it under the top-level `networks:` ({})", known(networks))),
                 );
             }
@@ -279,7 +279,7 @@ fn check_consistency(model: &Node, disabled: &HashSet<Key>) -> Result<()> {
             }
             errors.push(
                 Diagnostic::new(format!("service \"{name}\" depends on undefined service \"{dep}\": invalid compose project"))
-                    .at(cfg.key_span)
+                    .at(cfg.key_span())
                     .hint(super::extends::did_you_mean(dep, services.keys().map(Key::as_str))),
             );
         }
@@ -346,7 +346,7 @@ fn check_consistency(model: &Node, disabled: &HashSet<Key>) -> Result<()> {
                     Diagnostic::new(format!(
                         "service \"{name}\" refers to undefined model {m}: invalid compose project"
                     ))
-                    .at(n.key_span),
+                    .at(n.key_span()),
                 );
             }
         }
@@ -435,7 +435,7 @@ fn check_consistency(model: &Node, disabled: &HashSet<Key>) -> Result<()> {
         if !external && secret.get("file").is_none() && secret.get("environment").is_none() {
             errors.push(
                 Diagnostic::new(format!("secret \"{name}\" must declare either `file` or `environment`: invalid compose project"))
-                    .at(secret.key_span)
+                    .at(secret.key_span())
                     .hint("add `file: ./path` or `environment: VAR`, or mark it `external: true`"),
             );
         }
@@ -446,7 +446,7 @@ fn check_consistency(model: &Node, disabled: &HashSet<Key>) -> Result<()> {
             .get(&cycle[0])
             .and_then(|s| s.get("depends_on"))
             .and_then(|d| d.get(&cycle[1]))
-            .map_or(Span::NONE, |n| n.key_span);
+            .map_or(Span::NONE, |n| n.key_span());
         errors.push(Diagnostic::new(format!("dependency cycle detected: {}", cycle.join(" -> "))).at(edge).hint(
             "services cannot depend on each other in a circle; remove one of the depends_on, links, or service: references",
         ));
@@ -538,7 +538,7 @@ fn pairs(node: Option<&Node>) -> Vec<(String, Option<String>, Span)> {
 }
 
 fn pairs_to_map(pairs: Vec<(String, Option<String>, Span)>) -> Map {
-    let mut m = Map::default();
+    let mut m = Map::with_capacity(pairs.len());
     for (k, v, span) in pairs {
         m.insert(k, v.map_or(Node::null(span), |v| Node::str(v, span)));
     }

@@ -80,7 +80,7 @@ pub fn validate(root: &Node, file_label: &str) -> Vec<Diagnostic> {
     // Source order reads best; errors without a position go last.
     out.sort_by_key(|d| {
         d.span
-            .map_or((1, u32::MAX, u32::MAX), |s| (0, s.file, s.offset))
+            .map_or((1, u32::MAX, u32::MAX), |s| (0, s.file.into(), s.offset))
     });
     out
 }
@@ -225,7 +225,7 @@ impl Reporter<'_> {
                             "additional properties '{name}' not allowed"
                         )));
                         let d = match node.and_then(|n| n.get(name)) {
-                            Some(child) => d.at(child.key_span),
+                            Some(child) => d.at(child.key_span()),
                             None => at(d, value_span),
                         };
                         match object.and_then(|o| unknown_key_hint(name, o, self.schema, &path)) {
@@ -242,7 +242,7 @@ impl Reporter<'_> {
                     choice.types.clone()
                 };
                 // An empty value has no text of its own: point at its key.
-                let span = node.map(|n| if n.is_null() { n.key_span } else { n.span });
+                let span = node.map(|n| if n.is_null() { n.key_span() } else { n.span });
                 if path.is_empty() {
                     let what = node
                         .filter(|n| !n.is_null())
@@ -289,7 +289,7 @@ impl Reporter<'_> {
                     .as_str()
                     .map_or_else(|| property.to_string(), str::to_string);
                 let d = Diagnostic::new(message(&format!("missing property '{name}'")));
-                let d = at(d, node.map(|n| n.key_span));
+                let d = at(d, node.map(|n| n.key_span()));
                 let object = self.schema_parent(error.schema_path().as_str());
                 d.hint(required_hint(
                     &name,

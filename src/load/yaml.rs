@@ -97,11 +97,11 @@ impl Builder<'_> {
     fn span_at(&self, index: usize, line: usize, len_chars: usize) -> Span {
         let offset = self.byte_offset(index, line);
         let end = self.byte_offset(index + len_chars, line);
-        Span {
-            file: self.file,
-            offset: (self.bom + offset) as u32,
-            len: end.saturating_sub(offset) as u32,
-        }
+        Span::new(
+            self.file,
+            (self.bom + offset) as u32,
+            end.saturating_sub(offset),
+        )
     }
 
     fn byte_offset(&self, index: usize, line: usize) -> usize {
@@ -171,11 +171,13 @@ impl Builder<'_> {
             }
             Event::SequenceEnd => match self.stack.pop() {
                 Some(Frame::Seq {
-                    items,
+                    mut items,
                     span,
                     anchor,
                     tag,
                 }) => {
+                    // The room a growing list doubled into would last as long as the tree.
+                    items.shrink_to_fit();
                     let mut node = Node::seq(items, span);
                     node.tag = tag;
                     self.finish(node, anchor)
@@ -207,7 +209,7 @@ impl Builder<'_> {
                         .hint("aliases expand to more than a million nodes; is an anchor referring to itself?"));
                 }
                 let mut node = target.clone();
-                node.key_span = span;
+                node.set_key_span(span);
                 self.finish(node, 0)
             }
             Event::DocumentStart(_) => {
@@ -305,7 +307,7 @@ fn build_map(entries: Vec<(Node, Node)>, source: &str) -> Result<Map, Diagnostic
         }
         let name = Key::from(name);
         first_seen.insert(name.clone(), key.span);
-        value.key_span = key.span;
+        value.set_key_span(key.span);
         map.insert_unique(name, value);
     }
     for source in merged {
@@ -554,7 +556,7 @@ mod tests {
             .get("image")
             .unwrap();
         assert_eq!(image.span.line_col(text), (3, 12));
-        assert_eq!(image.key_span.line_col(text), (3, 5));
+        assert_eq!(image.key_span().line_col(text), (3, 5));
     }
 
     #[test]

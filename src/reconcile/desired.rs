@@ -122,7 +122,7 @@ fn hook(hook: &ServiceHook) -> Hook {
         user: hook.user.clone(),
         privileged: hook.privileged,
         working_dir: hook.working_dir.clone(),
-        environment: hook
+        env: hook
             .environment
             .iter()
             .map(|(k, v)| match v {
@@ -130,6 +130,7 @@ fn hook(hook: &ServiceHook) -> Hook {
                 None => k.clone(),
             })
             .collect(),
+        ..Default::default()
     }
 }
 
@@ -223,7 +224,7 @@ pub fn from_loaded(loaded: Loaded, env_files: &[String]) -> Result<Desired, Diag
     let all_services = loaded.all_services.clone();
     let sources = loaded.sources.clone();
     // Positions are looked up in the tree, which the typed model has no room for.
-    let locate = |path: &[PathSeg]| sources.locate(deepest(&loaded.model, path)?.key_span);
+    let locate = |path: &[PathSeg]| sources.locate(deepest(&loaded.model, path)?.key_span());
     let project = Project::from_json(loaded.model.to_json()).map_err(|e| Diagnostics {
         items: vec![Diagnostic::new(e.to_string())],
         sources: sources.clone(),
@@ -231,7 +232,7 @@ pub fn from_loaded(loaded: Loaded, env_files: &[String]) -> Result<Desired, Diag
     let mut desired = desired(&project, &origin).map_err(|e| {
         let mut diagnostic = Diagnostic::new(e.to_string());
         if let Some(node) = deepest(&loaded.model, &e.path) {
-            diagnostic = diagnostic.at(node.key_span);
+            diagnostic = diagnostic.at(node.key_span());
         }
         Diagnostics {
             items: vec![diagnostic],

@@ -360,6 +360,24 @@ async fn run_action<E: Engine>(shared: &Shared<E>, op: &Op) -> Result<(), ExecEr
             engine.remove_container(&id, *volumes).await?;
             shared.emit(Kind::Container, name, Status::Done, "Removed");
         }
+        Op::KillContainer { name, signal, .. } => {
+            let id = shared.id_of(name)?;
+            shared.emit(Kind::Container, name, Status::Working, "Killing");
+            engine.kill_container(&id, signal).await?;
+            shared.emit(Kind::Container, name, Status::Done, "Killed");
+        }
+        Op::PauseContainer { name, .. } => {
+            let id = shared.id_of(name)?;
+            shared.emit(Kind::Container, name, Status::Working, "Pausing");
+            engine.pause_container(&id).await?;
+            shared.emit(Kind::Container, name, Status::Done, "Paused");
+        }
+        Op::UnpauseContainer { name, .. } => {
+            let id = shared.id_of(name)?;
+            shared.emit(Kind::Container, name, Status::Working, "Unpausing");
+            engine.unpause_container(&id).await?;
+            shared.emit(Kind::Container, name, Status::Done, "Unpaused");
+        }
         Op::DisconnectNetwork { name, network, .. } => {
             let id = shared.id_of(name)?;
             shared.emit(Kind::Container, name, Status::Working, "Disconnecting");
@@ -400,14 +418,22 @@ async fn run_hook<E: Engine>(
         Status::Working,
         &format!("Running {kind} hook"),
     );
-    let outcome = shared.ctx.engine.exec(id, hook).await?;
-    if outcome.exit_code != 0 {
+    // Attached, without a TTY: the output ends when the command does.
+    let session = shared.ctx.engine.exec(id, hook).await?;
+    let mut output = Vec::new();
+    if let Some(mut stream) = session.output {
+        while let Some(chunk) = stream.next().await {
+            output.extend_from_slice(&chunk?.bytes);
+        }
+    }
+    let exit_code = shared.ctx.engine.exec_exit_code(&session.id).await?;
+    if exit_code != 0 {
         let mut message = format!(
-            "service {service}: {kind} hook {:?} exited with {} in {name}",
+            "service {service}: {kind} hook {:?} exited with {exit_code} in {name}",
             hook.command.join(" "),
-            outcome.exit_code
         );
-        let output = outcome.output.trim();
+        let output = String::from_utf8_lossy(&output);
+        let output = output.trim();
         if !output.is_empty() {
             message.push_str(": ");
             message.push_str(output);

@@ -3,6 +3,7 @@
 
 pub mod desired;
 pub mod execute;
+pub mod lifecycle;
 pub mod lock;
 pub mod observe;
 pub mod plan;

@@ -102,6 +102,20 @@ pub enum Op {
         name: String,
         to: String,
     },
+    /// Sends a signal to a running container (`kill`).
+    KillContainer {
+        service: String,
+        name: String,
+        signal: String,
+    },
+    PauseContainer {
+        service: String,
+        name: String,
+    },
+    UnpauseContainer {
+        service: String,
+        name: String,
+    },
     /// Takes a container off a network that is about to be recreated.
     DisconnectNetwork {
         service: String,
@@ -139,6 +153,9 @@ impl Op {
             Op::StopContainer { name, .. } => format!("stop container {name}"),
             Op::RemoveContainer { name, .. } => format!("remove container {name}"),
             Op::RenameContainer { name, to, .. } => format!("rename container {name} to {to}"),
+            Op::KillContainer { name, signal, .. } => format!("kill container {name} ({signal})"),
+            Op::PauseContainer { name, .. } => format!("pause container {name}"),
+            Op::UnpauseContainer { name, .. } => format!("unpause container {name}"),
             Op::DisconnectNetwork { name, network, .. } => {
                 format!("disconnect container {name} from network {network}")
             }
@@ -186,7 +203,7 @@ pub struct HookCount {
 
 impl HookCount {
     /// The hooks of every service that has some.
-    fn of(desired: &Desired) -> BTreeMap<String, HookCount> {
+    pub(crate) fn of(desired: &Desired) -> BTreeMap<String, HookCount> {
         desired
             .services
             .iter()
@@ -211,7 +228,7 @@ pub struct PlanError {
 }
 
 impl Plan {
-    fn push(&mut self, op: Op, after: Vec<usize>, reason: impl Into<String>) -> usize {
+    pub(crate) fn push(&mut self, op: Op, after: Vec<usize>, reason: impl Into<String>) -> usize {
         let id = self.actions.len();
         let mut after = after;
         after.sort_unstable();
@@ -227,7 +244,7 @@ impl Plan {
 
     /// Stops (when it must) and removes `container` after `after`. Returns
     /// the node after which it no longer runs, and the one that removes it.
-    fn retire(
+    pub(crate) fn retire(
         &mut self,
         container: &Container,
         after: Vec<usize>,
@@ -1140,7 +1157,7 @@ fn reconnect_with(
 }
 
 /// Whether another service waits for `name` to complete successfully.
-fn is_one_shot(name: &str, desired: &Desired) -> bool {
+pub(crate) fn is_one_shot(name: &str, desired: &Desired) -> bool {
     desired.services.values().any(|s| {
         s.depends_on
             .get(name)

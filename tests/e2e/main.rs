@@ -9,8 +9,12 @@ mod harness;
 
 mod concurrency;
 mod down;
+mod exec;
 mod interop;
+mod lifecycle;
+mod logs;
 mod misc;
+mod ps;
 mod references;
 mod up;
 mod wait;

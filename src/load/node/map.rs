@@ -26,6 +26,11 @@ impl Map {
         }
     }
 
+    /// Makes room for `additional` more entries and no more (see [`Map::push`]).
+    pub fn reserve_exact(&mut self, additional: usize) {
+        self.entries.reserve_exact(additional);
+    }
+
     pub fn len(&self) -> usize {
         self.entries.len()
     }
@@ -211,7 +216,9 @@ impl<K: Into<Key>> Extend<(K, Node)> for Map {
 
 impl<K: Into<Key>> FromIterator<(K, Node)> for Map {
     fn from_iter<I: IntoIterator<Item = (K, Node)>>(entries: I) -> Self {
-        let mut map = Map::default();
+        let entries = entries.into_iter();
+        // Room for every entry at once rather than growing to fit.
+        let mut map = Map::with_capacity(entries.size_hint().0);
         map.extend(entries);
         map
     }

@@ -1,0 +1,188 @@
+//! `berth exec`: runs a command in a service's running container, with a
+//! TTY when standard input is a terminal, input piped through otherwise, and
+//! the command's exit code as berth's own.
+
+use std::io::{IsTerminal, Read, Write};
+
+use clap::Args;
+use futures_util::StreamExt;
+use tokio::io::AsyncWriteExt;
+use tokio::sync::mpsc;
+
+use super::{CliError, Settings, engine_cmd, terminal};
+use crate::engine::{Container, Engine, ExecSpec, RunState};
+
+#[derive(Debug, Args)]
+pub struct ExecArgs {
+    /// Detached mode: run the command in the background
+    #[arg(short, long)]
+    pub detach: bool,
+    /// Set an environment variable (KEY=VALUE, or KEY to pass on berth's own)
+    #[arg(short, long = "env", value_name = "KEY=VALUE")]
+    pub env: Vec<String>,
+    /// The replica to run in, when the service has several (default: the lowest)
+    #[arg(long, value_name = "N")]
+    pub index: Option<u32>,
+    /// Don't allocate a TTY (by default one is, when standard input is a terminal)
+    #[arg(short = 'T', long = "no-tty")]
+    pub no_tty: bool,
+    /// Give extended privileges to the process
+    #[arg(long)]
+    pub privileged: bool,
+    /// Run the command as this user
+    #[arg(short, long)]
+    pub user: Option<String>,
+    /// Working directory of the command
+    #[arg(short, long, value_name = "DIR")]
+    pub workdir: Option<String>,
+    /// The service to run the command in
+    #[arg(value_name = "SERVICE")]
+    pub service: String,
+    /// The command and its arguments
+    #[arg(
+        value_name = "COMMAND",
+        trailing_var_arg = true,
+        allow_hyphen_values = true,
+        required = true
+    )]
+    pub command: Vec<String>,
+}
+
+pub fn run(settings: &Settings, args: ExecArgs) -> Result<i32, CliError> {
+    let runtime = engine_cmd::runtime()?;
+    let prepared = engine_cmd::prepare(&runtime, settings, &[], false)?;
+    engine_cmd::check_services(&prepared.desired, std::slice::from_ref(&args.service))?;
+    let engine = prepared.engine;
+    let containers = runtime.block_on(engine.list_containers(&prepared.desired.project))?;
+    let container = pick(&containers, &args.service, args.index)?;
+    let tty = !args.no_tty && std::io::stdin().is_terminal();
+    let env = args
+        .env
+        .iter()
+        .filter_map(|entry| match entry.split_once('=') {
+            Some(_) => Some(entry.clone()),
+            // KEY alone passes on berth's own value, if it has one.
+            None => settings
+                .load
+                .os_env
+                .get(entry)
+                .map(|value| format!("{entry}={value}")),
+        })
+        .collect();
+    let spec = ExecSpec {
+        command: args.command.clone(),
+        env,
+        user: args.user.clone().unwrap_or_default(),
+        working_dir: args.workdir.clone().unwrap_or_default(),
+        privileged: args.privileged,
+        tty,
+        detach: args.detach,
+    };
+    runtime.block_on(attach(&engine, &container.id, &spec))
+}
+
+/// The running container of `service` to run in: replica `index`, or the
+/// lowest-numbered one.
+fn pick<'a>(
+    containers: &'a [Container],
+    service: &str,
+    index: Option<u32>,
+) -> Result<&'a Container, CliError> {
+    let running = containers
+        .iter()
+        .filter(|c| !c.is_oneoff() && c.service() == service && c.state == RunState::Running);
+    let found = match index {
+        Some(n) => running.into_iter().find(|c| c.number() == n),
+        None => running.min_by_key(|c| c.number()),
+    };
+    found.ok_or_else(|| {
+        CliError::Other(match index {
+            Some(n) => format!("service {service:?} has no running container with index {n}"),
+            None => format!("service {service:?} is not running"),
+        })
+    })
+}
+
+/// Starts the exec and pipes the terminal or standard streams through it
+/// until it ends; returns its exit code.
+async fn attach<E: Engine>(engine: &E, id: &str, spec: &ExecSpec) -> Result<i32, CliError> {
+    let session = engine.exec(id, spec).await?;
+    let (Some(mut output), Some(mut input)) = (session.output, session.input) else {
+        return Ok(0);
+    };
+    let raw = if spec.tty {
+        terminal::RawMode::enter()
+    } else {
+        None
+    };
+    if spec.tty
+        && let Some((rows, cols)) = terminal::size()
+    {
+        let _ = engine.resize_exec(&session.id, rows, cols).await;
+    }
+    // Standard input is read on a thread of its own: a blocking read must not
+    // hold up the end of the command when the exec is done first.
+    let (typed, mut keys) = mpsc::unbounded_channel::<Vec<u8>>();
+    std::thread::spawn(move || {
+        let mut stdin = std::io::stdin().lock();
+        let mut buffer = [0u8; 8192];
+        loop {
+            match stdin.read(&mut buffer) {
+                Ok(0) | Err(_) => break,
+                Ok(n) => {
+                    if typed.send(buffer[..n].to_vec()).is_err() {
+                        break;
+                    }
+                }
+            }
+        }
+    });
+    let forward = async move {
+        while let Some(bytes) = keys.recv().await {
+            if input.write_all(&bytes).await.is_err() {
+                return;
+            }
+            let _ = input.flush().await;
+        }
+        // End of input: the command reads end-of-file.
+        let _ = input.shutdown().await;
+    };
+    let print = async {
+        let (mut stdout, mut stderr) = (std::io::stdout(), std::io::stderr());
+        while let Some(chunk) = output.next().await {
+            let Ok(chunk) = chunk else { break };
+            let written = if chunk.stderr {
+                stderr.write_all(&chunk.bytes).and_then(|_| stderr.flush())
+            } else {
+                stdout.write_all(&chunk.bytes).and_then(|_| stdout.flush())
+            };
+            if written.is_err() {
+                break;
+            }
+        }
+    };
+    let resize = async {
+        if !spec.tty {
+            return std::future::pending().await;
+        }
+        let Ok(mut changes) =
+            tokio::signal::unix::signal(tokio::signal::unix::SignalKind::window_change())
+        else {
+            return std::future::pending().await;
+        };
+        while changes.recv().await.is_some() {
+            if let Some((rows, cols)) = terminal::size() {
+                let _ = engine.resize_exec(&session.id, rows, cols).await;
+            }
+        }
+    };
+    let forwarding = tokio::spawn(forward);
+    tokio::select! {
+        _ = print => {}
+        _ = resize => {}
+    }
+    forwarding.abort();
+    drop(raw);
+    let code = engine.exec_exit_code(&session.id).await?;
+    Ok(i32::try_from(code).unwrap_or(1))
+}

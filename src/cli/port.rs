@@ -1,0 +1,60 @@
+//! `berth port`: where the host publishes a container port of a service.
+
+use clap::Args;
+
+use super::{CliError, Settings, engine_cmd};
+use crate::engine::{Engine, RunState};
+
+#[derive(Debug, Args)]
+pub struct PortArgs {
+    /// tcp or udp
+    #[arg(long, default_value = "tcp")]
+    pub protocol: String,
+    /// The replica, when the service has several (default: the lowest)
+    #[arg(long, value_name = "N")]
+    pub index: Option<u32>,
+    /// The service
+    #[arg(value_name = "SERVICE")]
+    pub service: String,
+    /// The port inside the container
+    #[arg(value_name = "PRIVATE_PORT")]
+    pub port: u16,
+}
+
+pub fn run(settings: &Settings, args: PortArgs) -> Result<i32, CliError> {
+    let runtime = engine_cmd::runtime()?;
+    let prepared = engine_cmd::prepare(&runtime, settings, &[], false)?;
+    engine_cmd::check_services(&prepared.desired, std::slice::from_ref(&args.service))?;
+    let containers =
+        runtime.block_on(prepared.engine.list_containers(&prepared.desired.project))?;
+    let mut replicas: Vec<_> = containers
+        .iter()
+        .filter(|c| !c.is_oneoff() && c.service() == args.service)
+        .filter(|c| args.index.is_none_or(|n| c.number() == n))
+        .collect();
+    replicas.sort_by_key(|c| (c.state != RunState::Running, c.number()));
+    let Some(container) = replicas.first() else {
+        return Err(CliError::Other(format!(
+            "service {:?} has no container{}",
+            args.service,
+            args.index
+                .map(|n| format!(" with index {n}"))
+                .unwrap_or_default()
+        )));
+    };
+    let published = container
+        .display
+        .ports
+        .iter()
+        .find(|p| p.private == args.port && p.protocol == args.protocol && p.public.is_some());
+    match published {
+        Some(p) => {
+            println!("{}:{}", p.ip, p.public.unwrap_or_default());
+            Ok(0)
+        }
+        None => Err(CliError::Other(format!(
+            "port {}/{} of {} is not published",
+            args.port, args.protocol, container.name
+        ))),
+    }
+}

@@ -1,0 +1,165 @@
+//! Instants on the command line and in listings: UTC dates without a
+//! calendar crate, and the `--since`/`--until` forms the docker CLI takes.
+
+/// Days since 1970-01-01 of a proleptic Gregorian date.
+fn days_from_civil(year: i64, month: i64, day: i64) -> i64 {
+    let year = if month <= 2 { year - 1 } else { year };
+    let era = year.div_euclid(400);
+    let yoe = year.rem_euclid(400);
+    let mp = (month + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + day - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
+}
+
+/// The date of a day counted from 1970-01-01.
+fn civil_from_days(days: i64) -> (i64, i64, i64) {
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    (yoe + era * 400 + i64::from(month <= 2), month, day)
+}
+
+/// Unix seconds as `2024-01-02 03:04:05 +0000 UTC`, the docker CLI's form.
+pub fn utc_datetime(seconds: i64) -> String {
+    let (year, month, day) = civil_from_days(seconds.div_euclid(86400));
+    let rest = seconds.rem_euclid(86400);
+    format!(
+        "{year:04}-{month:02}-{day:02} {:02}:{:02}:{:02} +0000 UTC",
+        rest / 3600,
+        rest % 3600 / 60,
+        rest % 60
+    )
+}
+
+/// Now, in Unix seconds.
+pub fn now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs() as i64)
+}
+
+/// A `--since`/`--until` value as Unix seconds: a Unix timestamp (`1700000000`,
+/// `1700000000.5`), a duration back from `now` (`42s`, `10m`, `1h30m`), or an
+/// RFC 3339 date and time (`2024-01-02T03:04:05Z`, with an offset or without,
+/// which means UTC) or date (`2024-01-02`).
+pub fn parse_instant(text: &str, now: i64) -> Result<i64, String> {
+    let text = text.trim();
+    let bad = || {
+        format!(
+            "{text:?} is not a time: use a Unix timestamp, a duration such as 10m or 1h30m, or a date such as 2024-01-02T03:04:05Z"
+        )
+    };
+    if let Ok(seconds) = text.parse::<f64>() {
+        return Ok(seconds as i64);
+    }
+    if let Some(seconds) = parse_duration(text) {
+        return Ok(now - seconds);
+    }
+    let (date, time) = text.split_once(['T', ' ']).unwrap_or((text, "00:00:00Z"));
+    let mut parts = date.splitn(3, '-').map(|p| p.parse::<i64>().ok());
+    let (Some(Some(year)), Some(Some(month)), Some(Some(day))) =
+        (parts.next(), parts.next(), parts.next())
+    else {
+        return Err(bad());
+    };
+    // The zone: `Z`, `+hh:mm`/`-hh:mm`, or none (UTC).
+    let (clock, offset) = if let Some(clock) = time.strip_suffix(['Z', 'z']) {
+        (clock, 0)
+    } else if let Some(at) = time.rfind(['+', '-']) {
+        let (clock, zone) = time.split_at(at);
+        let sign = if zone.starts_with('-') { -1 } else { 1 };
+        let (h, m) = zone[1..].split_once(':').unwrap_or((&zone[1..], "0"));
+        let (Ok(h), Ok(m)) = (h.parse::<i64>(), m.parse::<i64>()) else {
+            return Err(bad());
+        };
+        (clock, sign * (h * 3600 + m * 60))
+    } else {
+        (time, 0)
+    };
+    let mut fields = clock.split(':');
+    let mut field = || fields.next().map(|f| f.parse::<f64>().ok());
+    let (Some(Some(h)), Some(Some(m))) = (field(), field()) else {
+        return Err(bad());
+    };
+    let s = field().flatten().unwrap_or(0.0);
+    if !(1..=12).contains(&month) || !(1..=31).contains(&day) {
+        return Err(bad());
+    }
+    let days = days_from_civil(year, month, day);
+    Ok(days * 86400 + h as i64 * 3600 + m as i64 * 60 + s as i64 - offset)
+}
+
+/// A Go-style duration (`1h30m`, `10m`, `2.5s`, `500ms`) in whole seconds.
+fn parse_duration(text: &str) -> Option<i64> {
+    let mut total = 0.0;
+    let mut rest = text;
+    if rest.is_empty() {
+        return None;
+    }
+    while !rest.is_empty() {
+        let digits = rest
+            .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+            .filter(|&n| n > 0)?;
+        let value: f64 = rest[..digits].parse().ok()?;
+        rest = &rest[digits..];
+        let unit_len = rest
+            .find(|c: char| c.is_ascii_digit() || c == '.')
+            .unwrap_or(rest.len());
+        let scale = match &rest[..unit_len] {
+            "h" => 3600.0,
+            "m" => 60.0,
+            "s" => 1.0,
+            "ms" => 0.001,
+            "us" | "µs" => 0.000_001,
+            "ns" => 0.000_000_001,
+            _ => return None,
+        };
+        total += value * scale;
+        rest = &rest[unit_len..];
+    }
+    Some(total as i64)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dates_are_utc_civil_dates() {
+        assert_eq!(utc_datetime(0), "1970-01-01 00:00:00 +0000 UTC");
+        assert_eq!(utc_datetime(951_782_400), "2000-02-29 00:00:00 +0000 UTC");
+        assert_eq!(utc_datetime(1_796_000_123), "2026-11-30 00:55:23 +0000 UTC");
+        assert_eq!(utc_datetime(-1), "1969-12-31 23:59:59 +0000 UTC");
+    }
+
+    #[test]
+    fn instants_take_the_docker_cli_forms() {
+        let now = 1_796_000_123;
+        assert_eq!(parse_instant("1700000000", now), Ok(1_700_000_000));
+        assert_eq!(parse_instant("1700000000.75", now), Ok(1_700_000_000));
+        assert_eq!(parse_instant("10m", now), Ok(now - 600));
+        assert_eq!(parse_instant("1h30m", now), Ok(now - 5400));
+        assert_eq!(
+            parse_instant("2026-11-30T00:55:23Z", now),
+            Ok(1_796_000_123)
+        );
+        assert_eq!(
+            parse_instant("2026-11-30T01:55:23+01:00", now),
+            Ok(1_796_000_123)
+        );
+        assert_eq!(
+            parse_instant("2026-11-30T00:55:23.5", now),
+            Ok(1_796_000_123)
+        );
+        assert_eq!(parse_instant("2000-02-29", now), Ok(951_782_400));
+        assert!(parse_instant("yesterday", now).is_err());
+        assert!(parse_instant("2000-13-01", now).is_err());
+        assert!(parse_instant("", now).is_err());
+    }
+}
