@@ -437,6 +437,18 @@ fn post_start_and_pre_stop_hooks_run_in_the_container() {
         "hello 1234 /etc\n"
     );
     assert!(!marks.join("stopped").exists());
+    // `stop` and `start` run them as `up` and `down` do.
+    let run = env.berth_ok(&["stop"]);
+    assert_eq!(
+        std::fs::read_to_string(marks.join("stopped")).unwrap_or_default(),
+        "bye\n",
+        "{}",
+        run.stderr
+    );
+    std::fs::remove_file(marks.join("started")).unwrap();
+    env.berth_ok(&["start"]);
+    assert!(marks.join("started").exists());
+    std::fs::remove_file(marks.join("stopped")).unwrap();
     let run = env.berth_ok(&["down"]);
     assert_eq!(
         std::fs::read_to_string(marks.join("stopped")).unwrap_or_default(),
