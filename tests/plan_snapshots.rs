@@ -584,3 +584,49 @@ fn start_stop_kill_and_rm_plans() {
         plan_rm(&desired, &observed, &["db".into()], true, false).render(),
     ));
 }
+
+#[test]
+fn ipc_pid_and_volumes_from_parents_recreate_their_children() {
+    let yaml = "services:
+  data:
+    image: busybox
+    ipc: shareable
+    environment: {V: '1'}
+  shm:
+    image: busybox
+    ipc: service:data
+  procs:
+    image: busybox
+    pid: service:data
+  reader:
+    image: busybox
+    volumes_from: ['data:ro']
+";
+    let observed = engine_after_up(&load(yaml));
+    let desired = load(&yaml.replace("V: '1'", "V: '2'"));
+    insta::assert_snapshot!(up(&desired, &observed, &options()));
+}
+
+#[test]
+fn hooks_ride_on_start_and_stop_and_keep_the_stop_of_a_sigkill_container() {
+    let yaml = "services:
+  app:
+    image: busybox
+    stop_signal: SIGKILL
+    environment: {V: '1'}
+    post_start:
+      - command: echo started
+    pre_stop:
+      - command: echo stopping
+      - command: echo still stopping
+";
+    let observed = engine_after_up(&load(yaml));
+    let desired = load(&yaml.replace("V: '1'", "V: '2'"));
+    insta::assert_snapshot!(up(&desired, &observed, &options()));
+    // Editing a hook changes no container: hooks are not part of the spec.
+    let edited = load(&yaml.replace("echo started", "echo up"));
+    insta::assert_snapshot!(
+        "hooks_edited_recreate_nothing",
+        up(&edited, &observed, &options())
+    );
+}

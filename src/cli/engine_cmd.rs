@@ -48,8 +48,25 @@ fn load_desired(settings: &Settings, services: &[String]) -> Result<Desired, Cli
         Err(diagnostics) => return Err(diagnostics.into()),
     };
     print_warnings(&loaded.warnings, &loaded.sources);
-    desired::from_loaded(loaded, &settings.load.env_files)
-        .map_err(|e| CliError::Other(e.to_string()))
+    Ok(desired::from_loaded(loaded, &settings.load.env_files)?)
+}
+
+/// Warns about the keys this engine is too old to apply, and refuses to go
+/// on when ignoring one would do something else than the file says.
+pub async fn check_gates<E: Engine>(engine: &E, desired: &Desired) -> Result<(), CliError> {
+    if desired.gates.is_empty() {
+        return Ok(());
+    }
+    let api = engine.api_version().await?;
+    let (warnings, refusals) = desired::check_gates(&desired.gates, api);
+    for warning in &warnings {
+        eprintln!("WARN[0000] {warning}");
+    }
+    if refusals.is_empty() {
+        Ok(())
+    } else {
+        Err(CliError::Other(refusals.join("\n")))
+    }
 }
 
 /// What a command works on: the engine, the desired state, the project's

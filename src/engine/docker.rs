@@ -277,8 +277,23 @@ fn create_body(name: &str, spec: &ContainerSpec, api: ApiVersion) -> ContainerCr
     let mut endpoints: Vec<(String, EndpointSettings)> = spec
         .networks
         .iter()
-        .map(|n| (n.network.clone(), endpoint(n, name)))
+        .map(|n| (n.network.clone(), endpoint(n, name, api)))
         .collect();
+    // Services were resolved to containers by the executor. On a network of
+    // the project, the engine takes links from the primary endpoint only (it
+    // drops `HostConfig.Links` there); in a network mode, from the host config.
+    let links = non_empty(
+        spec.links
+            .iter()
+            .chain(&spec.external_links)
+            .cloned()
+            .collect(),
+    );
+    let mut host_links = None;
+    match endpoints.first_mut() {
+        Some((_, primary)) if spec.network_mode.is_empty() => primary.links = links,
+        _ => host_links = links,
+    }
     let network_mode = if !spec.network_mode.is_empty() {
         Some(spec.network_mode.clone())
     } else {
@@ -332,6 +347,10 @@ fn create_body(name: &str, spec: &ContainerSpec, api: ApiVersion) -> ContainerCr
                 .collect(),
         ),
         network_mode,
+        volumes_from: non_empty(spec.volumes_from.clone()),
+        links: host_links,
+        ipc_mode: (!spec.ipc.is_empty()).then(|| spec.ipc.clone()),
+        pid_mode: (!spec.pid.is_empty()).then(|| spec.pid.clone()),
         restart_policy,
         init: spec.init,
         privileged: Some(spec.privileged),
@@ -435,8 +454,6 @@ fn host_options(host: &mut HostConfig, spec: &ContainerSpec, api: ApiVersion) {
             })
             .collect(),
     );
-    host.pid_mode = text(&spec.pid);
-    host.ipc_mode = text(&spec.ipc);
     host.uts_mode = text(&spec.uts);
     host.cgroupns_mode = match spec.cgroupns.as_str() {
         "host" => Some(HostConfigCgroupnsModeEnum::HOST),
@@ -510,19 +527,38 @@ fn host_options(host: &mut HostConfig, spec: &ContainerSpec, api: ApiVersion) {
     }
 }
 
-fn endpoint(n: &super::spec::NetworkAttachment, container_name: &str) -> EndpointSettings {
+/// The driver option that names the container's interface (API 1.49).
+const IFNAME_OPTION: &str = "com.docker.network.endpoint.ifname";
+
+/// The endpoint settings of one network attachment; fields the engine
+/// would not understand are left out (the plan warned about them).
+fn endpoint(
+    n: &super::spec::NetworkAttachment,
+    container_name: &str,
+    api: ApiVersion,
+) -> EndpointSettings {
     // The container's own name is always an alias, as Docker Compose does.
     let mut aliases = vec![container_name.to_string()];
     aliases.extend(n.aliases.iter().cloned());
     let ipam =
-        (!n.ipv4_address.is_empty() || !n.ipv6_address.is_empty()).then(|| EndpointIpamConfig {
-            ipv4_address: (!n.ipv4_address.is_empty()).then(|| n.ipv4_address.clone()),
-            ipv6_address: (!n.ipv6_address.is_empty()).then(|| n.ipv6_address.clone()),
-            link_local_ips: None,
-        });
+        (!n.ipv4_address.is_empty() || !n.ipv6_address.is_empty() || !n.link_local_ips.is_empty())
+            .then(|| EndpointIpamConfig {
+                ipv4_address: (!n.ipv4_address.is_empty()).then(|| n.ipv4_address.clone()),
+                ipv6_address: (!n.ipv6_address.is_empty()).then(|| n.ipv6_address.clone()),
+                link_local_ips: non_empty(n.link_local_ips.clone()),
+            });
+    let mut driver_opts: HashMap<String, String> = n.driver_opts.clone().into_iter().collect();
+    if !n.interface_name.is_empty() && api >= ApiVersion::INTERFACE_NAME {
+        driver_opts.insert(IFNAME_OPTION.into(), n.interface_name.clone());
+    }
     EndpointSettings {
         aliases: Some(aliases),
         ipam_config: ipam,
+        mac_address: (!n.mac_address.is_empty() && api >= ApiVersion::ENDPOINT_MAC_ADDRESS)
+            .then(|| n.mac_address.clone()),
+        driver_opts: (!driver_opts.is_empty()).then_some(driver_opts),
+        gw_priority: (n.gw_priority != 0 && api >= ApiVersion::GW_PRIORITY)
+            .then_some(n.gw_priority),
         ..Default::default()
     }
 }
@@ -759,6 +795,7 @@ impl Engine for DockerEngine {
     }
 
     async fn create_network(&self, spec: &NetworkSpec) -> Result<String> {
+        let api = self.api().await?;
         let mut labels: HashMap<String, String> = spec.labels.clone().into_iter().collect();
         labels.extend(spec.identity_labels.clone());
         let request = NetworkCreateRequest {
@@ -770,6 +807,7 @@ impl Engine for DockerEngine {
             internal: spec.internal.then_some(true),
             attachable: spec.attachable.then_some(true),
             enable_ipv6: spec.enable_ipv6,
+            enable_ipv4: spec.enable_ipv4.filter(|_| api >= ApiVersion::DISABLE_IPV4),
             ipam: spec.ipam.as_ref().map(|i| Ipam {
                 driver: (!i.driver.is_empty()).then(|| i.driver.clone()),
                 config: Some(
@@ -850,7 +888,7 @@ impl Engine for DockerEngine {
             for attachment in spec.networks.iter().skip(1) {
                 let request = NetworkConnectRequest {
                     container: created.id.clone(),
-                    endpoint_config: Some(endpoint(attachment, name)),
+                    endpoint_config: Some(endpoint(attachment, name, api)),
                 };
                 if let Err(e) = self
                     .client
@@ -1056,9 +1094,10 @@ impl Engine for DockerEngine {
         name: &str,
         attachment: &super::spec::NetworkAttachment,
     ) -> Result<()> {
+        let api = self.api().await?;
         let request = NetworkConnectRequest {
             container: id.to_string(),
-            endpoint_config: Some(endpoint(attachment, name)),
+            endpoint_config: Some(endpoint(attachment, name, api)),
         };
         match self.client.connect_network(network, request).await {
             // An earlier, interrupted run connected it already.
@@ -1218,6 +1257,63 @@ mod tests {
         assert_eq!(exit_code("Exited (137) 1 second ago"), Some(137));
         assert_eq!(exit_code("Up 3 seconds (healthy)"), None);
         assert_eq!(exit_code("Exited (x"), None);
+    }
+
+    #[test]
+    fn endpoint_fields_newer_than_the_engine_are_left_out() {
+        let attachment = super::super::spec::NetworkAttachment {
+            network: "p_front".into(),
+            link_local_ips: vec!["169.254.1.1".into()],
+            mac_address: "02:42:ac:11:00:02".into(),
+            driver_opts: BTreeMap::from([("k".into(), "v".into())]),
+            gw_priority: 3,
+            interface_name: "eth7".into(),
+            ..Default::default()
+        };
+        let old = endpoint(&attachment, "p-web-1", ApiVersion::new(1, 41));
+        assert_eq!(old.mac_address, None);
+        assert_eq!(old.gw_priority, None);
+        assert_eq!(
+            old.driver_opts,
+            Some(HashMap::from([("k".into(), "v".into())]))
+        );
+        assert_eq!(
+            old.ipam_config.and_then(|i| i.link_local_ips),
+            Some(vec!["169.254.1.1".to_string()])
+        );
+        let new = endpoint(&attachment, "p-web-1", ApiVersion::new(1, 49));
+        assert_eq!(new.mac_address.as_deref(), Some("02:42:ac:11:00:02"));
+        assert_eq!(new.gw_priority, Some(3));
+        assert_eq!(
+            new.driver_opts.unwrap_or_default().get(IFNAME_OPTION),
+            Some(&"eth7".to_string())
+        );
+    }
+
+    #[test]
+    fn links_go_on_the_primary_endpoint_or_else_the_host_config() {
+        let mut spec = ContainerSpec {
+            image: "busybox".into(),
+            links: vec!["p-db-1:db".into()],
+            external_links: vec!["other:o".into()],
+            networks: vec![super::super::spec::NetworkAttachment {
+                network: "p_default".into(),
+                ..Default::default()
+            }],
+            ..Default::default()
+        };
+        let body = create_body("p-web-1", &spec, ApiVersion::new(1, 41));
+        let endpoints = body.networking_config.unwrap().endpoints_config.unwrap();
+        assert_eq!(
+            endpoints["p_default"].links,
+            Some(vec!["p-db-1:db".to_string(), "other:o".to_string()])
+        );
+        assert_eq!(body.host_config.unwrap().links, None);
+
+        spec.networks.clear();
+        spec.network_mode = "bridge".into();
+        let body = create_body("p-web-1", &spec, ApiVersion::new(1, 41));
+        assert_eq!(body.host_config.unwrap().links.map(|l| l.len()), Some(2));
     }
 
     #[test]

@@ -34,8 +34,17 @@ impl ApiVersion {
     pub const ANNOTATIONS: ApiVersion = ApiVersion::new(1, 43);
     /// From 1.44 (Docker 25.0) a health check has a start interval.
     pub const START_INTERVAL: ApiVersion = ApiVersion::new(1, 44);
-    /// From 1.44 an endpoint takes the MAC address the container gets on it.
+    /// From 1.44 an endpoint's `MacAddress` is honoured at create and connect.
     pub const ENDPOINT_MAC_ADDRESS: ApiVersion = ApiVersion::new(1, 44);
+    /// From 1.45 a volume mount can mount a subpath of the volume.
+    pub const VOLUME_SUBPATH: ApiVersion = ApiVersion::new(1, 45);
+    /// From 1.47 a network can be created without IPv4 (`EnableIPv4: false`).
+    pub const DISABLE_IPV4: ApiVersion = ApiVersion::new(1, 47);
+    /// From 1.48 an endpoint has a `GwPriority`.
+    pub const GW_PRIORITY: ApiVersion = ApiVersion::new(1, 48);
+    /// From 1.49 the engine names the interface after the endpoint's
+    /// `com.docker.network.endpoint.ifname` driver option.
+    pub const INTERFACE_NAME: ApiVersion = ApiVersion::new(1, 49);
 
     pub const fn new(major: u32, minor: u32) -> Self {
         ApiVersion { major, minor }

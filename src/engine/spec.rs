@@ -52,6 +52,23 @@ pub struct ContainerSpec {
     /// The networks to join, the primary one first.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub networks: Vec<NetworkAttachment>,
+    /// `service[:mode]` or `container:name[:mode]`; a service is resolved to
+    /// its first replica at create, so a recreated parent does not change this.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub volumes_from: Vec<String>,
+    /// `service:alias` links to the project's services, resolved to their
+    /// replicas' names at create.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub links: Vec<String>,
+    /// `container[:alias]` links to containers outside the project.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub external_links: Vec<String>,
+    /// IPC namespace: `host`, `shareable`, `container:name`, `service:x` (resolved at create)...
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub ipc: String,
+    /// PID namespace: `host`, `container:name`, `service:x` (resolved at create).
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub pid: String,
     #[serde(skip_serializing_if = "String::is_empty")]
     pub hostname: String,
     #[serde(skip_serializing_if = "String::is_empty")]
@@ -106,12 +123,6 @@ pub struct ContainerSpec {
     /// `gpus`, then `deploy.resources.reservations.devices`.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub device_requests: Vec<DeviceRequestSpec>,
-    /// `host`, `container:<id>`...
-    #[serde(skip_serializing_if = "String::is_empty")]
-    pub pid: String,
-    /// `host`, `shareable`, `private`, `none`, `container:<id>`...
-    #[serde(skip_serializing_if = "String::is_empty")]
-    pub ipc: String,
     #[serde(skip_serializing_if = "String::is_empty")]
     pub uts: String,
     /// The cgroup namespace: `host` or `private`.
@@ -212,6 +223,19 @@ pub struct NetworkAttachment {
     pub ipv4_address: String,
     #[serde(skip_serializing_if = "String::is_empty")]
     pub ipv6_address: String,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub link_local_ips: Vec<String>,
+    /// Honoured by the engine from API 1.44.
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub mac_address: String,
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub driver_opts: BTreeMap<String, String>,
+    /// Which network gives the default gateway; API 1.48.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub gw_priority: i64,
+    /// The interface's name in the container; API 1.49.
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub interface_name: String,
 }
 
 /// The health check; durations in nanoseconds.
@@ -391,6 +415,9 @@ pub struct NetworkSpec {
     pub enable_ipv6: Option<bool>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub ipam: Option<IpamSpec>,
+    /// API 1.47; only `false` changes anything.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub enable_ipv4: Option<bool>,
     /// Compose's labels (project, network key, hash); not hashed.
     #[serde(skip)]
     pub identity_labels: BTreeMap<String, String>,

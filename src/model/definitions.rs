@@ -102,6 +102,10 @@ pub struct IpamConfig {
         skip_serializing_if = "Vec::is_empty"
     )]
     pub config: Vec<IpamPool>,
+    /// Options of the IPAM driver. Docker Compose's model has no such field
+    /// and `config` leaves it out as it does, but berth hands it to the engine.
+    #[serde(default, deserialize_with = "super::de::mapping", skip_serializing)]
+    pub options: IndexMap<String, String>,
     #[serde(
         flatten,
         deserialize_with = "super::de::extensions",

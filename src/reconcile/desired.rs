@@ -7,14 +7,16 @@ use std::path::Path;
 use indexmap::IndexMap;
 use sha2::{Digest, Sha256};
 
-use crate::engine::labels;
+use crate::diag::{Diagnostic, Diagnostics};
 use crate::engine::spec::{
     BlkioSpec, ContainerSpec, DeviceRequestSpec, DeviceSpec, FileSpec, HealthSpec, IpamPoolSpec,
     IpamSpec, LoggingSpec, MountSpec, NetworkAttachment, NetworkSpec, PortSpec, ResourceSpec,
     ThrottleSpec, UlimitSpec, VolumeSpec, WeightDeviceSpec,
 };
+use crate::engine::{ApiVersion, ExecSpec, labels};
 use crate::load::Loaded;
-use crate::model::{FileObjectConfig, FileReferenceConfig, Project, Service};
+use crate::load::node::{PathSeg, path_to_string};
+use crate::model::{FileObjectConfig, FileReferenceConfig, Project, Service, ServiceHook};
 use crate::reconcile::checks::{self, GatedKey};
 
 /// The whole desired state of a project.
@@ -28,6 +30,62 @@ pub struct Desired {
     pub volumes: BTreeMap<String, DesiredVolume>,
     /// Services the file defines but profiles disabled: their containers are not orphans.
     pub disabled_services: Vec<String>,
+    /// Keys only newer engines apply, checked once the engine's version is known.
+    pub gates: Vec<Gate>,
+}
+
+/// A key that the engine applies only from API version `api` on.
+#[derive(Clone, Debug)]
+pub struct Gate {
+    pub api: ApiVersion,
+    /// Where the key is in the model, for the message.
+    pub path: Vec<PathSeg>,
+    /// `file:line:col` of the key, when known.
+    pub at: Option<String>,
+    /// What an older engine does with it (`is ignored`...).
+    pub effect: &'static str,
+    /// Whether an older engine is refused: ignoring the key would do
+    /// something else than the file says, not just less.
+    pub refuse: bool,
+}
+
+impl Gate {
+    fn new(api: ApiVersion, path: Vec<PathSeg>, effect: &'static str, refuse: bool) -> Self {
+        Gate {
+            api,
+            path,
+            at: None,
+            effect,
+            refuse,
+        }
+    }
+
+    /// The message for an engine older than the gate.
+    pub fn message(&self, found: ApiVersion) -> String {
+        let at = self
+            .at
+            .as_ref()
+            .map_or(String::new(), |at| format!(" ({at})"));
+        format!(
+            "{} needs Docker Engine API {} or newer, this engine speaks {found}: {}{at}",
+            path_to_string(&self.path),
+            self.api,
+            self.effect
+        )
+    }
+}
+
+/// The warnings and the refusals of `gates` on an engine speaking `api`.
+pub fn check_gates(gates: &[Gate], api: ApiVersion) -> (Vec<String>, Vec<String>) {
+    let (refused, warned): (Vec<&Gate>, Vec<&Gate>) =
+        gates.iter().filter(|g| api < g.api).partition(|g| g.refuse);
+    let messages = |gates: Vec<&Gate>| gates.iter().map(|g| g.message(api)).collect();
+    (messages(warned), messages(refused))
+}
+
+/// A path into the model: `path(&["services", "web"])`.
+fn path(keys: &[&str]) -> Vec<PathSeg> {
+    keys.iter().map(|k| PathSeg::Key(k.to_string())).collect()
 }
 
 #[derive(Clone, Debug)]
@@ -53,6 +111,34 @@ pub struct DesiredService {
     /// `file:line:col` of the keys checked against the engine once connected
     /// (the gated ones and `platform`), by path under the service.
     pub located: BTreeMap<&'static str, String>,
+    /// Commands run in each container after it starts (`post_start`).
+    pub post_start: Vec<Hook>,
+    /// Commands run in each container before it stops (`pre_stop`).
+    pub pre_stop: Vec<Hook>,
+    /// `attach: false`: attached `up` (not implemented yet) leaves its output out.
+    pub attach: bool,
+}
+
+/// A `post_start` or `pre_stop` hook: a command executed in the container.
+/// It is not part of the container's spec, so editing one recreates nothing.
+pub type Hook = ExecSpec;
+
+fn hook(hook: &ServiceHook) -> Hook {
+    Hook {
+        command: hook.command.clone().unwrap_or_default(),
+        user: hook.user.clone(),
+        privileged: hook.privileged,
+        working_dir: hook.working_dir.clone(),
+        env: hook
+            .environment
+            .iter()
+            .map(|(k, v)| match v {
+                Some(v) => format!("{k}={v}"),
+                None => k.clone(),
+            })
+            .collect(),
+        ..Default::default()
+    }
 }
 
 /// A `depends_on` entry.
@@ -124,11 +210,14 @@ pub struct Origin {
 pub struct DesiredError {
     pub service: String,
     pub message: String,
+    /// The offending key in the model, to point at its line; empty when none.
+    pub path: Vec<PathSeg>,
 }
 
 /// The desired state of a loaded project; `env_files` are the `--env-file`
-/// flags, recorded on the containers as Docker Compose does.
-pub fn from_loaded(loaded: Loaded, env_files: &[String]) -> Result<Desired, DesiredError> {
+/// flags, recorded on the containers as Docker Compose does. Errors and
+/// gated keys point at their place in the files.
+pub fn from_loaded(loaded: Loaded, env_files: &[String]) -> Result<Desired, Diagnostics> {
     let origin = Origin {
         working_dir: loaded.working_dir.display().to_string(),
         config_files: loaded
@@ -141,11 +230,23 @@ pub fn from_loaded(loaded: Loaded, env_files: &[String]) -> Result<Desired, Desi
     };
     let all_services = loaded.all_services.clone();
     let locations = checks::key_locations(&loaded);
-    let project = Project::from_json(loaded.model.into_json()).map_err(|e| DesiredError {
-        service: String::new(),
-        message: e.to_string(),
+    let sources = loaded.sources.clone();
+    // Positions are looked up in the tree, which the typed model has no room for.
+    let locate = |path: &[PathSeg]| sources.locate(deepest(&loaded.model, path)?.key_span());
+    let project = Project::from_json(loaded.model.to_json()).map_err(|e| Diagnostics {
+        items: vec![Diagnostic::new(e.to_string())],
+        sources: sources.clone(),
     })?;
-    let mut desired = desired(&project, &origin)?;
+    let mut desired = desired(&project, &origin).map_err(|e| {
+        let mut diagnostic = Diagnostic::new(e.to_string());
+        if let Some(node) = deepest(&loaded.model, &e.path) {
+            diagnostic = diagnostic.at(node.key_span());
+        }
+        Diagnostics {
+            items: vec![diagnostic],
+            sources: sources.clone(),
+        }
+    })?;
     for service in desired.services.values_mut() {
         service.located = locations
             .range((service.name.clone(), "")..)
@@ -153,11 +254,25 @@ pub fn from_loaded(loaded: Loaded, env_files: &[String]) -> Result<Desired, Desi
             .map(|((_, key), at)| (*key, at.clone()))
             .collect();
     }
+    for gate in &mut desired.gates {
+        gate.at = locate(&gate.path);
+    }
     desired.disabled_services = all_services
         .into_iter()
         .filter(|s| !desired.services.contains_key(s))
         .collect();
     Ok(desired)
+}
+
+/// The node at `path`, or at its longest prefix that exists (a key the
+/// short syntax implied has no node of its own); `None` for an empty path.
+fn deepest<'a>(
+    model: &'a crate::load::node::Node,
+    path: &[PathSeg],
+) -> Option<&'a crate::load::node::Node> {
+    (1..=path.len())
+        .rev()
+        .find_map(|len| model.at_path(&path[..len]))
 }
 
 /// Builds the desired state of every service of `project` (already filtered by profiles).
@@ -175,25 +290,35 @@ pub fn desired(project: &Project, origin: &Origin) -> Result<Desired, DesiredErr
             internal: network.internal,
             attachable: network.attachable,
             enable_ipv6: network.enable_ipv6,
-            ipam: (!network.ipam.driver.is_empty() || !network.ipam.config.is_empty()).then(|| {
-                IpamSpec {
-                    driver: network.ipam.driver.clone(),
-                    config: network
-                        .ipam
-                        .config
-                        .iter()
-                        .map(|p| IpamPoolSpec {
-                            subnet: p.subnet.clone(),
-                            ip_range: p.ip_range.clone(),
-                            gateway: p.gateway.clone(),
-                            aux_addresses: sorted(&p.aux_addresses),
-                        })
-                        .collect(),
-                    options: BTreeMap::new(),
-                }
+            enable_ipv4: network.enable_ipv4,
+            ipam: (!network.ipam.driver.is_empty()
+                || !network.ipam.config.is_empty()
+                || !network.ipam.options.is_empty())
+            .then(|| IpamSpec {
+                driver: network.ipam.driver.clone(),
+                config: network
+                    .ipam
+                    .config
+                    .iter()
+                    .map(|p| IpamPoolSpec {
+                        subnet: p.subnet.clone(),
+                        ip_range: p.ip_range.clone(),
+                        gateway: p.gateway.clone(),
+                        aux_addresses: sorted(&p.aux_addresses),
+                    })
+                    .collect(),
+                options: sorted(&network.ipam.options),
             }),
             identity_labels: BTreeMap::new(),
         };
+        if network.enable_ipv4 == Some(false) && !network.external {
+            desired.gates.push(Gate::new(
+                ApiVersion::DISABLE_IPV4,
+                path(&["networks", key, "enable_ipv4"]),
+                "the network gets IPv4 addresses anyway",
+                false,
+            ));
+        }
         let (json, hash) = crate::engine::spec::canonical_json(&spec);
         spec.identity_labels = BTreeMap::from([
             (labels::PROJECT.into(), project.name.clone()),
@@ -243,8 +368,9 @@ pub fn desired(project: &Project, origin: &Origin) -> Result<Desired, DesiredErr
         );
     }
     for (name, service) in &project.services {
-        let desired_service = service_state(project, origin, &desired, name, service)?;
+        let (desired_service, gates) = service_state(project, origin, &desired, name, service)?;
         desired.services.insert(name.clone(), desired_service);
+        desired.gates.extend(gates);
     }
     Ok(desired)
 }
@@ -259,11 +385,18 @@ fn service_state(
     desired: &Desired,
     name: &str,
     service: &Service,
-) -> Result<DesiredService, DesiredError> {
+) -> Result<(DesiredService, Vec<Gate>), DesiredError> {
     let fail = |message: String| DesiredError {
         service: name.to_string(),
         message,
+        path: Vec::new(),
     };
+    let key = |keys: &[&str]| {
+        let mut p = path(&["services", name]);
+        p.extend(path(keys));
+        p
+    };
+    let mut gates = Vec::new();
     let replicas = service
         .scale
         .or(service.deploy.as_ref().and_then(|d| d.replicas))
@@ -385,7 +518,13 @@ fn service_state(
         .collect();
 
     let mut volume_keys = Vec::new();
-    for volume in &service.volumes {
+    for (index, volume) in service.volumes.iter().enumerate() {
+        let volume_key = |last: &str| {
+            let mut p = key(&["volumes"]);
+            p.push(PathSeg::Index(index));
+            p.push(PathSeg::Key(last.into()));
+            p
+        };
         let mut mount = MountSpec {
             kind: volume.kind.clone(),
             target: volume.target.clone(),
@@ -414,6 +553,15 @@ fn service_state(
                 if let Some(options) = &volume.volume {
                     mount.nocopy = options.nocopy;
                     mount.subpath = options.subpath.clone();
+                    if !options.subpath.is_empty() {
+                        // An older engine would mount the whole volume instead.
+                        gates.push(Gate::new(
+                            ApiVersion::VOLUME_SUBPATH,
+                            volume_key("volume"),
+                            "it would mount the whole volume instead of the subpath",
+                            true,
+                        ));
+                    }
                 }
             }
             "tmpfs" => {
@@ -423,10 +571,21 @@ fn service_state(
                 }
             }
             other => {
-                return Err(fail(format!(
-                    "volumes of type {other:?} are not supported yet (target {})",
-                    volume.target
-                )));
+                let why = match other {
+                    "npipe" => "named pipes exist only on Windows engines",
+                    "cluster" => "cluster volumes exist only in Swarm mode",
+                    "image" => {
+                        "image mounts need Docker Engine API 1.48, and berth does not make them yet"
+                    }
+                    _ => "berth knows bind, volume and tmpfs",
+                };
+                return Err(DesiredError {
+                    path: volume_key("type"),
+                    ..fail(format!(
+                        "the volume {} has type {other:?}, which berth cannot mount: {why}",
+                        volume.target
+                    ))
+                });
             }
         }
         spec.mounts.push(mount);
@@ -471,23 +630,54 @@ fn service_state(
             })
             .collect();
         joined.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(b.1)));
-        for (_, key, config) in joined {
-            let Some(network) = desired.networks.get(key) else {
+        for (_, net_key, config) in joined {
+            let Some(network) = desired.networks.get(net_key) else {
                 return Err(fail(format!(
-                    "joins network {key:?}, which the top-level networks do not declare"
+                    "joins network {net_key:?}, which the top-level networks do not declare"
                 )));
             };
-            let mut aliases = vec![name.to_string()];
-            if let Some(config) = config {
-                aliases.extend(config.aliases.iter().cloned());
-            }
-            spec.networks.push(NetworkAttachment {
+            let mut attachment = NetworkAttachment {
                 network: network.spec.name.clone(),
-                aliases,
-                ipv4_address: config.map(|c| c.ipv4_address.clone()).unwrap_or_default(),
-                ipv6_address: config.map(|c| c.ipv6_address.clone()).unwrap_or_default(),
-            });
-            network_keys.push(key.clone());
+                aliases: vec![name.to_string()],
+                ..Default::default()
+            };
+            if let Some(config) = config {
+                attachment.aliases.extend(config.aliases.iter().cloned());
+                attachment.ipv4_address = config.ipv4_address.clone();
+                attachment.ipv6_address = config.ipv6_address.clone();
+                attachment.link_local_ips = config.link_local_ips.clone();
+                attachment.mac_address = config.mac_address.clone();
+                attachment.driver_opts = sorted(&config.driver_opts);
+                attachment.gw_priority = config.gw_priority;
+                attachment.interface_name = config.interface_name.clone();
+                let gated = [
+                    (
+                        !config.mac_address.is_empty(),
+                        ApiVersion::ENDPOINT_MAC_ADDRESS,
+                        "mac_address",
+                    ),
+                    (
+                        config.gw_priority != 0,
+                        ApiVersion::GW_PRIORITY,
+                        "gw_priority",
+                    ),
+                    (
+                        !config.interface_name.is_empty(),
+                        ApiVersion::INTERFACE_NAME,
+                        "interface_name",
+                    ),
+                ];
+                for (_, api, field) in gated.into_iter().filter(|g| g.0) {
+                    gates.push(Gate::new(
+                        api,
+                        key(&["networks", net_key, field]),
+                        "the engine ignores it",
+                        false,
+                    ));
+                }
+            }
+            spec.networks.push(attachment);
+            network_keys.push(net_key.clone());
         }
     } else {
         spec.network_mode = service.network_mode.clone();
@@ -496,11 +686,36 @@ fn service_state(
         }
     }
     for from in &service.volumes_from {
-        let source = from.split(':').next().unwrap_or_default();
-        if !source.starts_with("container:") {
-            parents.push(source.to_string());
+        if !from.starts_with("container:") {
+            parents.push(from.split(':').next().unwrap_or_default().to_string());
         }
     }
+    spec.volumes_from = service.volumes_from.clone();
+    for (field, mode) in [("ipc", &service.ipc), ("pid", &service.pid)] {
+        if let Some(parent) = mode.strip_prefix("service:") {
+            if !project.services.contains_key(parent) {
+                return Err(DesiredError {
+                    path: key(&[field]),
+                    ..fail(format!(
+                        "{field} shares the namespace of service {parent:?}, which is not in the project"
+                    ))
+                });
+            }
+            parents.push(parent.to_string());
+        }
+    }
+    spec.ipc = service.ipc.clone();
+    spec.pid = service.pid.clone();
+    // `service[:alias]`, the alias defaulting to the service's name.
+    spec.links = service
+        .links
+        .iter()
+        .map(|link| match link.split_once(':') {
+            Some((target, alias)) => format!("{target}:{alias}"),
+            None => format!("{link}:{link}"),
+        })
+        .collect();
+    spec.external_links = service.external_links.clone();
 
     let depends_on = service
         .depends_on
@@ -519,7 +734,7 @@ fn service_state(
 
     spec.identity_labels = identity_labels(project, origin, name, service);
     let gated = checks::gated_keys(&spec);
-    Ok(DesiredService {
+    let service_state = DesiredService {
         name: name.to_string(),
         replicas,
         container_name: (!service.container_name.is_empty())
@@ -532,7 +747,11 @@ fn service_state(
         problems,
         gated,
         located: BTreeMap::new(),
-    })
+        post_start: service.post_start.iter().map(hook).collect(),
+        pre_stop: service.pre_stop.iter().map(hook).collect(),
+        attach: service.attach.unwrap_or(true),
+    };
+    Ok((service_state, gates))
 }
 
 /// Devices, namespaces, security options and the other host settings.
@@ -574,17 +793,6 @@ fn host_options(
         .filter_map(|d| d.resources.reservations.as_ref())
         .flat_map(|r| r.devices.iter().map(device_request));
     spec.device_requests = gpus.chain(reserved).collect();
-    // `service:x` forms name another service's container: they are resolved
-    // where containers share namespaces, not here.
-    let own = |mode: &str| {
-        if mode.starts_with("service:") {
-            String::new()
-        } else {
-            mode.to_string()
-        }
-    };
-    spec.pid = own(&service.pid);
-    spec.ipc = own(&service.ipc);
     spec.uts = service.uts.clone();
     spec.cgroupns = service.cgroup.clone();
     spec.cgroup_parent = service.cgroup_parent.clone();
@@ -1033,5 +1241,23 @@ mod tests {
         assert_eq!(warnings.len(), 2);
         assert!(warnings[0].contains("API 1.43"), "{warnings:?}");
         assert!(desired.unsupported(ApiVersion::new(1, 44)).is_empty());
+    }
+
+    #[test]
+    fn gates_warn_or_refuse_only_below_their_version() {
+        let gates = [
+            Gate::new(ApiVersion::GW_PRIORITY, path(&["a"]), "ignored", false),
+            Gate::new(ApiVersion::VOLUME_SUBPATH, path(&["b"]), "unsafe", true),
+        ];
+        let (warned, refused) = check_gates(&gates, ApiVersion::new(1, 41));
+        assert_eq!(
+            warned,
+            ["a needs Docker Engine API 1.48 or newer, this engine speaks 1.41: ignored"]
+        );
+        assert_eq!(refused.len(), 1);
+        let (warned, refused) = check_gates(&gates, ApiVersion::new(1, 45));
+        assert_eq!((warned.len(), refused.len()), (1, 0));
+        let (warned, refused) = check_gates(&gates, ApiVersion::new(1, 48));
+        assert!(warned.is_empty() && refused.is_empty());
     }
 }

@@ -11,7 +11,7 @@ use tokio::sync::{Semaphore, broadcast};
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 
-use super::desired::{Condition, Desired};
+use super::desired::{Condition, Desired, Hook};
 use super::plan::{Op, Plan};
 use crate::engine::spec::{FileSpec, MountSpec, canonical_json};
 use crate::engine::{ContainerStatus, Engine, EngineError, FileCopy, Health, RunState, labels};
@@ -330,10 +330,38 @@ async fn run_action<E: Engine>(shared: &Shared<E>, op: &Op) -> Result<(), ExecEr
                 None
             };
             engine.start_container(&id).await?;
+            drop(_turn);
             shared.emit(Kind::Container, name, Status::Done, "Started");
+            let hooks = desired
+                .services
+                .get(service)
+                .map_or(&[][..], |s| &s.post_start);
+            for hook in hooks {
+                run_hook(shared, service, name, &id, "post_start", hook).await?;
+            }
         }
-        Op::StopContainer { name, timeout, .. } => {
+        Op::StopContainer {
+            service,
+            name,
+            timeout,
+        } => {
             let id = shared.id_of(name)?;
+            let hooks = desired
+                .services
+                .get(service)
+                .map_or(&[][..], |s| &s.pre_stop);
+            for hook in hooks {
+                // A failed pre_stop hook does not keep the container running.
+                if let Err(e) = run_hook(shared, service, name, &id, "pre_stop", hook).await {
+                    shared.ctx.events.emit(
+                        Kind::Container,
+                        name,
+                        Status::Warning,
+                        "Hook failed",
+                        &e.to_string(),
+                    );
+                }
+            }
             shared.emit(Kind::Container, name, Status::Working, "Stopping");
             engine.stop_container(&id, *timeout).await?;
             shared.emit(Kind::Container, name, Status::Done, "Stopped");
@@ -383,6 +411,53 @@ async fn run_action<E: Engine>(shared: &Shared<E>, op: &Op) -> Result<(), ExecEr
         }
         Op::Wait { .. } => unreachable!("handled above"),
     }
+    Ok(())
+}
+
+/// Runs a lifecycle hook in the container `id` of `service`; a non-zero
+/// exit is an error that names the service, the hook and its output.
+async fn run_hook<E: Engine>(
+    shared: &Shared<E>,
+    service: &str,
+    name: &str,
+    id: &str,
+    kind: &str,
+    hook: &Hook,
+) -> Result<(), ExecError> {
+    shared.emit(
+        Kind::Container,
+        name,
+        Status::Working,
+        &format!("Running {kind} hook"),
+    );
+    // Attached, without a TTY: the output ends when the command does.
+    let session = shared.ctx.engine.exec(id, hook).await?;
+    let mut output = Vec::new();
+    if let Some(mut stream) = session.output {
+        while let Some(chunk) = stream.next().await {
+            output.extend_from_slice(&chunk?.bytes);
+        }
+    }
+    let exit_code = shared.ctx.engine.exec_exit_code(&session.id).await?;
+    if exit_code != 0 {
+        let mut message = format!(
+            "service {service}: {kind} hook {:?} exited with {exit_code} in {name}",
+            hook.command.join(" "),
+        );
+        let output = String::from_utf8_lossy(&output);
+        let output = output.trim();
+        if !output.is_empty() {
+            message.push_str(": ");
+            message.push_str(output);
+        }
+        return Err(ExecError::Engine(EngineError::Other(message)));
+    }
+    shared.emit(
+        Kind::Container,
+        name,
+        Status::Done,
+        &format!("{kind} hook done"),
+    );
     Ok(())
 }
 
@@ -483,14 +558,64 @@ fn replica_spec<E: Engine>(
             });
         }
     }
-    if let Some(parent) = spec.network_mode.strip_prefix("service:") {
-        spec.network_mode = format!("container:{}", first_replica_id(shared, parent)?);
+    // References to services become references to their containers.
+    for mode in [&mut spec.network_mode, &mut spec.ipc, &mut spec.pid] {
+        if let Some(parent) = mode.strip_prefix("service:") {
+            *mode = format!("container:{}", first_replica_id(shared, parent)?);
+        }
     }
+    for from in &mut spec.volumes_from {
+        if let Some(container) = from.strip_prefix("container:") {
+            *from = container.to_string();
+        } else {
+            let (parent, mode) = from.split_once(':').unwrap_or((from.as_str(), ""));
+            let id = first_replica_id(shared, parent)?;
+            *from = if mode.is_empty() {
+                id
+            } else {
+                format!("{id}:{mode}")
+            };
+        }
+    }
+    spec.links = std::mem::take(&mut spec.links)
+        .iter()
+        .flat_map(|link| {
+            let (target, alias) = link.split_once(':').unwrap_or((link, link));
+            replica_names(shared, target)
+                .into_iter()
+                .flat_map(move |name| [format!("{name}:{alias}"), format!("{name}:{name}")])
+        })
+        .collect();
     Ok(spec)
 }
 
+/// The names of the containers of `service` that exist now, by number.
+fn replica_names<E: Engine>(shared: &Shared<E>, service: &str) -> Vec<String> {
+    let desired = &shared.ctx.desired;
+    let ids = shared.ids.lock().expect("the ID map is never poisoned");
+    if let Some(name) = desired
+        .services
+        .get(service)
+        .and_then(|s| s.container_name.as_ref())
+    {
+        return ids
+            .contains_key(name)
+            .then(|| name.clone())
+            .into_iter()
+            .collect();
+    }
+    let prefix = format!("{}-{service}-", desired.project);
+    let mut numbered: Vec<(u32, String)> = ids
+        .keys()
+        .filter_map(|name| Some((name.strip_prefix(&prefix)?.parse().ok()?, name.clone())))
+        .collect();
+    numbered.sort();
+    numbered.into_iter().map(|(_, name)| name).collect()
+}
+
 /// The ID of the lowest-numbered replica of `service` (the one a
-/// `network_mode: service:x` child joins), which need not be number 1.
+/// `network_mode`, `ipc`, `pid: service:x` or `volumes_from` child
+/// shares with), which need not be number 1.
 fn first_replica_id<E: Engine>(shared: &Shared<E>, service: &str) -> Result<String, ExecError> {
     let desired = &shared.ctx.desired;
     let parent = &desired.services[service];
@@ -509,7 +634,7 @@ fn first_replica_id<E: Engine>(shared: &Shared<E>, service: &str) -> Result<Stri
     };
     first.cloned().ok_or_else(|| {
         ExecError::Engine(EngineError::NotFound(format!(
-            "no container of service {service} to share the network of"
+            "no container of service {service} to share namespaces or volumes with"
         )))
     })
 }

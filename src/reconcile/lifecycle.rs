@@ -39,6 +39,7 @@ fn containers<'a>(
 fn empty(desired: &Desired) -> Plan {
     Plan {
         project: desired.project.clone(),
+        hooks: super::plan::HookCount::of(desired),
         ..Default::default()
     }
 }

@@ -187,6 +187,36 @@ pub struct Plan {
     /// Things the user should know that change nothing (orphans, foreign networks...).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub warnings: Vec<String>,
+    /// Services with lifecycle hooks: their starts and stops run them too.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub hooks: BTreeMap<String, HookCount>,
+}
+
+/// How many hooks a service's start and stop actions run.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct HookCount {
+    /// Executed in each container after it starts; a failure fails the start.
+    pub post_start: usize,
+    /// Executed in each running container before it stops.
+    pub pre_stop: usize,
+}
+
+impl HookCount {
+    /// The hooks of every service that has some.
+    pub(crate) fn of(desired: &Desired) -> BTreeMap<String, HookCount> {
+        desired
+            .services
+            .iter()
+            .map(|(name, s)| {
+                let count = HookCount {
+                    post_start: s.post_start.len(),
+                    pre_stop: s.pre_stop.len(),
+                };
+                (name.clone(), count)
+            })
+            .filter(|(_, count)| *count != HookCount::default())
+            .collect()
+    }
 }
 
 /// A condition that makes the plan impossible, with how to get past it.
@@ -223,7 +253,10 @@ impl Plan {
         volumes: bool,
     ) -> (usize, usize) {
         let service = container.service().to_string();
-        let stopped = if needs_stop(container, timeout) {
+        // A pre_stop hook runs in the stop action, so a running container keeps it.
+        let hooked = self.hooks.get(&service).is_some_and(|h| h.pre_stop > 0)
+            && matches!(container.state, RunState::Running | RunState::Restarting);
+        let stopped = if hooked || needs_stop(container, timeout) {
             let stop = Op::StopContainer {
                 service: service.clone(),
                 name: container.name.clone(),
@@ -240,6 +273,28 @@ impl Plan {
         };
         let removed = self.push(remove, stopped.map_or(after, |s| vec![s]), reason);
         (stopped.unwrap_or(removed), removed)
+    }
+
+    /// The hooks an action runs, for its line: `, then 1 post_start hook`.
+    fn hooks_of(&self, op: &Op) -> String {
+        let plural = |n: usize| if n == 1 { "" } else { "s" };
+        match op {
+            Op::StartContainer { service, .. } => match self.hooks.get(service) {
+                Some(h) if h.post_start > 0 => format!(
+                    ", then {} post_start hook{}",
+                    h.post_start,
+                    plural(h.post_start)
+                ),
+                _ => String::new(),
+            },
+            Op::StopContainer { service, .. } => match self.hooks.get(service) {
+                Some(h) if h.pre_stop > 0 => {
+                    format!(", {} pre_stop hook{} first", h.pre_stop, plural(h.pre_stop))
+                }
+                _ => String::new(),
+            },
+            _ => String::new(),
+        }
     }
 
     /// One line per action, for people.
@@ -265,9 +320,10 @@ impl Plan {
             };
             let _ = writeln!(
                 out,
-                "  #{:<3} {}{after}: {}",
+                "  #{:<3} {}{}{after}: {}",
                 action.id,
                 action.op.describe(),
+                self.hooks_of(&action.op),
                 action.reason
             );
         }
@@ -562,6 +618,7 @@ pub fn plan_up(
 ) -> Result<Plan, PlanError> {
     let mut plan = Plan {
         project: desired.project.clone(),
+        hooks: HookCount::of(desired),
         ..Default::default()
     };
     let targeted =
@@ -1145,6 +1202,7 @@ pub struct DownOptions {
 pub fn plan_down(desired: &Desired, observed: &Observed, options: &DownOptions) -> Plan {
     let mut plan = Plan {
         project: desired.project.clone(),
+        hooks: HookCount::of(desired),
         ..Default::default()
     };
     let selected = |service: &str| {

@@ -15,6 +15,7 @@ mod lifecycle;
 mod logs;
 mod misc;
 mod ps;
+mod references;
 mod service_keys;
 mod up;
 mod wait;
