@@ -134,12 +134,15 @@ pub fn run(settings: &Settings, args: RunArgs) -> Result<i32, CliError> {
             spec.network_mode = format!("container:{}", joined.id);
         }
         if engine.image_id(&spec.image).await?.is_none() {
-            engine.pull_image(&spec.image, &spec.platform).await.map_err(|e| {
-                CliError::Other(format!(
-                    "image {} is missing and could not be pulled: {e}",
-                    spec.image
-                ))
-            })?;
+            engine
+                .pull_image(&spec.image, &spec.platform)
+                .await
+                .map_err(|e| {
+                    CliError::Other(format!(
+                        "image {} is missing and could not be pulled: {e}",
+                        spec.image
+                    ))
+                })?;
         }
         let created = engine.create_container(&name, &spec).await?;
         for warning in &created.warnings {
@@ -238,6 +241,8 @@ fn one_off_spec(
     }
     spec.tty = tty;
     spec.stdin_open = !args.detach;
+    // Its input ends when berth's does, so `echo x | berth run -T svc cat` ends.
+    spec.stdin_once = !args.detach;
     spec.restart = String::new();
     if !args.service_ports {
         spec.ports.clear();

@@ -403,6 +403,7 @@ fn create_body(name: &str, spec: &ContainerSpec, api: ApiVersion) -> ContainerCr
         working_dir: (!spec.working_dir.is_empty()).then(|| spec.working_dir.clone()),
         tty: Some(spec.tty),
         open_stdin: Some(spec.stdin_open),
+        stdin_once: spec.stdin_once.then_some(true),
         attach_stdin: Some(false),
         attach_stdout: Some(true),
         attach_stderr: Some(true),

@@ -81,6 +81,9 @@ pub struct ContainerSpec {
     pub tty: bool,
     #[serde(skip_serializing_if = "is_false")]
     pub stdin_open: bool,
+    /// Standard input closes when the attached client closes it (`run`).
+    #[serde(skip_serializing_if = "is_false")]
+    pub stdin_once: bool,
     #[serde(skip_serializing_if = "is_false")]
     pub privileged: bool,
     #[serde(skip_serializing_if = "is_false")]

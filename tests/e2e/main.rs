@@ -16,6 +16,7 @@ mod logs;
 mod misc;
 mod ps;
 mod references;
+mod run;
 mod service_keys;
 mod up;
 mod wait;
