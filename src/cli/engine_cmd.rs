@@ -129,6 +129,22 @@ pub fn prepare(
     })
 }
 
+/// The project's containers: those listed while the files loaded (when the
+/// command line named the project), or from a list call now.
+pub async fn containers<E: Engine>(
+    engine: &E,
+    project: &str,
+    listing: Option<Listing>,
+) -> Result<Vec<crate::engine::Container>, CliError> {
+    match listing {
+        Some(listing) if listing.project == project => Ok(listing.into_containers()),
+        _ => engine
+            .list_containers(project)
+            .await
+            .map_err(CliError::Engine),
+    }
+}
+
 /// Refuses service names the file does not define (enabled or not). Without
 /// a file (`-p NAME` alone) any name goes: only the labels know the services.
 pub fn check_services(desired: &Desired, services: &[String]) -> Result<(), CliError> {

@@ -83,7 +83,13 @@ pub fn run(settings: &Settings, args: LogsArgs) -> Result<i32, CliError> {
         width: 0,
         services: Vec::new(),
     };
-    runtime.block_on(follow(prepared.engine, &project, printer, options))
+    runtime.block_on(follow(
+        prepared.engine,
+        &project,
+        prepared.listing,
+        printer,
+        options,
+    ))
 }
 
 /// How lines are prefixed.
@@ -136,6 +142,7 @@ fn label(c: &Container) -> String {
 async fn follow(
     engine: DockerEngine,
     project: &str,
+    listing: Option<crate::reconcile::observe::Listing>,
     mut printer: Printer<'_>,
     options: LogOptions,
 ) -> Result<i32, CliError> {
@@ -145,7 +152,9 @@ async fn follow(
     } else {
         None
     };
-    let mut containers = engine.list_containers(project).await?;
+    // Following lists anew after subscribing, so no start falls in between.
+    let listing = if options.follow { None } else { listing };
+    let mut containers = engine_cmd::containers(&engine, project, listing).await?;
     containers.retain(|c| printer.wants(c));
     containers.sort_by(|a, b| a.name.cmp(&b.name));
     printer.width = containers.iter().map(|c| label(c).len()).max().unwrap_or(0);

@@ -10,7 +10,7 @@ use super::engine_cmd;
 use super::table::{self, ellipsize, human_duration, quote};
 use super::time::{now, utc_datetime};
 use super::{CliError, Settings};
-use crate::engine::{Container, Engine, PortMapping, RunState};
+use crate::engine::{Container, PortMapping, RunState};
 
 #[derive(Debug, Args)]
 pub struct PsArgs {
@@ -70,7 +70,11 @@ pub fn run(settings: &Settings, args: PsArgs) -> Result<i32, CliError> {
     let desired = &prepared.desired;
     engine_cmd::check_services(desired, &args.services)?;
     let file_less = desired.services.is_empty() && desired.disabled_services.is_empty();
-    let mut containers = runtime.block_on(prepared.engine.list_containers(&desired.project))?;
+    let mut containers = runtime.block_on(engine_cmd::containers(
+        &prepared.engine,
+        &desired.project,
+        prepared.listing,
+    ))?;
     let declared = |c: &Container| {
         desired.services.contains_key(c.service())
             || desired.disabled_services.iter().any(|s| s == c.service())

@@ -46,6 +46,13 @@ pub struct Listing {
     volumes: Vec<Volume>,
 }
 
+impl Listing {
+    /// The containers listed, for commands that need nothing else.
+    pub fn into_containers(self) -> Vec<Container> {
+        self.containers
+    }
+}
+
 /// Lists the project's containers, networks and volumes, all at once.
 pub async fn list<E: Engine>(engine: &E, project: &str) -> Result<Listing> {
     let (containers, networks, volumes) = tokio::try_join!(
