@@ -154,6 +154,8 @@ pub enum Command {
     Unpause(lifecycle::PauseArgs),
     /// Remove stopped containers
     Rm(lifecycle::RmArgs),
+    /// Set the number of containers of services
+    Scale(up::ScaleArgs),
     /// Show the berth version
     Version(VersionArgs),
 }
@@ -219,6 +221,7 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> i32 {
         Command::Pause(args) => lifecycle::pause(&settings, args),
         Command::Unpause(args) => lifecycle::unpause(&settings, args),
         Command::Rm(args) => lifecycle::rm(&settings, args),
+        Command::Scale(args) => up::scale(&settings, args),
         Command::Version(args) => version(args),
     };
     match result {

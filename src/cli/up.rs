@@ -89,6 +89,16 @@ pub struct PlanArgs {
     pub format: PlanFormat,
 }
 
+#[derive(Debug, Args)]
+pub struct ScaleArgs {
+    /// SERVICE=NUM pairs
+    #[arg(value_name = "SERVICE=NUM", required = true)]
+    pub scales: Vec<String>,
+    /// Don't start the services they depend on
+    #[arg(long)]
+    pub no_deps: bool,
+}
+
 /// What the command wants beyond the converge flags.
 struct Intent {
     wait: bool,
@@ -117,6 +127,37 @@ pub fn create(settings: &Settings, args: CreateArgs) -> Result<i32, CliError> {
         wait_timeout: None,
     };
     converge(settings, &args.converge, &intent, None)
+}
+
+/// `scale web=3 db=1`: `up -d --scale` of the named services.
+pub fn scale(settings: &Settings, args: ScaleArgs) -> Result<i32, CliError> {
+    let services = args
+        .scales
+        .iter()
+        .map(|s| {
+            s.split_once('=')
+                .map_or(s.as_str(), |(name, _)| name)
+                .to_string()
+        })
+        .collect();
+    let converge_args = ConvergeArgs {
+        services,
+        force_recreate: false,
+        no_recreate: false,
+        always_recreate_deps: false,
+        no_deps: args.no_deps,
+        remove_orphans: false,
+        scale: args.scales,
+        renew_anon_volumes: false,
+        timeout: None,
+        yes: false,
+    };
+    let intent = Intent {
+        wait: false,
+        no_start: false,
+        wait_timeout: None,
+    };
+    converge(settings, &converge_args, &intent, None)
 }
 
 pub fn plan(settings: &Settings, args: PlanArgs) -> Result<i32, CliError> {

@@ -431,3 +431,36 @@ fn network_mode_service_joins_the_lowest_replica_left() {
         format!("container:{}", vpn2.id).as_str()
     );
 }
+
+#[test]
+fn scale_command_sets_the_replica_count() {
+    let env = TestEnv::new(
+        "scale-cmd",
+        &format!("services:\n{}{}", sleeper("web", ""), sleeper("db", "")),
+    );
+    env.berth_ok(&["up", "-d"]);
+    env.berth_ok(&["scale", "web=3"]);
+    let names = env.container_names();
+    assert_eq!(
+        names,
+        [
+            env.name_of("db", 1),
+            env.name_of("web", 1),
+            env.name_of("web", 2),
+            env.name_of("web", 3)
+        ]
+    );
+    env.berth_ok(&["scale", "web=1"]);
+    assert_eq!(
+        env.container_names(),
+        [env.name_of("db", 1), env.name_of("web", 1)]
+    );
+    // An unknown service is a project error, as with `up nosuch`.
+    let run = env.berth(&["scale", "nosuch=2"]);
+    run.assert_code(15);
+    assert!(
+        run.stderr.contains("no such service: nosuch"),
+        "{}",
+        run.stderr
+    );
+}
