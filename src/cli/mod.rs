@@ -14,6 +14,7 @@ mod run;
 mod table;
 mod terminal;
 mod time;
+mod top;
 mod up;
 mod yaml_out;
 
@@ -156,6 +157,8 @@ pub enum Command {
     Rm(lifecycle::RmArgs),
     /// Set the number of containers of services
     Scale(up::ScaleArgs),
+    /// Display the running processes
+    Top(top::TopArgs),
     /// Show the berth version
     Version(VersionArgs),
 }
@@ -222,6 +225,7 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> i32 {
         Command::Unpause(args) => lifecycle::unpause(&settings, args),
         Command::Rm(args) => lifecycle::rm(&settings, args),
         Command::Scale(args) => up::scale(&settings, args),
+        Command::Top(args) => top::run(&settings, args),
         Command::Version(args) => version(args),
     };
     match result {

@@ -10,10 +10,15 @@ pub fn render(header: &[&str], rows: &[Vec<String>]) -> String {
 /// [`render`] with columns at least `min` characters wide, separator
 /// included (as `ls` lists projects).
 pub fn render_min(header: &[&str], rows: &[Vec<String>], min: usize) -> String {
+    render_with(header, rows, min, 3)
+}
+
+/// Columns `gap` spaces apart and at least `min` wide, separator included.
+pub fn render_with(header: &[&str], rows: &[Vec<String>], min: usize, gap: usize) -> String {
     let width = |cell: &str| cell.chars().count();
     let mut widths: Vec<usize> = header
         .iter()
-        .map(|h| width(h).max(min.saturating_sub(3)))
+        .map(|h| width(h).max(min.saturating_sub(gap)))
         .collect();
     for row in rows {
         for (w, cell) in widths.iter_mut().zip(row) {
@@ -26,7 +31,7 @@ pub fn render_min(header: &[&str], rows: &[Vec<String>], min: usize) -> String {
         for (i, cell) in row.iter().enumerate() {
             out.push_str(cell);
             if i + 1 < row.len() {
-                out.extend(std::iter::repeat_n(' ', widths[i] - width(cell) + 3));
+                out.extend(std::iter::repeat_n(' ', widths[i] - width(cell) + gap));
             }
         }
         out.push('\n');

@@ -1184,6 +1184,18 @@ impl Engine for DockerEngine {
             .map_err(engine_error)
     }
 
+    async fn top(&self, id: &str) -> Result<(Vec<String>, Vec<Vec<String>>)> {
+        let top = self
+            .client
+            .top_processes(id, None::<bollard::query_parameters::TopOptions>)
+            .await
+            .map_err(engine_error)?;
+        Ok((
+            top.titles.unwrap_or_default(),
+            top.processes.unwrap_or_default(),
+        ))
+    }
+
     async fn tail_logs(&self, id: &str, lines: usize) -> Result<String> {
         let options = LogsOptionsBuilder::default()
             .stdout(true)

@@ -394,6 +394,9 @@ pub trait Engine: Clone + Send + Sync + 'static {
     fn inspect_status(&self, id: &str) -> impl Future<Output = Result<ContainerStatus>> + Send;
     /// Writes files into a created container.
     fn copy_files(&self, id: &str, files: &[FileCopy]) -> impl Future<Output = Result<()>> + Send;
+    /// The processes running in a container: the column titles, and a row each.
+    fn top(&self, id: &str)
+    -> impl Future<Output = Result<(Vec<String>, Vec<Vec<String>>)>> + Send;
     /// The last lines of a container's output, for error reports.
     fn tail_logs(&self, id: &str, lines: usize) -> impl Future<Output = Result<String>> + Send;
     /// Runs a command in the running container `id`. Attached, the session

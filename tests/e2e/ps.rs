@@ -165,3 +165,22 @@ fn ls_lists_projects_and_port_finds_the_published_port() {
     );
     env.berth(&["port", "web", "81"]).assert_code(1);
 }
+
+#[test]
+fn top_lists_the_processes_of_running_containers() {
+    let env = TestEnv::new(
+        "top",
+        &format!("services:\n{}{}", sleeper("idle", ""), sleeper("other", "")),
+    );
+    env.berth_ok(&["up", "-d"]);
+    let out = env.berth_ok(&["top", "idle"]).stdout;
+    let rows = lines(&out);
+    let header: Vec<&str> = rows[0].split_whitespace().collect();
+    assert_eq!(&header[..4], ["SERVICE", "#", "UID", "PID"], "{out}");
+    assert!(header.contains(&"CMD"), "{out}");
+    // tini (init: true) and the sleep it runs, both of service idle.
+    assert!(rows[1..].iter().all(|r| r.starts_with("idle ")), "{out}");
+    assert!(rows.iter().any(|r| r.ends_with("sleep 3600")), "{out}");
+    let all = env.berth_ok(&["top"]).stdout;
+    assert!(lines(&all).iter().any(|r| r.starts_with("other ")), "{all}");
+}
