@@ -33,11 +33,7 @@ pub fn run(settings: &Settings, args: DownArgs) -> Result<i32, CliError> {
         volumes: args.volumes,
         timeout: args.timeout,
     };
-    let run = RunSettings {
-        parallel: settings.parallel,
-        progress: settings.progress,
-        wait_timeout: None,
-    };
+    let run = RunSettings::new(settings, None);
     runtime.block_on(async {
         let observed = engine_cmd::observe(&engine, &desired, prepared.listing).await?;
         let plan = plan::plan_down(&desired, &observed, &options);

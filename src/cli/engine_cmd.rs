@@ -226,6 +226,17 @@ pub struct RunSettings {
     pub wait_timeout: Option<Duration>,
 }
 
+impl RunSettings {
+    /// The command line's limit and progress mode, with a deadline for waits.
+    pub fn new(settings: &Settings, wait_timeout: Option<Duration>) -> Self {
+        RunSettings {
+            parallel: settings.parallel,
+            progress: settings.progress,
+            wait_timeout,
+        }
+    }
+}
+
 /// Runs `plan`, rendering progress, and cancels cleanly on Ctrl-C.
 pub async fn run_plan<E: Engine>(
     engine: E,

@@ -111,7 +111,7 @@ pub fn restart(settings: &Settings, args: RestartArgs) -> Result<i32, CliError> 
             services.push(next.name.clone());
         }
     }
-    let settings_run = run_settings(settings);
+    let settings_run = RunSettings::new(settings, None);
     runtime.block_on(async {
         let observed = engine_cmd::observe(&engine, &desired, prepared.listing).await?;
         let stop = lifecycle::plan_stop(&desired, &observed, &services, args.timeout);
@@ -211,14 +211,6 @@ pub fn rm(settings: &Settings, args: RmArgs) -> Result<i32, CliError> {
     })
 }
 
-fn run_settings(settings: &Settings) -> RunSettings {
-    RunSettings {
-        parallel: settings.parallel,
-        progress: settings.progress,
-        wait_timeout: None,
-    }
-}
-
 /// Loads, locks and observes the project, makes the plan and runs it (or
 /// prints it with `--dry-run`).
 fn run(
@@ -230,7 +222,7 @@ fn run(
     let prepared = engine_cmd::prepare(&runtime, settings, &[], !settings.dry_run)?;
     engine_cmd::check_services(&prepared.desired, services)?;
     let (engine, desired, _lock) = (prepared.engine, prepared.desired, prepared.lock);
-    let run = run_settings(settings);
+    let run = RunSettings::new(settings, None);
     runtime.block_on(async {
         let observed = engine_cmd::observe(&engine, &desired, prepared.listing).await?;
         let plan = make(&desired, &observed)?;

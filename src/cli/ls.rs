@@ -5,7 +5,8 @@ use std::collections::BTreeMap;
 use clap::Args;
 use serde_json::json;
 
-use super::{CliError, Settings, engine_cmd, table};
+use super::table::{self, ListFormat};
+use super::{CliError, Settings, engine_cmd};
 use crate::engine::{Engine, RunState, labels};
 
 #[derive(Debug, Args)]
@@ -17,8 +18,8 @@ pub struct LsArgs {
     #[arg(short, long)]
     pub quiet: bool,
     /// Output format: table or json
-    #[arg(long, default_value = "table")]
-    pub format: String,
+    #[arg(long, value_enum, default_value = "table")]
+    pub format: ListFormat,
     /// Filter by a property (supported: name=NAME)
     #[arg(long, value_name = "FILTER")]
     pub filter: Vec<String>,
@@ -32,15 +33,7 @@ struct Project {
 }
 
 pub fn run(settings: &Settings, args: LsArgs) -> Result<i32, CliError> {
-    let json = match args.format.as_str() {
-        "table" => false,
-        "json" => true,
-        other => {
-            return Err(CliError::Usage(format!(
-                "--format {other:?} is not supported: use table or json"
-            )));
-        }
-    };
+    let json = args.format == ListFormat::Json;
     let mut names = Vec::new();
     for filter in &args.filter {
         match filter.split_once('=') {

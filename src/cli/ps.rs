@@ -7,7 +7,7 @@ use clap::{ArgAction, Args};
 use serde_json::{Value, json};
 
 use super::engine_cmd;
-use super::table::{self, ellipsize, human_duration, quote};
+use super::table::{self, ListFormat, ellipsize, human_duration, quote};
 use super::time::{now, utc_datetime};
 use super::{CliError, Settings};
 use crate::engine::{Container, PortMapping, RunState};
@@ -34,8 +34,8 @@ pub struct PsArgs {
     #[arg(long, value_name = "STATE")]
     pub status: Vec<String>,
     /// Output format: table or json
-    #[arg(long, default_value = "table")]
-    pub format: String,
+    #[arg(long, value_enum, default_value = "table")]
+    pub format: ListFormat,
     /// Don't truncate output
     #[arg(long)]
     pub no_trunc: bool,
@@ -55,15 +55,7 @@ const STATES: [&str; 7] = [
 ];
 
 pub fn run(settings: &Settings, args: PsArgs) -> Result<i32, CliError> {
-    let json = match args.format.as_str() {
-        "table" => false,
-        "json" => true,
-        other => {
-            return Err(CliError::Usage(format!(
-                "--format {other:?} is not supported: use table or json"
-            )));
-        }
-    };
+    let json = args.format == ListFormat::Json;
     let states = wanted_states(&args)?;
     let runtime = engine_cmd::runtime()?;
     let prepared = engine_cmd::prepare(&runtime, settings, &[], false)?;
@@ -210,7 +202,7 @@ pub fn ports(mappings: &[PortMapping]) -> String {
     // Runs: (first, last) mappings of consecutive ports.
     let mut runs: Vec<(&PortMapping, &PortMapping)> = Vec::new();
     for m in sorted {
-        if let Some((first, last)) = runs.last_mut() {
+        if let Some((_, last)) = runs.last_mut() {
             let follows = m.ip == last.ip
                 && m.protocol == last.protocol
                 && m.private == last.private + 1
@@ -223,7 +215,6 @@ pub fn ports(mappings: &[PortMapping]) -> String {
                 *last = m;
                 continue;
             }
-            let _ = first;
         }
         runs.push((m, m));
     }

@@ -96,11 +96,7 @@ pub fn run(settings: &Settings, args: RunArgs) -> Result<i32, CliError> {
             &slug(&args.service)[..12]
         )
     });
-    let run = RunSettings {
-        parallel: settings.parallel,
-        progress: settings.progress,
-        wait_timeout: None,
-    };
+    let run = RunSettings::new(settings, None);
     runtime.block_on(async {
         let observed = engine_cmd::observe(&engine, &desired, prepared.listing).await?;
         if !args.no_deps {
@@ -304,17 +300,7 @@ async fn start_and_wait<E: Engine>(
     spec: &ContainerSpec,
     args: &RunArgs,
 ) -> Result<i32, CliError> {
-    let files: Vec<crate::engine::FileCopy> = spec
-        .files
-        .iter()
-        .map(|f| crate::engine::FileCopy {
-            path: f.path.clone(),
-            content: f.content.clone(),
-            uid: f.uid,
-            gid: f.gid,
-            mode: f.mode,
-        })
-        .collect();
+    let files: Vec<crate::engine::FileCopy> = spec.files.iter().map(Into::into).collect();
     if !files.is_empty() {
         engine.copy_files(id, &files).await?;
     }

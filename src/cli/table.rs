@@ -1,6 +1,13 @@
 //! Plain-text tables and the humane renderings the docker CLI uses in them,
 //! so that berth's listings line up like Docker Compose's.
 
+/// `--format` of the listing commands.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum ListFormat {
+    Table,
+    Json,
+}
+
 /// Columns separated by three spaces, each as wide as its widest cell (in
 /// characters); every cell but a row's last is padded.
 pub fn render(header: &[&str], rows: &[Vec<String>]) -> String {

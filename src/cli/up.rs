@@ -243,11 +243,7 @@ fn converge(
     if let Some(problem) = desired.services.values().flat_map(|s| &s.problems).next() {
         return Err(CliError::Other(problem.to_string()));
     }
-    let run = RunSettings {
-        parallel: settings.parallel,
-        progress: settings.progress,
-        wait_timeout: intent.wait_timeout,
-    };
+    let run = RunSettings::new(settings, intent.wait_timeout);
 
     runtime.block_on(async {
         engine_cmd::check_gates(&engine, &desired).await?;

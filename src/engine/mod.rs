@@ -275,6 +275,18 @@ pub struct Session {
     pub input: Option<std::pin::Pin<Box<dyn tokio::io::AsyncWrite + Send>>>,
 }
 
+impl From<&spec::FileSpec> for FileCopy {
+    fn from(file: &spec::FileSpec) -> Self {
+        FileCopy {
+            path: file.path.clone(),
+            content: file.content.clone(),
+            uid: file.uid,
+            gid: file.gid,
+            mode: file.mode,
+        }
+    }
+}
+
 /// What part of a container's output to read.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct LogOptions {

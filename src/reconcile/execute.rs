@@ -306,17 +306,7 @@ async fn run_action<E: Engine>(shared: &Shared<E>, op: &Op) -> Result<(), ExecEr
             let spec = desired.services.get(service).map(|s| &s.spec);
             shared.emit(Kind::Container, name, Status::Working, "Starting");
             if let Some(spec) = spec.filter(|s| !s.files.is_empty() && !s.read_only) {
-                let files: Vec<FileCopy> = spec
-                    .files
-                    .iter()
-                    .map(|f| FileCopy {
-                        path: f.path.clone(),
-                        content: f.content.clone(),
-                        uid: f.uid,
-                        gid: f.gid,
-                        mode: f.mode,
-                    })
-                    .collect();
+                let files: Vec<FileCopy> = spec.files.iter().map(FileCopy::from).collect();
                 engine.copy_files(&id, &files).await?;
             }
             let allocates_ports = spec.is_some_and(|s| {

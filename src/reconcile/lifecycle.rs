@@ -6,7 +6,7 @@ use std::collections::HashMap;
 
 use super::desired::{Condition, Desired};
 use super::observe::Observed;
-use super::plan::{Op, Plan, dependency_order, is_one_shot};
+use super::plan::{Op, Plan, dependency_order, is_one_shot, stops_of_dependents};
 use crate::engine::{Container, RunState};
 
 /// Whether `service` is among those named (all when none are).
@@ -117,14 +117,7 @@ pub fn plan_stop(
     running.sort_by_key(|c| order.iter().position(|s| s == c.service()));
     for container in running {
         let service = container.service();
-        let dependents: Vec<usize> = desired
-            .services
-            .values()
-            .filter(|s| {
-                s.depends_on.contains_key(service) || s.parents.iter().any(|p| p == service)
-            })
-            .flat_map(|s| stopped.get(s.name.as_str()).cloned().unwrap_or_default())
-            .collect();
+        let dependents = stops_of_dependents(desired, service, &stopped);
         let stop = Op::StopContainer {
             service: service.to_string(),
             name: container.name.clone(),

@@ -526,9 +526,7 @@ fn diff_paths<'a>(
 
 /// A container taken off the networks that are recreated under it.
 struct Halted {
-    /// It was running, so it starts again once reconnected.
-    was_running: bool,
-    /// The node that stopped it, if it ran.
+    /// The node that stopped it, if it ran (then it starts again once reconnected).
     stop: Option<usize>,
     /// Engine names of the recreated networks, with the nodes that create them.
     networks: Vec<(String, usize)>,
@@ -571,7 +569,6 @@ fn recreate_network(
                 )
             });
             Halted {
-                was_running,
                 stop,
                 networks: Vec::new(),
             }
@@ -890,7 +887,7 @@ pub fn plan_up(
                     &[rename],
                 );
                 after.push(rename);
-                let was_running = halt.as_ref().is_some_and(|h| h.was_running);
+                let was_running = halt.as_ref().is_some_and(|h| h.stop.is_some());
                 if !options.no_start && (container.state != RunState::Running || was_running) {
                     starts.push((final_name, after, "created".to_string()));
                 }
@@ -908,7 +905,7 @@ pub fn plan_up(
                 }
                 match container.state {
                     RunState::Running | RunState::Restarting
-                        if halt.as_ref().is_some_and(|h| h.was_running) =>
+                        if halt.as_ref().is_some_and(|h| h.stop.is_some()) =>
                     {
                         starts.push((
                             container.name.clone(),
@@ -1061,7 +1058,7 @@ pub fn plan_up(
             continue;
         }
         let reconnects = reconnect_with(&mut plan, container, name, None, halt, &[]);
-        if halt.was_running && !options.no_start {
+        if halt.stop.is_some() && !options.no_start {
             plan.push(
                 Op::StartContainer {
                     service: container.service().to_string(),
@@ -1153,6 +1150,21 @@ fn reconnect_with(
                 format!("network {network} is recreated"),
             )
         })
+        .collect()
+}
+
+/// The nodes that stop the containers of the services that depend on
+/// `service` or share its namespaces: its own containers stop after them.
+pub(crate) fn stops_of_dependents(
+    desired: &Desired,
+    service: &str,
+    stops: &HashMap<&str, Vec<usize>>,
+) -> Vec<usize> {
+    desired
+        .services
+        .values()
+        .filter(|s| s.depends_on.contains_key(service) || s.parents.iter().any(|p| p == service))
+        .flat_map(|s| stops.get(s.name.as_str()).into_iter().flatten().copied())
         .collect()
 }
 
@@ -1250,14 +1262,7 @@ pub fn plan_down(desired: &Desired, observed: &Observed, options: &DownOptions) 
     }
     for container in containers {
         let service = container.service();
-        let dependents: Vec<usize> = desired
-            .services
-            .values()
-            .filter(|s| {
-                s.depends_on.contains_key(service) || s.parents.iter().any(|p| p == service)
-            })
-            .flat_map(|s| stop_nodes.get(s.name.as_str()).cloned().unwrap_or_default())
-            .collect();
+        let dependents = stops_of_dependents(desired, service, &stop_nodes);
         let (stopped, removed) = plan.retire(
             container,
             dependents,
