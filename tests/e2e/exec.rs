@@ -1,10 +1,7 @@
 //! `exec`: exit codes, separate output streams, piped input, options, the
 //! replica index, and a TTY when standard input is a terminal.
 
-use std::io::Write;
-use std::process::{Command, Stdio};
-
-use crate::harness::{TestEnv, berth_bin};
+use crate::harness::TestEnv;
 use crate::up::sleeper;
 
 #[test]
@@ -32,34 +29,11 @@ fn exec_runs_commands_like_docker_compose() {
     assert!(run.stderr.contains("err\n"), "{}", run.stderr);
 
     // Standard input goes through, to its end.
-    let mut child = Command::new(berth_bin())
-        .current_dir(env.dir())
-        .args([
-            "-p",
-            &env.project,
-            "exec",
-            "-T",
-            "web",
-            "sh",
-            "-c",
-            "cat; echo end",
-        ])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .spawn()
-        .expect("run berth exec");
-    child
-        .stdin
-        .take()
-        .expect("piped stdin")
-        .write_all(b"line one\nline two\n")
-        .expect("write to berth exec");
-    let out = child.wait_with_output().expect("berth exec ends");
-    assert!(out.status.success());
-    assert_eq!(
-        String::from_utf8_lossy(&out.stdout),
-        "line one\nline two\nend\n"
+    let out = env.berth_with_input(
+        &["exec", "-T", "web", "sh", "-c", "cat; echo end"],
+        b"line one\nline two\n",
     );
+    assert_eq!(out, "line one\nline two\nend\n");
 
     // Environment, user and working directory.
     let run = env
@@ -108,18 +82,7 @@ fn exec_runs_commands_like_docker_compose() {
     env.berth(&["exec", "-T", "nosuch", "true"]).assert_code(2);
 
     // A terminal on standard input gets a TTY in the container.
-    let line = format!(
-        "{} -p {} --progress plain exec web tty",
-        berth_bin().display(),
-        env.project
-    );
-    let out = Command::new("script")
-        .current_dir(env.dir())
-        .args(["-qec", &line, "/dev/null"])
-        .stdin(Stdio::null())
-        .output()
-        .expect("script (util-linux) runs berth on a pseudo-terminal");
-    let text = String::from_utf8_lossy(&out.stdout);
+    let text = env.berth_on_terminal(&["exec", "web", "tty"]);
     assert!(text.contains("/dev/pts/"), "{text:?}");
 
     // A stopped service has nothing to run in.

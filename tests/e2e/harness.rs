@@ -308,6 +308,50 @@ impl TestEnv {
         self.seen_volumes.borrow_mut().insert(name.to_string());
     }
 
+    /// Runs `berth -p <project> <args>` with `input` piped to its standard
+    /// input (closed at its end); returns what it wrote on standard output,
+    /// and panics unless it exits 0.
+    pub fn berth_with_input(&self, args: &[&str], input: &[u8]) -> String {
+        use std::io::Write;
+        let mut child = self
+            .base_command()
+            .args(["-p", &self.project, "--progress", "quiet"])
+            .args(args)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .spawn()
+            .unwrap_or_else(|e| panic!("cannot run berth {args:?}: {e}"));
+        child
+            .stdin
+            .take()
+            .expect("piped stdin")
+            .write_all(input)
+            .unwrap_or_else(|e| panic!("cannot write to berth {args:?}: {e}"));
+        let out = child
+            .wait_with_output()
+            .unwrap_or_else(|e| panic!("berth {args:?} did not end: {e}"));
+        assert!(out.status.success(), "berth {args:?} exited {}", out.status);
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
+    /// Runs `berth -p <project> <args>` on a pseudo-terminal (util-linux's
+    /// `script`), and returns what the terminal showed.
+    pub fn berth_on_terminal(&self, args: &[&str]) -> String {
+        let line = format!(
+            "{} -p {} --progress quiet {}",
+            berth_bin().display(),
+            self.project,
+            args.join(" ")
+        );
+        let out = Command::new("script")
+            .current_dir(self.dir())
+            .args(["-qec", &line, "/dev/null"])
+            .stdin(Stdio::null())
+            .output()
+            .expect("script (util-linux) runs berth on a pseudo-terminal");
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
     /// `docker exec <container> <args>` standard output; panics on failure.
     pub fn exec(&self, container: &str, args: &[&str]) -> String {
         let mut all = vec!["exec", container];

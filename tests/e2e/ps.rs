@@ -19,13 +19,9 @@ const STACK: &str = "services:
     command: [\"sh\", \"-c\", \"echo hello; exit 3\"]
 ";
 
-fn lines(text: &str) -> Vec<&str> {
-    text.lines().collect()
-}
-
-#[test]
-fn ps_lists_like_docker_compose() {
-    let env = TestEnv::new("ps", &format!("{STACK}{}", sleeper("idle", "")));
+/// The stack up, its job exited.
+fn stack_up(test: &str) -> TestEnv {
+    let env = TestEnv::new(test, &format!("{STACK}{}", sleeper("idle", "")));
     env.berth_ok(&["up", "-d"]);
     let job = env.name_of("job", 1);
     assert!(
@@ -33,6 +29,17 @@ fn ps_lists_like_docker_compose() {
             == "exited"),
         "the job did not exit"
     );
+    env
+}
+
+fn lines(text: &str) -> Vec<&str> {
+    text.lines().collect()
+}
+
+#[test]
+fn ps_lists_like_docker_compose() {
+    let env = stack_up("ps");
+    let job = env.name_of("job", 1);
     let (web, idle) = (env.name_of("web", 1), env.name_of("idle", 1));
 
     // Running containers only, by name, with Docker Compose's columns.
@@ -122,14 +129,7 @@ fn ps_lists_like_docker_compose() {
 
 #[test]
 fn ls_lists_projects_and_port_finds_the_published_port() {
-    let env = TestEnv::new("ls-port", &format!("{STACK}{}", sleeper("idle", "")));
-    env.berth_ok(&["up", "-d"]);
-    let job = env.name_of("job", 1);
-    assert!(
-        env.poll_until(Duration::from_secs(30), |env| env.container(&job).state
-            == "exited"),
-        "the job did not exit"
-    );
+    let env = stack_up("ls-port");
     let filter = format!("name={}", env.project);
 
     let running = env.berth_ok(&["ls", "--filter", &filter]).stdout;

@@ -1,10 +1,7 @@
 //! `run`: one-off containers after their dependencies, with the command's
 //! exit code, piped input, overrides, `--rm`, `-d`, and a TTY on a terminal.
 
-use std::io::Write;
-use std::process::{Command, Stdio};
-
-use crate::harness::{TestEnv, berth_bin};
+use crate::harness::TestEnv;
 use crate::up::sleeper;
 use crate::wait::HEALTHY;
 
@@ -68,46 +65,12 @@ fn run_one_off_containers_after_their_dependencies() {
     assert_eq!(run.stdout, "over ridden\n");
 
     // Piped input reaches the container, and its end ends the command.
-    let mut child = Command::new(berth_bin())
-        .current_dir(env.dir())
-        .args([
-            "-p",
-            &env.project,
-            "--progress",
-            "quiet",
-            "run",
-            "--rm",
-            "-T",
-            "app",
-            "cat",
-        ])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .spawn()
-        .expect("run berth run");
-    child
-        .stdin
-        .take()
-        .expect("piped stdin")
-        .write_all(b"through\n")
-        .expect("write to berth run");
-    let out = child.wait_with_output().expect("berth run ends");
-    assert!(out.status.success());
-    assert_eq!(String::from_utf8_lossy(&out.stdout), "through\n");
+    let out = env.berth_with_input(&["run", "--rm", "-T", "app", "cat"], b"through\n");
+    assert_eq!(out, "through\n");
 
     // A TTY when standard input is a terminal.
-    let line = format!(
-        "{} -p {} --progress quiet run --rm app tty",
-        berth_bin().display(),
-        env.project
-    );
-    let out = Command::new("script")
-        .current_dir(env.dir())
-        .args(["-qec", &line, "/dev/null"])
-        .stdin(Stdio::null())
-        .output()
-        .expect("script (util-linux) runs berth on a pseudo-terminal");
-    assert!(String::from_utf8_lossy(&out.stdout).contains("/dev/pts/"));
+    let text = env.berth_on_terminal(&["run", "--rm", "app", "tty"]);
+    assert!(text.contains("/dev/pts/"), "{text:?}");
 
     // Detached: the name is printed; a one-off publishes no ports of the
     // service unless asked, and is not a replica of it.
