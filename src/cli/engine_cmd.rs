@@ -194,22 +194,20 @@ pub async fn observe<E: Engine>(
         .map_err(CliError::Engine)
 }
 
-/// Warns about the keys the engine is too old for (the create calls leave
-/// them out), and about platforms it will likely refuse.
-pub async fn warn_unsupported<E: Engine>(
+/// Warns about keys only Windows engines apply and platforms the engine
+/// will likely refuse.
+pub async fn warn_platform_mismatch<E: Engine>(
     engine: &E,
     desired: &Desired,
     observed: &Observed,
 ) -> Result<(), CliError> {
-    // Asking the version costs the engine several milliseconds: only when it matters.
-    if !desired.has_engine_dependent_keys() {
+    // Asking the platform costs the engine several milliseconds: only when it matters.
+    if !desired.has_platform_dependent_keys() {
         return Ok(());
     }
-    let api = engine.api_version().await.map_err(CliError::Engine)?;
     let platform = engine.platform().await.map_err(CliError::Engine)?;
     let local = |image: &str| observed.images.get(image).is_some_and(Option::is_some);
     let warnings = [
-        desired.unsupported(api),
         desired.windows_only(&platform),
         desired.foreign_platforms(&platform, local),
     ];

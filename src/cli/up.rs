@@ -248,7 +248,7 @@ fn converge(
     runtime.block_on(async {
         engine_cmd::check_gates(&engine, &desired).await?;
         let mut observed = engine_cmd::observe(&engine, &desired, prepared.listing).await?;
-        engine_cmd::warn_unsupported(&engine, &desired, &observed).await?;
+        engine_cmd::warn_platform_mismatch(&engine, &desired, &observed).await?;
         let plan: Plan = plan::plan_up(&desired, &observed, &options).map_err(CliError::Plan)?;
         match print {
             Some(PlanFormat::Json) => {

@@ -1,41 +1,15 @@
-//! Checks of the desired state against the engine once connected: keys its
-//! API is too old for, Windows-only keys, a platform it cannot create. The
+//! Checks of the desired state against the engine's platform once connected:
+//! Windows-only keys, a platform it cannot create. (Keys its API is too old
+//! for are [`crate::reconcile::desired::Gate`]s.) The
 //! warnings name where the file sets each key, from the spans the loader kept.
 
 use std::collections::BTreeMap;
 
-use crate::engine::ApiVersion;
-use crate::engine::spec::ContainerSpec;
 use crate::load::Loaded;
 use crate::reconcile::desired::{Desired, DesiredService};
 
-/// A key that needs a newer engine API than berth's floor.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct GatedKey {
-    /// Its path under the service, e.g. `healthcheck.start_interval`.
-    pub key: &'static str,
-    pub since: ApiVersion,
-}
-
-/// The keys berth leaves out of the create call on engines older than their API.
-const GATED: [(&str, ApiVersion); 3] = [
-    ("annotations", ApiVersion::ANNOTATIONS),
-    ("healthcheck.start_interval", ApiVersion::START_INTERVAL),
-    // bollard's create body has no place for the container-level field older
-    // engines read, so the address goes on the primary network's endpoint.
-    ("mac_address", ApiVersion::ENDPOINT_MAC_ADDRESS),
-];
-
-/// Keys whose place in the file a warning after connecting may name.
-const LOCATED: [&str; 7] = [
-    GATED[0].0,
-    GATED[1].0,
-    GATED[2].0,
-    "platform",
-    "cpu_count",
-    "cpu_percent",
-    "isolation",
-];
+/// Keys whose place in the file a warning about the engine's platform names.
+const LOCATED: [&str; 4] = ["platform", "cpu_count", "cpu_percent", "isolation"];
 
 impl DesiredService {
     /// ` (file:line:col)` of `key`, or nothing.
@@ -48,28 +22,11 @@ impl DesiredService {
 }
 
 impl Desired {
-    /// A warning for each key the engine at `api` is too old for.
-    pub fn unsupported(&self, api: ApiVersion) -> Vec<String> {
-        let mut warnings = Vec::new();
-        for service in self.services.values() {
-            for gated in service.gated.iter().filter(|g| api < g.since) {
-                let at = service.at(gated.key);
-                warnings.push(format!(
-                    "service {:?}: {} needs Docker Engine API {} or newer, and this engine \
-                     speaks {api}, so berth leaves it out{at}",
-                    service.name, gated.key, gated.since
-                ));
-            }
-        }
-        warnings
-    }
-
     /// Whether some service sets a key whose fate depends on the engine's
-    /// version or platform.
-    pub fn has_engine_dependent_keys(&self) -> bool {
+    /// platform.
+    pub fn has_platform_dependent_keys(&self) -> bool {
         self.services.values().any(|s| {
-            !s.gated.is_empty()
-                || !s.spec.platform.is_empty()
+            !s.spec.platform.is_empty()
                 || s.spec.resources.cpu_count != 0
                 || s.spec.resources.cpu_percent != 0
                 || !s.spec.isolation.is_empty()
@@ -150,25 +107,4 @@ pub fn key_locations(loaded: &Loaded) -> BTreeMap<(String, &'static str), String
         }
     }
     found
-}
-
-/// The gated keys `spec` sets.
-pub fn gated_keys(spec: &ContainerSpec) -> Vec<GatedKey> {
-    GATED
-        .iter()
-        .filter(|(key, _)| sets_gated(spec, key))
-        .map(|&(key, since)| GatedKey { key, since })
-        .collect()
-}
-
-fn sets_gated(spec: &ContainerSpec, key: &str) -> bool {
-    match key {
-        "annotations" => !spec.annotations.is_empty(),
-        "healthcheck.start_interval" => spec
-            .healthcheck
-            .as_ref()
-            .is_some_and(|h| h.start_interval.is_some()),
-        "mac_address" => !spec.mac_address.is_empty(),
-        _ => false,
-    }
 }

@@ -17,7 +17,7 @@ use crate::engine::{ApiVersion, ExecSpec, labels};
 use crate::load::Loaded;
 use crate::load::node::{PathSeg, path_to_string};
 use crate::model::{FileObjectConfig, FileReferenceConfig, Project, Service, ServiceHook};
-use crate::reconcile::checks::{self, GatedKey};
+use crate::reconcile::checks;
 
 /// The whole desired state of a project.
 #[derive(Clone, Debug, Default)]
@@ -106,10 +106,8 @@ pub struct DesiredService {
     /// What keeps its containers from being created (a secret's missing
     /// source...); commands that create containers refuse to run with them.
     pub problems: Vec<DesiredError>,
-    /// Keys it sets that older engines do not take.
-    pub gated: Vec<GatedKey>,
-    /// `file:line:col` of the keys checked against the engine once connected
-    /// (the gated ones and `platform`), by path under the service.
+    /// `file:line:col` of the keys checked against the engine's platform
+    /// once connected (`platform` and the Windows-only ones), by key.
     pub located: BTreeMap<&'static str, String>,
     /// Commands run in each container after it starts (`post_start`).
     pub post_start: Vec<Hook>,
@@ -733,7 +731,30 @@ fn service_state(
         .collect();
 
     spec.identity_labels = identity_labels(project, origin, name, service);
-    let gated = checks::gated_keys(&spec);
+    let service_level = [
+        (
+            !spec.annotations.is_empty(),
+            ApiVersion::ANNOTATIONS,
+            &["annotations"][..],
+        ),
+        (
+            spec.healthcheck
+                .as_ref()
+                .is_some_and(|h| h.start_interval.is_some()),
+            ApiVersion::START_INTERVAL,
+            &["healthcheck", "start_interval"][..],
+        ),
+        // bollard's create body has no place for the container-level field
+        // older engines read, so the address goes on the primary endpoint.
+        (
+            !spec.mac_address.is_empty(),
+            ApiVersion::ENDPOINT_MAC_ADDRESS,
+            &["mac_address"][..],
+        ),
+    ];
+    for (_, api, keys) in service_level.into_iter().filter(|g| g.0) {
+        gates.push(Gate::new(api, key(keys), "berth leaves it out", false));
+    }
     let service_state = DesiredService {
         name: name.to_string(),
         replicas,
@@ -745,7 +766,6 @@ fn service_state(
         volumes: volume_keys,
         parents,
         problems,
-        gated,
         located: BTreeMap::new(),
         post_start: service.post_start.iter().map(hook).collect(),
         pre_stop: service.pre_stop.iter().map(hook).collect(),
@@ -1188,7 +1208,7 @@ mod tests {
     platform: linux/amd64
 ",
         );
-        assert!(desired.has_engine_dependent_keys());
+        assert!(desired.has_platform_dependent_keys());
         let windows = desired.windows_only("linux/amd64");
         assert_eq!(windows.len(), 1, "{windows:?}");
         assert!(
@@ -1212,7 +1232,7 @@ mod tests {
     }
 
     #[test]
-    fn gated_keys_carry_where_the_file_sets_them() {
+    fn service_keys_for_newer_engines_are_gates_that_point_at_the_file() {
         let (_dir, desired) = load_yaml(
             "services:
   web:
@@ -1225,22 +1245,21 @@ mod tests {
     image: busybox
 ",
         );
-        assert!(desired.services["plain"].gated.is_empty());
-        let web = &desired.services["web"];
-        let at: Vec<(&str, String)> = web
-            .gated
-            .iter()
-            .map(|g| (g.key, web.located.get(g.key).cloned().unwrap_or_default()))
-            .collect();
-        assert_eq!(at.len(), 2, "{at:?}");
-        assert_eq!(at[0].0, "annotations");
-        assert!(at[0].1.ends_with("compose.yaml:7:5"), "{at:?}");
-        assert_eq!(at[1].0, "healthcheck.start_interval");
-        assert!(at[1].1.ends_with("compose.yaml:6:7"), "{at:?}");
-        let warnings = desired.unsupported(ApiVersion::FLOOR);
-        assert_eq!(warnings.len(), 2);
-        assert!(warnings[0].contains("API 1.43"), "{warnings:?}");
-        assert!(desired.unsupported(ApiVersion::new(1, 44)).is_empty());
+        let (warnings, refusals) = check_gates(&desired.gates, ApiVersion::FLOOR);
+        assert!(refusals.is_empty(), "{refusals:?}");
+        assert_eq!(warnings.len(), 2, "{warnings:?}");
+        assert!(
+            warnings[0].starts_with("services.web.annotations needs Docker Engine API 1.43"),
+            "{warnings:?}"
+        );
+        assert!(warnings[0].ends_with("compose.yaml:7:5)"), "{warnings:?}");
+        assert!(
+            warnings[1].starts_with("services.web.healthcheck.start_interval needs"),
+            "{warnings:?}"
+        );
+        assert!(warnings[1].ends_with("compose.yaml:6:7)"), "{warnings:?}");
+        let (warnings, _) = check_gates(&desired.gates, ApiVersion::new(1, 44));
+        assert!(warnings.is_empty(), "{warnings:?}");
     }
 
     #[test]
