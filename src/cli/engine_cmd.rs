@@ -338,7 +338,7 @@ fn missing_images(desired: &Desired, observed: &Observed, plan: &Plan) -> Vec<(S
             crate::reconcile::plan::Op::CreateContainer { service, .. } => {
                 let spec = &desired.services[service].spec;
                 matches!(observed.images.get(&spec.image), Some(None) | None)
-                    .then(|| (spec.image.clone(), spec.platform.clone()))
+                    .then(|| (spec.image.clone(), spec.platform_to_use().to_string()))
             }
             _ => None,
         })

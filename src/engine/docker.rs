@@ -875,8 +875,8 @@ impl Engine for DockerEngine {
         let api = self.api().await?;
         let body = create_body(name, spec, api);
         let mut options = CreateContainerOptionsBuilder::default().name(name);
-        if api >= ApiVersion::CREATE_PLATFORM && !spec.platform.is_empty() {
-            options = options.platform(&spec.platform);
+        if api >= ApiVersion::CREATE_PLATFORM && !spec.platform_to_use().is_empty() {
+            options = options.platform(spec.platform_to_use());
         }
         let options = options.build();
         let created = self

@@ -146,6 +146,11 @@ pub struct ContainerSpec {
     /// `os/arch[/variant]`, for the create call's query.
     #[serde(skip_serializing_if = "String::is_empty")]
     pub platform: String,
+    /// `DOCKER_DEFAULT_PLATFORM` when `platform` is unset: images are pulled
+    /// and containers created for it, as with Docker Compose, but it is no
+    /// part of the config hash, so setting it recreates nothing.
+    #[serde(skip)]
+    pub default_platform: String,
     #[serde(skip_serializing_if = "String::is_empty")]
     pub mac_address: String,
     #[serde(skip_serializing_if = "Vec::is_empty")]
@@ -369,6 +374,17 @@ pub struct DeviceRequestSpec {
 
 fn is_zero(n: &i64) -> bool {
     *n == 0
+}
+
+impl ContainerSpec {
+    /// The platform to pull and create for: the file's, else the default.
+    pub fn platform_to_use(&self) -> &str {
+        if self.platform.is_empty() {
+            &self.default_platform
+        } else {
+            &self.platform
+        }
+    }
 }
 
 impl ResourceSpec {

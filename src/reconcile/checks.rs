@@ -26,7 +26,7 @@ impl Desired {
     /// platform.
     pub fn has_platform_dependent_keys(&self) -> bool {
         self.services.values().any(|s| {
-            !s.spec.platform.is_empty()
+            !s.spec.platform_to_use().is_empty()
                 || s.spec.resources.cpu_count != 0
                 || s.spec.resources.cpu_percent != 0
                 || !s.spec.isolation.is_empty()
@@ -71,19 +71,21 @@ impl Desired {
         let os_arch = |p: &str| p.split('/').take(2).collect::<Vec<_>>().join("/");
         self.services
             .values()
-            .filter(|s| !s.spec.platform.is_empty())
-            .filter(|s| !os_arch(&s.spec.platform).eq_ignore_ascii_case(&os_arch(engine)))
+            .filter(|s| !s.spec.platform_to_use().is_empty())
+            .filter(|s| !os_arch(s.spec.platform_to_use()).eq_ignore_ascii_case(&os_arch(engine)))
             .filter(|s| local(&s.spec.image))
             .map(|s| {
-                format!(
-                    "service {:?}: platform {} is not the engine's {engine}, and the image {} \
-                     is already local: the engine creates the container only if that image \
-                     is for {}{}",
-                    s.name,
-                    s.spec.platform,
-                    s.spec.image,
-                    s.spec.platform,
+                let platform = s.spec.platform_to_use();
+                let source = if s.spec.platform.is_empty() {
+                    format!(" (from {})", crate::env_vars::DOCKER_DEFAULT_PLATFORM)
+                } else {
                     s.at("platform")
+                };
+                format!(
+                    "service {:?}: platform {platform} is not the engine's {engine}, and the \
+                     image {} is already local: the engine creates the container only if that \
+                     image is for {platform}{source}",
+                    s.name, s.spec.image,
                 )
             })
             .collect()

@@ -14,6 +14,7 @@ use crate::engine::spec::{
     ThrottleSpec, UlimitSpec, VolumeSpec, WeightDeviceSpec,
 };
 use crate::engine::{ApiVersion, ExecSpec, labels};
+use crate::env_vars;
 use crate::load::Loaded;
 use crate::load::node::{PathSeg, path_to_string};
 use crate::model::{FileObjectConfig, FileReferenceConfig, Project, Service, ServiceHook};
@@ -819,6 +820,13 @@ fn host_options(
     spec.userns_mode = service.userns_mode.clone();
     spec.group_add = service.group_add.clone();
     spec.platform = service.platform.clone();
+    if spec.platform.is_empty() {
+        spec.default_platform = origin
+            .environment
+            .get(env_vars::DOCKER_DEFAULT_PLATFORM)
+            .cloned()
+            .unwrap_or_default();
+    }
     spec.mac_address = service.mac_address.clone();
     spec.dns_opt = service.dns_opt.clone();
     spec.dns_search = service.dns_search.clone();
@@ -1229,6 +1237,38 @@ mod tests {
                 .is_empty()
         );
         assert_eq!(desired.foreign_platforms("linux/arm64", |_| true).len(), 1);
+    }
+
+    #[test]
+    fn docker_default_platform_is_a_fallback_outside_the_hash() {
+        let yaml = "services:\n  web:\n    image: busybox\n  arm:\n    image: busybox\n    platform: linux/arm64\n";
+        let (_dir, plain) = load_yaml(yaml);
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("compose.yaml"), yaml).unwrap();
+        std::fs::write(
+            dir.path().join(".env"),
+            "DOCKER_DEFAULT_PLATFORM=linux/s390x\n",
+        )
+        .unwrap();
+        let opts = LoadOptions {
+            cwd: dir.path().to_path_buf(),
+            project_name: Some("p".into()),
+            ..Default::default()
+        };
+        let defaulted = from_loaded(load::load(&opts).unwrap(), &[]).unwrap();
+        assert_eq!(spec(&defaulted, "web").platform_to_use(), "linux/s390x");
+        assert_eq!(spec(&defaulted, "arm").platform_to_use(), "linux/arm64");
+        assert_eq!(spec(&plain, "web").platform_to_use(), "");
+        // Setting the variable recreates nothing.
+        let hash = |d: &Desired| crate::engine::spec::canonical_json(spec(d, "web")).1;
+        assert_eq!(hash(&plain), hash(&defaulted));
+        let warned = defaulted.foreign_platforms("linux/amd64", |_| true);
+        assert!(
+            warned
+                .iter()
+                .any(|w| w.contains("(from DOCKER_DEFAULT_PLATFORM)")),
+            "{warned:?}"
+        );
     }
 
     #[test]

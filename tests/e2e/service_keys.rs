@@ -302,3 +302,32 @@ fn a_platform_other_than_the_engines_with_a_local_image_warns() {
         run.stderr
     );
 }
+
+#[test]
+fn docker_default_platform_is_the_platform_of_services_without_one() {
+    let other = match docker_ok(&["version", "--format", "{{.Server.Arch}}"]).trim() {
+        "amd64" | "x86_64" => "arm64",
+        _ => "amd64",
+    };
+    let compose = format!("services:\n{}", sleeper("web", ""));
+    let env = TestEnv::new("keys-default-platform", &compose);
+    // The local image is for the engine's platform, so the engine refuses to
+    // create a container for the other one: proof that berth asked for it.
+    let run = env
+        .cmd(&["up", "-d"])
+        .env("DOCKER_DEFAULT_PLATFORM", &format!("linux/{other}"))
+        .run();
+    run.assert_code(1);
+    assert!(
+        run.stderr.contains(&format!("wanted linux/{other}")),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        run.stderr.contains("(from DOCKER_DEFAULT_PLATFORM)"),
+        "{}",
+        run.stderr
+    );
+    env.berth_ok(&["up", "-d"]);
+    assert!(env.container(&env.name_of("web", 1)).raw["State"]["Running"] == true);
+}
