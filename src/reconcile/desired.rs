@@ -473,6 +473,18 @@ fn service_state(
     if let Err(message) = host_options(&mut spec, service, origin) {
         problems.push(fail(message));
     }
+    for (index, device) in service.devices.iter().enumerate() {
+        if is_cdi_device_name(&device.source) {
+            let mut at = key(&["devices"]);
+            at.push(PathSeg::Index(index));
+            gates.push(Gate::new(
+                ApiVersion::CDI_DEVICES,
+                at,
+                "it cannot resolve a CDI device name",
+                true,
+            ));
+        }
+    }
     if let Some(health) = &service.healthcheck {
         spec.healthcheck = Some(if health.disable {
             HealthSpec {
@@ -782,9 +794,12 @@ fn host_options(
     service: &Service,
     origin: &Origin,
 ) -> Result<(), String> {
-    spec.devices = service
+    let (cdi, paths): (Vec<_>, Vec<_>) = service
         .devices
         .iter()
+        .partition(|d| is_cdi_device_name(&d.source));
+    spec.devices = paths
+        .into_iter()
         .map(|d| DeviceSpec {
             source: d.source.clone(),
             target: if d.target.is_empty() {
@@ -813,7 +828,14 @@ fn host_options(
         .iter()
         .filter_map(|d| d.resources.reservations.as_ref())
         .flat_map(|r| r.devices.iter().map(device_request));
-    spec.device_requests = gpus.chain(reserved).collect();
+    // A CDI name (`vendor.com/class=name`) is resolved by the engine's CDI
+    // driver into device nodes, mounts and environment.
+    let cdi = (!cdi.is_empty()).then(|| DeviceRequestSpec {
+        driver: "cdi".into(),
+        device_ids: cdi.iter().map(|d| d.source.clone()).collect(),
+        ..Default::default()
+    });
+    spec.device_requests = gpus.chain(reserved).chain(cdi).collect();
     spec.uts = service.uts.clone();
     spec.cgroupns = service.cgroup.clone();
     spec.cgroup_parent = service.cgroup_parent.clone();
@@ -879,6 +901,24 @@ fn security_option(option: &str, working_dir: &str) -> Result<String, String> {
         )
     })?;
     Ok(format!("seccomp={profile}"))
+}
+
+/// Whether a `devices` entry is a fully qualified CDI device name,
+/// `vendor/class=name`, rather than a host path.
+fn is_cdi_device_name(entry: &str) -> bool {
+    let Some((kind, name)) = entry.split_once('=') else {
+        return false;
+    };
+    let Some((vendor, class)) = kind.split_once('/') else {
+        return false;
+    };
+    let word = |s: &str, extra: &str| {
+        !s.is_empty()
+            && s.chars().next().is_some_and(|c| c.is_ascii_alphanumeric())
+            && s.chars()
+                .all(|c| c.is_ascii_alphanumeric() || extra.contains(c))
+    };
+    word(vendor, "-_.") && word(class, "-_") && word(name, "-_.:")
 }
 
 fn device_request(d: &crate::model::DeviceRequest) -> DeviceRequestSpec {
@@ -1237,6 +1277,40 @@ mod tests {
                 .is_empty()
         );
         assert_eq!(desired.foreign_platforms("linux/arm64", |_| true).len(), 1);
+    }
+
+    #[test]
+    fn cdi_device_names_become_a_cdi_device_request() {
+        let (_dir, desired) = load_yaml(
+            "services:\n  web:\n    image: busybox\n    devices:\n      - vendor.com/class=name\n      - /dev/null:/dev/n2:r\n      - nvidia.com/gpu=all\n",
+        );
+        let web = spec(&desired, "web");
+        assert_eq!(web.devices.len(), 1);
+        assert_eq!(web.devices[0].source, "/dev/null");
+        assert_eq!(
+            web.device_requests,
+            [DeviceRequestSpec {
+                driver: "cdi".into(),
+                device_ids: vec!["vendor.com/class=name".into(), "nvidia.com/gpu=all".into()],
+                ..Default::default()
+            }]
+        );
+        let (warnings, refusals) = check_gates(&desired.gates, ApiVersion::FLOOR);
+        assert!(warnings.is_empty(), "{warnings:?}");
+        assert_eq!(refusals.len(), 2, "{refusals:?}");
+        assert!(
+            refusals[0].starts_with("services.web.devices.0 needs Docker Engine API 1.44"),
+            "{refusals:?}"
+        );
+        assert!(refusals[0].ends_with("compose.yaml:5:9)"), "{refusals:?}");
+        assert!(
+            check_gates(&desired.gates, ApiVersion::new(1, 44))
+                .1
+                .is_empty()
+        );
+        for path in ["/dev/fuse", "/dev/a=b", "vendor.com/class", "a/b=", "=x"] {
+            assert!(!is_cdi_device_name(path), "{path}");
+        }
     }
 
     #[test]

@@ -331,3 +331,31 @@ fn docker_default_platform_is_the_platform_of_services_without_one() {
     env.berth_ok(&["up", "-d"]);
     assert!(env.container(&env.name_of("web", 1)).raw["State"]["Running"] == true);
 }
+
+#[test]
+fn a_cdi_device_name_is_refused_by_engines_without_cdi() {
+    let compose = format!(
+        "services:\n{}",
+        sleeper("web", "    devices:\n      - vendor.example/class=none\n")
+    );
+    let env = TestEnv::new("keys-cdi", &compose);
+    let run = env.berth(&["up", "-d"]);
+    assert_ne!(run.code, Some(0), "{}", run.stderr);
+    if engine_api() < (1, 44) {
+        assert!(
+            run.stderr
+                .contains("services.web.devices.0 needs Docker Engine API 1.44")
+                && run.stderr.contains("compose.yaml:7:9"),
+            "{}",
+            run.stderr
+        );
+        assert!(env.containers().is_empty());
+    } else {
+        // A newer engine resolves the name and finds no such device.
+        assert!(
+            run.stderr.contains("vendor.example/class=none"),
+            "{}",
+            run.stderr
+        );
+    }
+}
