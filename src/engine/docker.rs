@@ -253,7 +253,9 @@ fn exit_code(status: &str) -> Option<i64> {
 
 /// The create call's body for `spec`, with only the primary network on
 /// engines that take a single one at create.
-fn create_body(name: &str, spec: &ContainerSpec, api: ApiVersion) -> ContainerCreateBody {
+/// `alias` is the container's own name, which Docker Compose makes an alias on
+/// every network.
+fn create_body(alias: &str, spec: &ContainerSpec, api: ApiVersion) -> ContainerCreateBody {
     let mut labels: HashMap<String, String> = spec.labels.clone().into_iter().collect();
     labels.extend(spec.identity_labels.clone());
 
@@ -277,7 +279,7 @@ fn create_body(name: &str, spec: &ContainerSpec, api: ApiVersion) -> ContainerCr
     let mut endpoints: Vec<(String, EndpointSettings)> = spec
         .networks
         .iter()
-        .map(|n| (n.network.clone(), endpoint(n, name, api)))
+        .map(|n| (n.network.clone(), endpoint(n, alias, api)))
         .collect();
     // Services were resolved to containers by the executor. On a network of
     // the project, the engine takes links from the primary endpoint only (it
@@ -873,7 +875,7 @@ impl Engine for DockerEngine {
 
     async fn create_container(&self, name: &str, spec: &ContainerSpec) -> Result<Created> {
         let api = self.api().await?;
-        let body = create_body(name, spec, api);
+        let body = create_body(spec.final_name.as_deref().unwrap_or(name), spec, api);
         let mut options = CreateContainerOptionsBuilder::default().name(name);
         if api >= ApiVersion::CREATE_PLATFORM && !spec.platform_to_use().is_empty() {
             options = options.platform(spec.platform_to_use());
@@ -889,7 +891,11 @@ impl Engine for DockerEngine {
             for attachment in spec.networks.iter().skip(1) {
                 let request = NetworkConnectRequest {
                     container: created.id.clone(),
-                    endpoint_config: Some(endpoint(attachment, name, api)),
+                    endpoint_config: Some(endpoint(
+                        attachment,
+                        spec.final_name.as_deref().unwrap_or(name),
+                        api,
+                    )),
                 };
                 if let Err(e) = self
                     .client

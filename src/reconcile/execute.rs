@@ -12,7 +12,7 @@ use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 
 use super::desired::{Condition, Desired, Hook};
-use super::plan::{Op, Plan};
+use super::plan::{Op, Plan, container_name};
 use crate::engine::spec::{FileSpec, MountSpec, canonical_json};
 use crate::engine::{ContainerStatus, Engine, EngineError, FileCopy, Health, RunState, labels};
 use crate::events::{Emitter, Kind, Status};
@@ -516,6 +516,7 @@ fn replica_spec<E: Engine>(
     if let Some(old) = replaces {
         spec.identity_labels
             .insert(labels::REPLACE.into(), old.to_string());
+        spec.final_name = Some(container_name(&shared.ctx.desired.project, desired, number));
     }
     for (target, volume) in inherit {
         match spec.mounts.iter_mut().find(|m| &m.target == target) {

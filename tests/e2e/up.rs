@@ -121,6 +121,17 @@ fn changed_environment_recreates_only_that_service_and_restarts_restart_dependen
     assert_eq!(after[&db].state, "running");
     let env_of_db = after[&db].raw["Config"]["Env"].to_string();
     assert!(env_of_db.contains("FOO=two"), "{env_of_db}");
+    // Created under a temporary name, it answers to its own on the network.
+    let aliases = &after[&db].raw["NetworkSettings"]["Networks"]
+        [format!("{}_default", env.project)]["Aliases"];
+    let aliases: Vec<&str> = aliases
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|a| a.as_str())
+        .collect();
+    assert!(aliases.contains(&db.as_str()), "{aliases:?}");
+    assert!(!aliases.iter().any(|a| a.contains('_')), "{aliases:?}");
 
     let app = env.name_of("app", 1);
     assert_eq!(before[&app].id, after[&app].id, "app was recreated");
