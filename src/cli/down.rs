@@ -45,7 +45,7 @@ pub fn run(settings: &Settings, args: DownArgs) -> Result<i32, CliError> {
         engine_cmd::run_plan(engine, desired, &observed, &plan, &run).await?;
         if options_remove_everything {
             // Files written for read-only services' secrets and configs.
-            let _ = std::fs::remove_dir_all(crate::reconcile::execute::host_files_dir(&project));
+            let _ = std::fs::remove_dir_all(crate::reconcile::host_files::host_files_dir(&project));
         }
         Ok(0)
     })

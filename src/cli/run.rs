@@ -13,6 +13,7 @@ use super::{CliError, Settings, pipe};
 use crate::engine::spec::PortSpec;
 use crate::engine::{ContainerSpec, Engine, RunState, labels};
 use crate::reconcile::desired::{Condition, Desired};
+use crate::reconcile::host_files;
 use crate::reconcile::plan::{self, Op, Plan, UpOptions};
 
 #[derive(Debug, Args)]
@@ -195,12 +196,8 @@ fn one_off_spec(
 ) -> Result<ContainerSpec, CliError> {
     let service = &desired.services[&args.service];
     let mut spec = service.spec.clone();
-    if spec.read_only && !spec.files.is_empty() {
-        return Err(CliError::Other(format!(
-            "run: service {} is read_only and has secrets or configs with inline content; berth does not support that for one-off containers yet",
-            args.service
-        )));
-    }
+    host_files::bind_from_host(&desired.project, &args.service, &mut spec)
+        .map_err(CliError::Other)?;
     if !args.command.is_empty() {
         spec.command = Some(args.command.clone());
     }

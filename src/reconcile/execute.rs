@@ -12,8 +12,9 @@ use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 
 use super::desired::{Condition, Desired, Hook};
+use super::host_files;
 use super::plan::{Op, Plan, container_name};
-use crate::engine::spec::{FileSpec, MountSpec, canonical_json};
+use crate::engine::spec::{MountSpec, canonical_json};
 use crate::engine::{ContainerStatus, Engine, EngineError, FileCopy, Health, RunState, labels};
 use crate::events::{Emitter, Kind, Status};
 
@@ -530,25 +531,8 @@ fn replica_spec<E: Engine>(
             }),
         }
     }
-    if spec.read_only && !spec.files.is_empty() {
-        // The engine refuses to copy into a read-only root filesystem: such
-        // files are bound from the host instead (the engine is local).
-        for file in std::mem::take(&mut spec.files) {
-            let source = host_file(&shared.ctx.desired.project, service, &file).map_err(|e| {
-                ExecError::Engine(EngineError::Other(format!(
-                    "cannot write {} for the read-only service {service}: {e}",
-                    file.path
-                )))
-            })?;
-            spec.mounts.push(MountSpec {
-                kind: "bind".into(),
-                source,
-                target: file.path,
-                read_only: true,
-                ..Default::default()
-            });
-        }
-    }
+    host_files::bind_from_host(&shared.ctx.desired.project, service, &mut spec)
+        .map_err(|e| ExecError::Engine(EngineError::Other(e)))?;
     // References to services become references to their containers.
     for mode in [&mut spec.network_mode, &mut spec.ipc, &mut spec.pid] {
         if let Some(parent) = mode.strip_prefix("service:") {
@@ -628,27 +612,6 @@ fn first_replica_id<E: Engine>(shared: &Shared<E>, service: &str) -> Result<Stri
             "no container of service {service} to share namespaces or volumes with"
         )))
     })
-}
-
-/// Where the files of read-only services live on the host: one directory
-/// per project, readable by its owner only, removed by `down`.
-pub fn host_files_dir(project: &str) -> std::path::PathBuf {
-    std::env::temp_dir().join("berth-files").join(project)
-}
-
-/// Writes a secret or config for a read-only service and returns its path.
-fn host_file(project: &str, service: &str, file: &FileSpec) -> std::io::Result<String> {
-    use std::os::unix::fs::PermissionsExt;
-    let dir = host_files_dir(project).join(service);
-    std::fs::create_dir_all(&dir)?;
-    std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o700))?;
-    let name: String = file.digest.chars().take(16).collect();
-    let path = dir.join(format!("{name}-{:o}-{}-{}", file.mode, file.uid, file.gid));
-    std::fs::write(&path, &file.content)?;
-    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(file.mode))?;
-    // Owned as asked when berth may change owners (as root); otherwise by the user.
-    let _ = std::os::unix::fs::chown(&path, Some(file.uid as u32), Some(file.gid as u32));
-    Ok(path.display().to_string())
 }
 
 /// What one container tells about a condition.

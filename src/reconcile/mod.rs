@@ -4,6 +4,7 @@
 pub mod checks;
 pub mod desired;
 pub mod execute;
+pub mod host_files;
 pub mod lifecycle;
 pub mod lock;
 pub mod observe;

@@ -167,6 +167,21 @@ fn secrets_and_configs_become_files_on_read_only_service() {
     let app = env.name_of("app", 1);
     let touch = crate::harness::docker(&["exec", &app, "touch", "/probe"]);
     assert!(!touch.status.success(), "the root filesystem is writable");
+    // A one-off of the read-only service gets them the same way.
+    let run = env
+        .cmd(&[
+            "run",
+            "--rm",
+            "-T",
+            "app",
+            "cat",
+            "/run/secrets/renamed",
+            "/etc/app.conf",
+        ])
+        .env("E2E_TOKEN", "s3cret-value")
+        .run();
+    run.assert_code(0);
+    assert_eq!(run.stdout, "s3cret-valueanswer=42\n");
     env.cmd(&["down"])
         .env("E2E_TOKEN", "s3cret-value")
         .run()
