@@ -10,6 +10,7 @@ mod harness;
 mod concurrency;
 mod down;
 mod exec;
+mod images;
 mod interop;
 mod lifecycle;
 mod logs;
