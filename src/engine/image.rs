@@ -96,6 +96,25 @@ impl LayerTally {
     /// Takes one message about `layer`, in the engine's words (`Downloading`,
     /// `Pull complete`, `Pushed`...), and returns the sum so far.
     pub fn update(&mut self, layer: &str, status: &str, current: i64, total: i64) -> Transfer {
+        // Messages about the whole image (`Pulling from ...`, `Digest: ...`) are no layer's.
+        const LAYER_STATUSES: [&str; 13] = [
+            "Pulling fs layer",
+            "Waiting",
+            "Downloading",
+            "Verifying Checksum",
+            "Download complete",
+            "Extracting",
+            "Pull complete",
+            "Already exists",
+            "Preparing",
+            "Pushing",
+            "Pushed",
+            "Layer already exists",
+            "Mounted from",
+        ];
+        if !LAYER_STATUSES.iter().any(|s| status.starts_with(s)) {
+            return self.sum();
+        }
         let entry = self.layers.entry(layer.to_string()).or_default();
         let (current, total) = (current.max(0) as u64, total.max(0) as u64);
         match status {
@@ -136,6 +155,7 @@ mod tests {
     #[test]
     fn layer_progress_adds_up() {
         let mut tally = LayerTally::default();
+        tally.update("1", "Pulling from library/busybox", 0, 0);
         tally.update("a", "Pulling fs layer", 0, 0);
         tally.update("b", "Already exists", 0, 0);
         tally.update("a", "Downloading", 100, 1000);

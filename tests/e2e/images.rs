@@ -11,6 +11,14 @@ fn built(name: &str, build: &str, extra: &str) -> String {
 
 const DOCKERFILE: &str = "FROM busybox\nCOPY . /app\n";
 
+/// Writes the build context `dir`: [`DOCKERFILE`] and a file naming the
+/// project, so that no other test shares its layers (one test's clean-up
+/// could otherwise remove a cached layer another test's build is using).
+fn write_context(env: &TestEnv, dir: &str) {
+    env.write(&format!("{dir}/Dockerfile"), DOCKERFILE);
+    env.write(&format!("{dir}/project.txt"), &env.project);
+}
+
 fn image_id(reference: &str) -> Option<String> {
     let out = docker(&["image", "inspect", "--format", "{{.Id}}", reference]);
     out.status
@@ -27,7 +35,7 @@ fn build_honours_dockerignore_and_builds_a_shared_image_once() {
         built("worker", "./app", &format!("    image: {project}-web\n")),
     );
     let env = TestEnv::new("images-shared", &compose);
-    env.write("app/Dockerfile", DOCKERFILE);
+    write_context(&env, "app");
     env.write("app/kept.txt", "kept");
     env.write("app/secret.env", "TOKEN=1");
     env.write("app/logs/a.log", "noise");
@@ -82,6 +90,17 @@ fn build_honours_dockerignore_and_builds_a_shared_image_once() {
     );
     assert_eq!(images.stdout.lines().count(), 3, "{}", images.stdout);
     assert!(images.stdout.contains(&image), "{}", images.stdout);
+    let json = env.berth_ok(&["images", "--format", "json"]).json();
+    let rows = json.as_array().expect("a JSON array");
+    assert_eq!(rows.len(), 2, "{json}");
+    assert_eq!(rows[0]["Repository"], image.as_str(), "{json}");
+    let ids = env.berth_ok(&["images", "-q"]);
+    assert_eq!(
+        ids.stdout.lines().count(),
+        1,
+        "one image for both: {}",
+        ids.stdout
+    );
     env.berth_ok(&["down"]);
 }
 
@@ -96,7 +115,7 @@ fn a_source_change_rebuilds_and_recreates_only_the_affected_service() {
     // Different contents: the classic builder's cache may otherwise follow
     // the other service's chain of identical layers.
     for dir in ["web", "api"] {
-        env.write(&format!("{dir}/Dockerfile"), DOCKERFILE);
+        write_context(&env, dir);
         env.write(&format!("{dir}/main.txt"), &format!("{dir} v1"));
     }
     // `up` builds images that are missing.
@@ -141,7 +160,7 @@ fn down_rmi_local_keeps_named_images_and_all_removes_them() {
         built("tagged", "./app", &format!("    image: {named}\n")),
     );
     let env = TestEnv::new("images-rmi", &compose);
-    env.write("app/Dockerfile", DOCKERFILE);
+    write_context(&env, "app");
     let local = format!("{}-web", env.project);
 
     env.berth_ok(&["up", "-d"]);
@@ -185,7 +204,7 @@ fn a_failing_build_names_the_service_and_shows_its_last_lines() {
 fn buildkit_only_keys_are_refused_at_their_line() {
     let compose = "services:\n  web:\n    build:\n      context: .\n      ssh: [default]\n    command: [sleep, '1']\n";
     let env = TestEnv::new("images-buildkit", compose);
-    env.write("Dockerfile", DOCKERFILE);
+    write_context(&env, ".");
     let run = env.berth(&["build"]);
     assert_eq!(run.code, Some(1), "{}", run.stderr);
     assert!(
@@ -226,9 +245,19 @@ fn push_then_pull_back_from_a_registry() {
         built("web", "./app", &format!("    image: {image}\n"))
     );
     let env = TestEnv::new("images-push", &compose);
-    env.write("app/Dockerfile", DOCKERFILE);
-    // A layer of its own, so that the pull downloads bytes.
-    env.write("app/id.txt", &project);
+    write_context(&env, "app");
+    // A layer big enough for the engine to report its download, made of
+    // bytes that do not compress away.
+    let mut state: u64 = 0x2545_f491_4f6c_dd1d;
+    let noise: Vec<u8> = (0..3_000_000)
+        .map(|_| {
+            state = state
+                .wrapping_mul(6_364_136_223_846_793_005)
+                .wrapping_add(1);
+            (state >> 33) as u8
+        })
+        .collect();
+    std::fs::write(env.dir().join("app/noise.bin"), noise).unwrap();
     env.berth_ok(&["build"]);
     let built_id = image_id(&image).unwrap();
     let run = env.berth_ok(&["push"]);
@@ -261,7 +290,7 @@ fn credentials_come_from_config_json_and_from_helpers() {
         built("web", "./app", &format!("    image: {image}\n"))
     );
     let env = TestEnv::new("images-auth", &compose);
-    env.write("app/Dockerfile", DOCKERFILE);
+    write_context(&env, "app");
     env.berth_ok(&["build"]);
 
     // Without credentials the registry says no, and berth says which image and registry.
@@ -331,4 +360,39 @@ fn credentials_come_from_config_json_and_from_helpers() {
     );
     let asked = std::fs::read_to_string(env.dir().join("bin/asked")).unwrap();
     assert_eq!(asked.trim(), registry.address);
+}
+
+#[test]
+fn pull_policy_never_and_no_build_leave_missing_images_missing() {
+    let project = crate::harness::project_name("images-policy");
+    let compose = format!(
+        "services:\n{}  cached:\n    image: {project}-absent:1\n    pull_policy: never\n    command: [sleep, '1']\n",
+        built("web", "./app", "    pull_policy: build\n"),
+    );
+    let env = TestEnv::new("images-policy", &compose);
+    write_context(&env, "app");
+    let run = env.berth(&["up", "-d"]);
+    assert_eq!(run.code, Some(1), "{}", run.stderr);
+    assert!(
+        run.stderr.contains(&format!(
+            "service \"cached\": the image {project}-absent:1 is not on this engine, and pull_policy is never"
+        )),
+        "{}",
+        run.stderr
+    );
+    // `pull_policy: build` builds even when the image is there.
+    env.berth_ok(&["up", "-d", "web"]);
+    let run = env.berth_ok(&["up", "-d", "web"]);
+    assert!(run.stderr.contains("Service web  Built"), "{}", run.stderr);
+
+    // --no-build: a missing image is pulled instead, and that fails here.
+    env.berth_ok(&["down", "--rmi", "local"]);
+    let run = env.berth(&["up", "-d", "--no-build", "web"]);
+    assert_eq!(run.code, Some(1), "{}", run.stderr);
+    assert!(
+        run.stderr
+            .contains(&format!("cannot pull {}-web", env.project)),
+        "{}",
+        run.stderr
+    );
 }
