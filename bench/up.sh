@@ -4,22 +4,25 @@
 #
 #   bench/up.sh [BERTH_BINARY]            (default: target/release/berth)
 #
-# Environment: RUNS (5), SERVICES (50), CHAIN (5), OUT=path also writes the
+# Environment: RUNS (5), SERVICES (50), CHAIN (5), BUILD_SERVICES (10, sharing
+# 2 images), OUT=path also writes the
 # markdown report there, KEEP=1 keeps the generated folder,
 # COMPOSE_BIN=/path/to/docker-compose skips the PyPI install,
 # BERTH_BENCH_VENV (/tmp/berth-bench-venv) is where Docker Compose is installed,
 # BENCH_TIMEOUT (300) seconds for one checked run of either tool,
 # BENCH_NAME (bench) the middle of the project names, BENCH_KEYS (all) the
-# scenarios to run: cold noop ps logs plan chain down.
-# It creates containers and networks only under the projects berth-bench-up,
-# compose-bench-up, berth-bench-chain and compose-bench-chain, and removes
-# them on exit (also on failure or Ctrl-C). See bench/README.md.
+# scenarios to run: cold noop ps logs plan chain down build.
+# It creates containers, networks and images only under the projects
+# berth-bench-up, compose-bench-up, berth-bench-chain, compose-bench-chain,
+# berth-bench-build and compose-bench-build, and removes them on exit (also on
+# failure or Ctrl-C). See bench/README.md.
 set -euo pipefail
 
 BERTH=${1:-target/release/berth}
 RUNS=${RUNS:-5}
 SERVICES=${SERVICES:-50}
 CHAIN=${CHAIN:-5}
+BUILD_SERVICES=${BUILD_SERVICES:-10}
 VENV=${BERTH_BENCH_VENV:-/tmp/berth-bench-venv}
 TIMEOUT=${BENCH_TIMEOUT:-300}   # seconds for one checked run of either tool
 NAME=${BENCH_NAME:-bench}
@@ -34,6 +37,7 @@ command -v docker >/dev/null || die "the docker CLI is needed (to build the imag
 [[ "$RUNS" =~ ^[1-9][0-9]*$ ]] || die "RUNS must be a positive integer"
 [[ "$SERVICES" =~ ^[1-9][0-9]*$ ]] || die "SERVICES must be a positive integer"
 [[ "$CHAIN" =~ ^[1-9][0-9]*$ ]] || die "CHAIN must be a positive integer"
+[[ "$BUILD_SERVICES" =~ ^[1-9][0-9]*$ ]] || die "BUILD_SERVICES must be a positive integer"
 [[ "$NAME" =~ ^[a-z0-9][a-z0-9_-]*$ ]] || die "BENCH_NAME must be lower-case letters, digits, - and _"
 
 # Whatever the caller has set must not steer either tool. DOCKER_HOST is kept:
@@ -53,7 +57,8 @@ ensure_compose
 
 # --- cleanup: everything under our four project names, whatever happens -------
 project() { printf '%s-%s-%s' "$1" "$NAME" "$2"; }   # project TOOL KIND
-PROJECTS=("$(project berth up)" "$(project compose up)" "$(project berth chain)" "$(project compose chain)")
+PROJECTS=("$(project berth up)" "$(project compose up)" "$(project berth chain)" "$(project compose chain)"
+          "$(project berth build)" "$(project compose build)")
 DIR=$(mktemp -d /tmp/berth-bench-up.XXXXXX)
 # leftovers PROJECT KIND: ids of the project's containers, networks or volumes
 # (by label, and by name in case a label is missing).
@@ -74,6 +79,9 @@ remove_projects() {
             [ -z "$ids" ] || { left+=" $p"; docker network rm $ids >/dev/null 2>&1 || true; }
             ids=$(leftovers "$p" volume)
             [ -z "$ids" ] || { left+=" $p"; docker volume rm -f $ids >/dev/null 2>&1 || true; }
+            # images the build scenario made (both tools label them with the project)
+            ids=$(docker images -q --filter "label=com.docker.compose.project=$p" 2>/dev/null | sort -u)
+            [ -z "$ids" ] || docker rmi -f $ids >/dev/null 2>&1 || true
         done
         [ -n "$left" ] || return 0
         [ "$try" -eq 1 ] || sleep 1
@@ -149,12 +157,30 @@ fi
 # Every container stops on SIGKILL: busybox `sleep` and `httpd` run as PID 1 and
 # would ignore SIGTERM, so both tools would wait out the 10 s grace period.
 # `stop_signal: SIGKILL` is applied by the engine itself, the same for both tools.
-python3 - "$DIR" "$SERVICES" "$CHAIN" "$IMAGE" <<'PY'
+python3 - "$DIR" "$SERVICES" "$CHAIN" "$IMAGE" "$BUILD_SERVICES" <<'PY'
 import os, sys
 
 out, n, chain, image = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4]
+builds = int(sys.argv[5])
 os.makedirs(os.path.join(out, "up"))
 os.makedirs(os.path.join(out, "chain"))
+# The build scenario: services sharing 2 images (two build contexts, each
+# image named once in `image:` so that both tools may build it once).
+for ctx in ("a", "b"):
+    d = os.path.join(out, "build", ctx)
+    os.makedirs(d)
+    with open(os.path.join(d, "Dockerfile"), "w") as f:
+        f.write(f"FROM {image}\nCOPY . /src\nRUN cat /src/* > /dev/null\n")
+    for k in range(20):
+        with open(os.path.join(d, f"file{k}.txt"), "w") as f:
+            f.write(f"{ctx} {k}\n" * 1000)
+w = ["services:\n"]
+for i in range(1, builds + 1):
+    ctx = "a" if i % 2 else "b"
+    w.append(f"  svc-{i:02d}:\n    build: ./{ctx}\n    image: bench-build-img-{ctx}:latest\n"
+             f"    command: [\"sleep\", \"3600\"]\n    stop_signal: SIGKILL\n")
+with open(os.path.join(out, "build", "compose.yaml"), "w") as f:
+    f.write("".join(w))
 w = ["services:\n"]
 for i in range(1, n + 1):
     cmd = '["sleep", "3600"]' if i % 2 else '["httpd", "-f"]'
@@ -179,12 +205,16 @@ with open(os.path.join(out, "chain", "compose.yaml"), "w") as f:
 PY
 UP_FILE=$DIR/up/compose.yaml
 CHAIN_FILE=$DIR/chain/compose.yaml
+BUILD_FILE=$DIR/build/compose.yaml
 
 # cmd TOOL KIND FILE ARGS...: the shell-quoted command line of TOOL on FILE, as
 # project TOOL-bench-KIND.
+# Docker Compose builds with the classic builder: this engine has no buildx,
+# without which Docker Compose 2.40 cannot build with BuildKit.
 cmd() {
     local bin
     case $1 in berth) bin=$BERTH ;; compose) bin=$COMPOSE ;; esac
+    [ "$1" != compose ] || printf '%s ' env DOCKER_BUILDKIT=0 COMPOSE_BAKE=false
     printf '%q ' "$bin" --progress quiet -p "$(project "$1" "$2")" -f "$3" "${@:4}"
 }
 running() { docker ps -q --filter "label=com.docker.compose.project=$1" --filter status=running | wc -l; }
@@ -264,6 +294,7 @@ fail() {   # fail KEY TOOL MESSAGE
 scenario() {
     local key=$1 tool=$2 kind=up f=$UP_FILE p prep run timed up down before after n msg
     [ "$key" != chain ] || { kind=chain; f=$CHAIN_FILE; }
+    [ "$key" != build ] || { kind=build; f=$BUILD_FILE; }
     p=$(project "$tool" "$kind")
     up=$(cmd "$tool" "$kind" "$f" up -d)
     down=$(cmd "$tool" "$kind" "$f" down)
@@ -279,6 +310,9 @@ scenario() {
                timed=$run ;;
         down)  prep=$up; run=$down; timed=$down ;;
         chain) prep=$down; run=$(cmd "$tool" "$kind" "$f" up -d --wait); timed=$run ;;
+        # from no containers and no images: every run builds both images
+        build) prep=$(cmd "$tool" "$kind" "$f" down --rmi all)
+               run=$(cmd "$tool" "$kind" "$f" up -d --build); timed=$run ;;
     esac
     say "  $tool"
     remove_projects || die "cannot start from nothing (see above)"
@@ -301,6 +335,8 @@ scenario() {
                   || { fail "$key" "$tool" "after \`$run\`: $n containers left"; return 0; } ;;
         chain) n=$(healthy "$p"); [ "$n" -eq "$CHAIN" ] \
                   || { fail "$key" "$tool" "after \`$run\`: $n of $CHAIN containers healthy"; return 0; } ;;
+        build) n=$(running "$p"); [ "$n" -eq "$BUILD_SERVICES" ] \
+                  || { fail "$key" "$tool" "after \`$run\`: $n of $BUILD_SERVICES containers running"; return 0; } ;;
     esac
     [ "$key" != cold ] || rm -f "$DIR/rss.$tool"
     ms[$key.$tool]=$(median_ms "$prep" "$timed") \
@@ -318,7 +354,7 @@ scenario() {
 }
 
 load_before=$(cut -d' ' -f1-3 /proc/loadavg)
-read -ra KEYS <<<"${BENCH_KEYS:-cold noop ps logs plan chain down}"
+read -ra KEYS <<<"${BENCH_KEYS:-cold noop ps logs plan chain down build}"
 declare -A TITLE=(
     [cold]="cold \`up -d\`, $SERVICES services"
     [noop]="no-op \`up -d\`, $SERVICES services up"
@@ -327,8 +363,9 @@ declare -A TITLE=(
     [plan]="\`ps\` (compose) vs \`plan\` (berth), $SERVICES up"
     [chain]="\`up -d --wait\`, chain of $CHAIN health-gated services"
     [down]="\`down\`, $SERVICES services"
+    [build]="\`up -d --build\`, $BUILD_SERVICES services sharing 2 images (classic builder)"
 )
-declare -A GOAL=([cold]=0.95 [noop]=0.25 [ps]=0.25 [logs]=0.25 [plan]=0.25 [chain]=0.80 [down]=0.90)
+declare -A GOAL=([cold]=0.95 [noop]=0.25 [ps]=0.25 [logs]=0.25 [plan]=0.25 [chain]=0.80 [down]=0.90 [build]=0.80)
 MEM_GOAL_MB=20
 for key in "${KEYS[@]}"; do
     say "${TITLE[$key]}..."

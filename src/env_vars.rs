@@ -17,3 +17,9 @@ pub const COMPOSE_REMOVE_ORPHANS: &str = "COMPOSE_REMOVE_ORPHANS";
 pub const DOCKER_HOST: &str = "DOCKER_HOST";
 pub const DOCKER_API_VERSION: &str = "DOCKER_API_VERSION";
 pub const DOCKER_DEFAULT_PLATFORM: &str = "DOCKER_DEFAULT_PLATFORM";
+/// The directory of the docker CLI's `config.json` (registry credentials).
+pub const DOCKER_CONFIG: &str = "DOCKER_CONFIG";
+/// Where credential helpers (`docker-credential-*`) are looked up.
+pub const PATH: &str = "PATH";
+/// Where berth keeps what it remembers between runs (when it last pulled an image).
+pub const XDG_STATE_HOME: &str = "XDG_STATE_HOME";

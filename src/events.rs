@@ -31,6 +31,8 @@ impl Kind {
 #[serde(rename_all = "lowercase")]
 pub enum Status {
     Working,
+    /// A line of an operation's own output (a build step); `details` holds it.
+    Output,
     Done,
     Warning,
     Error,

@@ -1,5 +1,6 @@
 //! berth: a declarative multi-container orchestrator that runs Compose files.
 
+pub mod build;
 pub mod cli;
 pub mod diag;
 pub mod engine;
@@ -8,4 +9,6 @@ pub mod events;
 pub mod load;
 pub mod model;
 pub mod reconcile;
+pub mod registry;
 pub mod render;
+pub mod transfer;

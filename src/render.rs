@@ -46,6 +46,9 @@ pub fn spawn(mode: Progress, events: UnboundedReceiver<Event>) -> JoinHandle<()>
 }
 
 fn plain_line(event: &Event) -> String {
+    if event.status == Status::Output {
+        return format!("#{} {}", event.name, event.details);
+    }
     let mut line = format!(" {} {}  {}", event.kind.title(), event.name, event.text);
     if !event.details.is_empty() {
         line.push_str(": ");
@@ -71,10 +74,12 @@ async fn lines(mut events: UnboundedReceiver<Event>, format: fn(&Event) -> Strin
     let mut stderr = std::io::stderr();
     while let Some(event) = events.recv().await {
         let key = (event.kind, event.name.clone());
-        if last.get(&key) == Some(&event.text) {
-            continue;
+        if event.status != Status::Output {
+            if last.get(&key) == Some(&event.text) {
+                continue;
+            }
+            last.insert(key, event.text.clone());
         }
-        last.insert(key, event.text.clone());
         let _ = writeln!(stderr, "{}", format(&event));
     }
 }
@@ -108,7 +113,7 @@ async fn tty(mut events: UnboundedReceiver<Event>) {
                     format!("{}: {}", event.text, event.details)
                 };
                 match event.status {
-                    Status::Working => {
+                    Status::Working | Status::Output => {
                         bar.set_style(working.clone());
                         bar.set_message(text);
                     }

@@ -4,7 +4,12 @@ use clap::Args;
 
 use super::engine_cmd::{self, RunSettings};
 use super::{CliError, Settings};
+use crate::engine::Engine;
+use crate::events::{Emitter, Kind, Status};
+use crate::reconcile::desired::Desired;
+use crate::reconcile::observe::Observed;
 use crate::reconcile::plan::{self, DownOptions};
+use crate::render::{self, Progress};
 
 #[derive(Debug, Args)]
 pub struct DownArgs {
@@ -20,6 +25,17 @@ pub struct DownArgs {
     /// Shutdown timeout in seconds
     #[arg(short = 't', long, value_name = "SECONDS")]
     pub timeout: Option<i64>,
+    /// Remove images used by services: "local" removes only the images berth
+    /// named itself (no `image:` in the file), "all" every service's image
+    #[arg(long, value_name = "TYPE", value_enum)]
+    pub rmi: Option<RemoveImages>,
+}
+
+/// `--rmi`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum RemoveImages {
+    Local,
+    All,
 }
 
 pub fn run(settings: &Settings, args: DownArgs) -> Result<i32, CliError> {
@@ -42,11 +58,64 @@ pub fn run(settings: &Settings, args: DownArgs) -> Result<i32, CliError> {
             return Ok(0);
         }
         let project = desired.project.clone();
-        engine_cmd::run_plan(engine, desired, &observed, &plan, &run).await?;
+        let images = match args.rmi {
+            Some(which) => images_to_remove(&engine, &desired, &observed, which).await?,
+            None => Vec::new(),
+        };
+        engine_cmd::run_plan(engine.clone(), desired, &observed, &plan, &run).await?;
+        remove_images(&engine, &images, settings.progress).await;
         if options_remove_everything {
             // Files written for read-only services' secrets and configs.
             let _ = std::fs::remove_dir_all(crate::reconcile::host_files::host_files_dir(&project));
         }
         Ok(0)
     })
+}
+
+/// The images `--rmi` removes: with `local`, those berth names itself
+/// (`<project>-<service>`, and without a file the images labelled with the
+/// project); with `all`, also every image a service or container names.
+async fn images_to_remove<E: Engine>(
+    engine: &E,
+    desired: &Desired,
+    observed: &Observed,
+    which: RemoveImages,
+) -> Result<Vec<String>, CliError> {
+    let mut images: Vec<String> = desired
+        .services
+        .values()
+        .filter(|s| which == RemoveImages::All || s.image_named_by_berth)
+        .map(|s| s.spec.image.clone())
+        .collect();
+    if desired.services.is_empty() {
+        // No file: what the engine knows of the project.
+        let labelled = engine.list_project_images(&desired.project).await?;
+        images.extend(labelled.into_iter().flat_map(|i| i.repo_tags));
+        if which == RemoveImages::All {
+            images.extend(observed.containers.iter().map(|c| c.display.image.clone()));
+        }
+    }
+    images.sort();
+    images.dedup();
+    Ok(images)
+}
+
+/// Removes `images`, each with a progress line; an image still used by
+/// another container stays, with a warning.
+async fn remove_images<E: Engine>(engine: &E, images: &[String], progress: Progress) {
+    let (events, receiver) = Emitter::channel();
+    let renderer = render::spawn(progress, receiver);
+    let removals = images.iter().map(|image| {
+        let events = events.clone();
+        async move {
+            match engine.remove_image(image).await {
+                Ok(true) => events.emit(Kind::Image, image, Status::Done, "Removed", ""),
+                Ok(false) => {}
+                Err(e) => events.emit(Kind::Image, image, Status::Warning, "Kept", &e.to_string()),
+            }
+        }
+    });
+    futures_util::future::join_all(removals).await;
+    drop(events);
+    let _ = renderer.await;
 }

@@ -9,16 +9,19 @@ use std::time::Duration;
 use tokio_util::sync::CancellationToken;
 
 use super::{CliError, Settings, print_warnings};
+use crate::build::service::PullPolicy;
+use crate::build::{self, BuildOptions};
 use crate::engine::Engine;
 use crate::engine::docker::DockerEngine;
 use crate::env_vars;
-use crate::events::{Emitter, Kind, Status};
+use crate::events::Emitter;
 use crate::reconcile::desired::{self, Desired};
 use crate::reconcile::execute::{self, Context};
 use crate::reconcile::lock::{self, ProjectLock};
 use crate::reconcile::observe::{self, Listing, Observed};
 use crate::reconcile::plan::Plan;
 use crate::render::{self, Progress};
+use crate::transfer::{self, Direction, ImageRef, PullRecord};
 
 /// A single-threaded runtime: berth waits on the engine, it does not compute.
 pub fn runtime() -> Result<tokio::runtime::Runtime, CliError> {
@@ -282,43 +285,190 @@ pub async fn run_plan<E: Engine>(
     result.map_err(CliError::Exec)
 }
 
-/// Pulls the images the plan needs that the engine does not have. Images
-/// that cannot be pulled are reported together, with what to do.
-pub async fn pull_missing<E: Engine>(
+/// What the command line says about images: `--build`, `--no-build` and
+/// `--pull POLICY` (which overrides every service's `pull_policy`).
+#[derive(Clone, Copy, Debug, Default)]
+pub struct ImageChoices {
+    pub build: bool,
+    pub no_build: bool,
+    pub pull: Option<PullPolicy>,
+}
+
+/// Builds and pulls what the services' policies ask for before planning,
+/// so that the plan sees the new image IDs (and recreates what they
+/// change): images of services with `build:` that are missing (or all of
+/// them with `--build` or `pull_policy: build`), and pulls for `always` and
+/// for stale `daily`/`weekly`/`every_*` images. Missing images of other
+/// services are left to [`pull_missing`].
+pub async fn prepare_images<E: Engine>(
     engine: &E,
+    settings: &Settings,
     desired: &Desired,
     observed: &mut Observed,
-    plan: &Plan,
-    progress: Progress,
+    choices: ImageChoices,
 ) -> Result<(), CliError> {
-    let missing = missing_images(desired, observed, plan);
-    if missing.is_empty() {
+    let env = &settings.load.os_env;
+    let record = PullRecord::open(env);
+    let mut to_build = Vec::new();
+    let mut to_pull = Vec::new();
+    let mut never = Vec::new();
+    for service in desired.services.values() {
+        let policy = choices.pull.unwrap_or(service.pull_policy);
+        let image = &service.spec.image;
+        let local = matches!(observed.images.get(image), Some(Some(_)));
+        let buildable = service.build.is_some() && !choices.no_build;
+        if buildable && (choices.build || policy == PullPolicy::Build || !local) {
+            to_build.push(service.name.clone());
+        } else if policy == PullPolicy::Never && !local {
+            never.push(format!(
+                "service {:?}: the image {image} is not on this engine, and pull_policy is never",
+                service.name
+            ));
+        } else if match policy {
+            PullPolicy::Always => true,
+            PullPolicy::Refresh(every) => !local || !record.is_fresh(image, every),
+            _ => false,
+        } {
+            to_pull.push(ImageRef {
+                reference: image.clone(),
+                platform: service.spec.platform_to_use().to_string(),
+            });
+        }
+    }
+    if !never.is_empty() {
+        return Err(CliError::Other(never.join("\n")));
+    }
+    to_pull.sort();
+    to_pull.dedup();
+    if to_build.is_empty() && to_pull.is_empty() {
         return Ok(());
     }
     let (events, receiver) = Emitter::channel();
-    let renderer = render::spawn(progress, receiver);
-    let pulls = missing.iter().map(|(image, platform)| {
-        let events = events.clone();
-        async move {
-            events.emit(Kind::Image, image, Status::Working, "Pulling", "");
-            let result = engine.pull_image(image, platform).await;
-            match &result {
-                Ok(_) => events.emit(Kind::Image, image, Status::Done, "Pulled", ""),
-                Err(e) => events.emit(Kind::Image, image, Status::Error, "Error", &e.to_string()),
-            }
-            (image.clone(), result)
-        }
-    });
-    let results = futures_util::future::join_all(pulls).await;
+    let renderer = render::spawn(settings.progress, receiver);
+    let options = BuildOptions {
+        parallel: settings.parallel,
+        ..Default::default()
+    };
+    let built = if to_build.is_empty() {
+        Ok(BTreeMap::new())
+    } else {
+        build::build_services(engine, desired, &to_build, &options, &events).await
+    };
+    let pulled = transfer::transfer_all(
+        engine,
+        Direction::Pull,
+        &to_pull,
+        env,
+        settings.parallel,
+        &events,
+    )
+    .await;
     drop(events);
     let _ = renderer.await;
+    for (image, id) in built.map_err(CliError::Build)? {
+        observed.images.insert(image, Some(id));
+    }
+    note_pulled(pulled, observed)
+}
+
+/// Pulls the images the plan needs that the engine does not have. Images
+/// that cannot be pulled are reported together, each with its reason.
+pub async fn pull_missing<E: Engine>(
+    engine: &E,
+    settings: &Settings,
+    desired: &Desired,
+    observed: &mut Observed,
+    plan: &Plan,
+) -> Result<(), CliError> {
+    let missing = missing_images(desired, observed, plan);
+    pull_images(engine, settings, &missing, observed).await
+}
+
+/// Pulls `images`, noting their IDs in `observed`; the failures are
+/// reported together once every pull has ended.
+pub async fn pull_images<E: Engine>(
+    engine: &E,
+    settings: &Settings,
+    images: &[ImageRef],
+    observed: &mut Observed,
+) -> Result<(), CliError> {
+    if images.is_empty() {
+        return Ok(());
+    }
+    let results = transfer_images(engine, settings, Direction::Pull, images, false).await;
+    note_pulled(results, observed)
+}
+
+/// Pulls or pushes `images` with a progress line each (none when `quiet`);
+/// for each, its ID after a pull, or why it failed.
+pub async fn transfer_images<E: Engine>(
+    engine: &E,
+    settings: &Settings,
+    direction: Direction,
+    images: &[ImageRef],
+    quiet: bool,
+) -> Vec<(String, Result<String, String>)> {
+    let progress = if quiet {
+        Progress::Quiet
+    } else {
+        settings.progress
+    };
+    let (events, receiver) = Emitter::channel();
+    let renderer = render::spawn(progress, receiver);
+    let results = transfer::transfer_all(
+        engine,
+        direction,
+        images,
+        &settings.load.os_env,
+        settings.parallel,
+        &events,
+    )
+    .await;
+    drop(events);
+    let _ = renderer.await;
+    results
+}
+
+/// The images of [`transfer_images`] that failed, with their messages.
+pub async fn transfer_failures<E: Engine>(
+    engine: &E,
+    settings: &Settings,
+    direction: Direction,
+    images: &[ImageRef],
+    quiet: bool,
+) -> Vec<(String, String)> {
+    transfer_images(engine, settings, direction, images, quiet)
+        .await
+        .into_iter()
+        .filter_map(|(image, result)| result.err().map(|message| (image, message)))
+        .collect()
+}
+
+/// The services `pull` and `push` work on: the named ones (all when none
+/// is), and with `include_deps` the ones they depend on (which the loader added).
+pub fn selected_services<'a>(
+    desired: &'a Desired,
+    named: &'a [String],
+    include_deps: bool,
+) -> impl Iterator<Item = &'a crate::reconcile::desired::DesiredService> + 'a {
+    desired
+        .services
+        .values()
+        .filter(move |s| named.is_empty() || include_deps || named.contains(&s.name))
+}
+
+/// Notes the IDs of the images pulled; an error listing the failures.
+fn note_pulled(
+    results: Vec<(String, Result<String, String>)>,
+    observed: &mut Observed,
+) -> Result<(), CliError> {
     let mut failed = Vec::new();
     for (image, result) in results {
         match result {
             Ok(id) => {
                 observed.images.insert(image, Some(id));
             }
-            Err(_) => failed.push(image),
+            Err(message) => failed.push(message),
         }
     }
     if failed.is_empty() {
@@ -330,15 +480,17 @@ pub async fn pull_missing<E: Engine>(
 
 /// Images the plan needs that are not on the engine, with the platform the
 /// service asks for (empty for the engine's).
-fn missing_images(desired: &Desired, observed: &Observed, plan: &Plan) -> Vec<(String, String)> {
-    let mut missing: Vec<(String, String)> = plan
+fn missing_images(desired: &Desired, observed: &Observed, plan: &Plan) -> Vec<ImageRef> {
+    let mut missing: Vec<ImageRef> = plan
         .actions
         .iter()
         .filter_map(|a| match &a.op {
             crate::reconcile::plan::Op::CreateContainer { service, .. } => {
                 let spec = &desired.services[service].spec;
-                matches!(observed.images.get(&spec.image), Some(None) | None)
-                    .then(|| (spec.image.clone(), spec.platform_to_use().to_string()))
+                matches!(observed.images.get(&spec.image), Some(None) | None).then(|| ImageRef {
+                    reference: spec.image.clone(),
+                    platform: spec.platform_to_use().to_string(),
+                })
             }
             _ => None,
         })

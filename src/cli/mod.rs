@@ -1,15 +1,19 @@
 //! Command-line interface: clap definitions and settings resolved once.
 
+mod build;
 mod config;
 mod down;
 mod engine_cmd;
 mod exec;
+mod images;
 mod lifecycle;
 mod logs;
 mod ls;
 mod pipe;
 mod port;
 mod ps;
+mod pull;
+mod push;
 mod run;
 mod table;
 mod terminal;
@@ -159,6 +163,14 @@ pub enum Command {
     Scale(up::ScaleArgs),
     /// Display the running processes
     Top(top::TopArgs),
+    /// Build or rebuild services' images
+    Build(build::BuildArgs),
+    /// Pull service images
+    Pull(pull::PullArgs),
+    /// Push service images
+    Push(push::PushArgs),
+    /// List images used by the created containers
+    Images(images::ImagesArgs),
     /// Show the berth version
     Version(VersionArgs),
 }
@@ -226,6 +238,10 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> i32 {
         Command::Rm(args) => lifecycle::rm(&settings, args),
         Command::Scale(args) => up::scale(&settings, args),
         Command::Top(args) => top::run(&settings, args),
+        Command::Build(args) => build::run(&settings, args),
+        Command::Pull(args) => pull::run(&settings, args),
+        Command::Push(args) => push::run(&settings, args),
+        Command::Images(args) => images::run(&settings, args),
         Command::Version(args) => version(args),
     };
     match result {
@@ -331,7 +347,9 @@ pub enum CliError {
     Engine(crate::engine::EngineError),
     Plan(crate::reconcile::plan::PlanError),
     Exec(crate::reconcile::execute::ExecError),
+    /// Pulls that failed, each message naming the image, registry and reason.
     MissingImages(Vec<String>),
+    Build(crate::build::BuildError),
     Other(String),
 }
 
@@ -354,16 +372,13 @@ impl CliError {
                 None => format!("error: {e}\n"),
             },
             CliError::Exec(e) => format!("error: {e}\n"),
-            CliError::MissingImages(images) => format!(
-                "error: {} not on this engine and could not be pulled: {}\n  hint: berth cannot build images yet; run `docker build -t` (or `docker pull`) for {}\n",
-                if images.len() == 1 {
-                    "this image is"
-                } else {
-                    "these images are"
-                },
-                images.join(", "),
-                if images.len() == 1 { "it" } else { "them" },
+            CliError::MissingImages(failures) => format!(
+                "error: {}\n  hint: check the image name and tag, log in to the registry \
+                 (`docker login` writes the credentials berth reads), or give the service a \
+                 `build:` section\n",
+                failures.join("\nerror: ")
             ),
+            CliError::Build(e) => format!("error: {e}\n"),
         }
     }
 

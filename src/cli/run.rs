@@ -8,13 +8,14 @@ use std::io::IsTerminal;
 use clap::Args;
 use sha2::{Digest, Sha256};
 
-use super::engine_cmd::{self, RunSettings};
+use super::engine_cmd::{self, ImageChoices, RunSettings};
 use super::{CliError, Settings, pipe};
 use crate::engine::spec::PortSpec;
 use crate::engine::{ContainerSpec, Engine, RunState, labels};
 use crate::reconcile::desired::{Condition, Desired};
 use crate::reconcile::host_files;
 use crate::reconcile::plan::{self, Op, Plan, UpOptions};
+use crate::transfer::ImageRef;
 
 #[derive(Debug, Args)]
 pub struct RunArgs {
@@ -99,7 +100,11 @@ pub fn run(settings: &Settings, args: RunArgs) -> Result<i32, CliError> {
     });
     let run = RunSettings::new(settings, None);
     runtime.block_on(async {
-        let observed = engine_cmd::observe(&engine, &desired, prepared.listing).await?;
+        let mut observed = engine_cmd::observe(&engine, &desired, prepared.listing).await?;
+        if !settings.dry_run {
+            let choices = ImageChoices::default();
+            engine_cmd::prepare_images(&engine, settings, &desired, &mut observed, choices).await?;
+        }
         if !args.no_deps {
             let (deps, waits) = dependencies(&desired, &args.service, &observed)?;
             if settings.dry_run {
@@ -107,7 +112,7 @@ pub fn run(settings: &Settings, args: RunArgs) -> Result<i32, CliError> {
                 return Ok(0);
             }
             let mut observed = observed.clone();
-            engine_cmd::pull_missing(&engine, &desired, &mut observed, &deps, run.progress).await?;
+            engine_cmd::pull_missing(&engine, settings, &desired, &mut observed, &deps).await?;
             engine_cmd::run_plan(engine.clone(), desired.clone(), &observed, &deps, &run).await?;
             engine_cmd::run_plan(engine.clone(), desired.clone(), &observed, &waits, &run).await?;
         } else if settings.dry_run {
@@ -130,16 +135,12 @@ pub fn run(settings: &Settings, args: RunArgs) -> Result<i32, CliError> {
                 })?;
             spec.network_mode = format!("container:{}", joined.id);
         }
-        if engine.image_id(&spec.image).await?.is_none() {
-            engine
-                .pull_image(&spec.image, &spec.platform)
-                .await
-                .map_err(|e| {
-                    CliError::Other(format!(
-                        "image {} is missing and could not be pulled: {e}",
-                        spec.image
-                    ))
-                })?;
+        if !matches!(observed.images.get(&spec.image), Some(Some(_))) {
+            let image = ImageRef {
+                reference: spec.image.clone(),
+                platform: spec.platform.clone(),
+            };
+            engine_cmd::pull_images(&engine, settings, &[image], &mut observed).await?;
         }
         let created = engine.create_container(&name, &spec).await?;
         for warning in &created.warnings {

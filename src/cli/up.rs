@@ -4,8 +4,9 @@ use std::time::Duration;
 
 use clap::Args;
 
-use super::engine_cmd::{self, RunSettings};
+use super::engine_cmd::{self, ImageChoices, RunSettings};
 use super::{CliError, Settings};
+use crate::build::service::PullPolicy;
 use crate::env_vars;
 use crate::reconcile::plan::{self, Plan, Recreate, UpOptions};
 
@@ -42,6 +43,29 @@ pub struct ConvergeArgs {
     /// Assume "yes" to prompts
     #[arg(short = 'y', long)]
     pub yes: bool,
+    /// Build images before starting containers
+    #[arg(long, conflicts_with = "no_build")]
+    pub build: bool,
+    /// Don't build an image, even if it's missing
+    #[arg(long)]
+    pub no_build: bool,
+    /// Pull images before running: always, missing, never or build (default:
+    /// each service's pull_policy)
+    #[arg(long, value_name = "POLICY", value_parser = parse_pull_policy)]
+    pub pull: Option<PullPolicy>,
+}
+
+/// `--pull`: the policies Docker Compose's `up --pull` takes.
+pub fn parse_pull_policy(text: &str) -> Result<PullPolicy, String> {
+    match text {
+        "policy" => Err("give always, missing, never or build".into()),
+        "always" | "missing" | "never" | "build" => {
+            PullPolicy::parse(text).ok_or_else(|| format!("unknown pull policy {text:?}"))
+        }
+        other => Err(format!(
+            "unknown pull policy {other:?}: use always, missing, never or build"
+        )),
+    }
 }
 
 #[derive(Debug, Args)]
@@ -151,6 +175,9 @@ pub fn scale(settings: &Settings, args: ScaleArgs) -> Result<i32, CliError> {
         renew_anon_volumes: false,
         timeout: None,
         yes: false,
+        build: false,
+        no_build: false,
+        pull: None,
     };
     let intent = Intent {
         wait: false,
@@ -249,6 +276,14 @@ fn converge(
         engine_cmd::check_gates(&engine, &desired).await?;
         let mut observed = engine_cmd::observe(&engine, &desired, prepared.listing).await?;
         engine_cmd::warn_platform_mismatch(&engine, &desired, &observed).await?;
+        if !dry_run {
+            let choices = ImageChoices {
+                build: args.build,
+                no_build: args.no_build,
+                pull: args.pull,
+            };
+            engine_cmd::prepare_images(&engine, settings, &desired, &mut observed, choices).await?;
+        }
         let plan: Plan = plan::plan_up(&desired, &observed, &options).map_err(CliError::Plan)?;
         match print {
             Some(PlanFormat::Json) => {
@@ -268,7 +303,7 @@ fn converge(
             }
             None => {}
         }
-        engine_cmd::pull_missing(&engine, &desired, &mut observed, &plan, run.progress).await?;
+        engine_cmd::pull_missing(&engine, settings, &desired, &mut observed, &plan).await?;
         engine_cmd::run_plan(engine, desired, &observed, &plan, &run).await?;
         Ok(0)
     })

@@ -8,6 +8,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
+use bollard::auth::DockerCredentials;
 use bollard::errors::Error as BollardError;
 use bollard::models::{
     ContainerCreateBody, ContainerSummary, DeviceMapping, DeviceRequest, EndpointIpamConfig,
@@ -19,20 +20,24 @@ use bollard::models::{
     RestartPolicyNameEnum, ThrottleDevice, VolumeCreateRequest,
 };
 use bollard::query_parameters::{
-    CreateContainerOptionsBuilder, CreateImageOptionsBuilder, EventsOptionsBuilder,
-    InspectContainerOptions, KillContainerOptionsBuilder, ListContainersOptionsBuilder,
-    ListNetworksOptionsBuilder, ListVolumesOptionsBuilder, LogsOptionsBuilder,
-    RemoveContainerOptionsBuilder, RenameContainerOptionsBuilder, StartContainerOptions,
-    StopContainerOptionsBuilder, UploadToContainerOptionsBuilder,
+    BuildImageOptionsBuilder, CreateContainerOptionsBuilder, CreateImageOptionsBuilder,
+    EventsOptionsBuilder, InspectContainerOptions, KillContainerOptionsBuilder,
+    ListContainersOptionsBuilder, ListImagesOptionsBuilder, ListNetworksOptionsBuilder,
+    ListVolumesOptionsBuilder, LogsOptionsBuilder, PushImageOptionsBuilder,
+    RemoveContainerOptionsBuilder, RemoveImageOptions, RenameContainerOptionsBuilder,
+    StartContainerOptions, StopContainerOptionsBuilder, TagImageOptionsBuilder,
+    UploadToContainerOptionsBuilder,
 };
 use bollard::{ClientVersion, Docker};
 use futures_util::stream::{BoxStream, StreamExt};
 
+use super::image::LayerTally;
 use super::spec::{ContainerSpec, MountSpec, NetworkSpec, VolumeSpec};
 use super::{
-    ApiVersion, Container, ContainerDisplay, ContainerEvent, ContainerStatus, Created, Engine,
-    EngineError, Event, ExecSpec, FileCopy, Health, LogChunk, LogOptions, Mount, Network,
-    PortMapping, Result, RunState, Session, Volume, labels,
+    ApiVersion, BuildOutput, BuildSpec, Container, ContainerDisplay, ContainerEvent,
+    ContainerStatus, Created, Engine, EngineError, Event, ExecSpec, FileCopy, Health, ImageInfo,
+    LogChunk, LogOptions, Mount, Network, PortMapping, RegistryAuth, Result, RunState, Session,
+    Transfer, Volume, labels,
 };
 use crate::env_vars;
 
@@ -626,6 +631,103 @@ fn mount(m: &MountSpec) -> bollard::models::Mount {
     }
 }
 
+/// `name:tag` split for the API, an untagged name meaning `latest` as the
+/// docker CLI does; a digest reference keeps its digest in the name.
+fn split_tag(reference: &str) -> (&str, &str) {
+    let last = reference.rsplit('/').next().unwrap_or(reference);
+    match last.rsplit_once(':') {
+        _ if last.contains('@') => (reference, ""),
+        Some((_, tag)) => (&reference[..reference.len() - tag.len() - 1], tag),
+        None => (reference, "latest"),
+    }
+}
+
+fn credentials(auth: &RegistryAuth) -> DockerCredentials {
+    let set = |v: &str| (!v.is_empty()).then(|| v.to_string());
+    DockerCredentials {
+        username: set(&auth.username),
+        password: set(&auth.password),
+        identitytoken: set(&auth.identity_token),
+        serveraddress: set(&auth.server),
+        ..Default::default()
+    }
+}
+
+/// bollard's build options have no place for `ulimits` and `isolation`,
+/// which the engine's `/build` reads from the query: a client of its own
+/// appends them to the build request.
+fn with_build_query(client: Docker, spec: &BuildSpec) -> Docker {
+    let mut extra = Vec::new();
+    if !spec.ulimits.is_empty() {
+        let ulimits: Vec<serde_json::Value> = spec
+            .ulimits
+            .iter()
+            .map(|u| serde_json::json!({"Name": u.name, "Soft": u.soft, "Hard": u.hard}))
+            .collect();
+        extra.push(("ulimits", serde_json::Value::from(ulimits).to_string()));
+    }
+    if !spec.isolation.is_empty() {
+        extra.push(("isolation", spec.isolation.clone()));
+    }
+    if extra.is_empty() {
+        return client;
+    }
+    let query: String = extra
+        .iter()
+        .map(|(k, v)| format!("&{k}={}", percent_encode(v)))
+        .collect();
+    client.with_request_modifier(move |mut request| {
+        let uri = request.uri().to_string();
+        if uri.contains("/build?")
+            && let Ok(with_extra) = format!("{uri}{query}").parse::<http::Uri>()
+        {
+            *request.uri_mut() = with_extra;
+        }
+        request
+    })
+}
+
+/// Percent-encodes everything but unreserved characters (RFC 3986).
+fn percent_encode(text: &str) -> String {
+    text.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                (b as char).to_string()
+            }
+            other => format!("%{other:02X}"),
+        })
+        .collect()
+}
+
+/// What one message of the build stream tells: output lines, the image
+/// ID, or the error that ended the build.
+fn build_outputs(
+    message: std::result::Result<bollard::models::BuildInfo, BollardError>,
+) -> Vec<Result<BuildOutput>> {
+    let info = match message {
+        Ok(info) => info,
+        Err(BollardError::DockerStreamError { error }) => {
+            return vec![Err(EngineError::Other(error))];
+        }
+        Err(e) => return vec![Err(engine_error(e))],
+    };
+    let mut outputs = Vec::new();
+    if let Some(text) = info.stream.as_deref().or(info.status.as_deref()) {
+        outputs.extend(
+            text.lines()
+                .filter(|l| !l.trim().is_empty())
+                .map(|l| Ok(BuildOutput::Line(l.trim_end().to_string()))),
+        );
+    }
+    if let Some(detail) = info.error_detail.and_then(|d| d.message) {
+        outputs.push(Err(EngineError::Other(detail)));
+    }
+    if let Some(id) = info.aux.and_then(|aux| aux.id) {
+        outputs.push(Ok(BuildOutput::ImageId(id)));
+    }
+    outputs
+}
+
 fn unix_now() -> i64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
@@ -775,26 +877,193 @@ impl Engine for DockerEngine {
         }
     }
 
-    async fn pull_image(&self, reference: &str, platform: &str) -> Result<String> {
-        // An untagged reference means `latest`, as the docker CLI does.
-        let last = reference.rsplit('/').next().unwrap_or(reference);
-        let (image, tag) = match last.rsplit_once(':') {
-            _ if last.contains('@') => (reference, ""),
-            Some((_, tag)) => (&reference[..reference.len() - tag.len() - 1], tag),
-            None => (reference, "latest"),
+    async fn inspect_image(&self, reference: &str) -> Result<Option<ImageInfo>> {
+        let image = match self.client.inspect_image(reference).await {
+            Ok(image) => image,
+            Err(e) => {
+                return match engine_error(e) {
+                    EngineError::NotFound(_) => Ok(None),
+                    e => Err(e),
+                };
+            }
         };
+        Ok(Some(ImageInfo {
+            id: image.id.unwrap_or_default(),
+            repo_tags: image.repo_tags.unwrap_or_default(),
+            size: image.size.unwrap_or_default(),
+            created: image.created.map(|c| c.to_string()).unwrap_or_default(),
+            platform: format!(
+                "{}/{}",
+                image.os.unwrap_or_default(),
+                image.architecture.unwrap_or_default()
+            ),
+            labels: sorted(image.config.and_then(|c| c.labels)),
+        }))
+    }
+
+    async fn list_project_images(&self, project: &str) -> Result<Vec<ImageInfo>> {
+        let options = ListImagesOptionsBuilder::default()
+            .filters(&project_filter(project))
+            .build();
+        let images = self
+            .client
+            .list_images(Some(options))
+            .await
+            .map_err(engine_error)?;
+        Ok(images
+            .into_iter()
+            .map(|i| ImageInfo {
+                id: i.id,
+                repo_tags: i.repo_tags,
+                size: i.size,
+                created: i.created.to_string(),
+                platform: String::new(),
+                labels: i.labels.into_iter().collect(),
+            })
+            .collect())
+    }
+
+    async fn pull_image(
+        &self,
+        reference: &str,
+        platform: &str,
+        auth: Option<&RegistryAuth>,
+        progress: &(dyn Fn(Transfer) + Send + Sync),
+    ) -> Result<String> {
+        let (image, tag) = split_tag(reference);
         let options = CreateImageOptionsBuilder::default()
             .from_image(image)
             .tag(tag)
             .platform(platform)
             .build();
-        let mut stream = self.client.create_image(Some(options), None, None);
-        while let Some(progress) = stream.next().await {
-            progress.map_err(engine_error)?;
+        let mut stream = self
+            .client
+            .create_image(Some(options), None, auth.map(credentials));
+        let mut tally = LayerTally::default();
+        while let Some(message) = stream.next().await {
+            let message = message.map_err(engine_error)?;
+            if let (Some(layer), Some(status)) = (message.id.as_deref(), message.status.as_deref())
+            {
+                let detail = message.progress_detail.unwrap_or_default();
+                let sum = tally.update(
+                    layer,
+                    status,
+                    detail.current.unwrap_or_default(),
+                    detail.total.unwrap_or_default(),
+                );
+                progress(sum);
+            }
         }
         self.image_id(reference).await?.ok_or_else(|| {
             EngineError::NotFound(format!("{reference} is still missing after the pull"))
         })
+    }
+
+    async fn push_image(
+        &self,
+        reference: &str,
+        auth: Option<&RegistryAuth>,
+        progress: &(dyn Fn(Transfer) + Send + Sync),
+    ) -> Result<()> {
+        let (image, tag) = split_tag(reference);
+        let options = PushImageOptionsBuilder::default().tag(tag).build();
+        let mut stream = self
+            .client
+            .push_image(image, Some(options), auth.map(credentials));
+        let mut tally = LayerTally::default();
+        while let Some(message) = stream.next().await {
+            let message = message.map_err(engine_error)?;
+            // bollard keeps no layer ID for pushes: a layer is told by its size.
+            let detail = message.progress_detail.unwrap_or_default();
+            if let (Some(status), Some(total)) = (message.status.as_deref(), detail.total) {
+                progress(tally.update(
+                    &total.to_string(),
+                    status,
+                    detail.current.unwrap_or_default(),
+                    total,
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    fn build_image(
+        &self,
+        spec: &BuildSpec,
+        context: BoxStream<'static, std::io::Result<bytes::Bytes>>,
+    ) -> BoxStream<'static, Result<BuildOutput>> {
+        let to_map = |m: &BTreeMap<String, String>| -> HashMap<String, String> {
+            m.iter().map(|(k, v)| (k.clone(), v.clone())).collect()
+        };
+        let mut options = BuildImageOptionsBuilder::default()
+            .dockerfile(&spec.dockerfile)
+            .t(&spec.tag)
+            .buildargs(&to_map(&spec.args))
+            .labels(&to_map(&spec.labels))
+            .target(&spec.target)
+            .nocache(spec.no_cache)
+            .rm(true)
+            .forcerm(true)
+            .platform(&spec.platform);
+        if spec.pull {
+            options = options.pull("1");
+        }
+        if !spec.cache_from.is_empty() {
+            options = options.cachefrom(&spec.cache_from);
+        }
+        if !spec.extra_hosts.is_empty() {
+            options = options.extrahosts(&spec.extra_hosts.join(","));
+        }
+        if !spec.network.is_empty() {
+            options = options.networkmode(&spec.network);
+        }
+        if spec.shm_size > 0 {
+            options = options.shmsize(i32::try_from(spec.shm_size).unwrap_or(i32::MAX));
+        }
+        let client = with_build_query(self.client.clone(), spec);
+        let options = options.build();
+        // bollard's stream borrows the client: a task owns both and forwards.
+        let (sender, receiver) = tokio::sync::mpsc::unbounded_channel();
+        tokio::spawn(async move {
+            let mut stream =
+                client.build_image(options, None, Some(bollard::body_try_stream(context)));
+            while let Some(message) = stream.next().await {
+                for output in build_outputs(message) {
+                    if sender.send(output).is_err() {
+                        return;
+                    }
+                }
+            }
+        });
+        futures_util::stream::unfold(receiver, |mut receiver| async move {
+            receiver.recv().await.map(|output| (output, receiver))
+        })
+        .boxed()
+    }
+
+    async fn tag_image(&self, image: &str, reference: &str) -> Result<()> {
+        let (repo, tag) = split_tag(reference);
+        let options = TagImageOptionsBuilder::default()
+            .repo(repo)
+            .tag(tag)
+            .build();
+        self.client
+            .tag_image(image, Some(options))
+            .await
+            .map_err(engine_error)
+    }
+
+    async fn remove_image(&self, reference: &str) -> Result<bool> {
+        match self
+            .client
+            .remove_image(reference, None::<RemoveImageOptions>, None)
+            .await
+            .map_err(engine_error)
+        {
+            Ok(_) => Ok(true),
+            Err(EngineError::NotFound(_)) => Ok(false),
+            Err(e) => Err(e),
+        }
     }
 
     async fn create_network(&self, spec: &NetworkSpec) -> Result<String> {

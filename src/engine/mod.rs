@@ -5,6 +5,7 @@
 //! [`docker::DockerEngine`] implements it with bollard.
 
 pub mod docker;
+pub mod image;
 pub mod labels;
 pub mod spec;
 
@@ -14,6 +15,7 @@ use std::future::Future;
 
 use futures_util::stream::BoxStream;
 
+pub use image::{BuildOutput, BuildSpec, ImageInfo, RegistryAuth, Transfer};
 pub use spec::{ContainerSpec, NetworkSpec, VolumeSpec};
 
 /// An engine API version such as 1.41, ordered for feature gates.
@@ -356,13 +358,45 @@ pub trait Engine: Clone + Send + Sync + 'static {
     fn find_volume(&self, name: &str) -> impl Future<Output = Result<Option<Volume>>> + Send;
     /// The ID of the local image behind `reference`, if it exists.
     fn image_id(&self, reference: &str) -> impl Future<Output = Result<Option<String>>> + Send;
+    /// The local image behind `reference`, if it exists.
+    fn inspect_image(
+        &self,
+        reference: &str,
+    ) -> impl Future<Output = Result<Option<ImageInfo>>> + Send;
+    /// Every image labelled with `project` (the ones berth built), in one call.
+    fn list_project_images(
+        &self,
+        project: &str,
+    ) -> impl Future<Output = Result<Vec<ImageInfo>>> + Send;
     /// Pulls `reference` from its registry for `platform` (`os/arch`; the
-    /// engine's when empty) and returns the local image ID.
+    /// engine's when empty), telling `progress` the bytes so far, and
+    /// returns the local image ID.
     fn pull_image(
         &self,
         reference: &str,
         platform: &str,
+        auth: Option<&RegistryAuth>,
+        progress: &(dyn Fn(Transfer) + Send + Sync),
     ) -> impl Future<Output = Result<String>> + Send;
+    /// Pushes `reference` to its registry, telling `progress` the bytes so far.
+    fn push_image(
+        &self,
+        reference: &str,
+        auth: Option<&RegistryAuth>,
+        progress: &(dyn Fn(Transfer) + Send + Sync),
+    ) -> impl Future<Output = Result<()>> + Send;
+    /// Builds an image with the classic builder from `context`, a tar
+    /// archive; the stream ends with the image's ID or an error.
+    fn build_image(
+        &self,
+        spec: &BuildSpec,
+        context: BoxStream<'static, std::io::Result<bytes::Bytes>>,
+    ) -> BoxStream<'static, Result<BuildOutput>>;
+    /// Gives the image `image` (a name or ID) the name `reference` too.
+    fn tag_image(&self, image: &str, reference: &str) -> impl Future<Output = Result<()>> + Send;
+    /// Removes the name `reference` (and the image, when it was its last
+    /// name and no container uses it); `false` when there was no such image.
+    fn remove_image(&self, reference: &str) -> impl Future<Output = Result<bool>> + Send;
 
     fn create_network(&self, spec: &NetworkSpec) -> impl Future<Output = Result<String>> + Send;
     /// Fails with [`EngineError::Conflict`] while containers are connected to it.

@@ -7,6 +7,7 @@ use std::path::Path;
 use indexmap::IndexMap;
 use sha2::{Digest, Sha256};
 
+use crate::build::service::{PullPolicy, ServiceBuild};
 use crate::diag::{Diagnostic, Diagnostics};
 use crate::engine::spec::{
     BlkioSpec, ContainerSpec, DeviceRequestSpec, DeviceSpec, FileSpec, HealthSpec, IpamPoolSpec,
@@ -17,6 +18,7 @@ use crate::engine::{ApiVersion, ExecSpec, labels};
 use crate::env_vars;
 use crate::load::Loaded;
 use crate::load::node::{PathSeg, path_to_string};
+use crate::model::UlimitsConfig;
 use crate::model::{FileObjectConfig, FileReferenceConfig, Project, Service, ServiceHook};
 use crate::reconcile::checks;
 
@@ -116,6 +118,12 @@ pub struct DesiredService {
     pub pre_stop: Vec<Hook>,
     /// `attach: false`: attached `up` (not implemented yet) leaves its output out.
     pub attach: bool,
+    /// How its image is built, when it has a `build:` section.
+    pub build: Option<ServiceBuild>,
+    pub pull_policy: PullPolicy,
+    /// No `image:` in the file: berth names the image `<project>-<service>`
+    /// (what `down --rmi local` removes).
+    pub image_named_by_berth: bool,
 }
 
 /// A `post_start` or `pre_stop` hook: a command executed in the container.
@@ -256,6 +264,13 @@ pub fn from_loaded(loaded: Loaded, env_files: &[String]) -> Result<Desired, Diag
     for gate in &mut desired.gates {
         gate.at = locate(&gate.path);
     }
+    let builds = desired
+        .services
+        .values_mut()
+        .filter_map(|s| s.build.as_mut());
+    for refusal in builds.flat_map(|b| b.refusals.iter_mut()) {
+        refusal.at = locate(&refusal.path);
+    }
     desired.disabled_services = all_services
         .into_iter()
         .filter(|s| !desired.services.contains_key(s))
@@ -374,6 +389,25 @@ pub fn desired(project: &Project, origin: &Origin) -> Result<Desired, DesiredErr
     Ok(desired)
 }
 
+/// `ulimits` entries for the engine; a single number sets both limits.
+pub fn ulimit_specs(ulimits: &IndexMap<String, UlimitsConfig>) -> Vec<UlimitSpec> {
+    ulimits
+        .iter()
+        .map(|(name, u)| {
+            let (soft, hard) = if u.single != 0 {
+                (u.single, u.single)
+            } else {
+                (u.soft, u.hard)
+            };
+            UlimitSpec {
+                name: name.clone(),
+                soft,
+                hard,
+            }
+        })
+        .collect()
+}
+
 fn sorted(map: &IndexMap<String, String>) -> BTreeMap<String, String> {
     map.iter().map(|(k, v)| (k.clone(), v.clone())).collect()
 }
@@ -449,22 +483,7 @@ fn service_state(
                 None => (t.clone(), String::new()),
             })
             .collect(),
-        ulimits: service
-            .ulimits
-            .iter()
-            .map(|(name, u)| {
-                let (soft, hard) = if u.single != 0 {
-                    (u.single, u.single)
-                } else {
-                    (u.soft, u.hard)
-                };
-                UlimitSpec {
-                    name: name.clone(),
-                    soft,
-                    hard,
-                }
-            })
-            .collect(),
+        ulimits: ulimit_specs(&service.ulimits),
         resources: resources(service),
         logging: logging(service),
         ..Default::default()
@@ -768,6 +787,9 @@ fn service_state(
     for (_, api, keys) in service_level.into_iter().filter(|g| g.0) {
         gates.push(Gate::new(api, key(keys), "berth leaves it out", false));
     }
+    let build = crate::build::service::service_build(&project.name, name, service, &spec.image);
+    let pull_policy = PullPolicy::parse(&service.pull_policy)
+        .ok_or_else(|| fail(format!("unknown pull_policy {:?}", service.pull_policy)))?;
     let service_state = DesiredService {
         name: name.to_string(),
         replicas,
@@ -783,6 +805,9 @@ fn service_state(
         post_start: service.post_start.iter().map(hook).collect(),
         pre_stop: service.pre_stop.iter().map(hook).collect(),
         attach: service.attach.unwrap_or(true),
+        build,
+        pull_policy,
+        image_named_by_berth: service.image.is_empty(),
     };
     Ok((service_state, gates))
 }

@@ -443,11 +443,32 @@ pub fn teardown(project: &str, volumes: &[String]) {
             let _ = docker(&args);
         }
     }
+    remove_images(project);
     remove_host_state(project);
     if !volumes.is_empty() {
         let mut args = vec!["volume", "rm"];
         args.extend(volumes.iter().map(String::as_str));
         // Most are gone with their containers already.
+        let _ = docker(&args);
+    }
+}
+
+/// Removes the images built for `project` (labelled with it) and any image
+/// named after it, whatever its registry.
+fn remove_images(project: &str) {
+    let filter = format!("label={PROJECT_LABEL}={project}");
+    let mut images = lines(&String::from_utf8_lossy(
+        &docker(&["images", "-q", "--no-trunc", "--filter", &filter]).stdout,
+    ));
+    let named = docker(&["images", "--format", "{{.Repository}}:{{.Tag}}"]);
+    images.extend(
+        lines(&String::from_utf8_lossy(&named.stdout))
+            .into_iter()
+            .filter(|name| name.contains(project)),
+    );
+    if !images.is_empty() {
+        let mut args = vec!["rmi", "-f"];
+        args.extend(images.iter().map(String::as_str));
         let _ = docker(&args);
     }
 }
@@ -748,4 +769,89 @@ fn find_compose(venv: &Path) -> Option<PathBuf> {
         .filter(|e| e.file_name().to_string_lossy().starts_with("python3"))
         .map(|e| e.path().join("site-packages/compose/docker-compose"))
         .find(|p| p.exists())
+}
+
+/// A Docker registry (Debian's `docker-registry`) on a free port of
+/// 127.0.0.1, with its storage in a temp directory; stopped when dropped.
+/// The engine talks plain HTTP to registries on 127.0.0.0/8.
+pub struct Registry {
+    pub address: String,
+    child: Child,
+    _dir: TempDir,
+}
+
+/// The user and password of a registry started with basic auth.
+pub const REGISTRY_USER: (&str, &str) = ("berth", "s3cret-pass");
+
+impl Registry {
+    /// Starts a registry; with `basic_auth`, it asks for [`REGISTRY_USER`]
+    /// (an htpasswd file made with apache2-utils' `htpasswd -B`).
+    pub fn start(basic_auth: bool) -> Registry {
+        let binary = "/usr/bin/docker-registry";
+        assert!(
+            Path::new(binary).exists(),
+            "{binary} is missing: apt-get install docker-registry"
+        );
+        let dir = tempfile::Builder::new()
+            .prefix("berth-e2e-registry")
+            .tempdir()
+            .unwrap();
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .expect("a free port on 127.0.0.1")
+            .port();
+        let address = format!("127.0.0.1:{port}");
+        let mut auth = String::new();
+        if basic_auth {
+            let htpasswd = dir.path().join("htpasswd");
+            let out = Command::new("htpasswd")
+                .args(["-Bbn", REGISTRY_USER.0, REGISTRY_USER.1])
+                .output()
+                .expect("htpasswd (apt-get install apache2-utils)");
+            assert!(out.status.success(), "htpasswd failed");
+            std::fs::write(&htpasswd, &out.stdout).unwrap();
+            auth = format!(
+                "auth:\n  htpasswd:\n    realm: berth-e2e\n    path: {}\n",
+                htpasswd.display()
+            );
+        }
+        let config = dir.path().join("config.yml");
+        std::fs::write(
+            &config,
+            format!(
+                "version: 0.1\nlog:\n  level: error\nstorage:\n  filesystem:\n    rootdirectory: {}\n  delete:\n    enabled: true\nhttp:\n  addr: {address}\n{auth}",
+                dir.path().join("storage").display()
+            ),
+        )
+        .unwrap();
+        let child = Command::new(binary)
+            .args(["serve", config.to_str().unwrap()])
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start docker-registry");
+        let registry = Registry {
+            address,
+            child,
+            _dir: dir,
+        };
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while std::net::TcpStream::connect(&registry.address).is_err() {
+            assert!(
+                Instant::now() < deadline,
+                "the registry did not listen within 30 s"
+            );
+            // Not a readiness sleep: spacing between connection attempts.
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        registry
+    }
+}
+
+impl Drop for Registry {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
 }

@@ -11,6 +11,7 @@ mod concurrency;
 mod down;
 mod exec;
 mod fixtures;
+mod images;
 mod interop;
 mod lifecycle;
 mod logs;

@@ -1,0 +1,303 @@
+//! Building services' images with the engine's classic builder (`POST
+//! /build`), which every engine has: the context streamed from disk as a tar
+//! archive that honours `.dockerignore`, one build per image however many
+//! services share it, builds in parallel under one limit.
+//!
+//! [`build_services`] is the entry point for commands (`build`, `up`) and
+//! for `watch`'s rebuilds.
+
+pub mod context;
+pub mod dockerignore;
+pub mod service;
+
+use std::collections::{BTreeMap, VecDeque};
+
+use futures_util::stream::{self, StreamExt};
+
+use crate::engine::{BuildOutput, Engine, labels};
+use crate::events::{Emitter, Kind, Status};
+use crate::reconcile::desired::Desired;
+use context::ContextSource;
+use service::ServiceBuild;
+
+/// How many lines of a failed build's output its error shows.
+const TAIL_LINES: usize = 15;
+
+/// What the command line adds to every build.
+#[derive(Clone, Debug, Default)]
+pub struct BuildOptions {
+    /// `--no-cache`.
+    pub no_cache: bool,
+    /// `--pull`: pull newer base images.
+    pub pull: bool,
+    /// `--build-arg`, already resolved; they win over the file's `args`.
+    pub args: BTreeMap<String, String>,
+    /// Builds at once.
+    pub parallel: usize,
+}
+
+/// Why images could not be built; each failure says which service and
+/// Dockerfile, and shows the end of the builder's output.
+#[derive(Debug, thiserror::Error)]
+#[error("{}", .failures.iter().map(ToString::to_string).collect::<Vec<_>>().join("\n"))]
+pub struct BuildError {
+    pub failures: Vec<BuildFailure>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum BuildFailure {
+    /// The file asks for what the classic builder cannot do.
+    #[error("cannot build service {service:?}: {reason}")]
+    Refused { service: String, reason: String },
+    /// Two services build one image name from different `build:` sections.
+    #[error(
+        "services {first:?} and {second:?} both build the image {image} from different build \
+         sections; give one of them another `image:`"
+    )]
+    Conflict {
+        image: String,
+        first: String,
+        second: String,
+    },
+    /// The engine's build failed.
+    #[error("service {service:?} failed to build ({dockerfile}): {message}{}", tail(.last_lines))]
+    Failed {
+        service: String,
+        dockerfile: String,
+        message: String,
+        last_lines: Vec<String>,
+    },
+}
+
+fn tail(lines: &[String]) -> String {
+    if lines.is_empty() {
+        return String::new();
+    }
+    let shown: Vec<String> = lines.iter().map(|l| format!("    {l}")).collect();
+    format!(
+        "\n  the last lines of its build output:\n{}",
+        shown.join("\n")
+    )
+}
+
+/// One image to build, and the services that use it (the first names it).
+struct ImageBuild<'a> {
+    services: Vec<&'a str>,
+    build: &'a ServiceBuild,
+}
+
+/// Builds the images of `services` (every service with a `build:` section
+/// when empty), each image once, at most `options.parallel` at a time.
+/// Progress and output lines go to `events`; returns image name → image ID.
+pub async fn build_services<E: Engine>(
+    engine: &E,
+    desired: &Desired,
+    services: &[String],
+    options: &BuildOptions,
+    events: &Emitter,
+) -> Result<BTreeMap<String, String>, BuildError> {
+    let groups = group_by_image(desired, services)?;
+    let results: Vec<_> = stream::iter(groups)
+        .map(|group| build_image(engine, group, options, events))
+        .buffer_unordered(options.parallel.max(1))
+        .collect()
+        .await;
+    let mut built = BTreeMap::new();
+    let mut failures = Vec::new();
+    for result in results {
+        match result {
+            Ok((image, id)) => {
+                built.insert(image, id);
+            }
+            Err(failure) => failures.push(failure),
+        }
+    }
+    if failures.is_empty() {
+        Ok(built)
+    } else {
+        Err(BuildError { failures })
+    }
+}
+
+/// The services' builds by image name, refusing one name built two ways.
+fn group_by_image<'a>(
+    desired: &'a Desired,
+    services: &[String],
+) -> Result<Vec<ImageBuild<'a>>, BuildError> {
+    let mut groups: BTreeMap<&str, ImageBuild<'a>> = BTreeMap::new();
+    let mut failures = Vec::new();
+    let selected = desired
+        .services
+        .values()
+        .filter(|s| services.is_empty() || services.contains(&s.name));
+    for service in selected {
+        let Some(build) = &service.build else {
+            continue;
+        };
+        match groups.get_mut(build.spec.tag.as_str()) {
+            Some(group) if same_build(group.build, build) => group.services.push(&service.name),
+            Some(group) => failures.push(BuildFailure::Conflict {
+                image: build.spec.tag.clone(),
+                first: group.services[0].to_string(),
+                second: service.name.clone(),
+            }),
+            None => {
+                groups.insert(
+                    &build.spec.tag,
+                    ImageBuild {
+                        services: vec![&service.name],
+                        build,
+                    },
+                );
+            }
+        }
+    }
+    if failures.is_empty() {
+        Ok(groups.into_values().collect())
+    } else {
+        Err(BuildError { failures })
+    }
+}
+
+/// Whether two services' builds make the same image (only the service
+/// label they would stamp differs).
+fn same_build(a: &ServiceBuild, b: &ServiceBuild) -> bool {
+    let without_service = |build: &ServiceBuild| {
+        let mut build = build.clone();
+        build.spec.labels.remove(labels::SERVICE);
+        build.refusals.clear();
+        build
+    };
+    without_service(a) == without_service(b)
+}
+
+/// Builds one image; its name and ID.
+async fn build_image<E: Engine>(
+    engine: &E,
+    group: ImageBuild<'_>,
+    options: &BuildOptions,
+    events: &Emitter,
+) -> Result<(String, String), BuildFailure> {
+    let service = group.services[0].to_string();
+    let build = group.build;
+    let dockerfile = build.dockerfile.as_ref().map_or_else(
+        || "dockerfile_inline".to_string(),
+        |d| d.display().to_string(),
+    );
+    let failed = |message: String, last_lines: Vec<String>| BuildFailure::Failed {
+        service: service.clone(),
+        dockerfile: dockerfile.clone(),
+        message,
+        last_lines,
+    };
+    if let Some(refusal) = build.refusals.first() {
+        return Err(BuildFailure::Refused {
+            service,
+            reason: refusal.to_string(),
+        });
+    }
+    if !build.context.is_dir() {
+        return Err(failed(
+            format!(
+                "the build context {} is not a directory; fix services.{service}.build.context",
+                build.context.display()
+            ),
+            Vec::new(),
+        ));
+    }
+    let source = context_source(build).map_err(|e| failed(e, Vec::new()))?;
+    let mut spec = build.spec.clone();
+    spec.no_cache |= options.no_cache;
+    spec.pull |= options.pull;
+    spec.args.extend(options.args.clone());
+
+    let shared = if group.services.len() > 1 {
+        format!("for {}", group.services.join(", "))
+    } else {
+        String::new()
+    };
+    events.emit(
+        Kind::Service,
+        &service,
+        Status::Working,
+        "Building",
+        &shared,
+    );
+    let mut output = engine.build_image(&spec, context::stream(source));
+    let mut last_lines: VecDeque<String> = VecDeque::with_capacity(TAIL_LINES);
+    let mut image_id = None;
+    while let Some(item) = output.next().await {
+        match item {
+            Ok(BuildOutput::Line(line)) => {
+                events.emit(Kind::Service, &service, Status::Output, "Building", &line);
+                if last_lines.len() == TAIL_LINES {
+                    last_lines.pop_front();
+                }
+                last_lines.push_back(line);
+            }
+            Ok(BuildOutput::ImageId(id)) => image_id = Some(id),
+            Err(e) => {
+                events.emit(
+                    Kind::Service,
+                    &service,
+                    Status::Error,
+                    "Error",
+                    &e.to_string(),
+                );
+                return Err(failed(e.to_string(), last_lines.into()));
+            }
+        }
+    }
+    // The classic builder names the image in its output when it has no aux ID.
+    let id = match image_id {
+        Some(id) => id,
+        None => engine
+            .image_id(&spec.tag)
+            .await
+            .ok()
+            .flatten()
+            .ok_or_else(|| {
+                failed(
+                    "the engine ended the build without an image".into(),
+                    last_lines.clone().into(),
+                )
+            })?,
+    };
+    for tag in &spec.extra_tags {
+        engine
+            .tag_image(&id, tag)
+            .await
+            .map_err(|e| failed(format!("cannot tag the image {tag}: {e}"), Vec::new()))?;
+    }
+    events.emit(Kind::Service, &service, Status::Done, "Built", &shared);
+    Ok((spec.tag, id))
+}
+
+/// What the archive of `build`'s context holds.
+fn context_source(build: &ServiceBuild) -> Result<ContextSource, String> {
+    let (ignore_file, rules) =
+        context::ignore_rules(&build.context, build.dockerfile_in_context())?;
+    let mut always = Vec::new();
+    if let Some(dockerfile) = build.dockerfile_in_context()
+        && let Ok(relative) = dockerfile.strip_prefix(&build.context)
+    {
+        always.push(relative.to_string_lossy().into_owned());
+    }
+    if let Some(relative) = ignore_file
+        .as_deref()
+        .and_then(|f| f.strip_prefix(&build.context).ok())
+    {
+        always.push(relative.to_string_lossy().into_owned());
+    }
+    let extra = build
+        .injected_file()
+        .map_err(|e| format!("cannot read the Dockerfile: {e}"))?
+        .into_iter()
+        .collect();
+    Ok(ContextSource {
+        root: build.context.clone(),
+        rules,
+        always,
+        extra,
+    })
+}

@@ -1,0 +1,70 @@
+//! `berth push`: push the images of services that have `build:` and `image:`.
+
+use clap::Args;
+
+use super::{CliError, Settings, engine_cmd};
+use crate::transfer::{Direction, ImageRef};
+
+#[derive(Debug, Args)]
+pub struct PushArgs {
+    /// Services whose images to push (default: all)
+    #[arg(value_name = "SERVICE")]
+    pub services: Vec<String>,
+    /// Push what it can and ignore images that failed
+    #[arg(long)]
+    pub ignore_push_failures: bool,
+    /// Also push the images of the services the named ones depend on
+    #[arg(long)]
+    pub include_deps: bool,
+    /// Push without printing progress information
+    #[arg(short, long)]
+    pub quiet: bool,
+}
+
+pub fn run(settings: &Settings, args: PushArgs) -> Result<i32, CliError> {
+    let runtime = engine_cmd::runtime()?;
+    let prepared = engine_cmd::prepare(&runtime, settings, &args.services, false)?;
+    engine_cmd::check_services(&prepared.desired, &args.services)?;
+    let desired = prepared.desired;
+    let mut images = Vec::new();
+    for service in engine_cmd::selected_services(&desired, &args.services, args.include_deps) {
+        // As Docker Compose: only images the file builds and names.
+        let Some(build) = service
+            .build
+            .as_ref()
+            .filter(|_| !service.image_named_by_berth)
+        else {
+            continue;
+        };
+        for tag in std::iter::once(&build.spec.tag).chain(&build.spec.extra_tags) {
+            images.push(ImageRef {
+                reference: tag.clone(),
+                platform: String::new(),
+            });
+        }
+    }
+    images.sort();
+    images.dedup();
+    runtime.block_on(async {
+        let failures = engine_cmd::transfer_failures(
+            &prepared.engine,
+            settings,
+            Direction::Push,
+            &images,
+            args.quiet,
+        )
+        .await;
+        if failures.is_empty() {
+            return Ok(0);
+        }
+        let messages: Vec<String> = failures.into_iter().map(|(_, m)| m).collect();
+        if args.ignore_push_failures {
+            for message in &messages {
+                eprintln!("WARN[0000] {message}");
+            }
+            Ok(0)
+        } else {
+            Err(CliError::Other(messages.join("\nerror: ")))
+        }
+    })
+}

@@ -1,0 +1,282 @@
+//! Registry credentials where Docker users keep them: `config.json` in
+//! `$DOCKER_CONFIG` (else `~/.docker`), with its `auths` entries, its
+//! `credsStore`, and its per-registry `credHelpers` (`docker-credential-*`
+//! programs that answer `get` with JSON).
+
+use std::collections::BTreeMap;
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::{Command, Stdio};
+
+use base64::Engine as _;
+use serde::Deserialize;
+
+use crate::engine::RegistryAuth;
+use crate::env_vars;
+use crate::load::environment::Env;
+
+/// The key Docker Hub's credentials are stored under.
+pub const DOCKER_HUB_KEY: &str = "https://index.docker.io/v1/";
+
+/// The registry host of an image reference: its first component when that
+/// looks like a host (`localhost`, or with a `.` or a `:`), else Docker Hub.
+pub fn registry_host(reference: &str) -> &str {
+    match reference.split_once('/') {
+        Some((first, _)) if first == "localhost" || first.contains(['.', ':']) => first,
+        _ => "docker.io",
+    }
+}
+
+/// The part of `config.json` that holds credentials.
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct ConfigFile {
+    #[serde(default)]
+    auths: BTreeMap<String, AuthEntry>,
+    #[serde(default)]
+    creds_store: String,
+    #[serde(default)]
+    cred_helpers: BTreeMap<String, String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+struct AuthEntry {
+    /// base64 of `user:password`.
+    #[serde(default)]
+    auth: String,
+    #[serde(default)]
+    username: String,
+    #[serde(default)]
+    password: String,
+    #[serde(default)]
+    identitytoken: String,
+}
+
+/// What a credential helper answers to `get`.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct HelperAnswer {
+    #[serde(default)]
+    username: String,
+    #[serde(default)]
+    secret: String,
+}
+
+/// The credentials for the registry of `reference`, if the user has any.
+/// Errors name the file or the helper that failed.
+pub fn credentials_for(reference: &str, env: &Env) -> Result<Option<RegistryAuth>, String> {
+    let host = registry_host(reference);
+    let server = if host == "docker.io" {
+        DOCKER_HUB_KEY
+    } else {
+        host
+    };
+    let Some(path) = config_path(env) else {
+        return Ok(None);
+    };
+    let config: ConfigFile = match std::fs::read_to_string(&path) {
+        Ok(text) => serde_json::from_str(&text)
+            .map_err(|e| format!("{}: not a valid Docker config file: {e}", path.display()))?,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(format!("cannot read {}: {e}", path.display())),
+    };
+    let helper = config
+        .cred_helpers
+        .iter()
+        .find(|(key, _)| same_registry(key, server))
+        .map(|(_, helper)| helper.as_str())
+        .or((!config.creds_store.is_empty()).then_some(config.creds_store.as_str()));
+    if let Some(helper) = helper
+        && let Some(auth) = ask_helper(helper, server, env)?
+    {
+        return Ok(Some(auth));
+    }
+    let Some(entry) = config
+        .auths
+        .iter()
+        .find(|(key, _)| same_registry(key, server))
+        .map(|(_, entry)| entry)
+    else {
+        return Ok(None);
+    };
+    let (mut username, mut password) = (entry.username.clone(), entry.password.clone());
+    if !entry.auth.is_empty() {
+        let decoded = base64::engine::general_purpose::STANDARD
+            .decode(entry.auth.trim())
+            .ok()
+            .and_then(|bytes| String::from_utf8(bytes).ok())
+            .and_then(|text| {
+                text.split_once(':')
+                    .map(|(u, p)| (u.to_string(), p.to_string()))
+            })
+            .ok_or_else(|| {
+                format!(
+                    "{}: the auth of {server} is not base64 of user:password",
+                    path.display()
+                )
+            })?;
+        (username, password) = decoded;
+    }
+    Ok(Some(RegistryAuth {
+        server: server.to_string(),
+        username,
+        password,
+        identity_token: entry.identitytoken.clone(),
+    }))
+}
+
+fn config_path(env: &Env) -> Option<PathBuf> {
+    match env.get(env_vars::DOCKER_CONFIG).filter(|d| !d.is_empty()) {
+        Some(dir) => Some(PathBuf::from(dir).join("config.json")),
+        None => env
+            .get(env_vars::HOME)
+            .map(|home| PathBuf::from(home).join(".docker").join("config.json")),
+    }
+}
+
+/// Whether a `config.json` key names `server`: keys may carry a scheme and
+/// a path (`https://registry.example.com/v1/`).
+fn same_registry(key: &str, server: &str) -> bool {
+    let host = |s: &str| {
+        let s = s
+            .strip_prefix("https://")
+            .or_else(|| s.strip_prefix("http://"))
+            .unwrap_or(s);
+        s.split('/').next().unwrap_or(s).to_string()
+    };
+    key == server || host(key) == host(server)
+}
+
+/// Runs `docker-credential-<helper> get` with `server` on its input.
+/// `None` when the helper has no credentials for it.
+fn ask_helper(helper: &str, server: &str, env: &Env) -> Result<Option<RegistryAuth>, String> {
+    let program = format!("docker-credential-{helper}");
+    let mut command = Command::new(&program);
+    command
+        .arg("get")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    if let Some(path) = env.get(env_vars::PATH) {
+        command.env(env_vars::PATH, path);
+    }
+    let mut child = command
+        .spawn()
+        .map_err(|e| format!("cannot run the credential helper {program}: {e}"))?;
+    if let Some(mut input) = child.stdin.take() {
+        // A helper that exits without reading is judged by its answer below.
+        let _ = input.write_all(server.as_bytes());
+    }
+    let output = child
+        .wait_with_output()
+        .map_err(|e| format!("the credential helper {program} failed: {e}"))?;
+    if !output.status.success() {
+        let said = String::from_utf8_lossy(&output.stdout).trim().to_string()
+            + String::from_utf8_lossy(&output.stderr).trim();
+        if said.to_ascii_lowercase().contains("credentials not found") {
+            return Ok(None);
+        }
+        return Err(format!(
+            "the credential helper {program} failed for {server}: {said}"
+        ));
+    }
+    let answer: HelperAnswer = serde_json::from_slice(&output.stdout)
+        .map_err(|e| format!("the credential helper {program} answered no JSON: {e}"))?;
+    // `<token>` as the user name means the secret is an identity token.
+    Ok(Some(if answer.username == "<token>" {
+        RegistryAuth {
+            server: server.to_string(),
+            identity_token: answer.secret,
+            ..Default::default()
+        }
+    } else {
+        RegistryAuth {
+            server: server.to_string(),
+            username: answer.username,
+            password: answer.secret,
+            identity_token: String::new(),
+        }
+    }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn env_with(dir: &std::path::Path, config: &str) -> Env {
+        std::fs::write(dir.join("config.json"), config).unwrap();
+        let mut env = Env::default();
+        env.insert(env_vars::DOCKER_CONFIG.into(), dir.display().to_string());
+        env.insert(
+            env_vars::PATH.into(),
+            format!("{}:/usr/bin:/bin", dir.display()),
+        );
+        env
+    }
+
+    #[test]
+    fn the_registry_is_the_first_component_when_it_looks_like_a_host() {
+        assert_eq!(registry_host("busybox"), "docker.io");
+        assert_eq!(registry_host("library/busybox:1"), "docker.io");
+        assert_eq!(registry_host("127.0.0.1:5000/app:1"), "127.0.0.1:5000");
+        assert_eq!(registry_host("ghcr.io/a/b"), "ghcr.io");
+        assert_eq!(registry_host("localhost/app"), "localhost");
+    }
+
+    #[test]
+    fn auths_give_base64_or_plain_credentials() {
+        let dir = tempfile::tempdir().unwrap();
+        let config = r#"{"auths": {
+            "https://reg.example.com/v1/": {"auth": "dXNlcjpwYSNzOnM="},
+            "127.0.0.1:5000": {"username": "bob", "password": "secret"}
+        }}"#;
+        let env = env_with(dir.path(), config);
+        let auth = credentials_for("reg.example.com/app", &env)
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            (auth.username.as_str(), auth.password.as_str()),
+            ("user", "pa#s:s")
+        );
+        let auth = credentials_for("127.0.0.1:5000/app:1", &env)
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            (auth.username.as_str(), auth.password.as_str()),
+            ("bob", "secret")
+        );
+        assert_eq!(credentials_for("busybox", &env).unwrap(), None);
+    }
+
+    #[test]
+    fn a_helper_answers_for_its_registry() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let helper = dir.path().join("docker-credential-test");
+        std::fs::write(
+            &helper,
+            "#!/bin/sh\nread server\nif [ \"$server\" = ghcr.io ]; then\n  echo '{\"ServerURL\":\"ghcr.io\",\"Username\":\"<token>\",\"Secret\":\"tok\"}'\nelse\n  echo 'credentials not found in native keychain'; exit 1\nfi\n",
+        )
+        .unwrap();
+        std::fs::set_permissions(&helper, std::fs::Permissions::from_mode(0o755)).unwrap();
+        let config = r#"{"credHelpers": {"ghcr.io": "test"}, "credsStore": "test",
+            "auths": {"https://index.docker.io/v1/": {"auth": "aHViOnB3"}}}"#;
+        let env = env_with(dir.path(), config);
+        let auth = credentials_for("ghcr.io/a/b", &env).unwrap().unwrap();
+        assert_eq!(auth.identity_token, "tok");
+        // The store has nothing for Docker Hub: the auths entry is used.
+        let auth = credentials_for("busybox", &env).unwrap().unwrap();
+        assert_eq!(auth.username, "hub");
+    }
+
+    #[test]
+    fn a_missing_helper_or_a_bad_file_is_an_error_naming_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let env = env_with(dir.path(), r#"{"credsStore": "nope-missing"}"#);
+        let err = credentials_for("busybox", &env).unwrap_err();
+        assert!(err.contains("docker-credential-nope-missing"), "{err}");
+        let env = env_with(dir.path(), "{not json");
+        let err = credentials_for("busybox", &env).unwrap_err();
+        assert!(err.contains("config.json"), "{err}");
+    }
+}
