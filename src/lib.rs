@@ -5,6 +5,7 @@ pub mod diag;
 pub mod engine;
 pub mod env_vars;
 pub mod events;
+pub mod ignore;
 pub mod load;
 pub mod model;
 pub mod reconcile;
