@@ -16,6 +16,7 @@ mod terminal;
 mod time;
 mod top;
 mod up;
+mod watch;
 mod yaml_out;
 
 use std::ffi::OsString;
@@ -161,6 +162,8 @@ pub enum Command {
     Top(top::TopArgs),
     /// Show the berth version
     Version(VersionArgs),
+    /// Bring services up, then sync, restart or rebuild them as files change
+    Watch(watch::WatchArgs),
 }
 
 /// `version`.
@@ -227,6 +230,7 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> i32 {
         Command::Scale(args) => up::scale(&settings, args),
         Command::Top(args) => top::run(&settings, args),
         Command::Version(args) => version(args),
+        Command::Watch(args) => watch::run(&settings, args),
     };
     match result {
         Ok(code) => code,

@@ -1184,6 +1184,17 @@ impl Engine for DockerEngine {
             .map_err(engine_error)
     }
 
+    async fn upload_archive(&self, id: &str, archive: bytes::Bytes) -> Result<()> {
+        let options = UploadToContainerOptionsBuilder::default()
+            .path("/")
+            .copy_uidgid("true")
+            .build();
+        self.client
+            .upload_to_container(id, Some(options), bollard::body_full(archive))
+            .await
+            .map_err(engine_error)
+    }
+
     async fn top(&self, id: &str) -> Result<(Vec<String>, Vec<Vec<String>>)> {
         let top = self
             .client

@@ -32,6 +32,8 @@ pub struct Desired {
     pub disabled_services: Vec<String>,
     /// Keys only newer engines apply, checked once the engine's version is known.
     pub gates: Vec<Gate>,
+    /// The project's compose files, absolute (`watch` never syncs them).
+    pub config_files: Vec<std::path::PathBuf>,
 }
 
 /// A key that the engine applies only from API version `api` on.
@@ -117,13 +119,16 @@ pub struct DesiredService {
     pub pre_stop: Vec<Hook>,
     /// `attach: false`: attached `up` (not implemented yet) leaves its output out.
     pub attach: bool,
+    /// `develop.watch` rules, and the build they may rebuild or ignore files of.
+    pub develop: Option<crate::model::DevelopConfig>,
+    pub build: Option<crate::model::BuildConfig>,
 }
 
 /// A `post_start` or `pre_stop` hook: a command executed in the container.
 /// It is not part of the container's spec, so editing one recreates nothing.
 pub type Hook = ExecSpec;
 
-fn hook(hook: &ServiceHook) -> Hook {
+pub(crate) fn hook(hook: &ServiceHook) -> Hook {
     Hook {
         command: hook.command.clone().unwrap_or_default(),
         user: hook.user.clone(),
@@ -229,6 +234,7 @@ pub fn from_loaded(loaded: Loaded, env_files: &[String]) -> Result<Desired, Diag
         environment: loaded.environment.clone(),
     };
     let all_services = loaded.all_services.clone();
+    let config_files = loaded.config_files.clone();
     let locations = checks::key_locations(&loaded);
     let sources = loaded.sources.clone();
     // Positions are looked up in the tree, which the typed model has no room for.
@@ -257,6 +263,7 @@ pub fn from_loaded(loaded: Loaded, env_files: &[String]) -> Result<Desired, Diag
     for gate in &mut desired.gates {
         gate.at = locate(&gate.path);
     }
+    desired.config_files = config_files;
     desired.disabled_services = all_services
         .into_iter()
         .filter(|s| !desired.services.contains_key(s))
@@ -750,6 +757,8 @@ fn service_state(
         post_start: service.post_start.iter().map(hook).collect(),
         pre_stop: service.pre_stop.iter().map(hook).collect(),
         attach: service.attach.unwrap_or(true),
+        develop: service.develop.clone(),
+        build: service.build.clone(),
     };
     Ok((service_state, gates))
 }
