@@ -124,13 +124,14 @@ pub async fn run<E: Engine>(
         manifests: HashMap::new(),
         manifest_dir: sync::manifest_dir(project),
     };
+    session.rescan().await;
+    // After the catch-up: from here on, every change is the user's.
     let services: BTreeSet<&str> = rules.iter().map(|r| r.service.as_str()).collect();
     reporter.done(&format!(
         "watching {} for {}",
         plural(watcher.count(), "directory"),
         services.into_iter().collect::<Vec<_>>().join(", ")
     ));
-    session.rescan().await;
 
     tokio::pin!(stop);
     let mut batch = Batch::default();
@@ -624,16 +625,21 @@ impl<E: Engine> Session<'_, E> {
 }
 
 /// The changes a host event at `rel` brings, against what the container
-/// was given (`given`). A changed file is copied even when it looks the
-/// same (two writes within one timestamp tick); a metadata-only event
-/// copies only what differs; a directory is compared entry by entry.
+/// was given (`given`). A written file is copied even when it looks the
+/// same, unless it certainly is (two writes within one clock tick look
+/// alike); a metadata-only event copies only what differs; a directory is
+/// compared entry by entry.
 /// A path gone from the host is removed from the container even when this
 /// session never gave it (the image had it), except the rule's own target.
 fn changes_at(rule: &Rule, rel: &str, content: bool, given: &Tree) -> Changes {
     let now = sync::snapshot(rule, rel);
     let mut changes = Changes::between(given, &now, rel);
     match now.get(rel) {
-        Some(stamp) if content && stamp.kind != sync::EntryKind::Dir => {
+        Some(stamp)
+            if content
+                && stamp.kind != sync::EntryKind::Dir
+                && !given.get(rel).is_some_and(|old| stamp.unchanged_since(old)) =>
+        {
             changes.copy.insert(rel.to_string(), *stamp);
         }
         None if changes.remove.is_empty() && !rel.is_empty() && !rule.path.join(rel).exists() => {

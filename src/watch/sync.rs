@@ -11,14 +11,30 @@ use serde::{Deserialize, Serialize};
 use super::rules::Rule;
 
 /// What a file looked like when it was synced: enough to tell it changed.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, Serialize, Deserialize)]
 pub struct Stamp {
     pub kind: EntryKind,
     pub size: u64,
     /// Nanoseconds since the epoch.
     pub mtime: i128,
     pub mode: u32,
+    /// When it was looked at (nanoseconds since the epoch); not compared.
+    #[serde(default)]
+    pub seen: i128,
 }
+
+/// File times come from a clock that ticks every few milliseconds: a write
+/// within this long of a look may leave the time as it was.
+const CLOCK_TICK_NS: i128 = 50_000_000;
+
+impl PartialEq for Stamp {
+    fn eq(&self, other: &Stamp) -> bool {
+        (self.kind, self.size, self.mtime, self.mode)
+            == (other.kind, other.size, other.mtime, other.mode)
+    }
+}
+
+impl Eq for Stamp {}
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -50,7 +66,16 @@ impl Stamp {
                 i128::from(meta.mtime()) * 1_000_000_000 + i128::from(meta.mtime_nsec())
             },
             mode: meta.mode(),
+            seen: std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |d| d.as_nanos() as i128),
         }
+    }
+
+    /// Whether the file certainly has not changed since `self` was taken:
+    /// it looks the same, and its last write was a clock tick before that look.
+    pub fn unchanged_since(&self, earlier: &Stamp) -> bool {
+        self == earlier && self.mtime + CLOCK_TICK_NS < earlier.seen
     }
 }
 
@@ -209,6 +234,7 @@ mod tests {
             size,
             mtime: 1,
             mode: 0o644,
+            seen: 2,
         }
     }
 
@@ -236,6 +262,19 @@ mod tests {
         let mut after = given.clone();
         changes.apply_to(&mut after);
         assert_eq!(after, now);
+    }
+
+    #[test]
+    fn a_write_within_a_clock_tick_of_the_last_look_is_not_taken_as_unchanged() {
+        let look = |mtime: i128, seen: i128| Stamp {
+            mtime,
+            seen,
+            ..stamp(1)
+        };
+        let tick = CLOCK_TICK_NS;
+        assert!(look(0, 0).unchanged_since(&look(0, 2 * tick)));
+        assert!(!look(0, 0).unchanged_since(&look(0, tick / 2)));
+        assert!(!look(1, 0).unchanged_since(&look(0, 2 * tick)));
     }
 
     #[test]

@@ -20,3 +20,4 @@ mod run;
 mod service_keys;
 mod up;
 mod wait;
+mod watch;
