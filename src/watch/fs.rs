@@ -162,3 +162,16 @@ fn forward(sender: &UnboundedSender<FsEvent>, result: notify::Result<notify::Eve
         let _ = sender.send(FsEvent::Changed { path, content });
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_watch_limit_error_names_the_sysctl_to_raise() {
+        let e = notify::Error::new(notify::ErrorKind::MaxFilesWatch);
+        assert!(describe(&e).contains("sysctl fs.inotify.max_user_watches="));
+        let e = notify::Error::io(std::io::Error::from_raw_os_error(libc::EMFILE));
+        assert!(describe(&e).contains("fs.inotify.max_user_instances"));
+    }
+}

@@ -382,6 +382,8 @@ impl<E: Engine> Session<'_, E> {
         let mut work: BTreeMap<String, ServiceWork> = BTreeMap::new();
         let rules = self.rules;
         for (index, rule) in rules.iter().enumerate() {
+            // What the changes are computed against, looked up once per rule.
+            let mut reference: Option<Tree> = None;
             for (path, content) in &batch.paths {
                 let Some(rel) = rule.relative(path) else {
                     continue;
@@ -394,8 +396,13 @@ impl<E: Engine> Session<'_, E> {
                     Action::Restart => service.restart = true,
                     Action::Rebuild => service.rebuild = true,
                     _ => {
-                        let reference = self.reference_tree(&rule.service, &rule.key());
-                        let changes = changes_at(rule, &rel, *content, &reference);
+                        let given = match &mut reference {
+                            Some(given) => given,
+                            None => {
+                                reference.insert(self.reference_tree(&rule.service, &rule.key()))
+                            }
+                        };
+                        let changes = changes_at(rule, &rel, *content, given);
                         let entry = service.syncs.entry(index).or_default();
                         entry.copy.extend(changes.copy);
                         entry.remove.extend(changes.remove);

@@ -306,3 +306,31 @@ fn watch_sync_exec_runs_the_command_in_the_container_after_syncing() {
         watch.output()
     );
 }
+
+#[test]
+fn watch_rebuild_says_that_building_is_not_available_yet() {
+    let compose = "services:
+  web:
+    image: busybox
+    build: .
+    init: true
+    command: [sleep, '3600']
+    develop:
+      watch:
+        - path: ./src
+          action: rebuild
+";
+    let env = TestEnv::new("watch-rebuild", compose);
+    env.write("Dockerfile", "FROM busybox\n");
+    std::fs::create_dir_all(env.dir().join("src")).unwrap();
+    let watch = Watch::start(&env, &[]);
+    env.write("src/main.go", "package main\n");
+    let said = env.poll_until(SYNCED, |_| {
+        watch
+            .stderr
+            .lock()
+            .unwrap()
+            .contains("rebuild: building images is not available yet")
+    });
+    assert!(said, "no word about the rebuild:\n{}", watch.output());
+}
