@@ -334,3 +334,30 @@ fn watch_rebuild_says_that_building_is_not_available_yet() {
     });
     assert!(said, "no word about the rebuild:\n{}", watch.output());
 }
+
+#[test]
+fn watch_syncs_into_every_replica() {
+    let compose = project("sync", "").replace("    init: true\n", "    init: true\n    scale: 2\n");
+    let env = TestEnv::new("watch-replicas", &compose);
+    std::fs::create_dir_all(env.dir().join("src")).unwrap();
+    let watch = Watch::start(&env, &[]);
+    env.write("src/shared.txt", "both");
+    for replica in [1, 2] {
+        assert_synced(
+            &env,
+            &watch,
+            &env.name_of("web", replica),
+            "/app/shared.txt",
+            "both",
+        );
+    }
+    std::fs::remove_file(env.dir().join("src/shared.txt")).unwrap();
+    for replica in [1, 2] {
+        assert_removed(
+            &env,
+            &watch,
+            &env.name_of("web", replica),
+            "/app/shared.txt",
+        );
+    }
+}
