@@ -492,6 +492,7 @@ impl<E: Engine> Session<'_, E> {
             }
             removals.extend(changes.remove.iter().map(|rel| rule.container_path(rel)));
         }
+        let removals = outermost(removals);
         let archive = if copies.is_empty() {
             None
         } else {
@@ -657,6 +658,25 @@ fn changes_at(rule: &Rule, rel: &str, content: bool, given: &Tree) -> Changes {
     changes
 }
 
+/// The paths, each once, without those under another one (`rm -rf` of
+/// the directory takes them).
+fn outermost(mut paths: Vec<String>) -> Vec<String> {
+    paths.sort();
+    let mut kept: Vec<String> = Vec::new();
+    for path in paths {
+        let covered = kept.last().is_some_and(|dir| {
+            path == *dir
+                || path
+                    .strip_prefix(dir.as_str())
+                    .is_some_and(|rest| rest.starts_with('/'))
+        });
+        if !covered {
+            kept.push(path);
+        }
+    }
+    kept
+}
+
 fn plural(n: usize, what: &str) -> String {
     match (n, what.strip_suffix('y')) {
         (1, _) => format!("1 {what}"),
@@ -667,4 +687,31 @@ fn plural(n: usize, what: &str) -> String {
 
 fn elapsed(since: Instant) -> String {
     format!("{} ms", since.elapsed().as_millis())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn removals_keep_only_the_outermost_paths() {
+        let paths = ["/app/a/x", "/app/a", "/app/ab", "/app/a", "/app/b/y"];
+        assert_eq!(
+            outermost(paths.iter().map(|p| p.to_string()).collect()),
+            ["/app/a", "/app/ab", "/app/b/y"]
+        );
+    }
+
+    #[test]
+    fn a_batch_closes_after_the_quiet_period_or_at_the_cap() {
+        let options = Options::default();
+        let mut batch = Batch::default();
+        assert_eq!(batch.deadline(&options), None);
+        batch.add(PathBuf::from("/a"), true);
+        let first = batch.first.unwrap();
+        assert_eq!(batch.deadline(&options), Some(first + options.quiet));
+        // A steady stream: the last change keeps moving, the cap does not.
+        batch.last = Some(first + options.max_wait);
+        assert_eq!(batch.deadline(&options), Some(first + options.max_wait));
+    }
 }
