@@ -86,6 +86,10 @@ struct Replica {
     running: bool,
 }
 
+/// The most file content one archive carries (a large initial sync goes
+/// in several), so that memory stays bounded.
+const ARCHIVE_BYTES: u64 = 64 << 20;
+
 /// Everything one session keeps.
 struct Session<'a, E: Engine> {
     engine: &'a E,
@@ -485,7 +489,7 @@ impl<E: Engine> Session<'_, E> {
         for (index, changes) in &work.syncs {
             let rule = &self.rules[*index];
             for (rel, stamp) in &changes.copy {
-                copies.push((rule.path.join(rel), rule.container_path(rel)));
+                copies.push((rule.path.join(rel), rule.container_path(rel), stamp.size));
                 if stamp.kind != sync::EntryKind::Dir {
                     files += 1;
                 }
@@ -493,33 +497,47 @@ impl<E: Engine> Session<'_, E> {
             removals.extend(changes.remove.iter().map(|rel| rule.container_path(rel)));
         }
         let removals = outermost(removals);
-        let archive = if copies.is_empty() {
-            None
-        } else {
-            match sync::archive(&copies) {
-                Ok(archive) => Some(archive),
+        let mut failures: BTreeMap<String, engine::EngineError> = BTreeMap::new();
+        if !removals.is_empty() {
+            for id in ids {
+                if let Err(e) = self.remove_in(id, &removals).await {
+                    failures.insert(id.clone(), e);
+                }
+            }
+        }
+        // Archives of bounded size, each sent to every replica in turn.
+        for chunk in sync::chunks(&copies, ARCHIVE_BYTES) {
+            let archive = match sync::archive(chunk) {
+                Ok(archive) => archive,
                 Err(e) => {
                     self.reporter.failed(&format!(
                         "service {service}: cannot read the changed files: {e}"
                     ));
                     return;
                 }
+            };
+            for id in ids {
+                if failures.contains_key(id) {
+                    continue;
+                }
+                if let Err(e) = self.engine.upload_archive(id, archive.clone()).await {
+                    failures.insert(id.clone(), e);
+                }
             }
-        };
+        }
         let mut reached = Vec::new();
         for id in ids {
-            match self.sync_one(id, archive.clone(), &removals).await {
-                Ok(()) => {
-                    let manifest = self.manifests.entry(id.clone()).or_default();
-                    for (index, changes) in &work.syncs {
-                        let key = self.rules[*index].key();
-                        changes.apply_to(manifest.rules.entry(key).or_default());
-                    }
-                    self.save(id);
-                    reached.push(id.clone());
-                }
-                Err(e) => self.report_failure(id, &e.to_string()).await,
+            if let Some(e) = failures.remove(id) {
+                self.report_failure(id, &e.to_string()).await;
+                continue;
             }
+            let manifest = self.manifests.entry(id.clone()).or_default();
+            for (index, changes) in &work.syncs {
+                let key = self.rules[*index].key();
+                changes.apply_to(manifest.rules.entry(key).or_default());
+            }
+            self.save(id);
+            reached.push(id.clone());
         }
         if reached.is_empty() {
             return;
@@ -558,29 +576,20 @@ impl<E: Engine> Session<'_, E> {
         }
     }
 
-    async fn sync_one(
-        &self,
-        id: &str,
-        archive: Option<bytes::Bytes>,
-        removals: &[String],
-    ) -> engine::Result<()> {
-        if !removals.is_empty() {
-            let mut command = vec!["rm".to_string(), "-rf".into(), "--".into()];
-            command.extend(removals.iter().cloned());
-            let spec = ExecSpec {
-                command,
-                ..Default::default()
-            };
-            let (code, output) = engine::exec_to_end(self.engine, id, &spec).await?;
-            if code != 0 {
-                return Err(engine::EngineError::Other(format!(
-                    "rm exited with {code}: {}",
-                    String::from_utf8_lossy(&output).trim()
-                )));
-            }
-        }
-        if let Some(archive) = archive {
-            self.engine.upload_archive(id, archive).await?;
+    /// Removes `paths` in the container `id` with one `rm -rf`.
+    async fn remove_in(&self, id: &str, paths: &[String]) -> engine::Result<()> {
+        let mut command = vec!["rm".to_string(), "-rf".into(), "--".into()];
+        command.extend(paths.iter().cloned());
+        let spec = ExecSpec {
+            command,
+            ..Default::default()
+        };
+        let (code, output) = engine::exec_to_end(self.engine, id, &spec).await?;
+        if code != 0 {
+            return Err(engine::EngineError::Other(format!(
+                "rm exited with {code}: {}",
+                String::from_utf8_lossy(&output).trim()
+            )));
         }
         Ok(())
     }

@@ -197,14 +197,37 @@ pub fn under<'a>(tree: &'a Tree, rel: &'a str) -> impl Iterator<Item = (&'a Stri
         .filter(move |(p, _)| is_under(p, rel))
 }
 
+/// Consecutive runs of `entries` (host path, container path, size) whose
+/// sizes add up to at most `limit`, or a single larger entry.
+pub fn chunks(
+    entries: &[(PathBuf, String, u64)],
+    limit: u64,
+) -> impl Iterator<Item = &[(PathBuf, String, u64)]> {
+    let mut rest = entries;
+    std::iter::from_fn(move || {
+        if rest.is_empty() {
+            return None;
+        }
+        let mut total = 0;
+        let mut end = 0;
+        while end < rest.len() && (end == 0 || total + rest[end].2 <= limit) {
+            total += rest[end].2;
+            end += 1;
+        }
+        let (chunk, tail) = rest.split_at(end);
+        rest = tail;
+        Some(chunk)
+    })
+}
+
 /// A tar archive of host files under their container paths, with their
 /// modes, owners and times. Files that vanished since they were looked at
 /// are left out (their deletion comes with the next batch).
-pub fn archive(entries: &[(PathBuf, String)]) -> std::io::Result<bytes::Bytes> {
+pub fn archive(entries: &[(PathBuf, String, u64)]) -> std::io::Result<bytes::Bytes> {
     let mut builder = tar::Builder::new(Vec::new());
     builder.follow_symlinks(false);
     builder.mode(tar::HeaderMode::Complete);
-    for (host, container) in entries {
+    for (host, container, _) in entries {
         let name = container.trim_start_matches('/');
         let meta = match std::fs::symlink_metadata(host) {
             Ok(meta) => meta,
@@ -275,6 +298,16 @@ mod tests {
         assert!(look(0, 0).unchanged_since(&look(0, 2 * tick)));
         assert!(!look(0, 0).unchanged_since(&look(0, tick / 2)));
         assert!(!look(1, 0).unchanged_since(&look(0, 2 * tick)));
+    }
+
+    #[test]
+    fn archives_are_chunked_by_size() {
+        let entry = |size| (PathBuf::from("/h"), "/c".to_string(), size);
+        let entries = [entry(40), entry(40), entry(100), entry(10), entry(10)];
+        let sizes: Vec<Vec<u64>> = chunks(&entries, 90)
+            .map(|c| c.iter().map(|e| e.2).collect())
+            .collect();
+        assert_eq!(sizes, [vec![40, 40], vec![100], vec![10, 10]]);
     }
 
     #[test]
