@@ -27,9 +27,6 @@ pub struct WatchArgs {
 }
 
 pub fn run(settings: &Settings, args: WatchArgs) -> Result<i32, CliError> {
-    if !args.no_up {
-        up::up_detached(settings, &args.services, false)?;
-    }
     let runtime = engine_cmd::runtime()?;
     let prepared = engine_cmd::prepare(&runtime, settings, &args.services, false)?;
     engine_cmd::check_services(&prepared.desired, &args.services)?;
@@ -39,6 +36,19 @@ pub fn run(settings: &Settings, args: WatchArgs) -> Result<i32, CliError> {
         return Err(CliError::Other(
             "none of the selected services is configured for watch: add a `develop.watch` section to one (https://docs.docker.com/compose/how-tos/file-watch/)".into(),
         ));
+    }
+    if !args.no_up {
+        up::up_detached(settings, &args.services, false)?;
+    }
+    if settings.dry_run {
+        let services: std::collections::BTreeSet<&str> =
+            rules.iter().map(|r| r.service.as_str()).collect();
+        eprintln!(
+            "would watch {} rules of {}",
+            rules.len(),
+            services.into_iter().collect::<Vec<_>>().join(", ")
+        );
+        return Ok(0);
     }
     let options = watch::Options {
         prune: args.prune,
