@@ -19,7 +19,7 @@ use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use futures_util::StreamExt;
-use futures_util::future::BoxFuture;
+use futures_util::future::{BoxFuture, join_all};
 use futures_util::stream::BoxStream;
 
 use crate::engine::{self, ContainerEvent, Engine, ExecSpec, RunState};
@@ -498,9 +498,11 @@ impl<E: Engine> Session<'_, E> {
         }
         let removals = outermost(removals);
         let mut failures: BTreeMap<String, engine::EngineError> = BTreeMap::new();
+        // Every replica at once: latency does not grow with their number.
         if !removals.is_empty() {
-            for id in ids {
-                if let Err(e) = self.remove_in(id, &removals).await {
+            let results = join_all(ids.iter().map(|id| self.remove_in(id, &removals))).await;
+            for (id, result) in ids.iter().zip(results) {
+                if let Err(e) = result {
                     failures.insert(id.clone(), e);
                 }
             }
@@ -516,12 +518,16 @@ impl<E: Engine> Session<'_, E> {
                     return;
                 }
             };
-            for id in ids {
-                if failures.contains_key(id) {
-                    continue;
-                }
-                if let Err(e) = self.engine.upload_archive(id, archive.clone()).await {
-                    failures.insert(id.clone(), e);
+            let pending: Vec<&String> = ids
+                .iter()
+                .filter(|id| !failures.contains_key(*id))
+                .collect();
+            let uploads = pending
+                .iter()
+                .map(|id| self.engine.upload_archive(id, archive.clone()));
+            for (id, result) in pending.iter().zip(join_all(uploads).await) {
+                if let Err(e) = result {
+                    failures.insert((*id).clone(), e);
                 }
             }
         }
