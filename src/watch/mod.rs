@@ -548,30 +548,32 @@ impl<E: Engine> Session<'_, E> {
         if reached.is_empty() {
             return;
         }
-        let names = self.names(&reached);
+        let mut what = Vec::new();
         if !work.syncs.is_empty() {
-            let mut what = Vec::new();
             if files > 0 || removals.is_empty() {
                 what.push(format!("synced {}", plural(files, "file")));
             }
             if !removals.is_empty() {
                 what.push(format!("removed {}", plural(removals.len(), "path")));
             }
-            self.reporter.done(&format!(
-                "{} to {names} in {}",
-                what.join(", "),
-                elapsed(started)
-            ));
         }
         if work.restart {
-            for id in &reached {
-                if let Err(e) = self.restart(id).await {
+            // At once: a replica's stop grace period does not add up.
+            let restarts = join_all(reached.iter().map(|id| self.restart(id))).await;
+            for (id, result) in reached.iter().zip(restarts) {
+                if let Err(e) = result {
                     self.report_failure(id, &format!("restart: {e}")).await;
                 }
             }
-            self.reporter
-                .done(&format!("restarted {names} in {}", elapsed(started)));
         }
+        let names = self.names(&reached);
+        let line = match (what.is_empty(), work.restart) {
+            (true, _) => format!("restarted {names}"),
+            (false, false) => format!("{} to {names}", what.join(", ")),
+            (false, true) => format!("{} to {names} and restarted", what.join(", ")),
+        };
+        self.reporter
+            .done(&format!("{line} in {}", elapsed(started)));
         for index in &work.execs {
             let Some(spec) = &self.rules[*index].exec else {
                 continue;

@@ -287,6 +287,12 @@ fn watch_sync_restart_restarts_the_container_after_syncing() {
     assert_synced(&env, &watch, &web, "/app/config.txt", "v2");
     let restarted = env.poll_until(SYNCED, |env| starts(env) == 2);
     assert!(restarted, "not restarted once:\n{}", watch.output());
+    let said = env.poll_until(SYNCED, |_| {
+        watch
+            .stdout()
+            .contains("synced 1 file to web-1 and restarted in ")
+    });
+    assert!(said, "one line for the batch:\n{}", watch.output());
 }
 
 #[test]
