@@ -8,7 +8,7 @@ use bytes::Bytes;
 use futures_util::stream::{self, BoxStream, StreamExt};
 use tokio::sync::mpsc;
 
-use super::dockerignore::IgnoreRules;
+use crate::ignore::Patterns;
 
 /// What goes into a context archive.
 #[derive(Clone, Debug)]
@@ -16,7 +16,7 @@ pub struct ContextSource {
     /// The context directory.
     pub root: PathBuf,
     /// The ignore rules in force.
-    pub rules: IgnoreRules,
+    pub rules: Patterns,
     /// Paths always sent, ignore rules or not (the Dockerfile and `.dockerignore`).
     pub always: Vec<String>,
     /// Files that are not on disk under the root (an inline Dockerfile, or
@@ -30,7 +30,7 @@ pub struct ContextSource {
 pub fn ignore_rules(
     root: &Path,
     dockerfile: Option<&Path>,
-) -> Result<(Option<PathBuf>, IgnoreRules), String> {
+) -> Result<(Option<PathBuf>, Patterns), String> {
     let specific = dockerfile.map(|d| {
         let mut name = d.as_os_str().to_owned();
         name.push(".dockerignore");
@@ -41,14 +41,14 @@ pub fn ignore_rules(
         match std::fs::read_to_string(&path) {
             Ok(text) => {
                 let rules =
-                    IgnoreRules::parse(&text).map_err(|e| format!("{}: {e}", path.display()))?;
+                    Patterns::parse_file(&text).map_err(|e| format!("{}: {e}", path.display()))?;
                 return Ok((Some(path), rules));
             }
             Err(e) if e.kind() == io::ErrorKind::NotFound => continue,
             Err(e) => return Err(format!("cannot read {}: {e}", path.display())),
         }
     }
-    Ok((None, IgnoreRules::default()))
+    Ok((None, Patterns::default()))
 }
 
 /// The relative paths (`/`-separated) of everything the archive holds from
@@ -82,13 +82,13 @@ fn walk(
             format!("{prefix}/{name}")
         };
         let kind = child.file_type()?;
-        let excluded = source.rules.is_excluded(&relative);
+        let excluded = source.rules.matches(&relative);
         if kind.is_dir() {
             if !excluded {
                 found.push(relative.clone());
             }
             // Beneath an excluded directory only a `!` line can bring something back.
-            if !excluded || source.rules.has_exceptions() {
+            if !excluded || source.rules.may_include_under(&relative) {
                 walk(source, &child.path(), &relative, found)?;
             }
         } else if !excluded && (kind.is_file() || kind.is_symlink()) {
@@ -161,7 +161,7 @@ mod tests {
     fn source(dir: &Path, rules: &str) -> ContextSource {
         ContextSource {
             root: dir.to_path_buf(),
-            rules: IgnoreRules::parse(rules).unwrap(),
+            rules: Patterns::parse_file(rules).unwrap(),
             always: vec!["Dockerfile".into(), ".dockerignore".into()],
             extra: Vec::new(),
         }
@@ -240,10 +240,10 @@ mod tests {
         std::fs::write(dir.path().join(".dockerignore"), "secret.env\n").unwrap();
         let (file, rules) = ignore_rules(dir.path(), Some(&dir.path().join("Dockerfile"))).unwrap();
         assert!(file.unwrap().ends_with("Dockerfile.dockerignore"));
-        assert!(rules.is_excluded("app.py"));
-        assert!(!rules.is_excluded("secret.env"));
+        assert!(rules.matches("app.py"));
+        assert!(!rules.matches("secret.env"));
         let (file, rules) = ignore_rules(dir.path(), None).unwrap();
         assert!(file.unwrap().ends_with(".dockerignore"));
-        assert!(rules.is_excluded("secret.env"));
+        assert!(rules.matches("secret.env"));
     }
 }

@@ -7,7 +7,6 @@
 //! for `watch`'s rebuilds.
 
 pub mod context;
-pub mod dockerignore;
 pub mod service;
 
 use std::collections::{BTreeMap, VecDeque};

@@ -20,6 +20,7 @@ mod terminal;
 mod time;
 mod top;
 mod up;
+mod watch;
 mod yaml_out;
 
 use std::ffi::OsString;
@@ -173,6 +174,8 @@ pub enum Command {
     Images(images::ImagesArgs),
     /// Show the berth version
     Version(VersionArgs),
+    /// Bring services up, then sync, restart or rebuild them as files change
+    Watch(watch::WatchArgs),
 }
 
 /// `version`.
@@ -243,6 +246,7 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> i32 {
         Command::Push(args) => push::run(&settings, args),
         Command::Images(args) => images::run(&settings, args),
         Command::Version(args) => version(args),
+        Command::Watch(args) => watch::run(&settings, args),
     };
     match result {
         Ok(code) => code,

@@ -11,7 +11,7 @@ use crate::env_vars;
 use crate::reconcile::plan::{self, Plan, Recreate, UpOptions};
 
 /// The flags `up`, `create` and `plan` share.
-#[derive(Debug, Args)]
+#[derive(Debug, Default, Args)]
 pub struct ConvergeArgs {
     /// Services to bring up (default: all), with their dependencies
     #[arg(value_name = "SERVICE")]
@@ -185,6 +185,29 @@ pub fn scale(settings: &Settings, args: ScaleArgs) -> Result<i32, CliError> {
         wait_timeout: None,
     };
     converge(settings, &converge_args, &intent, None)
+}
+
+/// `up -d` of `services` (all when empty), or with `rebuild` the build of
+/// their images and their recreation without their dependencies: what
+/// `watch` runs first, and for a `rebuild` rule.
+pub(super) fn up_detached(
+    settings: &Settings,
+    services: &[String],
+    rebuild: bool,
+) -> Result<i32, CliError> {
+    let args = ConvergeArgs {
+        services: services.to_vec(),
+        force_recreate: rebuild,
+        no_deps: rebuild,
+        build: rebuild,
+        ..ConvergeArgs::default()
+    };
+    let intent = Intent {
+        wait: false,
+        no_start: false,
+        wait_timeout: None,
+    };
+    converge(settings, &args, &intent, None)
 }
 
 pub fn plan(settings: &Settings, args: PlanArgs) -> Result<i32, CliError> {

@@ -23,10 +23,10 @@ use bollard::query_parameters::{
     BuildImageOptionsBuilder, CreateContainerOptionsBuilder, CreateImageOptionsBuilder,
     EventsOptionsBuilder, InspectContainerOptions, KillContainerOptionsBuilder,
     ListContainersOptionsBuilder, ListImagesOptionsBuilder, ListNetworksOptionsBuilder,
-    ListVolumesOptionsBuilder, LogsOptionsBuilder, PushImageOptionsBuilder,
-    RemoveContainerOptionsBuilder, RemoveImageOptions, RenameContainerOptionsBuilder,
-    StartContainerOptions, StopContainerOptionsBuilder, TagImageOptionsBuilder,
-    UploadToContainerOptionsBuilder,
+    ListVolumesOptionsBuilder, LogsOptionsBuilder, PruneImagesOptionsBuilder,
+    PushImageOptionsBuilder, RemoveContainerOptionsBuilder, RemoveImageOptions,
+    RenameContainerOptionsBuilder, StartContainerOptions, StopContainerOptionsBuilder,
+    TagImageOptionsBuilder, UploadToContainerOptionsBuilder,
 };
 use bollard::{ClientVersion, Docker};
 use futures_util::stream::{BoxStream, StreamExt};
@@ -1066,6 +1066,22 @@ impl Engine for DockerEngine {
         }
     }
 
+    async fn prune_dangling_images(&self, project: &str) -> Result<usize> {
+        let label = format!("{}={project}", labels::PROJECT);
+        let filters = HashMap::from([("dangling", vec!["true"]), ("label", vec![label.as_str()])]);
+        let options = PruneImagesOptionsBuilder::default()
+            .filters(&filters)
+            .build();
+        let pruned = self
+            .client
+            .prune_images(Some(options))
+            .await
+            .map_err(engine_error)?;
+        Ok(pruned
+            .images_deleted
+            .map_or(0, |d| d.iter().filter(|i| i.deleted.is_some()).count()))
+    }
+
     async fn create_network(&self, spec: &NetworkSpec) -> Result<String> {
         let api = self.api().await?;
         let mut labels: HashMap<String, String> = spec.labels.clone().into_iter().collect();
@@ -1455,6 +1471,17 @@ impl Engine for DockerEngine {
         let options = UploadToContainerOptionsBuilder::default().path("/").build();
         self.client
             .upload_to_container(id, Some(options), bollard::body_full(bytes.into()))
+            .await
+            .map_err(engine_error)
+    }
+
+    async fn upload_archive(&self, id: &str, archive: bytes::Bytes) -> Result<()> {
+        let options = UploadToContainerOptionsBuilder::default()
+            .path("/")
+            .copy_uidgid("true")
+            .build();
+        self.client
+            .upload_to_container(id, Some(options), bollard::body_full(archive))
             .await
             .map_err(engine_error)
     }

@@ -271,6 +271,25 @@ pub struct ExecSpec {
     pub detach: bool,
 }
 
+/// Runs `spec` (attached, without a TTY) in the running container `id`
+/// until it ends: its exit code and its output, both streams together.
+pub async fn exec_to_end<E: Engine>(
+    engine: &E,
+    id: &str,
+    spec: &ExecSpec,
+) -> Result<(i64, Vec<u8>)> {
+    use futures_util::StreamExt;
+    let session = engine.exec(id, spec).await?;
+    let mut output = Vec::new();
+    if let Some(mut stream) = session.output {
+        while let Some(chunk) = stream.next().await {
+            output.extend_from_slice(&chunk?.bytes);
+        }
+    }
+    let exit_code = engine.exec_exit_code(&session.id).await?;
+    Ok((exit_code, output))
+}
+
 /// A started exec, or a container attached to: its ID and, when attached,
 /// its output and input.
 pub struct Session {
@@ -397,6 +416,9 @@ pub trait Engine: Clone + Send + Sync + 'static {
     /// Removes the name `reference` (and the image, when it was its last
     /// name and no container uses it); `false` when there was no such image.
     fn remove_image(&self, reference: &str) -> impl Future<Output = Result<bool>> + Send;
+    /// Removes the project's images that lost their last name (a rebuild
+    /// took it) and that no container uses; returns how many.
+    fn prune_dangling_images(&self, project: &str) -> impl Future<Output = Result<usize>> + Send;
 
     fn create_network(&self, spec: &NetworkSpec) -> impl Future<Output = Result<String>> + Send;
     /// Fails with [`EngineError::Conflict`] while containers are connected to it.
@@ -442,6 +464,14 @@ pub trait Engine: Clone + Send + Sync + 'static {
     fn inspect_status(&self, id: &str) -> impl Future<Output = Result<ContainerStatus>> + Send;
     /// Writes files into a created container.
     fn copy_files(&self, id: &str, files: &[FileCopy]) -> impl Future<Output = Result<()>> + Send;
+    /// Unpacks a tar archive at `/` of the container `id` (running or not);
+    /// entries owned by the container's user when it has one, as their
+    /// headers say otherwise.
+    fn upload_archive(
+        &self,
+        id: &str,
+        archive: bytes::Bytes,
+    ) -> impl Future<Output = Result<()>> + Send;
     /// The processes running in a container: the column titles, and a row each.
     fn top(&self, id: &str)
     -> impl Future<Output = Result<(Vec<String>, Vec<Vec<String>>)>> + Send;

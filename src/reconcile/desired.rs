@@ -35,6 +35,8 @@ pub struct Desired {
     pub disabled_services: Vec<String>,
     /// Keys only newer engines apply, checked once the engine's version is known.
     pub gates: Vec<Gate>,
+    /// The project's compose files, absolute (`watch` never syncs them).
+    pub config_files: Vec<std::path::PathBuf>,
 }
 
 /// A key that the engine applies only from API version `api` on.
@@ -124,13 +126,15 @@ pub struct DesiredService {
     /// No `image:` in the file: berth names the image `<project>-<service>`
     /// (what `down --rmi local` removes).
     pub image_named_by_berth: bool,
+    /// `develop.watch` rules.
+    pub develop: Option<crate::model::DevelopConfig>,
 }
 
 /// A `post_start` or `pre_stop` hook: a command executed in the container.
 /// It is not part of the container's spec, so editing one recreates nothing.
 pub type Hook = ExecSpec;
 
-fn hook(hook: &ServiceHook) -> Hook {
+pub(crate) fn hook(hook: &ServiceHook) -> Hook {
     Hook {
         command: hook.command.clone().unwrap_or_default(),
         user: hook.user.clone(),
@@ -236,6 +240,7 @@ pub fn from_loaded(loaded: Loaded, env_files: &[String]) -> Result<Desired, Diag
         environment: loaded.environment.clone(),
     };
     let all_services = loaded.all_services.clone();
+    let config_files = loaded.config_files.clone();
     let locations = checks::key_locations(&loaded);
     let sources = loaded.sources.clone();
     // Positions are looked up in the tree, which the typed model has no room for.
@@ -271,6 +276,7 @@ pub fn from_loaded(loaded: Loaded, env_files: &[String]) -> Result<Desired, Diag
     for refusal in builds.flat_map(|b| b.refusals.iter_mut()) {
         refusal.at = locate(&refusal.path);
     }
+    desired.config_files = config_files;
     desired.disabled_services = all_services
         .into_iter()
         .filter(|s| !desired.services.contains_key(s))
@@ -808,6 +814,7 @@ fn service_state(
         build,
         pull_policy,
         image_named_by_berth: service.image.is_empty(),
+        develop: service.develop.clone(),
     };
     Ok((service_state, gates))
 }

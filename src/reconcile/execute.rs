@@ -421,15 +421,7 @@ async fn run_hook<E: Engine>(
         Status::Working,
         &format!("Running {kind} hook"),
     );
-    // Attached, without a TTY: the output ends when the command does.
-    let session = shared.ctx.engine.exec(id, hook).await?;
-    let mut output = Vec::new();
-    if let Some(mut stream) = session.output {
-        while let Some(chunk) = stream.next().await {
-            output.extend_from_slice(&chunk?.bytes);
-        }
-    }
-    let exit_code = shared.ctx.engine.exec_exit_code(&session.id).await?;
+    let (exit_code, output) = crate::engine::exec_to_end(&shared.ctx.engine, id, hook).await?;
     if exit_code != 0 {
         let mut message = format!(
             "service {service}: {kind} hook {:?} exited with {exit_code} in {name}",

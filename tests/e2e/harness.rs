@@ -473,11 +473,13 @@ fn remove_images(project: &str) {
     }
 }
 
-/// What berth keeps on the host for `project`: its lock file and the files
-/// of secrets and configs bound into read-only containers.
+/// What berth keeps on the host for `project`: its lock file, the files
+/// of secrets and configs bound into read-only containers, and what
+/// `watch` synced into each container.
 fn remove_host_state(project: &str) {
     let tmp = std::env::temp_dir();
     let _ = std::fs::remove_dir_all(tmp.join("berth-files").join(project));
+    let _ = std::fs::remove_dir_all(tmp.join("berth-watch").join(project));
     let suffix = format!("-{project}.lock");
     if let Ok(locks) = std::fs::read_dir(tmp.join("berth-locks")) {
         for lock in locks.flatten() {

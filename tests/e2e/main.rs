@@ -22,3 +22,4 @@ mod run;
 mod service_keys;
 mod up;
 mod wait;
+mod watch;

@@ -1,0 +1,734 @@
+//! `develop.watch`: files saved on the host reach the service's containers.
+//!
+//! [`run`] is the whole session, usable by `berth watch` and `up --watch`:
+//! it watches the rules' directories ([`fs`]), gathers changes into batches
+//! (a short quiet period, capped so that a steady stream of writes cannot
+//! hold a batch back), and applies each batch to every running replica
+//! ([`sync`]): files through the engine's archive API, deletions with one
+//! `rm -rf`, then restarts, `exec` hooks and rebuilds. Each container has a
+//! manifest of what it was given, compared with the host when the session
+//! starts and whenever the container starts, so that nothing changed while
+//! watch was down or the container stopped is missed.
+
+pub mod fs;
+pub mod rules;
+pub mod sync;
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use futures_util::StreamExt;
+use futures_util::future::{BoxFuture, join_all};
+use futures_util::stream::BoxStream;
+
+use crate::engine::{self, ContainerEvent, Engine, ExecSpec, RunState};
+use fs::{DirWatcher, FsEvent};
+use rules::{Action, Rule};
+use sync::{Changes, Manifest, Tree};
+
+/// How a session batches changes.
+#[derive(Clone, Debug)]
+pub struct Options {
+    /// A batch closes after this long without a new change...
+    pub quiet: Duration,
+    /// ...or this long after its first change, whichever comes first.
+    pub max_wait: Duration,
+    /// Remove dangling images after a rebuild.
+    pub prune: bool,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            quiet: Duration::from_millis(20),
+            max_wait: Duration::from_millis(200),
+            prune: true,
+        }
+    }
+}
+
+/// Where a session says what it did.
+pub trait Reporter: Send + Sync {
+    /// One line per batch or catch-up: `synced 3 files to web-1 in 12 ms`.
+    fn done(&self, line: &str);
+    /// The output of a `sync+exec` command.
+    fn output(&self, container: &str, text: &str);
+    /// Something failed; the session goes on.
+    fn failed(&self, message: &str);
+}
+
+/// Builds the images of services and recreates their containers: the
+/// `rebuild` action, provided by the caller (it needs the build and `up`).
+pub trait Rebuilder: Send + Sync {
+    fn rebuild<'a>(
+        &'a self,
+        services: &'a [String],
+        prune: bool,
+    ) -> BoxFuture<'a, Result<(), String>>;
+}
+
+/// Why a session could not start or had to stop.
+#[derive(Debug, thiserror::Error)]
+pub enum WatchError {
+    #[error("{0}")]
+    Watcher(String),
+    #[error(transparent)]
+    Engine(#[from] engine::EngineError),
+}
+
+/// A container of a watched service.
+#[derive(Clone, Debug)]
+struct Replica {
+    service: String,
+    /// `web-1`: its name without the project.
+    short_name: String,
+    running: bool,
+}
+
+/// The most file content one archive carries (a large initial sync goes
+/// in several), so that memory stays bounded.
+const ARCHIVE_BYTES: u64 = 64 << 20;
+
+/// Everything one session keeps.
+struct Session<'a, E: Engine> {
+    engine: &'a E,
+    project: &'a str,
+    rules: &'a [Rule],
+    options: &'a Options,
+    reporter: &'a dyn Reporter,
+    rebuilder: &'a dyn Rebuilder,
+    replicas: BTreeMap<String, Replica>,
+    manifests: HashMap<String, Manifest>,
+    manifest_dir: PathBuf,
+}
+
+/// Watches until `stop` resolves. The caller has brought the services up.
+pub async fn run<E: Engine>(
+    engine: &E,
+    project: &str,
+    rules: &[Rule],
+    options: &Options,
+    reporter: &dyn Reporter,
+    rebuilder: &dyn Rebuilder,
+    stop: impl std::future::Future<Output = ()>,
+) -> Result<(), WatchError> {
+    let (mut watcher, mut fs_events) = DirWatcher::new().map_err(WatchError::Watcher)?;
+    watcher.cover(rules).map_err(WatchError::Watcher)?;
+    // Subscribed before listing: no start in between is missed.
+    let mut engine_events = engine.events(project).await?;
+    let mut session = Session {
+        engine,
+        project,
+        rules,
+        options,
+        reporter,
+        rebuilder,
+        replicas: BTreeMap::new(),
+        manifests: HashMap::new(),
+        manifest_dir: sync::manifest_dir(project),
+    };
+    session.rescan().await;
+    // After the catch-up: from here on, every change is the user's.
+    let services: BTreeSet<&str> = rules.iter().map(|r| r.service.as_str()).collect();
+    reporter.done(&format!(
+        "watching {} for {}",
+        plural(watcher.count(), "directory"),
+        services.into_iter().collect::<Vec<_>>().join(", ")
+    ));
+
+    tokio::pin!(stop);
+    let mut batch = Batch::default();
+    loop {
+        let deadline = batch.deadline(options);
+        tokio::select! {
+            () = &mut stop => return Ok(()),
+            Some(event) = fs_events.recv() => match event {
+                FsEvent::Changed { path, content } => {
+                    on_path_event(&mut watcher, rules, &path)?;
+                    batch.add(path, content);
+                }
+                FsEvent::Rescan => {
+                    watcher.cover(rules).map_err(WatchError::Watcher)?;
+                    session.rescan().await;
+                }
+                FsEvent::Failed(message) => reporter.failed(&message),
+            },
+            event = engine_events.next() => match event {
+                Some(Ok(event)) => session.on_container_event(event).await,
+                Some(Err(e)) => {
+                    reporter.failed(&format!("engine events: {e}; watching containers again"));
+                    engine_events = resubscribe(engine, project).await?;
+                    session.rescan().await;
+                }
+                None => {
+                    engine_events = resubscribe(engine, project).await?;
+                    session.rescan().await;
+                }
+            },
+            () = sleep_until(deadline) => {
+                let changes = std::mem::take(&mut batch);
+                session.apply(changes).await;
+            }
+        }
+    }
+}
+
+async fn resubscribe<E: Engine>(
+    engine: &E,
+    project: &str,
+) -> Result<BoxStream<'static, engine::Result<engine::Event>>, WatchError> {
+    Ok(engine.events(project).await?)
+}
+
+async fn sleep_until(deadline: Option<Instant>) {
+    match deadline {
+        Some(at) => tokio::time::sleep_until(at.into()).await,
+        None => std::future::pending().await,
+    }
+}
+
+/// Keeps the directory watches in step with the tree: a new directory is
+/// watched (with what is already under it), a removed or moved one forgotten.
+fn on_path_event(
+    watcher: &mut DirWatcher,
+    rules: &[Rule],
+    path: &PathBuf,
+) -> Result<(), WatchError> {
+    if path.is_dir() {
+        let covered = rules.iter().any(|r| path.starts_with(&r.path));
+        if covered && !fs::pruned(rules, path) {
+            watcher.add_tree(path, rules).map_err(WatchError::Watcher)?;
+        } else if rules.iter().any(|r| r.path.starts_with(path)) {
+            // A parent of a rule's path that did not exist yet.
+            watcher.cover(rules).map_err(WatchError::Watcher)?;
+        }
+    } else {
+        watcher.forget(path);
+    }
+    Ok(())
+}
+
+/// Paths changed since the last batch.
+#[derive(Default)]
+struct Batch {
+    /// Path → whether its content changed (not only its metadata).
+    paths: BTreeMap<PathBuf, bool>,
+    first: Option<Instant>,
+    last: Option<Instant>,
+}
+
+impl Batch {
+    fn add(&mut self, path: PathBuf, content: bool) {
+        let now = Instant::now();
+        self.first.get_or_insert(now);
+        self.last = Some(now);
+        *self.paths.entry(path).or_default() |= content;
+    }
+
+    /// When the batch closes: after the quiet period, at the latest
+    /// `max_wait` after its first change.
+    fn deadline(&self, options: &Options) -> Option<Instant> {
+        let (first, last) = (self.first?, self.last?);
+        Some((last + options.quiet).min(first + options.max_wait))
+    }
+}
+
+/// What a batch does to one service.
+#[derive(Default)]
+struct ServiceWork {
+    /// Per sync rule (by index): the changes.
+    syncs: BTreeMap<usize, Changes>,
+    restart: bool,
+    rebuild: bool,
+    /// `sync+exec` rules (by index) whose files changed.
+    execs: BTreeSet<usize>,
+}
+
+impl<E: Engine> Session<'_, E> {
+    /// Lists the project's containers of watched services.
+    async fn refresh(&mut self) -> Result<(), WatchError> {
+        let services: BTreeSet<&str> = self.rules.iter().map(|r| r.service.as_str()).collect();
+        let prefix = format!("{}-", self.project);
+        self.replicas = self
+            .engine
+            .list_containers(self.project)
+            .await?
+            .into_iter()
+            .filter(|c| !c.is_oneoff() && services.contains(c.service()))
+            .map(|c| {
+                let short_name = c.name.strip_prefix(&prefix).unwrap_or(&c.name).to_string();
+                let replica = Replica {
+                    service: c.service().to_string(),
+                    short_name,
+                    running: c.state == RunState::Running,
+                };
+                (c.id, replica)
+            })
+            .collect();
+        Ok(())
+    }
+
+    async fn on_container_event(&mut self, event: engine::Event) {
+        let id = event.container_id;
+        match event.what {
+            ContainerEvent::Started => {
+                if !self.replicas.contains_key(&id)
+                    && let Err(e) = self.refresh().await
+                {
+                    self.reporter.failed(&e.to_string());
+                }
+                if let Some(replica) = self.replicas.get_mut(&id) {
+                    replica.running = true;
+                    self.catch_up(&id).await;
+                }
+            }
+            ContainerEvent::Died { .. } => {
+                if let Some(replica) = self.replicas.get_mut(&id) {
+                    replica.running = false;
+                }
+            }
+            ContainerEvent::Destroyed => {
+                self.replicas.remove(&id);
+                self.manifests.remove(&id);
+                let _ = std::fs::remove_file(self.manifest_dir.join(format!("{id}.json")));
+            }
+            ContainerEvent::Health(_) => {}
+        }
+    }
+
+    /// Events were lost: compares every running container with the host.
+    async fn rescan(&mut self) {
+        if let Err(e) = self.refresh().await {
+            self.reporter.failed(&e.to_string());
+            return;
+        }
+        let ids: Vec<String> = self.replicas.keys().cloned().collect();
+        for id in ids {
+            self.catch_up(&id).await;
+        }
+    }
+
+    /// The manifest of container `id`: in memory, else from the host, else
+    /// none (a container this session has never given anything).
+    fn manifest(&mut self, id: &str) -> Option<&mut Manifest> {
+        if !self.manifests.contains_key(id) {
+            let kept = Manifest::load(&self.manifest_dir, id)?;
+            self.manifests.insert(id.to_string(), kept);
+        }
+        self.manifests.get_mut(id)
+    }
+
+    /// Gives a running container what changed on the host since its
+    /// manifest; without a manifest, everything when the rule says
+    /// `initial_sync`, else nothing (the image is taken to have it).
+    async fn catch_up(&mut self, id: &str) {
+        let Some(replica) = self.replicas.get(id).cloned() else {
+            return;
+        };
+        if !replica.running {
+            return;
+        }
+        let started = Instant::now();
+        let mut work = ServiceWork::default();
+        let mut baseline = Manifest::default();
+        let known = self.manifest(id).cloned();
+        let rules = self.rules;
+        for (index, rule) in rules.iter().enumerate() {
+            if rule.service != replica.service || !rule.action.syncs() {
+                continue;
+            }
+            let now = sync::snapshot(rule, "");
+            let given = match known.as_ref().and_then(|m| m.rules.get(&rule.key())) {
+                Some(given) => given.clone(),
+                None if rule.initial_sync => Tree::new(),
+                None => {
+                    baseline.rules.insert(rule.key(), now);
+                    continue;
+                }
+            };
+            let changes = Changes::between(&given, &now, "");
+            if !changes.is_empty() {
+                if rule.action == Action::SyncRestart {
+                    work.restart = true;
+                }
+                if rule.action == Action::SyncExec {
+                    work.execs.insert(index);
+                }
+                work.syncs.insert(index, changes);
+            }
+        }
+        if known.is_none() || !baseline.rules.is_empty() {
+            let manifest = self.manifests.entry(id.to_string()).or_default();
+            manifest.rules.extend(baseline.rules);
+            self.save(id);
+        }
+        if !work.syncs.is_empty() {
+            self.perform(&replica.service, work, &[id.to_string()], started)
+                .await;
+        }
+    }
+
+    fn save(&self, id: &str) {
+        if let Some(manifest) = self.manifests.get(id)
+            && let Err(e) = manifest.save(&self.manifest_dir, id)
+        {
+            self.reporter.failed(&format!(
+                "cannot keep what was synced in {}: {e}",
+                self.manifest_dir.display()
+            ));
+        }
+    }
+
+    /// Applies a batch of host changes to every service it concerns.
+    async fn apply(&mut self, batch: Batch) {
+        let started = batch.first.unwrap_or_else(Instant::now);
+        let mut work: BTreeMap<String, ServiceWork> = BTreeMap::new();
+        let rules = self.rules;
+        for (index, rule) in rules.iter().enumerate() {
+            // What the changes are computed against, looked up once per rule.
+            let mut reference: Option<Tree> = None;
+            for (path, content) in &batch.paths {
+                let Some(rel) = rule.relative(path) else {
+                    continue;
+                };
+                if rule.ignores(path, path.is_dir()) {
+                    continue;
+                }
+                let service = work.entry(rule.service.clone()).or_default();
+                match rule.action {
+                    Action::Restart => service.restart = true,
+                    Action::Rebuild => service.rebuild = true,
+                    _ => {
+                        let given = match &mut reference {
+                            Some(given) => given,
+                            None => {
+                                reference.insert(self.reference_tree(&rule.service, &rule.key()))
+                            }
+                        };
+                        let changes = changes_at(rule, &rel, *content, given);
+                        let entry = service.syncs.entry(index).or_default();
+                        entry.copy.extend(changes.copy);
+                        entry.remove.extend(changes.remove);
+                    }
+                }
+            }
+        }
+        let rebuilds: Vec<String> = work
+            .iter()
+            .filter(|(_, w)| w.rebuild)
+            .map(|(s, _)| s.clone())
+            .collect();
+        if !rebuilds.is_empty() {
+            let started = Instant::now();
+            match self.rebuilder.rebuild(&rebuilds, self.options.prune).await {
+                Ok(()) => self.reporter.done(&format!(
+                    "rebuilt {} in {}",
+                    rebuilds.join(", "),
+                    elapsed(started)
+                )),
+                Err(e) => self.reporter.failed(&e),
+            }
+        }
+        for (service, mut work) in work {
+            if work.rebuild {
+                continue;
+            }
+            work.syncs.retain(|_, c| !c.is_empty());
+            for index in work.syncs.keys() {
+                match self.rules[*index].action {
+                    Action::SyncRestart => work.restart = true,
+                    Action::SyncExec => {
+                        work.execs.insert(*index);
+                    }
+                    _ => {}
+                }
+            }
+            if work.syncs.is_empty() && !work.restart {
+                continue;
+            }
+            let ids: Vec<String> = self
+                .replicas
+                .iter()
+                .filter(|(_, r)| r.service == service && r.running)
+                .map(|(id, _)| id.clone())
+                .collect();
+            self.perform(&service, work, &ids, started).await;
+        }
+    }
+
+    /// What the first running replica of `service` was given by the rule:
+    /// the reference a batch's changes are computed against.
+    fn reference_tree(&mut self, service: &str, key: &str) -> Tree {
+        let first = self
+            .replicas
+            .iter()
+            .find(|(_, r)| r.service == service && r.running)
+            .map(|(id, _)| id.clone());
+        first
+            .and_then(|id| self.manifest(&id)?.rules.get(key).cloned())
+            .unwrap_or_default()
+    }
+
+    /// Copies, removes, restarts and runs hooks in the containers `ids` of
+    /// `service`, then says so in one line.
+    async fn perform(
+        &mut self,
+        service: &str,
+        work: ServiceWork,
+        ids: &[String],
+        started: Instant,
+    ) {
+        if ids.is_empty() {
+            // Stopped: each container catches up when it starts.
+            return;
+        }
+        let mut copies = Vec::new();
+        let mut removals = Vec::new();
+        let mut files = 0;
+        for (index, changes) in &work.syncs {
+            let rule = &self.rules[*index];
+            for (rel, stamp) in &changes.copy {
+                copies.push((rule.path.join(rel), rule.container_path(rel), stamp.size));
+                if stamp.kind != sync::EntryKind::Dir {
+                    files += 1;
+                }
+            }
+            removals.extend(changes.remove.iter().map(|rel| rule.container_path(rel)));
+        }
+        let removals = outermost(removals);
+        let mut failures: BTreeMap<String, engine::EngineError> = BTreeMap::new();
+        // Every replica at once: latency does not grow with their number.
+        if !removals.is_empty() {
+            let results = join_all(ids.iter().map(|id| self.remove_in(id, &removals))).await;
+            for (id, result) in ids.iter().zip(results) {
+                if let Err(e) = result {
+                    failures.insert(id.clone(), e);
+                }
+            }
+        }
+        // Archives of bounded size, each sent to every replica in turn.
+        for chunk in sync::chunks(&copies, ARCHIVE_BYTES) {
+            let archive = match sync::archive(chunk) {
+                Ok(archive) => archive,
+                Err(e) => {
+                    self.reporter.failed(&format!(
+                        "service {service}: cannot read the changed files: {e}"
+                    ));
+                    return;
+                }
+            };
+            let pending: Vec<&String> = ids
+                .iter()
+                .filter(|id| !failures.contains_key(*id))
+                .collect();
+            let uploads = pending
+                .iter()
+                .map(|id| self.engine.upload_archive(id, archive.clone()));
+            for (id, result) in pending.iter().zip(join_all(uploads).await) {
+                if let Err(e) = result {
+                    failures.insert((*id).clone(), e);
+                }
+            }
+        }
+        let mut reached = Vec::new();
+        for id in ids {
+            if let Some(e) = failures.remove(id) {
+                self.report_failure(id, &e.to_string()).await;
+                continue;
+            }
+            let manifest = self.manifests.entry(id.clone()).or_default();
+            for (index, changes) in &work.syncs {
+                let key = self.rules[*index].key();
+                changes.apply_to(manifest.rules.entry(key).or_default());
+            }
+            self.save(id);
+            reached.push(id.clone());
+        }
+        if reached.is_empty() {
+            return;
+        }
+        let mut what = Vec::new();
+        if !work.syncs.is_empty() {
+            if files > 0 || removals.is_empty() {
+                what.push(format!("synced {}", plural(files, "file")));
+            }
+            if !removals.is_empty() {
+                what.push(format!("removed {}", plural(removals.len(), "path")));
+            }
+        }
+        if work.restart {
+            // At once: a replica's stop grace period does not add up.
+            let restarts = join_all(reached.iter().map(|id| self.restart(id))).await;
+            for (id, result) in reached.iter().zip(restarts) {
+                if let Err(e) = result {
+                    self.report_failure(id, &format!("restart: {e}")).await;
+                }
+            }
+        }
+        let names = self.names(&reached);
+        let line = match (what.is_empty(), work.restart) {
+            (true, _) => format!("restarted {names}"),
+            (false, false) => format!("{} to {names}", what.join(", ")),
+            (false, true) => format!("{} to {names} and restarted", what.join(", ")),
+        };
+        self.reporter
+            .done(&format!("{line} in {}", elapsed(started)));
+        for index in &work.execs {
+            let Some(spec) = &self.rules[*index].exec else {
+                continue;
+            };
+            for id in &reached {
+                self.run_hook(id, spec).await;
+            }
+        }
+    }
+
+    /// Removes `paths` in the container `id` with one `rm -rf`.
+    async fn remove_in(&self, id: &str, paths: &[String]) -> engine::Result<()> {
+        let mut command = vec!["rm".to_string(), "-rf".into(), "--".into()];
+        command.extend(paths.iter().cloned());
+        let spec = ExecSpec {
+            command,
+            ..Default::default()
+        };
+        let (code, output) = engine::exec_to_end(self.engine, id, &spec).await?;
+        if code != 0 {
+            return Err(engine::EngineError::Other(format!(
+                "rm exited with {code}: {}",
+                String::from_utf8_lossy(&output).trim()
+            )));
+        }
+        Ok(())
+    }
+
+    async fn restart(&self, id: &str) -> engine::Result<()> {
+        self.engine.stop_container(id, None).await?;
+        self.engine.start_container(id).await
+    }
+
+    async fn run_hook(&self, id: &str, spec: &ExecSpec) {
+        let name = self.names(&[id.to_string()]);
+        match engine::exec_to_end(self.engine, id, spec).await {
+            Ok((code, output)) => {
+                let text = String::from_utf8_lossy(&output);
+                if !text.is_empty() {
+                    self.reporter.output(&name, &text);
+                }
+                if code != 0 {
+                    self.reporter.failed(&format!(
+                        "{name}: exec {:?} exited with {code}",
+                        spec.command.join(" ")
+                    ));
+                }
+            }
+            Err(e) => self.report_failure(id, &format!("exec: {e}")).await,
+        }
+    }
+
+    /// Reports a failure unless the container simply stopped meanwhile
+    /// (it catches up when it starts again).
+    async fn report_failure(&self, id: &str, message: &str) {
+        let running = self
+            .engine
+            .inspect_status(id)
+            .await
+            .is_ok_and(|s| s.state == RunState::Running);
+        if running {
+            let name = self.names(&[id.to_string()]);
+            self.reporter.failed(&format!("{name}: {message}"));
+        }
+    }
+
+    fn names(&self, ids: &[String]) -> String {
+        ids.iter()
+            .filter_map(|id| self.replicas.get(id))
+            .map(|r| r.short_name.as_str())
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+}
+
+/// The changes a host event at `rel` brings, against what the container
+/// was given (`given`). A written file is copied even when it looks the
+/// same, unless it certainly is (two writes within one clock tick look
+/// alike); a metadata-only event copies only what differs; a directory is
+/// compared entry by entry.
+/// A path gone from the host is removed from the container even when this
+/// session never gave it (the image had it), except the rule's own target.
+fn changes_at(rule: &Rule, rel: &str, content: bool, given: &Tree) -> Changes {
+    let now = sync::snapshot(rule, rel);
+    let mut changes = Changes::between(given, &now, rel);
+    match now.get(rel) {
+        Some(stamp)
+            if content
+                && stamp.kind != sync::EntryKind::Dir
+                && !given.get(rel).is_some_and(|old| stamp.unchanged_since(old)) =>
+        {
+            changes.copy.insert(rel.to_string(), *stamp);
+        }
+        None if changes.remove.is_empty() && !rel.is_empty() && !rule.path.join(rel).exists() => {
+            changes.remove.push(rel.to_string());
+        }
+        _ => {}
+    }
+    changes
+}
+
+/// The paths, each once, without those under another one (`rm -rf` of
+/// the directory takes them).
+fn outermost(mut paths: Vec<String>) -> Vec<String> {
+    paths.sort();
+    let mut kept: Vec<String> = Vec::new();
+    for path in paths {
+        let covered = kept.last().is_some_and(|dir| {
+            path == *dir
+                || path
+                    .strip_prefix(dir.as_str())
+                    .is_some_and(|rest| rest.starts_with('/'))
+        });
+        if !covered {
+            kept.push(path);
+        }
+    }
+    kept
+}
+
+fn plural(n: usize, what: &str) -> String {
+    match (n, what.strip_suffix('y')) {
+        (1, _) => format!("1 {what}"),
+        (_, Some(stem)) => format!("{n} {stem}ies"),
+        (_, None) => format!("{n} {what}s"),
+    }
+}
+
+fn elapsed(since: Instant) -> String {
+    format!("{} ms", since.elapsed().as_millis())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn removals_keep_only_the_outermost_paths() {
+        let paths = ["/app/a/x", "/app/a", "/app/ab", "/app/a", "/app/b/y"];
+        assert_eq!(
+            outermost(paths.iter().map(|p| p.to_string()).collect()),
+            ["/app/a", "/app/ab", "/app/b/y"]
+        );
+    }
+
+    #[test]
+    fn a_batch_closes_after_the_quiet_period_or_at_the_cap() {
+        let options = Options::default();
+        let mut batch = Batch::default();
+        assert_eq!(batch.deadline(&options), None);
+        batch.add(PathBuf::from("/a"), true);
+        let first = batch.first.unwrap();
+        assert_eq!(batch.deadline(&options), Some(first + options.quiet));
+        // A steady stream: the last change keeps moving, the cap does not.
+        batch.last = Some(first + options.max_wait);
+        assert_eq!(batch.deadline(&options), Some(first + options.max_wait));
+    }
+}

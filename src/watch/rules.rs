@@ -1,0 +1,330 @@
+//! `develop.watch` rules, compiled: which host paths a rule covers, which
+//! of them it ignores, and where they go in the container.
+
+use std::path::{Path, PathBuf};
+
+use crate::engine::ExecSpec;
+use crate::ignore::Patterns;
+use crate::reconcile::desired::{Desired, DesiredService};
+
+/// What a rule does when files under its path change.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Action {
+    Sync,
+    Restart,
+    SyncRestart,
+    SyncExec,
+    Rebuild,
+}
+
+impl Action {
+    fn parse(text: &str) -> Option<Action> {
+        Some(match text {
+            "sync" => Action::Sync,
+            "restart" => Action::Restart,
+            "sync+restart" => Action::SyncRestart,
+            "sync+exec" => Action::SyncExec,
+            "rebuild" => Action::Rebuild,
+            _ => return None,
+        })
+    }
+
+    /// Whether files are copied into the containers.
+    pub fn syncs(self) -> bool {
+        matches!(self, Action::Sync | Action::SyncRestart | Action::SyncExec)
+    }
+}
+
+/// One `develop.watch` entry of a service.
+#[derive(Debug)]
+pub struct Rule {
+    pub service: String,
+    pub action: Action,
+    /// Host path, absolute: a directory or a single file.
+    pub path: PathBuf,
+    /// Container path the rule's `path` maps to (sync actions).
+    pub target: String,
+    pub initial_sync: bool,
+    /// The `exec` of `sync+exec`.
+    pub exec: Option<ExecSpec>,
+    filter: Filter,
+}
+
+/// What a rule leaves out.
+#[derive(Debug)]
+struct Filter {
+    /// The rule's `include`: when set, only what it matches (relative to `path`).
+    include: Option<Patterns>,
+    /// The rule's `ignore` (relative to `path`).
+    ignore: Patterns,
+    /// The build context's `.dockerignore`, relative to the context.
+    dockerignore: Option<(PathBuf, Patterns)>,
+    /// The compose files and the Dockerfile: never synced unless included.
+    never: Vec<PathBuf>,
+}
+
+impl Rule {
+    /// A key naming the rule in manifests: its host path and its target.
+    pub fn key(&self) -> String {
+        format!("{} -> {}", self.path.display(), self.target)
+    }
+
+    /// `path` relative to the rule's path, `/`-separated; `None` when the
+    /// rule does not cover it (a component-wise prefix, so `/a` is not under `/ab`).
+    pub fn relative(&self, path: &Path) -> Option<String> {
+        let rel = path.strip_prefix(&self.path).ok()?;
+        Some(rel.to_string_lossy().into_owned())
+    }
+
+    /// The container path of `rel` (relative to the rule's path).
+    pub fn container_path(&self, rel: &str) -> String {
+        if rel.is_empty() {
+            self.target.clone()
+        } else {
+            format!("{}/{rel}", self.target.trim_end_matches('/'))
+        }
+    }
+
+    /// Whether the rule leaves `path` (covered by the rule) out.
+    pub fn ignores(&self, path: &Path, is_dir: bool) -> bool {
+        let Some(rel) = self.relative(path) else {
+            return true;
+        };
+        let f = &self.filter;
+        let included = |rel: &str| f.include.as_ref().is_some_and(|p| !p.matches(rel));
+        if !rel.is_empty() && builtin_ignored(&rel) {
+            return true;
+        }
+        if f.never.iter().any(|n| n == path) {
+            return f.include.as_ref().is_none_or(|p| !p.matches(&rel));
+        }
+        if !rel.is_empty() && f.ignore.matches(&rel) {
+            return true;
+        }
+        if let Some((context, patterns)) = &f.dockerignore
+            && let Ok(in_context) = path.strip_prefix(context)
+        {
+            let in_context = in_context.to_string_lossy();
+            if !in_context.is_empty() && patterns.matches(&in_context) {
+                return true;
+            }
+        }
+        // A directory is walked even when `include` does not name it: what
+        // is under it may match.
+        !is_dir && !rel.is_empty() && included(&rel)
+    }
+
+    /// Whether a walk skips the directory `dir` and everything under it:
+    /// ignored, and no `!` pattern can bring anything under it back.
+    pub fn prunes(&self, dir: &Path) -> bool {
+        let Some(rel) = self.relative(dir) else {
+            return true;
+        };
+        if rel.is_empty() {
+            return false;
+        }
+        let f = &self.filter;
+        if builtin_ignored(&rel) {
+            return true;
+        }
+        if f.ignore.matches(&rel) && !f.ignore.may_include_under(&rel) {
+            return true;
+        }
+        if let Some((context, patterns)) = &f.dockerignore
+            && let Ok(in_context) = dir.strip_prefix(context)
+        {
+            let in_context = in_context.to_string_lossy();
+            if !in_context.is_empty()
+                && patterns.matches(&in_context)
+                && !patterns.may_include_under(&in_context)
+            {
+                return true;
+            }
+        }
+        false
+    }
+}
+
+/// `.git` anywhere, and the temporary files editors write next to the
+/// files they save (vim, emacs, JetBrains, kate...).
+fn builtin_ignored(rel: &str) -> bool {
+    let mut components = rel.split('/');
+    if components.any(|c| c == ".git") {
+        return true;
+    }
+    let name = rel.rsplit('/').next().unwrap_or(rel);
+    name.ends_with('~')
+        || name == "4913"
+        || name.starts_with(".#")
+        || (name.starts_with('#') && name.ends_with('#') && name.len() > 1)
+        || name.starts_with("___jb_")
+        || name.ends_with(".tmp")
+        || name.ends_with(".kate-swp")
+        || (name.starts_with('.')
+            && [".swp", ".swo", ".swn", ".swx"]
+                .iter()
+                .any(|ext| name.ends_with(ext)))
+}
+
+/// A problem with a service's `develop.watch` section.
+#[derive(Debug, thiserror::Error)]
+#[error("service {service:?}: develop.watch: {message}")]
+pub struct RuleError {
+    pub service: String,
+    pub message: String,
+}
+
+/// The rules of `services` (all of the project's when empty) that have a
+/// `develop.watch` section.
+pub fn compile(desired: &Desired, services: &[String]) -> Result<Vec<Rule>, RuleError> {
+    let mut rules = Vec::new();
+    for service in desired.services.values() {
+        if !services.is_empty() && !services.contains(&service.name) {
+            continue;
+        }
+        rules.extend(service_rules(desired, service)?);
+    }
+    Ok(rules)
+}
+
+fn service_rules(desired: &Desired, service: &DesiredService) -> Result<Vec<Rule>, RuleError> {
+    let Some(develop) = &service.develop else {
+        return Ok(Vec::new());
+    };
+    let fail = |message: String| RuleError {
+        service: service.name.clone(),
+        message,
+    };
+    let patterns = |list: &[String]| Patterns::new(list).map_err(|e| fail(e.to_string()));
+    let context = service
+        .build
+        .as_ref()
+        .map(|b| (b.context.clone(), b.dockerfile.clone()));
+    let dockerignore = match &context {
+        Some((context, dockerfile)) => {
+            let (_, patterns) = crate::build::context::ignore_rules(context, dockerfile.as_deref())
+                .map_err(|e| fail(format!("{e} (in the build context's .dockerignore)")))?;
+            Some((context.clone(), patterns))
+        }
+        None => None,
+    };
+    let mut never = desired.config_files.clone();
+    never.extend(
+        context
+            .iter()
+            .filter_map(|(_, dockerfile)| dockerfile.clone()),
+    );
+    let mut rules = Vec::new();
+    for trigger in &develop.watch {
+        let action = Action::parse(&trigger.action).ok_or_else(|| {
+            fail(format!(
+                "unknown action {:?}: use sync, rebuild, restart, sync+restart or sync+exec",
+                trigger.action
+            ))
+        })?;
+        if action == Action::Rebuild && service.build.is_none() {
+            return Err(fail(
+                "a rebuild rule needs a build section to rebuild the image from".into(),
+            ));
+        }
+        if action == Action::SyncExec && trigger.exec.command.is_none() {
+            return Err(fail("a sync+exec rule needs exec.command".into()));
+        }
+        let exec =
+            (action == Action::SyncExec).then(|| crate::reconcile::desired::hook(&trigger.exec));
+        rules.push(Rule {
+            service: service.name.clone(),
+            action,
+            path: PathBuf::from(&trigger.path),
+            target: trigger.target.clone(),
+            initial_sync: trigger.initial_sync,
+            exec,
+            filter: Filter {
+                include: if trigger.include.is_empty() {
+                    None
+                } else {
+                    Some(patterns(&trigger.include)?)
+                },
+                ignore: patterns(&trigger.ignore)?,
+                dockerignore: dockerignore.clone(),
+                never: never.clone(),
+            },
+        });
+    }
+    Ok(rules)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rule(ignore: &[&str], include: &[&str]) -> Rule {
+        Rule {
+            service: "web".into(),
+            action: Action::Sync,
+            path: PathBuf::from("/p/src"),
+            target: "/app".into(),
+            initial_sync: false,
+            exec: None,
+            filter: Filter {
+                include: (!include.is_empty()).then(|| Patterns::new(include).unwrap()),
+                ignore: Patterns::new(ignore).unwrap(),
+                dockerignore: Some((PathBuf::from("/p"), Patterns::new(["src/secret"]).unwrap())),
+                never: vec![PathBuf::from("/p/src/compose.yaml")],
+            },
+        }
+    }
+
+    #[test]
+    fn paths_map_under_the_target_component_wise() {
+        let r = rule(&[], &[]);
+        assert_eq!(
+            r.relative(Path::new("/p/src/a/b.js")).as_deref(),
+            Some("a/b.js")
+        );
+        assert_eq!(r.relative(Path::new("/p/srcx/a")), None);
+        assert_eq!(r.container_path("a/b.js"), "/app/a/b.js");
+        assert_eq!(r.container_path(""), "/app");
+    }
+
+    #[test]
+    fn ignores_come_from_the_rule_the_dockerignore_and_editors() {
+        let r = rule(&["node_modules", "*.log"], &[]);
+        let ignored = |p: &str| r.ignores(Path::new(p), false);
+        assert!(ignored("/p/src/node_modules/x/index.js"));
+        assert!(ignored("/p/src/debug.log"));
+        assert!(
+            ignored("/p/src/secret"),
+            "the build context's .dockerignore"
+        );
+        assert!(ignored("/p/src/.git/HEAD"));
+        assert!(ignored("/p/src/a/.main.rs.swp"));
+        assert!(ignored("/p/src/a/main.rs~"));
+        assert!(ignored("/p/src/4913"));
+        assert!(ignored("/p/src/.#main.rs"));
+        assert!(
+            ignored("/p/src/compose.yaml"),
+            "compose files are never synced"
+        );
+        assert!(!ignored("/p/src/a/debug.log"));
+        assert!(!ignored("/p/src/index.js"));
+    }
+
+    #[test]
+    fn include_keeps_only_what_it_matches_and_can_bring_back_the_compose_file() {
+        let r = rule(&[], &["*.js", "compose.yaml"]);
+        assert!(!r.ignores(Path::new("/p/src/index.js"), false));
+        assert!(r.ignores(Path::new("/p/src/index.css"), false));
+        assert!(!r.ignores(Path::new("/p/src/assets"), true));
+        assert!(!r.ignores(Path::new("/p/src/compose.yaml"), false));
+    }
+
+    #[test]
+    fn ignored_directories_are_pruned_from_walks() {
+        let r = rule(&["node_modules"], &[]);
+        assert!(r.prunes(Path::new("/p/src/node_modules")));
+        assert!(r.prunes(Path::new("/p/src/.git")));
+        assert!(!r.prunes(Path::new("/p/src/lib")));
+        assert!(!r.prunes(Path::new("/p/src")));
+    }
+}

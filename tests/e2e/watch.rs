@@ -1,0 +1,372 @@
+//! `berth watch`: files changed on the host reach the containers.
+
+use std::io::{BufRead, BufReader, Read};
+use std::process::Child;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use crate::harness::{TestEnv, docker};
+
+/// How long a change may take to show in a container on a busy machine.
+const SYNCED: Duration = Duration::from_secs(20);
+
+/// A service `web` whose `src` is synced to `/app` by `action`, with `extra`
+/// appended to the rule.
+fn project(action: &str, extra: &str) -> String {
+    format!(
+        "services:
+  web:
+    image: busybox
+    init: true
+    command: [sh, -c, 'mkdir -p -m 1777 /tmp; date >> /tmp/starts; exec sleep 3600']
+    develop:
+      watch:
+        - path: ./src
+          target: /app
+          action: {action}
+          ignore: [node_modules, '*.log']
+{extra}"
+    )
+}
+
+/// A running `berth watch`, killed when dropped (before the project is
+/// torn down: declare it after the [`TestEnv`]).
+struct Watch {
+    child: Child,
+    stdout: Arc<Mutex<String>>,
+    stderr: Arc<Mutex<String>>,
+}
+
+impl Watch {
+    /// Starts `berth watch <args>` and waits until it watches.
+    fn start(env: &TestEnv, args: &[&str]) -> Watch {
+        let mut all = vec!["watch"];
+        all.extend(args);
+        let (mut child, shown) = env.cmd(&all).spawn();
+        let stdout = collect(child.stdout.take().expect("piped stdout"));
+        let stderr = collect(child.stderr.take().expect("piped stderr"));
+        let watch = Watch {
+            child,
+            stdout,
+            stderr,
+        };
+        let ready = env.poll_until(SYNCED, |_| watch.stdout().contains("watching "));
+        assert!(
+            ready,
+            "`{shown}` did not start watching:\n{}",
+            watch.output()
+        );
+        watch
+    }
+
+    fn stdout(&self) -> String {
+        self.stdout.lock().unwrap().clone()
+    }
+
+    fn output(&self) -> String {
+        format!(
+            "--- stdout\n{}--- stderr\n{}",
+            self.stdout(),
+            self.stderr.lock().unwrap()
+        )
+    }
+}
+
+impl Drop for Watch {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Reads a child's stream on a thread into a shared string.
+fn collect(stream: impl Read + Send + 'static) -> Arc<Mutex<String>> {
+    let text = Arc::new(Mutex::new(String::new()));
+    let sink = text.clone();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stream).lines().map_while(Result::ok) {
+            let mut sink = sink.lock().unwrap();
+            sink.push_str(&line);
+            sink.push('\n');
+        }
+    });
+    text
+}
+
+/// The content of `path` in `container`, or `None` when it cannot be read.
+fn read(container: &str, path: &str) -> Option<String> {
+    let out = docker(&["exec", container, "cat", path]);
+    out.status
+        .success()
+        .then(|| String::from_utf8_lossy(&out.stdout).into_owned())
+}
+
+fn exists(container: &str, path: &str) -> bool {
+    docker(&["exec", container, "test", "-e", path])
+        .status
+        .success()
+}
+
+/// Waits until `path` in `container` holds `text`.
+fn assert_synced(env: &TestEnv, watch: &Watch, container: &str, path: &str, text: &str) {
+    let synced = env.poll_until(SYNCED, |_| read(container, path).as_deref() == Some(text));
+    assert!(
+        synced,
+        "{path} in {container} is {:?}, not {text:?}\n{}",
+        read(container, path),
+        watch.output()
+    );
+}
+
+/// Waits until `path` is gone from `container`.
+fn assert_removed(env: &TestEnv, watch: &Watch, container: &str, path: &str) {
+    let removed = env.poll_until(SYNCED, |_| !exists(container, path));
+    assert!(
+        removed,
+        "{path} is still in {container}\n{}",
+        watch.output()
+    );
+}
+
+#[test]
+fn watch_syncs_created_modified_deleted_and_renamed_files() {
+    let env = TestEnv::new("watch-files", &project("sync", ""));
+    env.write("src/kept.txt", "kept");
+    let watch = Watch::start(&env, &[]);
+    let web = env.name_of("web", 1);
+
+    env.write("src/new.txt", "created");
+    assert_synced(&env, &watch, &web, "/app/new.txt", "created");
+    env.write("src/new.txt", "modified");
+    assert_synced(&env, &watch, &web, "/app/new.txt", "modified");
+    std::fs::rename(
+        env.dir().join("src/new.txt"),
+        env.dir().join("src/renamed.txt"),
+    )
+    .unwrap();
+    assert_synced(&env, &watch, &web, "/app/renamed.txt", "modified");
+    assert_removed(&env, &watch, &web, "/app/new.txt");
+    std::fs::remove_file(env.dir().join("src/renamed.txt")).unwrap();
+    assert_removed(&env, &watch, &web, "/app/renamed.txt");
+    assert!(
+        !exists(&web, "/app/kept.txt"),
+        "without initial_sync, files present at start are not copied"
+    );
+}
+
+#[test]
+fn watch_syncs_new_directories_and_leaves_ignored_paths_out() {
+    let env = TestEnv::new("watch-dirs", &project("sync", ""));
+    std::fs::create_dir_all(env.dir().join("src")).unwrap();
+    let watch = Watch::start(&env, &[]);
+    let web = env.name_of("web", 1);
+
+    // A tree created at once: the files are written before berth can
+    // watch the new directories, and still arrive.
+    env.write("src/a/b/c/deep.txt", "deep");
+    env.write("src/a/top.txt", "top");
+    assert_synced(&env, &watch, &web, "/app/a/b/c/deep.txt", "deep");
+    assert_synced(&env, &watch, &web, "/app/a/top.txt", "top");
+    env.write("src/a/b/c/later.txt", "later");
+    assert_synced(&env, &watch, &web, "/app/a/b/c/later.txt", "later");
+
+    for ignored in [
+        "src/node_modules/dep/index.js",
+        "src/debug.log",
+        "src/.git/HEAD",
+        "src/.main.js.swp",
+        "src/main.js~",
+    ] {
+        env.write(ignored, "ignored");
+    }
+    env.write("src/marker.txt", "after the ignored ones");
+    assert_synced(
+        &env,
+        &watch,
+        &web,
+        "/app/marker.txt",
+        "after the ignored ones",
+    );
+    for ignored in [
+        "/app/node_modules",
+        "/app/debug.log",
+        "/app/.git",
+        "/app/.main.js.swp",
+        "/app/main.js~",
+    ] {
+        assert!(!exists(&web, ignored), "{ignored} was synced");
+    }
+
+    std::fs::remove_dir_all(env.dir().join("src/a")).unwrap();
+    assert_removed(&env, &watch, &web, "/app/a");
+}
+
+#[test]
+fn watch_initial_sync_copies_the_tree_but_not_the_compose_file() {
+    let rule = "          initial_sync: true\n        - path: .\n          target: /project\n          action: sync\n          initial_sync: true\n";
+    let env = TestEnv::new("watch-initial", &project("sync", rule));
+    env.write("src/one.txt", "one");
+    env.write("src/sub/two.txt", "two");
+    env.write("src/node_modules/x.js", "ignored");
+    let watch = Watch::start(&env, &[]);
+    let web = env.name_of("web", 1);
+    assert_synced(&env, &watch, &web, "/app/one.txt", "one");
+    assert_synced(&env, &watch, &web, "/app/sub/two.txt", "two");
+    assert_synced(&env, &watch, &web, "/project/src/one.txt", "one");
+    assert!(!exists(&web, "/app/node_modules"));
+    assert!(
+        !exists(&web, "/project/compose.yaml"),
+        "the compose file is never synced"
+    );
+}
+
+#[test]
+fn watch_catches_up_with_changes_made_while_it_was_not_running() {
+    let env = TestEnv::new("watch-down", &project("sync", ""));
+    env.write("src/changed.txt", "before");
+    env.write("src/deleted.txt", "deleted");
+    let first = Watch::start(&env, &[]);
+    let web = env.name_of("web", 1);
+    env.write("src/deleted.txt", "synced");
+    assert_synced(&env, &first, &web, "/app/deleted.txt", "synced");
+    drop(first);
+
+    env.write("src/changed.txt", "while down");
+    env.write("src/added.txt", "added while down");
+    std::fs::remove_file(env.dir().join("src/deleted.txt")).unwrap();
+    let second = Watch::start(&env, &["--no-up"]);
+    assert_synced(&env, &second, &web, "/app/changed.txt", "while down");
+    assert_synced(&env, &second, &web, "/app/added.txt", "added while down");
+    assert_removed(&env, &second, &web, "/app/deleted.txt");
+}
+
+#[test]
+fn watch_survives_restarts_and_a_stopped_container_catches_up_when_it_starts() {
+    let env = TestEnv::new("watch-restart", &project("sync", ""));
+    std::fs::create_dir_all(env.dir().join("src")).unwrap();
+    let watch = Watch::start(&env, &[]);
+    let web = env.name_of("web", 1);
+
+    crate::harness::docker_ok(&["restart", "-t", "1", &web]);
+    env.write("src/after-restart.txt", "after restart");
+    assert_synced(
+        &env,
+        &watch,
+        &web,
+        "/app/after-restart.txt",
+        "after restart",
+    );
+
+    crate::harness::docker_ok(&["stop", "-t", "1", &web]);
+    env.write("src/while-stopped.txt", "while stopped");
+    crate::harness::docker_ok(&["start", &web]);
+    assert_synced(
+        &env,
+        &watch,
+        &web,
+        "/app/while-stopped.txt",
+        "while stopped",
+    );
+    assert!(
+        !watch.output().contains("error"),
+        "a stopped container is not a failure:\n{}",
+        watch.output()
+    );
+}
+
+#[test]
+fn watch_sync_restart_restarts_the_container_after_syncing() {
+    let env = TestEnv::new("watch-sync-restart", &project("sync+restart", ""));
+    std::fs::create_dir_all(env.dir().join("src")).unwrap();
+    let watch = Watch::start(&env, &[]);
+    let web = env.name_of("web", 1);
+    let starts = |_: &TestEnv| read(&web, "/tmp/starts").map_or(0, |s| s.lines().count());
+    assert_eq!(starts(&env), 1);
+
+    env.write("src/config.txt", "v2");
+    assert_synced(&env, &watch, &web, "/app/config.txt", "v2");
+    let restarted = env.poll_until(SYNCED, |env| starts(env) == 2);
+    assert!(restarted, "not restarted once:\n{}", watch.output());
+    let said = env.poll_until(SYNCED, |_| {
+        watch
+            .stdout()
+            .contains("synced 1 file to web-1 and restarted in ")
+    });
+    assert!(said, "one line for the batch:\n{}", watch.output());
+}
+
+#[test]
+fn watch_sync_exec_runs_the_command_in_the_container_after_syncing() {
+    let exec = "          exec:\n            command: [sh, -c, 'cp /app/a.txt /tmp/seen; echo hook \"$$GREETING\" $(id -u)']\n            user: '1000'\n            environment:\n              GREETING: hi\n";
+    let env = TestEnv::new("watch-sync-exec", &project("sync+exec", exec));
+    std::fs::create_dir_all(env.dir().join("src")).unwrap();
+    let watch = Watch::start(&env, &[]);
+    let web = env.name_of("web", 1);
+
+    env.write("src/a.txt", "for the hook");
+    assert_synced(&env, &watch, &web, "/tmp/seen", "for the hook");
+    let printed = env.poll_until(SYNCED, |_| watch.stdout().contains("web-1  | hook hi 1000"));
+    assert!(
+        printed,
+        "the hook's output is not shown:\n{}",
+        watch.output()
+    );
+}
+
+#[test]
+fn watch_rebuild_builds_a_shared_image_once_and_recreates_its_services() {
+    let image = format!("{}-shared", crate::harness::project_name("watch-rebuild"));
+    let service = |name: &str| {
+        format!(
+            "  {name}:\n    image: {image}\n    build: .\n    init: true\n    command: [sleep, '3600']\n    develop:\n      watch:\n        - path: ./src\n          action: rebuild\n"
+        )
+    };
+    let compose = format!("services:\n{}{}", service("web"), service("worker"));
+    let env = TestEnv::new("watch-rebuild", &compose);
+    env.write("Dockerfile", "FROM busybox\nCOPY src /src\n");
+    env.write("src/version.txt", "1");
+    let watch = Watch::start(&env, &[]);
+    let names = [env.name_of("web", 1), env.name_of("worker", 1)];
+    let ids_before: Vec<String> = names.iter().map(|n| env.container(n).id).collect();
+    let steps_before = watch.output().matches("Step 1/").count();
+
+    env.write("src/version.txt", "2");
+    for (name, before) in names.iter().zip(&ids_before) {
+        let rebuilt = env.poll_until(SYNCED, |env| {
+            let now = env.container(name);
+            now.id != *before && now.state == "running"
+        });
+        assert!(rebuilt, "{name} was not recreated:\n{}", watch.output());
+        assert_eq!(env.exec(name, &["cat", "/src/version.txt"]), "2");
+    }
+    // One build for the two services that share the image.
+    let steps = watch.output().matches("Step 1/").count() - steps_before;
+    assert_eq!(steps, 1, "{}", watch.output());
+}
+
+#[test]
+fn watch_syncs_into_every_replica() {
+    let compose = project("sync", "").replace("    init: true\n", "    init: true\n    scale: 2\n");
+    let env = TestEnv::new("watch-replicas", &compose);
+    std::fs::create_dir_all(env.dir().join("src")).unwrap();
+    let watch = Watch::start(&env, &[]);
+    env.write("src/shared.txt", "both");
+    for replica in [1, 2] {
+        assert_synced(
+            &env,
+            &watch,
+            &env.name_of("web", replica),
+            "/app/shared.txt",
+            "both",
+        );
+    }
+    std::fs::remove_file(env.dir().join("src/shared.txt")).unwrap();
+    for replica in [1, 2] {
+        assert_removed(
+            &env,
+            &watch,
+            &env.name_of("web", replica),
+            "/app/shared.txt",
+        );
+    }
+}
