@@ -220,6 +220,7 @@ pub async fn warn_unsupported<E: Engine>(
 }
 
 /// What running a plan needs from the command line.
+#[derive(Clone)]
 pub struct RunSettings {
     pub parallel: usize,
     pub progress: Progress,

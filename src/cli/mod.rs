@@ -5,6 +5,7 @@ mod down;
 mod engine_cmd;
 mod exec;
 mod lifecycle;
+mod log_mux;
 mod logs;
 mod ls;
 mod pipe;
@@ -16,6 +17,7 @@ mod terminal;
 mod time;
 mod top;
 mod up;
+mod up_attached;
 mod yaml_out;
 
 use std::ffi::OsString;

@@ -4,9 +4,10 @@
 
 use std::cell::RefCell;
 use std::collections::BTreeSet;
+use std::io::{BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
-use std::sync::OnceLock;
+use std::sync::{OnceLock, mpsc};
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
@@ -546,6 +547,78 @@ impl BerthCmd {
             .spawn()
             .unwrap_or_else(|e| panic!("cannot run {shown}: {e}"));
         (child, shown)
+    }
+
+    /// Starts in the background: its standard output line by line as it
+    /// comes; killed if the test ends first.
+    pub fn background(self) -> Background {
+        let (mut child, shown) = self.spawn();
+        let stdout = child.stdout.take().expect("piped stdout");
+        let (sender, lines) = mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines() {
+                let Ok(line) = line else { break };
+                if sender.send(line).is_err() {
+                    break;
+                }
+            }
+        });
+        Background {
+            child,
+            shown,
+            lines,
+        }
+    }
+}
+
+/// A `berth` running in the background.
+pub struct Background {
+    child: Child,
+    pub shown: String,
+    lines: mpsc::Receiver<String>,
+}
+
+impl Background {
+    /// Reads standard output up to the line `wanted`; panics when it does
+    /// not come within 30 seconds or output ends first.
+    pub fn expect_line(&self, wanted: &str) {
+        loop {
+            match self.lines.recv_timeout(Duration::from_secs(30)) {
+                Ok(line) if line == wanted => return,
+                Ok(_) => {}
+                Err(e) => panic!("{}: no line {wanted:?} ({e})", self.shown),
+            }
+        }
+    }
+
+    /// Sends SIGINT, as Ctrl-C on a terminal does.
+    pub fn interrupt(&self) {
+        let pid = self.child.id().to_string();
+        let sent = Command::new("kill")
+            .args(["-INT", &pid])
+            .status()
+            .expect("kill runs");
+        assert!(sent.success(), "kill -INT {pid}");
+    }
+
+    /// Waits for the end: the exit code and the rest of standard error.
+    pub fn finish(mut self) -> (Option<i32>, String) {
+        let status = self
+            .child
+            .wait()
+            .unwrap_or_else(|e| panic!("{} did not end: {e}", self.shown));
+        let mut stderr = String::new();
+        if let Some(mut pipe) = self.child.stderr.take() {
+            let _ = pipe.read_to_string(&mut stderr);
+        }
+        (status.code(), stderr)
+    }
+}
+
+impl Drop for Background {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
     }
 }
 

@@ -7,6 +7,7 @@
 
 mod harness;
 
+mod attached;
 mod concurrency;
 mod down;
 mod exec;
