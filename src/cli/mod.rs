@@ -1,6 +1,7 @@
 //! Command-line interface: clap definitions and settings resolved once.
 
 mod config;
+mod cp;
 mod down;
 mod engine_cmd;
 mod exec;
@@ -161,6 +162,8 @@ pub enum Command {
     Scale(up::ScaleArgs),
     /// Display the running processes
     Top(top::TopArgs),
+    /// Copy files/folders between a service container and the local filesystem
+    Cp(cp::CpArgs),
     /// Show the berth version
     Version(VersionArgs),
 }
@@ -228,6 +231,7 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> i32 {
         Command::Rm(args) => lifecycle::rm(&settings, args),
         Command::Scale(args) => up::scale(&settings, args),
         Command::Top(args) => top::run(&settings, args),
+        Command::Cp(args) => cp::run(&settings, args),
         Command::Version(args) => version(args),
     };
     match result {

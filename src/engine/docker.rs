@@ -19,11 +19,11 @@ use bollard::models::{
     RestartPolicyNameEnum, ThrottleDevice, VolumeCreateRequest,
 };
 use bollard::query_parameters::{
-    CreateContainerOptionsBuilder, CreateImageOptionsBuilder, EventsOptionsBuilder,
-    InspectContainerOptions, KillContainerOptionsBuilder, ListContainersOptionsBuilder,
-    ListNetworksOptionsBuilder, ListVolumesOptionsBuilder, LogsOptionsBuilder,
-    RemoveContainerOptionsBuilder, RenameContainerOptionsBuilder, StartContainerOptions,
-    StopContainerOptionsBuilder, UploadToContainerOptionsBuilder,
+    CreateContainerOptionsBuilder, CreateImageOptionsBuilder, DownloadFromContainerOptionsBuilder,
+    EventsOptionsBuilder, InspectContainerOptions, KillContainerOptionsBuilder,
+    ListContainersOptionsBuilder, ListNetworksOptionsBuilder, ListVolumesOptionsBuilder,
+    LogsOptionsBuilder, RemoveContainerOptionsBuilder, RenameContainerOptionsBuilder,
+    StartContainerOptions, StopContainerOptionsBuilder, UploadToContainerOptionsBuilder,
 };
 use bollard::{ClientVersion, Docker};
 use futures_util::stream::{BoxStream, StreamExt};
@@ -1177,9 +1177,28 @@ impl Engine for DockerEngine {
             .into_inner()
             .map_err(|e| EngineError::Other(e.to_string()))?;
         // The engine creates the missing parent directories of each entry.
-        let options = UploadToContainerOptionsBuilder::default().path("/").build();
+        self.upload(id, "/", bytes, false).await
+    }
+
+    async fn download(&self, id: &str, path: &str) -> Result<Vec<u8>> {
+        let options = DownloadFromContainerOptionsBuilder::default()
+            .path(path)
+            .build();
+        let mut stream = self.client.download_from_container(id, Some(options));
+        let mut archive = Vec::new();
+        while let Some(chunk) = stream.next().await {
+            archive.extend_from_slice(&chunk.map_err(engine_error)?);
+        }
+        Ok(archive)
+    }
+
+    async fn upload(&self, id: &str, dir: &str, archive: Vec<u8>, owned: bool) -> Result<()> {
+        let options = UploadToContainerOptionsBuilder::default()
+            .path(dir)
+            .copy_uidgid(if owned { "true" } else { "false" })
+            .build();
         self.client
-            .upload_to_container(id, Some(options), bollard::body_full(bytes.into()))
+            .upload_to_container(id, Some(options), bollard::body_full(archive.into()))
             .await
             .map_err(engine_error)
     }

@@ -9,6 +9,7 @@ mod harness;
 
 mod attached;
 mod concurrency;
+mod cp;
 mod down;
 mod exec;
 mod interop;
