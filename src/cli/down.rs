@@ -6,7 +6,7 @@ use super::engine_cmd::{self, RunSettings};
 use super::{CliError, Settings};
 use crate::reconcile::plan::{self, DownOptions};
 
-#[derive(Debug, Args)]
+#[derive(Debug, Default, Args)]
 pub struct DownArgs {
     /// Services to stop and remove (default: the whole project)
     #[arg(value_name = "SERVICE")]

@@ -4,6 +4,7 @@ mod config;
 mod cp;
 mod down;
 mod engine_cmd;
+mod events;
 mod exec;
 mod lifecycle;
 mod log_mux;
@@ -19,6 +20,7 @@ mod time;
 mod top;
 mod up;
 mod up_attached;
+mod wait;
 mod yaml_out;
 
 use std::ffi::OsString;
@@ -164,6 +166,10 @@ pub enum Command {
     Top(top::TopArgs),
     /// Copy files/folders between a service container and the local filesystem
     Cp(cp::CpArgs),
+    /// Receive real time events from containers
+    Events(events::EventsArgs),
+    /// Block until the first container of the services stops
+    Wait(wait::WaitArgs),
     /// Show the berth version
     Version(VersionArgs),
 }
@@ -232,6 +238,8 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> i32 {
         Command::Scale(args) => up::scale(&settings, args),
         Command::Top(args) => top::run(&settings, args),
         Command::Cp(args) => cp::run(&settings, args),
+        Command::Events(args) => events::run(&settings, args),
+        Command::Wait(args) => wait::run(&settings, args),
         Command::Version(args) => version(args),
     };
     match result {

@@ -30,8 +30,8 @@ use futures_util::stream::{BoxStream, StreamExt};
 
 use super::spec::{ContainerSpec, MountSpec, NetworkSpec, VolumeSpec};
 use super::{
-    ApiVersion, Container, ContainerDisplay, ContainerEvent, ContainerStatus, Created, Engine,
-    EngineError, Event, ExecSpec, FileCopy, Health, LogChunk, LogOptions, Mount, Network,
+    Activity, ApiVersion, Container, ContainerDisplay, ContainerEvent, ContainerStatus, Created,
+    Engine, EngineError, Event, ExecSpec, FileCopy, Health, LogChunk, LogOptions, Mount, Network,
     PortMapping, Result, RunState, Session, Volume, labels,
 };
 use crate::env_vars;
@@ -1258,6 +1258,46 @@ impl Engine for DockerEngine {
     }
 
     async fn events(&self, project: &str) -> Result<BoxStream<'static, Result<Event>>> {
+        let stream = self
+            .container_messages(project)
+            .filter_map(|item| async move {
+                match item {
+                    Ok(message) => container_event(message).map(Ok),
+                    Err(e) => Some(Err(engine_error(e))),
+                }
+            });
+        Ok(stream.boxed())
+    }
+
+    fn activity(&self, project: &str) -> BoxStream<'static, Result<Activity>> {
+        self.container_messages(project)
+            .filter_map(|item| async move {
+                match item {
+                    Ok(message) => {
+                        let actor = message.actor.unwrap_or_default();
+                        Some(Ok(Activity {
+                            time_nano: message.time_nano.unwrap_or_default(),
+                            action: message.action.unwrap_or_default(),
+                            container_id: actor.id.unwrap_or_default(),
+                            attributes: actor.attributes.unwrap_or_default().into_iter().collect(),
+                        }))
+                    }
+                    Err(e) => Some(Err(engine_error(e))),
+                }
+            })
+            .boxed()
+    }
+}
+
+impl DockerEngine {
+    /// The engine's messages about the containers of `project`, from now on.
+    fn container_messages(
+        &self,
+        project: &str,
+    ) -> impl futures_util::Stream<
+        Item = std::result::Result<bollard::models::EventMessage, BollardError>,
+    > + Send
+    + 'static {
         let mut filters = project_filter(project);
         filters.insert("type", vec!["container".into()]);
         // The stream is lazy (bollard sends the request when first polled),
@@ -1266,16 +1306,7 @@ impl Engine for DockerEngine {
             .since(&unix_now().to_string())
             .filters(&filters)
             .build();
-        let stream = self
-            .client
-            .events(Some(options))
-            .filter_map(|item| async move {
-                match item {
-                    Ok(message) => container_event(message).map(Ok),
-                    Err(e) => Some(Err(engine_error(e))),
-                }
-            });
-        Ok(stream.boxed())
+        self.client.events(Some(options))
     }
 }
 

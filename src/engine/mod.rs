@@ -254,6 +254,18 @@ pub struct Event {
     pub what: ContainerEvent,
 }
 
+/// One event of the engine about a container, as it reported it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Activity {
+    /// Nanoseconds since the Unix epoch.
+    pub time_nano: i64,
+    /// `create`, `start`, `die`, `exec_start: sh`...
+    pub action: String,
+    pub container_id: String,
+    /// The container's labels, `name`, `image`, `exitCode`...
+    pub attributes: BTreeMap<String, String>,
+}
+
 /// A command to run in a running container.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ExecSpec {
@@ -459,4 +471,8 @@ pub trait Engine: Clone + Send + Sync + 'static {
         &self,
         project: &str,
     ) -> impl Future<Output = Result<BoxStream<'static, Result<Event>>>> + Send;
+
+    /// Everything the engine reports about the containers of `project` from
+    /// now on, action by action (for `berth events`).
+    fn activity(&self, project: &str) -> BoxStream<'static, Result<Activity>>;
 }

@@ -582,11 +582,25 @@ impl Background {
     /// Reads standard output up to the line `wanted`; panics when it does
     /// not come within 30 seconds or output ends first.
     pub fn expect_line(&self, wanted: &str) {
+        self.line_where(wanted, |line| line == wanted);
+    }
+
+    /// Reads standard output up to a line that passes `test` (described by
+    /// `what`), and returns it; panics as [`Self::expect_line`] does.
+    pub fn line_where(&self, what: &str, test: impl Fn(&str) -> bool) -> String {
+        self.line_within(Duration::from_secs(30), test)
+            .unwrap_or_else(|| panic!("{}: no line {what:?}", self.shown))
+    }
+
+    /// The next line that passes `test`, if one comes within `limit`.
+    pub fn line_within(&self, limit: Duration, test: impl Fn(&str) -> bool) -> Option<String> {
+        let deadline = Instant::now() + limit;
         loop {
-            match self.lines.recv_timeout(Duration::from_secs(30)) {
-                Ok(line) if line == wanted => return,
+            let left = deadline.saturating_duration_since(Instant::now());
+            match self.lines.recv_timeout(left) {
+                Ok(line) if test(&line) => return Some(line),
                 Ok(_) => {}
-                Err(e) => panic!("{}: no line {wanted:?} ({e})", self.shown),
+                Err(_) => return None,
             }
         }
     }

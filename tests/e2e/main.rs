@@ -11,6 +11,7 @@ mod attached;
 mod concurrency;
 mod cp;
 mod down;
+mod events;
 mod exec;
 mod interop;
 mod lifecycle;
