@@ -14,6 +14,7 @@ mod pipe;
 mod port;
 mod ps;
 mod run;
+mod stats;
 mod table;
 mod terminal;
 mod time;
@@ -170,6 +171,8 @@ pub enum Command {
     Events(events::EventsArgs),
     /// Block until the first container of the services stops
     Wait(wait::WaitArgs),
+    /// Display a live stream of container resource usage statistics
+    Stats(stats::StatsArgs),
     /// Show the berth version
     Version(VersionArgs),
 }
@@ -240,6 +243,7 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> i32 {
         Command::Cp(args) => cp::run(&settings, args),
         Command::Events(args) => events::run(&settings, args),
         Command::Wait(args) => wait::run(&settings, args),
+        Command::Stats(args) => stats::run(&settings, args),
         Command::Version(args) => version(args),
     };
     match result {

@@ -23,7 +23,8 @@ use bollard::query_parameters::{
     EventsOptionsBuilder, InspectContainerOptions, KillContainerOptionsBuilder,
     ListContainersOptionsBuilder, ListNetworksOptionsBuilder, ListVolumesOptionsBuilder,
     LogsOptionsBuilder, RemoveContainerOptionsBuilder, RenameContainerOptionsBuilder,
-    StartContainerOptions, StopContainerOptionsBuilder, UploadToContainerOptionsBuilder,
+    StartContainerOptions, StatsOptionsBuilder, StopContainerOptionsBuilder,
+    UploadToContainerOptionsBuilder,
 };
 use bollard::{ClientVersion, Docker};
 use futures_util::stream::{BoxStream, StreamExt};
@@ -32,7 +33,7 @@ use super::spec::{ContainerSpec, MountSpec, NetworkSpec, VolumeSpec};
 use super::{
     Activity, ApiVersion, Container, ContainerDisplay, ContainerEvent, ContainerStatus, Created,
     Engine, EngineError, Event, ExecSpec, FileCopy, Health, LogChunk, LogOptions, Mount, Network,
-    PortMapping, Result, RunState, Session, Volume, labels,
+    PortMapping, Result, RunState, Session, Usage, Volume, labels,
 };
 use crate::env_vars;
 
@@ -630,6 +631,68 @@ fn unix_now() -> i64 {
         .map_or(0, |d| d.as_secs() as i64)
 }
 
+/// A stats sample in the numbers `docker stats` shows: CPU against the
+/// previous sample, memory without the inactive page cache (`inactive_file`
+/// on cgroup v2, `total_inactive_file` on v1), I/O summed over devices.
+fn usage(sample: bollard::models::ContainerStatsResponse) -> Usage {
+    let cpu = sample.cpu_stats.unwrap_or_default();
+    let before = sample.precpu_stats.unwrap_or_default();
+    let total = |c: &bollard::models::ContainerCpuStats| {
+        c.cpu_usage
+            .as_ref()
+            .and_then(|u| u.total_usage)
+            .unwrap_or(0)
+    };
+    let cpu_delta = total(&cpu).saturating_sub(total(&before)) as f64;
+    let system_delta = cpu
+        .system_cpu_usage
+        .unwrap_or(0)
+        .saturating_sub(before.system_cpu_usage.unwrap_or(0)) as f64;
+    let cpus = cpu.online_cpus.map(f64::from).unwrap_or_else(|| {
+        cpu.cpu_usage
+            .as_ref()
+            .and_then(|u| u.percpu_usage.as_ref())
+            .map_or(0.0, |p| p.len() as f64)
+    });
+    let cpu_percent = if system_delta > 0.0 && cpu_delta > 0.0 {
+        cpu_delta / system_delta * cpus * 100.0
+    } else {
+        0.0
+    };
+    let memory = sample.memory_stats.unwrap_or_default();
+    let used = memory.usage.unwrap_or(0);
+    let stats = memory.stats.unwrap_or_default();
+    let cache = stats
+        .get("inactive_file")
+        .or_else(|| stats.get("total_inactive_file"))
+        .copied()
+        .filter(|&c| c < used)
+        .unwrap_or(0);
+    let networks = sample.networks.unwrap_or_default();
+    let (mut block_read, mut block_write) = (0, 0);
+    let entries = sample
+        .blkio_stats
+        .and_then(|b| b.io_service_bytes_recursive)
+        .unwrap_or_default();
+    for entry in entries {
+        match entry.op.as_deref().map(str::to_ascii_lowercase).as_deref() {
+            Some("read") => block_read += entry.value.unwrap_or(0),
+            Some("write") => block_write += entry.value.unwrap_or(0),
+            _ => {}
+        }
+    }
+    Usage {
+        cpu_percent,
+        memory: used - cache,
+        memory_limit: memory.limit.unwrap_or(0),
+        net_rx: networks.values().filter_map(|n| n.rx_bytes).sum(),
+        net_tx: networks.values().filter_map(|n| n.tx_bytes).sum(),
+        block_read,
+        block_write,
+        pids: sample.pids_stats.and_then(|p| p.current).unwrap_or(0),
+    }
+}
+
 fn container_event(message: bollard::models::EventMessage) -> Option<Event> {
     let action = message.action?;
     let actor = message.actor?;
@@ -1213,6 +1276,15 @@ impl Engine for DockerEngine {
             top.titles.unwrap_or_default(),
             top.processes.unwrap_or_default(),
         ))
+    }
+
+    async fn usage(&self, id: &str) -> Result<Usage> {
+        let options = StatsOptionsBuilder::default().stream(false).build();
+        let mut samples = self.client.stats(id, Some(options));
+        match samples.next().await {
+            Some(sample) => Ok(usage(sample.map_err(engine_error)?)),
+            None => Err(EngineError::Other(format!("no stats for container {id}"))),
+        }
     }
 
     async fn tail_logs(&self, id: &str, lines: usize) -> Result<String> {

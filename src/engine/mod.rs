@@ -266,6 +266,21 @@ pub struct Activity {
     pub attributes: BTreeMap<String, String>,
 }
 
+/// What a container uses of the host, from one sample of the engine's stats.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Usage {
+    /// Of one CPU: 200.0 is two CPUs busy.
+    pub cpu_percent: f64,
+    /// Memory in use, without the inactive page cache (as `docker stats`).
+    pub memory: u64,
+    pub memory_limit: u64,
+    pub net_rx: u64,
+    pub net_tx: u64,
+    pub block_read: u64,
+    pub block_write: u64,
+    pub pids: u64,
+}
+
 /// A command to run in a running container.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ExecSpec {
@@ -434,6 +449,9 @@ pub trait Engine: Clone + Send + Sync + 'static {
     /// The processes running in a container: the column titles, and a row each.
     fn top(&self, id: &str)
     -> impl Future<Output = Result<(Vec<String>, Vec<Vec<String>>)>> + Send;
+    /// One sample of what the container `id` uses (the engine takes about a
+    /// second to measure its CPU).
+    fn usage(&self, id: &str) -> impl Future<Output = Result<Usage>> + Send;
     /// The last lines of a container's output, for error reports.
     fn tail_logs(&self, id: &str, lines: usize) -> impl Future<Output = Result<String>> + Send;
     /// Runs a command in the running container `id`. Attached, the session

@@ -21,5 +21,6 @@ mod ps;
 mod references;
 mod run;
 mod service_keys;
+mod stats;
 mod up;
 mod wait;
