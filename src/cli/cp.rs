@@ -82,20 +82,10 @@ pub fn run(settings: &Settings, args: CpArgs) -> Result<i32, CliError> {
     engine_cmd::check_services(&prepared.desired, std::slice::from_ref(&service))?;
     let engine = prepared.engine;
     runtime.block_on(async {
-        let mut containers =
+        let containers =
             engine_cmd::containers(&engine, &prepared.desired.project, prepared.listing).await?;
-        containers.retain(|c| {
-            !c.is_oneoff() && c.service() == service && args.index.is_none_or(|n| c.number() == n)
-        });
+        let mut containers = engine_cmd::replicas(containers, &service, args.index, false)?;
         containers.sort_by_key(Container::number);
-        if containers.is_empty() {
-            return Err(CliError::Other(format!(
-                "service {service:?} has no container{}",
-                args.index
-                    .map(|n| format!(" with index {n}"))
-                    .unwrap_or_default()
-            )));
-        }
         match copy {
             Direction::Out { src, dest } => {
                 copy_out(&engine, &containers[0], src, dest, &args).await

@@ -1,5 +1,6 @@
 //! Command-line interface: clap definitions and settings resolved once.
 
+mod attach;
 mod config;
 mod cp;
 mod down;
@@ -173,6 +174,8 @@ pub enum Command {
     Wait(wait::WaitArgs),
     /// Display a live stream of container resource usage statistics
     Stats(stats::StatsArgs),
+    /// Attach local standard input, output, and error streams to a service's running container
+    Attach(attach::AttachArgs),
     /// Show the berth version
     Version(VersionArgs),
 }
@@ -244,6 +247,7 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> i32 {
         Command::Events(args) => events::run(&settings, args),
         Command::Wait(args) => wait::run(&settings, args),
         Command::Stats(args) => stats::run(&settings, args),
+        Command::Attach(args) => attach::run(&settings, args),
         Command::Version(args) => version(args),
     };
     match result {

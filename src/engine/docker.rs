@@ -31,9 +31,9 @@ use futures_util::stream::{BoxStream, StreamExt};
 
 use super::spec::{ContainerSpec, MountSpec, NetworkSpec, VolumeSpec};
 use super::{
-    Activity, ApiVersion, Container, ContainerDisplay, ContainerEvent, ContainerStatus, Created,
-    Engine, EngineError, Event, ExecSpec, FileCopy, Health, LogChunk, LogOptions, Mount, Network,
-    PortMapping, Result, RunState, Session, Usage, Volume, labels,
+    Activity, ApiVersion, AttachOptions, Container, ContainerDisplay, ContainerEvent,
+    ContainerStatus, Created, Engine, EngineError, Event, ExecSpec, FileCopy, Health, LogChunk,
+    LogOptions, Mount, Network, PortMapping, Result, RunState, Session, Usage, Volume, labels,
 };
 use crate::env_vars;
 
@@ -1060,13 +1060,16 @@ impl Engine for DockerEngine {
         })
     }
 
-    async fn attach_container(&self, id: &str) -> Result<Session> {
-        let options = bollard::query_parameters::AttachContainerOptionsBuilder::default()
+    async fn attach_container(&self, id: &str, options: &AttachOptions) -> Result<Session> {
+        let mut query = bollard::query_parameters::AttachContainerOptionsBuilder::default()
             .stream(true)
-            .stdin(true)
+            .stdin(options.stdin)
             .stdout(true)
-            .stderr(true)
-            .build();
+            .stderr(true);
+        if let Some(keys) = &options.detach_keys {
+            query = query.detach_keys(keys);
+        }
+        let options = query.build();
         let attached = self
             .client
             .attach_container(id, Some(options))
@@ -1213,6 +1216,7 @@ impl Engine for DockerEngine {
             exit_code: state.exit_code.unwrap_or_default(),
             health,
             last_probe,
+            tty: inspect.config.and_then(|c| c.tty).unwrap_or(false),
         })
     }
 

@@ -236,6 +236,8 @@ pub struct ContainerStatus {
     pub health: Option<Health>,
     /// The output of the last health probe, for error reports.
     pub last_probe: Option<String>,
+    /// Whether it runs on a pseudo-terminal.
+    pub tty: bool,
 }
 
 /// What happened to a container, from the engine's event stream.
@@ -310,6 +312,24 @@ impl From<&spec::FileSpec> for FileCopy {
             uid: file.uid,
             gid: file.gid,
             mode: file.mode,
+        }
+    }
+}
+
+/// How to attach to a container's standard streams.
+#[derive(Clone, Debug, PartialEq)]
+pub struct AttachOptions {
+    /// Its standard input too.
+    pub stdin: bool,
+    /// Keys that detach (such as `ctrl-p,ctrl-q`); the engine's default when `None`.
+    pub detach_keys: Option<String>,
+}
+
+impl Default for AttachOptions {
+    fn default() -> Self {
+        AttachOptions {
+            stdin: true,
+            detach_keys: None,
         }
     }
 }
@@ -460,7 +480,11 @@ pub trait Engine: Clone + Send + Sync + 'static {
     fn exec(&self, id: &str, spec: &ExecSpec) -> impl Future<Output = Result<Session>> + Send;
     /// Attaches to the standard streams of the created container `id`,
     /// before it starts, so that none of its output is missed.
-    fn attach_container(&self, id: &str) -> impl Future<Output = Result<Session>> + Send;
+    fn attach_container(
+        &self,
+        id: &str,
+        options: &AttachOptions,
+    ) -> impl Future<Output = Result<Session>> + Send;
     /// Waits until the container `id` stops; its exit code.
     fn wait_container(&self, id: &str) -> impl Future<Output = Result<i64>> + Send;
     /// Sets the size of a container's terminal.

@@ -4,7 +4,7 @@
 
 use std::cell::RefCell;
 use std::collections::BTreeSet;
-use std::io::{BufRead, BufReader, Read};
+use std::io::{BufRead, BufReader, Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::sync::{OnceLock, mpsc};
@@ -313,7 +313,6 @@ impl TestEnv {
     /// input (closed at its end); returns what it wrote on standard output,
     /// and panics unless it exits 0.
     pub fn berth_with_input(&self, args: &[&str], input: &[u8]) -> String {
-        use std::io::Write;
         let mut child = self
             .base_command()
             .args(["-p", &self.project, "--progress", "quiet"])
@@ -552,7 +551,21 @@ impl BerthCmd {
     /// Starts in the background: its standard output line by line as it
     /// comes; killed if the test ends first.
     pub fn background(self) -> Background {
-        let (mut child, shown) = self.spawn();
+        let (child, shown) = self.spawn();
+        Background::of(child, shown)
+    }
+
+    /// [`Self::background`] with a pipe to standard input, for
+    /// [`Background::write`].
+    pub fn background_with_input(mut self) -> Background {
+        self.command.stdin(Stdio::piped());
+        let (child, shown) = self.spawn();
+        Background::of(child, shown)
+    }
+}
+
+impl Background {
+    fn of(mut child: Child, shown: String) -> Background {
         let stdout = child.stdout.take().expect("piped stdout");
         let (sender, lines) = mpsc::channel();
         std::thread::spawn(move || {
@@ -603,6 +616,20 @@ impl Background {
                 Err(_) => return None,
             }
         }
+    }
+
+    /// Writes to its standard input (see [`BerthCmd::background_with_input`]).
+    pub fn write(&mut self, input: &[u8]) {
+        let stdin = self.child.stdin.as_mut().expect("piped stdin");
+        stdin
+            .write_all(input)
+            .and_then(|_| stdin.flush())
+            .unwrap_or_else(|e| panic!("{}: cannot write: {e}", self.shown));
+    }
+
+    /// Closes its standard input.
+    pub fn close_input(&mut self) {
+        drop(self.child.stdin.take());
     }
 
     /// Sends SIGINT, as Ctrl-C on a terminal does.

@@ -7,6 +7,7 @@
 
 mod harness;
 
+mod attach;
 mod attached;
 mod concurrency;
 mod cp;
