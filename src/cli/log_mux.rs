@@ -9,7 +9,7 @@
 //! own sources (the engine's events, signals...), and calls
 //! [`LogMux::follow_started`] when the engine reports a container start.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::io::Write;
 
 use futures_util::StreamExt;
@@ -38,8 +38,9 @@ enum Piece {
         stderr: bool,
         text: String,
     },
-    /// The container's output ended (it stopped, or the engine hung up).
-    Ended(String),
+    /// The container's output ended (it stopped, or the engine hung up),
+    /// with the time of its last line.
+    Ended(String, Option<Stamp>),
 }
 
 /// Reads the output of containers and prints it, prefixed.
@@ -53,8 +54,9 @@ pub struct LogMux<E: Engine> {
     services: Vec<String>,
     /// Containers being read now.
     reading: HashSet<String>,
-    /// Containers read at some point: after a restart, only new output.
-    seen: HashSet<String>,
+    /// When the last line read of each container was written: after a
+    /// restart, reading goes on from there.
+    last: HashMap<String, Stamp>,
     sender: mpsc::UnboundedSender<Piece>,
     pieces: mpsc::UnboundedReceiver<Piece>,
     /// Standard output was closed (the reader of a pipe went away).
@@ -76,7 +78,7 @@ impl<E: Engine> LogMux<E> {
             width: 0,
             services: Vec::new(),
             reading: HashSet::new(),
-            seen: HashSet::new(),
+            last: HashMap::new(),
             sender,
             pieces,
             closed: false,
@@ -118,21 +120,33 @@ impl<E: Engine> LogMux<E> {
     }
 
     /// Starts reading `c`'s output (unless it is being read already). A
-    /// container read before, now restarted, shows only its new output.
+    /// container read before, now restarted, shows what it wrote after the
+    /// last line shown.
     pub fn follow(&mut self, c: &Container) {
         if !self.reading.insert(c.id.clone()) {
             return;
         }
         let mut options = self.options.clone();
-        if !self.seen.insert(c.id.clone()) {
-            options.tail = Some("0".into());
+        let after = self.last.get(&c.id).cloned();
+        if let Some(after) = &after {
+            // The engine counts in whole seconds: the lines of that second
+            // already shown are skipped by their stamps.
+            options.tail = Some("all".into());
+            options.since = Some(after.seconds());
         }
+        let show_stamps = options.timestamps;
+        options.timestamps = true;
         let prefix = self.prefix(c);
         let stream = self.engine.logs(&c.id, &options);
         let (sender, id) = (self.sender.clone(), c.id.clone());
         tokio::spawn(async move {
-            read_lines(stream, &prefix, &sender).await;
-            let _ = sender.send(Piece::Ended(id));
+            let reader = Reader {
+                prefix,
+                show_stamps,
+                after,
+            };
+            let last = reader.read(stream, &sender).await;
+            let _ = sender.send(Piece::Ended(id, last));
         });
     }
 
@@ -162,8 +176,8 @@ impl<E: Engine> LogMux<E> {
         while !self.reading.is_empty() {
             match self.pieces.recv().await? {
                 Piece::Line { stderr, text } => self.print(stderr, &text),
-                Piece::Ended(id) => {
-                    self.reading.remove(&id);
+                Piece::Ended(id, last) => {
+                    self.ended(&id, last);
                     return Some(id);
                 }
             }
@@ -176,10 +190,15 @@ impl<E: Engine> LogMux<E> {
         while let Ok(piece) = self.pieces.try_recv() {
             match piece {
                 Piece::Line { stderr, text } => self.print(stderr, &text),
-                Piece::Ended(id) => {
-                    self.reading.remove(&id);
-                }
+                Piece::Ended(id, last) => self.ended(&id, last),
             }
+        }
+    }
+
+    fn ended(&mut self, id: &str, last: Option<Stamp>) {
+        self.reading.remove(id);
+        if let Some(last) = last {
+            self.last.insert(id.to_string(), last);
         }
     }
 
@@ -237,31 +256,105 @@ impl<E: Engine> LogMux<E> {
     }
 }
 
-/// Splits a container's output into lines, each sent with `prefix`. Its
-/// standard output and error are kept apart, so their halves of lines do
-/// not mix.
-async fn read_lines(
-    mut stream: BoxStream<'static, crate::engine::Result<LogChunk>>,
-    prefix: &str,
-    pieces: &mpsc::UnboundedSender<Piece>,
-) {
-    let mut pending: [Vec<u8>; 2] = [Vec::new(), Vec::new()];
-    let send = |stderr: bool, bytes: &[u8]| {
-        let text = String::from_utf8_lossy(bytes);
-        let text = format!("{prefix}{}\n", text.trim_end_matches('\r'));
-        let _ = pieces.send(Piece::Line { stderr, text });
-    };
-    while let Some(Ok(chunk)) = stream.next().await {
-        let buffer = &mut pending[usize::from(chunk.stderr)];
-        buffer.extend_from_slice(&chunk.bytes);
-        while let Some(end) = buffer.iter().position(|&b| b == b'\n') {
-            send(chunk.stderr, &buffer[..end]);
-            buffer.drain(..=end);
+/// When the engine says a line was written: its RFC 3339 stamp with the
+/// fraction padded to nanoseconds, so that stamps compare as text.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+struct Stamp(String);
+
+impl Stamp {
+    /// `2024-01-02T03:04:05.12Z` → `2024-01-02T03:04:05.120000000Z`.
+    fn parse(text: &str) -> Option<Stamp> {
+        let body = text.strip_suffix('Z')?;
+        let (whole, fraction) = body.split_once('.').unwrap_or((body, ""));
+        if whole.len() != 19 || fraction.len() > 9 {
+            return None;
         }
+        Some(Stamp(format!("{whole}.{fraction:0<9}Z")))
     }
-    for (stream, rest) in pending.iter().enumerate() {
-        if !rest.is_empty() {
-            send(stream == 1, rest);
+
+    /// Unix seconds.
+    fn seconds(&self) -> i64 {
+        super::time::parse_instant(&self.0[..19], 0).unwrap_or_default()
+    }
+}
+
+/// Reads one container's output.
+struct Reader {
+    prefix: String,
+    /// Whether the user asked for the engine's stamps on each line.
+    show_stamps: bool,
+    /// Lines written up to this time were shown already.
+    after: Option<Stamp>,
+}
+
+impl Reader {
+    /// Splits the output into lines, each sent with the prefix; returns the
+    /// stamp of the last. Standard output and error are kept apart, so that
+    /// their halves of lines do not mix.
+    async fn read(
+        mut self,
+        mut stream: BoxStream<'static, crate::engine::Result<LogChunk>>,
+        pieces: &mpsc::UnboundedSender<Piece>,
+    ) -> Option<Stamp> {
+        let mut pending: [Vec<u8>; 2] = [Vec::new(), Vec::new()];
+        let mut last = self.after.clone();
+        while let Some(Ok(chunk)) = stream.next().await {
+            let buffer = &mut pending[usize::from(chunk.stderr)];
+            buffer.extend_from_slice(&chunk.bytes);
+            while let Some(end) = buffer.iter().position(|&b| b == b'\n') {
+                let line: Vec<u8> = buffer.drain(..=end).collect();
+                self.send(chunk.stderr, &line[..end], &mut last, pieces);
+            }
         }
+        for (stream, rest) in pending.iter().enumerate() {
+            if !rest.is_empty() {
+                self.send(stream == 1, rest, &mut last, pieces);
+            }
+        }
+        self.after = None;
+        last
+    }
+
+    fn send(
+        &self,
+        stderr: bool,
+        line: &[u8],
+        last: &mut Option<Stamp>,
+        pieces: &mpsc::UnboundedSender<Piece>,
+    ) {
+        let line = String::from_utf8_lossy(line);
+        let line = line.trim_end_matches('\r');
+        let (stamp, text) = match line.split_once(' ') {
+            Some((stamp, text)) => (Stamp::parse(stamp), text),
+            None => (Stamp::parse(line), ""),
+        };
+        // Without a stamp (never from the engine), the line as it came.
+        let text = if stamp.is_some() { text } else { line };
+        if let (Some(stamp), Some(after)) = (&stamp, &self.after)
+            && stamp <= after
+        {
+            return;
+        }
+        if stamp.is_some() {
+            *last = stamp;
+        }
+        let shown = if self.show_stamps { line } else { text };
+        let text = format!("{}{shown}\n", self.prefix);
+        let _ = pieces.send(Piece::Line { stderr, text });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stamps_compare_in_time_order_whatever_their_precision() {
+        let a = Stamp::parse("2024-01-02T03:04:05.12Z").unwrap();
+        let b = Stamp::parse("2024-01-02T03:04:05.1199Z").unwrap();
+        let c = Stamp::parse("2024-01-02T03:04:05Z").unwrap();
+        assert!(c < b && b < a);
+        assert_eq!(a.seconds(), 1_704_164_645);
+        assert_eq!(Stamp::parse("garbage"), None);
     }
 }

@@ -112,6 +112,7 @@ pub async fn run(
         alive: HashMap::new(),
         exits: HashMap::new(),
         exit_lines: HashMap::new(),
+        refollow: HashSet::new(),
         ending: None,
     };
     for c in &containers {
@@ -223,6 +224,8 @@ struct Watch {
     /// `web-1 exited with code 0` lines, printed after the container's last
     /// output line, by container ID.
     exit_lines: HashMap<String, (Container, String)>,
+    /// Restarted containers whose last run's output is still being read.
+    refollow: HashSet<String>,
     ending: Option<Ending>,
 }
 
@@ -236,7 +239,19 @@ impl Watch {
         attached: &impl Fn(&Container) -> bool,
     ) -> Result<(), CliError> {
         match event.what {
-            ContainerEvent::Started if !self.alive.contains_key(&event.container_id) => {
+            // Restarted by its policy: its output is read anew once the
+            // last run's has ended.
+            ContainerEvent::Started if self.alive.contains_key(&event.container_id) => {
+                let c = self.alive[&event.container_id].clone();
+                if attached(&c) {
+                    if self.mux.is_reading(&c.id) {
+                        self.refollow.insert(c.id.clone());
+                    } else {
+                        self.mux.follow(&c);
+                    }
+                }
+            }
+            ContainerEvent::Started => {
                 // Replayed events may be old news: the engine says what is true now.
                 let containers = engine.list_containers(project).await?;
                 let Some(c) = containers
@@ -269,10 +284,16 @@ impl Watch {
         Ok(())
     }
 
-    /// Prints the exit line of a container whose output ended.
+    /// Prints the exit line of a container whose output ended, or reads
+    /// the output of its new run.
     fn reader_ended(&mut self, id: &str) {
         if let Some((c, message)) = self.exit_lines.remove(id) {
             self.mux.status(&c, &message);
+        }
+        if self.refollow.remove(id)
+            && let Some(c) = self.alive.get(id).cloned()
+        {
+            self.mux.follow(&c);
         }
     }
 

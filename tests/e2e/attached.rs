@@ -73,6 +73,30 @@ fn attached_up_prints_prefixed_output_and_ends_when_containers_exit() {
 }
 
 #[test]
+fn attached_up_follows_a_container_through_its_restarts() {
+    let compose = format!(
+        "services:\n{}",
+        job("flaky", "echo run; exit 1", "    restart: on-failure:2\n")
+    );
+    let env = TestEnv::new("attached-restarts", &compose);
+    let run = env.berth(&["up"]);
+    run.assert_code(0);
+    // Three runs (two restarts), each shown once, then the last exit.
+    let runs = run
+        .stdout
+        .lines()
+        .filter(|l| *l == "flaky-1  | run")
+        .count();
+    assert_eq!(runs, 3, "{}", run.stdout);
+    assert_eq!(
+        run.stdout.lines().last(),
+        Some("flaky-1 exited with code 1"),
+        "{}",
+        run.stdout
+    );
+}
+
+#[test]
 fn exit_code_from_ignores_the_init_jobs_expected_exit() {
     let compose = format!(
         "services:\n{}{}{}",
