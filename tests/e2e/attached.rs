@@ -61,6 +61,12 @@ fn attached_up_prints_prefixed_output_and_ends_when_containers_exit() {
     assert!(!run.stdout.contains("out-hidden"), "{}", run.stdout);
     assert!(running(&env).is_empty());
 
+    // --attach names exactly the services shown.
+    let run = env.berth(&["up", "--attach", "beta"]);
+    run.assert_code(0);
+    assert!(run.stdout.contains("beta-1  | out-beta"), "{}", run.stdout);
+    assert!(!run.stdout.contains("out-alpha"), "{}", run.stdout);
+
     // Without prefixes, with timestamps.
     let run = env.berth(&["up", "--no-log-prefix", "--timestamps", "beta"]);
     run.assert_code(0);
