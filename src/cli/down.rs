@@ -11,7 +11,7 @@ use crate::reconcile::observe::Observed;
 use crate::reconcile::plan::{self, DownOptions};
 use crate::render::{self, Progress};
 
-#[derive(Debug, Args)]
+#[derive(Debug, Default, Args)]
 pub struct DownArgs {
     /// Services to stop and remove (default: the whole project)
     #[arg(value_name = "SERVICE")]

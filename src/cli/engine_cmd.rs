@@ -148,6 +148,35 @@ pub async fn containers<E: Engine>(
     }
 }
 
+/// The containers of `service` (one-offs aside), or replica `index` alone,
+/// only running ones with `running`; running ones first, then by replica
+/// number. None is an error that names the service.
+pub fn replicas(
+    mut containers: Vec<crate::engine::Container>,
+    service: &str,
+    index: Option<u32>,
+    running: bool,
+) -> Result<Vec<crate::engine::Container>, CliError> {
+    use crate::engine::RunState;
+    containers.retain(|c| {
+        !c.is_oneoff()
+            && c.service() == service
+            && index.is_none_or(|n| c.number() == n)
+            && (!running || c.state == RunState::Running)
+    });
+    containers.sort_by_key(|c| (c.state != RunState::Running, c.number()));
+    if containers.is_empty() {
+        return Err(CliError::Other(format!(
+            "service {service:?} has no {}container{}",
+            if running { "running " } else { "" },
+            index
+                .map(|n| format!(" with index {n}"))
+                .unwrap_or_default()
+        )));
+    }
+    Ok(containers)
+}
+
 /// Refuses service names the file does not define (enabled or not). Without
 /// a file (`-p NAME` alone) any name goes: only the labels know the services.
 pub fn check_services(desired: &Desired, services: &[String]) -> Result<(), CliError> {
@@ -221,6 +250,7 @@ pub async fn warn_platform_mismatch<E: Engine>(
 }
 
 /// What running a plan needs from the command line.
+#[derive(Clone)]
 pub struct RunSettings {
     pub parallel: usize,
     pub progress: Progress,

@@ -168,8 +168,8 @@ pub fn unpause(settings: &Settings, args: PauseArgs) -> Result<i32, CliError> {
     })
 }
 
-/// Removes stopped containers, after a confirmation on a terminal unless
-/// `-f`; without a terminal to ask on, only with `-f`.
+/// Removes stopped containers after a confirmation read from standard
+/// input, unless `-f`.
 pub fn rm(settings: &Settings, args: RmArgs) -> Result<i32, CliError> {
     run(settings, &args.services, |desired, observed| {
         let plan = lifecycle::plan_rm(desired, observed, &args.services, args.stop, args.volumes);
@@ -188,26 +188,24 @@ pub fn rm(settings: &Settings, args: RmArgs) -> Result<i32, CliError> {
         if args.force || settings.dry_run {
             return Ok(plan);
         }
-        if !std::io::stdin().is_terminal() {
-            return Err(CliError::Usage(format!(
-                "rm would remove {}; confirm with -f (there is no terminal to ask on)",
-                names.join(", ")
-            )));
-        }
+        // As Docker Compose, the answer is read from standard input even when
+        // it is not a terminal: its end (as from /dev/null) means no.
         eprint!(
-            "Going to remove {}\n? Are you sure? [yN] ",
+            "Going to remove {}\n? Are you sure? [y/N] ",
             names.join(", ")
         );
         let mut answer = String::new();
-        let _ = std::io::stdin().read_line(&mut answer);
+        let read = std::io::stdin().read_line(&mut answer);
         if matches!(answer.trim(), "y" | "Y" | "yes") {
-            Ok(plan)
-        } else {
-            Ok(Plan {
-                project: plan.project,
-                ..Default::default()
-            })
+            return Ok(plan);
         }
+        if matches!(read, Ok(0) | Err(_)) && !std::io::stdin().is_terminal() {
+            eprintln!("\nNothing removed: no answer on standard input (-f removes without asking)");
+        }
+        Ok(Plan {
+            project: plan.project,
+            ..Default::default()
+        })
     })
 }
 

@@ -2,14 +2,14 @@
 //! with its service and replica (`web-1  | ...`), as Docker Compose prints it.
 //! With `-f` it follows them, and the containers that start later too.
 
-use std::collections::HashSet;
-use std::io::{IsTerminal, Write};
+use std::io::IsTerminal;
 
 use clap::Args;
 use futures_util::StreamExt;
-use tokio::sync::mpsc;
+use futures_util::stream::BoxStream;
 
 use super::engine_cmd;
+use super::log_mux::{LogMux, LogStyle, label};
 use super::time::{now, parse_instant};
 use super::{CliError, Settings};
 use crate::engine::docker::DockerEngine;
@@ -47,9 +47,6 @@ pub struct LogsArgs {
     pub index: Option<u32>,
 }
 
-/// Colours of the prefixes, one per service in turn.
-const COLORS: [&str; 6] = ["36", "33", "32", "35", "34", "31"];
-
 pub fn run(settings: &Settings, args: LogsArgs) -> Result<i32, CliError> {
     if args.tail != "all" && args.tail.parse::<u64>().is_err() {
         return Err(CliError::Usage(format!(
@@ -77,185 +74,76 @@ pub fn run(settings: &Settings, args: LogsArgs) -> Result<i32, CliError> {
     let prepared = engine_cmd::prepare(&runtime, settings, &[], false)?;
     engine_cmd::check_services(&prepared.desired, &args.services)?;
     let project = prepared.desired.project.clone();
-    let printer = Printer {
-        args: &args,
+    let style = LogStyle {
+        prefix: !args.no_log_prefix,
         color,
-        width: 0,
-        services: Vec::new(),
+        split_streams: false,
     };
+    let wanted = |c: &Container| {
+        !c.is_oneoff()
+            && (args.services.is_empty() || args.services.iter().any(|s| s == c.service()))
+            && args.index.is_none_or(|n| c.number() == n)
+    };
+    let mux = LogMux::new(prepared.engine.clone(), style, options);
     runtime.block_on(follow(
         prepared.engine,
         &project,
         prepared.listing,
-        printer,
-        options,
+        mux,
+        wanted,
     ))
 }
 
-/// How lines are prefixed.
-struct Printer<'a> {
-    args: &'a LogsArgs,
-    color: bool,
-    /// Width the prefixes are padded to.
-    width: usize,
-    /// Services in the order they got their colour.
-    services: Vec<String>,
-}
-
-impl Printer<'_> {
-    fn wants(&self, c: &Container) -> bool {
-        !c.is_oneoff()
-            && (self.args.services.is_empty()
-                || self.args.services.iter().any(|s| s == c.service()))
-            && self.args.index.is_none_or(|n| c.number() == n)
-    }
-
-    /// `web-1  | `, padded and coloured; empty with `--no-log-prefix`.
-    fn prefix(&mut self, c: &Container) -> String {
-        if self.args.no_log_prefix {
-            return String::new();
-        }
-        let name = label(c);
-        let padded = format!("{name:<width$}  | ", width = self.width);
-        if !self.color {
-            return padded;
-        }
-        let index = match self.services.iter().position(|s| s == c.service()) {
-            Some(index) => index,
-            None => {
-                self.services.push(c.service().to_string());
-                self.services.len() - 1
-            }
-        };
-        format!("\x1b[{}m{padded}\x1b[0m", COLORS[index % COLORS.len()])
-    }
-}
-
-/// `service-N`, the name Docker Compose prefixes lines with.
-fn label(c: &Container) -> String {
-    format!("{}-{}", c.service(), c.number())
-}
-
-/// Reads every selected container's output and prints it line by line.
-/// With `follow`, containers that start later are read too, and the command
-/// ends when every container it reads has stopped.
+/// Prints every wanted container's output. When following, containers
+/// that start later are read too, and the command ends when every container
+/// it reads has stopped.
 async fn follow(
     engine: DockerEngine,
     project: &str,
     listing: Option<crate::reconcile::observe::Listing>,
-    mut printer: Printer<'_>,
-    options: LogOptions,
+    mut mux: LogMux<DockerEngine>,
+    wanted: impl Fn(&Container) -> bool,
 ) -> Result<i32, CliError> {
+    let following = mux.options().follow;
     // Subscribed before listing, so that no start in between is missed.
-    let mut events = if options.follow {
+    let mut events = if following {
         Some(engine.events(project).await?)
     } else {
         None
     };
     // Following lists anew after subscribing, so no start falls in between.
-    let listing = if options.follow { None } else { listing };
+    let listing = if following { None } else { listing };
     let mut containers = engine_cmd::containers(&engine, project, listing).await?;
-    containers.retain(|c| printer.wants(c));
+    containers.retain(|c| wanted(c));
     containers.sort_by(|a, b| a.name.cmp(&b.name));
-    printer.width = containers.iter().map(|c| label(c).len()).max().unwrap_or(0);
-
-    let (lines, mut printed) = mpsc::unbounded_channel::<String>();
-    let mut reading: HashSet<String> = HashSet::new();
-    let (ended, mut done) = mpsc::unbounded_channel::<String>();
-    let read = |c: &Container, prefix: String, options: LogOptions| {
-        let stream = engine.logs(&c.id, &options);
-        let (lines, ended, id) = (lines.clone(), ended.clone(), c.id.clone());
-        tokio::spawn(async move {
-            read_lines(stream, &prefix, &lines).await;
-            let _ = ended.send(id);
-        });
-    };
+    mux.widen(containers.iter().map(label));
     for c in &containers {
-        reading.insert(c.id.clone());
-        read(c, printer.prefix(c), options.clone());
+        mux.follow(c);
     }
-    let mut out = std::io::stdout().lock();
-    let mut failed = None;
-    while !reading.is_empty() {
+    while mux.has_readers() && !mux.is_closed() {
         tokio::select! {
-            Some(line) = printed.recv() => {
-                if out.write_all(line.as_bytes()).and_then(|_| out.flush()).is_err() {
-                    // The reader went away (a closed pipe): nothing left to do.
-                    return Ok(0);
-                }
-            }
-            Some(id) = done.recv() => {
-                reading.remove(&id);
-            }
+            _ = mux.next_ended() => {}
             event = next_event(&mut events) => match event {
-                Some(Ok(event)) if event.what == ContainerEvent::Started
-                    && !reading.contains(&event.container_id) =>
-                {
-                    let started = engine.list_containers(project).await?;
-                    if let Some(c) = started.iter().find(|c| c.id == event.container_id && printer.wants(c)) {
-                        // A restarted container: only what it writes from now on.
-                        let mut from_now = options.clone();
-                        if containers.iter().any(|known| known.id == c.id) {
-                            from_now.tail = Some("0".into());
-                        }
-                        reading.insert(c.id.clone());
-                        read(c, printer.prefix(c), from_now);
-                        containers.push(c.clone());
-                    }
+                Some(Ok(event)) if event.what == ContainerEvent::Started => {
+                    mux.follow_started(project, &event.container_id, &wanted).await?;
                 }
                 Some(Ok(_)) => {}
-                Some(Err(e)) => failed = Some(e),
+                Some(Err(e)) => return Err(CliError::Engine(e)),
                 None => events = None,
             },
         }
-        if let Some(e) = failed.take() {
-            return Err(CliError::Engine(e));
-        }
     }
     // What the last readers sent before they ended.
-    while let Ok(line) = printed.try_recv() {
-        let _ = out.write_all(line.as_bytes());
-    }
-    let _ = out.flush();
+    mux.flush();
     Ok(0)
 }
 
-async fn next_event(
-    events: &mut Option<
-        futures_util::stream::BoxStream<'static, crate::engine::Result<crate::engine::Event>>,
-    >,
+/// The next event of a stream, or never when there is none.
+pub async fn next_event(
+    events: &mut Option<BoxStream<'static, crate::engine::Result<crate::engine::Event>>>,
 ) -> Option<crate::engine::Result<crate::engine::Event>> {
     match events {
         Some(stream) => stream.next().await,
         None => std::future::pending().await,
-    }
-}
-
-/// Splits a container's output into lines, each sent with `prefix`. Its
-/// standard output and error are kept apart, so their halves of lines do
-/// not mix.
-async fn read_lines(
-    mut stream: futures_util::stream::BoxStream<
-        'static,
-        crate::engine::Result<crate::engine::LogChunk>,
-    >,
-    prefix: &str,
-    lines: &mpsc::UnboundedSender<String>,
-) {
-    let mut pending: [Vec<u8>; 2] = [Vec::new(), Vec::new()];
-    let send = |bytes: &[u8]| {
-        let text = String::from_utf8_lossy(bytes);
-        let _ = lines.send(format!("{prefix}{}\n", text.trim_end_matches('\r')));
-    };
-    while let Some(Ok(chunk)) = stream.next().await {
-        let buffer = &mut pending[usize::from(chunk.stderr)];
-        buffer.extend_from_slice(&chunk.bytes);
-        while let Some(end) = buffer.iter().position(|&b| b == b'\n') {
-            send(&buffer[..end]);
-            buffer.drain(..=end);
-        }
-    }
-    for rest in pending.iter().filter(|p| !p.is_empty()) {
-        send(rest);
     }
 }

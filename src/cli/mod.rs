@@ -1,12 +1,16 @@
 //! Command-line interface: clap definitions and settings resolved once.
 
+mod attach;
 mod build;
 mod config;
+mod cp;
 mod down;
 mod engine_cmd;
+mod events;
 mod exec;
 mod images;
 mod lifecycle;
+mod log_mux;
 mod logs;
 mod ls;
 mod pipe;
@@ -15,11 +19,14 @@ mod ps;
 mod pull;
 mod push;
 mod run;
+mod stats;
 mod table;
 mod terminal;
 mod time;
 mod top;
 mod up;
+mod up_attached;
+mod wait;
 mod watch;
 mod yaml_out;
 
@@ -172,6 +179,16 @@ pub enum Command {
     Push(push::PushArgs),
     /// List images used by the created containers
     Images(images::ImagesArgs),
+    /// Copy files/folders between a service container and the local filesystem
+    Cp(cp::CpArgs),
+    /// Receive real time events from containers
+    Events(events::EventsArgs),
+    /// Block until the first container of the services stops
+    Wait(wait::WaitArgs),
+    /// Display a live stream of container resource usage statistics
+    Stats(stats::StatsArgs),
+    /// Attach local standard input, output, and error streams to a service's running container
+    Attach(attach::AttachArgs),
     /// Show the berth version
     Version(VersionArgs),
     /// Bring services up, then sync, restart or rebuild them as files change
@@ -245,6 +262,11 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> i32 {
         Command::Pull(args) => pull::run(&settings, args),
         Command::Push(args) => push::run(&settings, args),
         Command::Images(args) => images::run(&settings, args),
+        Command::Cp(args) => cp::run(&settings, args),
+        Command::Events(args) => events::run(&settings, args),
+        Command::Wait(args) => wait::run(&settings, args),
+        Command::Stats(args) => stats::run(&settings, args),
+        Command::Attach(args) => attach::run(&settings, args),
         Command::Version(args) => version(args),
         Command::Watch(args) => watch::run(&settings, args),
     };

@@ -11,7 +11,7 @@ use tokio::io::{AsyncWrite, AsyncWriteExt};
 use tokio::sync::mpsc;
 
 use super::terminal;
-use crate::engine::{LogChunk, Result};
+use crate::engine::{Engine, LogChunk, Result};
 
 /// Copies standard input to `input` (to its end, which the process then
 /// reads) and `output` to standard output and error, until `output` ends.
@@ -92,4 +92,14 @@ pub async fn pipe<R, F>(
     }
     forward.abort();
     drop(raw);
+}
+
+/// Sends each Ctrl-C berth gets to the container `id` as SIGINT; never ends.
+pub async fn forward_interrupts<E: Engine>(engine: &E, id: &str) {
+    loop {
+        if tokio::signal::ctrl_c().await.is_err() {
+            return std::future::pending().await;
+        }
+        let _ = engine.kill_container(id, "SIGINT").await;
+    }
 }

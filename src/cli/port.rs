@@ -3,7 +3,7 @@
 use clap::Args;
 
 use super::{CliError, Settings, engine_cmd};
-use crate::engine::{Engine, RunState};
+use crate::engine::Engine;
 
 #[derive(Debug, Args)]
 pub struct PortArgs {
@@ -27,21 +27,8 @@ pub fn run(settings: &Settings, args: PortArgs) -> Result<i32, CliError> {
     engine_cmd::check_services(&prepared.desired, std::slice::from_ref(&args.service))?;
     let containers =
         runtime.block_on(prepared.engine.list_containers(&prepared.desired.project))?;
-    let mut replicas: Vec<_> = containers
-        .iter()
-        .filter(|c| !c.is_oneoff() && c.service() == args.service)
-        .filter(|c| args.index.is_none_or(|n| c.number() == n))
-        .collect();
-    replicas.sort_by_key(|c| (c.state != RunState::Running, c.number()));
-    let Some(container) = replicas.first() else {
-        return Err(CliError::Other(format!(
-            "service {:?} has no container{}",
-            args.service,
-            args.index
-                .map(|n| format!(" with index {n}"))
-                .unwrap_or_default()
-        )));
-    };
+    let replicas = engine_cmd::replicas(containers, &args.service, args.index, false)?;
+    let container = &replicas[0];
     let published = container
         .display
         .ports

@@ -11,7 +11,7 @@ use sha2::{Digest, Sha256};
 use super::engine_cmd::{self, ImageChoices, RunSettings};
 use super::{CliError, Settings, pipe};
 use crate::engine::spec::PortSpec;
-use crate::engine::{ContainerSpec, Engine, RunState, labels};
+use crate::engine::{AttachOptions, ContainerSpec, Engine, RunState, labels};
 use crate::reconcile::desired::{Condition, Desired};
 use crate::reconcile::host_files;
 use crate::reconcile::plan::{self, Op, Plan, UpOptions};
@@ -308,17 +308,12 @@ async fn start_and_wait<E: Engine>(
         return Ok(0);
     }
     // Attached before the start, so that no output is missed.
-    let session = engine.attach_container(id).await?;
+    let session = engine
+        .attach_container(id, &AttachOptions::default())
+        .await?;
     engine.start_container(id).await?;
     // Ctrl-C goes to the container (a TTY passes it as a key instead).
-    let interrupts = async {
-        loop {
-            if tokio::signal::ctrl_c().await.is_err() {
-                return std::future::pending().await;
-            }
-            let _ = engine.kill_container(id, "SIGINT").await;
-        }
-    };
+    let interrupts = pipe::forward_interrupts(engine, id);
     if let (Some(output), Some(input)) = (session.output, session.input) {
         let piped = pipe::pipe(output, input, spec.tty, |rows, cols| {
             engine.resize_container(id, rows, cols)

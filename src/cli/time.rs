@@ -25,15 +25,38 @@ fn civil_from_days(days: i64) -> (i64, i64, i64) {
     (yoe + era * 400 + i64::from(month <= 2), month, day)
 }
 
-/// Unix seconds as `2024-01-02 03:04:05 +0000 UTC`, the docker CLI's form.
-pub fn utc_datetime(seconds: i64) -> String {
+/// Unix seconds as `2024-01-02 03:04:05` (UTC).
+fn utc_date_time(seconds: i64, between: char) -> String {
     let (year, month, day) = civil_from_days(seconds.div_euclid(86400));
     let rest = seconds.rem_euclid(86400);
     format!(
-        "{year:04}-{month:02}-{day:02} {:02}:{:02}:{:02} +0000 UTC",
+        "{year:04}-{month:02}-{day:02}{between}{:02}:{:02}:{:02}",
         rest / 3600,
         rest % 3600 / 60,
         rest % 60
+    )
+}
+
+/// Unix seconds as `2024-01-02 03:04:05 +0000 UTC`, the docker CLI's form.
+pub fn utc_datetime(seconds: i64) -> String {
+    format!("{} +0000 UTC", utc_date_time(seconds, ' '))
+}
+
+/// Unix nanoseconds as `2024-01-02 03:04:05.123456` (UTC), as `events` prints them.
+pub fn utc_micros(nanos: i64) -> String {
+    let micros = nanos.rem_euclid(1_000_000_000) / 1000;
+    format!(
+        "{}.{micros:06}",
+        utc_date_time(nanos.div_euclid(1_000_000_000), ' ')
+    )
+}
+
+/// Unix nanoseconds in RFC 3339: `2024-01-02T03:04:05.123456789Z`.
+pub fn rfc3339_nanos(nanos: i64) -> String {
+    let fraction = nanos.rem_euclid(1_000_000_000);
+    format!(
+        "{}.{fraction:09}Z",
+        utc_date_time(nanos.div_euclid(1_000_000_000), 'T')
     )
 }
 
@@ -161,5 +184,12 @@ mod tests {
         assert!(parse_instant("yesterday", now).is_err());
         assert!(parse_instant("2000-13-01", now).is_err());
         assert!(parse_instant("", now).is_err());
+    }
+
+    #[test]
+    fn event_times_are_printed_to_the_microsecond_or_nanosecond() {
+        let nanos = 1_704_164_645_123_456_789;
+        assert_eq!(utc_micros(nanos), "2024-01-02 03:04:05.123456");
+        assert_eq!(rfc3339_nanos(nanos), "2024-01-02T03:04:05.123456789Z");
     }
 }

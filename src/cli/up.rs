@@ -1,13 +1,18 @@
 //! `berth up`, `berth create` and `berth plan`: converge the engine on the file.
 
+use std::io::IsTerminal;
 use std::time::Duration;
 
 use clap::Args;
 
 use super::engine_cmd::{self, ImageChoices, RunSettings};
+use super::log_mux::LogStyle;
+use super::up_attached::{self, Abort, Session};
 use super::{CliError, Settings};
 use crate::build::service::PullPolicy;
+use crate::engine::Engine;
 use crate::env_vars;
+use crate::reconcile::desired::Desired;
 use crate::reconcile::plan::{self, Plan, Recreate, UpOptions};
 
 /// The flags `up`, `create` and `plan` share.
@@ -84,6 +89,40 @@ pub struct UpArgs {
     /// Don't start the services after creating them
     #[arg(long)]
     pub no_start: bool,
+    #[command(flatten)]
+    pub attached: AttachArgs,
+}
+
+/// How attached `up` shows the output and when it ends.
+#[derive(Debug, Args)]
+pub struct AttachArgs {
+    /// Show the output of these services only (repeatable)
+    #[arg(long, value_name = "SERVICE", conflicts_with_all = ["detach", "wait"])]
+    pub attach: Vec<String>,
+    /// Don't show the output of these services (repeatable)
+    #[arg(long, value_name = "SERVICE", conflicts_with_all = ["detach", "wait"])]
+    pub no_attach: Vec<String>,
+    /// Show the output of the dependencies too
+    #[arg(long, conflicts_with_all = ["detach", "wait"])]
+    pub attach_dependencies: bool,
+    /// Stop all containers when one stops
+    #[arg(long, conflicts_with_all = ["detach", "wait", "abort_on_container_failure"])]
+    pub abort_on_container_exit: bool,
+    /// Stop all containers when one exits with a non-zero code
+    #[arg(long, conflicts_with_all = ["detach", "wait"])]
+    pub abort_on_container_failure: bool,
+    /// Return the exit code of this service's container (implies --abort-on-container-exit)
+    #[arg(long, value_name = "SERVICE", conflicts_with_all = ["detach", "wait", "abort_on_container_failure"])]
+    pub exit_code_from: Option<String>,
+    /// Show timestamps
+    #[arg(long)]
+    pub timestamps: bool,
+    /// Don't print the prefix in logs
+    #[arg(long)]
+    pub no_log_prefix: bool,
+    /// Produce monochrome output
+    #[arg(long)]
+    pub no_color: bool,
 }
 
 #[derive(Debug, Args)]
@@ -124,22 +163,21 @@ pub struct ScaleArgs {
 }
 
 /// What the command wants beyond the converge flags.
-struct Intent {
+struct Intent<'a> {
     wait: bool,
     no_start: bool,
     wait_timeout: Option<Duration>,
+    /// Attached `up`: the output to show and when to end.
+    attached: Option<&'a AttachArgs>,
 }
 
 pub fn up(settings: &Settings, args: UpArgs) -> Result<i32, CliError> {
-    if !args.detach && !args.wait && !settings.dry_run {
-        eprintln!(
-            "note: berth does not attach to logs yet; the containers run in the background (as with -d)"
-        );
-    }
+    let attached = !args.detach && !args.wait && !args.no_start;
     let intent = Intent {
         wait: args.wait,
         no_start: args.no_start,
         wait_timeout: args.wait_timeout.map(Duration::from_secs),
+        attached: attached.then_some(&args.attached),
     };
     converge(settings, &args.converge, &intent, None)
 }
@@ -149,6 +187,7 @@ pub fn create(settings: &Settings, args: CreateArgs) -> Result<i32, CliError> {
         wait: false,
         no_start: true,
         wait_timeout: None,
+        attached: None,
     };
     converge(settings, &args.converge, &intent, None)
 }
@@ -183,6 +222,7 @@ pub fn scale(settings: &Settings, args: ScaleArgs) -> Result<i32, CliError> {
         wait: false,
         no_start: false,
         wait_timeout: None,
+        attached: None,
     };
     converge(settings, &converge_args, &intent, None)
 }
@@ -206,6 +246,7 @@ pub(super) fn up_detached(
         wait: false,
         no_start: false,
         wait_timeout: None,
+        attached: None,
     };
     converge(settings, &args, &intent, None)
 }
@@ -215,6 +256,7 @@ pub fn plan(settings: &Settings, args: PlanArgs) -> Result<i32, CliError> {
         wait: args.wait,
         no_start: args.no_start,
         wait_timeout: None,
+        attached: None,
     };
     converge(settings, &args.converge, &intent, Some(args.format))
 }
@@ -293,6 +335,10 @@ fn converge(
     if let Some(problem) = desired.services.values().flat_map(|s| &s.problems).next() {
         return Err(CliError::Other(problem.to_string()));
     }
+    let session = intent
+        .attached
+        .map(|flags| session(settings, &desired, &args.services, flags))
+        .transpose()?;
     let run = RunSettings::new(settings, intent.wait_timeout);
 
     runtime.block_on(async {
@@ -327,7 +373,71 @@ fn converge(
             None => {}
         }
         engine_cmd::pull_missing(&engine, settings, &desired, &mut observed, &plan).await?;
-        engine_cmd::run_plan(engine, desired, &observed, &plan, &run).await?;
-        Ok(0)
+        let Some(session) = session else {
+            engine_cmd::run_plan(engine, desired, &observed, &plan, &run).await?;
+            return Ok(0);
+        };
+        // Subscribed before the plan runs, so that no exit is missed.
+        let events = engine.events(&desired.project).await?;
+        engine_cmd::run_plan(engine.clone(), desired.clone(), &observed, &plan, &run).await?;
+        up_attached::run(engine, desired, events, session, run).await
+    })
+}
+
+/// What attached `up` shows and when it ends, from its flags: the selected
+/// services' output (all services' with `--attach-dependencies`) unless
+/// they say `attach: false`, or exactly those of `--attach`; never those of
+/// `--no-attach`.
+fn session(
+    settings: &Settings,
+    desired: &Desired,
+    selected: &[String],
+    flags: &AttachArgs,
+) -> Result<Session, CliError> {
+    let known = |names: &[String]| -> Result<(), CliError> {
+        match names.iter().find(|n| !desired.services.contains_key(*n)) {
+            Some(unknown) => Err(CliError::Usage(format!("no such service: {unknown}"))),
+            None => Ok(()),
+        }
+    };
+    known(&flags.attach)?;
+    known(&flags.no_attach)?;
+    known(flags.exit_code_from.as_slice())?;
+    let mut attach: Vec<String> = if !flags.attach.is_empty() {
+        flags.attach.clone()
+    } else {
+        desired
+            .services
+            .values()
+            .filter(|s| s.attach)
+            .filter(|s| {
+                flags.attach_dependencies || selected.is_empty() || selected.contains(&s.name)
+            })
+            .map(|s| s.name.clone())
+            .collect()
+    };
+    attach.retain(|s| !flags.no_attach.contains(s));
+    let abort = if flags.abort_on_container_exit || flags.exit_code_from.is_some() {
+        Abort::OnExit
+    } else if flags.abort_on_container_failure {
+        Abort::OnFailure
+    } else {
+        Abort::Never
+    };
+    let color = !flags.no_color
+        && std::io::stdout().is_terminal()
+        && !settings.load.os_env.contains_key(env_vars::NO_COLOR);
+    Ok(Session {
+        attach,
+        stop_on_interrupt: selected.to_vec(),
+        abort,
+        exit_code_from: flags.exit_code_from.clone(),
+        style: LogStyle {
+            prefix: !flags.no_log_prefix,
+            color,
+            split_streams: true,
+        },
+        timestamps: flags.timestamps,
+        since: super::time::now(),
     })
 }

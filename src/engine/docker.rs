@@ -21,12 +21,12 @@ use bollard::models::{
 };
 use bollard::query_parameters::{
     BuildImageOptionsBuilder, CreateContainerOptionsBuilder, CreateImageOptionsBuilder,
-    EventsOptionsBuilder, InspectContainerOptions, KillContainerOptionsBuilder,
-    ListContainersOptionsBuilder, ListImagesOptionsBuilder, ListNetworksOptionsBuilder,
-    ListVolumesOptionsBuilder, LogsOptionsBuilder, PruneImagesOptionsBuilder,
-    PushImageOptionsBuilder, RemoveContainerOptionsBuilder, RemoveImageOptions,
-    RenameContainerOptionsBuilder, StartContainerOptions, StopContainerOptionsBuilder,
-    TagImageOptionsBuilder, UploadToContainerOptionsBuilder,
+    DownloadFromContainerOptionsBuilder, EventsOptionsBuilder, InspectContainerOptions,
+    KillContainerOptionsBuilder, ListContainersOptionsBuilder, ListImagesOptionsBuilder,
+    ListNetworksOptionsBuilder, ListVolumesOptionsBuilder, LogsOptionsBuilder,
+    PruneImagesOptionsBuilder, PushImageOptionsBuilder, RemoveContainerOptionsBuilder,
+    RemoveImageOptions, RenameContainerOptionsBuilder, StartContainerOptions, StatsOptionsBuilder,
+    StopContainerOptionsBuilder, TagImageOptionsBuilder, UploadToContainerOptionsBuilder,
 };
 use bollard::{ClientVersion, Docker};
 use futures_util::stream::{BoxStream, StreamExt};
@@ -34,10 +34,10 @@ use futures_util::stream::{BoxStream, StreamExt};
 use super::image::LayerTally;
 use super::spec::{ContainerSpec, MountSpec, NetworkSpec, VolumeSpec};
 use super::{
-    ApiVersion, BuildOutput, BuildSpec, Container, ContainerDisplay, ContainerEvent,
-    ContainerStatus, Created, Engine, EngineError, Event, ExecSpec, FileCopy, Health, ImageInfo,
-    LogChunk, LogOptions, Mount, Network, PortMapping, RegistryAuth, Result, RunState, Session,
-    Transfer, Volume, labels,
+    Activity, ApiVersion, AttachOptions, BuildOutput, BuildSpec, Container, ContainerDisplay,
+    ContainerEvent, ContainerStatus, Created, Engine, EngineError, Event, ExecSpec, FileCopy,
+    Health, ImageInfo, LogChunk, LogOptions, Mount, Network, PortMapping, RegistryAuth, Result,
+    RunState, Session, Transfer, Usage, Volume, labels,
 };
 use crate::env_vars;
 
@@ -734,6 +734,68 @@ fn unix_now() -> i64 {
         .map_or(0, |d| d.as_secs() as i64)
 }
 
+/// A stats sample in the numbers `docker stats` shows: CPU against the
+/// previous sample, memory without the inactive page cache (`inactive_file`
+/// on cgroup v2, `total_inactive_file` on v1), I/O summed over devices.
+fn usage(sample: bollard::models::ContainerStatsResponse) -> Usage {
+    let cpu = sample.cpu_stats.unwrap_or_default();
+    let before = sample.precpu_stats.unwrap_or_default();
+    let total = |c: &bollard::models::ContainerCpuStats| {
+        c.cpu_usage
+            .as_ref()
+            .and_then(|u| u.total_usage)
+            .unwrap_or(0)
+    };
+    let cpu_delta = total(&cpu).saturating_sub(total(&before)) as f64;
+    let system_delta = cpu
+        .system_cpu_usage
+        .unwrap_or(0)
+        .saturating_sub(before.system_cpu_usage.unwrap_or(0)) as f64;
+    let cpus = cpu.online_cpus.map(f64::from).unwrap_or_else(|| {
+        cpu.cpu_usage
+            .as_ref()
+            .and_then(|u| u.percpu_usage.as_ref())
+            .map_or(0.0, |p| p.len() as f64)
+    });
+    let cpu_percent = if system_delta > 0.0 && cpu_delta > 0.0 {
+        cpu_delta / system_delta * cpus * 100.0
+    } else {
+        0.0
+    };
+    let memory = sample.memory_stats.unwrap_or_default();
+    let used = memory.usage.unwrap_or(0);
+    let stats = memory.stats.unwrap_or_default();
+    let cache = stats
+        .get("inactive_file")
+        .or_else(|| stats.get("total_inactive_file"))
+        .copied()
+        .filter(|&c| c < used)
+        .unwrap_or(0);
+    let networks = sample.networks.unwrap_or_default();
+    let (mut block_read, mut block_write) = (0, 0);
+    let entries = sample
+        .blkio_stats
+        .and_then(|b| b.io_service_bytes_recursive)
+        .unwrap_or_default();
+    for entry in entries {
+        match entry.op.as_deref().map(str::to_ascii_lowercase).as_deref() {
+            Some("read") => block_read += entry.value.unwrap_or(0),
+            Some("write") => block_write += entry.value.unwrap_or(0),
+            _ => {}
+        }
+    }
+    Usage {
+        cpu_percent,
+        memory: used - cache,
+        memory_limit: memory.limit.unwrap_or(0),
+        net_rx: networks.values().filter_map(|n| n.rx_bytes).sum(),
+        net_tx: networks.values().filter_map(|n| n.tx_bytes).sum(),
+        block_read,
+        block_write,
+        pids: sample.pids_stats.and_then(|p| p.current).unwrap_or(0),
+    }
+}
+
 fn container_event(message: bollard::models::EventMessage) -> Option<Event> {
     let action = message.action?;
     let actor = message.actor?;
@@ -1288,13 +1350,16 @@ impl Engine for DockerEngine {
         })
     }
 
-    async fn attach_container(&self, id: &str) -> Result<Session> {
-        let options = bollard::query_parameters::AttachContainerOptionsBuilder::default()
+    async fn attach_container(&self, id: &str, options: &AttachOptions) -> Result<Session> {
+        let mut query = bollard::query_parameters::AttachContainerOptionsBuilder::default()
             .stream(true)
-            .stdin(true)
+            .stdin(options.stdin)
             .stdout(true)
-            .stderr(true)
-            .build();
+            .stderr(true);
+        if let Some(keys) = &options.detach_keys {
+            query = query.detach_keys(keys);
+        }
+        let options = query.build();
         let attached = self
             .client
             .attach_container(id, Some(options))
@@ -1441,6 +1506,7 @@ impl Engine for DockerEngine {
             exit_code: state.exit_code.unwrap_or_default(),
             health,
             last_probe,
+            tty: inspect.config.and_then(|c| c.tty).unwrap_or(false),
         })
     }
 
@@ -1468,9 +1534,28 @@ impl Engine for DockerEngine {
             .into_inner()
             .map_err(|e| EngineError::Other(e.to_string()))?;
         // The engine creates the missing parent directories of each entry.
-        let options = UploadToContainerOptionsBuilder::default().path("/").build();
+        self.upload(id, "/", bytes, false).await
+    }
+
+    async fn download(&self, id: &str, path: &str) -> Result<Vec<u8>> {
+        let options = DownloadFromContainerOptionsBuilder::default()
+            .path(path)
+            .build();
+        let mut stream = self.client.download_from_container(id, Some(options));
+        let mut archive = Vec::new();
+        while let Some(chunk) = stream.next().await {
+            archive.extend_from_slice(&chunk.map_err(engine_error)?);
+        }
+        Ok(archive)
+    }
+
+    async fn upload(&self, id: &str, dir: &str, archive: Vec<u8>, owned: bool) -> Result<()> {
+        let options = UploadToContainerOptionsBuilder::default()
+            .path(dir)
+            .copy_uidgid(if owned { "true" } else { "false" })
+            .build();
         self.client
-            .upload_to_container(id, Some(options), bollard::body_full(bytes.into()))
+            .upload_to_container(id, Some(options), bollard::body_full(archive.into()))
             .await
             .map_err(engine_error)
     }
@@ -1496,6 +1581,15 @@ impl Engine for DockerEngine {
             top.titles.unwrap_or_default(),
             top.processes.unwrap_or_default(),
         ))
+    }
+
+    async fn usage(&self, id: &str) -> Result<Usage> {
+        let options = StatsOptionsBuilder::default().stream(false).build();
+        let mut samples = self.client.stats(id, Some(options));
+        match samples.next().await {
+            Some(sample) => Ok(usage(sample.map_err(engine_error)?)),
+            None => Err(EngineError::Other(format!("no stats for container {id}"))),
+        }
     }
 
     async fn tail_logs(&self, id: &str, lines: usize) -> Result<String> {
@@ -1541,6 +1635,46 @@ impl Engine for DockerEngine {
     }
 
     async fn events(&self, project: &str) -> Result<BoxStream<'static, Result<Event>>> {
+        let stream = self
+            .container_messages(project)
+            .filter_map(|item| async move {
+                match item {
+                    Ok(message) => container_event(message).map(Ok),
+                    Err(e) => Some(Err(engine_error(e))),
+                }
+            });
+        Ok(stream.boxed())
+    }
+
+    fn activity(&self, project: &str) -> BoxStream<'static, Result<Activity>> {
+        self.container_messages(project)
+            .filter_map(|item| async move {
+                match item {
+                    Ok(message) => {
+                        let actor = message.actor.unwrap_or_default();
+                        Some(Ok(Activity {
+                            time_nano: message.time_nano.unwrap_or_default(),
+                            action: message.action.unwrap_or_default(),
+                            container_id: actor.id.unwrap_or_default(),
+                            attributes: actor.attributes.unwrap_or_default().into_iter().collect(),
+                        }))
+                    }
+                    Err(e) => Some(Err(engine_error(e))),
+                }
+            })
+            .boxed()
+    }
+}
+
+impl DockerEngine {
+    /// The engine's messages about the containers of `project`, from now on.
+    fn container_messages(
+        &self,
+        project: &str,
+    ) -> impl futures_util::Stream<
+        Item = std::result::Result<bollard::models::EventMessage, BollardError>,
+    > + Send
+    + 'static {
         let mut filters = project_filter(project);
         filters.insert("type", vec!["container".into()]);
         // The stream is lazy (bollard sends the request when first polled),
@@ -1549,16 +1683,7 @@ impl Engine for DockerEngine {
             .since(&unix_now().to_string())
             .filters(&filters)
             .build();
-        let stream = self
-            .client
-            .events(Some(options))
-            .filter_map(|item| async move {
-                match item {
-                    Ok(message) => container_event(message).map(Ok),
-                    Err(e) => Some(Err(engine_error(e))),
-                }
-            });
-        Ok(stream.boxed())
+        self.client.events(Some(options))
     }
 }
 

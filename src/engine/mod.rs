@@ -240,6 +240,8 @@ pub struct ContainerStatus {
     pub health: Option<Health>,
     /// The output of the last health probe, for error reports.
     pub last_probe: Option<String>,
+    /// Whether it runs on a pseudo-terminal.
+    pub tty: bool,
 }
 
 /// What happened to a container, from the engine's event stream.
@@ -256,6 +258,33 @@ pub enum ContainerEvent {
 pub struct Event {
     pub container_id: String,
     pub what: ContainerEvent,
+}
+
+/// One event of the engine about a container, as it reported it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Activity {
+    /// Nanoseconds since the Unix epoch.
+    pub time_nano: i64,
+    /// `create`, `start`, `die`, `exec_start: sh`...
+    pub action: String,
+    pub container_id: String,
+    /// The container's labels, `name`, `image`, `exitCode`...
+    pub attributes: BTreeMap<String, String>,
+}
+
+/// What a container uses of the host, from one sample of the engine's stats.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Usage {
+    /// Of one CPU: 200.0 is two CPUs busy.
+    pub cpu_percent: f64,
+    /// Memory in use, without the inactive page cache (as `docker stats`).
+    pub memory: u64,
+    pub memory_limit: u64,
+    pub net_rx: u64,
+    pub net_tx: u64,
+    pub block_read: u64,
+    pub block_write: u64,
+    pub pids: u64,
 }
 
 /// A command to run in a running container.
@@ -306,6 +335,24 @@ impl From<&spec::FileSpec> for FileCopy {
             uid: file.uid,
             gid: file.gid,
             mode: file.mode,
+        }
+    }
+}
+
+/// How to attach to a container's standard streams.
+#[derive(Clone, Debug, PartialEq)]
+pub struct AttachOptions {
+    /// Its standard input too.
+    pub stdin: bool,
+    /// Keys that detach (such as `ctrl-p,ctrl-q`); the engine's default when `None`.
+    pub detach_keys: Option<String>,
+}
+
+impl Default for AttachOptions {
+    fn default() -> Self {
+        AttachOptions {
+            stdin: true,
+            detach_keys: None,
         }
     }
 }
@@ -472,9 +519,25 @@ pub trait Engine: Clone + Send + Sync + 'static {
         id: &str,
         archive: bytes::Bytes,
     ) -> impl Future<Output = Result<()>> + Send;
+    /// A tar archive of `path` in the container `id` (a file, a directory
+    /// or a link, under its own name).
+    fn download(&self, id: &str, path: &str) -> impl Future<Output = Result<Vec<u8>>> + Send;
+    /// Extracts the tar `archive` into the directory `dir` of the container
+    /// `id`; the files belong to the container's root, or with `owned` to
+    /// its user. A `dir` that is missing is [`EngineError::NotFound`].
+    fn upload(
+        &self,
+        id: &str,
+        dir: &str,
+        archive: Vec<u8>,
+        owned: bool,
+    ) -> impl Future<Output = Result<()>> + Send;
     /// The processes running in a container: the column titles, and a row each.
     fn top(&self, id: &str)
     -> impl Future<Output = Result<(Vec<String>, Vec<Vec<String>>)>> + Send;
+    /// One sample of what the container `id` uses (the engine takes about a
+    /// second to measure its CPU).
+    fn usage(&self, id: &str) -> impl Future<Output = Result<Usage>> + Send;
     /// The last lines of a container's output, for error reports.
     fn tail_logs(&self, id: &str, lines: usize) -> impl Future<Output = Result<String>> + Send;
     /// Runs a command in the running container `id`. Attached, the session
@@ -483,7 +546,11 @@ pub trait Engine: Clone + Send + Sync + 'static {
     fn exec(&self, id: &str, spec: &ExecSpec) -> impl Future<Output = Result<Session>> + Send;
     /// Attaches to the standard streams of the created container `id`,
     /// before it starts, so that none of its output is missed.
-    fn attach_container(&self, id: &str) -> impl Future<Output = Result<Session>> + Send;
+    fn attach_container(
+        &self,
+        id: &str,
+        options: &AttachOptions,
+    ) -> impl Future<Output = Result<Session>> + Send;
     /// Waits until the container `id` stops; its exit code.
     fn wait_container(&self, id: &str) -> impl Future<Output = Result<i64>> + Send;
     /// Sets the size of a container's terminal.
@@ -512,4 +579,8 @@ pub trait Engine: Clone + Send + Sync + 'static {
         &self,
         project: &str,
     ) -> impl Future<Output = Result<BoxStream<'static, Result<Event>>>> + Send;
+
+    /// Everything the engine reports about the containers of `project` from
+    /// now on, action by action (for `berth events`).
+    fn activity(&self, project: &str) -> BoxStream<'static, Result<Activity>>;
 }

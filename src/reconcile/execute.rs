@@ -772,6 +772,21 @@ async fn sleep_until(deadline: Option<tokio::time::Instant>) {
     }
 }
 
+/// `title` and `text` indented under it, for error reports; empty when
+/// there is no text.
+pub fn indented(title: &str, text: &str) -> String {
+    if text.trim().is_empty() {
+        return String::new();
+    }
+    let mut report = format!("{title}\n");
+    for line in text.lines() {
+        report.push_str("  ");
+        report.push_str(line);
+        report.push('\n');
+    }
+    report
+}
+
 /// The failure of a condition, with the container's last log lines and
 /// its last health probe output, so that a CI log says why.
 async fn condition_failed<E: Engine>(
@@ -782,27 +797,11 @@ async fn condition_failed<E: Engine>(
     status: &ContainerStatus,
 ) -> ExecError {
     let mut report = String::new();
-    if let Ok(logs) = shared.ctx.engine.tail_logs(id, 20).await
-        && !logs.trim().is_empty()
-    {
-        report.push_str("last log lines:\n");
-        for line in logs.lines() {
-            report.push_str("  ");
-            report.push_str(line);
-            report.push('\n');
-        }
+    if let Ok(logs) = shared.ctx.engine.tail_logs(id, 20).await {
+        report.push_str(&indented("last log lines:", &logs));
     }
-    if let Some(probe) = status
-        .last_probe
-        .as_deref()
-        .filter(|p| !p.trim().is_empty())
-    {
-        report.push_str("last health check output:\n");
-        for line in probe.lines() {
-            report.push_str("  ");
-            report.push_str(line);
-            report.push('\n');
-        }
+    if let Some(probe) = &status.last_probe {
+        report.push_str(&indented("last health check output:", probe));
     }
     ExecError::Condition {
         failure,

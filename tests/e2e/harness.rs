@@ -4,9 +4,10 @@
 
 use std::cell::RefCell;
 use std::collections::BTreeSet;
+use std::io::{BufRead, BufReader, Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
-use std::sync::OnceLock;
+use std::sync::{OnceLock, mpsc};
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
@@ -312,7 +313,6 @@ impl TestEnv {
     /// input (closed at its end); returns what it wrote on standard output,
     /// and panics unless it exits 0.
     pub fn berth_with_input(&self, args: &[&str], input: &[u8]) -> String {
-        use std::io::Write;
         let mut child = self
             .base_command()
             .args(["-p", &self.project, "--progress", "quiet"])
@@ -569,6 +569,120 @@ impl BerthCmd {
             .spawn()
             .unwrap_or_else(|e| panic!("cannot run {shown}: {e}"));
         (child, shown)
+    }
+
+    /// Starts in the background: its standard output line by line as it
+    /// comes; killed if the test ends first.
+    pub fn background(self) -> Background {
+        let (child, shown) = self.spawn();
+        Background::of(child, shown)
+    }
+
+    /// [`Self::background`] with a pipe to standard input, for
+    /// [`Background::write`].
+    pub fn background_with_input(mut self) -> Background {
+        self.command.stdin(Stdio::piped());
+        let (child, shown) = self.spawn();
+        Background::of(child, shown)
+    }
+}
+
+impl Background {
+    fn of(mut child: Child, shown: String) -> Background {
+        let stdout = child.stdout.take().expect("piped stdout");
+        let (sender, lines) = mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines() {
+                let Ok(line) = line else { break };
+                if sender.send(line).is_err() {
+                    break;
+                }
+            }
+        });
+        Background {
+            child,
+            shown,
+            lines,
+        }
+    }
+}
+
+/// A `berth` running in the background.
+pub struct Background {
+    child: Child,
+    pub shown: String,
+    lines: mpsc::Receiver<String>,
+}
+
+impl Background {
+    /// Reads standard output up to the line `wanted`; panics when it does
+    /// not come within 30 seconds or output ends first.
+    pub fn expect_line(&self, wanted: &str) {
+        self.line_where(wanted, |line| line == wanted);
+    }
+
+    /// Reads standard output up to a line that passes `test` (described by
+    /// `what`), and returns it; panics as [`Self::expect_line`] does.
+    pub fn line_where(&self, what: &str, test: impl Fn(&str) -> bool) -> String {
+        self.line_within(Duration::from_secs(30), test)
+            .unwrap_or_else(|| panic!("{}: no line {what:?}", self.shown))
+    }
+
+    /// The next line that passes `test`, if one comes within `limit`.
+    pub fn line_within(&self, limit: Duration, test: impl Fn(&str) -> bool) -> Option<String> {
+        let deadline = Instant::now() + limit;
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            match self.lines.recv_timeout(left) {
+                Ok(line) if test(&line) => return Some(line),
+                Ok(_) => {}
+                Err(_) => return None,
+            }
+        }
+    }
+
+    /// Writes to its standard input (see [`BerthCmd::background_with_input`]).
+    pub fn write(&mut self, input: &[u8]) {
+        let stdin = self.child.stdin.as_mut().expect("piped stdin");
+        stdin
+            .write_all(input)
+            .and_then(|_| stdin.flush())
+            .unwrap_or_else(|e| panic!("{}: cannot write: {e}", self.shown));
+    }
+
+    /// Closes its standard input.
+    pub fn close_input(&mut self) {
+        drop(self.child.stdin.take());
+    }
+
+    /// Sends SIGINT, as Ctrl-C on a terminal does.
+    pub fn interrupt(&self) {
+        let pid = self.child.id().to_string();
+        let sent = Command::new("kill")
+            .args(["-INT", &pid])
+            .status()
+            .expect("kill runs");
+        assert!(sent.success(), "kill -INT {pid}");
+    }
+
+    /// Waits for the end: the exit code and the rest of standard error.
+    pub fn finish(mut self) -> (Option<i32>, String) {
+        let status = self
+            .child
+            .wait()
+            .unwrap_or_else(|e| panic!("{} did not end: {e}", self.shown));
+        let mut stderr = String::new();
+        if let Some(mut pipe) = self.child.stderr.take() {
+            let _ = pipe.read_to_string(&mut stderr);
+        }
+        (status.code(), stderr)
+    }
+}
+
+impl Drop for Background {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
     }
 }
 

@@ -89,12 +89,22 @@ fn kill_pause_unpause_and_rm() {
     assert_eq!(killed.state, "exited");
     assert_eq!(killed.exit_code, 137);
 
-    // Without a terminal to confirm on, rm needs -f.
+    // As in Docker Compose, the answer comes from standard input, terminal
+    // or not: none (its end) removes nothing, "y" confirms.
     let refused = env.berth(&["rm"]);
-    refused.assert_code(2);
-    assert!(refused.stderr.contains(&other), "{}", refused.stderr);
+    refused.assert_code(0);
+    assert!(
+        refused.stderr.contains(&format!("Going to remove {other}")),
+        "{}",
+        refused.stderr
+    );
+    assert!(
+        refused.stderr.contains("Nothing removed"),
+        "{}",
+        refused.stderr
+    );
     assert_eq!(env.container_names().len(), 3);
-    env.berth_ok(&["rm", "-f"]);
+    env.berth_with_input(&["rm"], b"y\n");
     assert_eq!(env.container_names(), [db.clone(), web.clone()]);
     env.berth_ok(&["rm", "-f", "-s", "web"]);
     assert_eq!(env.container_names(), [db]);

@@ -1,10 +1,6 @@
 //! `logs`: prefixes, tail, timestamps, and `-f` following containers that
 //! start later until they all stop.
 
-use std::io::{BufRead, BufReader};
-use std::sync::mpsc;
-use std::time::Duration;
-
 use crate::harness::TestEnv;
 
 /// A service that prints `first`, waits for /go, prints `second` and exits.
@@ -25,26 +21,8 @@ fn logs_prefix_tail_and_follow_new_containers() {
     env.berth_ok(&["up", "-d"]);
     let alpha = env.name_of("alpha", 1);
 
-    let (child, shown) = env.cmd(&["logs", "-f"]).spawn();
-    let mut child = Guard(child);
-    let stdout = child.0.stdout.take().expect("piped stdout");
-    let (tx, rx) = mpsc::channel();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stdout).lines() {
-            let Ok(line) = line else { break };
-            if tx.send(line).is_err() {
-                break;
-            }
-        }
-    });
-    // A deadline for each expected line, so a broken follow fails instead of hanging.
-    let expect = |wanted: &str| loop {
-        match rx.recv_timeout(Duration::from_secs(30)) {
-            Ok(line) if line == wanted => break,
-            Ok(_) => {}
-            Err(e) => panic!("{shown}: no line {wanted:?} ({e})"),
-        }
-    };
+    let logs = env.cmd(&["logs", "-f"]).background();
+    let expect = |wanted: &str| logs.expect_line(wanted);
     expect("alpha-1  | first-alpha");
     // A container that starts while following is followed too, its prefix
     // padded to the names already shown.
@@ -58,8 +36,8 @@ fn logs_prefix_tail_and_follow_new_containers() {
     env.exec(&beta, &["touch", "/go"]);
     expect("beta-1   | second-beta");
     // Every container stopped: the command ends by itself.
-    let status = child.0.wait().expect("logs -f exits");
-    assert!(status.success(), "{shown}: {status}");
+    let (code, stderr) = logs.finish();
+    assert_eq!(code, Some(0), "{stderr}");
 
     // Without -f: everything so far, stderr lines too, on standard output
     // (the engine may store a stderr line before an earlier stdout one).
@@ -85,14 +63,4 @@ fn logs_prefix_tail_and_follow_new_containers() {
         .unwrap_or_else(|| panic!("{stamped:?}"));
     assert!(stamp.ends_with('Z') && stamp.contains('T'), "{stamped:?}");
     env.berth(&["logs", "--tail", "x"]).assert_code(2);
-}
-
-/// Kills the child if the test fails before it ends.
-struct Guard(std::process::Child);
-
-impl Drop for Guard {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
 }

@@ -7,8 +7,12 @@
 
 mod harness;
 
+mod attach;
+mod attached;
 mod concurrency;
+mod cp;
 mod down;
+mod events;
 mod exec;
 mod fixtures;
 mod images;
@@ -20,6 +24,7 @@ mod ps;
 mod references;
 mod run;
 mod service_keys;
+mod stats;
 mod up;
 mod wait;
 mod watch;

@@ -1,0 +1,348 @@
+//! `berth cp`: copies files and folders between a service's containers and
+//! the host through the engine's archive API, with `docker cp`'s rules: a
+//! destination that is a directory receives the source under its own name,
+//! any other destination is the new name of the source.
+
+use std::io::{Read, Write};
+use std::path::{Component, Path, PathBuf};
+
+use clap::Args;
+
+use super::{CliError, Settings, engine_cmd};
+use crate::engine::docker::DockerEngine;
+use crate::engine::{Container, Engine, EngineError};
+
+#[derive(Debug, Args)]
+pub struct CpArgs {
+    /// SERVICE:SRC_PATH, or SRC_PATH on the host (`-`: a tar archive on standard input)
+    #[arg(value_name = "SRC")]
+    pub source: String,
+    /// DEST_PATH on the host (`-`: a tar archive on standard output), or SERVICE:DEST_PATH
+    #[arg(value_name = "DEST")]
+    pub destination: String,
+    /// The replica to copy from or to (default: from the first, to every one)
+    #[arg(long, value_name = "N")]
+    pub index: Option<u32>,
+    /// Archive mode: copied files belong to the container's user (into a
+    /// container) or keep their owners (out of one)
+    #[arg(short, long)]
+    pub archive: bool,
+    /// Always follow the symbolic link SRC_PATH
+    #[arg(short = 'L', long)]
+    pub follow_link: bool,
+}
+
+/// One side of a copy.
+#[derive(Debug, PartialEq)]
+enum Location<'a> {
+    Host(&'a str),
+    Service { service: &'a str, path: &'a str },
+}
+
+/// Which way a copy goes, with the paths on either side.
+enum Direction<'a> {
+    /// Container → host.
+    Out { src: &'a str, dest: &'a str },
+    /// Host → container.
+    In { src: &'a str, dest: &'a str },
+}
+
+/// `web:/etc/x` names a service's path; a path with a colon in it starts
+/// with `/` or `./` to stay on the host, as with `docker cp`.
+fn location(text: &str) -> Location<'_> {
+    match text.split_once(':') {
+        Some((service, path)) if !service.is_empty() && !service.contains('/') => {
+            Location::Service { service, path }
+        }
+        _ => Location::Host(text),
+    }
+}
+
+pub fn run(settings: &Settings, args: CpArgs) -> Result<i32, CliError> {
+    let (service, copy) = match (location(&args.source), location(&args.destination)) {
+        (Location::Service { service, path }, Location::Host(dest)) => {
+            (service.to_string(), Direction::Out { src: path, dest })
+        }
+        (Location::Host(src), Location::Service { service, path }) => {
+            (service.to_string(), Direction::In { src, dest: path })
+        }
+        (Location::Service { .. }, Location::Service { .. }) => {
+            return Err(CliError::Usage(
+                "cp copies between a service and the host, not between services".into(),
+            ));
+        }
+        (Location::Host(_), Location::Host(_)) => {
+            return Err(CliError::Usage(
+                "cp needs a SERVICE:PATH as source or destination".into(),
+            ));
+        }
+    };
+    let runtime = engine_cmd::runtime()?;
+    let prepared = engine_cmd::prepare(&runtime, settings, &[], false)?;
+    engine_cmd::check_services(&prepared.desired, std::slice::from_ref(&service))?;
+    let engine = prepared.engine;
+    runtime.block_on(async {
+        let containers =
+            engine_cmd::containers(&engine, &prepared.desired.project, prepared.listing).await?;
+        let mut containers = engine_cmd::replicas(containers, &service, args.index, false)?;
+        containers.sort_by_key(Container::number);
+        match copy {
+            Direction::Out { src, dest } => {
+                copy_out(&engine, &containers[0], src, dest, &args).await
+            }
+            Direction::In { src, dest } => {
+                for c in &containers {
+                    copy_in(&engine, c, src, dest, &args).await?;
+                }
+                Ok(0)
+            }
+        }
+    })
+}
+
+/// Container → host.
+async fn copy_out(
+    engine: &DockerEngine,
+    c: &Container,
+    src: &str,
+    dest: &str,
+    args: &CpArgs,
+) -> Result<i32, CliError> {
+    let missing = |e: EngineError| match e {
+        EngineError::NotFound(_) => {
+            CliError::Other(format!("{}:{src}: no such file or directory", c.service()))
+        }
+        e => CliError::Engine(e),
+    };
+    let mut archive = engine.download(&c.id, src).await.map_err(missing)?;
+    if args.follow_link
+        && let Some(target) = link_target(&archive)?
+    {
+        let resolved = match Path::new(&target).is_absolute() {
+            true => PathBuf::from(&target),
+            false => Path::new(src)
+                .parent()
+                .unwrap_or(Path::new("/"))
+                .join(&target),
+        };
+        archive = engine
+            .download(&c.id, &resolved.to_string_lossy())
+            .await
+            .map_err(missing)?;
+    }
+    if dest == "-" {
+        let mut out = std::io::stdout().lock();
+        out.write_all(&archive)
+            .and_then(|_| out.flush())
+            .map_err(|e| CliError::Other(format!("cannot write the archive: {e}")))?;
+        return Ok(0);
+    }
+    extract(&archive, Path::new(dest), args.archive)
+        .map_err(|e| CliError::Other(format!("cannot copy to {dest}: {e}")))?;
+    Ok(0)
+}
+
+/// Where the root entry of `archive` links to, when it is a symbolic link.
+fn link_target(archive: &[u8]) -> Result<Option<String>, CliError> {
+    let mut entries = tar::Archive::new(archive);
+    let bad = |e: std::io::Error| CliError::Other(format!("the engine sent a bad archive: {e}"));
+    let Some(first) = entries.entries().map_err(bad)?.next() else {
+        return Ok(None);
+    };
+    let first = first.map_err(bad)?;
+    if !first.header().entry_type().is_symlink() {
+        return Ok(None);
+    }
+    Ok(first
+        .link_name()
+        .map_err(bad)?
+        .map(|l| l.to_string_lossy().into_owned()))
+}
+
+/// Unpacks `archive` (one root entry, under the source's name) at `dest`:
+/// into it when it is a directory, as it otherwise.
+fn extract(archive: &[u8], dest: &Path, owners: bool) -> std::io::Result<()> {
+    let into_dir = dest.is_dir();
+    if !into_dir && dest.to_string_lossy().ends_with('/') {
+        return Err(std::io::Error::other("no such directory"));
+    }
+    let mut unpacker = tar::Archive::new(archive);
+    unpacker.set_preserve_permissions(true);
+    unpacker.set_preserve_ownerships(owners);
+    unpacker.set_overwrite(true);
+    for entry in unpacker.entries()? {
+        let mut entry = entry?;
+        let path = entry.path()?.into_owned();
+        let mut parts = path.components().filter(|p| *p != Component::CurDir);
+        let Some(root) = parts.next() else { continue };
+        let rest: PathBuf = parts.collect();
+        if rest
+            .components()
+            .chain([root])
+            .any(|p| !matches!(p, Component::Normal(_)))
+        {
+            return Err(std::io::Error::other(format!(
+                "the archive names a path outside the destination: {}",
+                path.display()
+            )));
+        }
+        let base = if into_dir {
+            dest.join(root)
+        } else {
+            dest.to_path_buf()
+        };
+        let target = if rest.as_os_str().is_empty() {
+            base
+        } else {
+            base.join(rest)
+        };
+        if let Some(parent) = target.parent().filter(|p| !p.as_os_str().is_empty()) {
+            std::fs::create_dir_all(parent)?;
+        }
+        if entry.header().entry_type().is_dir() && target.is_file() {
+            return Err(std::io::Error::other(format!(
+                "cannot copy a directory over the file {}",
+                target.display()
+            )));
+        }
+        entry.unpack(&target)?;
+    }
+    Ok(())
+}
+
+/// Host → container.
+async fn copy_in(
+    engine: &DockerEngine,
+    c: &Container,
+    src: &str,
+    dest: &str,
+    args: &CpArgs,
+) -> Result<i32, CliError> {
+    if src == "-" {
+        let mut archive = Vec::new();
+        std::io::stdin()
+            .read_to_end(&mut archive)
+            .map_err(|e| CliError::Other(format!("cannot read the archive: {e}")))?;
+        engine
+            .upload(&c.id, dest, archive, args.archive)
+            .await
+            .map_err(|e| no_directory(e, c, dest))?;
+        return Ok(0);
+    }
+    let mut source = PathBuf::from(src);
+    if args.follow_link {
+        source =
+            std::fs::canonicalize(&source).map_err(|e| CliError::Other(format!("{src}: {e}")))?;
+    }
+    if std::fs::symlink_metadata(&source).is_err() {
+        return Err(CliError::Other(format!("{src}: no such file or directory")));
+    }
+    // `dir/.` copies what is in the directory, not the directory itself.
+    let contents = src.ends_with("/.") || src == ".";
+    let own_name = match source.file_name() {
+        Some(name) if !contents => name.to_string_lossy().into_owned(),
+        _ => String::new(),
+    };
+    // Into the destination when it is a directory there...
+    let archive = pack(&source, &own_name, contents)?;
+    match engine.upload(&c.id, dest, archive, args.archive).await {
+        Ok(()) => return Ok(0),
+        Err(EngineError::NotFound(_) | EngineError::Other(_)) if !dest.ends_with('/') => {}
+        Err(e) => return Err(e.into()),
+    }
+    // ...else as the destination, in its parent directory.
+    let dest_path = Path::new(dest);
+    let (Some(parent), Some(name)) = (dest_path.parent(), dest_path.file_name()) else {
+        return Err(CliError::Other(format!(
+            "{}:{dest}: not a place to copy to",
+            c.service()
+        )));
+    };
+    let parent = match parent.as_os_str().is_empty() {
+        true => ".".to_string(),
+        false => parent.to_string_lossy().into_owned(),
+    };
+    let archive = pack(&source, &name.to_string_lossy(), contents)?;
+    engine
+        .upload(&c.id, &parent, archive, args.archive)
+        .await
+        .map_err(|e| no_directory(e, c, &parent))?;
+    Ok(0)
+}
+
+/// The error of an upload into `dir`, which the engine did not find.
+fn no_directory(e: EngineError, c: &Container, dir: &str) -> CliError {
+    match e {
+        EngineError::NotFound(_) => {
+            CliError::Other(format!("{}:{dir}: no such directory", c.service()))
+        }
+        e => CliError::Engine(e),
+    }
+}
+
+/// A tar archive of `source` under the name `root` (its contents at the
+/// top when `root` is empty). Links are copied as links.
+fn pack(source: &Path, root: &str, contents: bool) -> Result<Vec<u8>, CliError> {
+    let failed =
+        |e: std::io::Error| CliError::Other(format!("cannot read {}: {e}", source.display()));
+    let mut builder = tar::Builder::new(Vec::new());
+    builder.follow_symlinks(false);
+    if contents {
+        if !root.is_empty() {
+            builder.append_dir(root, source).map_err(failed)?;
+        }
+        for child in std::fs::read_dir(source).map_err(failed)? {
+            let child = child.map_err(failed)?;
+            let name = Path::new(root).join(child.file_name());
+            append(&mut builder, &child.path(), &name).map_err(failed)?;
+        }
+    } else {
+        append(&mut builder, source, Path::new(root)).map_err(failed)?;
+    }
+    builder.into_inner().map_err(failed)
+}
+
+fn append(builder: &mut tar::Builder<Vec<u8>>, path: &Path, name: &Path) -> std::io::Result<()> {
+    if std::fs::symlink_metadata(path)?.is_dir() {
+        builder.append_dir_all(name, path)
+    } else {
+        builder.append_path_with_name(path, name)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_service_path_has_a_colon_after_a_name() {
+        assert_eq!(
+            location("web:/etc/hosts"),
+            Location::Service {
+                service: "web",
+                path: "/etc/hosts"
+            }
+        );
+        assert_eq!(location("./a:b"), Location::Host("./a:b"));
+        assert_eq!(location("/tmp/x"), Location::Host("/tmp/x"));
+        assert_eq!(location(":x"), Location::Host(":x"));
+    }
+
+    #[test]
+    fn extract_renames_the_root_unless_the_destination_is_a_directory() {
+        let mut builder = tar::Builder::new(Vec::new());
+        let mut header = tar::Header::new_gnu();
+        header.set_size(2);
+        header.set_mode(0o644);
+        builder
+            .append_data(&mut header, "note.txt", &b"hi"[..])
+            .unwrap();
+        let archive = builder.into_inner().unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        extract(&archive, dir.path(), false).unwrap();
+        assert_eq!(std::fs::read(dir.path().join("note.txt")).unwrap(), b"hi");
+        extract(&archive, &dir.path().join("renamed"), false).unwrap();
+        assert_eq!(std::fs::read(dir.path().join("renamed")).unwrap(), b"hi");
+        assert!(extract(&archive, &dir.path().join("missing/"), false).is_err());
+    }
+}

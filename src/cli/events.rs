@@ -1,0 +1,125 @@
+//! `berth events`: the engine's events about the project's containers as
+//! they happen, one line each in Docker Compose's form (or JSON with
+//! `--json`), until berth is interrupted.
+
+use std::io::Write;
+
+use clap::Args;
+use futures_util::StreamExt;
+
+use super::time::{rfc3339_nanos, utc_micros};
+use super::{CliError, Settings, engine_cmd};
+use crate::engine::{Activity, Engine, labels};
+
+#[derive(Debug, Args)]
+pub struct EventsArgs {
+    /// Services whose containers to report (default: all)
+    #[arg(value_name = "SERVICE")]
+    pub services: Vec<String>,
+    /// Output events as a stream of JSON objects
+    #[arg(long)]
+    pub json: bool,
+}
+
+pub fn run(settings: &Settings, args: EventsArgs) -> Result<i32, CliError> {
+    let runtime = engine_cmd::runtime()?;
+    let prepared = engine_cmd::prepare(&runtime, settings, &[], false)?;
+    engine_cmd::check_services(&prepared.desired, &args.services)?;
+    let mut activity = prepared.engine.activity(&prepared.desired.project);
+    runtime.block_on(async {
+        while let Some(event) = activity.next().await {
+            let event = event?;
+            let service = event
+                .attributes
+                .get(labels::SERVICE)
+                .cloned()
+                .unwrap_or_default();
+            if !args.services.is_empty() && !args.services.contains(&service) {
+                continue;
+            }
+            let line = if args.json {
+                json_line(&event, &service)
+            } else {
+                text_line(&event)
+            };
+            let mut out = std::io::stdout().lock();
+            if writeln!(out, "{line}").and_then(|_| out.flush()).is_err() {
+                // The reader went away (a closed pipe): nothing left to do.
+                break;
+            }
+        }
+        Ok(0)
+    })
+}
+
+/// The attributes worth showing: not the labels of Compose (and berth)
+/// that every container has.
+fn shown_attributes(event: &Activity) -> impl Iterator<Item = (&String, &String)> {
+    event.attributes.iter().filter(|(key, _)| {
+        !key.starts_with("com.docker.compose.") && !key.starts_with("dev.berth.")
+    })
+}
+
+/// `2024-01-02 03:04:05.123456 container start 0123abcd... (image=busybox, name=p-web-1)`.
+fn text_line(event: &Activity) -> String {
+    let attributes: Vec<String> = shown_attributes(event)
+        .map(|(key, value)| format!("{key}={value}"))
+        .collect();
+    format!(
+        "{} container {} {} ({})",
+        utc_micros(event.time_nano),
+        event.action,
+        event.container_id,
+        attributes.join(", ")
+    )
+}
+
+fn json_line(event: &Activity, service: &str) -> String {
+    let attributes: serde_json::Map<String, serde_json::Value> = shown_attributes(event)
+        .map(|(key, value)| (key.clone(), value.clone().into()))
+        .collect();
+    serde_json::json!({
+        "time": rfc3339_nanos(event.time_nano),
+        "type": "container",
+        "service": service,
+        "id": event.container_id,
+        "action": event.action,
+        "attributes": attributes,
+    })
+    .to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn event() -> Activity {
+        Activity {
+            time_nano: 1_704_164_645_123_456_789,
+            action: "die".into(),
+            container_id: "0123abcd".into(),
+            attributes: [
+                ("com.docker.compose.service", "web"),
+                ("dev.berth.spec", "{}"),
+                ("exitCode", "3"),
+                ("image", "busybox"),
+                ("name", "p-web-1"),
+            ]
+            .into_iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect(),
+        }
+    }
+
+    #[test]
+    fn events_print_as_docker_compose_prints_them() {
+        assert_eq!(
+            text_line(&event()),
+            "2024-01-02 03:04:05.123456 container die 0123abcd (exitCode=3, image=busybox, name=p-web-1)"
+        );
+        assert_eq!(
+            json_line(&event(), "web"),
+            r#"{"time":"2024-01-02T03:04:05.123456789Z","type":"container","service":"web","id":"0123abcd","action":"die","attributes":{"exitCode":"3","image":"busybox","name":"p-web-1"}}"#
+        );
+    }
+}

@@ -1,0 +1,430 @@
+//! Attached `up`: once the project has converged, berth shows the output of
+//! the attached services (through [`LogMux`]) and follows the project's
+//! containers through the engine's events, until the attached containers
+//! have stopped, an abort flag ends the run, or Ctrl-C stops the services.
+
+use std::collections::{HashMap, HashSet};
+
+use futures_util::StreamExt;
+use futures_util::stream::BoxStream;
+use tokio::signal::unix::{SignalKind, signal};
+use tokio::task::JoinHandle;
+
+use super::CliError;
+use super::engine_cmd::{self, RunSettings};
+use super::exit;
+use super::log_mux::{LogMux, LogStyle, label};
+use crate::engine::docker::DockerEngine;
+use crate::engine::{Container, ContainerEvent, Engine, Event, LogOptions, RunState};
+use crate::reconcile::desired::{Condition, Desired};
+use crate::reconcile::{execute, lifecycle};
+
+/// Which container exits end the run.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Abort {
+    Never,
+    /// Any exit (`--abort-on-container-exit`, `--exit-code-from`).
+    OnExit,
+    /// Non-zero exits (`--abort-on-container-failure`).
+    OnFailure,
+}
+
+/// What the attached session does, resolved from the command line.
+pub struct Session {
+    /// Services whose output is shown.
+    pub attach: Vec<String>,
+    /// Services Ctrl-C stops (all when empty).
+    pub stop_on_interrupt: Vec<String>,
+    pub abort: Abort,
+    pub exit_code_from: Option<String>,
+    pub style: LogStyle,
+    pub timestamps: bool,
+    /// Unix seconds before the plan ran: output from then on is shown.
+    pub since: i64,
+}
+
+/// Why the session is ending.
+#[derive(Clone, Debug)]
+enum Reason {
+    Interrupted,
+    Aborted {
+        container: Box<Container>,
+        code: i64,
+    },
+}
+
+/// The services being stopped, and the stop in progress.
+struct Ending {
+    reason: Reason,
+    /// Services stopped (all when empty).
+    services: Vec<String>,
+    stop: Option<JoinHandle<Result<(), CliError>>>,
+}
+
+impl Ending {
+    fn covers(&self, c: &Container) -> bool {
+        self.services.is_empty() || self.services.iter().any(|s| s == c.service())
+    }
+}
+
+/// Shows the attached services' output until the session ends; the exit
+/// code of the command.
+pub async fn run(
+    engine: DockerEngine,
+    desired: Desired,
+    mut events: BoxStream<'static, crate::engine::Result<Event>>,
+    session: Session,
+    settings: RunSettings,
+) -> Result<i32, CliError> {
+    let project = desired.project.clone();
+    let monitored = |c: &Container| !c.is_oneoff() && desired.services.contains_key(c.service());
+    let attached = |c: &Container| monitored(c) && session.attach.iter().any(|s| s == c.service());
+    let options = LogOptions {
+        follow: true,
+        tail: Some("all".into()),
+        since: Some(session.since),
+        until: None,
+        timestamps: session.timestamps,
+    };
+    let mut mux = LogMux::new(engine.clone(), session.style, options);
+    mux.widen(session.attach.iter().flat_map(|s| {
+        let replicas = desired.services.get(s).map_or(1, |d| d.replicas.max(1));
+        (1..=replicas).map(move |n| format!("{s}-{n}"))
+    }));
+    let mut interrupts = signal(SignalKind::interrupt())
+        .map_err(|e| CliError::Other(format!("cannot listen for Ctrl-C: {e}")))?;
+
+    let mut containers = engine.list_containers(&project).await?;
+    containers.retain(|c| monitored(c));
+    containers.sort_by(|a, b| a.name.cmp(&b.name));
+    let shown: Vec<String> = containers
+        .iter()
+        .filter(|c| attached(c))
+        .map(label)
+        .collect();
+    mux.widen(&shown);
+    println!("Attaching to {}", shown.join(", "));
+
+    let mut watch = Watch {
+        mux,
+        one_shots: one_shot_services(&desired),
+        abort: session.abort,
+        alive: HashMap::new(),
+        exits: HashMap::new(),
+        exit_lines: HashMap::new(),
+        refollow: HashSet::new(),
+        ending: None,
+    };
+    for c in &containers {
+        if attached(c) {
+            watch.mux.follow(c);
+        }
+        if matches!(c.state, RunState::Exited | RunState::Dead) {
+            watch.exited(c, c.exit_code.unwrap_or_default(), attached(c));
+        } else if c.state != RunState::Created {
+            watch.alive.insert(c.id.clone(), c.clone());
+        }
+    }
+
+    loop {
+        if let Some(ending) = &watch.ending {
+            let stopped = ending.stop.as_ref().is_none_or(JoinHandle::is_finished)
+                && !watch.alive.values().any(|c| ending.covers(c));
+            if stopped {
+                break;
+            }
+        } else {
+            // Without attached services, the session lasts as long as the project.
+            let done = if session.attach.is_empty() {
+                watch.alive.is_empty()
+            } else {
+                !watch.alive.values().any(&attached)
+            };
+            if done {
+                break;
+            }
+        }
+        if let Some(reason) = watch.take_abort() {
+            eprintln!("Aborting on container exit...");
+            watch.end(reason, Vec::new(), &engine, &desired, &settings);
+            continue;
+        }
+        tokio::select! {
+            Some(id) = watch.mux.next_ended() => watch.reader_ended(&id),
+            _ = interrupts.recv() => match &mut watch.ending {
+                None => {
+                    eprintln!("Gracefully stopping... (press Ctrl+C again to force)");
+                    let services = session.stop_on_interrupt.clone();
+                    watch.end(Reason::Interrupted, services, &engine, &desired, &settings);
+                }
+                Some(ending) => {
+                    eprintln!("Killing...");
+                    if let Some(stop) = ending.stop.take() {
+                        stop.abort();
+                    }
+                    ending.reason = Reason::Interrupted;
+                    let doomed: Vec<&Container> =
+                        watch.alive.values().filter(|c| ending.covers(c)).collect();
+                    for c in doomed {
+                        engine.kill_container(&c.id, "SIGKILL").await?;
+                    }
+                }
+            },
+            result = finished(&mut watch.ending) => {
+                result?;
+                // Whatever the events have not reported yet is looked up.
+                let covered: Vec<Container> = watch
+                    .alive
+                    .values()
+                    .filter(|c| watch.ending.as_ref().is_some_and(|e| e.covers(c)))
+                    .cloned()
+                    .collect();
+                for c in covered {
+                    let status = engine.inspect_status(&c.id).await?;
+                    if !matches!(status.state, RunState::Running | RunState::Restarting) {
+                        watch.alive.remove(&c.id);
+                        watch.exited(&c, status.exit_code, attached(&c));
+                    }
+                }
+            }
+            event = events.next() => match event {
+                Some(Ok(event)) => watch.on_event(&engine, &project, event, &monitored, &attached).await?,
+                Some(Err(e)) => return Err(CliError::Engine(e)),
+                None => return Err(CliError::Other("the engine's event stream ended".into())),
+            },
+        }
+    }
+    // The stopped containers' last lines (running ones are not waited for).
+    while watch.mux.has_readers() && !watch.mux.is_closed() {
+        if watch.mux.readers().all(|id| watch.alive.contains_key(id)) {
+            break;
+        }
+        if let Some(id) = watch.mux.next_ended().await {
+            watch.reader_ended(&id);
+        }
+    }
+    watch.mux.flush();
+    for (c, message) in std::mem::take(&mut watch.exit_lines).into_values() {
+        watch.mux.status(&c, &message);
+    }
+    watch.exit_code(&engine, &session, &attached).await
+}
+
+/// Follows the containers' lives and decides when the session ends.
+struct Watch {
+    mux: LogMux<DockerEngine>,
+    /// Services others wait on with `service_completed_successfully`:
+    /// their exit 0 is expected.
+    one_shots: HashSet<String>,
+    abort: Abort,
+    /// Containers running (or restarting), by ID.
+    alive: HashMap<String, Container>,
+    /// The last exit code of each service's containers.
+    exits: HashMap<String, i64>,
+    /// `web-1 exited with code 0` lines, printed after the container's last
+    /// output line, by container ID.
+    exit_lines: HashMap<String, (Container, String)>,
+    /// Restarted containers whose last run's output is still being read.
+    refollow: HashSet<String>,
+    ending: Option<Ending>,
+}
+
+impl Watch {
+    async fn on_event(
+        &mut self,
+        engine: &DockerEngine,
+        project: &str,
+        event: Event,
+        monitored: &impl Fn(&Container) -> bool,
+        attached: &impl Fn(&Container) -> bool,
+    ) -> Result<(), CliError> {
+        match event.what {
+            // Restarted by its policy: its output is read anew once the
+            // last run's has ended.
+            ContainerEvent::Started if self.alive.contains_key(&event.container_id) => {
+                let c = self.alive[&event.container_id].clone();
+                if attached(&c) {
+                    if self.mux.is_reading(&c.id) {
+                        self.refollow.insert(c.id.clone());
+                    } else {
+                        self.mux.follow(&c);
+                    }
+                }
+            }
+            ContainerEvent::Started => {
+                // Replayed events may be old news: the engine says what is true now.
+                let containers = engine.list_containers(project).await?;
+                let Some(c) = containers
+                    .into_iter()
+                    .find(|c| c.id == event.container_id && monitored(c))
+                else {
+                    return Ok(());
+                };
+                if matches!(c.state, RunState::Running | RunState::Restarting) {
+                    if attached(&c) {
+                        self.mux.widen([label(&c)]);
+                        self.mux.follow(&c);
+                    }
+                    self.alive.insert(c.id.clone(), c);
+                }
+            }
+            ContainerEvent::Died { .. } => {
+                let Some(c) = self.alive.get(&event.container_id).cloned() else {
+                    return Ok(());
+                };
+                let status = engine.inspect_status(&c.id).await?;
+                // A container the engine restarts by its policy lives on.
+                if !matches!(status.state, RunState::Running | RunState::Restarting) {
+                    self.alive.remove(&c.id);
+                    self.exited(&c, status.exit_code, attached(&c));
+                }
+            }
+            _ => {}
+        }
+        Ok(())
+    }
+
+    /// Prints the exit line of a container whose output ended, or reads
+    /// the output of its new run.
+    fn reader_ended(&mut self, id: &str) {
+        if let Some((c, message)) = self.exit_lines.remove(id) {
+            self.mux.status(&c, &message);
+        }
+        if self.refollow.remove(id)
+            && let Some(c) = self.alive.get(id).cloned()
+        {
+            self.mux.follow(&c);
+        }
+    }
+
+    /// Records an exit; it may make the session abort.
+    fn exited(&mut self, c: &Container, code: i64, attached: bool) {
+        let message = format!("exited with code {code}");
+        if self.mux.is_reading(&c.id) {
+            self.exit_lines.insert(c.id.clone(), (c.clone(), message));
+        } else if attached {
+            self.mux.status(c, &message);
+        }
+        self.exits.insert(c.service().to_string(), code);
+        let expected = code == 0 && self.one_shots.contains(c.service());
+        let aborts = match self.abort {
+            Abort::Never => false,
+            Abort::OnExit => !expected,
+            Abort::OnFailure => code != 0,
+        };
+        if aborts && self.ending.is_none() {
+            self.ending = Some(Ending {
+                reason: Reason::Aborted {
+                    container: Box::new(c.clone()),
+                    code,
+                },
+                services: Vec::new(),
+                stop: None,
+            });
+        }
+    }
+
+    /// An abort decided but not acted on yet.
+    fn take_abort(&mut self) -> Option<Reason> {
+        match &self.ending {
+            Some(ending)
+                if ending.stop.is_none() && matches!(ending.reason, Reason::Aborted { .. }) =>
+            {
+                let reason = ending.reason.clone();
+                self.ending = None;
+                Some(reason)
+            }
+            _ => None,
+        }
+    }
+
+    /// Starts stopping `services` (all when empty), for `reason`.
+    fn end(
+        &mut self,
+        reason: Reason,
+        services: Vec<String>,
+        engine: &DockerEngine,
+        desired: &Desired,
+        settings: &RunSettings,
+    ) {
+        let stop = tokio::spawn(stop_services(
+            engine.clone(),
+            desired.clone(),
+            services.clone(),
+            settings.clone(),
+        ));
+        self.ending = Some(Ending {
+            reason,
+            services,
+            stop: Some(stop),
+        });
+    }
+
+    async fn exit_code(
+        &mut self,
+        engine: &DockerEngine,
+        session: &Session,
+        attached: &impl Fn(&Container) -> bool,
+    ) -> Result<i32, CliError> {
+        let reason = self.ending.as_ref().map(|e| e.reason.clone());
+        if let Some(Reason::Aborted { container, .. }) = &reason
+            && !attached(container)
+        {
+            // Its output was not shown: the end of it says why it stopped.
+            let logs = engine
+                .tail_logs(&container.id, 20)
+                .await
+                .unwrap_or_default();
+            eprint!(
+                "{}",
+                execute::indented(&format!("last log lines of {}:", label(container)), &logs)
+            );
+        }
+        let code = match (&reason, &session.exit_code_from) {
+            (Some(Reason::Interrupted), _) => return Ok(exit::INTERRUPTED),
+            (_, Some(service)) => self.exits.get(service).copied().unwrap_or_default(),
+            (Some(Reason::Aborted { code, .. }), None) => *code,
+            (None, None) => 0,
+        };
+        Ok(i32::try_from(code).unwrap_or(exit::FAILURE))
+    }
+}
+
+/// Resolves when the stop in progress is done (never when there is none).
+async fn finished(ending: &mut Option<Ending>) -> Result<(), CliError> {
+    let Some(stop) = ending.as_mut().and_then(|e| e.stop.as_mut()) else {
+        return std::future::pending().await;
+    };
+    let result = stop.await;
+    if let Some(ending) = ending.as_mut() {
+        ending.stop = None;
+    }
+    match result {
+        Ok(result) => result,
+        // Aborted by a second Ctrl-C: the kill takes over.
+        Err(_) => Ok(()),
+    }
+}
+
+/// Stops the running containers of `services` (all when empty), as `stop` does.
+async fn stop_services(
+    engine: DockerEngine,
+    desired: Desired,
+    services: Vec<String>,
+    settings: RunSettings,
+) -> Result<(), CliError> {
+    let observed = engine_cmd::observe(&engine, &desired, None).await?;
+    let plan = lifecycle::plan_stop(&desired, &observed, &services, None);
+    engine_cmd::run_plan(engine, desired, &observed, &plan, &settings).await
+}
+
+/// Services that others wait on with `service_completed_successfully`.
+fn one_shot_services(desired: &Desired) -> HashSet<String> {
+    desired
+        .services
+        .values()
+        .flat_map(|s| &s.depends_on)
+        .filter(|(_, d)| d.condition == Condition::ServiceCompletedSuccessfully)
+        .map(|(name, _)| name.clone())
+        .collect()
+}

@@ -1,0 +1,59 @@
+//! `cp`: host → every replica (or one with `--index`), replica → host, a
+//! directory as the destination or as the new name, `-L`, and errors.
+
+use crate::harness::TestEnv;
+
+const COMPOSE: &str = "services:\n  web:\n    image: busybox\n    init: true\n    scale: 2\n    command: [\"sh\", \"-c\", \"mkdir /data; exec sleep 3600\"]\n";
+
+#[test]
+fn cp_copies_both_ways_to_every_replica_or_one() {
+    let env = TestEnv::new("cp", COMPOSE);
+    env.write("note.txt", "hello\n");
+    env.write("tree/sub/deep.txt", "deep\n");
+    std::os::unix::fs::symlink("note.txt", env.dir().join("link")).unwrap();
+    env.berth_ok(&["up", "-d"]);
+    let (one, two) = (env.name_of("web", 1), env.name_of("web", 2));
+
+    // Into an existing directory, under its own name, in every replica.
+    env.berth_ok(&["cp", "note.txt", "web:/data/"]);
+    for c in [&one, &two] {
+        assert_eq!(env.exec(c, &["cat", "/data/note.txt"]), "hello\n");
+    }
+    // As a new name, in one replica.
+    env.berth_ok(&["cp", "--index", "2", "tree", "web:/data/copy"]);
+    assert_eq!(
+        env.exec(&two, &["cat", "/data/copy/sub/deep.txt"]),
+        "deep\n"
+    );
+    assert!(env.exec(&one, &["ls", "/data"]).trim() == "note.txt");
+    // -L copies what the link points to.
+    env.berth_ok(&["cp", "-L", "link", "web:/data/linked"]);
+    assert_eq!(env.exec(&one, &["cat", "/data/linked"]), "hello\n");
+    assert_eq!(
+        env.exec(&one, &["find", "/data/linked", "-type", "f"]),
+        "/data/linked\n"
+    );
+
+    // Out of a replica: a file under a new name, a directory into one.
+    env.berth_ok(&["cp", "web:/data/note.txt", "back.txt"]);
+    assert_eq!(
+        std::fs::read_to_string(env.dir().join("back.txt")).unwrap(),
+        "hello\n"
+    );
+    std::fs::create_dir(env.dir().join("out")).unwrap();
+    env.berth_ok(&["cp", "--index", "2", "web:/data/copy", "out"]);
+    let deep = env.dir().join("out/copy/sub/deep.txt");
+    assert_eq!(std::fs::read_to_string(deep).unwrap(), "deep\n");
+
+    let missing = env.berth(&["cp", "web:/data/nope", "x"]);
+    missing.assert_code(1);
+    assert!(
+        missing
+            .stderr
+            .contains("web:/data/nope: no such file or directory"),
+        "{}",
+        missing.stderr
+    );
+    env.berth(&["cp", "note.txt", "back.txt"]).assert_code(2);
+    env.berth(&["cp", "note.txt", "nope:/data"]).assert_code(2);
+}
