@@ -224,7 +224,7 @@ async fn copy_in(
             .read_to_end(&mut archive)
             .map_err(|e| CliError::Other(format!("cannot read the archive: {e}")))?;
         engine
-            .upload(&c.id, dest, archive, args.archive)
+            .upload(&c.id, dest, archive.into(), args.archive)
             .await
             .map_err(|e| no_directory(e, c, dest))?;
         return Ok(0);
@@ -245,7 +245,7 @@ async fn copy_in(
     };
     // Into the destination when it is a directory there...
     let archive = pack(&source, &own_name, contents)?;
-    match engine.upload(&c.id, dest, archive, args.archive).await {
+    match engine.upload(&c.id, dest, archive.into(), args.archive).await {
         Ok(()) => return Ok(0),
         Err(EngineError::NotFound(_) | EngineError::Other(_)) if !dest.ends_with('/') => {}
         Err(e) => return Err(e.into()),
@@ -264,7 +264,7 @@ async fn copy_in(
     };
     let archive = pack(&source, &name.to_string_lossy(), contents)?;
     engine
-        .upload(&c.id, &parent, archive, args.archive)
+        .upload(&c.id, &parent, archive.into(), args.archive)
         .await
         .map_err(|e| no_directory(e, c, &parent))?;
     Ok(0)

@@ -1534,7 +1534,7 @@ impl Engine for DockerEngine {
             .into_inner()
             .map_err(|e| EngineError::Other(e.to_string()))?;
         // The engine creates the missing parent directories of each entry.
-        self.upload(id, "/", bytes, false).await
+        self.upload(id, "/", bytes.into(), false).await
     }
 
     async fn download(&self, id: &str, path: &str) -> Result<Vec<u8>> {
@@ -1549,21 +1549,10 @@ impl Engine for DockerEngine {
         Ok(archive)
     }
 
-    async fn upload(&self, id: &str, dir: &str, archive: Vec<u8>, owned: bool) -> Result<()> {
+    async fn upload(&self, id: &str, dir: &str, archive: bytes::Bytes, owned: bool) -> Result<()> {
         let options = UploadToContainerOptionsBuilder::default()
             .path(dir)
             .copy_uidgid(if owned { "true" } else { "false" })
-            .build();
-        self.client
-            .upload_to_container(id, Some(options), bollard::body_full(archive.into()))
-            .await
-            .map_err(engine_error)
-    }
-
-    async fn upload_archive(&self, id: &str, archive: bytes::Bytes) -> Result<()> {
-        let options = UploadToContainerOptionsBuilder::default()
-            .path("/")
-            .copy_uidgid("true")
             .build();
         self.client
             .upload_to_container(id, Some(options), bollard::body_full(archive))

@@ -511,25 +511,18 @@ pub trait Engine: Clone + Send + Sync + 'static {
     fn inspect_status(&self, id: &str) -> impl Future<Output = Result<ContainerStatus>> + Send;
     /// Writes files into a created container.
     fn copy_files(&self, id: &str, files: &[FileCopy]) -> impl Future<Output = Result<()>> + Send;
-    /// Unpacks a tar archive at `/` of the container `id` (running or not);
-    /// entries owned by the container's user when it has one, as their
-    /// headers say otherwise.
-    fn upload_archive(
-        &self,
-        id: &str,
-        archive: bytes::Bytes,
-    ) -> impl Future<Output = Result<()>> + Send;
     /// A tar archive of `path` in the container `id` (a file, a directory
     /// or a link, under its own name).
     fn download(&self, id: &str, path: &str) -> impl Future<Output = Result<Vec<u8>>> + Send;
     /// Extracts the tar `archive` into the directory `dir` of the container
-    /// `id`; the files belong to the container's root, or with `owned` to
-    /// its user. A `dir` that is missing is [`EngineError::NotFound`].
+    /// `id` (running or not); the files belong to the container's root, or
+    /// with `owned` to its user. A `dir` that is missing is
+    /// [`EngineError::NotFound`].
     fn upload(
         &self,
         id: &str,
         dir: &str,
-        archive: Vec<u8>,
+        archive: bytes::Bytes,
         owned: bool,
     ) -> impl Future<Output = Result<()>> + Send;
     /// The processes running in a container: the column titles, and a row each.

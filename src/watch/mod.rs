@@ -524,7 +524,7 @@ impl<E: Engine> Session<'_, E> {
                 .collect();
             let uploads = pending
                 .iter()
-                .map(|id| self.engine.upload_archive(id, archive.clone()));
+                .map(|id| self.engine.upload(id, "/", archive.clone(), true));
             for (id, result) in pending.iter().zip(join_all(uploads).await) {
                 if let Err(e) = result {
                     failures.insert((*id).clone(), e);
