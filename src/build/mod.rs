@@ -204,6 +204,17 @@ async fn build_image<E: Engine>(
             Vec::new(),
         ));
     }
+    if let Some(dockerfile) = &build.dockerfile
+        && !dockerfile.is_file()
+    {
+        return Err(failed(
+            format!(
+                "there is no Dockerfile at {}; fix services.{service}.build.dockerfile (or context)",
+                dockerfile.display()
+            ),
+            Vec::new(),
+        ));
+    }
     let source = context_source(build).map_err(|e| failed(e, Vec::new()))?;
     let mut spec = build.spec.clone();
     spec.no_cache |= options.no_cache;
