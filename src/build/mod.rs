@@ -13,7 +13,7 @@ use std::collections::{BTreeMap, VecDeque};
 
 use futures_util::stream::{self, StreamExt};
 
-use crate::engine::{BuildOutput, Engine, labels};
+use crate::engine::{BuildOutput, Engine};
 use crate::events::{Emitter, Kind, Status};
 use crate::reconcile::desired::Desired;
 use context::ContextSource;
@@ -158,16 +158,15 @@ fn group_by_image<'a>(
     }
 }
 
-/// Whether two services' builds make the same image (only the service
-/// label they would stamp differs).
+/// Whether two services' builds make the same image (their refusals name
+/// their own services).
 fn same_build(a: &ServiceBuild, b: &ServiceBuild) -> bool {
-    let without_service = |build: &ServiceBuild| {
+    let without_refusals = |build: &ServiceBuild| {
         let mut build = build.clone();
-        build.spec.labels.remove(labels::SERVICE);
         build.refusals.clear();
         build
     };
-    without_service(a) == without_service(b)
+    without_refusals(a) == without_refusals(b)
 }
 
 /// Builds one image; its name and ID.
@@ -200,6 +199,17 @@ async fn build_image<E: Engine>(
             format!(
                 "the build context {} is not a directory; fix services.{service}.build.context",
                 build.context.display()
+            ),
+            Vec::new(),
+        ));
+    }
+    if let Some(dockerfile) = &build.dockerfile
+        && !dockerfile.is_file()
+    {
+        return Err(failed(
+            format!(
+                "there is no Dockerfile at {}; fix services.{service}.build.dockerfile (or context)",
+                dockerfile.display()
             ),
             Vec::new(),
         ));

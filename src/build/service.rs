@@ -147,15 +147,10 @@ pub fn service_build(
         .iter()
         .map(|(k, v)| (k.clone(), v.clone()))
         .collect();
-    image_labels.extend([
-        (labels::PROJECT.to_string(), project.to_string()),
-        (labels::SERVICE.to_string(), name.to_string()),
-        (
-            labels::VERSION.to_string(),
-            labels::COMPOSE_VERSION.to_string(),
-        ),
-        (labels::IMAGE_BUILDER.to_string(), "classic".to_string()),
-    ]);
+    // The classic builder turns every label into a step of its own (a
+    // container committed): only the project's, which `down --rmi` and
+    // clean-ups find images by.
+    image_labels.insert(labels::PROJECT.to_string(), project.to_string());
     let spec = BuildSpec {
         dockerfile: in_archive,
         tag: image.to_string(),

@@ -33,7 +33,9 @@ struct Row {
     tag: String,
     platform: String,
     size: i64,
-    created: String,
+    /// What the CREATED column shows, as Docker Compose does: the last
+    /// local tagging, else the image's creation.
+    last_tag_time: String,
 }
 
 pub fn run(settings: &Settings, args: ImagesArgs) -> Result<i32, CliError> {
@@ -76,7 +78,13 @@ pub fn run(settings: &Settings, args: ImagesArgs) -> Result<i32, CliError> {
                     tag,
                     platform: image.platform.clone(),
                     size: image.size,
-                    created: image.created.clone(),
+                    last_tag_time: if image.last_tag_time.is_empty()
+                        || image.last_tag_time.starts_with("0001-")
+                    {
+                        image.created.clone()
+                    } else {
+                        image.last_tag_time.clone()
+                    },
                 })
             })
             .collect();
@@ -96,7 +104,7 @@ pub fn run(settings: &Settings, args: ImagesArgs) -> Result<i32, CliError> {
                             r.platform.clone(),
                             short_id(&r.id).to_string(),
                             human_size(r.size),
-                            created_ago(&r.created, now),
+                            created_ago(&r.last_tag_time, now),
                         ]
                     })
                     .collect();
@@ -109,7 +117,8 @@ pub fn run(settings: &Settings, args: ImagesArgs) -> Result<i32, CliError> {
                     "SIZE",
                     "CREATED",
                 ];
-                print!("{}", table::render(&header, &cells));
+                // Docker Compose's tabwriter: columns at least 20 wide.
+                print!("{}", table::render_min(&header, &cells, 20));
             }
         }
         Ok(0)

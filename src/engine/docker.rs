@@ -954,6 +954,11 @@ impl Engine for DockerEngine {
             repo_tags: image.repo_tags.unwrap_or_default(),
             size: image.size.unwrap_or_default(),
             created: image.created.map(|c| c.to_string()).unwrap_or_default(),
+            last_tag_time: image
+                .metadata
+                .and_then(|m| m.last_tag_time)
+                .map(|t| t.to_string())
+                .unwrap_or_default(),
             platform: format!(
                 "{}/{}",
                 image.os.unwrap_or_default(),
@@ -979,6 +984,7 @@ impl Engine for DockerEngine {
                 repo_tags: i.repo_tags,
                 size: i.size,
                 created: i.created.to_string(),
+                last_tag_time: String::new(),
                 platform: String::new(),
                 labels: i.labels.into_iter().collect(),
             })

@@ -79,6 +79,8 @@ pub struct ImageInfo {
     pub size: i64,
     /// RFC 3339, as the engine tells it.
     pub created: String,
+    /// When the image was last tagged locally (RFC 3339); empty when never.
+    pub last_tag_time: String,
     /// `os/arch`.
     pub platform: String,
     pub labels: BTreeMap<String, String>,

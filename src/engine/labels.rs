@@ -15,8 +15,6 @@ pub const CONTAINER_NUMBER: &str = "com.docker.compose.container-number";
 pub const CONFIG_HASH: &str = "com.docker.compose.config-hash";
 pub const DEPENDS_ON: &str = "com.docker.compose.depends_on";
 pub const IMAGE: &str = "com.docker.compose.image";
-/// On built images: `classic` for the classic builder.
-pub const IMAGE_BUILDER: &str = "com.docker.compose.image.builder";
 pub const REPLACE: &str = "com.docker.compose.replace";
 pub const NETWORK: &str = "com.docker.compose.network";
 pub const VOLUME: &str = "com.docker.compose.volume";

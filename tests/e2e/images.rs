@@ -198,6 +198,16 @@ fn a_failing_build_names_the_service_and_shows_its_last_lines() {
         run.stderr
     );
     assert!(env.containers().is_empty(), "nothing created");
+
+    std::fs::remove_file(env.dir().join("app/Dockerfile")).unwrap();
+    let run = env.berth(&["build"]);
+    assert_eq!(run.code, Some(1), "{}", run.stderr);
+    assert!(
+        run.stderr.contains("there is no Dockerfile at")
+            && run.stderr.contains("fix services.web.build.dockerfile"),
+        "{}",
+        run.stderr
+    );
 }
 
 #[test]
