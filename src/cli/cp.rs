@@ -245,7 +245,10 @@ async fn copy_in(
     };
     // Into the destination when it is a directory there...
     let archive = pack(&source, &own_name, contents)?;
-    match engine.upload(&c.id, dest, archive.into(), args.archive).await {
+    match engine
+        .upload(&c.id, dest, archive.into(), args.archive)
+        .await
+    {
         Ok(()) => return Ok(0),
         Err(EngineError::NotFound(_) | EngineError::Other(_)) if !dest.ends_with('/') => {}
         Err(e) => return Err(e.into()),

@@ -238,6 +238,16 @@ fn watch_catches_up_with_changes_made_while_it_was_not_running() {
     assert_synced(&env, &second, &web, "/app/changed.txt", "while down");
     assert_synced(&env, &second, &web, "/app/added.txt", "added while down");
     assert_removed(&env, &second, &web, "/app/deleted.txt");
+    drop(second);
+    // What watch gave each container goes with the project.
+    let manifests = std::env::temp_dir().join("berth-watch").join(&env.project);
+    assert!(
+        manifests.exists(),
+        "no manifests in {}",
+        manifests.display()
+    );
+    env.berth_ok(&["down"]);
+    assert!(!manifests.exists(), "down left {}", manifests.display());
 }
 
 #[test]
