@@ -89,6 +89,9 @@ pub struct UpArgs {
     /// Don't start the services after creating them
     #[arg(long)]
     pub no_start: bool,
+    /// Watch the services' files and apply their `develop.watch` rules while attached
+    #[arg(short = 'w', long, conflicts_with_all = ["detach", "wait", "no_start"])]
+    pub watch: bool,
     #[command(flatten)]
     pub attached: AttachArgs,
 }
@@ -169,6 +172,8 @@ struct Intent<'a> {
     wait_timeout: Option<Duration>,
     /// Attached `up`: the output to show and when to end.
     attached: Option<&'a AttachArgs>,
+    /// `up --watch`: the `develop.watch` rules applied while attached.
+    watch: bool,
 }
 
 pub fn up(settings: &Settings, args: UpArgs) -> Result<i32, CliError> {
@@ -178,6 +183,7 @@ pub fn up(settings: &Settings, args: UpArgs) -> Result<i32, CliError> {
         no_start: args.no_start,
         wait_timeout: args.wait_timeout.map(Duration::from_secs),
         attached: attached.then_some(&args.attached),
+        watch: args.watch,
     };
     converge(settings, &args.converge, &intent, None)
 }
@@ -188,6 +194,7 @@ pub fn create(settings: &Settings, args: CreateArgs) -> Result<i32, CliError> {
         no_start: true,
         wait_timeout: None,
         attached: None,
+        watch: false,
     };
     converge(settings, &args.converge, &intent, None)
 }
@@ -223,6 +230,7 @@ pub fn scale(settings: &Settings, args: ScaleArgs) -> Result<i32, CliError> {
         no_start: false,
         wait_timeout: None,
         attached: None,
+        watch: false,
     };
     converge(settings, &converge_args, &intent, None)
 }
@@ -247,6 +255,7 @@ pub(super) fn up_detached(
         no_start: false,
         wait_timeout: None,
         attached: None,
+        watch: false,
     };
     converge(settings, &args, &intent, None)
 }
@@ -257,6 +266,7 @@ pub fn plan(settings: &Settings, args: PlanArgs) -> Result<i32, CliError> {
         no_start: args.no_start,
         wait_timeout: None,
         attached: None,
+        watch: false,
     };
     converge(settings, &args.converge, &intent, Some(args.format))
 }
@@ -282,7 +292,7 @@ fn converge(
     let runtime = engine_cmd::runtime()?;
     // A dry run changes nothing, so it need not wait for other invocations.
     let prepared = engine_cmd::prepare(&runtime, settings, &args.services, !dry_run)?;
-    let (engine, mut desired, _lock) = (prepared.engine, prepared.desired, prepared.lock);
+    let (engine, mut desired, lock) = (prepared.engine, prepared.desired, prepared.lock);
     for (service, count) in scales {
         let Some(target) = desired.services.get_mut(service) else {
             return Err(CliError::Usage(format!(
@@ -335,9 +345,15 @@ fn converge(
     if let Some(problem) = desired.services.values().flat_map(|s| &s.problems).next() {
         return Err(CliError::Other(problem.to_string()));
     }
+    // Before anything is brought up: no rules is an error, as for `watch`.
+    let rules = if intent.watch {
+        Some(super::watch::rules(&desired, &args.services)?)
+    } else {
+        None
+    };
     let session = intent
         .attached
-        .map(|flags| session(settings, &desired, &args.services, flags))
+        .map(|flags| session(settings, &desired, &args.services, flags, intent.watch))
         .transpose()?;
     let run = RunSettings::new(settings, intent.wait_timeout);
 
@@ -380,7 +396,14 @@ fn converge(
         // Subscribed before the plan runs, so that no exit is missed.
         let events = engine.events(&desired.project).await?;
         engine_cmd::run_plan(engine.clone(), desired.clone(), &observed, &plan, &run).await?;
-        up_attached::run(engine, desired, events, session, run).await
+        let Some(rules) = rules else {
+            return up_attached::run(engine, desired, events, session, run).await;
+        };
+        // A `rebuild` rule runs `up` of its own, which takes the lock.
+        drop(lock);
+        let project = desired.project.clone();
+        let attached = up_attached::run(engine.clone(), desired, events, session, run);
+        super::watch::alongside(settings, &engine, &project, &rules, attached).await
     })
 }
 
@@ -393,6 +416,7 @@ fn session(
     desired: &Desired,
     selected: &[String],
     flags: &AttachArgs,
+    watch: bool,
 ) -> Result<Session, CliError> {
     let known = |names: &[String]| -> Result<(), CliError> {
         match names.iter().find(|n| !desired.services.contains_key(*n)) {
@@ -439,5 +463,6 @@ fn session(
         },
         timestamps: flags.timestamps,
         since: super::time::now(),
+        until_interrupted: watch,
     })
 }

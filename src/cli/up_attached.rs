@@ -41,6 +41,9 @@ pub struct Session {
     pub timestamps: bool,
     /// Unix seconds before the plan ran: output from then on is shown.
     pub since: i64,
+    /// `up --watch`: the session goes on when the containers stop (watch
+    /// restarts and recreates them), until Ctrl-C or an abort.
+    pub until_interrupted: bool,
 }
 
 /// Why the session is ending.
@@ -140,7 +143,7 @@ pub async fn run(
             } else {
                 !watch.alive.values().any(&attached)
             };
-            if done {
+            if done && !session.until_interrupted {
                 break;
             }
         }
@@ -263,7 +266,13 @@ impl Watch {
                 if matches!(c.state, RunState::Running | RunState::Restarting) {
                     if attached(&c) {
                         self.mux.widen([label(&c)]);
-                        self.mux.follow(&c);
+                        // Restarted after its exit: its last run's output may
+                        // still be being read.
+                        if self.mux.is_reading(&c.id) {
+                            self.refollow.insert(c.id.clone());
+                        } else {
+                            self.mux.follow(&c);
+                        }
                     }
                     self.alive.insert(c.id.clone(), c);
                 }

@@ -1,6 +1,7 @@
 //! `berth watch`: `up -d` of the services, then their `develop.watch`
 //! rules applied as files change, until Ctrl-C.
 
+use std::future::Future;
 use std::io::Write;
 
 use clap::{ArgAction, Args};
@@ -9,6 +10,8 @@ use futures_util::future::BoxFuture;
 use super::{CliError, Settings, engine_cmd, up};
 use crate::engine::Engine;
 use crate::engine::docker::DockerEngine;
+use crate::reconcile::desired::Desired;
+use crate::watch::rules::Rule;
 use crate::watch::{self, Rebuilder, Reporter};
 
 #[derive(Debug, Args)]
@@ -32,13 +35,7 @@ pub fn run(settings: &Settings, args: WatchArgs) -> Result<i32, CliError> {
     let runtime = engine_cmd::runtime()?;
     let prepared = engine_cmd::prepare(&runtime, settings, &args.services, false)?;
     engine_cmd::check_services(&prepared.desired, &args.services)?;
-    let rules = watch::rules::compile(&prepared.desired, &args.services)
-        .map_err(|e| CliError::Other(e.to_string()))?;
-    if rules.is_empty() {
-        return Err(CliError::Other(
-            "none of the selected services is configured for watch: add a `develop.watch` section to one (https://docs.docker.com/compose/how-tos/file-watch/)".into(),
-        ));
-    }
+    let rules = rules(&prepared.desired, &args.services)?;
     if !args.no_up {
         up::up_detached(settings, &args.services, false)?;
     }
@@ -77,6 +74,61 @@ pub fn run(settings: &Settings, args: WatchArgs) -> Result<i32, CliError> {
         ))
         .map_err(|e| CliError::Other(e.to_string()))?;
     Ok(0)
+}
+
+/// The `develop.watch` rules of `services` (all when empty); an error when
+/// none of them has any.
+pub(super) fn rules(desired: &Desired, services: &[String]) -> Result<Vec<Rule>, CliError> {
+    let rules =
+        watch::rules::compile(desired, services).map_err(|e| CliError::Other(e.to_string()))?;
+    if rules.is_empty() {
+        return Err(CliError::Other(
+            "none of the selected services is configured for watch: add a `develop.watch` section to one (https://docs.docker.com/compose/how-tos/file-watch/)".into(),
+        ));
+    }
+    Ok(rules)
+}
+
+/// `up --watch`: applies `rules` while `attached` (the attached session)
+/// runs, until it ends or Ctrl-C; its result. Status lines go to standard
+/// output between the log lines, failures to standard error; a watch that
+/// cannot go on says why and leaves the session running.
+pub(super) async fn alongside<T>(
+    settings: &Settings,
+    engine: &DockerEngine,
+    project: &str,
+    rules: &[Rule],
+    attached: impl Future<Output = T>,
+) -> T {
+    let ended = tokio::sync::Notify::new();
+    let options = watch::Options::default();
+    let reporter = Printer { quiet: false };
+    let rebuilder = Rebuild {
+        settings,
+        engine,
+        project,
+    };
+    let watching = async {
+        let stop = async {
+            tokio::select! {
+                _ = tokio::signal::ctrl_c() => {}
+                () = ended.notified() => {}
+            }
+        };
+        let watched = watch::run(
+            engine, project, rules, &options, &reporter, &rebuilder, stop,
+        );
+        if let Err(e) = watched.await {
+            reporter.failed(&format!("watch: {e}"));
+        }
+    };
+    let attached = async {
+        let result = attached.await;
+        // Stored if the watch is not waiting yet: it ends all the same.
+        ended.notify_one();
+        result
+    };
+    tokio::join!(attached, watching).0
 }
 
 /// Status lines on standard output, failures on standard error.

@@ -20,7 +20,8 @@ fn depends(on: &[(&str, &str)]) -> String {
     text
 }
 
-fn running(env: &TestEnv) -> Vec<String> {
+/// The names of the project's running containers.
+pub fn running(env: &TestEnv) -> Vec<String> {
     env.containers()
         .into_iter()
         .filter(|c| c.state == "running")

@@ -5,6 +5,7 @@ use std::process::Child;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use crate::attached::running;
 use crate::harness::{TestEnv, docker};
 
 /// How long a change may take to show in a container on a busy machine.
@@ -379,4 +380,67 @@ fn watch_syncs_into_every_replica() {
             "/app/shared.txt",
         );
     }
+}
+
+#[test]
+fn up_watch_shows_the_logs_and_syncs_until_ctrl_c_stops_the_services() {
+    let compose = "services:
+  web:
+    image: busybox
+    init: true
+    command: [sh, -c, 'echo web-ready; exec sleep 3600']
+    develop:
+      watch:
+        - path: ./src
+          target: /app
+          action: sync
+";
+    let env = TestEnv::new("up-watch", compose);
+    std::fs::create_dir_all(env.dir().join("src")).unwrap();
+    let up = env.cmd(&["up", "--watch"]).background();
+    // The watch's first line and the container's output come in either order.
+    let (mut ready, mut watching) = (false, false);
+    while !(ready && watching) {
+        let line = up.line_where("the output or the watch's start", |line| {
+            line == "web-1  | web-ready" || line.starts_with("watching ")
+        });
+        ready |= line == "web-1  | web-ready";
+        watching |= line.starts_with("watching ");
+    }
+    let web = env.name_of("web", 1);
+
+    env.write("src/new.txt", "created");
+    let synced = env.poll_until(SYNCED, |_| {
+        read(&web, "/app/new.txt").as_deref() == Some("created")
+    });
+    assert!(synced, "/app/new.txt is {:?}", read(&web, "/app/new.txt"));
+    up.line_where("a sync line", |line| {
+        line.starts_with("synced 1 file") && line.contains("web-1")
+    });
+
+    up.interrupt();
+    let (code, stderr) = up.finish();
+    assert_eq!(code, Some(130), "{stderr}");
+    assert!(
+        running(&env).is_empty(),
+        "still running: {:?}",
+        running(&env)
+    );
+}
+
+#[test]
+fn up_watch_without_watch_rules_fails_before_bringing_anything_up() {
+    let env = TestEnv::new(
+        "up-watch-none",
+        "services:\n  web:\n    image: busybox\n    command: [sleep, '3600']\n",
+    );
+    let run = env.berth(&["up", "--watch"]);
+    run.assert_code(1);
+    assert!(
+        run.stderr.contains("configured for watch"),
+        "{}",
+        run.stderr
+    );
+    assert!(env.containers().is_empty());
+    env.berth(&["up", "--watch", "-d"]).assert_code(2);
 }
