@@ -165,7 +165,8 @@ pub struct ScaleArgs {
     pub no_deps: bool,
 }
 
-/// What the command wants beyond the converge flags.
+/// What the command wants beyond the converge flags; the default is `up -d`.
+#[derive(Default)]
 struct Intent<'a> {
     wait: bool,
     no_start: bool,
@@ -190,11 +191,8 @@ pub fn up(settings: &Settings, args: UpArgs) -> Result<i32, CliError> {
 
 pub fn create(settings: &Settings, args: CreateArgs) -> Result<i32, CliError> {
     let intent = Intent {
-        wait: false,
         no_start: true,
-        wait_timeout: None,
-        attached: None,
-        watch: false,
+        ..Intent::default()
     };
     converge(settings, &args.converge, &intent, None)
 }
@@ -225,13 +223,7 @@ pub fn scale(settings: &Settings, args: ScaleArgs) -> Result<i32, CliError> {
         no_build: false,
         pull: None,
     };
-    let intent = Intent {
-        wait: false,
-        no_start: false,
-        wait_timeout: None,
-        attached: None,
-        watch: false,
-    };
+    let intent = Intent::default();
     converge(settings, &converge_args, &intent, None)
 }
 
@@ -250,13 +242,7 @@ pub(super) fn up_detached(
         build: rebuild,
         ..ConvergeArgs::default()
     };
-    let intent = Intent {
-        wait: false,
-        no_start: false,
-        wait_timeout: None,
-        attached: None,
-        watch: false,
-    };
+    let intent = Intent::default();
     converge(settings, &args, &intent, None)
 }
 
@@ -264,9 +250,7 @@ pub fn plan(settings: &Settings, args: PlanArgs) -> Result<i32, CliError> {
     let intent = Intent {
         wait: args.wait,
         no_start: args.no_start,
-        wait_timeout: None,
-        attached: None,
-        watch: false,
+        ..Intent::default()
     };
     converge(settings, &args.converge, &intent, Some(args.format))
 }
