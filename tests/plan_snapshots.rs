@@ -502,6 +502,37 @@ fn down_stops_dependents_first_and_keeps_volumes() {
     ));
 }
 
+/// `down -v` and `rm -v` name the unnamed volumes each container mounts, to
+/// remove those a recreated container inherited; a volume the file declares
+/// is never one of them, whatever its name looks like.
+#[test]
+fn volumes_removal_takes_anonymous_volumes_but_not_declared_ones() {
+    let hex = "b".repeat(64);
+    let desired = load(&format!(
+        "services:\n  web:\n    image: busybox\n    volumes: [/scratch, kept:/kept]\nvolumes:\n  kept: {{external: true, name: {hex}}}\n"
+    ));
+    let mut observed = engine_after_up(&desired);
+    assert!(
+        observed.containers[0].mounts.iter().any(|m| m.name == hex),
+        "the fixture mounts the declared volume {hex}"
+    );
+    let volumes = DownOptions {
+        volumes: true,
+        ..Default::default()
+    };
+    let down = plan_down(&desired, &observed, &volumes);
+    let rm = berth::reconcile::lifecycle::plan_rm(&desired, &observed, &[], true, true);
+    observed.containers[0].state = berth::engine::RunState::Exited;
+    let rm_keep = berth::reconcile::lifecycle::plan_rm(&desired, &observed, &[], false, false);
+    insta::assert_snapshot!(format!(
+        "down -v:\n{}\nrm -s -v:\n{}\nrm:\n{}\n{}",
+        down.render(),
+        rm.render(),
+        rm_keep.render(),
+        serde_json::to_string_pretty(&down.actions).unwrap()
+    ));
+}
+
 #[test]
 fn only_running_containers_that_need_it_are_stopped_first() {
     // A container that does not run is removed at once, and so is one whose

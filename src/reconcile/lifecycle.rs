@@ -36,19 +36,11 @@ fn containers<'a>(
     found
 }
 
-fn empty(desired: &Desired) -> Plan {
-    Plan {
-        project: desired.project.clone(),
-        hooks: super::plan::HookCount::of(desired),
-        ..Default::default()
-    }
-}
-
 /// `start`: the stopped containers of the selected services start in
 /// dependency order, each once its dependencies' conditions hold. A one-shot
 /// job that completed stays done, as with `up`.
 pub fn plan_start(desired: &Desired, observed: &Observed, services: &[String]) -> Plan {
-    let mut plan = empty(desired);
+    let mut plan = Plan::for_project(desired);
     let mut started: HashMap<String, Vec<usize>> = HashMap::new();
     let mut waits: HashMap<(String, Condition), usize> = HashMap::new();
     for name in dependency_order(desired) {
@@ -108,7 +100,7 @@ pub fn plan_stop(
     services: &[String],
     timeout: Option<i64>,
 ) -> Plan {
-    let mut plan = empty(desired);
+    let mut plan = Plan::for_project(desired);
     let mut order = dependency_order(desired);
     order.reverse();
     let mut stopped: HashMap<&str, Vec<usize>> = HashMap::new();
@@ -144,7 +136,7 @@ pub fn plan_signal(
     services: &[String],
     signal: &Signal,
 ) -> Plan {
-    let mut plan = empty(desired);
+    let mut plan = Plan::for_project(desired);
     let applies = |c: &Container| match signal {
         Signal::Kill(_) => matches!(c.state, RunState::Running | RunState::Restarting),
         Signal::Pause => c.state == RunState::Running,
@@ -175,7 +167,7 @@ pub fn plan_rm(
     stop_first: bool,
     volumes: bool,
 ) -> Plan {
-    let mut plan = empty(desired);
+    let mut plan = Plan::for_project(desired);
     for container in containers(observed, services, |c| stop_first || !runs(c)) {
         plan.retire(container, vec![], "rm", None, volumes);
     }

@@ -59,6 +59,8 @@ pub enum Op {
     },
     RemoveNetwork {
         name: String,
+        /// Not `id`: that key is the action's own in the JSON plan.
+        #[serde(rename = "network_id")]
         id: String,
     },
     CreateVolume {
@@ -96,6 +98,11 @@ pub enum Op {
         name: String,
         /// Also remove its anonymous volumes.
         volumes: bool,
+        /// With `volumes`, the unnamed volumes it mounts, removed after it
+        /// unless another container still uses them: the engine's own `v`
+        /// spares those a recreated container inherited by name.
+        #[serde(skip_serializing_if = "Vec::is_empty")]
+        anonymous_volumes: Vec<String>,
     },
     RenameContainer {
         service: String,
@@ -151,7 +158,15 @@ impl Op {
             Op::CreateContainer { name, .. } => format!("create container {name}"),
             Op::StartContainer { name, .. } => format!("start container {name}"),
             Op::StopContainer { name, .. } => format!("stop container {name}"),
-            Op::RemoveContainer { name, .. } => format!("remove container {name}"),
+            Op::RemoveContainer {
+                name,
+                anonymous_volumes,
+                ..
+            } => match anonymous_volumes.len() {
+                0 => format!("remove container {name}"),
+                1 => format!("remove container {name} and 1 anonymous volume"),
+                n => format!("remove container {name} and {n} anonymous volumes"),
+            },
             Op::RenameContainer { name, to, .. } => format!("rename container {name} to {to}"),
             Op::KillContainer { name, signal, .. } => format!("kill container {name} ({signal})"),
             Op::PauseContainer { name, .. } => format!("pause container {name}"),
@@ -190,6 +205,10 @@ pub struct Plan {
     /// Services with lifecycle hooks: their starts and stops run them too.
     #[serde(skip_serializing_if = "BTreeMap::is_empty")]
     pub hooks: BTreeMap<String, HookCount>,
+    /// The engine names of the volumes the file declares: never taken for
+    /// anonymous ones, whatever their names look like.
+    #[serde(skip)]
+    pub(crate) declared_volumes: BTreeSet<String>,
 }
 
 /// How many hooks a service's start and stop actions run.
@@ -228,6 +247,20 @@ pub struct PlanError {
 }
 
 impl Plan {
+    /// An empty plan for `desired`'s project.
+    pub(crate) fn for_project(desired: &Desired) -> Plan {
+        Plan {
+            project: desired.project.clone(),
+            hooks: HookCount::of(desired),
+            declared_volumes: desired
+                .volumes
+                .values()
+                .map(|v| v.spec.name.clone())
+                .collect(),
+            ..Default::default()
+        }
+    }
+
     pub(crate) fn push(&mut self, op: Op, after: Vec<usize>, reason: impl Into<String>) -> usize {
         let id = self.actions.len();
         let mut after = after;
@@ -266,10 +299,22 @@ impl Plan {
         } else {
             None
         };
+        let anonymous_volumes = if volumes {
+            container
+                .mounts
+                .iter()
+                .filter(|m| m.kind == "volume" && is_anonymous(&m.name))
+                .filter(|m| !self.declared_volumes.contains(&m.name))
+                .map(|m| m.name.clone())
+                .collect()
+        } else {
+            Vec::new()
+        };
         let remove = Op::RemoveContainer {
             service,
             name: container.name.clone(),
             volumes,
+            anonymous_volumes,
         };
         let removed = self.push(remove, stopped.map_or(after, |s| vec![s]), reason);
         (stopped.unwrap_or(removed), removed)
@@ -613,11 +658,7 @@ pub fn plan_up(
     observed: &Observed,
     options: &UpOptions,
 ) -> Result<Plan, PlanError> {
-    let mut plan = Plan {
-        project: desired.project.clone(),
-        hooks: HookCount::of(desired),
-        ..Default::default()
-    };
+    let mut plan = Plan::for_project(desired);
     let targeted =
         |name: &str| options.services.is_empty() || options.services.iter().any(|s| s == name);
 
@@ -1212,11 +1253,7 @@ pub struct DownOptions {
 /// The plan of `down`: stop dependents before their dependencies, remove the
 /// containers, then the project's networks (and volumes with `-v`).
 pub fn plan_down(desired: &Desired, observed: &Observed, options: &DownOptions) -> Plan {
-    let mut plan = Plan {
-        project: desired.project.clone(),
-        hooks: HookCount::of(desired),
-        ..Default::default()
-    };
+    let mut plan = Plan::for_project(desired);
     let selected = |service: &str| {
         options.services.is_empty() || options.services.iter().any(|s| s == service)
     };

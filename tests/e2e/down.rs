@@ -54,6 +54,39 @@ fn down_keeps_named_volumes_and_down_v_removes_everything() {
     env.forget_volume_later(&anonymous);
 }
 
+/// A recreated container takes its predecessor's anonymous volume over by
+/// name, and the engine's own `v` then spares it: `down -v` and `rm -v` must
+/// still remove it (Docker Compose 2.40 leaves it behind).
+#[test]
+fn down_v_and_rm_v_remove_anonymous_volumes_a_recreated_container_inherited() {
+    let scratch = "    volumes:\n      - /scratch\n";
+    let compose = format!(
+        "services:\n{}{}",
+        sleeper("web", scratch),
+        sleeper("db", scratch)
+    );
+    let env = TestEnv::new("down-inherited", &compose);
+    env.berth_ok(&["up", "-d"]);
+    let volume_of = |service: &str| {
+        env.container(&env.name_of(service, 1))
+            .volume_at("/scratch")
+            .expect("anonymous volume at /scratch")
+    };
+    let (web, db) = (volume_of("web"), volume_of("db"));
+    env.berth_ok(&["up", "-d", "--force-recreate"]);
+    assert_eq!(volume_of("web"), web, "the recreated web lost its volume");
+    assert_eq!(volume_of("db"), db, "the recreated db lost its volume");
+
+    env.berth_ok(&["rm", "-s", "-f", "-v", "db"]);
+    assert!(!volume_exists(&db), "rm -v left the inherited volume {db}");
+    assert!(volume_exists(&web), "rm -v db removed web's volume {web}");
+    env.berth_ok(&["down", "-v"]);
+    assert!(
+        !volume_exists(&web),
+        "down -v left the inherited volume {web}"
+    );
+}
+
 #[test]
 fn two_projects_from_one_file_are_isolated() {
     let compose = format!("services:\n{}", sleeper("web", ""));
