@@ -1194,7 +1194,15 @@ impl Engine for DockerEngine {
         match ignore_not_found(self.client.remove_network(id).await) {
             // Containers outside the plan (orphans, other projects) still use it.
             Err(EngineError::Other(message)) if message.contains("active endpoints") => {
-                Err(EngineError::Conflict(message))
+                let attached = self
+                    .client
+                    .inspect_network(id, None)
+                    .await
+                    .map(|n| n.containers.is_some_and(|c| !c.is_empty()));
+                match attached {
+                    Ok(false) => Err(EngineError::StaleNetwork(message)),
+                    _ => Err(EngineError::Conflict(message)),
+                }
             }
             other => other,
         }

@@ -85,6 +85,9 @@ pub enum EngineError {
     NotFound(String),
     #[error("{0}")]
     Conflict(String),
+    /// A network the engine will not remove though no container is attached.
+    #[error("{0}")]
+    StaleNetwork(String),
     #[error("{0}")]
     Other(String),
 }
@@ -95,6 +98,11 @@ impl EngineError {
         match self {
             EngineError::Unreachable { hint, .. } => Some(hint),
             EngineError::TooOld { .. } => Some("upgrade Docker to 20.10 or newer"),
+            EngineError::StaleNetwork(_) => Some(
+                "no container is attached to it: the engine's count of its endpoints went wrong \
+                 (a Docker Engine 20.10 bug, moby/moby#43286). Restarting the Docker daemon \
+                 lets it go; until then `up` reuses the network as it is",
+            ),
             _ => None,
         }
     }
@@ -468,7 +476,8 @@ pub trait Engine: Clone + Send + Sync + 'static {
     fn prune_dangling_images(&self, project: &str) -> impl Future<Output = Result<usize>> + Send;
 
     fn create_network(&self, spec: &NetworkSpec) -> impl Future<Output = Result<String>> + Send;
-    /// Fails with [`EngineError::Conflict`] while containers are connected to it.
+    /// Fails with [`EngineError::Conflict`] while containers are connected to it,
+    /// with [`EngineError::StaleNetwork`] when the engine only believes so.
     fn remove_network(&self, id: &str) -> impl Future<Output = Result<()>> + Send;
     fn create_volume(&self, spec: &VolumeSpec) -> impl Future<Output = Result<()>> + Send;
     fn remove_volume(&self, name: &str) -> impl Future<Output = Result<()>> + Send;
