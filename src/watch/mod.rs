@@ -41,7 +41,9 @@ pub struct Options {
 impl Default for Options {
     fn default() -> Self {
         Options {
-            quiet: Duration::from_millis(20),
+            // Editors' saves (write, or temp file and renames) end within a
+            // few ms; the engine's archive upload then takes ~30 ms on its own.
+            quiet: Duration::from_millis(10),
             max_wait: Duration::from_millis(200),
             prune: true,
         }
