@@ -48,6 +48,9 @@ pub struct Event {
     pub text: String,
     #[serde(skip_serializing_if = "String::is_empty")]
     pub details: String,
+    /// Seconds from now until the engine kills a container that is stopping.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub kill_in: Option<u64>,
 }
 
 /// Where the core sends events. Cloning is cheap; a closed renderer is ignored.
@@ -62,14 +65,31 @@ impl Emitter {
     }
 
     pub fn emit(&self, kind: Kind, name: &str, status: Status, text: &str, details: &str) {
+        self.send(Event {
+            kind,
+            name: name.to_string(),
+            status,
+            text: text.to_string(),
+            details: details.to_string(),
+            kill_in: None,
+        });
+    }
+
+    /// A container is stopping, and the engine kills it after `seconds`.
+    pub fn stopping(&self, name: &str, seconds: u64) {
+        self.send(Event {
+            kind: Kind::Container,
+            name: name.to_string(),
+            status: Status::Working,
+            text: "Stopping".to_string(),
+            details: String::new(),
+            kill_in: Some(seconds),
+        });
+    }
+
+    fn send(&self, event: Event) {
         if let Some(tx) = &self.0 {
-            let _ = tx.send(Event {
-                kind,
-                name: name.to_string(),
-                status,
-                text: text.to_string(),
-                details: details.to_string(),
-            });
+            let _ = tx.send(event);
         }
     }
 }

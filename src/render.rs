@@ -54,7 +54,20 @@ fn plain_line(event: &Event) -> String {
         line.push_str(": ");
         line.push_str(&event.details);
     }
+    if let Some(seconds) = event.kill_in {
+        line.push_str(&format!(" (killed in {seconds}s if still running)"));
+    }
     line
+}
+
+/// The message of a stopping container's spinner, counting down to the kill.
+fn countdown(text: &str, kill_in: u64, elapsed: Duration) -> String {
+    let left = kill_in.saturating_sub(elapsed.as_secs());
+    if left == 0 {
+        format!("{text} (killing)")
+    } else {
+        format!("{text} (killed in {left}s)")
+    }
 }
 
 fn json_line(event: &Event) -> String {
@@ -94,6 +107,9 @@ async fn tty(mut events: UnboundedReceiver<Event>) {
             .unwrap_or_else(|_| ProgressStyle::default_spinner())
     };
     let mut bars: HashMap<(crate::events::Kind, String), (ProgressBar, Instant)> = HashMap::new();
+    // Stopping containers: their text, grace period and when it began.
+    let mut countdowns: HashMap<(crate::events::Kind, String), (String, u64, Instant)> =
+        HashMap::new();
     // One ticker for all spinners (indicatif's steady tick is a thread per bar).
     let mut tick = tokio::time::interval(Duration::from_millis(100));
     loop {
@@ -101,6 +117,10 @@ async fn tty(mut events: UnboundedReceiver<Event>) {
             event = events.recv() => {
                 let Some(event) = event else { break };
                 let key = (event.kind, event.name.clone());
+                countdowns.remove(&key);
+                if let Some(seconds) = event.kill_in {
+                    countdowns.insert(key.clone(), (event.text.clone(), seconds, Instant::now()));
+                }
                 let (bar, started) = bars.entry(key).or_insert_with(|| {
                     let bar = multi.add(ProgressBar::new_spinner());
                     bar.set_style(working.clone());
@@ -115,7 +135,10 @@ async fn tty(mut events: UnboundedReceiver<Event>) {
                 match event.status {
                     Status::Working | Status::Output => {
                         bar.set_style(working.clone());
-                        bar.set_message(text);
+                        match event.kill_in {
+                            Some(seconds) => bar.set_message(countdown(&text, seconds, Duration::ZERO)),
+                            None => bar.set_message(text),
+                        }
                     }
                     status => {
                         let mark = match status {
@@ -130,6 +153,11 @@ async fn tty(mut events: UnboundedReceiver<Event>) {
                 }
             }
             _ = tick.tick() => {
+                for (key, (text, seconds, since)) in &countdowns {
+                    if let Some((bar, _)) = bars.get(key) {
+                        bar.set_message(countdown(text, *seconds, since.elapsed()));
+                    }
+                }
                 for (bar, _) in bars.values() {
                     bar.tick();
                 }
@@ -138,5 +166,36 @@ async fn tty(mut events: UnboundedReceiver<Event>) {
     }
     for (bar, _) in bars.values() {
         bar.abandon();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::events::Kind;
+
+    #[test]
+    fn a_stopping_container_counts_down_to_its_kill() {
+        assert_eq!(
+            countdown("Stopping", 10, Duration::from_millis(2500)),
+            "Stopping (killed in 8s)"
+        );
+        assert_eq!(
+            countdown("Stopping", 10, Duration::from_secs(11)),
+            "Stopping (killing)"
+        );
+        let event = Event {
+            kind: Kind::Container,
+            name: "web-1".into(),
+            status: Status::Working,
+            text: "Stopping".into(),
+            details: String::new(),
+            kill_in: Some(10),
+        };
+        assert_eq!(
+            plain_line(&event),
+            " Container web-1  Stopping (killed in 10s if still running)"
+        );
+        assert!(json_line(&event).contains(r#""kill_in":10"#));
     }
 }

@@ -30,6 +30,9 @@ pub struct CpArgs {
     /// Always follow the symbolic link SRC_PATH
     #[arg(short = 'L', long)]
     pub follow_link: bool,
+    /// Include the one-off containers of `run` (after the replicas)
+    #[arg(long)]
+    pub all: bool,
 }
 
 /// One side of a copy.
@@ -84,8 +87,18 @@ pub fn run(settings: &Settings, args: CpArgs) -> Result<i32, CliError> {
     runtime.block_on(async {
         let containers =
             engine_cmd::containers(&engine, &prepared.desired.project, prepared.listing).await?;
-        let mut containers = engine_cmd::replicas(containers, &service, args.index, false)?;
+        let one_offs: Vec<Container> = containers
+            .iter()
+            .filter(|c| args.all && c.is_oneoff() && c.service() == service)
+            .cloned()
+            .collect();
+        let mut containers = match engine_cmd::replicas(containers, &service, args.index, false) {
+            Ok(replicas) => replicas,
+            Err(_) if !one_offs.is_empty() && args.index.is_none() => Vec::new(),
+            Err(e) => return Err(e),
+        };
         containers.sort_by_key(Container::number);
+        containers.extend(one_offs);
         match copy {
             Direction::Out { src, dest } => {
                 copy_out(&engine, &containers[0], src, dest, &args).await

@@ -7,7 +7,7 @@ use std::io::Write;
 use clap::Args;
 use futures_util::StreamExt;
 
-use super::time::{rfc3339_nanos, utc_micros};
+use super::time::{local_micros, rfc3339_nanos};
 use super::{CliError, Settings, engine_cmd};
 use crate::engine::{Activity, Engine, labels};
 
@@ -19,13 +19,29 @@ pub struct EventsArgs {
     /// Output events as a stream of JSON objects
     #[arg(long)]
     pub json: bool,
+    /// Replay the events since this time (a Unix timestamp, a duration such
+    /// as 10m, or an RFC 3339 date and time), then go on
+    #[arg(long, value_name = "TIME")]
+    pub since: Option<String>,
+    /// Stop at this time (same forms as --since)
+    #[arg(long, value_name = "TIME")]
+    pub until: Option<String>,
 }
 
 pub fn run(settings: &Settings, args: EventsArgs) -> Result<i32, CliError> {
     let runtime = engine_cmd::runtime()?;
     let prepared = engine_cmd::prepare(&runtime, settings, &[], false)?;
     engine_cmd::check_services(&prepared.desired, &args.services)?;
-    let mut activity = prepared.engine.activity(&prepared.desired.project);
+    let now = super::time::now();
+    let instant = |text: &Option<String>| {
+        text.as_deref()
+            .map(|t| super::time::parse_instant(t, now).map_err(CliError::Usage))
+            .transpose()
+    };
+    let (since, until) = (instant(&args.since)?, instant(&args.until)?);
+    let mut activity = prepared
+        .engine
+        .activity(&prepared.desired.project, since, until);
     runtime.block_on(async {
         while let Some(event) = activity.next().await {
             let event = event?;
@@ -67,7 +83,7 @@ fn text_line(event: &Activity) -> String {
         .collect();
     format!(
         "{} container {} {} ({})",
-        utc_micros(event.time_nano),
+        local_micros(event.time_nano),
         event.action,
         event.container_id,
         attributes.join(", ")

@@ -8,7 +8,7 @@ use serde_json::{Value, json};
 
 use super::engine_cmd;
 use super::table::{self, ListFormat, ellipsize, human_duration, quote};
-use super::time::{now, utc_datetime};
+use super::time::{local_datetime, now};
 use super::{CliError, Settings};
 use crate::engine::{Container, PortMapping, RunState};
 
@@ -282,7 +282,7 @@ fn json_line(c: &Container, project: &str, now: i64, no_trunc: bool) -> Value {
     };
     json!({
         "Command": command(c, no_trunc),
-        "CreatedAt": utc_datetime(c.created),
+        "CreatedAt": local_datetime(c.created),
         "ExitCode": c.exit_code.unwrap_or(0),
         "Health": health(&c.display.status),
         "ID": id,

@@ -1,5 +1,6 @@
-//! Instants on the command line and in listings: UTC dates without a
-//! calendar crate, and the `--since`/`--until` forms the docker CLI takes.
+//! Instants on the command line and in listings: dates without a calendar
+//! crate (the local zone comes from the C library, which reads `TZ` and
+//! `/etc/localtime`), and the `--since`/`--until` forms the docker CLI takes.
 
 /// Days since 1970-01-01 of a proleptic Gregorian date.
 fn days_from_civil(year: i64, month: i64, day: i64) -> i64 {
@@ -37,18 +38,62 @@ fn utc_date_time(seconds: i64, between: char) -> String {
     )
 }
 
-/// Unix seconds as `2024-01-02 03:04:05 +0000 UTC`, the docker CLI's form.
-pub fn utc_datetime(seconds: i64) -> String {
-    format!("{} +0000 UTC", utc_date_time(seconds, ' '))
+/// The local zone at Unix second `seconds`: its offset from UTC in seconds
+/// and its abbreviation (`CET`); UTC when the C library cannot tell.
+fn local_zone(seconds: i64) -> (i64, String) {
+    let time: libc::time_t = seconds;
+    // SAFETY: localtime_r (which reads `TZ` once) writes into the `tm` it is
+    // given, which outlives the call; tm_zone points into the C library's
+    // static zone names.
+    unsafe {
+        let mut tm: libc::tm = std::mem::zeroed();
+        if libc::localtime_r(&time, &mut tm).is_null() {
+            return (0, "UTC".into());
+        }
+        let zone = if tm.tm_zone.is_null() {
+            String::new()
+        } else {
+            std::ffi::CStr::from_ptr(tm.tm_zone)
+                .to_string_lossy()
+                .into_owned()
+        };
+        (tm.tm_gmtoff, zone)
+    }
 }
 
-/// Unix nanoseconds as `2024-01-02 03:04:05.123456` (UTC), as `events` prints them.
-pub fn utc_micros(nanos: i64) -> String {
-    let micros = nanos.rem_euclid(1_000_000_000) / 1000;
+/// `+0100` from an offset in seconds.
+fn offset_text(offset: i64) -> String {
+    let sign = if offset < 0 { '-' } else { '+' };
+    let minutes = offset.abs() / 60;
+    format!("{sign}{:02}{:02}", minutes / 60, minutes % 60)
+}
+
+/// Unix seconds as `2024-01-02 03:04:05 +0100 CET` in the local zone, the
+/// docker CLI's form.
+pub fn local_datetime(seconds: i64) -> String {
+    let (offset, zone) = local_zone(seconds);
+    zoned_datetime(seconds, offset, &zone)
+}
+
+fn zoned_datetime(seconds: i64, offset: i64, zone: &str) -> String {
     format!(
-        "{}.{micros:06}",
-        utc_date_time(nanos.div_euclid(1_000_000_000), ' ')
+        "{} {} {zone}",
+        utc_date_time(seconds + offset, ' '),
+        offset_text(offset)
     )
+}
+
+/// Unix nanoseconds as `2024-01-02 03:04:05.123456` in the local zone, as
+/// `events` prints them.
+pub fn local_micros(nanos: i64) -> String {
+    let (offset, _) = local_zone(nanos.div_euclid(1_000_000_000));
+    zoned_micros(nanos, offset)
+}
+
+fn zoned_micros(nanos: i64, offset: i64) -> String {
+    let micros = nanos.rem_euclid(1_000_000_000) / 1000;
+    let seconds = nanos.div_euclid(1_000_000_000) + offset;
+    format!("{}.{micros:06}", utc_date_time(seconds, ' '))
 }
 
 /// Unix nanoseconds in RFC 3339: `2024-01-02T03:04:05.123456789Z`.
@@ -103,7 +148,8 @@ pub fn parse_instant(text: &str, now: i64) -> Result<i64, String> {
         };
         (clock, sign * (h * 3600 + m * 60))
     } else {
-        (time, 0)
+        // No zone: local time, as the docker CLI reads it.
+        (time, i64::MIN)
     };
     let mut fields = clock.split(':');
     let mut field = || fields.next().map(|f| f.parse::<f64>().ok());
@@ -115,7 +161,13 @@ pub fn parse_instant(text: &str, now: i64) -> Result<i64, String> {
         return Err(bad());
     }
     let days = days_from_civil(year, month, day);
-    Ok(days * 86400 + h as i64 * 3600 + m as i64 * 60 + s as i64 - offset)
+    let wall = days * 86400 + h as i64 * 3600 + m as i64 * 60 + s as i64;
+    let offset = if offset == i64::MIN {
+        local_zone(wall).0
+    } else {
+        offset
+    };
+    Ok(wall - offset)
 }
 
 /// A Go-style duration (`1h30m`, `10m`, `2.5s`, `500ms`) in whole seconds.
@@ -154,11 +206,20 @@ mod tests {
     use super::*;
 
     #[test]
-    fn dates_are_utc_civil_dates() {
-        assert_eq!(utc_datetime(0), "1970-01-01 00:00:00 +0000 UTC");
-        assert_eq!(utc_datetime(951_782_400), "2000-02-29 00:00:00 +0000 UTC");
-        assert_eq!(utc_datetime(1_796_000_123), "2026-11-30 00:55:23 +0000 UTC");
-        assert_eq!(utc_datetime(-1), "1969-12-31 23:59:59 +0000 UTC");
+    fn dates_are_civil_dates_in_a_zone() {
+        assert_eq!(zoned_datetime(0, 0, "UTC"), "1970-01-01 00:00:00 +0000 UTC");
+        assert_eq!(
+            zoned_datetime(951_782_400, 0, "UTC"),
+            "2000-02-29 00:00:00 +0000 UTC"
+        );
+        assert_eq!(
+            zoned_datetime(1_796_000_123, 3600, "CET"),
+            "2026-11-30 01:55:23 +0100 CET"
+        );
+        assert_eq!(
+            zoned_datetime(-1, -5 * 3600 - 1800, "X"),
+            "1969-12-31 18:29:59 -0530 X"
+        );
     }
 
     #[test]
@@ -176,9 +237,10 @@ mod tests {
             parse_instant("2026-11-30T01:55:23+01:00", now),
             Ok(1_796_000_123)
         );
+        // Without a zone, the time is local.
         assert_eq!(
             parse_instant("2026-11-30T00:55:23.5", now),
-            Ok(1_796_000_123)
+            Ok(1_796_000_123 - local_zone(1_796_000_123).0)
         );
         assert_eq!(parse_instant("2000-02-29", now), Ok(951_782_400));
         assert!(parse_instant("yesterday", now).is_err());
@@ -189,7 +251,8 @@ mod tests {
     #[test]
     fn event_times_are_printed_to_the_microsecond_or_nanosecond() {
         let nanos = 1_704_164_645_123_456_789;
-        assert_eq!(utc_micros(nanos), "2024-01-02 03:04:05.123456");
+        assert_eq!(zoned_micros(nanos, 0), "2024-01-02 03:04:05.123456");
+        assert_eq!(zoned_micros(nanos, 3600), "2024-01-02 04:04:05.123456");
         assert_eq!(rfc3339_nanos(nanos), "2024-01-02T03:04:05.123456789Z");
     }
 }

@@ -123,7 +123,14 @@ pub async fn run(
             watch.mux.follow(c);
         }
         if matches!(c.state, RunState::Exited | RunState::Dead) {
-            watch.exited(c, c.exit_code.unwrap_or_default(), attached(c));
+            let code = c.exit_code.unwrap_or_default();
+            if finished_before(&engine, c, session.since).await {
+                // A one-shot job done in an earlier run, which this one left
+                // alone: nothing of it happens now.
+                watch.exits.insert(c.service().to_string(), code);
+            } else {
+                watch.exited(c, code, attached(c));
+            }
         } else if c.state != RunState::Created {
             watch.alive.insert(c.id.clone(), c.clone());
         }
@@ -397,6 +404,14 @@ impl Watch {
         };
         Ok(i32::try_from(code).unwrap_or(exit::FAILURE))
     }
+}
+
+/// Whether the exited container `c` stopped before `since` (Unix seconds).
+async fn finished_before(engine: &DockerEngine, c: &Container, since: i64) -> bool {
+    let Ok(status) = engine.inspect_status(&c.id).await else {
+        return false;
+    };
+    super::time::parse_instant(&status.finished_at, since).is_ok_and(|at| at < since)
 }
 
 /// Resolves when the stop in progress is done (never when there is none).

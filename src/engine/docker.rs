@@ -1521,6 +1521,7 @@ impl Engine for DockerEngine {
             health,
             last_probe,
             tty: inspect.config.and_then(|c| c.tty).unwrap_or(false),
+            finished_at: state.finished_at.unwrap_or_default(),
         })
     }
 
@@ -1649,8 +1650,23 @@ impl Engine for DockerEngine {
         Ok(stream.boxed())
     }
 
-    fn activity(&self, project: &str) -> BoxStream<'static, Result<Activity>> {
-        self.container_messages(project)
+    fn activity(
+        &self,
+        project: &str,
+        since: Option<i64>,
+        until: Option<i64>,
+    ) -> BoxStream<'static, Result<Activity>> {
+        let mut filters = project_filter(project);
+        filters.insert("type", vec!["container".into()]);
+        let since = since.unwrap_or_else(unix_now).to_string();
+        let mut options = EventsOptionsBuilder::default()
+            .since(&since)
+            .filters(&filters);
+        if let Some(until) = until {
+            options = options.until(&until.to_string());
+        }
+        self.client
+            .events(Some(options.build()))
             .filter_map(|item| async move {
                 match item {
                     Ok(message) => {

@@ -250,6 +250,9 @@ pub struct ContainerStatus {
     pub last_probe: Option<String>,
     /// Whether it runs on a pseudo-terminal.
     pub tty: bool,
+    /// When it last stopped, as the engine writes it (RFC 3339); empty or
+    /// the zero time when it never did.
+    pub finished_at: String,
 }
 
 /// What happened to a container, from the engine's event stream.
@@ -583,6 +586,12 @@ pub trait Engine: Clone + Send + Sync + 'static {
     ) -> impl Future<Output = Result<BoxStream<'static, Result<Event>>>> + Send;
 
     /// Everything the engine reports about the containers of `project` from
-    /// now on, action by action (for `berth events`).
-    fn activity(&self, project: &str) -> BoxStream<'static, Result<Activity>>;
+    /// `since` (Unix seconds; now when `None`) until `until` (for ever when
+    /// `None`), action by action (for `berth events`).
+    fn activity(
+        &self,
+        project: &str,
+        since: Option<i64>,
+        until: Option<i64>,
+    ) -> BoxStream<'static, Result<Activity>>;
 }

@@ -76,6 +76,20 @@ struct Shared<E: Engine> {
     removals: Semaphore,
 }
 
+/// How long the engine gives a container to stop before it kills it, when
+/// known: `-t`, else the service's `stop_grace_period` or the engine's 10 s.
+/// None for a container whose stop signal kills at once, or one the file
+/// does not describe.
+fn grace_period(desired: &Desired, service: &str, timeout: Option<i64>) -> Option<u64> {
+    const ENGINE_DEFAULT: i64 = 10;
+    let spec = &desired.services.get(service)?.spec;
+    if matches!(spec.stop_signal.as_str(), "SIGKILL" | "KILL" | "9") {
+        return None;
+    }
+    let seconds = timeout.or(spec.stop_timeout).unwrap_or(ENGINE_DEFAULT);
+    u64::try_from(seconds).ok()
+}
+
 /// The engine tears containers down faster a few at a time than all at
 /// once: on 2 cores, `down` of 50 took 3.7 s with 50 removals in flight,
 /// 2.7 s with 8 or 12, and 3.8 s with 2. Creates and starts showed no such
@@ -377,7 +391,10 @@ async fn run_action<E: Engine>(shared: &Shared<E>, op: &Op) -> Result<(), ExecEr
                     );
                 }
             }
-            shared.emit(Kind::Container, name, Status::Working, "Stopping");
+            match grace_period(desired, service, *timeout) {
+                Some(seconds) => shared.ctx.events.stopping(name, seconds),
+                None => shared.emit(Kind::Container, name, Status::Working, "Stopping"),
+            }
             engine.stop_container(&id, *timeout).await?;
             shared.emit(Kind::Container, name, Status::Done, "Stopped");
         }

@@ -128,8 +128,28 @@ fn exit_code_from_ignores_the_init_jobs_expected_exit() {
         "{}",
         run.stderr
     );
+    assert!(
+        run.stdout.contains("init-1 exited with code 0"),
+        "{}",
+        run.stdout
+    );
     // The abort stopped everything.
     assert!(running(&env).is_empty(), "{:?}", running(&env));
+
+    // Run again: the init job done in the first run is left alone, so no
+    // exit of it is reported, and the test's own code still wins.
+    let again = env.berth(&["up", "--exit-code-from", "test"]);
+    again.assert_code(3);
+    assert!(
+        !again.stdout.contains("init-1 exited"),
+        "the init job did not run now:\n{}",
+        again.stdout
+    );
+    assert!(
+        again.stdout.contains("test-1  | testing"),
+        "{}",
+        again.stdout
+    );
 
     env.berth(&["up", "--exit-code-from", "nope"])
         .assert_code(2);
@@ -186,6 +206,12 @@ fn ctrl_c_stops_the_named_services_gracefully_and_keeps_dependencies() {
         stderr.contains("Gracefully stopping... (press Ctrl+C again to force)"),
         "{stderr}"
     );
+    // How long before the engine kills it (a ticking countdown on a terminal).
+    let stopping = format!(
+        "Container {}  Stopping (killed in 10s if still running)",
+        env.name_of("web", 1)
+    );
+    assert!(stderr.contains(&stopping), "no {stopping:?} in {stderr}");
     // Only the named service stopped: its dependency runs on.
     assert_eq!(running(&env), [env.name_of("db", 1)]);
 }

@@ -1,5 +1,6 @@
 //! `cp`: host → every replica (or one with `--index`), replica → host, a
-//! directory as the destination or as the new name, `-L`, and errors.
+//! directory as the destination or as the new name, `-L`, `--all` (one-off
+//! containers too), and errors.
 
 use crate::harness::TestEnv;
 
@@ -56,4 +57,24 @@ fn cp_copies_both_ways_to_every_replica_or_one() {
     );
     env.berth(&["cp", "note.txt", "back.txt"]).assert_code(2);
     env.berth(&["cp", "note.txt", "nope:/data"]).assert_code(2);
+
+    // A one-off container of `run` gets copies only with --all.
+    env.berth_ok(&["run", "-d", "web"]);
+    let one_off = env
+        .containers()
+        .into_iter()
+        .map(|c| c.name)
+        .find(|name| *name != one && *name != two)
+        .expect("the one-off container");
+    env.berth_ok(&["cp", "note.txt", "web:/plain.txt"]);
+    let has = |c: &str, path: &str| {
+        crate::harness::docker(&["exec", c, "test", "-e", path])
+            .status
+            .success()
+    };
+    assert!(has(&one, "/plain.txt") && !has(&one_off, "/plain.txt"));
+    env.berth_ok(&["cp", "--all", "note.txt", "web:/all.txt"]);
+    for c in [&one, &two, &one_off] {
+        assert_eq!(env.exec(c, &["cat", "/all.txt"]), "hello\n", "{c}");
+    }
 }

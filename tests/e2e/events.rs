@@ -25,6 +25,7 @@ fn events_stream_the_projects_container_events() {
         });
         assert!(subscribed, "{}: no event", events.shown);
     }
+    let before_restart = unix_now() - 1;
     env.berth_ok(&["restart"]);
     let web = env.container(&env.name_of("web", 1));
     let line = all.line_where("web's start", |l| {
@@ -47,6 +48,32 @@ fn events_stream_the_projects_container_events() {
     assert_eq!(event["action"], "start");
     assert_eq!(event["attributes"]["name"], job.name.as_str());
     env.berth(&["events", "nope"]).assert_code(2);
+
+    // --since replays what happened, --until ends the stream; times are local.
+    let (since, until) = (before_restart.to_string(), (unix_now() + 1).to_string());
+    let replay = |zone: &str| {
+        let run = env
+            .cmd(&["events", "--since", &since, "--until", &until, "web"])
+            .env("TZ", zone)
+            .run();
+        run.assert_code(0);
+        run.stdout
+            .lines()
+            .find(|l| l.contains(" container start ") && l.contains(&web.id))
+            .unwrap_or_else(|| panic!("no replayed start of web in {}", run.stdout))
+            .to_string()
+    };
+    let (utc, east) = (replay("UTC0"), replay("EAST-3"));
+    let hour = |line: &str| line[11..13].parse::<u32>().unwrap();
+    assert_eq!((hour(&utc) + 3) % 24, hour(&east), "{utc}\n{east}");
+    assert_eq!(utc[13..], east[13..]);
+}
+
+fn unix_now() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
 }
 
 #[test]

@@ -352,6 +352,34 @@ impl TestEnv {
         String::from_utf8_lossy(&out.stdout).into_owned()
     }
 
+    /// Starts `berth -p <project> --progress quiet <args>` on a
+    /// pseudo-terminal (util-linux's `script`) in the background, with a pipe
+    /// to the terminal's input: what the terminal shows comes line by line
+    /// (ending in `\r`).
+    pub fn on_terminal(&self, args: &[&str]) -> Background {
+        let quoted: Vec<String> = args.iter().map(|a| shell_quote(a)).collect();
+        let line = format!(
+            "{} -p {} --progress quiet {}",
+            berth_bin().display(),
+            self.project,
+            quoted.join(" ")
+        );
+        let mut command = Command::new("script");
+        command
+            .current_dir(self.dir())
+            .args(["-qec", &line, "/dev/null"])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        for var in SCRUBBED_VARS {
+            command.env_remove(var);
+        }
+        let child = command
+            .spawn()
+            .expect("script (util-linux) runs berth on a pseudo-terminal");
+        Background::of(child, line)
+    }
+
     /// `docker exec <container> <args>` standard output; panics on failure.
     pub fn exec(&self, container: &str, args: &[&str]) -> String {
         let mut all = vec!["exec", container];
@@ -970,4 +998,9 @@ impl Drop for Registry {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
+}
+
+/// `text` quoted for `sh`.
+fn shell_quote(text: &str) -> String {
+    format!("'{}'", text.replace('\'', "'\\''"))
 }
