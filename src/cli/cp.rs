@@ -11,6 +11,8 @@ use clap::Args;
 use super::{CliError, Settings, engine_cmd};
 use crate::engine::docker::DockerEngine;
 use crate::engine::{Container, Engine, EngineError};
+use crate::events::{Emitter, Kind, Status};
+use crate::render;
 
 #[derive(Debug, Args)]
 pub struct CpArgs {
@@ -99,17 +101,43 @@ pub fn run(settings: &Settings, args: CpArgs) -> Result<i32, CliError> {
         };
         containers.sort_by_key(Container::number);
         containers.extend(one_offs);
-        match copy {
+        let (events, receiver) = Emitter::channel();
+        let renderer = render::spawn(settings.progress, receiver);
+        // One progress line per copy: `Container p-web-1  Copied: a.txt to p-web-1:/a.txt`.
+        let progress = |c: &Container, what: &str, done: Option<&Result<i32, CliError>>| {
+            let (status, text) = match done {
+                None => (Status::Working, "Copying"),
+                Some(Ok(_)) => (Status::Done, "Copied"),
+                Some(Err(_)) => (Status::Error, "Error"),
+            };
+            events.emit(Kind::Container, &c.name, status, text, what);
+        };
+        let result = match copy {
             Direction::Out { src, dest } => {
-                copy_out(&engine, &containers[0], src, dest, &args).await
+                let c = &containers[0];
+                let what = format!("{}:{src} to {dest}", c.name);
+                progress(c, &what, None);
+                let result = copy_out(&engine, c, src, dest, &args).await;
+                progress(c, &what, Some(&result));
+                result
             }
             Direction::In { src, dest } => {
+                let mut result = Ok(0);
                 for c in &containers {
-                    copy_in(&engine, c, src, dest, &args).await?;
+                    let what = format!("{src} to {}:{dest}", c.name);
+                    progress(c, &what, None);
+                    result = copy_in(&engine, c, src, dest, &args).await;
+                    progress(c, &what, Some(&result));
+                    if result.is_err() {
+                        break;
+                    }
                 }
-                Ok(0)
+                result
             }
-        }
+        };
+        drop(events);
+        let _ = renderer.await;
+        result
     })
 }
 

@@ -215,3 +215,35 @@ fn ctrl_c_stops_the_named_services_gracefully_and_keeps_dependencies() {
     // Only the named service stopped: its dependency runs on.
     assert_eq!(running(&env), [env.name_of("db", 1)]);
 }
+
+/// `up SERVICE` shows that service's output only; `--attach-dependencies`
+/// adds the services it depends on.
+#[test]
+fn attach_dependencies_shows_the_dependencies_output_too() {
+    let compose = format!(
+        "services:\n{}{}",
+        job("dep", "echo from-dep", ""),
+        job(
+            "app",
+            "echo from-app",
+            &depends(&[("dep", "service_completed_successfully")])
+        ),
+    );
+    let env = TestEnv::new("attached-deps", &compose);
+    let with = env.berth(&["up", "--attach-dependencies", "app"]);
+    with.assert_code(0);
+    assert!(with.stdout.contains("app-1  | from-app"), "{}", with.stdout);
+    assert!(with.stdout.contains("dep-1  | from-dep"), "{}", with.stdout);
+
+    // From nothing again, so that dep runs again, but unseen.
+    env.berth_ok(&["down"]);
+    let alone = env.berth(&["up", "app"]);
+    alone.assert_code(0);
+    assert!(
+        alone.stdout.contains("app-1  | from-app"),
+        "{}",
+        alone.stdout
+    );
+    assert!(!alone.stdout.contains("from-dep"), "{}", alone.stdout);
+    assert_eq!(env.container(&env.name_of("dep", 1)).state, "exited");
+}

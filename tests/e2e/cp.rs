@@ -16,9 +16,16 @@ fn cp_copies_both_ways_to_every_replica_or_one() {
     let (one, two) = (env.name_of("web", 1), env.name_of("web", 2));
 
     // Into an existing directory, under its own name, in every replica.
-    env.berth_ok(&["cp", "note.txt", "web:/data/"]);
+    let copied = env.berth_ok(&["cp", "note.txt", "web:/data/"]);
     for c in [&one, &two] {
         assert_eq!(env.exec(c, &["cat", "/data/note.txt"]), "hello\n");
+        // A progress line per copy, as Docker Compose prints.
+        let line = format!("Container {c}  Copied: note.txt to {c}:/data/");
+        assert!(
+            copied.stderr.contains(&line),
+            "no {line:?} in {}",
+            copied.stderr
+        );
     }
     // As a new name, in one replica.
     env.berth_ok(&["cp", "--index", "2", "tree", "web:/data/copy"]);

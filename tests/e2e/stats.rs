@@ -57,3 +57,26 @@ fn stats_no_stream_samples_the_running_containers() {
         all.stdout
     );
 }
+
+/// Without `--no-stream`, samples keep coming, and a container started
+/// meanwhile joins them.
+#[test]
+fn stats_streams_and_picks_up_containers_that_start() {
+    let compose = format!("services:\n{}{}", sleeper("web", ""), sleeper("late", ""));
+    let env = TestEnv::new("stats-stream", &compose);
+    env.berth_ok(&["up", "-d", "web"]);
+    let (web, late) = (env.name_of("web", 1), env.name_of("late", 1));
+    let stream = env.cmd(&["stats", "--format", "json"]).background();
+    let name_of = |line: &str| {
+        serde_json::from_str::<serde_json::Value>(line).unwrap()["Name"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    };
+    // Two samples of web: the stream goes on.
+    for _ in 0..2 {
+        stream.line_where("a sample of web", |l| name_of(l) == web);
+    }
+    env.berth_ok(&["up", "-d", "late"]);
+    stream.line_where("a sample of late", |l| name_of(l) == late);
+}
