@@ -280,6 +280,7 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> i32 {
 }
 
 /// Everything resolved once from flags and the environment.
+#[derive(Clone)]
 pub struct Settings {
     pub load: LoadOptions,
     pub color_stderr: bool,

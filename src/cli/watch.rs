@@ -163,13 +163,16 @@ struct Rebuild<'a> {
 }
 
 impl Rebuilder for Rebuild<'_> {
-    fn rebuild<'a>(
-        &'a self,
-        services: &'a [String],
-        prune: bool,
-    ) -> BoxFuture<'a, Result<(), String>> {
+    fn rebuild(&self, services: Vec<String>, prune: bool) -> BoxFuture<'_, Result<(), String>> {
         Box::pin(async move {
-            rebuild_services(self.settings, services)?;
+            // `up` runs its own runtime, so on a thread of its own: the watch
+            // goes on syncing meanwhile.
+            let settings = self.settings.clone();
+            tokio::task::spawn_blocking(move || rebuild_services(&settings, &services))
+                .await
+                .map_err(|_| {
+                    "rebuild: recreating the services stopped unexpectedly".to_string()
+                })??;
             if prune {
                 // The images the rebuild took the name from, now unused.
                 self.engine
@@ -185,13 +188,7 @@ impl Rebuilder for Rebuild<'_> {
 /// Builds each distinct image of `services` once (`up --build`), then
 /// recreates those services, not their dependencies, from the new images.
 fn rebuild_services(settings: &Settings, services: &[String]) -> Result<(), String> {
-    // `up` runs its own runtime: on a thread of its own, the watch waiting.
-    std::thread::scope(|scope| {
-        scope
-            .spawn(|| up::up_detached(settings, services, true))
-            .join()
-    })
-    .map_err(|_| "rebuild: recreating the services stopped unexpectedly".to_string())?
-    .map(|_| ())
-    .map_err(|e| e.render(false).trim_end().to_string())
+    up::up_detached(settings, services, true)
+        .map(|_| ())
+        .map_err(|e| e.render(false).trim_end().to_string())
 }

@@ -63,11 +63,7 @@ pub trait Reporter: Send + Sync {
 /// Builds the images of services and recreates their containers: the
 /// `rebuild` action, provided by the caller (it needs the build and `up`).
 pub trait Rebuilder: Send + Sync {
-    fn rebuild<'a>(
-        &'a self,
-        services: &'a [String],
-        prune: bool,
-    ) -> BoxFuture<'a, Result<(), String>>;
+    fn rebuild(&self, services: Vec<String>, prune: bool) -> BoxFuture<'_, Result<(), String>>;
 }
 
 /// Why a session could not start or had to stop.
@@ -97,9 +93,7 @@ struct Session<'a, E: Engine> {
     engine: &'a E,
     project: &'a str,
     rules: &'a [Rule],
-    options: &'a Options,
     reporter: &'a dyn Reporter,
-    rebuilder: &'a dyn Rebuilder,
     replicas: BTreeMap<String, Replica>,
     manifests: HashMap<String, Manifest>,
     manifest_dir: PathBuf,
@@ -123,9 +117,7 @@ pub async fn run<E: Engine>(
         engine,
         project,
         rules,
-        options,
         reporter,
-        rebuilder,
         replicas: BTreeMap::new(),
         manifests: HashMap::new(),
         manifest_dir: sync::manifest_dir(project),
@@ -141,7 +133,19 @@ pub async fn run<E: Engine>(
 
     tokio::pin!(stop);
     let mut batch = Batch::default();
+    // One rebuild at a time, the others' syncs going on meanwhile; what asks
+    // for a rebuild during one waits for it, then all of it is one more.
+    let mut rebuilding: Option<Rebuilding> = None;
+    let mut wanted_rebuilds: BTreeSet<String> = BTreeSet::new();
     loop {
+        if rebuilding.is_none() && !wanted_rebuilds.is_empty() {
+            let services: Vec<String> = std::mem::take(&mut wanted_rebuilds).into_iter().collect();
+            rebuilding = Some(Rebuilding {
+                started: Instant::now(),
+                services: services.join(", "),
+                build: rebuilder.rebuild(services, options.prune),
+            });
+        }
         let deadline = batch.deadline(options);
         tokio::select! {
             () = &mut stop => return Ok(()),
@@ -170,9 +174,36 @@ pub async fn run<E: Engine>(
             },
             () = sleep_until(deadline) => {
                 let changes = std::mem::take(&mut batch);
-                session.apply(changes).await;
+                wanted_rebuilds.extend(session.apply(changes).await);
+            }
+            result = rebuilt(&mut rebuilding) => {
+                let done = rebuilding.take().expect("a rebuild was under way");
+                match result {
+                    Ok(()) => reporter.done(&format!(
+                        "rebuilt {} in {}",
+                        done.services,
+                        elapsed(done.started)
+                    )),
+                    Err(e) => reporter.failed(&e),
+                }
             }
         }
+    }
+}
+
+/// A rebuild under way.
+struct Rebuilding<'a> {
+    started: Instant,
+    /// `api, worker`, for the report.
+    services: String,
+    build: BoxFuture<'a, Result<(), String>>,
+}
+
+/// Resolves when the rebuild under way ends (never when there is none).
+async fn rebuilt(rebuilding: &mut Option<Rebuilding<'_>>) -> Result<(), String> {
+    match rebuilding {
+        Some(rebuilding) => (&mut rebuilding.build).await,
+        None => std::future::pending().await,
     }
 }
 
@@ -382,8 +413,9 @@ impl<E: Engine> Session<'_, E> {
         }
     }
 
-    /// Applies a batch of host changes to every service it concerns.
-    async fn apply(&mut self, batch: Batch) {
+    /// Applies a batch of host changes to every service it concerns, and
+    /// returns the services to rebuild (which it leaves to the caller).
+    async fn apply(&mut self, batch: Batch) -> Vec<String> {
         let started = batch.first.unwrap_or_else(Instant::now);
         let mut work: BTreeMap<String, ServiceWork> = BTreeMap::new();
         let rules = self.rules;
@@ -421,17 +453,6 @@ impl<E: Engine> Session<'_, E> {
             .filter(|(_, w)| w.rebuild)
             .map(|(s, _)| s.clone())
             .collect();
-        if !rebuilds.is_empty() {
-            let started = Instant::now();
-            match self.rebuilder.rebuild(&rebuilds, self.options.prune).await {
-                Ok(()) => self.reporter.done(&format!(
-                    "rebuilt {} in {}",
-                    rebuilds.join(", "),
-                    elapsed(started)
-                )),
-                Err(e) => self.reporter.failed(&e),
-            }
-        }
         for (service, mut work) in work {
             if work.rebuild {
                 continue;
@@ -457,6 +478,7 @@ impl<E: Engine> Session<'_, E> {
                 .collect();
             self.perform(&service, work, &ids, started).await;
         }
+        rebuilds
     }
 
     /// What the first running replica of `service` was given by the rule:

@@ -444,3 +444,76 @@ fn up_watch_without_watch_rules_fails_before_bringing_anything_up() {
     assert!(env.containers().is_empty());
     env.berth(&["up", "--watch", "-d"]).assert_code(2);
 }
+
+/// A rebuild does not hold the watch up: files of other services sync while
+/// it builds. The build waits, on the host's network, until the test lets it
+/// go by listening on a port of 127.0.0.1.
+#[test]
+fn watch_syncs_other_services_while_a_rebuild_runs() {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let compose = format!(
+        "services:
+  slow:
+    image: {}-slow
+    build:
+      context: .
+      network: host
+    init: true
+    command: [sleep, '3600']
+    develop:
+      watch:
+        - path: ./gate
+          action: rebuild
+  fast:
+    image: busybox
+    init: true
+    command: [sleep, '3600']
+    develop:
+      watch:
+        - path: ./src
+          target: /app
+          action: sync
+",
+        crate::harness::project_name("watch-rebuild-busy")
+    );
+    let env = TestEnv::new("watch-rebuild-busy", &compose);
+    env.write(
+        "Dockerfile",
+        &format!(
+            "FROM busybox\nCOPY gate /gate\nRUN if [ -f /gate/hold ]; then until nc 127.0.0.1 {port} </dev/null; do sleep 0.1; done; fi\n"
+        ),
+    );
+    env.write("gate/open", "");
+    std::fs::create_dir_all(env.dir().join("src")).unwrap();
+    let watch = Watch::start(&env, &[]);
+    let slow = env.name_of("slow", 1);
+    let before = env.container(&slow).id;
+
+    // The rebuild starts and waits for the port.
+    env.write("gate/hold", "");
+    let building = env.poll_until(SYNCED, |_| watch.output().contains("RUN if"));
+    assert!(building, "no rebuild started:\n{}", watch.output());
+    // Meanwhile fast's files still reach it.
+    let fast = env.name_of("fast", 1);
+    env.write("src/during.txt", "synced");
+    let synced = env.poll_until(SYNCED, |_| {
+        read(&fast, "/app/during.txt").as_deref() == Some("synced")
+    });
+    assert!(synced, "no sync during the rebuild:\n{}", watch.output());
+    assert_eq!(env.container(&slow).id, before, "the rebuild did not wait");
+
+    // Let the build go: it ends, and slow is recreated.
+    let gate = std::net::TcpListener::bind(("127.0.0.1", port)).unwrap();
+    gate.set_nonblocking(true).unwrap();
+    let let_go = env.poll_until(SYNCED, |_| gate.accept().is_ok());
+    assert!(let_go, "the build never knocked:\n{}", watch.output());
+    let rebuilt = env.poll_until(SYNCED, |env| {
+        let now = env.container(&slow);
+        now.id != before && now.state == "running"
+    });
+    assert!(rebuilt, "slow was not recreated:\n{}", watch.output());
+}
