@@ -28,9 +28,7 @@ pub struct AttachArgs {
 }
 
 pub fn run(settings: &Settings, args: AttachArgs) -> Result<i32, CliError> {
-    let runtime = engine_cmd::runtime()?;
-    let prepared = engine_cmd::prepare(&runtime, settings, &[], false)?;
-    engine_cmd::check_services(&prepared.desired, std::slice::from_ref(&args.service))?;
+    let (runtime, prepared) = engine_cmd::open(settings, std::slice::from_ref(&args.service))?;
     let engine = prepared.engine;
     runtime.block_on(async {
         let containers =

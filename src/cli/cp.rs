@@ -82,9 +82,7 @@ pub fn run(settings: &Settings, args: CpArgs) -> Result<i32, CliError> {
             ));
         }
     };
-    let runtime = engine_cmd::runtime()?;
-    let prepared = engine_cmd::prepare(&runtime, settings, &[], false)?;
-    engine_cmd::check_services(&prepared.desired, std::slice::from_ref(&service))?;
+    let (runtime, prepared) = engine_cmd::open(settings, std::slice::from_ref(&service))?;
     let engine = prepared.engine;
     runtime.block_on(async {
         let containers =

@@ -81,6 +81,18 @@ pub struct Prepared {
     pub listing: Option<Listing>,
 }
 
+/// The opening of a command that reads the engine: a runtime, the project
+/// prepared without the lock, and `services` checked against the file.
+pub fn open(
+    settings: &Settings,
+    services: &[String],
+) -> Result<(tokio::runtime::Runtime, Prepared), CliError> {
+    let runtime = runtime()?;
+    let prepared = prepare(&runtime, settings, &[], false)?;
+    check_services(&prepared.desired, services)?;
+    Ok((runtime, prepared))
+}
+
 /// Loads the project on another thread while connecting to the engine and,
 /// when the command line names the project, locking and listing it: the
 /// engine answers while the files are read.

@@ -29,9 +29,7 @@ pub struct EventsArgs {
 }
 
 pub fn run(settings: &Settings, args: EventsArgs) -> Result<i32, CliError> {
-    let runtime = engine_cmd::runtime()?;
-    let prepared = engine_cmd::prepare(&runtime, settings, &[], false)?;
-    engine_cmd::check_services(&prepared.desired, &args.services)?;
+    let (runtime, prepared) = engine_cmd::open(settings, &args.services)?;
     let now = super::time::now();
     let instant = |text: &Option<String>| {
         text.as_deref()

@@ -45,9 +45,7 @@ pub struct ExecArgs {
 }
 
 pub fn run(settings: &Settings, args: ExecArgs) -> Result<i32, CliError> {
-    let runtime = engine_cmd::runtime()?;
-    let prepared = engine_cmd::prepare(&runtime, settings, &[], false)?;
-    engine_cmd::check_services(&prepared.desired, std::slice::from_ref(&args.service))?;
+    let (runtime, prepared) = engine_cmd::open(settings, std::slice::from_ref(&args.service))?;
     let engine = prepared.engine;
     let containers = runtime.block_on(engine.list_containers(&prepared.desired.project))?;
     let container = pick(&containers, &args.service, args.index)?;

@@ -70,9 +70,7 @@ pub fn run(settings: &Settings, args: LogsArgs) -> Result<i32, CliError> {
     let color = !args.no_color
         && std::io::stdout().is_terminal()
         && !settings.load.os_env.contains_key(env_vars::NO_COLOR);
-    let runtime = engine_cmd::runtime()?;
-    let prepared = engine_cmd::prepare(&runtime, settings, &[], false)?;
-    engine_cmd::check_services(&prepared.desired, &args.services)?;
+    let (runtime, prepared) = engine_cmd::open(settings, &args.services)?;
     let project = prepared.desired.project.clone();
     let style = LogStyle {
         prefix: !args.no_log_prefix,

@@ -22,9 +22,7 @@ pub struct PortArgs {
 }
 
 pub fn run(settings: &Settings, args: PortArgs) -> Result<i32, CliError> {
-    let runtime = engine_cmd::runtime()?;
-    let prepared = engine_cmd::prepare(&runtime, settings, &[], false)?;
-    engine_cmd::check_services(&prepared.desired, std::slice::from_ref(&args.service))?;
+    let (runtime, prepared) = engine_cmd::open(settings, std::slice::from_ref(&args.service))?;
     let containers =
         runtime.block_on(prepared.engine.list_containers(&prepared.desired.project))?;
     let replicas = engine_cmd::replicas(containers, &args.service, args.index, false)?;

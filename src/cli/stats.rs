@@ -41,9 +41,7 @@ const HEADER: [&str; 8] = [
 ];
 
 pub fn run(settings: &Settings, args: StatsArgs) -> Result<i32, CliError> {
-    let runtime = engine_cmd::runtime()?;
-    let prepared = engine_cmd::prepare(&runtime, settings, &[], false)?;
-    engine_cmd::check_services(&prepared.desired, &args.services)?;
+    let (runtime, prepared) = engine_cmd::open(settings, &args.services)?;
     let engine = prepared.engine;
     let project = prepared.desired.project;
     let mut listing = prepared.listing;

@@ -14,9 +14,7 @@ pub struct TopArgs {
 }
 
 pub fn run(settings: &Settings, args: TopArgs) -> Result<i32, CliError> {
-    let runtime = engine_cmd::runtime()?;
-    let prepared = engine_cmd::prepare(&runtime, settings, &[], false)?;
-    engine_cmd::check_services(&prepared.desired, &args.services)?;
+    let (runtime, prepared) = engine_cmd::open(settings, &args.services)?;
     let engine = prepared.engine;
     runtime.block_on(async {
         let mut containers =

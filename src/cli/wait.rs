@@ -18,9 +18,7 @@ pub struct WaitArgs {
 }
 
 pub fn run(settings: &Settings, args: WaitArgs) -> Result<i32, CliError> {
-    let runtime = engine_cmd::runtime()?;
-    let prepared = engine_cmd::prepare(&runtime, settings, &[], false)?;
-    engine_cmd::check_services(&prepared.desired, &args.services)?;
+    let (runtime, prepared) = engine_cmd::open(settings, &args.services)?;
     let engine = prepared.engine;
     let code = runtime.block_on(async {
         let mut containers =
