@@ -142,7 +142,7 @@ pub fn run(settings: &Settings, args: RunArgs) -> Result<i32, CliError> {
             };
             engine_cmd::pull_images(&engine, settings, &[image], &mut observed).await?;
         }
-        let created = engine.create_container(&name, &spec).await?;
+        let created = engine.create_container(&name, &name, &spec).await?;
         for warning in &created.warnings {
             eprintln!("WARN[0000] {name}: {warning}");
         }

@@ -1234,9 +1234,14 @@ impl Engine for DockerEngine {
         )
     }
 
-    async fn create_container(&self, name: &str, spec: &ContainerSpec) -> Result<Created> {
+    async fn create_container(
+        &self,
+        name: &str,
+        network_name: &str,
+        spec: &ContainerSpec,
+    ) -> Result<Created> {
         let api = self.api().await?;
-        let body = create_body(spec.final_name.as_deref().unwrap_or(name), spec, api);
+        let body = create_body(network_name, spec, api);
         let mut options = CreateContainerOptionsBuilder::default().name(name);
         if api >= ApiVersion::CREATE_PLATFORM && !spec.platform_to_use().is_empty() {
             options = options.platform(spec.platform_to_use());
@@ -1252,11 +1257,7 @@ impl Engine for DockerEngine {
             for attachment in spec.networks.iter().skip(1) {
                 let request = NetworkConnectRequest {
                     container: created.id.clone(),
-                    endpoint_config: Some(endpoint(
-                        attachment,
-                        spec.final_name.as_deref().unwrap_or(name),
-                        api,
-                    )),
+                    endpoint_config: Some(endpoint(attachment, network_name, api)),
                 };
                 if let Err(e) = self
                     .client

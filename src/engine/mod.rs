@@ -485,10 +485,14 @@ pub trait Engine: Clone + Send + Sync + 'static {
     fn create_volume(&self, spec: &VolumeSpec) -> impl Future<Output = Result<()>> + Send;
     fn remove_volume(&self, name: &str) -> impl Future<Output = Result<()>> + Send;
 
-    /// Creates the container and connects it to all of its networks.
+    /// Creates the container `name` and connects it to all of its networks,
+    /// where it answers to `network_name`: its own name, or for a recreate
+    /// (created under a temporary name, renamed once the old one is gone) the
+    /// name it will have.
     fn create_container(
         &self,
         name: &str,
+        network_name: &str,
         spec: &ContainerSpec,
     ) -> impl Future<Output = Result<Created>> + Send;
     fn start_container(&self, id: &str) -> impl Future<Output = Result<()>> + Send;

@@ -146,11 +146,6 @@ pub struct ContainerSpec {
     /// `os/arch[/variant]`, for the create call's query.
     #[serde(skip_serializing_if = "String::is_empty")]
     pub platform: String,
-    /// The name the container answers to on its networks when it is created
-    /// under another one: a recreate creates it under a temporary name and
-    /// renames it after the old container is gone.
-    #[serde(skip)]
-    pub final_name: Option<String>,
     /// `DOCKER_DEFAULT_PLATFORM` when `platform` is unset: images are pulled
     /// and containers created for it, as with Docker Compose, but it is no
     /// part of the config hash, so setting it recreates nothing.

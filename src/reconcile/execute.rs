@@ -298,7 +298,9 @@ async fn run_action<E: Engine>(shared: &Shared<E>, op: &Op) -> Result<(), ExecEr
             };
             shared.emit(Kind::Container, display, Status::Working, working);
             let spec = replica_spec(shared, service, *number, inherit, replaces.as_deref())?;
-            let id = match engine.create_container(name, &spec).await {
+            let project = &shared.ctx.desired.project;
+            let network_name = container_name(project, &desired.services[service], *number);
+            let id = match engine.create_container(name, &network_name, &spec).await {
                 Ok(created) => {
                     // Settings the engine dropped are not dropped silently.
                     for warning in &created.warnings {
@@ -563,7 +565,6 @@ fn replica_spec<E: Engine>(
     if let Some(old) = replaces {
         spec.identity_labels
             .insert(labels::REPLACE.into(), old.to_string());
-        spec.final_name = Some(container_name(&shared.ctx.desired.project, desired, number));
     }
     for (target, volume) in inherit {
         match spec.mounts.iter_mut().find(|m| &m.target == target) {
