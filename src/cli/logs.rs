@@ -54,6 +54,12 @@ pub fn run(settings: &Settings, args: LogsArgs) -> Result<i32, CliError> {
             args.tail
         )));
     }
+    // As Docker Compose: a replica number means nothing across services.
+    if args.index.is_some() && args.services.len() != 1 {
+        return Err(CliError::Usage(
+            "--index requires one service to be selected".into(),
+        ));
+    }
     let at = |text: &Option<String>| {
         text.as_deref()
             .map(|t| parse_instant(t, now()))
