@@ -150,6 +150,18 @@ fn logs_index_shows_one_replica() {
     assert_eq!(second, format!("echoer-2  | {}\n", host(2)));
     let both = env.berth_ok(&["logs", "echoer"]).stdout;
     assert!(both.contains(&host(1)), "{both}");
+    // 0 is Docker Compose's default: every replica.
+    let zero = env.berth_ok(&["logs", "--index", "0", "echoer"]).stdout;
+    assert_eq!(zero.lines().count(), 2, "{zero}");
+    let third = env.berth(&["logs", "--index", "3", "echoer"]);
+    third.assert_code(1);
+    assert!(
+        third
+            .stderr
+            .contains("service \"echoer\" has no container #3"),
+        "{}",
+        third.stderr
+    );
     // As Docker Compose: the index is of one service's replicas.
     let run = env.berth(&["logs", "--index", "2"]);
     run.assert_code(2);
