@@ -112,6 +112,30 @@ pub fn now() -> i64 {
         .map_or(0, |d| d.as_secs() as i64)
 }
 
+/// Now, in Unix nanoseconds.
+pub fn now_nanos() -> i128 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos() as i128)
+}
+
+/// An RFC 3339 time with its fraction of a second (the engine's
+/// `FinishedAt`: `2024-01-02T03:04:05.123456789Z`) as Unix nanoseconds.
+pub fn rfc3339_to_nanos(text: &str) -> Option<i128> {
+    let seconds = parse_instant(text, 0).ok()?;
+    let fraction: String = text
+        .split_once('.')
+        .map(|(_, rest)| {
+            rest.chars()
+                .take_while(char::is_ascii_digit)
+                .take(9)
+                .collect()
+        })
+        .unwrap_or_default();
+    let nanos: i128 = format!("{fraction:0<9}").parse().ok()?;
+    Some(i128::from(seconds) * 1_000_000_000 + nanos)
+}
+
 /// A `--since`/`--until` value as Unix seconds: a Unix timestamp (`1700000000`,
 /// `1700000000.5`), a duration back from `now` (`42s`, `10m`, `1h30m`), or an
 /// RFC 3339 date and time (`2024-01-02T03:04:05Z`, with an offset or without,
@@ -246,6 +270,23 @@ mod tests {
         assert!(parse_instant("yesterday", now).is_err());
         assert!(parse_instant("2000-13-01", now).is_err());
         assert!(parse_instant("", now).is_err());
+    }
+
+    #[test]
+    fn engine_times_keep_their_nanoseconds() {
+        assert_eq!(
+            rfc3339_to_nanos("2024-01-02T03:04:05.123456789Z"),
+            Some(1_704_164_645_123_456_789)
+        );
+        assert_eq!(
+            rfc3339_to_nanos("2024-01-02T03:04:05.5Z"),
+            Some(1_704_164_645_500_000_000)
+        );
+        assert_eq!(
+            rfc3339_to_nanos("2024-01-02T03:04:05Z"),
+            Some(1_704_164_645_000_000_000)
+        );
+        assert_eq!(rfc3339_to_nanos("soon"), None);
     }
 
     #[test]

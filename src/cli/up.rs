@@ -447,6 +447,7 @@ fn session(
         },
         timestamps: flags.timestamps,
         since: super::time::now(),
+        began: super::time::now_nanos(),
         until_interrupted: watch,
     })
 }

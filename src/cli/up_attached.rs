@@ -41,6 +41,8 @@ pub struct Session {
     pub timestamps: bool,
     /// Unix seconds before the plan ran: output from then on is shown.
     pub since: i64,
+    /// The same instant in Unix nanoseconds, to tell what ended before it.
+    pub began: i128,
     /// `up --watch`: the session goes on when the containers stop (watch
     /// restarts and recreates them), until Ctrl-C or an abort.
     pub until_interrupted: bool,
@@ -124,7 +126,7 @@ pub async fn run(
         }
         if matches!(c.state, RunState::Exited | RunState::Dead) {
             let code = c.exit_code.unwrap_or_default();
-            if finished_before(&engine, c, session.since).await {
+            if finished_before(&engine, c, session.began).await {
                 // A one-shot job done in an earlier run, which this one left
                 // alone: nothing of it happens now.
                 watch.exits.insert(c.service().to_string(), code);
@@ -406,12 +408,12 @@ impl Watch {
     }
 }
 
-/// Whether the exited container `c` stopped before `since` (Unix seconds).
-async fn finished_before(engine: &DockerEngine, c: &Container, since: i64) -> bool {
+/// Whether the exited container `c` stopped before `began` (Unix nanoseconds).
+async fn finished_before(engine: &DockerEngine, c: &Container, began: i128) -> bool {
     let Ok(status) = engine.inspect_status(&c.id).await else {
         return false;
     };
-    super::time::parse_instant(&status.finished_at, since).is_ok_and(|at| at < since)
+    super::time::rfc3339_to_nanos(&status.finished_at).is_some_and(|at| at < began)
 }
 
 /// Resolves when the stop in progress is done (never when there is none).
