@@ -95,6 +95,14 @@ fn collect(stream: impl Read + Send + 'static) -> Arc<Mutex<String>> {
 }
 
 /// The content of `path` in `container`, or `None` when it cannot be read.
+/// Whether `name` runs as another container than `before`. During the
+/// recreate it may briefly not exist under that name at all.
+fn recreated(env: &TestEnv, name: &str, before: &str) -> bool {
+    env.containers()
+        .into_iter()
+        .any(|c| c.name == name && c.id != before && c.state == "running")
+}
+
 fn read(container: &str, path: &str) -> Option<String> {
     let out = docker(&["exec", container, "cat", path]);
     out.status
@@ -343,10 +351,7 @@ fn watch_rebuild_builds_a_shared_image_once_and_recreates_its_services() {
 
     env.write("src/version.txt", "2");
     for (name, before) in names.iter().zip(&ids_before) {
-        let rebuilt = env.poll_until(SYNCED, |env| {
-            let now = env.container(name);
-            now.id != *before && now.state == "running"
-        });
+        let rebuilt = env.poll_until(SYNCED, |env| recreated(env, name, before));
         assert!(rebuilt, "{name} was not recreated:\n{}", watch.output());
         assert_eq!(env.exec(name, &["cat", "/src/version.txt"]), "2");
     }
@@ -511,9 +516,6 @@ fn watch_syncs_other_services_while_a_rebuild_runs() {
     gate.set_nonblocking(true).unwrap();
     let let_go = env.poll_until(SYNCED, |_| gate.accept().is_ok());
     assert!(let_go, "the build never knocked:\n{}", watch.output());
-    let rebuilt = env.poll_until(SYNCED, |env| {
-        let now = env.container(&slow);
-        now.id != before && now.state == "running"
-    });
+    let rebuilt = env.poll_until(SYNCED, |env| recreated(env, &slow, &before));
     assert!(rebuilt, "slow was not recreated:\n{}", watch.output());
 }
