@@ -1,6 +1,8 @@
 //! `attach`: piped input reaches a running container of the service, and
 //! its output comes back until it stops.
 
+use std::time::Duration;
+
 use crate::harness::TestEnv;
 
 #[test]
@@ -15,8 +17,12 @@ fn attach_pipes_input_to_the_running_container() {
     attached.close_input();
     let (code, stderr) = attached.finish();
     assert_eq!(code, Some(0), "{stderr}");
-    let echo = env.container(&env.name_of("echo", 1));
-    assert_eq!(echo.state, "exited");
+    // The attach may end before the container's last echo: wait for its exit.
+    let echo = env.name_of("echo", 1);
+    let exited = env.poll_until(Duration::from_secs(30), |env| {
+        env.container(&echo).state == "exited"
+    });
+    assert!(exited, "{} still runs", echo);
     // Nothing runs any more to attach to.
     let again = env.berth(&["attach", "echo"]);
     again.assert_code(1);
