@@ -120,11 +120,19 @@ pub fn run(settings: &Settings, args: CpArgs) -> Result<i32, CliError> {
                 result
             }
             Direction::In { src, dest } => {
+                // An archive on standard input can be read only once, for every replica.
+                let piped = match src {
+                    "-" => Some(read_stdin()?),
+                    _ => None,
+                };
                 let mut result = Ok(0);
                 for c in &containers {
                     let what = format!("{src} to {}:{dest}", c.name);
                     progress(c, &what, None);
-                    result = copy_in(&engine, c, src, dest, &args).await;
+                    result = match &piped {
+                        Some(archive) => upload_archive(&engine, c, dest, archive, &args).await,
+                        None => copy_in(&engine, c, src, dest, &args).await,
+                    };
                     progress(c, &what, Some(&result));
                     if result.is_err() {
                         break;
@@ -257,17 +265,6 @@ async fn copy_in(
     dest: &str,
     args: &CpArgs,
 ) -> Result<i32, CliError> {
-    if src == "-" {
-        let mut archive = Vec::new();
-        std::io::stdin()
-            .read_to_end(&mut archive)
-            .map_err(|e| CliError::Other(format!("cannot read the archive: {e}")))?;
-        engine
-            .upload(&c.id, dest, archive.into(), args.archive)
-            .await
-            .map_err(|e| no_directory(e, c, dest))?;
-        return Ok(0);
-    }
     let mut source = PathBuf::from(src);
     if args.follow_link {
         source =
@@ -309,6 +306,30 @@ async fn copy_in(
         .upload(&c.id, &parent, archive.into(), args.archive)
         .await
         .map_err(|e| no_directory(e, c, &parent))?;
+    Ok(0)
+}
+
+/// The tar archive on standard input (`cp - SERVICE:DEST`).
+fn read_stdin() -> Result<bytes::Bytes, CliError> {
+    let mut archive = Vec::new();
+    std::io::stdin()
+        .read_to_end(&mut archive)
+        .map_err(|e| CliError::Other(format!("cannot read the archive: {e}")))?;
+    Ok(archive.into())
+}
+
+/// Unpacks `archive` into the directory `dest` of `c`.
+async fn upload_archive(
+    engine: &DockerEngine,
+    c: &Container,
+    dest: &str,
+    archive: &bytes::Bytes,
+    args: &CpArgs,
+) -> Result<i32, CliError> {
+    engine
+        .upload(&c.id, dest, archive.clone(), args.archive)
+        .await
+        .map_err(|e| no_directory(e, c, dest))?;
     Ok(0)
 }
 

@@ -27,6 +27,18 @@ fn cp_copies_both_ways_to_every_replica_or_one() {
             copied.stderr
         );
     }
+    // A tar archive on standard input, read once, reaches every replica.
+    let mut archive = tar::Builder::new(Vec::new());
+    let mut header = tar::Header::new_gnu();
+    header.set_size(6);
+    header.set_mode(0o644);
+    archive
+        .append_data(&mut header, "piped.txt", &b"piped\n"[..])
+        .unwrap();
+    env.berth_with_input(&["cp", "-", "web:/"], &archive.into_inner().unwrap());
+    for c in [&one, &two] {
+        assert_eq!(env.exec(c, &["cat", "/piped.txt"]), "piped\n", "{c}");
+    }
     // As a new name, in one replica.
     env.berth_ok(&["cp", "--index", "2", "tree", "web:/data/copy"]);
     assert_eq!(
