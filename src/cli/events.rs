@@ -7,7 +7,7 @@ use std::io::Write;
 use clap::Args;
 use futures_util::StreamExt;
 
-use super::time::{local_micros, rfc3339_nanos};
+use super::time::{instant_flag, local_micros, rfc3339_nanos};
 use super::{CliError, Settings, engine_cmd};
 use crate::engine::{Activity, Engine, labels};
 
@@ -30,13 +30,7 @@ pub struct EventsArgs {
 
 pub fn run(settings: &Settings, args: EventsArgs) -> Result<i32, CliError> {
     let (runtime, prepared) = engine_cmd::open(settings, &args.services)?;
-    let now = super::time::now();
-    let instant = |text: &Option<String>| {
-        text.as_deref()
-            .map(|t| super::time::parse_instant(t, now).map_err(CliError::Usage))
-            .transpose()
-    };
-    let (since, until) = (instant(&args.since)?, instant(&args.until)?);
+    let (since, until) = (instant_flag(&args.since)?, instant_flag(&args.until)?);
     let mut activity = prepared
         .engine
         .activity(&prepared.desired.project, since, until);

@@ -10,7 +10,7 @@ use futures_util::stream::BoxStream;
 
 use super::engine_cmd;
 use super::log_mux::{LogMux, LogStyle, label};
-use super::time::{now, parse_instant};
+use super::time::instant_flag;
 use super::{CliError, Settings};
 use crate::engine::docker::DockerEngine;
 use crate::engine::{Container, ContainerEvent, Engine, LogOptions};
@@ -62,17 +62,11 @@ pub fn run(settings: &Settings, args: LogsArgs) -> Result<i32, CliError> {
             "--index requires one service to be selected".into(),
         ));
     }
-    let at = |text: &Option<String>| {
-        text.as_deref()
-            .map(|t| parse_instant(t, now()))
-            .transpose()
-            .map_err(CliError::Usage)
-    };
     let options = LogOptions {
         follow: args.follow,
         tail: Some(args.tail.clone()),
-        since: at(&args.since)?,
-        until: at(&args.until)?,
+        since: instant_flag(&args.since)?,
+        until: instant_flag(&args.until)?,
         timestamps: args.timestamps,
     };
     let color = !args.no_color

@@ -1641,7 +1641,7 @@ impl Engine for DockerEngine {
 
     async fn events(&self, project: &str) -> Result<BoxStream<'static, Result<Event>>> {
         let stream = self
-            .container_messages(project)
+            .container_messages(project, None, None)
             .filter_map(|item| async move {
                 match item {
                     Ok(message) => container_event(message).map(Ok),
@@ -1657,17 +1657,7 @@ impl Engine for DockerEngine {
         since: Option<i64>,
         until: Option<i64>,
     ) -> BoxStream<'static, Result<Activity>> {
-        let mut filters = project_filter(project);
-        filters.insert("type", vec!["container".into()]);
-        let since = since.unwrap_or_else(unix_now).to_string();
-        let mut options = EventsOptionsBuilder::default()
-            .since(&since)
-            .filters(&filters);
-        if let Some(until) = until {
-            options = options.until(&until.to_string());
-        }
-        self.client
-            .events(Some(options.build()))
+        self.container_messages(project, since, until)
             .filter_map(|item| async move {
                 match item {
                     Ok(message) => {
@@ -1687,10 +1677,13 @@ impl Engine for DockerEngine {
 }
 
 impl DockerEngine {
-    /// The engine's messages about the containers of `project`, from now on.
+    /// The engine's messages about the containers of `project`, from `since`
+    /// (Unix seconds; now when `None`) until `until` (for ever when `None`).
     fn container_messages(
         &self,
         project: &str,
+        since: Option<i64>,
+        until: Option<i64>,
     ) -> impl futures_util::Stream<
         Item = std::result::Result<bollard::models::EventMessage, BollardError>,
     > + Send
@@ -1698,12 +1691,15 @@ impl DockerEngine {
         let mut filters = project_filter(project);
         filters.insert("type", vec!["container".into()]);
         // The stream is lazy (bollard sends the request when first polled),
-        // so ask for everything since now: events in between are replayed.
-        let options = EventsOptionsBuilder::default()
-            .since(&unix_now().to_string())
-            .filters(&filters)
-            .build();
-        self.client.events(Some(options))
+        // so "now" is asked for explicitly: events in between are replayed.
+        let since = since.unwrap_or_else(unix_now).to_string();
+        let mut options = EventsOptionsBuilder::default()
+            .since(&since)
+            .filters(&filters);
+        if let Some(until) = until {
+            options = options.until(&until.to_string());
+        }
+        self.client.events(Some(options.build()))
     }
 }
 

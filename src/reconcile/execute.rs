@@ -83,7 +83,7 @@ struct Shared<E: Engine> {
 fn grace_period(desired: &Desired, service: &str, timeout: Option<i64>) -> Option<u64> {
     const ENGINE_DEFAULT: i64 = 10;
     let spec = &desired.services.get(service)?.spec;
-    if matches!(spec.stop_signal.as_str(), "SIGKILL" | "KILL" | "9") {
+    if super::plan::is_sigkill(&spec.stop_signal) {
         return None;
     }
     let seconds = timeout.or(spec.stop_timeout).unwrap_or(ENGINE_DEFAULT);

@@ -431,7 +431,7 @@ fn needs_stop(container: &Container, timeout: Option<i64>) -> bool {
 }
 
 /// `SIGKILL`, `KILL` or `9`.
-fn is_sigkill(signal: &str) -> bool {
+pub(crate) fn is_sigkill(signal: &str) -> bool {
     let signal = signal.trim().to_ascii_uppercase();
     matches!(signal.trim_start_matches("SIG"), "KILL" | "9")
 }
