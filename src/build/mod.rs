@@ -33,6 +33,8 @@ pub struct BuildOptions {
     pub args: BTreeMap<String, String>,
     /// Builds at once.
     pub parallel: usize,
+    /// `--memory`: the build containers' memory limit in bytes (0: none).
+    pub memory: i64,
 }
 
 /// Why images could not be built; each failure says which service and
@@ -218,6 +220,9 @@ async fn build_image<E: Engine>(
     let mut spec = build.spec.clone();
     spec.no_cache |= options.no_cache;
     spec.pull |= options.pull;
+    if options.memory > 0 {
+        spec.memory = options.memory;
+    }
     spec.args.extend(options.args.clone());
 
     let shared = if group.services.len() > 1 {

@@ -170,6 +170,7 @@ pub fn service_build(
             .collect(),
         network: build.network.clone(),
         shm_size: build.shm_size.0,
+        memory: 0,
         ulimits: ulimit_specs(&build.ulimits),
         no_cache: build.no_cache,
         pull: build.pull,

@@ -8,6 +8,7 @@ use super::{CliError, Settings, engine_cmd};
 use crate::build::{self, BuildOptions};
 use crate::events::Emitter;
 use crate::render::{self, Progress};
+use crate::transfer::Direction;
 
 #[derive(Debug, Args)]
 pub struct BuildArgs {
@@ -29,9 +30,72 @@ pub struct BuildArgs {
     /// Also build the services the named ones depend on
     #[arg(long)]
     pub with_dependencies: bool,
+    /// Memory limit of the build containers (for example 512m or 2g)
+    #[arg(short, long, value_name = "BYTES", value_parser = parse_memory)]
+    pub memory: Option<i64>,
+    /// Push the images after building them (those `push` would push)
+    #[arg(long)]
+    pub push: bool,
+    /// Builder to use: berth builds with the engine's own builder, so only `default`
+    #[arg(long, value_name = "NAME")]
+    pub builder: Option<String>,
+    /// BuildKit only: refused (berth builds with the engine's classic builder)
+    #[arg(long)]
+    pub check: bool,
+    /// Bake only: refused (berth builds with the engine's classic builder)
+    #[arg(long)]
+    pub print: bool,
+    /// BuildKit only: refused (berth builds with the engine's classic builder)
+    #[arg(long, value_name = "VALUE")]
+    pub provenance: Option<String>,
+    /// BuildKit only: refused (berth builds with the engine's classic builder)
+    #[arg(long, value_name = "VALUE")]
+    pub sbom: Option<String>,
+    /// BuildKit only: refused (berth builds with the engine's classic builder)
+    #[arg(long, value_name = "SPEC")]
+    pub ssh: Option<String>,
+}
+
+/// `--memory`: a size as `mem_limit` takes it.
+fn parse_memory(text: &str) -> Result<i64, String> {
+    match crate::model::ram_in_bytes(text)? {
+        bytes if bytes > 0 => Ok(bytes),
+        _ => Err(format!("the memory limit must be above 0, not '{text}'")),
+    }
+}
+
+/// The flags that need BuildKit (or buildx's bake) and so cannot be honoured:
+/// refused rather than ignored, since ignoring `--check` would report success.
+fn refuse_buildkit_flags(args: &BuildArgs) -> Result<(), CliError> {
+    let builder = args.builder.as_deref().filter(|b| *b != "default");
+    let flags = [
+        (builder.is_some(), "--builder"),
+        (args.check, "--check"),
+        (args.print, "--print"),
+        (args.provenance.is_some(), "--provenance"),
+        (args.sbom.is_some(), "--sbom"),
+        (args.ssh.is_some(), "--ssh"),
+    ];
+    let refused: Vec<&str> = flags
+        .iter()
+        .filter(|(set, _)| *set)
+        .map(|(_, f)| *f)
+        .collect();
+    if refused.is_empty() {
+        return Ok(());
+    }
+    Err(CliError::Usage(format!(
+        "{} need{} BuildKit (through buildx); berth builds with the Docker Engine's classic \
+         builder, which has no such feature\n  hint: leave {} out, or build with `docker buildx` \
+         and then run berth with `--no-build`",
+        refused.join(", "),
+        if refused.len() == 1 { "s" } else { "" },
+        if refused.len() == 1 { "it" } else { "them" },
+    )))
 }
 
 pub fn run(settings: &Settings, args: BuildArgs) -> Result<i32, CliError> {
+    refuse_buildkit_flags(&args)?;
     let runtime = engine_cmd::runtime()?;
     let prepared = engine_cmd::prepare(&runtime, settings, &args.services, false)?;
     engine_cmd::check_services(&prepared.desired, &args.services)?;
@@ -41,6 +105,7 @@ pub fn run(settings: &Settings, args: BuildArgs) -> Result<i32, CliError> {
         pull: args.pull,
         args: build_args(&args.build_arg, &settings.load.os_env),
         parallel: settings.parallel,
+        memory: args.memory.unwrap_or(0),
     };
     // The loader added the dependencies of the named services.
     let services: Vec<String> = if args.with_dependencies || args.services.is_empty() {
@@ -54,6 +119,11 @@ pub fn run(settings: &Settings, args: BuildArgs) -> Result<i32, CliError> {
             .filter(|s| desired.services[*s].build.is_some())
         {
             eprintln!("would build service {service}");
+        }
+        if args.push {
+            for image in super::push::pushable_images(&desired, &services, false) {
+                eprintln!("would push {}", image.reference);
+            }
         }
         return Ok(0);
     }
@@ -70,7 +140,18 @@ pub fn run(settings: &Settings, args: BuildArgs) -> Result<i32, CliError> {
         drop(events);
         let _ = renderer.await;
         built.map_err(CliError::Build)?;
-        Ok(0)
+        if !args.push {
+            return Ok(0);
+        }
+        let images = super::push::pushable_images(&desired, &services, false);
+        let failures =
+            engine_cmd::transfer_failures(&engine, settings, Direction::Push, &images, args.quiet)
+                .await;
+        if failures.is_empty() {
+            return Ok(0);
+        }
+        let messages: Vec<String> = failures.into_iter().map(|(_, m)| m).collect();
+        Err(CliError::Other(messages.join("\nerror: ")))
     })
 }
 

@@ -7,6 +7,7 @@ use clap::Args;
 
 use super::engine_cmd::{self, RunSettings};
 use super::{CliError, Settings};
+use crate::env_vars;
 use crate::reconcile::desired::Desired;
 use crate::reconcile::lifecycle::{self, Signal};
 use crate::reconcile::observe::Observed;
@@ -50,6 +51,9 @@ pub struct KillArgs {
     /// Signal to send to the containers
     #[arg(short, long, default_value = "SIGKILL")]
     pub signal: String,
+    /// Remove containers for services not defined in the Compose file
+    #[arg(long)]
+    pub remove_orphans: bool,
 }
 
 #[derive(Debug, Args)]
@@ -135,13 +139,14 @@ pub fn restart(settings: &Settings, args: RestartArgs) -> Result<i32, CliError> 
 }
 
 pub fn kill(settings: &Settings, args: KillArgs) -> Result<i32, CliError> {
-    let signal = Signal::Kill(args.signal.clone());
+    let remove_orphans = args.remove_orphans || settings.env_flag(env_vars::COMPOSE_REMOVE_ORPHANS);
     run(settings, &args.services, |desired, observed| {
-        Ok(lifecycle::plan_signal(
+        Ok(lifecycle::plan_kill(
             desired,
             observed,
             &args.services,
-            &signal,
+            &args.signal,
+            remove_orphans,
         ))
     })
 }

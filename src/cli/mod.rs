@@ -292,6 +292,15 @@ pub struct Settings {
 }
 
 impl Settings {
+    /// A boolean environment variable such as `COMPOSE_REMOVE_ORPHANS`: set
+    /// to `1`, `true` or `yes`.
+    pub fn env_flag(&self, name: &str) -> bool {
+        self.load
+            .os_env
+            .get(name)
+            .is_some_and(|v| matches!(v.to_ascii_lowercase().as_str(), "1" | "true" | "yes"))
+    }
+
     fn from_process(global: &GlobalArgs) -> Result<Self, String> {
         let os_env: Env = std::env::vars().collect();
         let cwd = os_env

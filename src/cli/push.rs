@@ -3,6 +3,7 @@
 use clap::Args;
 
 use super::{CliError, Settings, engine_cmd};
+use crate::reconcile::desired::Desired;
 use crate::transfer::{Direction, ImageRef};
 
 #[derive(Debug, Args)]
@@ -21,14 +22,15 @@ pub struct PushArgs {
     pub quiet: bool,
 }
 
-pub fn run(settings: &Settings, args: PushArgs) -> Result<i32, CliError> {
-    let runtime = engine_cmd::runtime()?;
-    let prepared = engine_cmd::prepare(&runtime, settings, &args.services, false)?;
-    engine_cmd::check_services(&prepared.desired, &args.services)?;
-    let desired = prepared.desired;
+/// The images `push` pushes for these services (all when none is named): as
+/// Docker Compose, only images the file both builds and names, every tag.
+pub fn pushable_images(
+    desired: &Desired,
+    services: &[String],
+    include_deps: bool,
+) -> Vec<ImageRef> {
     let mut images = Vec::new();
-    for service in engine_cmd::selected_services(&desired, &args.services, args.include_deps) {
-        // As Docker Compose: only images the file builds and names.
+    for service in engine_cmd::selected_services(desired, services, include_deps) {
         let Some(build) = service
             .build
             .as_ref()
@@ -45,6 +47,14 @@ pub fn run(settings: &Settings, args: PushArgs) -> Result<i32, CliError> {
     }
     images.sort();
     images.dedup();
+    images
+}
+
+pub fn run(settings: &Settings, args: PushArgs) -> Result<i32, CliError> {
+    let runtime = engine_cmd::runtime()?;
+    let prepared = engine_cmd::prepare(&runtime, settings, &args.services, false)?;
+    engine_cmd::check_services(&prepared.desired, &args.services)?;
+    let images = pushable_images(&prepared.desired, &args.services, args.include_deps);
     runtime.block_on(async {
         let failures = engine_cmd::transfer_failures(
             &prepared.engine,

@@ -295,13 +295,6 @@ fn converge(
             .services
             .retain(|name, _| args.services.iter().any(|s| s == name));
     }
-    let env_flag = |name: &str| {
-        settings
-            .load
-            .os_env
-            .get(name)
-            .is_some_and(|v| matches!(v.to_ascii_lowercase().as_str(), "1" | "true" | "yes"))
-    };
     let options = UpOptions {
         services: args.services.clone(),
         recreate: if args.no_recreate {
@@ -319,11 +312,11 @@ fn converge(
             Recreate::Diverged
         },
         no_start: intent.no_start,
-        remove_orphans: args.remove_orphans || env_flag(env_vars::COMPOSE_REMOVE_ORPHANS),
+        remove_orphans: args.remove_orphans || settings.env_flag(env_vars::COMPOSE_REMOVE_ORPHANS),
         renew_anonymous_volumes: args.renew_anon_volumes,
         wait: intent.wait,
         timeout: args.timeout,
-        warn_orphans: !env_flag(env_vars::COMPOSE_IGNORE_ORPHANS),
+        warn_orphans: !settings.env_flag(env_vars::COMPOSE_IGNORE_ORPHANS),
         yes: args.yes,
     };
     if let Some(problem) = desired.services.values().flat_map(|s| &s.problems).next() {

@@ -669,6 +669,10 @@ fn with_build_query(client: Docker, spec: &BuildSpec) -> Docker {
     if !spec.isolation.is_empty() {
         extra.push(("isolation", spec.isolation.clone()));
     }
+    // bollard's `memory` is an i32: a limit above 2 GiB would not fit.
+    if spec.memory > 0 {
+        extra.push(("memory", spec.memory.to_string()));
+    }
     if extra.is_empty() {
         return client;
     }

@@ -24,6 +24,8 @@ pub struct BuildSpec {
     pub network: String,
     /// Bytes; 0 for the engine's default.
     pub shm_size: i64,
+    /// `build --memory`: the build containers' memory limit in bytes (0: none).
+    pub memory: i64,
     pub ulimits: Vec<UlimitSpec>,
     pub no_cache: bool,
     pub pull: bool,

@@ -136,11 +136,46 @@ pub fn plan_signal(
     services: &[String],
     signal: &Signal,
 ) -> Plan {
+    signal_plan(desired, observed, services, signal, |_| true)
+}
+
+/// `kill`: as [`plan_signal`], and with `remove_orphans` the containers of
+/// services the file no longer has are removed instead of signalled.
+/// (Docker Compose 2.40 signals them either way, whatever its flag says.)
+pub fn plan_kill(
+    desired: &Desired,
+    observed: &Observed,
+    services: &[String],
+    signal: &str,
+    remove_orphans: bool,
+) -> Plan {
+    let signal = Signal::Kill(signal.to_string());
+    let declared = |c: &Container| desired.services.contains_key(c.service());
+    let mut plan = signal_plan(desired, observed, services, &signal, |c| {
+        !remove_orphans || declared(c)
+    });
+    if remove_orphans {
+        plan.orphans(desired, observed, true, false, None);
+    }
+    plan
+}
+
+/// The signal to the selected containers it applies to and `also` accepts.
+fn signal_plan(
+    desired: &Desired,
+    observed: &Observed,
+    services: &[String],
+    signal: &Signal,
+    also: impl Fn(&Container) -> bool,
+) -> Plan {
     let mut plan = Plan::for_project(desired);
-    let applies = |c: &Container| match signal {
-        Signal::Kill(_) => matches!(c.state, RunState::Running | RunState::Restarting),
-        Signal::Pause => c.state == RunState::Running,
-        Signal::Unpause => c.state == RunState::Paused,
+    let applies = |c: &Container| {
+        also(c)
+            && match signal {
+                Signal::Kill(_) => matches!(c.state, RunState::Running | RunState::Restarting),
+                Signal::Pause => c.state == RunState::Running,
+                Signal::Unpause => c.state == RunState::Paused,
+            }
     };
     for container in containers(observed, services, applies) {
         let (service, name) = (container.service().to_string(), container.name.clone());

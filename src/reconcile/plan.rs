@@ -277,6 +277,38 @@ impl Plan {
 
     /// Stops (when it must) and removes `container` after `after`. Returns
     /// the node after which it no longer runs, and the one that removes it.
+    /// Orphans, containers of services the file no longer has: removed
+    /// with `remove` (`--remove-orphans`), else named in a warning when `warn`.
+    pub(crate) fn orphans(
+        &mut self,
+        desired: &Desired,
+        observed: &Observed,
+        remove: bool,
+        warn: bool,
+        timeout: Option<i64>,
+    ) {
+        let orphans: Vec<&Container> = observed
+            .containers
+            .iter()
+            .filter(|c| {
+                !c.is_oneoff()
+                    && !desired.services.contains_key(c.service())
+                    && !desired.disabled_services.iter().any(|s| s == c.service())
+            })
+            .collect();
+        if remove {
+            for orphan in orphans {
+                self.retire(orphan, vec![], "orphan (--remove-orphans)", timeout, false);
+            }
+        } else if warn && !orphans.is_empty() {
+            let names: Vec<&str> = orphans.iter().map(|c| c.name.as_str()).collect();
+            self.warnings.push(format!(
+                "Found orphan containers ({}) for this project. If you removed or renamed this service in your compose file, you can run this command with the --remove-orphans flag to clean it up.",
+                names.join(", ")
+            ));
+        }
+    }
+
     pub(crate) fn retire(
         &mut self,
         container: &Container,
@@ -1111,28 +1143,13 @@ pub fn plan_up(
         }
     }
 
-    // Orphans: containers of services the file no longer has.
-    let orphans: Vec<&Container> = observed
-        .containers
-        .iter()
-        .filter(|c| {
-            !c.is_oneoff()
-                && !desired.services.contains_key(c.service())
-                && !desired.disabled_services.iter().any(|s| s == c.service())
-        })
-        .collect();
-    if options.remove_orphans {
-        for orphan in orphans {
-            let reason = "orphan (--remove-orphans)";
-            plan.retire(orphan, vec![], reason, options.timeout, false);
-        }
-    } else if options.warn_orphans && !orphans.is_empty() {
-        let names: Vec<&str> = orphans.iter().map(|c| c.name.as_str()).collect();
-        plan.warnings.push(format!(
-            "Found orphan containers ({}) for this project. If you removed or renamed this service in your compose file, you can run this command with the --remove-orphans flag to clean it up.",
-            names.join(", ")
-        ));
-    }
+    plan.orphans(
+        desired,
+        observed,
+        options.remove_orphans,
+        options.warn_orphans,
+        options.timeout,
+    );
     Ok(plan)
 }
 

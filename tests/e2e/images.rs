@@ -227,6 +227,64 @@ fn buildkit_only_keys_are_refused_at_their_line() {
 }
 
 #[test]
+fn buildkit_only_build_flags_are_refused_not_ignored() {
+    let compose = "services:\n  web:\n    build: .\n    command: [sleep, '1']\n";
+    let env = TestEnv::new("images-buildkit-flags", compose);
+    write_context(&env, ".");
+    let run = env.berth(&["build", "--check"]);
+    assert_eq!(run.code, Some(2), "{}", run.stderr);
+    assert!(
+        run.stderr.contains("--check needs BuildKit") && run.stderr.contains("classic builder"),
+        "{}",
+        run.stderr
+    );
+    let run = env.berth(&["build", "--ssh", "default", "--builder", "remote"]);
+    assert_eq!(run.code, Some(2), "{}", run.stderr);
+    assert!(
+        run.stderr.contains("--builder, --ssh need BuildKit"),
+        "{}",
+        run.stderr
+    );
+    // The engine's own builder is the default one: that name is fine.
+    env.berth_ok(&["build", "--builder", "default"]);
+}
+
+#[test]
+fn build_memory_limits_the_build_and_push_pushes_what_was_built() {
+    let registry = Registry::start(false);
+    let project = crate::harness::project_name("images-build-push");
+    let image = format!("{}/{project}/app:1", registry.address);
+    let compose = format!(
+        "services:\n{}",
+        built("web", "./app", &format!("    image: {image}\n"))
+    );
+    let env = TestEnv::new("images-build-push", &compose);
+    write_context(&env, "app");
+    // The build step records the memory limit it ran under (cgroup v1 or v2).
+    env.write(
+        "app/Dockerfile",
+        &format!(
+            "{DOCKERFILE}RUN (cat /sys/fs/cgroup/memory/memory.limit_in_bytes || \
+             cat /sys/fs/cgroup/memory.max) > /limit 2>/dev/null\n"
+        ),
+    );
+    let run = env.berth_ok(&["build", "--memory", "64m", "--push"]);
+    assert!(
+        run.stderr.contains(&format!("Image {image}  Pushed")),
+        "{}",
+        run.stderr
+    );
+    let limit = docker_ok(&["run", "--rm", "--entrypoint", "cat", &image, "/limit"]);
+    assert_eq!(limit.trim(), (64 * 1024 * 1024).to_string());
+
+    // What the registry holds is what was built.
+    let built_id = image_id(&image).unwrap();
+    docker_ok(&["rmi", &image]);
+    docker_ok(&["pull", &image]);
+    assert_eq!(image_id(&image), Some(built_id));
+}
+
+#[test]
 fn a_missing_image_names_the_image_and_its_registry() {
     let registry = Registry::start(false);
     let image = format!("{}/berth-e2e/absent:1", registry.address);

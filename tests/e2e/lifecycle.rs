@@ -115,3 +115,22 @@ fn kill_pause_unpause_and_rm() {
     let short = env.berth_ok(&["version", "--short"]).stdout;
     assert_eq!(version, format!("berth version {short}"));
 }
+
+#[test]
+fn kill_remove_orphans_removes_them_instead() {
+    let env = TestEnv::new(
+        "lifecycle-kill-orphans",
+        &format!("services:\n{}{}", sleeper("web", ""), sleeper("old", "")),
+    );
+    env.berth_ok(&["up", "-d"]);
+    env.write(
+        "compose.yaml",
+        &format!("services:\n{}", sleeper("web", "")),
+    );
+    let web = env.name_of("web", 1);
+
+    env.berth_ok(&["kill", "--remove-orphans"]);
+    assert_eq!(env.container_names(), std::slice::from_ref(&web));
+    let killed = env.container(&web);
+    assert_eq!((killed.state.as_str(), killed.exit_code), ("exited", 137));
+}
