@@ -422,3 +422,48 @@ volumes:
     name: yamlcheck_data
 x-top: 1
 "#;
+
+#[test]
+fn no_env_resolution_keeps_env_files_out_of_the_output() {
+    let dir = project(&[
+        ("app.env", "TOKEN=from-file\n"),
+        (
+            "compose.yaml",
+            "services:\n  web:\n    image: x\n    env_file: app.env\n    environment: [OWN=1]\n",
+        ),
+    ]);
+    let resolved = config_json(&mut berth(dir.path()));
+    assert_eq!(
+        resolved["services"]["web"]["environment"]["TOKEN"],
+        "from-file"
+    );
+    let out = berth(dir.path())
+        .args(["config", "--no-env-resolution", "--format", "json"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let kept: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let web = &kept["services"]["web"];
+    assert_eq!(web["environment"], serde_json::json!({"OWN": "1"}));
+    assert_eq!(
+        web["env_file"][0],
+        dir.path().join("app.env").display().to_string()
+    );
+}
+
+#[test]
+fn models_lists_the_models_services_use() {
+    let dir = project(&[(
+        "compose.yaml",
+        "services:\n  a:\n    image: x\n    models: [zeta, alpha]\n  b:\n    image: x\n    models:\n      mid: {}\nmodels:\n  zeta: {model: ai/z}\n  alpha: {model: ai/a}\n  mid: {model: ai/m}\n  unused: {model: ai/u}\n",
+    )]);
+    berth(dir.path())
+        .args(["config", "--models"])
+        .assert()
+        .success()
+        .stdout("ai/a\nai/m\nai/z\n");
+}

@@ -65,6 +65,12 @@ pub struct ConfigArgs {
     /// Don't check model consistency
     #[arg(long)]
     pub no_consistency: bool,
+    /// Don't resolve service env files: print `env_file` as written
+    #[arg(long)]
+    pub no_env_resolution: bool,
+    /// Print the model names, one per line
+    #[arg(long)]
+    pub models: bool,
 }
 
 pub fn run(settings: &Settings, args: ConfigArgs) -> Result<i32, CliError> {
@@ -73,6 +79,7 @@ pub fn run(settings: &Settings, args: ConfigArgs) -> Result<i32, CliError> {
     opts.skip_normalization = args.no_normalize;
     opts.skip_path_resolution = args.no_path_resolution;
     opts.skip_consistency = args.no_consistency;
+    opts.skip_env_resolution = args.no_env_resolution;
     opts.model_only = args.no_interpolate;
     if args.variables {
         // Variables are read from the model as written, before interpolation.
@@ -285,6 +292,37 @@ fn lines<I: IntoIterator<Item = String>>(items: I) -> String {
 }
 
 /// The output of a listing flag (`--services`, `--hash`...), or `None` for the whole project.
+/// `--models`: the `model` of each model some service uses, by model key.
+fn used_models(models: &Map, services: &Map) -> Vec<String> {
+    let used = |key: &str| {
+        services
+            .values()
+            .any(|service| match service.get("models") {
+                Some(Node {
+                    kind: Kind::Seq(names),
+                    ..
+                }) => names
+                    .iter()
+                    .any(|n| n.scalar_text().as_deref() == Some(key)),
+                Some(Node {
+                    kind: Kind::Map(names),
+                    ..
+                }) => names.keys().any(|n| *n == key),
+                _ => false,
+            })
+    };
+    let mut keys: Vec<String> = models.keys().map(|k| k.to_string()).collect();
+    keys.sort();
+    keys.into_iter()
+        .filter(|key| used(key))
+        .filter_map(|key| {
+            models[key.as_str()]
+                .get("model")
+                .and_then(Node::scalar_text)
+        })
+        .collect()
+}
+
 fn listing(loaded: &Loaded, args: &ConfigArgs) -> Result<Option<String>, CliError> {
     let empty = Map::default();
     let section = |k: &str| loaded.model.get(k).and_then(Node::as_map).unwrap_or(&empty);
@@ -300,6 +338,8 @@ fn listing(loaded: &Loaded, args: &ConfigArgs) -> Result<Option<String>, CliErro
         lines(sorted_keys("volumes"))
     } else if args.networks {
         lines(sorted_keys("networks"))
+    } else if args.models {
+        lines(used_models(section("models"), services))
     } else if args.list_profiles {
         lines(loaded.all_profiles.clone())
     } else if args.images {

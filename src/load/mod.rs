@@ -54,6 +54,9 @@ pub struct LoadOptions {
     pub skip_normalization: bool,
     pub skip_path_resolution: bool,
     pub skip_consistency: bool,
+    /// Keep `env_file` and `label_file` as written instead of reading them
+    /// into `environment` and `labels` (`config --no-env-resolution`).
+    pub skip_env_resolution: bool,
     /// Stop at the merged, normalised model: no profiles, consistency
     /// checks, service env files or pruning (`config --no-interpolate`).
     pub model_only: bool,

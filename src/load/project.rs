@@ -132,7 +132,9 @@ pub fn finish(model: &mut Node, ctx: &ProjectContext<'_>) -> Result<Vec<String>>
     if !ctx.opts.skip_consistency {
         check_consistency(model, &disabled)?;
     }
-    resolve_service_files(model, ctx)?;
+    if !ctx.opts.skip_env_resolution {
+        resolve_service_files(model, ctx)?;
+    }
     if !ctx.opts.services.is_empty() {
         select(model, &ctx.opts.services);
     }
