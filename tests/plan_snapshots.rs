@@ -52,6 +52,8 @@ fn engine_after_up(desired: &Desired) -> Observed {
                 name: volume.spec.name.clone(),
                 driver: "local".into(),
                 labels: volume.spec.identity_labels.clone(),
+                mountpoint: String::new(),
+                scope: "local".into(),
             },
         );
     }

@@ -2,12 +2,14 @@
 
 mod attach;
 mod build;
+mod commit;
 mod config;
 mod cp;
 mod down;
 mod engine_cmd;
 mod events;
 mod exec;
+mod export;
 mod images;
 mod lifecycle;
 mod log_mux;
@@ -26,6 +28,7 @@ mod time;
 mod top;
 mod up;
 mod up_attached;
+mod volumes;
 mod wait;
 mod watch;
 mod yaml_out;
@@ -189,6 +192,12 @@ pub enum Command {
     Stats(stats::StatsArgs),
     /// Attach local standard input, output, and error streams to a service's running container
     Attach(attach::AttachArgs),
+    /// List volumes
+    Volumes(volumes::VolumesArgs),
+    /// Export a service container's filesystem as a tar archive
+    Export(export::ExportArgs),
+    /// Create a new image from a service container's changes
+    Commit(commit::CommitArgs),
     /// Show the berth version
     Version(VersionArgs),
     /// Bring services up, then sync, restart or rebuild them as files change
@@ -267,6 +276,9 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> i32 {
         Command::Wait(args) => wait::run(&settings, args),
         Command::Stats(args) => stats::run(&settings, args),
         Command::Attach(args) => attach::run(&settings, args),
+        Command::Volumes(args) => volumes::run(&settings, args),
+        Command::Export(args) => export::run(&settings, args),
+        Command::Commit(args) => commit::run(&settings, args),
         Command::Version(args) => version(args),
         Command::Watch(args) => watch::run(&settings, args),
     };

@@ -20,13 +20,14 @@ use bollard::models::{
     RestartPolicyNameEnum, ThrottleDevice, VolumeCreateRequest,
 };
 use bollard::query_parameters::{
-    BuildImageOptionsBuilder, CreateContainerOptionsBuilder, CreateImageOptionsBuilder,
-    DownloadFromContainerOptionsBuilder, EventsOptionsBuilder, InspectContainerOptions,
-    KillContainerOptionsBuilder, ListContainersOptionsBuilder, ListImagesOptionsBuilder,
-    ListNetworksOptionsBuilder, ListVolumesOptionsBuilder, LogsOptionsBuilder,
-    PruneImagesOptionsBuilder, PushImageOptionsBuilder, RemoveContainerOptionsBuilder,
-    RemoveImageOptions, RenameContainerOptionsBuilder, StartContainerOptions, StatsOptionsBuilder,
-    StopContainerOptionsBuilder, TagImageOptionsBuilder, UploadToContainerOptionsBuilder,
+    BuildImageOptionsBuilder, CommitContainerOptionsBuilder, CreateContainerOptionsBuilder,
+    CreateImageOptionsBuilder, DownloadFromContainerOptionsBuilder, EventsOptionsBuilder,
+    InspectContainerOptions, KillContainerOptionsBuilder, ListContainersOptionsBuilder,
+    ListImagesOptionsBuilder, ListNetworksOptionsBuilder, ListVolumesOptionsBuilder,
+    LogsOptionsBuilder, PruneImagesOptionsBuilder, PushImageOptionsBuilder,
+    RemoveContainerOptionsBuilder, RemoveImageOptions, RenameContainerOptionsBuilder,
+    StartContainerOptions, StatsOptionsBuilder, StopContainerOptionsBuilder,
+    TagImageOptionsBuilder, UploadToContainerOptionsBuilder,
 };
 use bollard::{ClientVersion, Docker};
 use futures_util::stream::{BoxStream, StreamExt};
@@ -34,10 +35,10 @@ use futures_util::stream::{BoxStream, StreamExt};
 use super::image::LayerTally;
 use super::spec::{ContainerSpec, MountSpec, NetworkSpec, VolumeSpec};
 use super::{
-    Activity, ApiVersion, AttachOptions, BuildOutput, BuildSpec, Container, ContainerDisplay,
-    ContainerEvent, ContainerStatus, Created, Engine, EngineError, Event, ExecSpec, FileCopy,
-    Health, ImageInfo, LogChunk, LogOptions, Mount, Network, PortMapping, RegistryAuth, Result,
-    RunState, Session, Transfer, Usage, Volume, labels,
+    Activity, ApiVersion, AttachOptions, BuildOutput, BuildSpec, CommitSpec, Container,
+    ContainerDisplay, ContainerEvent, ContainerStatus, Created, Engine, EngineError, Event,
+    ExecSpec, FileCopy, Health, ImageInfo, LogChunk, LogOptions, Mount, Network, PortMapping,
+    RegistryAuth, Result, RunState, Session, Transfer, Usage, Volume, labels,
 };
 use crate::env_vars;
 
@@ -188,6 +189,16 @@ fn ignore_not_found(r: std::result::Result<(), BollardError>) -> Result<()> {
 
 fn project_filter(project: &str) -> HashMap<&'static str, Vec<String>> {
     HashMap::from([("label", vec![format!("{}={project}", labels::PROJECT)])])
+}
+
+fn volume(v: bollard::models::Volume) -> Volume {
+    Volume {
+        name: v.name,
+        driver: v.driver,
+        labels: v.labels.into_iter().collect(),
+        mountpoint: v.mountpoint,
+        scope: v.scope.map(|s| s.to_string()).unwrap_or_default(),
+    }
 }
 
 fn sorted(map: Option<HashMap<String, String>>) -> BTreeMap<String, String> {
@@ -897,11 +908,7 @@ impl Engine for DockerEngine {
             .volumes
             .unwrap_or_default()
             .into_iter()
-            .map(|v| Volume {
-                name: v.name,
-                driver: v.driver,
-                labels: v.labels.into_iter().collect(),
-            })
+            .map(volume)
             .collect())
     }
 
@@ -921,11 +928,7 @@ impl Engine for DockerEngine {
 
     async fn find_volume(&self, name: &str) -> Result<Option<Volume>> {
         match self.client.inspect_volume(name).await {
-            Ok(v) => Ok(Some(Volume {
-                name: v.name,
-                driver: v.driver,
-                labels: v.labels.into_iter().collect(),
-            })),
+            Ok(v) => Ok(Some(volume(v))),
             Err(e) => match engine_error(e) {
                 EngineError::NotFound(_) => Ok(None),
                 e => Err(e),
@@ -1578,6 +1581,43 @@ impl Engine for DockerEngine {
             .upload_to_container(id, Some(options), bollard::body_full(archive))
             .await
             .map_err(engine_error)
+    }
+
+    fn export_container(&self, id: &str) -> BoxStream<'static, Result<bytes::Bytes>> {
+        let client = self.client.clone();
+        client
+            .export_container(id)
+            .map(|chunk| chunk.map_err(engine_error))
+            .boxed()
+    }
+
+    async fn commit_container(&self, id: &str, spec: &CommitSpec) -> Result<String> {
+        let mut options = CommitContainerOptionsBuilder::default()
+            .container(id)
+            .pause(spec.pause);
+        // Empty means not given: the engine would take an empty author or tag literally.
+        if !spec.repository.is_empty() {
+            options = options.repo(&spec.repository);
+        }
+        if !spec.tag.is_empty() {
+            options = options.tag(&spec.tag);
+        }
+        if !spec.author.is_empty() {
+            options = options.author(&spec.author);
+        }
+        if !spec.message.is_empty() {
+            options = options.comment(&spec.message);
+        }
+        if !spec.changes.is_empty() {
+            // The engine reads the instructions as the lines of one Dockerfile.
+            options = options.changes(&spec.changes.join("\n"));
+        }
+        let created = self
+            .client
+            .commit_container(options.build(), bollard::models::ContainerConfig::default())
+            .await
+            .map_err(engine_error)?;
+        Ok(created.id)
     }
 
     async fn top(&self, id: &str) -> Result<(Vec<String>, Vec<Vec<String>>)> {

@@ -228,6 +228,10 @@ pub struct Volume {
     pub name: String,
     pub driver: String,
     pub labels: BTreeMap<String, String>,
+    /// Where the engine keeps its data on the host.
+    pub mountpoint: String,
+    /// `local` or `global`.
+    pub scope: String,
 }
 
 /// Health as reported by the engine's health check.
@@ -399,6 +403,21 @@ pub struct FileCopy {
     pub mode: u32,
 }
 
+/// What `commit` records in the image it makes of a container.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct CommitSpec {
+    /// The image's repository; empty for an image without a name.
+    pub repository: String,
+    /// Its tag; empty for `latest` (or none without a repository).
+    pub tag: String,
+    pub author: String,
+    pub message: String,
+    /// Dockerfile instructions (`ENV A=b`, `CMD ["sh"]`) applied to the image.
+    pub changes: Vec<String>,
+    /// Pause the container while it is committed.
+    pub pause: bool,
+}
+
 /// A container just created.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Created {
@@ -541,6 +560,14 @@ pub trait Engine: Clone + Send + Sync + 'static {
         archive: bytes::Bytes,
         owned: bool,
     ) -> impl Future<Output = Result<()>> + Send;
+    /// The filesystem of the container `id` as a tar archive, as it comes.
+    fn export_container(&self, id: &str) -> BoxStream<'static, Result<bytes::Bytes>>;
+    /// Makes an image of the container `id`; returns the image's ID.
+    fn commit_container(
+        &self,
+        id: &str,
+        spec: &CommitSpec,
+    ) -> impl Future<Output = Result<String>> + Send;
     /// The processes running in a container: the column titles, and a row each.
     fn top(&self, id: &str)
     -> impl Future<Output = Result<(Vec<String>, Vec<Vec<String>>)>> + Send;

@@ -26,5 +26,6 @@ mod run;
 mod service_keys;
 mod stats;
 mod up;
+mod volumes_export_commit;
 mod wait;
 mod watch;

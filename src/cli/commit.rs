@@ -1,0 +1,113 @@
+//! `berth commit`: an image made of a service container's changes.
+
+use clap::{ArgAction, Args};
+
+use super::{CliError, Settings, engine_cmd};
+use crate::engine::{CommitSpec, Engine};
+use crate::events::{Emitter, Kind, Status};
+use crate::render;
+
+#[derive(Debug, Args)]
+pub struct CommitArgs {
+    /// Author (e.g., "John Hannibal Smith <hannibal@a-team.com>")
+    #[arg(short, long)]
+    pub author: Option<String>,
+    /// Apply a Dockerfile instruction to the created image (repeatable)
+    #[arg(short, long, value_name = "INSTRUCTION")]
+    pub change: Vec<String>,
+    /// Commit message
+    #[arg(short, long)]
+    pub message: Option<String>,
+    /// Pause the container during the commit (`--pause=false` not to)
+    // A bare `-p` means true; `=` is needed for a value, as with the docker CLI's
+    // booleans, so that `-p web` is not read as a value.
+    #[arg(
+        short,
+        long,
+        action = ArgAction::Set,
+        num_args = 0..=1,
+        require_equals = true,
+        default_value_t = true,
+        default_missing_value = "true",
+        value_name = "BOOL"
+    )]
+    pub pause: bool,
+    /// The replica to commit, when the service has several (default: the lowest)
+    #[arg(long, value_name = "N")]
+    pub index: Option<u32>,
+    /// The service whose container to commit
+    #[arg(value_name = "SERVICE")]
+    pub service: String,
+    /// The name of the image (none by default)
+    #[arg(value_name = "REPOSITORY[:TAG]")]
+    pub reference: Option<String>,
+}
+
+pub fn run(settings: &Settings, args: CommitArgs) -> Result<i32, CliError> {
+    let (repository, tag) = split_reference(args.reference.as_deref().unwrap_or_default());
+    let spec = CommitSpec {
+        repository: repository.to_string(),
+        tag: tag.to_string(),
+        author: args.author.clone().unwrap_or_default(),
+        message: args.message.clone().unwrap_or_default(),
+        changes: args.change.clone(),
+        pause: args.pause,
+    };
+    let (runtime, prepared) = engine_cmd::open(settings, std::slice::from_ref(&args.service))?;
+    let engine = prepared.engine;
+    runtime.block_on(async {
+        let containers =
+            engine_cmd::containers(&engine, &prepared.desired.project, prepared.listing).await?;
+        // A stopped container can be committed too; a running one is preferred.
+        let replicas = engine_cmd::replicas(containers, &args.service, args.index, false)?;
+        let container = &replicas[0];
+        let (events, receiver) = Emitter::channel();
+        let renderer = render::spawn(settings.progress, receiver);
+        let name = &container.name;
+        events.emit(Kind::Container, name, Status::Working, "Committing", "");
+        let result = engine.commit_container(&container.id, &spec).await;
+        match &result {
+            Ok(id) => events.emit(
+                Kind::Container,
+                name,
+                Status::Done,
+                &format!("Committed as {id}"),
+                "",
+            ),
+            Err(_) => events.emit(Kind::Container, name, Status::Error, "Error", ""),
+        }
+        drop(events);
+        let _ = renderer.await;
+        result?;
+        Ok(0)
+    })
+}
+
+/// `name:tag` → (`name`, `tag`); a colon before the last `/` is a
+/// registry's port, not a tag.
+fn split_reference(reference: &str) -> (&str, &str) {
+    match reference.rsplit_once(':') {
+        Some((name, tag)) if !tag.contains('/') => (name, tag),
+        _ => (reference, ""),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_tag_follows_the_last_colon_after_the_last_slash() {
+        assert_eq!(split_reference("app:v1"), ("app", "v1"));
+        assert_eq!(split_reference("app"), ("app", ""));
+        assert_eq!(split_reference(""), ("", ""));
+        assert_eq!(
+            split_reference("localhost:5000/app"),
+            ("localhost:5000/app", "")
+        );
+        assert_eq!(
+            split_reference("localhost:5000/app:v2"),
+            ("localhost:5000/app", "v2")
+        );
+    }
+}

@@ -1,0 +1,130 @@
+//! `berth volumes`: the project's volumes (those carrying its label), or
+//! those the containers of some services mount, as Docker Compose lists them.
+
+use std::collections::BTreeSet;
+
+use clap::Args;
+
+use super::table::{self, ListFormat};
+use super::{CliError, Settings, engine_cmd};
+use crate::engine::{Engine, Volume};
+
+#[derive(Debug, Args)]
+pub struct VolumesArgs {
+    /// Only the volumes these services' containers mount (default: all)
+    #[arg(value_name = "SERVICE")]
+    pub services: Vec<String>,
+    /// Only display volume names
+    #[arg(short, long)]
+    pub quiet: bool,
+    /// Output format: table or json
+    #[arg(long, value_enum, default_value = "table")]
+    pub format: ListFormat,
+}
+
+pub fn run(settings: &Settings, args: VolumesArgs) -> Result<i32, CliError> {
+    let (runtime, prepared) = engine_cmd::open(settings, &args.services)?;
+    let engine = prepared.engine;
+    let project = prepared.desired.project.clone();
+    let mut volumes = runtime.block_on(async {
+        let mut volumes = engine.list_volumes(&project).await?;
+        if !args.services.is_empty() {
+            let containers = engine_cmd::containers(&engine, &project, prepared.listing).await?;
+            let mounted: BTreeSet<&str> = containers
+                .iter()
+                .filter(|c| args.services.iter().any(|s| s == c.service()))
+                .flat_map(|c| &c.mounts)
+                .map(|m| m.name.as_str())
+                .filter(|name| !name.is_empty())
+                .collect();
+            volumes.retain(|v| mounted.contains(v.name.as_str()));
+        }
+        Ok::<_, CliError>(volumes)
+    })?;
+    // The engine lists them in no stable order.
+    volumes.sort_by(|a, b| a.name.cmp(&b.name));
+    print!("{}", render(&volumes, args.quiet, args.format));
+    Ok(0)
+}
+
+fn render(volumes: &[Volume], quiet: bool, format: ListFormat) -> String {
+    if quiet {
+        return volumes.iter().map(|v| format!("{}\n", v.name)).collect();
+    }
+    match format {
+        ListFormat::Table => {
+            let rows: Vec<Vec<String>> = volumes
+                .iter()
+                .map(|v| vec![v.driver.clone(), v.name.clone()])
+                .collect();
+            // The docker CLI's tables: columns at least 10 wide, 3 apart.
+            table::render_min(&["DRIVER", "VOLUME NAME"], &rows, 10)
+        }
+        ListFormat::Json => volumes.iter().map(|v| format!("{}\n", json(v))).collect(),
+    }
+}
+
+/// A volume as `docker volume ls --format json` writes it. Sizes and link
+/// counts come only from the disk-usage call, and the cluster fields only
+/// with Swarm cluster volumes: neither applies to a listing.
+fn json(v: &Volume) -> serde_json::Value {
+    let labels: Vec<String> = v.labels.iter().map(|(k, v)| format!("{k}={v}")).collect();
+    serde_json::json!({
+        "Availability": "N/A",
+        "Driver": v.driver,
+        "Group": "N/A",
+        "Labels": labels.join(","),
+        "Links": "N/A",
+        "Mountpoint": v.mountpoint,
+        "Name": v.name,
+        "Scope": v.scope,
+        "Size": "N/A",
+        "Status": "N/A",
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn volume(name: &str) -> Volume {
+        Volume {
+            name: name.into(),
+            driver: "local".into(),
+            labels: [("a".into(), "1".into()), ("b".into(), "2".into())].into(),
+            mountpoint: format!("/var/lib/docker/volumes/{name}/_data"),
+            scope: "local".into(),
+        }
+    }
+
+    #[test]
+    fn the_table_has_the_docker_cli_columns() {
+        let volumes = [volume("p_data"), volume("p_a_much_longer_name")];
+        assert_eq!(
+            render(&volumes, false, ListFormat::Table),
+            "DRIVER    VOLUME NAME\nlocal     p_data\nlocal     p_a_much_longer_name\n"
+        );
+        assert_eq!(
+            render(&[], false, ListFormat::Table),
+            "DRIVER    VOLUME NAME\n"
+        );
+    }
+
+    #[test]
+    fn quiet_prints_names_whatever_the_format() {
+        let volumes = [volume("p_data")];
+        assert_eq!(render(&volumes, true, ListFormat::Json), "p_data\n");
+        assert_eq!(render(&volumes, true, ListFormat::Table), "p_data\n");
+    }
+
+    #[test]
+    fn json_is_one_object_a_line_with_sorted_keys() {
+        assert_eq!(
+            render(&[volume("p_data")], false, ListFormat::Json),
+            "{\"Availability\":\"N/A\",\"Driver\":\"local\",\"Group\":\"N/A\",\
+             \"Labels\":\"a=1,b=2\",\"Links\":\"N/A\",\
+             \"Mountpoint\":\"/var/lib/docker/volumes/p_data/_data\",\"Name\":\"p_data\",\
+             \"Scope\":\"local\",\"Size\":\"N/A\",\"Status\":\"N/A\"}\n"
+        );
+    }
+}
