@@ -327,13 +327,16 @@ pub async fn run_plan<E: Engine>(
     result.map_err(CliError::Exec)
 }
 
-/// What the command line says about images: `--build`, `--no-build` and
-/// `--pull POLICY` (which overrides every service's `pull_policy`).
+/// What the command line says about images: `--build`, `--no-build`,
+/// `--pull POLICY` (which overrides every service's `pull_policy`), and
+/// `--quiet-build`/`--quiet-pull` (no progress for builds or pulls).
 #[derive(Clone, Copy, Debug, Default)]
 pub struct ImageChoices {
     pub build: bool,
     pub no_build: bool,
     pub pull: Option<PullPolicy>,
+    pub quiet_build: bool,
+    pub quiet_pull: bool,
 }
 
 /// Builds and pulls what the services' policies ask for before planning,
@@ -385,32 +388,47 @@ pub async fn prepare_images<E: Engine>(
     if to_build.is_empty() && to_pull.is_empty() {
         return Ok(());
     }
-    let (events, receiver) = Emitter::channel();
-    let renderer = render::spawn(settings.progress, receiver);
-    let options = BuildOptions {
-        parallel: settings.parallel,
-        ..Default::default()
-    };
+    // Builds, then pulls: each with a renderer of its own, so that either
+    // can be quiet.
     let built = if to_build.is_empty() {
         Ok(BTreeMap::new())
     } else {
-        build::build_services(engine, desired, &to_build, &options, &events).await
+        let (events, receiver) = Emitter::channel();
+        let renderer = render::spawn(quiet_or(settings, choices.quiet_build), receiver);
+        let options = BuildOptions {
+            parallel: settings.parallel,
+            ..Default::default()
+        };
+        let built = build::build_services(engine, desired, &to_build, &options, &events).await;
+        drop(events);
+        let _ = renderer.await;
+        built
     };
-    let pulled = transfer::transfer_all(
-        engine,
-        Direction::Pull,
-        &to_pull,
-        env,
-        settings.parallel,
-        &events,
-    )
-    .await;
-    drop(events);
-    let _ = renderer.await;
+    let pulled = if to_pull.is_empty() {
+        Vec::new()
+    } else {
+        transfer_images(
+            engine,
+            settings,
+            Direction::Pull,
+            &to_pull,
+            choices.quiet_pull,
+        )
+        .await
+    };
     for (image, id) in built.map_err(CliError::Build)? {
         observed.images.insert(image, Some(id));
     }
     note_pulled(pulled, observed)
+}
+
+/// The progress mode: quiet when `quiet`, else the command line's.
+fn quiet_or(settings: &Settings, quiet: bool) -> Progress {
+    if quiet {
+        Progress::Quiet
+    } else {
+        settings.progress
+    }
 }
 
 /// Pulls the images the plan needs that the engine does not have. Images
@@ -421,23 +439,25 @@ pub async fn pull_missing<E: Engine>(
     desired: &Desired,
     observed: &mut Observed,
     plan: &Plan,
+    quiet: bool,
 ) -> Result<(), CliError> {
     let missing = missing_images(desired, observed, plan);
-    pull_images(engine, settings, &missing, observed).await
+    pull_images(engine, settings, &missing, observed, quiet).await
 }
 
-/// Pulls `images`, noting their IDs in `observed`; the failures are
-/// reported together once every pull has ended.
+/// Pulls `images` (without progress when `quiet`), noting their IDs in
+/// `observed`; the failures are reported together once every pull has ended.
 pub async fn pull_images<E: Engine>(
     engine: &E,
     settings: &Settings,
     images: &[ImageRef],
     observed: &mut Observed,
+    quiet: bool,
 ) -> Result<(), CliError> {
     if images.is_empty() {
         return Ok(());
     }
-    let results = transfer_images(engine, settings, Direction::Pull, images, false).await;
+    let results = transfer_images(engine, settings, Direction::Pull, images, quiet).await;
     note_pulled(results, observed)
 }
 
@@ -450,13 +470,8 @@ pub async fn transfer_images<E: Engine>(
     images: &[ImageRef],
     quiet: bool,
 ) -> Vec<(String, Result<String, String>)> {
-    let progress = if quiet {
-        Progress::Quiet
-    } else {
-        settings.progress
-    };
     let (events, receiver) = Emitter::channel();
-    let renderer = render::spawn(progress, receiver);
+    let renderer = render::spawn(quiet_or(settings, quiet), receiver);
     let results = transfer::transfer_all(
         engine,
         direction,

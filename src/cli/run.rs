@@ -10,8 +10,12 @@ use sha2::{Digest, Sha256};
 
 use super::engine_cmd::{self, ImageChoices, RunSettings};
 use super::{CliError, Settings, pipe};
-use crate::engine::spec::PortSpec;
+use crate::build::service::PullPolicy;
+use crate::engine::spec::{MountSpec, PortSpec};
 use crate::engine::{AttachOptions, ContainerSpec, Engine, RunState, labels};
+use crate::env_vars;
+use crate::load::canonical::volume;
+use crate::load::paths;
 use crate::reconcile::desired::{Condition, Desired};
 use crate::reconcile::host_files;
 use crate::reconcile::plan::{self, Op, Plan, UpOptions};
@@ -58,6 +62,51 @@ pub struct RunArgs {
     /// Don't allocate a TTY (by default one is, when standard input is a terminal)
     #[arg(short = 'T', long = "no-tty")]
     pub no_tty: bool,
+    /// Keep standard input open (the default, detached too with `-i`);
+    /// `--interactive=false` gives the container none
+    #[arg(
+        short,
+        long,
+        value_name = "BOOL",
+        num_args = 0..=1,
+        require_equals = true,
+        default_missing_value = "true"
+    )]
+    pub interactive: Option<bool>,
+    /// Mount a volume (repeatable): HOST:CONTAINER[:ro|rw], VOLUME:CONTAINER,
+    /// or an anonymous CONTAINER path; relative host paths are from the
+    /// current directory
+    #[arg(short, long = "volume", value_name = "VOLUME")]
+    pub volume: Vec<String>,
+    /// Add a Linux capability (repeatable; added to the service's)
+    #[arg(long, value_name = "CAP")]
+    pub cap_add: Vec<String>,
+    /// Drop a Linux capability (repeatable; added to the service's)
+    #[arg(long, value_name = "CAP")]
+    pub cap_drop: Vec<String>,
+    /// Set environment variables from a file in `.env` format (repeatable;
+    /// `-e` wins, then the earlier file)
+    #[arg(long, value_name = "FILE")]
+    pub env_from_file: Vec<String>,
+    /// Build the images before starting the container
+    #[arg(long)]
+    pub build: bool,
+    /// Pull images before running: always, missing, never or build (default:
+    /// each service's pull_policy)
+    #[arg(long, value_name = "POLICY", value_parser = super::up::parse_pull_policy)]
+    pub pull: Option<PullPolicy>,
+    /// Pull without printing progress information
+    #[arg(long)]
+    pub quiet_pull: bool,
+    /// Suppress the build output
+    #[arg(long)]
+    pub quiet_build: bool,
+    /// Print no progress (builds, pulls, dependencies); the command's output still shows
+    #[arg(short, long)]
+    pub quiet: bool,
+    /// Remove containers of services the file no longer defines
+    #[arg(long)]
+    pub remove_orphans: bool,
     /// The service to run
     #[arg(value_name = "SERVICE")]
     pub service: String,
@@ -71,6 +120,19 @@ pub struct RunArgs {
 }
 
 pub fn run(settings: &Settings, args: RunArgs) -> Result<i32, CliError> {
+    let mut settings = settings.clone();
+    if args.quiet {
+        settings.progress = crate::render::Progress::Quiet;
+    }
+    // A volume of the file that only `-v` uses is kept, to be made as the file says.
+    for text in &args.volume {
+        let parsed =
+            volume::parse_volume(text).map_err(|e| CliError::Usage(format!("--volume: {e}")))?;
+        if parsed.kind == "volume" && !parsed.source.is_empty() {
+            settings.load.keep_volumes.push(parsed.source);
+        }
+    }
+    let settings = &settings;
     let runtime = engine_cmd::runtime()?;
     let prepared = engine_cmd::prepare(
         &runtime,
@@ -88,7 +150,10 @@ pub fn run(settings: &Settings, args: RunArgs) -> Result<i32, CliError> {
     if let Some(problem) = service.problems.first() {
         return Err(CliError::Other(problem.to_string()));
     }
-    let tty = !args.no_tty && !args.detach && std::io::stdin().is_terminal();
+    // Without input there is nothing to type into a TTY (and a raw
+    // terminal would swallow Ctrl-C).
+    let interactive = args.interactive != Some(false);
+    let tty = interactive && !args.no_tty && !args.detach && std::io::stdin().is_terminal();
     let spec = one_off_spec(settings, &desired, &args, tty)?;
     let name = args.name.clone().unwrap_or_else(|| {
         format!(
@@ -102,17 +167,25 @@ pub fn run(settings: &Settings, args: RunArgs) -> Result<i32, CliError> {
     runtime.block_on(async {
         let mut observed = engine_cmd::observe(&engine, &desired, prepared.listing).await?;
         if !settings.dry_run {
-            let choices = ImageChoices::default();
+            let choices = ImageChoices {
+                build: args.build,
+                no_build: false,
+                pull: args.pull,
+                quiet_build: args.quiet_build,
+                quiet_pull: args.quiet_pull,
+            };
             engine_cmd::prepare_images(&engine, settings, &desired, &mut observed, choices).await?;
         }
         if !args.no_deps {
-            let (deps, waits) = dependencies(&desired, &args.service, &observed)?;
+            let (deps, waits) = dependencies(settings, &desired, &args, &observed)?;
             if settings.dry_run {
                 eprint!("{}{}", deps.render(), waits.render());
                 return Ok(0);
             }
             let mut observed = observed.clone();
-            engine_cmd::pull_missing(&engine, settings, &desired, &mut observed, &deps).await?;
+            let quiet = args.quiet_pull;
+            engine_cmd::pull_missing(&engine, settings, &desired, &mut observed, &deps, quiet)
+                .await?;
             engine_cmd::run_plan(engine.clone(), desired.clone(), &observed, &deps, &run).await?;
             engine_cmd::run_plan(engine.clone(), desired.clone(), &observed, &waits, &run).await?;
         } else if settings.dry_run {
@@ -140,7 +213,8 @@ pub fn run(settings: &Settings, args: RunArgs) -> Result<i32, CliError> {
                 reference: spec.image.clone(),
                 platform: spec.platform.clone(),
             };
-            engine_cmd::pull_images(&engine, settings, &[image], &mut observed).await?;
+            let quiet = args.quiet_pull;
+            engine_cmd::pull_images(&engine, settings, &[image], &mut observed, quiet).await?;
         }
         let created = engine.create_container(&name, &name, &spec).await?;
         for warning in &created.warnings {
@@ -150,19 +224,33 @@ pub fn run(settings: &Settings, args: RunArgs) -> Result<i32, CliError> {
     })
 }
 
-/// The plans that bring up what `service` depends on, and wait for their
-/// conditions.
+/// The plans that bring up what the service depends on (removing orphans
+/// with `--remove-orphans`, warning about them otherwise, as `up`), and
+/// wait for their conditions.
 fn dependencies(
+    settings: &Settings,
     desired: &Desired,
-    service: &str,
+    args: &RunArgs,
     observed: &crate::reconcile::observe::Observed,
 ) -> Result<(Plan, Plan), CliError> {
+    let service = args.service.as_str();
     // The desired state holds the service and what it depends on; the
-    // service itself gets no service container.
+    // service itself gets no service container, yet its containers are
+    // no orphans.
     let mut others = desired.clone();
     others.services.remove(service);
+    others.disabled_services.push(service.to_string());
+    let env_flag = |name: &str| {
+        settings
+            .load
+            .os_env
+            .get(name)
+            .is_some_and(|v| matches!(v.to_ascii_lowercase().as_str(), "1" | "true" | "yes"))
+    };
     let options = UpOptions {
         services: others.services.keys().cloned().collect(),
+        remove_orphans: args.remove_orphans || env_flag(env_vars::COMPOSE_REMOVE_ORPHANS),
+        warn_orphans: !env_flag(env_vars::COMPOSE_IGNORE_ORPHANS),
         ..Default::default()
     };
     let deps = plan::plan_up(&others, observed, &options).map_err(CliError::Plan)?;
@@ -211,18 +299,22 @@ fn one_off_spec(
             spec.command = None;
         }
     }
+    let mut from_flags = std::collections::BTreeMap::new();
     for entry in &args.env {
         match entry.split_once('=') {
             Some((key, value)) => {
-                spec.environment.insert(key.into(), value.into());
+                from_flags.insert(key.to_string(), value.to_string());
             }
             None => {
                 if let Some(value) = settings.load.os_env.get(entry) {
-                    spec.environment.insert(entry.clone(), value.clone());
+                    from_flags.insert(entry.clone(), value.clone());
                 }
             }
         }
     }
+    let from_files = env_from_files(&args.env_from_file, &from_flags)?;
+    spec.environment.extend(from_files);
+    spec.environment.extend(from_flags);
     for entry in &args.label {
         let (key, value) = entry.split_once('=').unwrap_or((entry, ""));
         spec.labels.insert(key.into(), value.into());
@@ -233,10 +325,31 @@ fn one_off_spec(
     if let Some(workdir) = &args.workdir {
         spec.working_dir = workdir.clone();
     }
+    for mount in &args.volume {
+        let mount = volume_mount(settings, desired, mount)?;
+        // A mount of the command line replaces the service's at the same path.
+        spec.mounts.retain(|m| m.target != mount.target);
+        spec.mounts.push(mount);
+    }
+    for cap in &args.cap_add {
+        if !spec.cap_add.contains(cap) {
+            spec.cap_add.push(cap.clone());
+        }
+    }
+    for cap in &args.cap_drop {
+        if !spec.cap_drop.contains(cap) {
+            spec.cap_drop.push(cap.clone());
+        }
+    }
     spec.tty = tty;
-    spec.stdin_open = !args.detach;
+    // Detached, input stays open only when `-i` asks, as berth has none to give.
+    let interactive = match args.interactive {
+        Some(asked) => asked,
+        None => !args.detach,
+    };
+    spec.stdin_open = interactive;
     // Its input ends when berth's does, so `echo x | berth run -T svc cat` ends.
-    spec.stdin_once = !args.detach;
+    spec.stdin_once = interactive;
     spec.restart = String::new();
     if !args.service_ports {
         spec.ports.clear();
@@ -255,6 +368,61 @@ fn one_off_spec(
     spec.identity_labels
         .insert("com.docker.compose.slug".into(), slug(&args.service));
     Ok(spec)
+}
+
+/// The variables of the `--env-from-file` files, an earlier file winning
+/// over a later one. Their values refer to the `-e` variables only, as with
+/// Docker Compose.
+fn env_from_files(
+    files: &[String],
+    from_flags: &std::collections::BTreeMap<String, String>,
+) -> Result<std::collections::BTreeMap<String, String>, CliError> {
+    let mut found = std::collections::BTreeMap::new();
+    let lookup = |key: &str| from_flags.get(key).cloned();
+    for file in files {
+        let text = std::fs::read_to_string(file)
+            .map_err(|e| CliError::Other(format!("--env-from-file {file}: {e}")))?;
+        let vars = crate::load::dotenv::parse(&text, &lookup)
+            .map_err(|e| CliError::Other(format!("--env-from-file {file}: {e}")))?;
+        for (key, value) in vars {
+            found.entry(key).or_insert(value);
+        }
+    }
+    Ok(found)
+}
+
+/// A `--volume` in the short syntax, as a mount: a bind's relative host
+/// path is from the current directory (`~` is the home directory), and a
+/// volume the file declares is the engine volume of its definition.
+fn volume_mount(settings: &Settings, desired: &Desired, text: &str) -> Result<MountSpec, CliError> {
+    let parsed =
+        volume::parse_volume(text).map_err(|e| CliError::Usage(format!("--volume: {e}")))?;
+    let mut mount = MountSpec {
+        kind: parsed.kind.to_string(),
+        target: paths::clean(&parsed.target),
+        read_only: parsed.read_only,
+        ..Default::default()
+    };
+    if parsed.kind == "bind" {
+        let home = settings.load.os_env.get(env_vars::HOME);
+        let cwd = settings.load.cwd.to_string_lossy();
+        mount.source = match (parsed.source.strip_prefix('~'), home) {
+            (Some(rest), Some(home)) => paths::join(&[home, rest]),
+            _ if parsed.source.starts_with('/') => paths::clean(&parsed.source),
+            _ => paths::join(&[&cwd, &parsed.source]),
+        };
+        if let Some(bind) = parsed.bind {
+            mount.propagation = bind.propagation;
+            mount.create_host_path = bind.create_host_path;
+        }
+    } else {
+        mount.source = match desired.volumes.get(&parsed.source) {
+            Some(declared) => declared.spec.name.clone(),
+            None => parsed.source,
+        };
+        mount.nocopy = parsed.volume.is_some_and(|v| v.nocopy);
+    }
+    Ok(mount)
 }
 
 /// `[[IP:]HOST:]CONTAINER[/PROTOCOL]`.
@@ -308,13 +476,21 @@ async fn start_and_wait<E: Engine>(
         return Ok(0);
     }
     // Attached before the start, so that no output is missed.
-    let session = engine
-        .attach_container(id, &AttachOptions::default())
-        .await?;
+    let options = AttachOptions {
+        stdin: spec.stdin_open,
+        ..AttachOptions::default()
+    };
+    let session = engine.attach_container(id, &options).await?;
     engine.start_container(id).await?;
     // Ctrl-C goes to the container (a TTY passes it as a key instead).
     let interrupts = pipe::forward_interrupts(engine, id);
     if let (Some(output), Some(input)) = (session.output, session.input) {
+        // `--interactive=false`: berth's input goes nowhere.
+        let input = if spec.stdin_open {
+            input
+        } else {
+            Box::pin(tokio::io::sink())
+        };
         let piped = pipe::pipe(output, input, spec.tty, |rows, cols| {
             engine.resize_container(id, rows, cols)
         });

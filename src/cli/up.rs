@@ -58,6 +58,12 @@ pub struct ConvergeArgs {
     /// each service's pull_policy)
     #[arg(long, value_name = "POLICY", value_parser = parse_pull_policy)]
     pub pull: Option<PullPolicy>,
+    /// Pull without printing progress information
+    #[arg(long)]
+    pub quiet_pull: bool,
+    /// Suppress the build output
+    #[arg(long)]
+    pub quiet_build: bool,
 }
 
 /// `--pull`: the policies Docker Compose's `up --pull` takes.
@@ -92,6 +98,10 @@ pub struct UpArgs {
     /// Watch the services' files and apply their `develop.watch` rules while attached
     #[arg(short = 'w', long, conflicts_with_all = ["detach", "wait", "no_start"])]
     pub watch: bool,
+    /// Accepted for compatibility with Docker Compose; berth has no
+    /// interactive shortcuts, so it has no effect
+    #[arg(long)]
+    pub menu: bool,
     #[command(flatten)]
     pub attached: AttachArgs,
 }
@@ -222,6 +232,8 @@ pub fn scale(settings: &Settings, args: ScaleArgs) -> Result<i32, CliError> {
         build: false,
         no_build: false,
         pull: None,
+        quiet_pull: false,
+        quiet_build: false,
     };
     let intent = Intent::default();
     converge(settings, &converge_args, &intent, None)
@@ -343,6 +355,8 @@ fn converge(
                 build: args.build,
                 no_build: args.no_build,
                 pull: args.pull,
+                quiet_build: args.quiet_build,
+                quiet_pull: args.quiet_pull,
             };
             engine_cmd::prepare_images(&engine, settings, &desired, &mut observed, choices).await?;
         }
@@ -365,7 +379,8 @@ fn converge(
             }
             None => {}
         }
-        engine_cmd::pull_missing(&engine, settings, &desired, &mut observed, &plan).await?;
+        let quiet = args.quiet_pull;
+        engine_cmd::pull_missing(&engine, settings, &desired, &mut observed, &plan, quiet).await?;
         let Some(session) = session else {
             engine_cmd::run_plan(engine, desired, &observed, &plan, &run).await?;
             return Ok(0);

@@ -11,7 +11,7 @@
 //! (`services.web.volumes.[]`); the span points at the value.
 
 mod ports;
-mod volume;
+pub mod volume;
 
 use crate::diag::{Diagnostic, Span};
 use crate::load::node::{Kind, Map, Node, Text, format_go_float};

@@ -44,6 +44,8 @@ pub struct LoadOptions {
     /// Services named on the command line (their profiles are enabled and
     /// the project is narrowed to them and their dependencies).
     pub services: Vec<String>,
+    /// Volumes kept though no service uses them (`run -v KEY:PATH`).
+    pub keep_volumes: Vec<String>,
     /// The directory berth runs in.
     pub cwd: PathBuf,
     /// The process environment.

@@ -138,7 +138,7 @@ pub fn finish(model: &mut Node, ctx: &ProjectContext<'_>) -> Result<Vec<String>>
     if !ctx.opts.services.is_empty() {
         select(model, &ctx.opts.services);
     }
-    prune_unused(model);
+    prune_unused(model, &ctx.opts.keep_volumes);
     Ok(profiles)
 }
 
@@ -689,9 +689,13 @@ fn select(model: &mut Node, names: &[String]) {
     services.retain(|k, _| keep.contains(k.as_str()));
 }
 
-/// Drops networks, volumes, secrets, configs and models that no enabled service uses.
-fn prune_unused(model: &mut Node) {
+/// Drops networks, volumes, secrets, configs and models that no enabled
+/// service uses (but the volumes of `keep_volumes`).
+fn prune_unused(model: &mut Node, keep_volumes: &[String]) {
     let mut used: HashMap<&str, HashSet<String>> = HashMap::new();
+    if !keep_volumes.is_empty() {
+        used.insert("volumes", keep_volumes.iter().cloned().collect());
+    }
     let empty = Map::default();
     let services = model
         .get("services")

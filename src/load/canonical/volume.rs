@@ -9,7 +9,7 @@
 
 /// A parsed short volume.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub(super) struct VolumeSpec {
+pub struct VolumeSpec {
     /// `bind` or `volume`.
     pub kind: &'static str,
     pub source: String,
@@ -20,14 +20,14 @@ pub(super) struct VolumeSpec {
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub(super) struct BindOptions {
+pub struct BindOptions {
     pub selinux: String,
     pub propagation: String,
     pub create_host_path: bool,
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub(super) struct VolumeOptions {
+pub struct VolumeOptions {
     pub nocopy: bool,
 }
 
@@ -40,7 +40,7 @@ const END: char = '\0';
 
 /// Parses a short volume. The error text is Compose's
 /// (`invalid spec: <spec>: empty section between colons`).
-pub(super) fn parse_volume(spec: &str) -> Result<VolumeSpec, String> {
+pub fn parse_volume(spec: &str) -> Result<VolumeSpec, String> {
     let mut volume = VolumeSpec::default();
     match spec.len() {
         0 => return Err("invalid empty volume spec".into()),
