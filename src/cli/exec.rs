@@ -20,7 +20,7 @@ pub struct ExecArgs {
     #[arg(long, value_name = "N")]
     pub index: Option<u32>,
     /// Don't allocate a TTY (by default one is, when standard input is a terminal)
-    #[arg(short = 'T', long = "no-tty")]
+    #[arg(short = 'T', long = "no-tty", visible_alias = "no-TTY")]
     pub no_tty: bool,
     /// Give extended privileges to the process
     #[arg(long)]

@@ -60,7 +60,7 @@ pub struct RunArgs {
     #[arg(long)]
     pub no_deps: bool,
     /// Don't allocate a TTY (by default one is, when standard input is a terminal)
-    #[arg(short = 'T', long = "no-tty")]
+    #[arg(short = 'T', long = "no-tty", visible_alias = "no-TTY")]
     pub no_tty: bool,
     /// Keep standard input open (the default, detached too with `-i`);
     /// `--interactive=false` gives the container none

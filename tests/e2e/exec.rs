@@ -58,7 +58,7 @@ fn exec_runs_commands_like_docker_compose() {
     run.assert_code(0);
     assert_eq!(run.stdout, "b passed 1000 /bin\n");
 
-    // The replica: the lowest by default, or --index.
+    // The replica: the lowest by default, or --index (and `--no-TTY`, as Compose spells `-T`).
     let hostname = |n: u32| {
         env.container(&env.name_of("web", n)).raw["Config"]["Hostname"]
             .as_str()
@@ -66,7 +66,7 @@ fn exec_runs_commands_like_docker_compose() {
             .to_string()
     };
     assert_eq!(
-        env.berth_ok(&["exec", "-T", "web", "hostname"])
+        env.berth_ok(&["exec", "--no-TTY", "web", "hostname"])
             .stdout
             .trim(),
         hostname(1)
