@@ -199,6 +199,103 @@ fn ask_helper(helper: &str, server: &str, env: &Env) -> Result<Option<RegistryAu
     }))
 }
 
+/// `reference` cut into its repository and its tag, `latest` when it has
+/// none (the tag is after the last `:` of the last path component, so a
+/// registry port is not taken for one).
+pub fn split_tag(reference: &str) -> (&str, &str) {
+    let last = reference.rsplit('/').next().unwrap_or(reference);
+    match last.rsplit_once(':') {
+        Some((_, tag)) => (&reference[..reference.len() - tag.len() - 1], tag),
+        None => (reference, "latest"),
+    }
+}
+
+/// Whether `reference` already names a digest (`name@sha256:...`).
+pub fn is_pinned(reference: &str) -> bool {
+    reference.contains('@')
+}
+
+/// A repository spelled in full as the engine and Compose spell Docker Hub
+/// names (`busybox` is `docker.io/library/busybox`); others as they are.
+pub fn full_repository(repository: &str) -> String {
+    if registry_host(repository) != "docker.io" {
+        return repository.to_string();
+    }
+    let path = ["docker.io/", "index.docker.io/"]
+        .iter()
+        .find_map(|prefix| repository.strip_prefix(prefix))
+        .unwrap_or(repository);
+    if path.contains('/') {
+        format!("docker.io/{path}")
+    } else {
+        format!("docker.io/library/{path}")
+    }
+}
+
+/// The digest the engine recorded for `repository` among an image's
+/// `RepoDigests` (`repo@sha256:...`, Docker Hub names often shortened).
+pub fn repo_digest_for<'a>(repository: &str, repo_digests: &'a [String]) -> Option<&'a str> {
+    let wanted = full_repository(repository);
+    repo_digests.iter().find_map(|entry| {
+        let (repo, digest) = entry.split_once('@')?;
+        (full_repository(repo) == wanted).then_some(digest)
+    })
+}
+
+/// `reference` pinned to `digest`: `repository:tag@digest`, the tag kept
+/// so that readers still see which one was meant.
+pub fn pin(reference: &str, digest: &str) -> String {
+    let (repository, tag) = split_tag(reference);
+    format!("{}:{tag}@{digest}", full_repository(repository))
+}
+
+/// Why an image has no digest.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DigestError {
+    /// The image exists here but its registry does not know it.
+    NeverPushed { registry: String },
+    /// Anything else: the engine's or the registry's words.
+    Other(String),
+}
+
+/// The manifest digest of `reference` (not pinned): the one the engine
+/// recorded when the local image was pushed or pulled, else the one its
+/// registry gives now, asked with the user's credentials.
+pub async fn resolve_digest<E: crate::engine::Engine>(
+    engine: &E,
+    reference: &str,
+    env: &Env,
+) -> Result<String, DigestError> {
+    use crate::engine::EngineError;
+    let (repository, tag) = split_tag(reference);
+    let local = engine
+        .inspect_image(reference)
+        .await
+        .map_err(|e| DigestError::Other(e.to_string()))?;
+    if let Some(digest) = local
+        .as_ref()
+        .and_then(|image| repo_digest_for(repository, &image.repo_digests))
+    {
+        return Ok(digest.to_string());
+    }
+    let auth = credentials_for(reference, env).map_err(DigestError::Other)?;
+    let tagged = format!("{repository}:{tag}");
+    match engine.registry_digest(&tagged, auth.as_ref()).await {
+        Ok(digest) => Ok(digest),
+        Err(EngineError::NotFound(_)) if local.is_some() => Err(DigestError::NeverPushed {
+            registry: registry_host(reference).to_string(),
+        }),
+        Err(EngineError::NotFound(e)) => Err(DigestError::Other(format!(
+            "neither the engine nor registry {} has it ({e})",
+            registry_host(reference)
+        ))),
+        Err(e) => Err(DigestError::Other(format!(
+            "registry {}: {e}",
+            registry_host(reference)
+        ))),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -278,5 +375,73 @@ mod tests {
         let env = env_with(dir.path(), "{not json");
         let err = credentials_for("busybox", &env).unwrap_err();
         assert!(err.contains("config.json"), "{err}");
+    }
+
+    #[test]
+    fn tags_default_to_latest_and_ports_are_not_tags() {
+        assert_eq!(split_tag("busybox"), ("busybox", "latest"));
+        assert_eq!(split_tag("busybox:1.36"), ("busybox", "1.36"));
+        assert_eq!(
+            split_tag("127.0.0.1:5000/app"),
+            ("127.0.0.1:5000/app", "latest")
+        );
+        assert_eq!(
+            split_tag("127.0.0.1:5000/a/app:2"),
+            ("127.0.0.1:5000/a/app", "2")
+        );
+        assert!(is_pinned("busybox@sha256:abc"));
+        assert!(is_pinned("busybox:1@sha256:abc"));
+        assert!(!is_pinned("127.0.0.1:5000/app:1"));
+    }
+
+    #[test]
+    fn docker_hub_repositories_are_spelled_in_full() {
+        assert_eq!(full_repository("busybox"), "docker.io/library/busybox");
+        assert_eq!(
+            full_repository("library/busybox"),
+            "docker.io/library/busybox"
+        );
+        assert_eq!(
+            full_repository("docker.io/busybox"),
+            "docker.io/library/busybox"
+        );
+        assert_eq!(full_repository("me/app"), "docker.io/me/app");
+        assert_eq!(full_repository("ghcr.io/me/app"), "ghcr.io/me/app");
+        assert_eq!(full_repository("127.0.0.1:5000/app"), "127.0.0.1:5000/app");
+    }
+
+    #[test]
+    fn the_repo_digest_is_the_one_of_the_same_repository() {
+        let digests = vec![
+            "127.0.0.1:5000/other@sha256:111".to_string(),
+            "busybox@sha256:222".to_string(),
+            "127.0.0.1:5000/app@sha256:333".to_string(),
+        ];
+        assert_eq!(
+            repo_digest_for("127.0.0.1:5000/app", &digests),
+            Some("sha256:333")
+        );
+        assert_eq!(
+            repo_digest_for("docker.io/library/busybox", &digests),
+            Some("sha256:222")
+        );
+        assert_eq!(repo_digest_for("127.0.0.1:5000/ap", &digests), None);
+        assert_eq!(repo_digest_for("app", &digests), None);
+    }
+
+    #[test]
+    fn a_pin_keeps_the_tag() {
+        assert_eq!(
+            pin("127.0.0.1:5000/app", "sha256:1"),
+            "127.0.0.1:5000/app:latest@sha256:1"
+        );
+        assert_eq!(
+            pin("127.0.0.1:5000/app:2", "sha256:1"),
+            "127.0.0.1:5000/app:2@sha256:1"
+        );
+        assert_eq!(
+            pin("busybox:1", "sha256:1"),
+            "docker.io/library/busybox:1@sha256:1"
+        );
     }
 }

@@ -1,5 +1,6 @@
 //! `berth config`: the resolved project, or facts about it.
 
+use std::collections::{BTreeMap, BTreeSet};
 use std::io::Write;
 
 use clap::{Args, ValueEnum};
@@ -71,6 +72,13 @@ pub struct ConfigArgs {
     /// Print the model names, one per line
     #[arg(long)]
     pub models: bool,
+    /// Pin image tags to digests (asks the engine, and the registry when
+    /// the local image has no digest)
+    #[arg(long)]
+    pub resolve_image_digests: bool,
+    /// Print an override file that pins each service's image to its digest
+    #[arg(long)]
+    pub lock_image_digests: bool,
 }
 
 pub fn run(settings: &Settings, args: ConfigArgs) -> Result<i32, CliError> {
@@ -95,6 +103,23 @@ pub fn run(settings: &Settings, args: ConfigArgs) -> Result<i32, CliError> {
     // here on has a position: free them (a big file's text is as large as the
     // output) before the project is converted and printed.
     drop(std::mem::take(&mut loaded.sources));
+    // Only these flags need the engine; listings print the file as written.
+    let lock = if (args.resolve_image_digests || args.lock_image_digests) && !lists(&args) {
+        let flag = if args.lock_image_digests {
+            "--lock-image-digests"
+        } else {
+            "--resolve-image-digests"
+        };
+        let pins = resolve_digests(settings, &loaded.model, flag)?;
+        if args.lock_image_digests {
+            Some(lock_file(&loaded.model, &pins))
+        } else {
+            pin_images(&mut loaded.model, &pins);
+            None
+        }
+    } else {
+        None
+    };
     if args.quiet {
         return Ok(0);
     }
@@ -108,6 +133,7 @@ pub fn run(settings: &Settings, args: ConfigArgs) -> Result<i32, CliError> {
     let mut out = std::io::BufWriter::new(&mut out);
     let written = match listing(&loaded, &args)? {
         Some(text) => out.write_all(text.as_bytes()),
+        None if let Some(lock) = lock => write_value(lock, args.format, true, &mut out),
         // Without interpolation Compose prints the model as loaded, not the typed project.
         None if args.no_interpolate => {
             write_value(loaded.model.into_json(), args.format, false, &mut out)
@@ -118,6 +144,138 @@ pub fn run(settings: &Settings, args: ConfigArgs) -> Result<i32, CliError> {
         .and_then(|()| out.flush())
         .map_err(|e| CliError::Other(format!("cannot write the output: {e}")))?;
     Ok(0)
+}
+
+/// Whether a flag asks for a listing (`--services`, `--hash`...) rather than the project.
+fn lists(args: &ConfigArgs) -> bool {
+    args.list_services
+        || args.volumes
+        || args.networks
+        || args.models
+        || args.list_profiles
+        || args.images
+        || args.hash.is_some()
+        || args.variables
+        || args.environment
+}
+
+/// The `image:` of each service that has one, by service name.
+fn service_images(model: &Node) -> Vec<(String, String)> {
+    let Some(services) = model.get("services").and_then(Node::as_map) else {
+        return Vec::new();
+    };
+    let mut images: Vec<(String, String)> = services
+        .iter()
+        .filter_map(|(name, service)| {
+            let image = service.get("image").and_then(Node::scalar_text)?;
+            Some((name.to_string(), image))
+        })
+        .filter(|(_, image)| !image.is_empty())
+        .collect();
+    images.sort();
+    images
+}
+
+/// Each image not yet pinned, pinned to its digest. Every image that
+/// cannot be is reported, with its service and why, before failing.
+fn resolve_digests(
+    settings: &Settings,
+    model: &Node,
+    flag: &str,
+) -> Result<BTreeMap<String, String>, CliError> {
+    use crate::registry::{self, DigestError};
+    let images = service_images(model);
+    let wanted: BTreeSet<&str> = images
+        .iter()
+        .map(|(_, image)| image.as_str())
+        .filter(|image| !registry::is_pinned(image))
+        .collect();
+    if wanted.is_empty() {
+        return Ok(BTreeMap::new());
+    }
+    let env = &settings.load.os_env;
+    let runtime = super::engine_cmd::runtime()?;
+    let resolved = runtime.block_on(async {
+        let engine = super::engine_cmd::connect(settings).await?;
+        let lookups = wanted.iter().map(|image| {
+            let engine = &engine;
+            async move { (*image, registry::resolve_digest(engine, image, env).await) }
+        });
+        Ok::<_, CliError>(futures_util::future::join_all(lookups).await)
+    })?;
+    let resolved: BTreeMap<&str, Result<String, DigestError>> = resolved.into_iter().collect();
+    let mut pins = BTreeMap::new();
+    let mut failures = Vec::new();
+    for (service, image) in &images {
+        match resolved.get(image.as_str()) {
+            Some(Ok(digest)) => {
+                pins.insert(image.clone(), registry::pin(image, digest));
+            }
+            Some(Err(why)) => failures.push(digest_failure(service, image, why, flag)),
+            None => {}
+        }
+    }
+    if failures.is_empty() {
+        Ok(pins)
+    } else {
+        Err(CliError::Other(failures.join("\n")))
+    }
+}
+
+fn digest_failure(
+    service: &str,
+    image: &str,
+    why: &crate::registry::DigestError,
+    flag: &str,
+) -> String {
+    use crate::registry::DigestError;
+    let reason = match why {
+        DigestError::NeverPushed { registry } => format!(
+            "it was built locally and never pushed to {registry}: push it first or drop {flag}"
+        ),
+        DigestError::Other(reason) => reason.clone(),
+    };
+    format!("service {service:?}: cannot resolve the digest of image {image}: {reason}")
+}
+
+/// `--resolve-image-digests`: each service's `image:` replaced by its pin.
+fn pin_images(model: &mut Node, pins: &BTreeMap<String, String>) {
+    let Some(services) = model.get_mut("services").and_then(Node::as_map_mut) else {
+        return;
+    };
+    for service in services.values_mut() {
+        if let Some(image) = service.get_mut("image")
+            && let Some(pinned) = image.scalar_text().and_then(|i| pins.get(&i))
+        {
+            image.kind = Kind::Str(pinned.as_str().into());
+        }
+    }
+}
+
+/// `--lock-image-digests`: an override file that only sets each service's
+/// pinned image (an empty service when it has none, as Compose prints it).
+fn lock_file(model: &Node, pins: &BTreeMap<String, String>) -> serde_json::Value {
+    let mut names: Vec<String> = model
+        .get("services")
+        .and_then(Node::as_map)
+        .map(|s| s.keys().map(|k| k.to_string()).collect())
+        .unwrap_or_default();
+    names.sort();
+    let images: BTreeMap<String, String> = service_images(model).into_iter().collect();
+    let services: serde_json::Map<String, serde_json::Value> = names
+        .into_iter()
+        .map(|name| {
+            let service = match images.get(&name) {
+                Some(image) => {
+                    let pinned = pins.get(image).unwrap_or(image);
+                    serde_json::json!({ "image": pinned })
+                }
+                None => serde_json::json!({}),
+            };
+            (name, service)
+        })
+        .collect();
+    serde_json::json!({ "services": services })
 }
 
 /// The whole project as Docker Compose prints it, streamed to `out`.
@@ -466,4 +624,77 @@ fn variables_table(model: &crate::load::node::Node) -> String {
         out.push('\n');
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn model() -> Node {
+        let json = serde_json::json!({"services": {
+            "web": {"image": "127.0.0.1:5000/app:1", "build": {"context": "."}},
+            "local": {"build": {"context": "."}},
+            "pinned": {"image": "busybox@sha256:abc"},
+        }});
+        Node::from_json(&json, Default::default())
+    }
+
+    fn pins() -> BTreeMap<String, String> {
+        BTreeMap::from([(
+            "127.0.0.1:5000/app:1".to_string(),
+            "127.0.0.1:5000/app:1@sha256:d1".to_string(),
+        )])
+    }
+
+    #[test]
+    fn the_images_to_resolve_are_those_of_services_with_one() {
+        assert_eq!(
+            service_images(&model()),
+            vec![
+                ("pinned".to_string(), "busybox@sha256:abc".to_string()),
+                ("web".to_string(), "127.0.0.1:5000/app:1".to_string()),
+            ]
+        );
+    }
+
+    #[test]
+    fn resolving_changes_only_the_images_pinned() {
+        let mut model = model();
+        pin_images(&mut model, &pins());
+        let json = model.to_json();
+        assert_eq!(
+            json["services"]["web"]["image"],
+            "127.0.0.1:5000/app:1@sha256:d1"
+        );
+        assert_eq!(json["services"]["web"]["build"]["context"], ".");
+        assert_eq!(json["services"]["pinned"]["image"], "busybox@sha256:abc");
+        assert!(json["services"]["local"].get("image").is_none());
+    }
+
+    #[test]
+    fn the_lock_file_holds_only_the_pinned_images() {
+        let lock = lock_file(&model(), &pins());
+        assert_eq!(
+            super::super::yaml_out::to_yaml(&lock),
+            "services:\n  local: {}\n  pinned:\n    image: busybox@sha256:abc\n  web:\n    image: 127.0.0.1:5000/app:1@sha256:d1\n"
+        );
+    }
+
+    #[test]
+    fn a_failure_names_the_service_the_image_and_the_way_out() {
+        let why = crate::registry::DigestError::NeverPushed {
+            registry: "127.0.0.1:5000".into(),
+        };
+        assert_eq!(
+            digest_failure(
+                "web",
+                "127.0.0.1:5000/app:1",
+                &why,
+                "--resolve-image-digests"
+            ),
+            "service \"web\": cannot resolve the digest of image 127.0.0.1:5000/app:1: it was \
+             built locally and never pushed to 127.0.0.1:5000: push it first or drop \
+             --resolve-image-digests"
+        );
+    }
 }

@@ -959,6 +959,7 @@ impl Engine for DockerEngine {
         Ok(Some(ImageInfo {
             id: image.id.unwrap_or_default(),
             repo_tags: image.repo_tags.unwrap_or_default(),
+            repo_digests: image.repo_digests.unwrap_or_default(),
             size: image.size.unwrap_or_default(),
             created: image.created.map(|c| c.to_string()).unwrap_or_default(),
             last_tag_time: image
@@ -989,6 +990,7 @@ impl Engine for DockerEngine {
             .map(|i| ImageInfo {
                 id: i.id,
                 repo_tags: i.repo_tags,
+                repo_digests: i.repo_digests,
                 size: i.size,
                 created: i.created.to_string(),
                 last_tag_time: String::new(),
@@ -1031,6 +1033,21 @@ impl Engine for DockerEngine {
         }
         self.image_id(reference).await?.ok_or_else(|| {
             EngineError::NotFound(format!("{reference} is still missing after the pull"))
+        })
+    }
+
+    async fn registry_digest(
+        &self,
+        reference: &str,
+        auth: Option<&RegistryAuth>,
+    ) -> Result<String> {
+        let inspect = self
+            .client
+            .inspect_registry_image(reference, auth.map(credentials))
+            .await
+            .map_err(engine_error)?;
+        inspect.descriptor.digest.ok_or_else(|| {
+            EngineError::Other(format!("the registry gave no digest for {reference}"))
         })
     }
 

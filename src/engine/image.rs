@@ -77,6 +77,9 @@ impl std::fmt::Debug for RegistryAuth {
 pub struct ImageInfo {
     pub id: String,
     pub repo_tags: Vec<String>,
+    /// `repository@sha256:...`, one per repository the image was pushed
+    /// to or pulled from.
+    pub repo_digests: Vec<String>,
     /// Bytes.
     pub size: i64,
     /// RFC 3339, as the engine tells it.

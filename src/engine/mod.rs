@@ -474,6 +474,14 @@ pub trait Engine: Clone + Send + Sync + 'static {
         auth: Option<&RegistryAuth>,
         progress: &(dyn Fn(Transfer) + Send + Sync),
     ) -> impl Future<Output = Result<String>> + Send;
+    /// The digest of the manifest `reference` names in its registry. The
+    /// engine asks the registry (`GET /distribution/{name}/json`), with its
+    /// own TLS and insecure-registry settings and `auth` as credentials.
+    fn registry_digest(
+        &self,
+        reference: &str,
+        auth: Option<&RegistryAuth>,
+    ) -> impl Future<Output = Result<String>> + Send;
     /// Pushes `reference` to its registry, telling `progress` the bytes so far.
     fn push_image(
         &self,

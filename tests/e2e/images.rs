@@ -346,6 +346,92 @@ fn push_then_pull_back_from_a_registry() {
     assert_eq!(image_id(&image), Some(built_id));
 }
 
+/// `config --resolve-image-digests` and `--lock-image-digests` pin images
+/// to the digest their registry gave: from the local image's `RepoDigests`,
+/// else from the registry; an image never pushed is an error naming it.
+#[test]
+fn config_pins_pushed_images_to_their_digests() {
+    let registry = Registry::start(false);
+    let project = crate::harness::project_name("images-digests");
+    let image = format!("{}/{project}/app:1", registry.address);
+    let never = format!("{}/{project}/never:1", registry.address);
+    let pinned = format!("busybox@sha256:{}", "0".repeat(64));
+    let compose = format!(
+        "services:\n{}{}  pinned:\n    image: {pinned}\n",
+        built("web", "./app", &format!("    image: {image}\n")),
+        built("local", "./app", ""),
+    );
+    let env = TestEnv::new("images-digests", &compose);
+    write_context(&env, "app");
+    write_context(&env, "other");
+    env.write(
+        "never.yaml",
+        &format!(
+            "services:\n{}",
+            built("never", "./other", &format!("    image: {never}\n"))
+        ),
+    );
+    env.berth_ok(&["-f", "compose.yaml", "-f", "never.yaml", "build"]);
+    docker_ok(&["push", &image]);
+    let repo_digest = docker_ok(&[
+        "image",
+        "inspect",
+        "--format",
+        "{{index .RepoDigests 0}}",
+        &image,
+    ]);
+    let digest = repo_digest.trim().split_once('@').unwrap().1.to_string();
+    let wanted = format!("image: {image}@{digest}");
+
+    let run = env.berth_ok(&["config", "--resolve-image-digests"]);
+    assert!(run.stdout.contains(&wanted), "{}", run.stdout);
+    assert!(
+        run.stdout.contains(&format!("image: {pinned}\n")),
+        "{}",
+        run.stdout
+    );
+    // Only the digest changes: the rest prints as plain `config` does.
+    let plain = env.berth_ok(&["config"]).stdout;
+    assert_eq!(
+        run.stdout,
+        plain.replace(&format!("image: {image}\n"), &format!("{wanted}\n"))
+    );
+
+    let lock = env.berth_ok(&["config", "--lock-image-digests"]);
+    assert_eq!(
+        lock.stdout,
+        format!("services:\n  local: {{}}\n  pinned:\n    image: {pinned}\n  web:\n    {wanted}\n")
+    );
+
+    // Without the local image, the registry tells the digest.
+    docker_ok(&["rmi", &image]);
+    let run = env.berth_ok(&["config", "--format", "json", "--resolve-image-digests"]);
+    assert_eq!(
+        run.json()["services"]["web"]["image"],
+        format!("{image}@{digest}").as_str()
+    );
+
+    let run = env.berth(&[
+        "-f",
+        "compose.yaml",
+        "-f",
+        "never.yaml",
+        "config",
+        "--resolve-image-digests",
+    ]);
+    assert_ne!(run.code, Some(0), "{}", run.stdout);
+    assert!(run.stdout.is_empty(), "{}", run.stdout);
+    for part in [
+        "service \"never\"",
+        never.as_str(),
+        "never pushed",
+        "push it first",
+    ] {
+        assert!(run.stderr.contains(part), "{part}: {}", run.stderr);
+    }
+    assert!(!run.stderr.contains("\"web\""), "{}", run.stderr);
+}
+
 #[test]
 fn credentials_come_from_config_json_and_from_helpers() {
     use base64::Engine as _;
