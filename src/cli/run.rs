@@ -134,7 +134,7 @@ pub fn run(settings: &Settings, args: RunArgs) -> Result<i32, CliError> {
     }
     let settings = &settings;
     let runtime = engine_cmd::runtime()?;
-    let prepared = engine_cmd::prepare(
+    let prepared = engine_cmd::prepare_from_files(
         &runtime,
         settings,
         std::slice::from_ref(&args.service),

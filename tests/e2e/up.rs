@@ -475,3 +475,34 @@ fn scale_command_sets_the_replica_count() {
         run.stderr
     );
 }
+
+/// Found by the corpus run (`-p name up -d` in a folder without a compose
+/// file): the commands that create from the file must fail as Docker
+/// Compose's do, not do nothing and exit 0; `down` still works by labels.
+#[test]
+fn creating_commands_without_a_compose_file_fail() {
+    let env = TestEnv::new("up-no-file", &format!("services:\n{}", sleeper("web", "")));
+    let empty = tempfile::tempdir().unwrap();
+    for args in [
+        &["up", "-d"][..],
+        &["create"],
+        &["pull"],
+        &["build"],
+        &["push"],
+        &["run", "--rm", "web"],
+    ] {
+        let run = env.cmd(args).current_dir(empty.path()).run();
+        assert_ne!(run.code, Some(0), "`{}` succeeded", run.command);
+        assert!(
+            run.stderr.contains("no configuration file provided"),
+            "`{}`:\n{}",
+            run.command,
+            run.stderr
+        );
+    }
+    assert!(env.containers().is_empty());
+    env.cmd(&["down"])
+        .current_dir(empty.path())
+        .run()
+        .assert_code(0);
+}
