@@ -506,3 +506,31 @@ fn creating_commands_without_a_compose_file_fail() {
         .run()
         .assert_code(0);
 }
+
+/// Found by comparing the corpus's env-priority fixtures with Docker
+/// Compose: the `--env-file` label holds absolute paths, since it is read
+/// back from other folders.
+#[test]
+fn env_file_label_holds_absolute_paths() {
+    let env = TestEnv::new(
+        "up-env-file-label",
+        &format!("services:\n{}", sleeper("web", "")),
+    );
+    env.write("conf/one.env", "A=1\n");
+    env.write("two.env", "B=2\n");
+    env.berth_ok(&[
+        "--env-file",
+        "conf/one.env",
+        "--env-file",
+        "two.env",
+        "up",
+        "-d",
+    ]);
+    let web = env.container(&env.name_of("web", 1));
+    let dir = env.dir().display().to_string();
+    assert_eq!(
+        web.label("com.docker.compose.project.environment_file"),
+        Some(format!("{dir}/conf/one.env,{dir}/two.env").as_str())
+    );
+    env.berth_ok(&["down"]);
+}
