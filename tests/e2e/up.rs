@@ -534,3 +534,28 @@ fn env_file_label_holds_absolute_paths() {
     );
     env.berth_ok(&["down"]);
 }
+
+/// Found by the corpus's model and providers fixtures: Docker Compose runs
+/// plugins for these and fails without them; berth ignored `models` (the
+/// service started without its model) and pulled a made-up image for a
+/// provider service. Both now fail up front, naming the key.
+#[test]
+fn models_and_provider_services_are_refused_clearly() {
+    let compose = format!(
+        "services:\n{}  helper:\n    provider:\n      type: example-provider\n\
+         models:\n  llm:\n    model: ai/smollm2\n",
+        sleeper("web", "    models: [llm]\n")
+    );
+    let env = TestEnv::new("up-models-provider", &compose);
+    let run = env.berth(&["up", "-d", "web"]);
+    assert_ne!(run.code, Some(0), "up with models succeeded");
+    assert!(run.stderr.contains("uses models (llm)"), "{}", run.stderr);
+    let run = env.berth(&["up", "-d", "helper"]);
+    assert_ne!(run.code, Some(0), "up of a provider service succeeded");
+    assert!(
+        run.stderr.contains("\"example-provider\"") && !run.stderr.contains("pull"),
+        "{}",
+        run.stderr
+    );
+    assert!(env.containers().is_empty());
+}
