@@ -457,6 +457,16 @@ fn service_state(
             .iter()
             .filter_map(|(k, v)| v.as_ref().map(|v| (k.clone(), v.clone())))
             .collect(),
+        unset_environment: {
+            let mut names: Vec<String> = service
+                .environment
+                .iter()
+                .filter(|(_, v)| v.is_none())
+                .map(|(k, _)| k.clone())
+                .collect();
+            names.sort();
+            names
+        },
         labels: sorted(&service.labels),
         hostname: service.hostname.clone(),
         domainname: service.domainname.clone(),

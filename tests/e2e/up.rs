@@ -559,3 +559,27 @@ fn models_and_provider_services_are_refused_clearly() {
     );
     assert!(env.containers().is_empty());
 }
+
+/// Found by comparing the corpus's empty-variable fixture with Docker
+/// Compose: a variable listed without a value and unset around reaches the
+/// engine bare, which makes the engine drop an image's value for it.
+#[test]
+fn environment_name_without_value_unsets_the_image_value() {
+    let env = TestEnv::new(
+        "up-env-unset",
+        &format!(
+            "services:\n{}",
+            sleeper("web", "    environment:\n      - BERTH_E2E_NOT_SET\n")
+        ),
+    );
+    env.berth_ok(&["up", "-d", "--no-start"]);
+    let web = env.container(&env.name_of("web", 1));
+    let vars: Vec<&str> = web.raw["Config"]["Env"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|v| v.as_str())
+        .collect();
+    assert!(vars.contains(&"BERTH_E2E_NOT_SET"), "{vars:?}");
+    env.berth_ok(&["down"]);
+}
