@@ -97,7 +97,7 @@ fn refuse_buildkit_flags(args: &BuildArgs) -> Result<(), CliError> {
 pub fn run(settings: &Settings, args: BuildArgs) -> Result<i32, CliError> {
     refuse_buildkit_flags(&args)?;
     let runtime = engine_cmd::runtime()?;
-    let prepared = engine_cmd::prepare(&runtime, settings, &args.services, false)?;
+    let prepared = engine_cmd::prepare_from_files(&runtime, settings, &args.services, false)?;
     engine_cmd::check_services(&prepared.desired, &args.services)?;
     let desired = prepared.desired;
     let options = BuildOptions {

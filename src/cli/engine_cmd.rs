@@ -34,14 +34,21 @@ pub fn runtime() -> Result<tokio::runtime::Runtime, CliError> {
 /// Loads the project with `services` selected (and their dependencies).
 ///
 /// Without any compose file and with a project name, commands like
-/// `-p x down` work on what the engine's labels say: an empty desired state.
-fn load_desired(settings: &Settings, services: &[String]) -> Result<Desired, CliError> {
+/// `-p x down` work on what the engine's labels say: an empty desired state,
+/// unless `files_optional` is false (commands that create things).
+fn load_desired(
+    settings: &Settings,
+    services: &[String],
+    files_optional: bool,
+) -> Result<Desired, CliError> {
     let mut opts = settings.load.clone();
     opts.services = services.to_vec();
     let loaded = match crate::load::load(&opts) {
         Ok(loaded) => loaded,
         Err(diagnostics)
-            if diagnostics.is_missing_file() && settings.load.project_name.is_some() =>
+            if files_optional
+                && diagnostics.is_missing_file()
+                && settings.load.project_name.is_some() =>
         {
             return Ok(Desired {
                 project: settings.load.project_name.clone().unwrap_or_default(),
@@ -51,7 +58,19 @@ fn load_desired(settings: &Settings, services: &[String]) -> Result<Desired, Cli
         Err(diagnostics) => return Err(diagnostics.into()),
     };
     print_warnings(&loaded.warnings, &loaded.sources);
-    Ok(desired::from_loaded(loaded, &settings.load.env_files)?)
+    // Absolute, as Docker Compose records them: the label is read back
+    // from other folders (`-p x start`, Compose on berth's containers).
+    let env_files: Vec<String> = settings
+        .load
+        .env_files
+        .iter()
+        .map(|f| {
+            crate::load::discover::absolute(&settings.load.cwd, f)
+                .display()
+                .to_string()
+        })
+        .collect();
+    Ok(desired::from_loaded(loaded, &env_files)?)
 }
 
 /// Warns about the keys this engine is too old to apply, and refuses to go
@@ -102,6 +121,28 @@ pub fn prepare(
     services: &[String],
     lock: bool,
 ) -> Result<Prepared, CliError> {
+    prepare_loading(runtime, settings, services, lock, true)
+}
+
+/// [`prepare`] for the commands that create or build from the file (`up`,
+/// `create`, `run`, `build`, `pull`, `push`, `watch`): without a compose
+/// file they fail, as Docker Compose's do, instead of doing nothing.
+pub fn prepare_from_files(
+    runtime: &tokio::runtime::Runtime,
+    settings: &Settings,
+    services: &[String],
+    lock: bool,
+) -> Result<Prepared, CliError> {
+    prepare_loading(runtime, settings, services, lock, false)
+}
+
+fn prepare_loading(
+    runtime: &tokio::runtime::Runtime,
+    settings: &Settings,
+    services: &[String],
+    lock: bool,
+    files_optional: bool,
+) -> Result<Prepared, CliError> {
     let named = settings.load.project_name.clone().or_else(|| {
         settings
             .load
@@ -111,7 +152,7 @@ pub fn prepare(
             .cloned()
     });
     let (loaded, early) = std::thread::scope(|scope| {
-        let loading = scope.spawn(|| load_desired(settings, services));
+        let loading = scope.spawn(|| load_desired(settings, services, files_optional));
         let early = runtime.block_on(async {
             let engine = connect(settings).await?;
             let (mut held, mut listing) = (None, None);

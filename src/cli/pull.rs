@@ -30,7 +30,7 @@ pub struct PullArgs {
 
 pub fn run(settings: &Settings, args: PullArgs) -> Result<i32, CliError> {
     let runtime = engine_cmd::runtime()?;
-    let prepared = engine_cmd::prepare(&runtime, settings, &args.services, false)?;
+    let prepared = engine_cmd::prepare_from_files(&runtime, settings, &args.services, false)?;
     engine_cmd::check_services(&prepared.desired, &args.services)?;
     let desired = prepared.desired;
     let mut images = Vec::new();

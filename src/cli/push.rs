@@ -52,7 +52,7 @@ pub fn pushable_images(
 
 pub fn run(settings: &Settings, args: PushArgs) -> Result<i32, CliError> {
     let runtime = engine_cmd::runtime()?;
-    let prepared = engine_cmd::prepare(&runtime, settings, &args.services, false)?;
+    let prepared = engine_cmd::prepare_from_files(&runtime, settings, &args.services, false)?;
     engine_cmd::check_services(&prepared.desired, &args.services)?;
     let images = pushable_images(&prepared.desired, &args.services, args.include_deps);
     runtime.block_on(async {

@@ -134,7 +134,7 @@ pub fn run(settings: &Settings, args: RunArgs) -> Result<i32, CliError> {
     }
     let settings = &settings;
     let runtime = engine_cmd::runtime()?;
-    let prepared = engine_cmd::prepare(
+    let prepared = engine_cmd::prepare_from_files(
         &runtime,
         settings,
         std::slice::from_ref(&args.service),
@@ -315,6 +315,10 @@ fn one_off_spec(
     let from_files = env_from_files(&args.env_from_file, &from_flags)?;
     spec.environment.extend(from_files);
     spec.environment.extend(from_flags);
+    // A value given now wins over the file's bare, unset name.
+    let environment = &spec.environment;
+    spec.unset_environment
+        .retain(|name| !environment.contains_key(name));
     for entry in &args.label {
         let (key, value) = entry.split_once('=').unwrap_or((entry, ""));
         spec.labels.insert(key.into(), value.into());

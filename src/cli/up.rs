@@ -287,7 +287,7 @@ fn converge(
     let dry_run = settings.dry_run || print.is_some();
     let runtime = engine_cmd::runtime()?;
     // A dry run changes nothing, so it need not wait for other invocations.
-    let prepared = engine_cmd::prepare(&runtime, settings, &args.services, !dry_run)?;
+    let prepared = engine_cmd::prepare_from_files(&runtime, settings, &args.services, !dry_run)?;
     let (engine, mut desired, lock) = (prepared.engine, prepared.desired, prepared.lock);
     for (service, count) in scales {
         let Some(target) = desired.services.get_mut(service) else {

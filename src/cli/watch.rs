@@ -33,7 +33,7 @@ pub struct WatchArgs {
 
 pub fn run(settings: &Settings, args: WatchArgs) -> Result<i32, CliError> {
     let runtime = engine_cmd::runtime()?;
-    let prepared = engine_cmd::prepare(&runtime, settings, &args.services, false)?;
+    let prepared = engine_cmd::prepare_from_files(&runtime, settings, &args.services, false)?;
     engine_cmd::check_services(&prepared.desired, &args.services)?;
     let rules = rules(&prepared.desired, &args.services)?;
     if !args.no_up {

@@ -411,6 +411,7 @@ fn create_body(alias: &str, spec: &ContainerSpec, api: ApiVersion) -> ContainerC
             spec.environment
                 .iter()
                 .map(|(k, v)| format!("{k}={v}"))
+                .chain(spec.unset_environment.iter().cloned())
                 .collect(),
         ),
         labels: Some(labels),

@@ -36,6 +36,10 @@ pub struct ContainerSpec {
     pub command: Option<Vec<String>>,
     #[serde(skip_serializing_if = "BTreeMap::is_empty")]
     pub environment: BTreeMap<String, String>,
+    /// Variables listed without a value and unset around: sent bare, which
+    /// makes the engine drop the image's value, as Docker Compose does.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub unset_environment: Vec<String>,
     /// The user's labels; Compose's own are in `identity_labels`.
     #[serde(skip_serializing_if = "BTreeMap::is_empty")]
     pub labels: BTreeMap<String, String>,

@@ -457,6 +457,16 @@ fn service_state(
             .iter()
             .filter_map(|(k, v)| v.as_ref().map(|v| (k.clone(), v.clone())))
             .collect(),
+        unset_environment: {
+            let mut names: Vec<String> = service
+                .environment
+                .iter()
+                .filter(|(_, v)| v.is_none())
+                .map(|(k, _)| k.clone())
+                .collect();
+            names.sort();
+            names
+        },
         labels: sorted(&service.labels),
         hostname: service.hostname.clone(),
         domainname: service.domainname.clone(),
@@ -497,6 +507,27 @@ fn service_state(
     let mut problems = Vec::new();
     if let Err(message) = host_options(&mut spec, service, origin) {
         problems.push(fail(message));
+    }
+    // Docker Compose hands these to plugins; ignoring them would pull an
+    // image that does not exist, or start a service without its model.
+    if let Some(provider) = &service.provider {
+        problems.push(DesiredError {
+            path: key(&["provider"]),
+            ..fail(format!(
+                "its provider {:?} is a Docker Compose plugin, which berth does not run",
+                provider.kind
+            ))
+        });
+    }
+    if !service.models.is_empty() {
+        let names: Vec<&str> = service.models.keys().map(String::as_str).collect();
+        problems.push(DesiredError {
+            path: key(&["models"]),
+            ..fail(format!(
+                "uses models ({}), which need the Docker Model Runner plugin; berth does not support models",
+                names.join(", ")
+            ))
+        });
     }
     for (index, device) in service.devices.iter().enumerate() {
         if is_cdi_device_name(&device.source) {

@@ -599,20 +599,38 @@ fn replica_spec<E: Engine>(
             };
         }
     }
+    let project = shared.ctx.desired.project.clone();
     spec.links = std::mem::take(&mut spec.links)
         .iter()
         .flat_map(|link| {
             let (target, alias) = link.split_once(':').unwrap_or((link, link));
+            let project = project.clone();
             replica_names(shared, target)
                 .into_iter()
-                .flat_map(move |name| [format!("{name}:{alias}"), format!("{name}:{name}")])
+                .flat_map(move |(number, name)| {
+                    // Docker Compose also links `service-N` and
+                    // `project-service-N`, which some images' scripts use as
+                    // host names.
+                    let mut aliases = vec![
+                        alias.to_string(),
+                        name.clone(),
+                        format!("{target}-{number}"),
+                        format!("{project}-{target}-{number}"),
+                    ];
+                    aliases.sort();
+                    aliases.dedup();
+                    aliases
+                        .into_iter()
+                        .map(move |alias| format!("{name}:{alias}"))
+                })
         })
         .collect();
     Ok(spec)
 }
 
-/// The names of the containers of `service` that exist now, by number.
-fn replica_names<E: Engine>(shared: &Shared<E>, service: &str) -> Vec<String> {
+/// The numbers and names of the containers of `service` that exist now,
+/// by number.
+fn replica_names<E: Engine>(shared: &Shared<E>, service: &str) -> Vec<(u32, String)> {
     let desired = &shared.ctx.desired;
     let ids = shared.ids.lock().expect("the ID map is never poisoned");
     if let Some(name) = desired
@@ -620,9 +638,10 @@ fn replica_names<E: Engine>(shared: &Shared<E>, service: &str) -> Vec<String> {
         .get(service)
         .and_then(|s| s.container_name.as_ref())
     {
+        // A fixed container name allows a single replica only.
         return ids
             .contains_key(name)
-            .then(|| name.clone())
+            .then(|| (1, name.clone()))
             .into_iter()
             .collect();
     }
@@ -632,7 +651,7 @@ fn replica_names<E: Engine>(shared: &Shared<E>, service: &str) -> Vec<String> {
         .filter_map(|name| Some((name.strip_prefix(&prefix)?.parse().ok()?, name.clone())))
         .collect();
     numbered.sort();
-    numbered.into_iter().map(|(_, name)| name).collect()
+    numbered
 }
 
 /// The ID of the lowest-numbered replica of `service` (the one a

@@ -96,6 +96,29 @@ fn volumes_from_ipc_pid_and_links_join_the_parent_container() {
     env.berth_ok(&["down", "-v"]);
 }
 
+/// Found by running the corpus's network-links fixture: a link also
+/// names the target `service-N` and `project-service-N`, as with Docker
+/// Compose, on the default bridge where only links give names.
+#[test]
+fn links_on_the_default_bridge_name_the_replica_too() {
+    let compose = format!(
+        "services:\n{}{}",
+        sleeper("db", "    network_mode: bridge\n"),
+        sleeper("app", "    network_mode: bridge\n    links:\n      - db\n"),
+    );
+    let env = TestEnv::new("links-bridge", &compose);
+    env.berth_ok(&["up", "-d"]);
+    let app = env.name_of("app", 1);
+    let hosts = env.exec(&app, &["cat", "/etc/hosts"]);
+    for name in ["db", "db-1", env.name_of("db", 1).as_str()] {
+        assert!(
+            hosts.split_whitespace().any(|word| word == name),
+            "{name} is not in /etc/hosts:\n{hosts}"
+        );
+    }
+    env.berth_ok(&["down", "-v"]);
+}
+
 #[test]
 fn external_links_and_container_references_pass_through() {
     let env = TestEnv::new("external-links", "services: {}\n");

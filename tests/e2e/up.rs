@@ -475,3 +475,111 @@ fn scale_command_sets_the_replica_count() {
         run.stderr
     );
 }
+
+/// Found by the corpus run (`-p name up -d` in a folder without a compose
+/// file): the commands that create from the file must fail as Docker
+/// Compose's do, not do nothing and exit 0; `down` still works by labels.
+#[test]
+fn creating_commands_without_a_compose_file_fail() {
+    let env = TestEnv::new("up-no-file", &format!("services:\n{}", sleeper("web", "")));
+    let empty = tempfile::tempdir().unwrap();
+    for args in [
+        &["up", "-d"][..],
+        &["create"],
+        &["pull"],
+        &["build"],
+        &["push"],
+        &["run", "--rm", "web"],
+    ] {
+        let run = env.cmd(args).current_dir(empty.path()).run();
+        assert_ne!(run.code, Some(0), "`{}` succeeded", run.command);
+        assert!(
+            run.stderr.contains("no configuration file provided"),
+            "`{}`:\n{}",
+            run.command,
+            run.stderr
+        );
+    }
+    assert!(env.containers().is_empty());
+    env.cmd(&["down"])
+        .current_dir(empty.path())
+        .run()
+        .assert_code(0);
+}
+
+/// Found by comparing the corpus's env-priority fixtures with Docker
+/// Compose: the `--env-file` label holds absolute paths, since it is read
+/// back from other folders.
+#[test]
+fn env_file_label_holds_absolute_paths() {
+    let env = TestEnv::new(
+        "up-env-file-label",
+        &format!("services:\n{}", sleeper("web", "")),
+    );
+    env.write("conf/one.env", "A=1\n");
+    env.write("two.env", "B=2\n");
+    env.berth_ok(&[
+        "--env-file",
+        "conf/one.env",
+        "--env-file",
+        "two.env",
+        "up",
+        "-d",
+    ]);
+    let web = env.container(&env.name_of("web", 1));
+    let dir = env.dir().display().to_string();
+    assert_eq!(
+        web.label("com.docker.compose.project.environment_file"),
+        Some(format!("{dir}/conf/one.env,{dir}/two.env").as_str())
+    );
+    env.berth_ok(&["down"]);
+}
+
+/// Found by the corpus's model and providers fixtures: Docker Compose runs
+/// plugins for these and fails without them; berth ignored `models` (the
+/// service started without its model) and pulled a made-up image for a
+/// provider service. Both now fail up front, naming the key.
+#[test]
+fn models_and_provider_services_are_refused_clearly() {
+    let compose = format!(
+        "services:\n{}  helper:\n    provider:\n      type: example-provider\n\
+         models:\n  llm:\n    model: ai/smollm2\n",
+        sleeper("web", "    models: [llm]\n")
+    );
+    let env = TestEnv::new("up-models-provider", &compose);
+    let run = env.berth(&["up", "-d", "web"]);
+    assert_ne!(run.code, Some(0), "up with models succeeded");
+    assert!(run.stderr.contains("uses models (llm)"), "{}", run.stderr);
+    let run = env.berth(&["up", "-d", "helper"]);
+    assert_ne!(run.code, Some(0), "up of a provider service succeeded");
+    assert!(
+        run.stderr.contains("\"example-provider\"") && !run.stderr.contains("pull"),
+        "{}",
+        run.stderr
+    );
+    assert!(env.containers().is_empty());
+}
+
+/// Found by comparing the corpus's empty-variable fixture with Docker
+/// Compose: a variable listed without a value and unset around reaches the
+/// engine bare, which makes the engine drop an image's value for it.
+#[test]
+fn environment_name_without_value_unsets_the_image_value() {
+    let env = TestEnv::new(
+        "up-env-unset",
+        &format!(
+            "services:\n{}",
+            sleeper("web", "    environment:\n      - BERTH_E2E_NOT_SET\n")
+        ),
+    );
+    env.berth_ok(&["up", "-d", "--no-start"]);
+    let web = env.container(&env.name_of("web", 1));
+    let vars: Vec<&str> = web.raw["Config"]["Env"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|v| v.as_str())
+        .collect();
+    assert!(vars.contains(&"BERTH_E2E_NOT_SET"), "{vars:?}");
+    env.berth_ok(&["down"]);
+}
