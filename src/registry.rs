@@ -200,11 +200,13 @@ fn ask_helper(helper: &str, server: &str, env: &Env) -> Result<Option<RegistryAu
 }
 
 /// `reference` cut into its repository and its tag, `latest` when it has
-/// none (the tag is after the last `:` of the last path component, so a
-/// registry port is not taken for one).
+/// none, as the docker CLI reads it (the tag is after the last `:` of the
+/// last path component, so a registry port is not taken for one); a digest
+/// reference keeps its digest in the repository, with no tag.
 pub fn split_tag(reference: &str) -> (&str, &str) {
     let last = reference.rsplit('/').next().unwrap_or(reference);
     match last.rsplit_once(':') {
+        _ if last.contains('@') => (reference, ""),
         Some((_, tag)) => (&reference[..reference.len() - tag.len() - 1], tag),
         None => (reference, "latest"),
     }
@@ -388,6 +390,10 @@ mod tests {
         assert_eq!(
             split_tag("127.0.0.1:5000/a/app:2"),
             ("127.0.0.1:5000/a/app", "2")
+        );
+        assert_eq!(
+            split_tag("busybox:1@sha256:abc"),
+            ("busybox:1@sha256:abc", "")
         );
         assert!(is_pinned("busybox@sha256:abc"));
         assert!(is_pinned("busybox:1@sha256:abc"));

@@ -31,10 +31,15 @@ pub fn run(settings: &Settings, args: AttachArgs) -> Result<i32, CliError> {
     let (runtime, prepared) = engine_cmd::open(settings, std::slice::from_ref(&args.service))?;
     let engine = prepared.engine;
     runtime.block_on(async {
-        let containers =
-            engine_cmd::containers(&engine, &prepared.desired.project, prepared.listing).await?;
-        let replicas = engine_cmd::replicas(containers, &args.service, args.index, true)?;
-        let container = &replicas[0];
+        let container = &engine_cmd::replica(
+            &engine,
+            &prepared.desired.project,
+            prepared.listing,
+            &args.service,
+            args.index,
+            true,
+        )
+        .await?;
         let id = container.id.as_str();
         let tty = engine.inspect_status(id).await?.tty && std::io::stdin().is_terminal();
         let options = AttachOptions {

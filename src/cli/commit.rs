@@ -44,7 +44,11 @@ pub struct CommitArgs {
 }
 
 pub fn run(settings: &Settings, args: CommitArgs) -> Result<i32, CliError> {
-    let (repository, tag) = split_reference(args.reference.as_deref().unwrap_or_default());
+    // No name: an image without one, as Docker Compose makes it.
+    let (repository, tag) = args
+        .reference
+        .as_deref()
+        .map_or(("", ""), crate::registry::split_tag);
     let spec = CommitSpec {
         repository: repository.to_string(),
         tag: tag.to_string(),
@@ -56,11 +60,16 @@ pub fn run(settings: &Settings, args: CommitArgs) -> Result<i32, CliError> {
     let (runtime, prepared) = engine_cmd::open(settings, std::slice::from_ref(&args.service))?;
     let engine = prepared.engine;
     runtime.block_on(async {
-        let containers =
-            engine_cmd::containers(&engine, &prepared.desired.project, prepared.listing).await?;
         // A stopped container can be committed too; a running one is preferred.
-        let replicas = engine_cmd::replicas(containers, &args.service, args.index, false)?;
-        let container = &replicas[0];
+        let container = &engine_cmd::replica(
+            &engine,
+            &prepared.desired.project,
+            prepared.listing,
+            &args.service,
+            args.index,
+            false,
+        )
+        .await?;
         let (events, receiver) = Emitter::channel();
         let renderer = render::spawn(settings.progress, receiver);
         let name = &container.name;
@@ -81,33 +90,4 @@ pub fn run(settings: &Settings, args: CommitArgs) -> Result<i32, CliError> {
         result?;
         Ok(0)
     })
-}
-
-/// `name:tag` → (`name`, `tag`); a colon before the last `/` is a
-/// registry's port, not a tag.
-fn split_reference(reference: &str) -> (&str, &str) {
-    match reference.rsplit_once(':') {
-        Some((name, tag)) if !tag.contains('/') => (name, tag),
-        _ => (reference, ""),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn a_tag_follows_the_last_colon_after_the_last_slash() {
-        assert_eq!(split_reference("app:v1"), ("app", "v1"));
-        assert_eq!(split_reference("app"), ("app", ""));
-        assert_eq!(split_reference(""), ("", ""));
-        assert_eq!(
-            split_reference("localhost:5000/app"),
-            ("localhost:5000/app", "")
-        );
-        assert_eq!(
-            split_reference("localhost:5000/app:v2"),
-            ("localhost:5000/app", "v2")
-        );
-    }
 }

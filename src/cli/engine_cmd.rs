@@ -230,6 +230,20 @@ pub fn replicas(
     Ok(containers)
 }
 
+/// The one container a single-container command (`attach`, `commit`,
+/// `export`, `port`) acts on: as [`replicas`], the first of them.
+pub async fn replica<E: Engine>(
+    engine: &E,
+    project: &str,
+    listing: Option<Listing>,
+    service: &str,
+    index: Option<u32>,
+    running: bool,
+) -> Result<crate::engine::Container, CliError> {
+    let found = containers(engine, project, listing).await?;
+    Ok(replicas(found, service, index, running)?.remove(0))
+}
+
 /// Refuses service names the file does not define (enabled or not). Without
 /// a file (`-p NAME` alone) any name goes: only the labels know the services.
 pub fn check_services(desired: &Desired, services: &[String]) -> Result<(), CliError> {

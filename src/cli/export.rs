@@ -36,11 +36,16 @@ pub fn run(settings: &Settings, args: ExportArgs) -> Result<i32, CliError> {
     let (runtime, prepared) = engine_cmd::open(settings, std::slice::from_ref(&args.service))?;
     let engine = prepared.engine;
     runtime.block_on(async {
-        let containers =
-            engine_cmd::containers(&engine, &prepared.desired.project, prepared.listing).await?;
         // A stopped container has a filesystem too; a running one is preferred.
-        let replicas = engine_cmd::replicas(containers, &args.service, args.index, false)?;
-        let container = &replicas[0];
+        let container = &engine_cmd::replica(
+            &engine,
+            &prepared.desired.project,
+            prepared.listing,
+            &args.service,
+            args.index,
+            false,
+        )
+        .await?;
         let (events, receiver) = Emitter::channel();
         let renderer = render::spawn(settings.progress, receiver);
         let dest = match &args.output {

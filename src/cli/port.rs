@@ -3,7 +3,6 @@
 use clap::Args;
 
 use super::{CliError, Settings, engine_cmd};
-use crate::engine::Engine;
 
 #[derive(Debug, Args)]
 pub struct PortArgs {
@@ -23,10 +22,15 @@ pub struct PortArgs {
 
 pub fn run(settings: &Settings, args: PortArgs) -> Result<i32, CliError> {
     let (runtime, prepared) = engine_cmd::open(settings, std::slice::from_ref(&args.service))?;
-    let containers =
-        runtime.block_on(prepared.engine.list_containers(&prepared.desired.project))?;
-    let replicas = engine_cmd::replicas(containers, &args.service, args.index, false)?;
-    let container = &replicas[0];
+    // The listing `open` may already hold saves a second list call.
+    let container = &runtime.block_on(engine_cmd::replica(
+        &prepared.engine,
+        &prepared.desired.project,
+        prepared.listing,
+        &args.service,
+        args.index,
+        false,
+    ))?;
     let published = container
         .display
         .ports

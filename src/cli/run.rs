@@ -240,17 +240,10 @@ fn dependencies(
     let mut others = desired.clone();
     others.services.remove(service);
     others.disabled_services.push(service.to_string());
-    let env_flag = |name: &str| {
-        settings
-            .load
-            .os_env
-            .get(name)
-            .is_some_and(|v| matches!(v.to_ascii_lowercase().as_str(), "1" | "true" | "yes"))
-    };
     let options = UpOptions {
         services: others.services.keys().cloned().collect(),
-        remove_orphans: args.remove_orphans || env_flag(env_vars::COMPOSE_REMOVE_ORPHANS),
-        warn_orphans: !env_flag(env_vars::COMPOSE_IGNORE_ORPHANS),
+        remove_orphans: args.remove_orphans || settings.env_flag(env_vars::COMPOSE_REMOVE_ORPHANS),
+        warn_orphans: !settings.env_flag(env_vars::COMPOSE_IGNORE_ORPHANS),
         ..Default::default()
     };
     let deps = plan::plan_up(&others, observed, &options).map_err(CliError::Plan)?;
@@ -335,14 +328,14 @@ fn one_off_spec(
         spec.mounts.retain(|m| m.target != mount.target);
         spec.mounts.push(mount);
     }
-    for cap in &args.cap_add {
-        if !spec.cap_add.contains(cap) {
-            spec.cap_add.push(cap.clone());
-        }
-    }
-    for cap in &args.cap_drop {
-        if !spec.cap_drop.contains(cap) {
-            spec.cap_drop.push(cap.clone());
+    for (caps, asked) in [
+        (&mut spec.cap_add, &args.cap_add),
+        (&mut spec.cap_drop, &args.cap_drop),
+    ] {
+        for cap in asked {
+            if !caps.contains(cap) {
+                caps.push(cap.clone());
+            }
         }
     }
     spec.tty = tty;

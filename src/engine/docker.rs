@@ -643,17 +643,6 @@ fn mount(m: &MountSpec) -> bollard::models::Mount {
     }
 }
 
-/// `name:tag` split for the API, an untagged name meaning `latest` as the
-/// docker CLI does; a digest reference keeps its digest in the name.
-fn split_tag(reference: &str) -> (&str, &str) {
-    let last = reference.rsplit('/').next().unwrap_or(reference);
-    match last.rsplit_once(':') {
-        _ if last.contains('@') => (reference, ""),
-        Some((_, tag)) => (&reference[..reference.len() - tag.len() - 1], tag),
-        None => (reference, "latest"),
-    }
-}
-
 fn credentials(auth: &RegistryAuth) -> DockerCredentials {
     let set = |v: &str| (!v.is_empty()).then(|| v.to_string());
     DockerCredentials {
@@ -1008,7 +997,7 @@ impl Engine for DockerEngine {
         auth: Option<&RegistryAuth>,
         progress: &(dyn Fn(Transfer) + Send + Sync),
     ) -> Result<String> {
-        let (image, tag) = split_tag(reference);
+        let (image, tag) = crate::registry::split_tag(reference);
         let options = CreateImageOptionsBuilder::default()
             .from_image(image)
             .tag(tag)
@@ -1058,7 +1047,7 @@ impl Engine for DockerEngine {
         auth: Option<&RegistryAuth>,
         progress: &(dyn Fn(Transfer) + Send + Sync),
     ) -> Result<()> {
-        let (image, tag) = split_tag(reference);
+        let (image, tag) = crate::registry::split_tag(reference);
         let options = PushImageOptionsBuilder::default().tag(tag).build();
         let mut stream = self
             .client
@@ -1135,7 +1124,7 @@ impl Engine for DockerEngine {
     }
 
     async fn tag_image(&self, image: &str, reference: &str) -> Result<()> {
-        let (repo, tag) = split_tag(reference);
+        let (repo, tag) = crate::registry::split_tag(reference);
         let options = TagImageOptionsBuilder::default()
             .repo(repo)
             .tag(tag)

@@ -748,6 +748,17 @@ impl Run {
         self
     }
 
+    /// Fails unless standard error contains `text`.
+    pub fn assert_stderr_has(&self, text: &str) -> &Self {
+        assert!(
+            self.stderr.contains(text),
+            "`{}`: no {text:?} on stderr:\n{}",
+            self.command,
+            self.stderr
+        );
+        self
+    }
+
     pub fn json(&self) -> Value {
         serde_json::from_str(&self.stdout).unwrap_or_else(|e| {
             panic!(

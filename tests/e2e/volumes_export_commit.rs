@@ -92,13 +92,9 @@ fn volumes_lists_the_projects_volumes_or_those_of_services() {
         "{first}"
     );
 
-    let unknown = env.berth(&["volumes", "nope"]);
-    unknown.assert_code(2);
-    assert!(
-        unknown.stderr.contains("no such service: nope"),
-        "{}",
-        unknown.stderr
-    );
+    env.berth(&["volumes", "nope"])
+        .assert_code(2)
+        .assert_stderr_has("no such service: nope");
     env.berth(&["volumes", "--format", "{{.Name}}"])
         .assert_code(2);
 }
@@ -202,23 +198,13 @@ fn export_writes_a_containers_filesystem_as_tar() {
     let archive = std::fs::read(env.dir().join("stopped.tar")).unwrap();
     assert_eq!(entry(&archive, "marker"), Some(format!("{two}\n")));
 
-    let out_of_range = env.berth(&["export", "--index", "3", "-o", "x.tar", "web"]);
-    out_of_range.assert_code(1);
-    assert!(
-        out_of_range
-            .stderr
-            .contains("service \"web\" has no container with index 3"),
-        "{}",
-        out_of_range.stderr
-    );
+    env.berth(&["export", "--index", "3", "-o", "x.tar", "web"])
+        .assert_code(1)
+        .assert_stderr_has("service \"web\" has no container with index 3");
     assert!(!env.dir().join("x.tar").exists());
-    let none = env.berth(&["export", "-o", "x.tar", "other"]);
-    none.assert_code(1);
-    assert!(
-        none.stderr.contains("service \"other\" has no container"),
-        "{}",
-        none.stderr
-    );
+    env.berth(&["export", "-o", "x.tar", "other"])
+        .assert_code(1)
+        .assert_stderr_has("service \"other\" has no container");
     env.berth(&["export", "-o", "x.tar", "nope"]).assert_code(2);
 
     // Never a tar archive on a terminal.
@@ -306,24 +292,14 @@ fn commit_makes_an_image_of_a_service_container() {
     let tags = docker_ok(&["image", "inspect", "--format", "{{json .RepoTags}}", &id]);
     assert_eq!(tags.trim(), "[]");
 
-    let out_of_range = env.berth(&["commit", "--index", "3", "web", &image]);
-    out_of_range.assert_code(1);
-    assert!(
-        out_of_range
-            .stderr
-            .contains("service \"web\" has no container with index 3"),
-        "{}",
-        out_of_range.stderr
-    );
-    let none = env.berth(&["commit", "other"]);
-    none.assert_code(1);
-    assert!(
-        none.stderr.contains("service \"other\" has no container"),
-        "{}",
-        none.stderr
-    );
+    env.berth(&["commit", "--index", "3", "web", &image])
+        .assert_code(1)
+        .assert_stderr_has("service \"web\" has no container with index 3");
+    env.berth(&["commit", "other"])
+        .assert_code(1)
+        .assert_stderr_has("service \"other\" has no container");
     env.berth(&["commit", "nope"]).assert_code(2);
-    let bad = env.berth(&["commit", "-c", "BOGUS x", "web"]);
-    bad.assert_code(1);
-    assert!(bad.stderr.contains("bogus"), "{}", bad.stderr);
+    env.berth(&["commit", "-c", "BOGUS x", "web"])
+        .assert_code(1)
+        .assert_stderr_has("bogus");
 }
