@@ -17,8 +17,17 @@ pub const COMPOSE_REMOVE_ORPHANS: &str = "COMPOSE_REMOVE_ORPHANS";
 pub const DOCKER_HOST: &str = "DOCKER_HOST";
 pub const DOCKER_API_VERSION: &str = "DOCKER_API_VERSION";
 pub const DOCKER_DEFAULT_PLATFORM: &str = "DOCKER_DEFAULT_PLATFORM";
-/// The directory of the docker CLI's `config.json` (registry credentials).
+/// The directory of the docker CLI's `config.json` (registry credentials,
+/// the current context) and of its contexts.
 pub const DOCKER_CONFIG: &str = "DOCKER_CONFIG";
+/// The docker CLI context naming the engine, when `DOCKER_HOST` is unset.
+pub const DOCKER_CONTEXT: &str = "DOCKER_CONTEXT";
+/// Set (to anything): talk TLS to a `tcp://` engine and check its certificate.
+pub const DOCKER_TLS_VERIFY: &str = "DOCKER_TLS_VERIFY";
+/// Set (to anything): TLS without checking the certificate (refused).
+pub const DOCKER_TLS: &str = "DOCKER_TLS";
+/// The directory of `ca.pem`, `cert.pem` and `key.pem` (default: the config directory).
+pub const DOCKER_CERT_PATH: &str = "DOCKER_CERT_PATH";
 /// Where credential helpers (`docker-credential-*`) are looked up.
 pub const PATH: &str = "PATH";
 /// Where berth keeps what it remembers between runs (when it last pulled an image).

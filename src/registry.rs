@@ -126,12 +126,7 @@ pub fn credentials_for(reference: &str, env: &Env) -> Result<Option<RegistryAuth
 }
 
 fn config_path(env: &Env) -> Option<PathBuf> {
-    match env.get(env_vars::DOCKER_CONFIG).filter(|d| !d.is_empty()) {
-        Some(dir) => Some(PathBuf::from(dir).join("config.json")),
-        None => env
-            .get(env_vars::HOME)
-            .map(|home| PathBuf::from(home).join(".docker").join("config.json")),
-    }
+    crate::engine::endpoint::docker_config_dir(env).map(|dir| dir.join("config.json"))
 }
 
 /// Whether a `config.json` key names `server`: keys may carry a scheme and

@@ -259,24 +259,22 @@ pub fn check_services(desired: &Desired, services: &[String]) -> Result<(), CliE
     }
 }
 
-/// Connects to the engine named by `DOCKER_HOST`.
+/// Connects to the engine that `--context`, `DOCKER_HOST`, `DOCKER_CONTEXT`
+/// or the docker CLI's current context names.
 pub async fn connect(settings: &Settings) -> Result<DockerEngine, CliError> {
-    let env = &settings.load.os_env;
-    let host = env.get(env_vars::DOCKER_HOST).map(String::as_str);
-    let pinned = env.get(env_vars::DOCKER_API_VERSION).map(String::as_str);
-    DockerEngine::connect(host, pinned)
+    let endpoint = settings.endpoint()?;
+    let pinned = settings.load.os_env.get(env_vars::DOCKER_API_VERSION);
+    DockerEngine::connect(&endpoint, pinned.map(String::as_str))
         .await
         .map_err(CliError::Engine)
 }
 
 /// Takes the project's lock, telling the user when another berth holds it.
 pub async fn lock_project(settings: &Settings, project: &str) -> Result<ProjectLock, CliError> {
-    let host = settings
-        .load
-        .os_env
-        .get(env_vars::DOCKER_HOST)
-        .map_or("", String::as_str);
-    lock::acquire(host, project, || {
+    // Keyed by the engine's address, so every way of naming one engine
+    // shares the lock.
+    let host = settings.endpoint()?.host;
+    lock::acquire(&host, project, || {
         eprintln!("Waiting for another berth working on project {project}...");
     })
     .await

@@ -122,6 +122,10 @@ pub struct GlobalArgs {
     /// Maximum number of engine operations at once
     #[arg(long, global = true, value_name = "N")]
     pub parallel: Option<usize>,
+    /// The docker CLI context naming the engine (overrides DOCKER_HOST,
+    /// DOCKER_CONTEXT and `docker context use`)
+    #[arg(short = 'c', long, value_name = "NAME")]
+    pub context: Option<String>,
 }
 
 /// `--ansi`.
@@ -301,9 +305,17 @@ pub struct Settings {
     pub progress: crate::render::Progress,
     /// Engine operations at once: `--parallel`, else `COMPOSE_PARALLEL_LIMIT`.
     pub parallel: usize,
+    /// `--context`: the docker CLI context naming the engine.
+    pub context: Option<String>,
 }
 
 impl Settings {
+    /// The engine to talk to (see [`crate::engine::endpoint`]).
+    pub fn endpoint(&self) -> Result<crate::engine::endpoint::Endpoint, CliError> {
+        crate::engine::endpoint::resolve(&self.load.os_env, self.context.as_deref())
+            .map_err(|e| CliError::Engine(e.into()))
+    }
+
     /// A boolean environment variable such as `COMPOSE_REMOVE_ORPHANS`: set
     /// to `1`, `true` or `yes`.
     pub fn env_flag(&self, name: &str) -> bool {
@@ -373,6 +385,7 @@ impl Settings {
             dry_run: global.dry_run,
             progress,
             parallel,
+            context: global.context.clone(),
         })
     }
 }
@@ -436,7 +449,11 @@ impl CliError {
         match self {
             CliError::Project(_) => exit::INVALID_PROJECT,
             CliError::Usage(_) => exit::USAGE,
-            CliError::Engine(EngineError::Unreachable { .. } | EngineError::TooOld { .. })
+            CliError::Engine(
+                EngineError::Unreachable { .. }
+                | EngineError::Endpoint(_)
+                | EngineError::TooOld { .. },
+            )
             | CliError::Exec(ExecError::Engine(EngineError::Unreachable { .. })) => {
                 exit::ENGINE_UNREACHABLE
             }

@@ -32,6 +32,7 @@ use bollard::query_parameters::{
 use bollard::{ClientVersion, Docker};
 use futures_util::stream::{BoxStream, StreamExt};
 
+use super::endpoint::Endpoint;
 use super::image::LayerTally;
 use super::spec::{ContainerSpec, MountSpec, NetworkSpec, VolumeSpec};
 use super::{
@@ -42,7 +43,6 @@ use super::{
 };
 use crate::env_vars;
 
-const DEFAULT_HOST: &str = "unix:///var/run/docker.sock";
 /// How long berth waits for the engine to answer the first call.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(1);
 /// bollard's timeout covers every request, including a stop that waits out a
@@ -66,32 +66,21 @@ pub struct DockerEngine {
 }
 
 impl DockerEngine {
-    /// Connects to `host` (a `DOCKER_HOST` value; the local socket when
-    /// `None`), speaking at most API `pinned` (`DOCKER_API_VERSION`). Fails
-    /// within about a second when nobody answers.
-    pub async fn connect(host: Option<&str>, pinned: Option<&str>) -> Result<Self> {
-        let host = host
-            .filter(|h| !h.is_empty())
-            .unwrap_or(DEFAULT_HOST)
-            .to_string();
+    /// Connects to `endpoint`, speaking at most API `pinned`
+    /// (`DOCKER_API_VERSION`). Fails within about a second when nobody
+    /// answers.
+    pub async fn connect(endpoint: &Endpoint, pinned: Option<&str>) -> Result<Self> {
+        let host = endpoint.host.clone();
         let pinned = pinned.filter(|v| !v.is_empty()).map(str::to_string);
         let unreachable = |reason: String| EngineError::Unreachable {
-            host: host.clone(),
-            reason,
-            hint: if host.starts_with("unix://") {
-                format!(
-                    "start the Docker daemon (`sudo systemctl start docker`, or `dockerd &`), \
-                     or point {} at a running engine",
-                    env_vars::DOCKER_HOST
-                )
-            } else {
-                format!(
-                    "check that an engine listens at {host}, or unset {} to use the local socket",
-                    env_vars::DOCKER_HOST
-                )
+            host: match &endpoint.source {
+                Some(source) => format!("{host} ({source})"),
+                None => host.clone(),
             },
+            reason,
+            hint: unreachable_hint(endpoint),
         };
-        let client = match &pinned {
+        let client_version = match &pinned {
             Some(v) => {
                 let version = ApiVersion::parse(v).ok_or_else(|| {
                     EngineError::Other(format!(
@@ -99,17 +88,27 @@ impl DockerEngine {
                         env_vars::DOCKER_API_VERSION
                     ))
                 })?;
-                let client_version = ClientVersion {
+                ClientVersion {
                     major_version: version.major as usize,
                     minor_version: version.minor as usize,
-                };
-                if host.starts_with("unix://") {
-                    Docker::connect_with_unix(&host, 120, &client_version)
-                } else {
-                    Docker::connect_with_http(&host, 120, &client_version)
                 }
             }
-            None => Docker::connect_with_host(&host),
+            None => *bollard::API_DEFAULT_VERSION,
+        };
+        let timeout = REQUEST_TIMEOUT.as_secs();
+        let client = match &endpoint.tls {
+            Some(tls) => Docker::connect_with_ssl(
+                &host,
+                &tls.key,
+                &tls.cert,
+                &tls.ca,
+                timeout,
+                &client_version,
+            ),
+            None if host.starts_with("unix://") => {
+                Docker::connect_with_unix(&host, timeout, &client_version)
+            }
+            None => Docker::connect_with_http(&host, timeout, &client_version),
         }
         .map_err(|e| unreachable(e.to_string()))?
         .with_timeout(REQUEST_TIMEOUT);
@@ -160,6 +159,37 @@ impl DockerEngine {
                 Ok(Version { api, platform })
             })
             .await
+    }
+}
+
+/// How to fix an engine that does not answer, by what chose it.
+fn unreachable_hint(endpoint: &Endpoint) -> String {
+    let host = &endpoint.host;
+    match endpoint.source.as_deref() {
+        Some(source) if source.starts_with("context") => format!(
+            "start that engine, or choose another context: `docker context use default` \
+             (with {} unset) is the local one",
+            env_vars::DOCKER_CONTEXT
+        ),
+        _ if host.starts_with("unix://") => format!(
+            "start the Docker daemon (`sudo systemctl start docker`, or `dockerd &`), \
+             or point {} at a running engine",
+            env_vars::DOCKER_HOST
+        ),
+        _ if endpoint.tls.is_none() => format!(
+            "check that an engine listens at {host} (one that speaks TLS needs {}=1 and \
+             {} set to the directory of its ca.pem, cert.pem and key.pem), or unset {} \
+             to use the local socket",
+            env_vars::DOCKER_TLS_VERIFY,
+            env_vars::DOCKER_CERT_PATH,
+            env_vars::DOCKER_HOST
+        ),
+        _ => format!(
+            "check that an engine listens at {host} and accepts the certificates \
+             of {} (ca.pem, cert.pem, key.pem), or unset {} to use the local socket",
+            env_vars::DOCKER_CERT_PATH,
+            env_vars::DOCKER_HOST
+        ),
     }
 }
 

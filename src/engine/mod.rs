@@ -5,6 +5,7 @@
 //! [`docker::DockerEngine`] implements it with bollard.
 
 pub mod docker;
+pub mod endpoint;
 pub mod image;
 pub mod labels;
 pub mod spec;
@@ -76,6 +77,10 @@ pub enum EngineError {
         reason: String,
         hint: String,
     },
+    /// No engine could be chosen: a missing context, TLS files, an address
+    /// berth has no transport for.
+    #[error("{0}")]
+    Endpoint(#[from] endpoint::EndpointError),
     #[error("the Docker Engine speaks API {found}, older than the {floor} berth needs")]
     TooOld {
         found: ApiVersion,
@@ -97,6 +102,7 @@ impl EngineError {
     pub fn hint(&self) -> Option<&str> {
         match self {
             EngineError::Unreachable { hint, .. } => Some(hint),
+            EngineError::Endpoint(e) => Some(&e.hint),
             EngineError::TooOld { .. } => Some("upgrade Docker to 20.10 or newer"),
             EngineError::StaleNetwork(_) => Some(
                 "no container is attached to it: the engine's count of its endpoints went wrong \

@@ -36,7 +36,7 @@ const SCRUBBED_VARS: &[&str] = &[
 ];
 
 /// The engine's unix socket, as the test process reaches it.
-fn engine_socket() -> PathBuf {
+pub fn engine_socket() -> PathBuf {
     match std::env::var("DOCKER_HOST") {
         Ok(host) if host.starts_with("unix://") => PathBuf::from(&host["unix://".len()..]),
         _ => PathBuf::from("/var/run/docker.sock"),
@@ -77,6 +77,170 @@ pub fn tcp_relay_to_engine() -> (u16, std::sync::Arc<std::sync::atomic::AtomicUs
         }
     });
     (port, relayed)
+}
+
+/// Files for a TLS engine endpoint, made with the `openssl` command: a CA,
+/// a server certificate for 127.0.0.1, and a client pair signed by the CA,
+/// named as the docker CLI wants them (`ca.pem`, `cert.pem`, `key.pem`).
+pub struct TlsCerts {
+    pub dir: TempDir,
+}
+
+impl TlsCerts {
+    pub fn new() -> TlsCerts {
+        let dir = tempfile::Builder::new()
+            .prefix("berth-e2e-tls-")
+            .tempdir()
+            .unwrap();
+        let openssl = |args: &[&str]| {
+            let out = Command::new("openssl")
+                .args(args)
+                .current_dir(dir.path())
+                .output()
+                .unwrap_or_else(|e| panic!("cannot run openssl (is it installed?): {e}"));
+            assert!(
+                out.status.success(),
+                "openssl {args:?}: {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+        };
+        let key = [
+            "-newkey",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:prime256v1",
+            "-nodes",
+        ];
+        openssl(
+            &[
+                &["req", "-x509", "-days", "2", "-subj", "/CN=berth-test-ca"],
+                &key[..],
+                &["-keyout", "ca-key.pem", "-out", "ca.pem"],
+            ]
+            .concat(),
+        );
+        for (name, subject, usage) in [
+            (
+                "server",
+                "/CN=127.0.0.1",
+                "subjectAltName=IP:127.0.0.1\nextendedKeyUsage=serverAuth",
+            ),
+            (
+                "client",
+                "/CN=berth-test-client",
+                "extendedKeyUsage=clientAuth",
+            ),
+        ] {
+            std::fs::write(dir.path().join(format!("{name}.ext")), usage).unwrap();
+            openssl(
+                &[
+                    &["req", "-subj", subject],
+                    &key[..],
+                    &[
+                        "-keyout",
+                        &format!("{name}-key.pem"),
+                        "-out",
+                        &format!("{name}.csr"),
+                    ],
+                ]
+                .concat(),
+            );
+            openssl(&[
+                "x509",
+                "-req",
+                "-days",
+                "2",
+                "-in",
+                &format!("{name}.csr"),
+                "-CA",
+                "ca.pem",
+                "-CAkey",
+                "ca-key.pem",
+                "-CAcreateserial",
+                "-extfile",
+                &format!("{name}.ext"),
+                "-out",
+                &format!("{name}-cert.pem"),
+            ]);
+        }
+        std::fs::rename(
+            dir.path().join("client-cert.pem"),
+            dir.path().join("cert.pem"),
+        )
+        .unwrap();
+        std::fs::rename(
+            dir.path().join("client-key.pem"),
+            dir.path().join("key.pem"),
+        )
+        .unwrap();
+        TlsCerts { dir }
+    }
+
+    pub fn path(&self) -> &str {
+        self.dir.path().to_str().unwrap()
+    }
+}
+
+/// Listens with TLS on a free port of 127.0.0.1, asking every client for a
+/// certificate signed by `certs`' CA, and relays each connection to the
+/// engine's unix socket, as `dockerd --tlsverify -H tcp://...` would serve
+/// it. Returns the port; the relay lives as long as the test process.
+pub fn tls_relay_to_engine(certs: &TlsCerts) -> u16 {
+    use std::sync::Arc;
+    use tokio_rustls::rustls::{self, pki_types::pem::PemObject};
+    let read_certs = |name: &str| {
+        rustls::pki_types::CertificateDer::pem_file_iter(certs.dir.path().join(name))
+            .unwrap()
+            .collect::<Result<Vec<_>, _>>()
+            .unwrap()
+    };
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let mut roots = rustls::RootCertStore::empty();
+    for ca in read_certs("ca.pem") {
+        roots.add(ca).unwrap();
+    }
+    let verifier = rustls::server::WebPkiClientVerifier::builder_with_provider(
+        Arc::new(roots),
+        provider.clone(),
+    )
+    .build()
+    .unwrap();
+    let key =
+        rustls::pki_types::PrivateKeyDer::from_pem_file(certs.dir.path().join("server-key.pem"))
+            .unwrap();
+    let config = rustls::ServerConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_client_cert_verifier(verifier)
+        .with_single_cert(read_certs("server-cert.pem"), key)
+        .unwrap();
+    let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(config));
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind a port on 127.0.0.1");
+    let port = listener.local_addr().expect("the relay's address").port();
+    listener.set_nonblocking(true).unwrap();
+    let socket = engine_socket();
+    std::thread::spawn(move || {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        runtime.block_on(async move {
+            let listener = tokio::net::TcpListener::from_std(listener).unwrap();
+            while let Ok((client, _)) = listener.accept().await {
+                let (acceptor, socket) = (acceptor.clone(), socket.clone());
+                tokio::spawn(async move {
+                    // A client without a good certificate is turned away here.
+                    let Ok(mut client) = acceptor.accept(client).await else {
+                        return;
+                    };
+                    if let Ok(mut engine) = tokio::net::UnixStream::connect(&socket).await {
+                        let _ = tokio::io::copy_bidirectional(&mut client, &mut engine).await;
+                    }
+                });
+            }
+        });
+    });
+    port
 }
 
 /// Runs `docker` with `args`, panicking when it cannot be started.
@@ -547,6 +711,11 @@ pub struct BerthCmd {
 impl BerthCmd {
     pub fn env(mut self, key: &str, value: &str) -> Self {
         self.command.env(key, value);
+        self
+    }
+
+    pub fn env_remove(mut self, key: &str) -> Self {
+        self.command.env_remove(key);
         self
     }
 

@@ -1,0 +1,485 @@
+//! Which Docker Engine to talk to, decided as the docker CLI (and so Docker
+//! Compose) decides it: `--context`, else `DOCKER_HOST`, else
+//! `DOCKER_CONTEXT`, else the `currentContext` of `config.json`, else the
+//! local socket. A named context keeps its endpoint in
+//! `$DOCKER_CONFIG/contexts/meta/<sha256 of the name>/meta.json` and its TLS
+//! files in `contexts/tls/<same>/docker/`; Docker Desktop, rootless Docker,
+//! colima and remote engines are all reached through one.
+
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+use sha2::{Digest, Sha256};
+
+use crate::env_vars;
+use crate::load::environment::Env;
+
+/// The engine's socket when nothing names another.
+pub const DEFAULT_HOST: &str = "unix:///var/run/docker.sock";
+
+/// The context that stands for `DOCKER_HOST` and the TLS variables.
+const DEFAULT_CONTEXT: &str = "default";
+
+/// Where to reach the engine, and how.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Endpoint {
+    /// `unix://`, `tcp://`, `http://` or `https://`.
+    pub host: String,
+    /// Set when the connection is TLS, verified against `ca`.
+    pub tls: Option<TlsFiles>,
+    /// What chose this endpoint, for messages: `from DOCKER_HOST`,
+    /// `context "x" from DOCKER_CONTEXT`; `None` for the default socket.
+    pub source: Option<String>,
+}
+
+/// The PEM files of a TLS connection. The client pair is optional: an
+/// engine that does not ask for a client certificate gets none.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TlsFiles {
+    pub ca: PathBuf,
+    pub cert: PathBuf,
+    pub key: PathBuf,
+}
+
+/// Why no endpoint could be chosen, with the fix.
+#[derive(Debug, thiserror::Error)]
+#[error("{message}")]
+pub struct EndpointError {
+    pub message: String,
+    pub hint: String,
+}
+
+/// The docker CLI's configuration directory: `$DOCKER_CONFIG`, else
+/// `~/.docker`.
+pub fn docker_config_dir(env: &Env) -> Option<PathBuf> {
+    match env.get(env_vars::DOCKER_CONFIG).filter(|d| !d.is_empty()) {
+        Some(dir) => Some(PathBuf::from(dir)),
+        None => env
+            .get(env_vars::HOME)
+            .map(|home| PathBuf::from(home).join(".docker")),
+    }
+}
+
+/// Chooses the endpoint from the environment, `config.json` and `--context`.
+pub fn resolve(env: &Env, context_flag: Option<&str>) -> Result<Endpoint, EndpointError> {
+    let set = |name: &str| env.get(name).filter(|v| !v.is_empty()).cloned();
+    let config_dir = docker_config_dir(env);
+    let (name, from) = if let Some(name) = context_flag.filter(|n| !n.is_empty()) {
+        (name.to_string(), "--context".to_string())
+    } else if set(env_vars::DOCKER_HOST).is_some() {
+        (DEFAULT_CONTEXT.to_string(), String::new())
+    } else if let Some(name) = set(env_vars::DOCKER_CONTEXT) {
+        (name, env_vars::DOCKER_CONTEXT.to_string())
+    } else if let Some((name, path)) = config_dir.as_deref().and_then(current_context) {
+        (name, format!("currentContext in {}", path.display()))
+    } else {
+        (DEFAULT_CONTEXT.to_string(), String::new())
+    };
+    let endpoint = if name == DEFAULT_CONTEXT {
+        from_variables(env, config_dir.as_deref())?
+    } else {
+        let dir = config_dir.ok_or_else(|| EndpointError {
+            message: format!("Docker context {name:?} from {from} cannot be read: HOME is not set"),
+            hint: format!(
+                "set {} to the docker CLI's configuration directory",
+                env_vars::DOCKER_CONFIG
+            ),
+        })?;
+        from_context(&dir, &name, &from)?
+    };
+    check_scheme(&endpoint)?;
+    Ok(endpoint)
+}
+
+/// The `currentContext` of `config.json`, with the file's path.
+fn current_context(config_dir: &Path) -> Option<(String, PathBuf)> {
+    #[derive(Deserialize)]
+    #[serde(rename_all = "camelCase")]
+    struct Config {
+        #[serde(default)]
+        current_context: String,
+    }
+    let path = config_dir.join("config.json");
+    let text = std::fs::read_to_string(&path).ok()?;
+    // A config.json the docker CLI cannot read either is its problem to
+    // report; berth then uses the default engine, as for no file.
+    let config: Config = serde_json::from_str(&text).ok()?;
+    Some(config.current_context)
+        .filter(|c| !c.is_empty())
+        .map(|c| (c, path))
+}
+
+/// The default context: `DOCKER_HOST`, with TLS when `DOCKER_TLS_VERIFY` is
+/// set (certificates from `DOCKER_CERT_PATH`, else the configuration
+/// directory).
+fn from_variables(env: &Env, config_dir: Option<&Path>) -> Result<Endpoint, EndpointError> {
+    let set = |name: &str| env.get(name).is_some_and(|v| !v.is_empty());
+    let host = env
+        .get(env_vars::DOCKER_HOST)
+        .filter(|h| !h.is_empty())
+        .cloned();
+    let source = host
+        .as_ref()
+        .map(|_| format!("from {}", env_vars::DOCKER_HOST));
+    let host = host.unwrap_or_else(|| DEFAULT_HOST.to_string());
+    let network = host.starts_with("tcp://") || host.starts_with("https://");
+    let tls = if network && set(env_vars::DOCKER_TLS_VERIFY) {
+        let dir = env
+            .get(env_vars::DOCKER_CERT_PATH)
+            .filter(|d| !d.is_empty())
+            .map(PathBuf::from)
+            .or_else(|| config_dir.map(Path::to_path_buf))
+            .ok_or_else(|| EndpointError {
+                message: format!(
+                    "{} is set but no certificate directory is known",
+                    env_vars::DOCKER_TLS_VERIFY
+                ),
+                hint: format!(
+                    "set {} to the directory holding ca.pem, cert.pem and key.pem",
+                    env_vars::DOCKER_CERT_PATH
+                ),
+            })?;
+        Some(tls_files(
+            &dir,
+            &format!("from {}", env_vars::DOCKER_CERT_PATH),
+        )?)
+    } else if network && set(env_vars::DOCKER_TLS) {
+        return Err(unverified_tls(
+            &host,
+            &format!("{} is set: it", env_vars::DOCKER_TLS),
+        ));
+    } else if host.starts_with("https://") {
+        return Err(EndpointError {
+            message: format!(
+                "{host} is a TLS address, but {} is not set",
+                env_vars::DOCKER_TLS_VERIFY
+            ),
+            hint: format!(
+                "set {}=1 and {} to the directory holding ca.pem, cert.pem and key.pem",
+                env_vars::DOCKER_TLS_VERIFY,
+                env_vars::DOCKER_CERT_PATH
+            ),
+        });
+    } else {
+        None
+    };
+    Ok(Endpoint { host, tls, source })
+}
+
+/// A named context's endpoint, as `docker context create` stored it.
+fn from_context(config_dir: &Path, name: &str, from: &str) -> Result<Endpoint, EndpointError> {
+    #[derive(Deserialize)]
+    #[serde(rename_all = "PascalCase")]
+    struct Meta {
+        #[serde(default)]
+        endpoints: std::collections::BTreeMap<String, DockerEndpoint>,
+    }
+    #[derive(Deserialize)]
+    #[serde(rename_all = "PascalCase")]
+    struct DockerEndpoint {
+        #[serde(default)]
+        host: String,
+        #[serde(default, rename = "SkipTLSVerify")]
+        skip_tls_verify: bool,
+    }
+    let id: String = Sha256::digest(name.as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    let meta_path = config_dir
+        .join("contexts")
+        .join("meta")
+        .join(&id)
+        .join("meta.json");
+    let source = format!("context {name:?} from {from}");
+    let text = std::fs::read_to_string(&meta_path).map_err(|e| EndpointError {
+        message: format!(
+            "Docker {source} does not exist: cannot read {}: {e}",
+            meta_path.display()
+        ),
+        hint: format!(
+            "`docker context ls` lists the contexts; choose one of them, or unset {} \
+             and run `docker context use default` for the local engine",
+            env_vars::DOCKER_CONTEXT
+        ),
+    })?;
+    let meta: Meta = serde_json::from_str(&text).map_err(|e| EndpointError {
+        message: format!(
+            "Docker {source}: {} is not a context's metadata: {e}",
+            meta_path.display()
+        ),
+        hint: "recreate the context with `docker context create`".into(),
+    })?;
+    let endpoint = meta
+        .endpoints
+        .get("docker")
+        .filter(|e| !e.host.is_empty())
+        .ok_or_else(|| EndpointError {
+            message: format!(
+                "Docker {source} has no Docker endpoint in {}",
+                meta_path.display()
+            ),
+            hint: "recreate it with `docker context create NAME --docker host=...`".into(),
+        })?;
+    if endpoint.skip_tls_verify {
+        return Err(unverified_tls(&endpoint.host, &format!("Docker {source}")));
+    }
+    let tls_dir = config_dir
+        .join("contexts")
+        .join("tls")
+        .join(&id)
+        .join("docker");
+    let tls = if tls_dir.join("ca.pem").exists() {
+        Some(tls_files(&tls_dir, &source)?)
+    } else {
+        None
+    };
+    Ok(Endpoint {
+        host: endpoint.host.clone(),
+        tls,
+        source: Some(source),
+    })
+}
+
+/// `ca.pem`, `cert.pem` and `key.pem` in `dir`; the CA is required.
+fn tls_files(dir: &Path, source: &str) -> Result<TlsFiles, EndpointError> {
+    let files = TlsFiles {
+        ca: dir.join("ca.pem"),
+        cert: dir.join("cert.pem"),
+        key: dir.join("key.pem"),
+    };
+    if !files.ca.is_file() {
+        return Err(EndpointError {
+            message: format!(
+                "TLS is on but there is no CA certificate at {} ({source})",
+                files.ca.display()
+            ),
+            hint: "put the engine's ca.pem there, with cert.pem and key.pem if it checks clients"
+                .into(),
+        });
+    }
+    Ok(files)
+}
+
+/// berth always checks the engine's certificate.
+fn unverified_tls(host: &str, source: &str) -> EndpointError {
+    EndpointError {
+        message: format!(
+            "{source} asks for TLS to {host} without checking the engine's certificate, \
+             which berth does not do"
+        ),
+        hint: format!(
+            "give the engine's CA: set {}=1 and {} to the directory holding ca.pem, \
+             or create the context with `--docker host=...,ca=...,cert=...,key=...`",
+            env_vars::DOCKER_TLS_VERIFY,
+            env_vars::DOCKER_CERT_PATH
+        ),
+    }
+}
+
+/// Refuses the addresses berth has no transport for, with a way around.
+fn check_scheme(endpoint: &Endpoint) -> Result<(), EndpointError> {
+    let host = &endpoint.host;
+    let from = endpoint
+        .source
+        .as_deref()
+        .map_or(String::new(), |s| format!(" ({s})"));
+    if ["unix://", "tcp://", "http://", "https://"]
+        .iter()
+        .any(|scheme| host.starts_with(scheme))
+    {
+        return Ok(());
+    }
+    if let Some(remote) = host.strip_prefix("ssh://") {
+        // ssh takes the port as a flag, not in the destination.
+        let remote = match remote.trim_end_matches('/').rsplit_once(':') {
+            Some((destination, port)) => format!("-p {port} {destination}"),
+            None => remote.trim_end_matches('/').to_string(),
+        };
+        return Err(EndpointError {
+            message: format!("berth cannot reach an engine over ssh yet: {host}{from}"),
+            hint: format!(
+                "forward the remote socket and point {} at it: \
+                 `ssh -nNT -L /tmp/docker.sock:/var/run/docker.sock {remote} &` then \
+                 {}=unix:///tmp/docker.sock",
+                env_vars::DOCKER_HOST,
+                env_vars::DOCKER_HOST
+            ),
+        });
+    }
+    Err(EndpointError {
+        message: format!("unsupported engine address {host}{from}"),
+        hint: "use unix:///path/to/docker.sock or tcp://HOST:PORT".into(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn env(pairs: &[(&str, &str)]) -> Env {
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    }
+
+    /// A configuration directory with `contexts` written as the docker CLI
+    /// writes them.
+    fn config_dir(current: Option<&str>, contexts: &[(&str, &str, bool)]) -> tempfile::TempDir {
+        let dir = tempfile::tempdir().unwrap();
+        if let Some(current) = current {
+            std::fs::write(
+                dir.path().join("config.json"),
+                format!("{{\"auths\": {{}}, \"currentContext\": {current:?}}}"),
+            )
+            .unwrap();
+        }
+        for (name, host, tls) in contexts {
+            let id: String = Sha256::digest(name.as_bytes())
+                .iter()
+                .map(|b| format!("{b:02x}"))
+                .collect();
+            let meta = dir.path().join("contexts/meta").join(&id);
+            std::fs::create_dir_all(&meta).unwrap();
+            std::fs::write(
+                meta.join("meta.json"),
+                format!(
+                    "{{\"Name\":{name:?},\"Metadata\":{{}},\"Endpoints\":{{\"docker\":\
+                     {{\"Host\":{host:?},\"SkipTLSVerify\":false}}}}}}"
+                ),
+            )
+            .unwrap();
+            if *tls {
+                let tls = dir.path().join("contexts/tls").join(&id).join("docker");
+                std::fs::create_dir_all(&tls).unwrap();
+                std::fs::write(tls.join("ca.pem"), "").unwrap();
+            }
+        }
+        dir
+    }
+
+    #[test]
+    fn nothing_set_is_the_local_socket() {
+        let e = resolve(&env(&[]), None).unwrap();
+        assert_eq!(e.host, DEFAULT_HOST);
+        assert_eq!((e.tls, e.source), (None, None));
+    }
+
+    #[test]
+    fn docker_host_wins_over_contexts_but_not_over_the_flag() {
+        let dir = config_dir(
+            Some("cur"),
+            &[
+                ("cur", "unix:///cur.sock", false),
+                ("flag", "unix:///flag.sock", false),
+            ],
+        );
+        let d = dir.path().to_str().unwrap();
+        let vars = env(&[
+            ("DOCKER_CONFIG", d),
+            ("DOCKER_HOST", "tcp://127.0.0.1:2375"),
+            ("DOCKER_CONTEXT", "cur"),
+        ]);
+        assert_eq!(resolve(&vars, None).unwrap().host, "tcp://127.0.0.1:2375");
+        assert_eq!(
+            resolve(&vars, Some("flag")).unwrap().host,
+            "unix:///flag.sock"
+        );
+    }
+
+    #[test]
+    fn docker_context_wins_over_the_current_context() {
+        let dir = config_dir(
+            Some("cur"),
+            &[
+                ("cur", "unix:///cur.sock", false),
+                ("var", "unix:///var.sock", false),
+            ],
+        );
+        let d = dir.path().to_str().unwrap();
+        let by_var = resolve(
+            &env(&[("DOCKER_CONFIG", d), ("DOCKER_CONTEXT", "var")]),
+            None,
+        )
+        .unwrap();
+        assert_eq!(by_var.host, "unix:///var.sock");
+        assert_eq!(
+            by_var.source.as_deref(),
+            Some("context \"var\" from DOCKER_CONTEXT")
+        );
+        let by_file = resolve(&env(&[("DOCKER_CONFIG", d)]), None).unwrap();
+        assert_eq!(by_file.host, "unix:///cur.sock");
+        assert!(by_file.source.unwrap().contains("currentContext in"));
+    }
+
+    #[test]
+    fn the_default_context_is_docker_host() {
+        let dir = config_dir(Some("default"), &[]);
+        let d = dir.path().to_str().unwrap();
+        let e = resolve(&env(&[("DOCKER_CONFIG", d)]), None).unwrap();
+        assert_eq!(e.host, DEFAULT_HOST);
+    }
+
+    #[test]
+    fn a_context_with_a_ca_is_tls() {
+        let dir = config_dir(None, &[("remote", "tcp://127.0.0.1:2376", true)]);
+        let d = dir.path().to_str().unwrap();
+        let e = resolve(&env(&[("DOCKER_CONFIG", d)]), Some("remote")).unwrap();
+        let tls = e.tls.unwrap();
+        assert!(tls.ca.ends_with("docker/ca.pem"), "{tls:?}");
+        assert!(tls.key.ends_with("docker/key.pem"), "{tls:?}");
+    }
+
+    #[test]
+    fn a_missing_context_says_where_it_came_from() {
+        let dir = config_dir(None, &[]);
+        let d = dir.path().to_str().unwrap();
+        let e = resolve(
+            &env(&[("DOCKER_CONFIG", d), ("DOCKER_CONTEXT", "nope")]),
+            None,
+        )
+        .unwrap_err();
+        assert!(
+            e.message
+                .starts_with("Docker context \"nope\" from DOCKER_CONTEXT does not exist"),
+            "{e}"
+        );
+        assert!(e.hint.contains("docker context ls"), "{}", e.hint);
+    }
+
+    #[test]
+    fn tls_variables_need_a_ca() {
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path().to_str().unwrap();
+        let vars = env(&[
+            ("DOCKER_HOST", "tcp://127.0.0.1:2376"),
+            ("DOCKER_TLS_VERIFY", "1"),
+            ("DOCKER_CERT_PATH", d),
+        ]);
+        let e = resolve(&vars, None).unwrap_err();
+        assert!(e.message.contains("no CA certificate"), "{e}");
+        std::fs::write(dir.path().join("ca.pem"), "").unwrap();
+        assert!(resolve(&vars, None).unwrap().tls.is_some());
+        // TLS is for network addresses only, as with the docker CLI.
+        let unix = env(&[("DOCKER_TLS_VERIFY", "1"), ("DOCKER_CERT_PATH", d)]);
+        assert_eq!(resolve(&unix, None).unwrap().tls, None);
+    }
+
+    #[test]
+    fn unverified_tls_and_ssh_are_refused_with_a_way_around() {
+        let e = resolve(
+            &env(&[("DOCKER_HOST", "tcp://127.0.0.1:2376"), ("DOCKER_TLS", "1")]),
+            None,
+        )
+        .unwrap_err();
+        assert!(e.message.contains("without checking"), "{e}");
+        let e = resolve(&env(&[("DOCKER_HOST", "ssh://me@box:2222")]), None).unwrap_err();
+        assert!(
+            e.hint
+                .contains("ssh -nNT -L /tmp/docker.sock:/var/run/docker.sock -p 2222 me@box &"),
+            "{}",
+            e.hint
+        );
+    }
+}

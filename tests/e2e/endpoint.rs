@@ -1,0 +1,159 @@
+//! Which engine berth talks to: docker CLI contexts, `DOCKER_HOST`, TLS.
+
+use std::path::Path;
+use std::process::Command;
+use std::sync::atomic::Ordering;
+
+use crate::harness::{
+    BerthCmd, TestEnv, TlsCerts, engine_socket, tcp_relay_to_engine, tls_relay_to_engine,
+};
+use crate::up::sleeper;
+
+/// `docker context ARGS` with its configuration in `config_dir`: the
+/// contexts berth reads are the ones the docker CLI writes.
+fn docker_context(config_dir: &Path, args: &[&str]) {
+    let out = Command::new("docker")
+        .arg("context")
+        .args(args)
+        .env("DOCKER_CONFIG", config_dir)
+        .env_remove("DOCKER_HOST")
+        .output()
+        .expect("run docker context");
+    assert!(
+        out.status.success(),
+        "docker context {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+#[test]
+fn docker_contexts_choose_the_engine_as_the_docker_cli_does() {
+    let env = TestEnv::new("contexts", &format!("services:\n{}", sleeper("app", "")));
+    let config = tempfile::tempdir().unwrap();
+    let cfg = config.path().to_str().unwrap();
+    let (port, relayed) = tcp_relay_to_engine();
+    let relay = format!("tcp://127.0.0.1:{port}");
+    let local = format!("unix://{}", engine_socket().display());
+    docker_context(
+        config.path(),
+        &["create", "relay", "--docker", &format!("host={relay}")],
+    );
+    docker_context(
+        config.path(),
+        &[
+            "create",
+            "nowhere",
+            "--docker",
+            "host=unix:///nonexistent/docker.sock",
+        ],
+    );
+    let relayed = || relayed.load(Ordering::SeqCst);
+    let with_config = |cmd: BerthCmd| cmd.env("DOCKER_CONFIG", cfg).env_remove("DOCKER_HOST");
+
+    // DOCKER_CONTEXT names the context.
+    with_config(env.cmd(&["up", "-d"]))
+        .env("DOCKER_CONTEXT", "relay")
+        .run()
+        .assert_code(0);
+    assert!(
+        relayed() > 0,
+        "berth did not use the engine of context relay ({relay})"
+    );
+    assert_eq!(env.containers().len(), 1);
+
+    // `docker context use` makes it the current one.
+    docker_context(config.path(), &["use", "relay"]);
+    let before = relayed();
+    with_config(env.cmd(&["ps"])).run().assert_code(0);
+    assert!(relayed() > before, "berth did not follow currentContext");
+
+    // DOCKER_HOST goes past the current context, and --context past both.
+    let before = relayed();
+    with_config(env.cmd(&["ps"]))
+        .env("DOCKER_HOST", &local)
+        .run()
+        .assert_code(0);
+    assert_eq!(
+        relayed(),
+        before,
+        "DOCKER_HOST should win over the current context"
+    );
+    with_config(env.cmd(&["--context", "nowhere", "ps"]))
+        .env("DOCKER_HOST", &relay)
+        .run()
+        .assert_code(16)
+        .assert_stderr_has("unix:///nonexistent/docker.sock (context \"nowhere\" from --context)")
+        .assert_stderr_has("docker context use default");
+
+    // A context that does not exist says so, and how to list them.
+    with_config(env.cmd(&["ps"]))
+        .env("DOCKER_CONTEXT", "nope")
+        .run()
+        .assert_code(16)
+        .assert_stderr_has("Docker context \"nope\" from DOCKER_CONTEXT does not exist")
+        .assert_stderr_has("docker context ls");
+
+    with_config(env.cmd(&["down"])).run().assert_code(0);
+    assert!(env.containers().is_empty());
+}
+
+#[test]
+fn a_tls_engine_is_reached_with_its_certificates() {
+    let env = TestEnv::new("tls", &format!("services:\n{}", sleeper("app", "")));
+    let certs = TlsCerts::new();
+    let port = tls_relay_to_engine(&certs);
+    let host = format!("tcp://127.0.0.1:{port}");
+    let tls = |cmd: BerthCmd, cert_path: &str| {
+        cmd.env("DOCKER_HOST", &host)
+            .env("DOCKER_TLS_VERIFY", "1")
+            .env("DOCKER_CERT_PATH", cert_path)
+    };
+
+    // Plain HTTP to a TLS engine: the hint says what to set.
+    env.cmd(&["ps"])
+        .env("DOCKER_HOST", &host)
+        .run()
+        .assert_code(16)
+        .assert_stderr_has("DOCKER_TLS_VERIFY=1");
+
+    // With DOCKER_TLS_VERIFY and DOCKER_CERT_PATH, as the docker CLI takes
+    // them; --wait follows the engine's event stream through TLS too.
+    tls(env.cmd(&["up", "-d", "--wait"]), certs.path())
+        .run()
+        .assert_code(0);
+    assert_eq!(env.containers().len(), 1);
+
+    // Without a client certificate the engine turns berth away.
+    let ca_only = tempfile::tempdir().unwrap();
+    std::fs::copy(
+        certs.dir.path().join("ca.pem"),
+        ca_only.path().join("ca.pem"),
+    )
+    .unwrap();
+    tls(env.cmd(&["ps"]), ca_only.path().to_str().unwrap())
+        .run()
+        .assert_code(16);
+
+    // A context made with `docker context create` holds the same files.
+    let config = tempfile::tempdir().unwrap();
+    let file = |name: &str| certs.dir.path().join(name).display().to_string();
+    docker_context(
+        config.path(),
+        &[
+            "create",
+            "secure",
+            "--docker",
+            &format!(
+                "host={host},ca={},cert={},key={}",
+                file("ca.pem"),
+                file("cert.pem"),
+                file("key.pem")
+            ),
+        ],
+    );
+    env.cmd(&["--context", "secure", "down"])
+        .env("DOCKER_CONFIG", config.path().to_str().unwrap())
+        .run()
+        .assert_code(0);
+    assert!(env.containers().is_empty());
+}
