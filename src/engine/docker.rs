@@ -35,6 +35,7 @@ use futures_util::stream::{BoxStream, StreamExt};
 use super::endpoint::Endpoint;
 use super::image::LayerTally;
 use super::spec::{ContainerSpec, MountSpec, NetworkSpec, VolumeSpec};
+use super::ssh;
 use super::{
     Activity, ApiVersion, AttachOptions, BuildOutput, BuildSpec, CommitSpec, Container,
     ContainerDisplay, ContainerEvent, ContainerStatus, Created, Engine, EngineError, Event,
@@ -45,6 +46,9 @@ use crate::env_vars;
 
 /// How long berth waits for the engine to answer the first call.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(1);
+/// The same through ssh, which logs in first (the docker CLI gives ssh 30 s
+/// to connect).
+const SSH_CONNECT_TIMEOUT: Duration = Duration::from_secs(30);
 /// bollard's timeout covers every request, including a stop that waits out a
 /// grace period; berth keeps its own deadlines, so this is only a backstop.
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(3600);
@@ -96,7 +100,15 @@ impl DockerEngine {
             None => *bollard::API_DEFAULT_VERSION,
         };
         let timeout = REQUEST_TIMEOUT.as_secs();
+        let mut ssh_errors = None;
         let client = match &endpoint.tls {
+            None if host.starts_with("ssh://") => {
+                let target = ssh::SshTarget::parse(&host).map_err(EngineError::Other)?;
+                ssh::connect(target, timeout, &client_version).map(|(docker, errors)| {
+                    ssh_errors = Some(errors);
+                    docker
+                })
+            }
             Some(tls) => Docker::connect_with_ssl(
                 &host,
                 &tls.key,
@@ -115,10 +127,28 @@ impl DockerEngine {
         // `/_ping` answers at once; `/version` takes the engine several
         // milliseconds (it asks containerd and runc), so it is only asked
         // when a create needs the version, alongside other calls.
-        tokio::time::timeout(CONNECT_TIMEOUT, client.ping())
-            .await
-            .map_err(|_| unreachable("no answer within a second".into()))?
-            .map_err(|e| unreachable(e.to_string()))?;
+        // ssh first logs in, which takes longer than a local answer.
+        let wait = if ssh_errors.is_some() {
+            SSH_CONNECT_TIMEOUT
+        } else {
+            CONNECT_TIMEOUT
+        };
+        let failure = match tokio::time::timeout(wait, client.ping()).await {
+            Ok(Ok(_)) => None,
+            Ok(Err(e)) => Some(e.to_string()),
+            Err(_) => Some(format!("no answer within {} s", wait.as_secs())),
+        };
+        if let Some(reason) = failure {
+            let said = match &ssh_errors {
+                Some(errors) => errors.last().await,
+                None => String::new(),
+            };
+            return Err(unreachable(if said.is_empty() {
+                reason
+            } else {
+                format!("{reason}; ssh said: {said}")
+            }));
+        }
         let pinned = pinned.as_deref().and_then(ApiVersion::parse);
         Ok(DockerEngine {
             client,
@@ -166,6 +196,13 @@ impl DockerEngine {
 fn unreachable_hint(endpoint: &Endpoint) -> String {
     let host = &endpoint.host;
     match endpoint.source.as_deref() {
+        _ if host.starts_with("ssh://") => format!(
+            "check that `ssh {}` works without a prompt (a key in the agent or \
+             ~/.ssh/config, the host in known_hosts) and that the remote user may use docker",
+            ssh::SshTarget::parse(host)
+                .map(|t| t.ssh_args().join(" "))
+                .unwrap_or_default()
+        ),
         Some(source) if source.starts_with("context") => format!(
             "start that engine, or choose another context: `docker context use default` \
              (with {} unset) is the local one",

@@ -277,39 +277,22 @@ fn unverified_tls(host: &str, source: &str) -> EndpointError {
     }
 }
 
-/// Refuses the addresses berth has no transport for, with a way around.
+/// Refuses the addresses berth has no transport for.
 fn check_scheme(endpoint: &Endpoint) -> Result<(), EndpointError> {
     let host = &endpoint.host;
     let from = endpoint
         .source
         .as_deref()
         .map_or(String::new(), |s| format!(" ({s})"));
-    if ["unix://", "tcp://", "http://", "https://"]
+    if ["unix://", "tcp://", "http://", "https://", "ssh://"]
         .iter()
         .any(|scheme| host.starts_with(scheme))
     {
         return Ok(());
     }
-    if let Some(remote) = host.strip_prefix("ssh://") {
-        // ssh takes the port as a flag, not in the destination.
-        let remote = match remote.trim_end_matches('/').rsplit_once(':') {
-            Some((destination, port)) => format!("-p {port} {destination}"),
-            None => remote.trim_end_matches('/').to_string(),
-        };
-        return Err(EndpointError {
-            message: format!("berth cannot reach an engine over ssh yet: {host}{from}"),
-            hint: format!(
-                "forward the remote socket and point {} at it: \
-                 `ssh -nNT -L /tmp/docker.sock:/var/run/docker.sock {remote} &` then \
-                 {}=unix:///tmp/docker.sock",
-                env_vars::DOCKER_HOST,
-                env_vars::DOCKER_HOST
-            ),
-        });
-    }
     Err(EndpointError {
         message: format!("unsupported engine address {host}{from}"),
-        hint: "use unix:///path/to/docker.sock or tcp://HOST:PORT".into(),
+        hint: "use unix:///path/to/docker.sock, tcp://HOST:PORT or ssh://[USER@]HOST[:PORT]".into(),
     })
 }
 
@@ -467,19 +450,23 @@ mod tests {
     }
 
     #[test]
-    fn unverified_tls_and_ssh_are_refused_with_a_way_around() {
+    fn unverified_tls_and_unknown_schemes_are_refused() {
         let e = resolve(
             &env(&[("DOCKER_HOST", "tcp://127.0.0.1:2376"), ("DOCKER_TLS", "1")]),
             None,
         )
         .unwrap_err();
         assert!(e.message.contains("without checking"), "{e}");
-        let e = resolve(&env(&[("DOCKER_HOST", "ssh://me@box:2222")]), None).unwrap_err();
+        let e = resolve(&env(&[("DOCKER_HOST", "fd://")]), None).unwrap_err();
         assert!(
-            e.hint
-                .contains("ssh -nNT -L /tmp/docker.sock:/var/run/docker.sock -p 2222 me@box &"),
-            "{}",
-            e.hint
+            e.message.contains("unsupported engine address fd://"),
+            "{e}"
+        );
+        assert_eq!(
+            resolve(&env(&[("DOCKER_HOST", "ssh://me@box")]), None)
+                .unwrap()
+                .host,
+            "ssh://me@box"
         );
     }
 }

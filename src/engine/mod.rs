@@ -9,6 +9,7 @@ pub mod endpoint;
 pub mod image;
 pub mod labels;
 pub mod spec;
+pub mod ssh;
 
 use std::collections::BTreeMap;
 use std::fmt;

@@ -157,3 +157,35 @@ fn a_tls_engine_is_reached_with_its_certificates() {
         .assert_code(0);
     assert!(env.containers().is_empty());
 }
+
+#[test]
+fn an_ssh_engine_is_reached_through_the_users_ssh() {
+    // Enough services that berth opens dozens of connections at once: sshd
+    // drops logins at random past 10 in progress (its MaxStartups), so berth
+    // must not start them all together.
+    let services: String = (1..=40).map(|i| sleeper(&format!("s{i}"), "")).collect();
+    let env = TestEnv::new("ssh", &format!("services:\n{services}"));
+    let server = crate::harness::SshServer::start();
+    let user = std::env::var("USER").unwrap_or_else(|_| "root".into());
+    let host = format!("ssh://{user}@127.0.0.1:{}", server.port);
+    let ssh = |cmd: BerthCmd| cmd.env("DOCKER_HOST", &host).env("PATH", &server.path);
+
+    ssh(env.cmd(&["up", "-d", "--wait"])).run().assert_code(0);
+    assert_eq!(env.containers().len(), 40);
+    let ps = ssh(env.cmd(&["ps", "--format", "json"])).run();
+    ps.assert_code(0);
+    assert_eq!(ps.stdout.lines().count(), 40, "{}", ps.stdout);
+
+    // A refused login shows what ssh said.
+    ssh(env.cmd(&["ps"]))
+        .env(
+            "DOCKER_HOST",
+            &format!("ssh://berth-no-such-user@127.0.0.1:{}", server.port),
+        )
+        .run()
+        .assert_code(16)
+        .assert_stderr_has("ssh said: berth-no-such-user@127.0.0.1: Permission denied");
+
+    ssh(env.cmd(&["down"])).run().assert_code(0);
+    assert!(env.containers().is_empty());
+}

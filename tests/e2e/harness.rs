@@ -243,6 +243,145 @@ pub fn tls_relay_to_engine(certs: &TlsCerts) -> u16 {
     port
 }
 
+/// A real sshd on a free port of 127.0.0.1 that lets the test's key in as
+/// the current user, and a `ssh` on `path` that uses that key and knows the
+/// server's host key: `DOCKER_HOST=ssh://127.0.0.1:PORT` then reaches the
+/// engine as it would a remote one. sshd is stopped on drop.
+pub struct SshServer {
+    pub port: u16,
+    /// Put first on `PATH`: holds the `ssh` that berth runs.
+    pub path: String,
+    sshd: Child,
+    _dir: TempDir,
+}
+
+impl SshServer {
+    pub fn start() -> SshServer {
+        let dir = tempfile::Builder::new()
+            .prefix("berth-e2e-ssh-")
+            .tempdir()
+            .unwrap();
+        let d = dir.path().display().to_string();
+        for key in ["host", "user"] {
+            let out = Command::new("ssh-keygen")
+                .args(["-q", "-t", "ed25519", "-N", "", "-f", &format!("{d}/{key}")])
+                .output()
+                .expect("run ssh-keygen (package openssh-client)");
+            assert!(
+                out.status.success(),
+                "ssh-keygen: {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+        }
+        std::fs::copy(
+            dir.path().join("user.pub"),
+            dir.path().join("authorized_keys"),
+        )
+        .unwrap();
+        let port = {
+            let probe = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+            probe.local_addr().unwrap().port()
+        };
+        std::fs::write(
+            dir.path().join("sshd_config"),
+            format!(
+                "ListenAddress 127.0.0.1\nPort {port}\nHostKey {d}/host\n\
+                 AuthorizedKeysFile {d}/authorized_keys\nPermitRootLogin prohibit-password\n\
+                 PasswordAuthentication no\nKbdInteractiveAuthentication no\n\
+                 StrictModes no\nUsePAM no\nPidFile none\n"
+            ),
+        )
+        .unwrap();
+        let host_key = std::fs::read_to_string(dir.path().join("host.pub")).unwrap();
+        std::fs::write(
+            dir.path().join("known_hosts"),
+            format!("[127.0.0.1]:{port} {host_key}"),
+        )
+        .unwrap();
+        std::fs::write(
+            dir.path().join("ssh_config"),
+            format!(
+                "Host *\n  IdentityFile {d}/user\n  IdentitiesOnly yes\n  \
+                 UserKnownHostsFile {d}/known_hosts\n  StrictHostKeyChecking yes\n  BatchMode yes\n"
+            ),
+        )
+        .unwrap();
+        let bin = dir.path().join("bin");
+        std::fs::create_dir(&bin).unwrap();
+        let wrapper = bin.join("ssh");
+        // It runs the real ssh by its full path: its own directory comes
+        // first on berth's PATH.
+        std::fs::write(
+            &wrapper,
+            format!(
+                "#!/bin/sh\nexec {} -F {d}/ssh_config \"$@\"\n",
+                which("ssh")
+            ),
+        )
+        .unwrap();
+        std::fs::set_permissions(
+            &wrapper,
+            std::os::unix::fs::PermissionsExt::from_mode(0o755),
+        )
+        .unwrap();
+        // sshd refuses to start without its privilege separation directory.
+        let _ = std::fs::create_dir_all("/run/sshd");
+        let mut sshd = Command::new(which("sshd"))
+            .args(["-D", "-e", "-f", &format!("{d}/sshd_config")])
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("run sshd (package openssh-server)");
+        // It says when it listens.
+        let mut said = String::new();
+        let mut stderr = BufReader::new(sshd.stderr.take().unwrap());
+        loop {
+            let mut line = String::new();
+            if stderr.read_line(&mut line).unwrap_or(0) == 0 {
+                let _ = sshd.kill();
+                panic!("sshd did not start: {said}");
+            }
+            said.push_str(&line);
+            if line.contains("Server listening on 127.0.0.1") {
+                break;
+            }
+        }
+        // Later lines (logins) are not needed, but must not fill the pipe.
+        std::thread::spawn(move || std::io::copy(&mut stderr, &mut std::io::sink()));
+        let path = format!(
+            "{}:{}",
+            bin.display(),
+            std::env::var("PATH").unwrap_or_default()
+        );
+        SshServer {
+            port,
+            path,
+            sshd,
+            _dir: dir,
+        }
+    }
+}
+
+impl Drop for SshServer {
+    fn drop(&mut self) {
+        let _ = self.sshd.kill();
+        let _ = self.sshd.wait();
+    }
+}
+
+/// The absolute path of `program` on PATH, or of sshd in /usr/sbin.
+fn which(program: &str) -> String {
+    let path = std::env::var("PATH").unwrap_or_default();
+    path.split(':')
+        .chain(["/usr/sbin", "/usr/bin"])
+        .map(|dir| Path::new(dir).join(program))
+        .find(|candidate| candidate.is_file())
+        .unwrap_or_else(|| panic!("{program} is not installed"))
+        .display()
+        .to_string()
+}
+
 /// Runs `docker` with `args`, panicking when it cannot be started.
 pub fn docker(args: &[&str]) -> Output {
     Command::new("docker")
