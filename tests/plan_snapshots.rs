@@ -28,7 +28,7 @@ fn load_in(dir: &Path) -> Desired {
         ..Default::default()
     };
     let loaded = load::load(&opts).unwrap_or_else(|e| panic!("{}", e.render(false)));
-    desired::from_loaded(loaded, &[]).unwrap()
+    desired::from_loaded(loaded).unwrap()
 }
 
 /// The engine as berth leaves it after `up` of `desired`: every object
@@ -377,6 +377,41 @@ fn changed_volume_definition_is_an_error() {
 fn yes_recreates_a_changed_volume_and_its_containers() {
     let observed = engine_after_up(&load(STACK));
     let desired = load(&STACK.replace("  data:\n", "  data:\n    labels: {tier: db}\n"));
+    let yes = UpOptions {
+        yes: true,
+        ..options()
+    };
+    insta::assert_snapshot!(up(&desired, &observed, &yes));
+}
+
+/// A volume or network with a fixed `name:` that another project created
+/// is used as it is, with a warning naming that project; even `-y` never
+/// recreates it, whatever this file says of it.
+#[test]
+fn another_projects_volume_and_network_are_never_recreated() {
+    let file = "services:\n  app:\n    image: busybox\n    networks: [net]\n    volumes: [data:/data]\n\
+                networks:\n  net:\n    name: shared-net\n\
+                volumes:\n  data:\n    name: shared-data\n";
+    let mut observed = engine_after_up(&load(file));
+    for labels in observed
+        .volumes
+        .values_mut()
+        .map(|v| &mut v.labels)
+        .chain(observed.networks.values_mut().map(|n| &mut n.labels))
+    {
+        labels.insert(labels::PROJECT.into(), "other".into());
+    }
+    let desired = load(
+        &file
+            .replace(
+                "name: shared-net\n",
+                "name: shared-net\n    labels: {tier: front}\n",
+            )
+            .replace(
+                "name: shared-data\n",
+                "name: shared-data\n    labels: {tier: db}\n",
+            ),
+    );
     let yes = UpOptions {
         yes: true,
         ..options()

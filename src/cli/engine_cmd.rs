@@ -58,19 +58,7 @@ fn load_desired(
         Err(diagnostics) => return Err(diagnostics.into()),
     };
     print_warnings(&loaded.warnings, &loaded.sources);
-    // Absolute, as Docker Compose records them: the label is read back
-    // from other folders (`-p x start`, Compose on berth's containers).
-    let env_files: Vec<String> = settings
-        .load
-        .env_files
-        .iter()
-        .map(|f| {
-            crate::load::discover::absolute(&settings.load.cwd, f)
-                .display()
-                .to_string()
-        })
-        .collect();
-    Ok(desired::from_loaded(loaded, &env_files)?)
+    Ok(desired::from_loaded(loaded)?)
 }
 
 /// Warns about the keys this engine is too old to apply, and refuses to go

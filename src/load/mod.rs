@@ -72,6 +72,9 @@ pub struct Loaded {
     pub working_dir: PathBuf,
     pub config_files: Vec<PathBuf>,
     pub environment: Env,
+    /// The env files named by `--env-file` or `COMPOSE_ENV_FILES`, absolute
+    /// (not a default `.env`), as Docker Compose records them in a label.
+    pub env_files: Vec<PathBuf>,
     /// Profiles that were active (after services named on the command line).
     pub profiles: Vec<String>,
     /// Every profile some service declares, sorted.
@@ -221,6 +224,7 @@ impl Loader<'_> {
             working_dir,
             config_files: files,
             environment: env,
+            env_files: self.named_env_files(&os_env).unwrap_or_default(),
             profiles,
             all_profiles,
             all_services,
@@ -244,21 +248,31 @@ impl Loader<'_> {
             .unwrap_or_default()
     }
 
-    /// The OS environment plus `--env-file`s, `COMPOSE_ENV_FILES` or `dir/.env`.
-    fn project_env(&self, os_env: &Env, dir: &Path) -> Result<Env, Diagnostic> {
+    /// The env files `--env-file` or else `COMPOSE_ENV_FILES` names, if any.
+    fn named_env_files(&self, os_env: &Env) -> Option<Vec<PathBuf>> {
         let opts = self.opts;
-        let files: Vec<PathBuf> = if !opts.env_files.is_empty() {
-            opts.env_files
-                .iter()
-                .map(|f| discover::absolute(&opts.cwd, f))
-                .collect()
-        } else if let Some(list) = os_env
+        if !opts.env_files.is_empty() {
+            return Some(
+                opts.env_files
+                    .iter()
+                    .map(|f| discover::absolute(&opts.cwd, f))
+                    .collect(),
+            );
+        }
+        let list = os_env
             .get(env_vars::COMPOSE_ENV_FILES)
-            .filter(|s| !s.is_empty())
-        {
+            .filter(|s| !s.is_empty())?;
+        Some(
             list.split(',')
                 .map(|f| discover::absolute(&opts.cwd, f.trim()))
-                .collect()
+                .collect(),
+        )
+    }
+
+    /// The OS environment plus `--env-file`s, `COMPOSE_ENV_FILES` or `dir/.env`.
+    fn project_env(&self, os_env: &Env, dir: &Path) -> Result<Env, Diagnostic> {
+        let files: Vec<PathBuf> = if let Some(named) = self.named_env_files(os_env) {
+            named
         } else {
             let disabled = os_env
                 .get(env_vars::COMPOSE_DISABLE_ENV_FILE)

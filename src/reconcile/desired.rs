@@ -225,10 +225,9 @@ pub struct DesiredError {
     pub path: Vec<PathSeg>,
 }
 
-/// The desired state of a loaded project; `env_files` are the `--env-file`
-/// flags, recorded on the containers as Docker Compose does. Errors and
-/// gated keys point at their place in the files.
-pub fn from_loaded(loaded: Loaded, env_files: &[String]) -> Result<Desired, Diagnostics> {
+/// The desired state of a loaded project. Errors and gated keys point at
+/// their place in the files.
+pub fn from_loaded(loaded: Loaded) -> Result<Desired, Diagnostics> {
     let origin = Origin {
         working_dir: loaded.working_dir.display().to_string(),
         config_files: loaded
@@ -236,7 +235,13 @@ pub fn from_loaded(loaded: Loaded, env_files: &[String]) -> Result<Desired, Diag
             .iter()
             .map(|p| p.display().to_string())
             .collect(),
-        env_files: env_files.to_vec(),
+        // Absolute, as Docker Compose records them: the label is read back
+        // from other folders (`-p x start`, Compose on berth's containers).
+        env_files: loaded
+            .env_files
+            .iter()
+            .map(|p| p.display().to_string())
+            .collect(),
         environment: loaded.environment.clone(),
     };
     let all_services = loaded.all_services.clone();
@@ -1208,7 +1213,7 @@ mod tests {
             ..Default::default()
         };
         let loaded = load::load(&opts).unwrap_or_else(|e| panic!("{}", e.render(false)));
-        let desired = from_loaded(loaded, &[]).unwrap();
+        let desired = from_loaded(loaded).unwrap();
         (dir, desired)
     }
 
@@ -1392,7 +1397,7 @@ mod tests {
             project_name: Some("p".into()),
             ..Default::default()
         };
-        let defaulted = from_loaded(load::load(&opts).unwrap(), &[]).unwrap();
+        let defaulted = from_loaded(load::load(&opts).unwrap()).unwrap();
         assert_eq!(spec(&defaulted, "web").platform_to_use(), "linux/s390x");
         assert_eq!(spec(&defaulted, "arm").platform_to_use(), "linux/arm64");
         assert_eq!(spec(&plain, "web").platform_to_use(), "");

@@ -280,8 +280,20 @@ async fn run_action<E: Engine>(shared: &Shared<E>, op: &Op) -> Result<(), ExecEr
         }
         Op::RemoveVolume { name } => {
             shared.emit(Kind::Volume, name, Status::Working, "Removing");
-            engine.remove_volume(name).await?;
-            shared.emit(Kind::Volume, name, Status::Done, "Removed");
+            match engine.remove_volume(name).await {
+                Ok(()) => shared.emit(Kind::Volume, name, Status::Done, "Removed"),
+                // A container of another project still mounts it (a volume
+                // with a fixed `name:`): it stays, and `down` goes on, as
+                // with Docker Compose.
+                Err(EngineError::Conflict(_)) => shared.ctx.events.emit(
+                    Kind::Volume,
+                    name,
+                    Status::Warning,
+                    "Resource is still in use",
+                    "kept: a container outside this project still mounts it",
+                ),
+                Err(e) => return Err(e.into()),
+            }
         }
         Op::CreateContainer {
             service,

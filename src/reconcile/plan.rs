@@ -477,9 +477,15 @@ fn missing_external(kind: &str, name: &str) -> PlanError {
 }
 
 /// The warning for a same-named network or volume of someone else, used as it is.
-fn foreign(kind: &str, name: &str) -> String {
+/// The warning for a network or volume that another project (or no
+/// project) owns: berth uses it as it is and never changes or removes it.
+fn foreign(kind: &str, found_name: &str, labels: &BTreeMap<String, String>) -> String {
+    let owner = match labels.get(labels::PROJECT) {
+        Some(project) => format!("was created for project {project}"),
+        None => "was not created for this project".to_string(),
+    };
     format!(
-        "a {kind} named {name} exists but was not created for this project; it is used as it is (set `external: true` to silence this)"
+        "a {kind} named {found_name} exists but {owner}; it is used as it is (set `external: true` to silence this)"
     )
 }
 
@@ -701,10 +707,13 @@ pub fn plan_up(
         match observed.networks.get(key) {
             Some(_) if network.external => {}
             None if network.external => return Err(missing_external("network", &network.spec.name)),
+            // Another project's network (a fixed `name:`) is not ours to
+            // recreate, whatever its definition.
+            Some(found) if found.labels.get(labels::PROJECT) != Some(&desired.project) => {
+                plan.warnings
+                    .push(foreign("network", &found.name, &found.labels))
+            }
             Some(found) => match found.labels.get(labels::CONFIG_HASH) {
-                None if found.labels.get(labels::PROJECT) != Some(&desired.project) => {
-                    plan.warnings.push(foreign("network", &found.name))
-                }
                 Some(hash) if *hash != network.hash => match found.labels.get(labels::SPEC) {
                     Some(old) => {
                         let id = recreate_network(
@@ -747,10 +756,11 @@ pub fn plan_up(
         match observed.volumes.get(key) {
             None if volume.external => return Err(missing_external("volume", &volume.spec.name)),
             Some(_) if volume.external => {}
+            // Another project's volume holds its data: never recreated here.
+            Some(found) if found.labels.get(labels::PROJECT) != Some(&desired.project) => plan
+                .warnings
+                .push(foreign("volume", &found.name, &found.labels)),
             Some(found) => match found.labels.get(labels::CONFIG_HASH) {
-                None if found.labels.get(labels::PROJECT) != Some(&desired.project) => {
-                    plan.warnings.push(foreign("volume", &found.name))
-                }
                 Some(hash) if *hash != volume.hash && !options.yes => {
                     let change = found
                         .labels

@@ -1,6 +1,6 @@
 //! `down`: what it removes and keeps; projects side by side.
 
-use crate::harness::{TestEnv, docker};
+use crate::harness::{TestEnv, docker, docker_ok};
 use crate::up::sleeper;
 
 fn volume_exists(name: &str) -> bool {
@@ -123,6 +123,53 @@ fn two_projects_from_one_file_are_isolated() {
             "network of {project} left"
         );
     }
+}
+
+/// Found comparing `down -v` with Docker Compose: a volume with a fixed
+/// `name:` that another project's container still mounts is kept with a
+/// warning, and `down` succeeds; berth failed with the engine's "volume is
+/// in use".
+#[test]
+fn down_v_keeps_a_named_volume_another_project_still_mounts() {
+    let env = TestEnv::new("down-volume-in-use", "services: {}\n");
+    let volume = format!("{}-shared", env.project);
+    env.forget_volume_later(&volume);
+    env.write(
+        "compose.yaml",
+        &format!(
+            "services:\n{}volumes:\n  data:\n    name: {volume}\n",
+            sleeper("app", "    volumes: [data:/data]\n")
+        ),
+    );
+    let (a, b) = (env.other_project("a"), env.other_project("b"));
+    env.cmd(&["up", "-d"]).project(&a).run().assert_code(0);
+    env.cmd(&["up", "-d"])
+        .project(&b)
+        .run()
+        .assert_code(0)
+        .assert_stderr_has(&format!(
+            "a volume named {volume} exists but was created for project {a}"
+        ));
+
+    env.cmd(&["down", "-v"])
+        .project(&a)
+        .run()
+        .assert_code(0)
+        .assert_stderr_has(&format!("{volume}  Resource is still in use"));
+    assert!(env.containers_of(&a).is_empty());
+    assert_eq!(
+        docker_ok(&[
+            "volume",
+            "ls",
+            "-q",
+            "--filter",
+            &format!("name=^{volume}$")
+        ])
+        .trim(),
+        volume
+    );
+    assert_eq!(env.containers_of(&b).len(), 1);
+    env.cmd(&["down", "-v"]).project(&b).run().assert_code(0);
 }
 
 #[test]

@@ -509,7 +509,7 @@ fn creating_commands_without_a_compose_file_fail() {
 
 /// Found by comparing the corpus's env-priority fixtures with Docker
 /// Compose: the `--env-file` label holds absolute paths, since it is read
-/// back from other folders.
+/// back from other folders, and `COMPOSE_ENV_FILES` fills it as well.
 #[test]
 fn env_file_label_holds_absolute_paths() {
     let env = TestEnv::new(
@@ -531,6 +531,26 @@ fn env_file_label_holds_absolute_paths() {
     assert_eq!(
         web.label("com.docker.compose.project.environment_file"),
         Some(format!("{dir}/conf/one.env,{dir}/two.env").as_str())
+    );
+    env.berth_ok(&["down"]);
+
+    // COMPOSE_ENV_FILES names them too; a default .env is not recorded.
+    env.write(".env", "C=3\n");
+    env.cmd(&["up", "-d"])
+        .env("COMPOSE_ENV_FILES", "two.env")
+        .run()
+        .assert_code(0);
+    let web = env.container(&env.name_of("web", 1));
+    assert_eq!(
+        web.label("com.docker.compose.project.environment_file"),
+        Some(format!("{dir}/two.env").as_str())
+    );
+    env.berth_ok(&["down"]);
+    env.berth_ok(&["up", "-d"]);
+    let web = env.container(&env.name_of("web", 1));
+    assert_eq!(
+        web.label("com.docker.compose.project.environment_file"),
+        None
     );
     env.berth_ok(&["down"]);
 }
