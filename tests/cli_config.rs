@@ -123,6 +123,23 @@ fn dotenv_interpolation_and_process_env_wins() {
     assert_eq!(json["services"]["web"]["environment"]["PORT"], "2");
 }
 
+/// As Docker Compose: networks, volumes, secrets and configs no service
+/// uses are dropped, unless `--all-resources`.
+#[test]
+fn all_resources_keeps_what_no_service_uses() {
+    let dir = project(&[(
+        "compose.yaml",
+        "services:\n  web: {image: a}\nnetworks:\n  lonely: {}\nvolumes:\n  unused: {}\nconfigs:\n  spare: {content: x}\n",
+    )]);
+    let plain = config_json(&mut berth(dir.path()));
+    assert!(plain["networks"].get("lonely").is_none(), "{plain}");
+    assert!(plain.get("volumes").is_none(), "{plain}");
+    let all = config_json(berth(dir.path()).arg("--all-resources"));
+    assert!(all["networks"].get("lonely").is_some(), "{all}");
+    assert!(all["volumes"].get("unused").is_some(), "{all}");
+    assert!(all["configs"].get("spare").is_some(), "{all}");
+}
+
 #[test]
 fn profiles_enable_services() {
     let dir = project(&[(

@@ -10,7 +10,7 @@ use berth::engine::{Container, Mount, Network, RunState, Volume, labels};
 use berth::load::{self, LoadOptions};
 use berth::reconcile::desired::{self, Desired};
 use berth::reconcile::observe::Observed;
-use berth::reconcile::plan::{self, DownOptions, Recreate, UpOptions, plan_down, plan_up};
+use berth::reconcile::plan::{self, DownOptions, Plan, Recreate, UpOptions, plan_down, plan_up};
 
 const IMAGE_ID: &str = "sha256:1111";
 
@@ -109,6 +109,18 @@ fn up(desired: &Desired, observed: &Observed, options: &UpOptions) -> String {
     plan_up(desired, observed, options)
         .unwrap_or_else(|e| panic!("{e}"))
         .render()
+}
+
+/// The plan of `down -v`.
+fn down_v(desired: &Desired, observed: &Observed) -> Plan {
+    plan_down(
+        desired,
+        observed,
+        &DownOptions {
+            volumes: true,
+            ..Default::default()
+        },
+    )
 }
 
 fn options() -> UpOptions {
@@ -384,6 +396,23 @@ fn yes_recreates_a_changed_volume_and_its_containers() {
     insta::assert_snapshot!(up(&desired, &observed, &yes));
 }
 
+/// `down -v` removes every volume of the project: one the file declares
+/// but no service uses any more goes too, with its reason.
+#[test]
+fn down_v_removes_volumes_no_service_uses() {
+    let mut observed = engine_after_up(&load(STACK));
+    // Labelled with the project, its key no longer among the file's used
+    // volumes: observe files it as stale.
+    let data = observed.volumes.remove("data").unwrap();
+    observed.stale_volumes.push(data);
+    let desired = load(&STACK.replace(
+        "    volumes: [data:/data, /scratch]\n",
+        "    volumes: [/scratch]\n",
+    ));
+    let with_volumes = down_v(&desired, &observed);
+    insta::assert_snapshot!(with_volumes.render());
+}
+
 /// A volume or network with a fixed `name:` that another project created
 /// is used as it is, with a warning naming that project; even `-y` never
 /// recreates it, whatever this file says of it.
@@ -524,14 +553,7 @@ fn down_stops_dependents_first_and_keeps_volumes() {
     let desired = load(STACK);
     let observed = engine_after_up(&desired);
     let keep = plan_down(&desired, &observed, &DownOptions::default());
-    let with_volumes = plan_down(
-        &desired,
-        &observed,
-        &DownOptions {
-            volumes: true,
-            ..Default::default()
-        },
-    );
+    let with_volumes = down_v(&desired, &observed);
     insta::assert_snapshot!(format!(
         "down:\n{}\ndown -v:\n{}",
         keep.render(),
@@ -613,14 +635,7 @@ fn down_without_a_file_works_from_labels() {
     };
     observed_by_labels.stale_networks = observed.networks.values().cloned().collect();
     observed_by_labels.stale_volumes = observed.volumes.values().cloned().collect();
-    let plan = plan_down(
-        &nothing,
-        &observed_by_labels,
-        &DownOptions {
-            volumes: true,
-            ..Default::default()
-        },
-    );
+    let plan = down_v(&nothing, &observed_by_labels);
     insta::assert_snapshot!(plan.render());
 }
 

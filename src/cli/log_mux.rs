@@ -16,7 +16,7 @@ use futures_util::StreamExt;
 use futures_util::stream::BoxStream;
 use tokio::sync::mpsc;
 
-use crate::engine::{Container, Engine, LogChunk, LogOptions};
+use crate::engine::{Container, Engine, LogChunk, LogOptions, labels};
 
 /// Colours of the prefixes, one per service in turn.
 const COLORS: [&str; 6] = ["36", "33", "32", "35", "34", "31"];
@@ -63,9 +63,17 @@ pub struct LogMux<E: Engine> {
     closed: bool,
 }
 
-/// `service-N`, the name Docker Compose prefixes lines with.
+/// The name Docker Compose prefixes lines with: `service-N` for a container
+/// named `project-service-N`, else the container's own name (a
+/// `container_name`, a one-off of `run`).
 pub fn label(c: &Container) -> String {
-    format!("{}-{}", c.service(), c.number())
+    let short = format!("{}-{}", c.service(), c.number());
+    let project = c.label(labels::PROJECT).unwrap_or_default();
+    if c.name == format!("{project}-{short}") {
+        short
+    } else {
+        c.name.clone()
+    }
 }
 
 impl<E: Engine> LogMux<E> {

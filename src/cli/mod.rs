@@ -122,6 +122,9 @@ pub struct GlobalArgs {
     /// Maximum number of engine operations at once
     #[arg(long, global = true, value_name = "N")]
     pub parallel: Option<usize>,
+    /// Include all resources, even those not used by services
+    #[arg(long, global = true)]
+    pub all_resources: bool,
     /// The docker CLI context naming the engine (overrides DOCKER_HOST,
     /// DOCKER_CONTEXT and `docker context use`)
     #[arg(short = 'c', long, value_name = "NAME")]
@@ -374,6 +377,7 @@ impl Settings {
                 .map(str::to_string)
                 .collect(),
             services: Vec::new(),
+            all_resources: global.all_resources,
             cwd,
             os_env,
             stdin,

@@ -46,6 +46,9 @@ pub struct LoadOptions {
     pub services: Vec<String>,
     /// Volumes kept though no service uses them (`run -v KEY:PATH`).
     pub keep_volumes: Vec<String>,
+    /// Keep every network, volume, secret and config the files declare,
+    /// used or not (`--all-resources`).
+    pub all_resources: bool,
     /// The directory berth runs in.
     pub cwd: PathBuf,
     /// The process environment.

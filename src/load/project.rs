@@ -138,7 +138,9 @@ pub fn finish(model: &mut Node, ctx: &ProjectContext<'_>) -> Result<Vec<String>>
     if !ctx.opts.services.is_empty() {
         select(model, &ctx.opts.services);
     }
-    prune_unused(model, &ctx.opts.keep_volumes);
+    if !ctx.opts.all_resources {
+        prune_unused(model, &ctx.opts.keep_volumes);
+    }
     Ok(profiles)
 }
 

@@ -1409,16 +1409,21 @@ pub fn plan_down(desired: &Desired, observed: &Observed, options: &DownOptions) 
                     desired.volumes.get(*key).is_some_and(|d| d.external),
                 )
             });
-            // Without a file, every volume labelled with the project is its own.
-            let unfiled = observed
-                .stale_volumes
-                .iter()
-                .filter(|_| desired.services.is_empty());
-            removals.extend(declared_volumes.map(|(_, v)| v).chain(unfiled).map(|v| {
+            // Every volume labelled with the project is its own, as with
+            // Docker Compose: one the file declares but no service uses, or
+            // one the file no longer declares, would otherwise be left behind.
+            let declared = declared_volumes.map(|(_, v)| (v, "down -v"));
+            let stale_reason = if desired.services.is_empty() {
+                "down -v"
+            } else {
+                "down -v (no service of the file uses it)"
+            };
+            let stale = observed.stale_volumes.iter().map(|v| (v, stale_reason));
+            removals.extend(declared.chain(stale).map(|(v, reason)| {
                 let op = Op::RemoveVolume {
                     name: v.name.clone(),
                 };
-                (op, "down -v")
+                (op, reason)
             }));
         }
         for (op, reason) in removals {

@@ -172,6 +172,33 @@ fn down_v_keeps_a_named_volume_another_project_still_mounts() {
     env.cmd(&["down", "-v"]).project(&b).run().assert_code(0);
 }
 
+/// `--all-resources` makes the networks and volumes no service uses, as
+/// Docker Compose does; `down -v` removes every volume labelled with the
+/// project, those no service uses included, as Docker Compose does (berth
+/// kept them: a leak from run to run in CI).
+#[test]
+fn all_resources_makes_unused_ones_and_down_v_removes_them() {
+    let compose = format!(
+        "services:\n{}networks:\n  lonely: {{}}\nvolumes:\n  unused: {{}}\n",
+        sleeper("app", "")
+    );
+    let env = TestEnv::new("down-all-resources", &compose);
+    let name = |key: &str| format!("{}_{key}", env.project);
+    env.berth_ok(&["up", "-d"]);
+    assert_eq!(env.networks(), [name("default")]);
+    assert!(env.volumes().is_empty());
+
+    env.berth_ok(&["--all-resources", "up", "-d"]);
+    let mut networks = env.networks();
+    networks.sort();
+    assert_eq!(networks, [name("default"), name("lonely")]);
+    assert_eq!(env.volumes(), [name("unused")]);
+
+    env.berth_ok(&["down", "-v"]);
+    assert!(env.networks().is_empty());
+    assert!(env.volumes().is_empty(), "{:?}", env.volumes());
+}
+
 #[test]
 fn down_without_a_compose_file_goes_by_labels() {
     let compose = format!(

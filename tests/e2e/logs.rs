@@ -189,3 +189,25 @@ fn logs_color_the_prefix_on_a_terminal_unless_no_color() {
     assert!(plain.contains("painted-1  | first-painted"), "{plain:?}");
     assert!(!plain.contains('\x1b'), "{plain:?}");
 }
+
+/// Found comparing with Docker Compose: a container with a `container_name`
+/// is prefixed with that name, not `service-N`.
+#[test]
+fn logs_prefix_a_container_name_with_itself() {
+    let env = TestEnv::new("logs-container-name", "services: {}\n");
+    let named = format!("{}-named", env.project);
+    env.write(
+        "compose.yaml",
+        &format!(
+            "services:\n  plain:\n    image: busybox\n    command: [echo, from-plain]\n  db:\n    image: busybox\n    container_name: {named}\n    command: [echo, from-db]\n"
+        ),
+    );
+    env.berth_ok(&["up", "-d"]);
+    let exited = |env: &TestEnv| env.containers().iter().all(|c| c.state == "exited");
+    assert!(env.poll_until(Duration::from_secs(20), exited));
+    let db = env.berth_ok(&["logs", "--no-color", "db"]).stdout;
+    assert_eq!(db, format!("{named}  | from-db\n"));
+    let plain = env.berth_ok(&["logs", "--no-color", "plain"]).stdout;
+    assert_eq!(plain, "plain-1  | from-plain\n");
+    env.berth_ok(&["down"]);
+}
