@@ -14,6 +14,8 @@ pub const COMPOSE_PROGRESS: &str = "COMPOSE_PROGRESS";
 pub const COMPOSE_ANSI: &str = "COMPOSE_ANSI";
 pub const COMPOSE_IGNORE_ORPHANS: &str = "COMPOSE_IGNORE_ORPHANS";
 pub const COMPOSE_REMOVE_ORPHANS: &str = "COMPOSE_REMOVE_ORPHANS";
+/// `--compatibility`: Docker Compose v1 names (`project_service_1`).
+pub const COMPOSE_COMPATIBILITY: &str = "COMPOSE_COMPATIBILITY";
 pub const DOCKER_HOST: &str = "DOCKER_HOST";
 pub const DOCKER_API_VERSION: &str = "DOCKER_API_VERSION";
 pub const DOCKER_DEFAULT_PLATFORM: &str = "DOCKER_DEFAULT_PLATFORM";

@@ -68,7 +68,7 @@ fn engine_after_up(desired: &Desired) -> Observed {
             labels.insert(labels::CONFIG_HASH.into(), hash);
             labels.insert(labels::SPEC.into(), json);
             labels.insert(labels::IMAGE.into(), IMAGE_ID.into());
-            let name = plan::container_name(&desired.project, service, number);
+            let name = plan::container_name(desired, service, number);
             observed.containers.push(Container {
                 id: format!("{name}-0123456789abcdef"),
                 name,

@@ -10,6 +10,7 @@ use super::{CliError, Settings, print_warnings};
 use crate::load::node::{Key, Kind, Map, Node};
 use crate::load::{self, Loaded};
 use crate::model::{ModelError, Project, Service};
+use crate::reconcile::desired::Naming;
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
 pub enum Format {
@@ -505,7 +506,7 @@ fn listing(loaded: &Loaded, args: &ConfigArgs) -> Result<Option<String>, CliErro
             services[&n]
                 .get("image")
                 .and_then(Node::scalar_text)
-                .unwrap_or_else(|| format!("{}-{n}", loaded.name))
+                .unwrap_or_else(|| Naming::of(loaded).image(&loaded.name, &n))
         }))
     } else if let Some(which) = &args.hash {
         let names: Vec<String> = if which == "*" {

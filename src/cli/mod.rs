@@ -125,6 +125,10 @@ pub struct GlobalArgs {
     /// Include all resources, even those not used by services
     #[arg(long, global = true)]
     pub all_resources: bool,
+    /// Name containers and built images as Docker Compose v1 did
+    /// (project_service_1)
+    #[arg(long, global = true)]
+    pub compatibility: bool,
     /// The docker CLI context naming the engine (overrides DOCKER_HOST,
     /// DOCKER_CONTEXT and `docker context use`)
     #[arg(short = 'c', long, value_name = "NAME")]
@@ -378,6 +382,10 @@ impl Settings {
                 .collect(),
             services: Vec::new(),
             all_resources: global.all_resources,
+            compatibility: global.compatibility
+                || os_env
+                    .get(env_vars::COMPOSE_COMPATIBILITY)
+                    .is_some_and(|v| crate::load::is_truthy(v)),
             cwd,
             os_env,
             stdin,

@@ -17,8 +17,8 @@ use crate::env_vars;
 use crate::load::canonical::volume;
 use crate::load::paths;
 use crate::reconcile::desired::{Condition, Desired};
-use crate::reconcile::host_files;
 use crate::reconcile::plan::{self, Op, Plan, UpOptions};
+use crate::reconcile::{host_files, references};
 use crate::transfer::ImageRef;
 
 #[derive(Debug, Args)]
@@ -156,12 +156,9 @@ pub fn run(settings: &Settings, args: RunArgs) -> Result<i32, CliError> {
     let tty = interactive && !args.no_tty && !args.detach && std::io::stdin().is_terminal();
     let spec = one_off_spec(settings, &desired, &args, tty)?;
     let name = args.name.clone().unwrap_or_else(|| {
-        format!(
-            "{}-{}-run-{}",
-            desired.project,
-            args.service,
-            &slug(&args.service)[..12]
-        )
+        desired
+            .naming
+            .one_off(&desired.project, &args.service, &slug(&args.service)[..12])
     });
     let run = RunSettings::new(settings, None);
     runtime.block_on(async {
@@ -193,20 +190,30 @@ pub fn run(settings: &Settings, args: RunArgs) -> Result<i32, CliError> {
         }
         drop(prepared.lock);
         let mut spec = spec;
-        if let Some(parent) = spec.network_mode.strip_prefix("service:") {
+        let references = [&spec.network_mode, &spec.ipc, &spec.pid];
+        if references.iter().any(|m| m.starts_with("service:"))
+            || !spec.volumes_from.is_empty()
+            || !spec.links.is_empty()
+        {
+            // The one-off joins the containers its service's references name.
             let containers = engine.list_containers(&desired.project).await?;
-            let joined = containers
-                .iter()
-                .filter(|c| !c.is_oneoff() && c.service() == parent)
-                .filter(|c| c.state == RunState::Running)
-                .min_by_key(|c| c.number())
-                .ok_or_else(|| {
-                    CliError::Other(format!(
+            if let Some(parent) = spec.network_mode.strip_prefix("service:") {
+                let running = containers
+                    .iter()
+                    .any(|c| c.service() == parent && c.state == RunState::Running);
+                if !running {
+                    return Err(CliError::Other(format!(
                         "service {parent} must run for {} to join its network",
                         args.service
-                    ))
-                })?;
-            spec.network_mode = format!("container:{}", joined.id);
+                    )));
+                }
+            }
+            let listed = containers.iter().filter(|c| !c.is_oneoff());
+            references::resolve(&mut spec, &desired, |target| {
+                let named = listed.clone().map(|c| (c.name.as_str(), c.id.as_str()));
+                references::replicas_of(&desired, target, named)
+            })
+            .map_err(CliError::Other)?;
         }
         if !matches!(observed.images.get(&spec.image), Some(Some(_))) {
             let image = ImageRef {

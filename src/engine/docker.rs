@@ -276,13 +276,18 @@ fn non_empty<T>(v: Vec<T>) -> Option<Vec<T>> {
     (!v.is_empty()).then_some(v)
 }
 
-fn container_from_summary(c: ContainerSummary) -> Container {
-    let name = c
-        .names
-        .and_then(|n| n.into_iter().next())
+/// The container's own name among those the engine lists: a container
+/// that others link to on the default bridge is also listed under
+/// `/linker/alias`.
+fn canonical_name(names: Vec<String>) -> String {
+    let own = names.iter().find(|n| n.rfind('/') == Some(0));
+    own.or(names.first())
+        .map(|n| n.trim_start_matches('/').to_string())
         .unwrap_or_default()
-        .trim_start_matches('/')
-        .to_string();
+}
+
+fn container_from_summary(c: ContainerSummary) -> Container {
+    let name = canonical_name(c.names.unwrap_or_default());
     Container {
         id: c.id.unwrap_or_default(),
         name,
@@ -1824,6 +1829,17 @@ impl DockerEngine {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_linked_container_goes_by_its_own_name() {
+        let names = |list: &[&str]| list.iter().map(|n| n.to_string()).collect();
+        assert_eq!(
+            canonical_name(names(&["/p-app-1/db", "/p-db-1", "/p-app-1/p-db-1"])),
+            "p-db-1"
+        );
+        assert_eq!(canonical_name(names(&["/p-db-1"])), "p-db-1");
+        assert_eq!(canonical_name(names(&[])), "");
+    }
 
     #[test]
     fn exit_code_comes_from_the_status_text() {

@@ -49,6 +49,9 @@ pub struct LoadOptions {
     /// Keep every network, volume, secret and config the files declare,
     /// used or not (`--all-resources`).
     pub all_resources: bool,
+    /// Name containers and built images as Docker Compose v1 did
+    /// (`project_service_1`: `--compatibility`, `COMPOSE_COMPATIBILITY`).
+    pub compatibility: bool,
     /// The directory berth runs in.
     pub cwd: PathBuf,
     /// The process environment.
@@ -78,6 +81,8 @@ pub struct Loaded {
     /// The env files named by `--env-file` or `COMPOSE_ENV_FILES`, absolute
     /// (not a default `.env`), as Docker Compose records them in a label.
     pub env_files: Vec<PathBuf>,
+    /// Docker Compose v1 names (see [`LoadOptions::compatibility`]).
+    pub compatibility: bool,
     /// Profiles that were active (after services named on the command line).
     pub profiles: Vec<String>,
     /// Every profile some service declares, sorted.
@@ -228,6 +233,7 @@ impl Loader<'_> {
             config_files: files,
             environment: env,
             env_files: self.named_env_files(&os_env).unwrap_or_default(),
+            compatibility: self.opts.compatibility,
             profiles,
             all_profiles,
             all_services,

@@ -26,6 +26,8 @@ use crate::reconcile::checks;
 #[derive(Clone, Debug, Default)]
 pub struct Desired {
     pub project: String,
+    /// How containers and built images are named.
+    pub naming: Naming,
     pub services: BTreeMap<String, DesiredService>,
     /// By network key.
     pub networks: BTreeMap<String, DesiredNetwork>,
@@ -37,6 +39,67 @@ pub struct Desired {
     pub gates: Vec<Gate>,
     /// The project's compose files, absolute (`watch` never syncs them).
     pub config_files: Vec<std::path::PathBuf>,
+}
+
+/// How Docker Compose names what it creates: v2's `project-service-1`, or
+/// v1's `project_service_1` in its compatibility mode (`--compatibility`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Naming {
+    #[default]
+    V2,
+    V1,
+}
+
+impl Naming {
+    /// The naming `--compatibility` chose for `loaded`.
+    pub fn of(loaded: &Loaded) -> Naming {
+        if loaded.compatibility {
+            Naming::V1
+        } else {
+            Naming::V2
+        }
+    }
+
+    fn separator(self) -> char {
+        match self {
+            Naming::V2 => '-',
+            Naming::V1 => '_',
+        }
+    }
+
+    /// A replica's container: `project-service-1`.
+    pub fn container(self, project: &str, service: &str, number: u32) -> String {
+        format!(
+            "{project}{}{}",
+            self.separator(),
+            self.replica(service, number)
+        )
+    }
+
+    /// The replica number in `name` when it is a replica's container name
+    /// of `service`.
+    pub fn replica_number(self, project: &str, service: &str, name: &str) -> Option<u32> {
+        let s = self.separator();
+        name.strip_prefix(&format!("{project}{s}{service}{s}"))?
+            .parse()
+            .ok()
+    }
+
+    /// A replica without its project (`service-1`), a link alias.
+    pub fn replica(self, service: &str, number: u32) -> String {
+        format!("{service}{}{number}", self.separator())
+    }
+
+    /// The image a service with `build:` and no `image:` gets: `project-service`.
+    pub fn image(self, project: &str, service: &str) -> String {
+        format!("{project}{}{service}", self.separator())
+    }
+
+    /// A one-off container of `run`: `project-service-run-0123456789ab`.
+    pub fn one_off(self, project: &str, service: &str, id: &str) -> String {
+        let s = self.separator();
+        format!("{project}{s}{service}{s}run{s}{id}")
+    }
 }
 
 /// A key that the engine applies only from API version `api` on.
@@ -213,6 +276,7 @@ pub struct Origin {
     pub env_files: Vec<String>,
     /// The project's environment, for secrets and configs taken from it.
     pub environment: IndexMap<String, String>,
+    pub naming: Naming,
 }
 
 /// An error in turning the project into engine objects.
@@ -243,6 +307,7 @@ pub fn from_loaded(loaded: Loaded) -> Result<Desired, Diagnostics> {
             .map(|p| p.display().to_string())
             .collect(),
         environment: loaded.environment.clone(),
+        naming: Naming::of(&loaded),
     };
     let all_services = loaded.all_services.clone();
     let config_files = loaded.config_files.clone();
@@ -304,6 +369,7 @@ fn deepest<'a>(
 pub fn desired(project: &Project, origin: &Origin) -> Result<Desired, DesiredError> {
     let mut desired = Desired {
         project: project.name.clone(),
+        naming: origin.naming,
         ..Default::default()
     };
     for (key, network) in &project.networks {
@@ -447,7 +513,7 @@ fn service_state(
         .unwrap_or(1);
     let replicas = u32::try_from(replicas).map_err(|_| fail("scale cannot be negative".into()))?;
     let image = if service.image.is_empty() {
-        format!("{}-{name}", project.name)
+        desired.naming.image(&project.name, name)
     } else {
         service.image.clone()
     };

@@ -14,6 +14,7 @@ use tokio_util::sync::CancellationToken;
 use super::desired::{Condition, Desired, Hook};
 use super::host_files;
 use super::plan::{Op, Plan, container_name};
+use super::references;
 use crate::engine::spec::{MountSpec, canonical_json};
 use crate::engine::{ContainerStatus, Engine, EngineError, FileCopy, Health, RunState, labels};
 use crate::events::{Emitter, Kind, Status};
@@ -310,8 +311,7 @@ async fn run_action<E: Engine>(shared: &Shared<E>, op: &Op) -> Result<(), ExecEr
             };
             shared.emit(Kind::Container, display, Status::Working, working);
             let spec = replica_spec(shared, service, *number, inherit, replaces.as_deref())?;
-            let project = &shared.ctx.desired.project;
-            let network_name = container_name(project, &desired.services[service], *number);
+            let network_name = container_name(desired, &desired.services[service], *number);
             let id = match engine.create_container(name, &network_name, &spec).await {
                 Ok(created) => {
                     // Settings the engine dropped are not dropped silently.
@@ -593,103 +593,17 @@ fn replica_spec<E: Engine>(
     host_files::bind_from_host(&shared.ctx.desired.project, service, &mut spec)
         .map_err(|e| ExecError::Engine(EngineError::Other(e)))?;
     // References to services become references to their containers.
-    for mode in [&mut spec.network_mode, &mut spec.ipc, &mut spec.pid] {
-        if let Some(parent) = mode.strip_prefix("service:") {
-            *mode = format!("container:{}", first_replica_id(shared, parent)?);
-        }
-    }
-    for from in &mut spec.volumes_from {
-        if let Some(container) = from.strip_prefix("container:") {
-            *from = container.to_string();
-        } else {
-            let (parent, mode) = from.split_once(':').unwrap_or((from.as_str(), ""));
-            let id = first_replica_id(shared, parent)?;
-            *from = if mode.is_empty() {
-                id
-            } else {
-                format!("{id}:{mode}")
-            };
-        }
-    }
-    let project = shared.ctx.desired.project.clone();
-    spec.links = std::mem::take(&mut spec.links)
-        .iter()
-        .flat_map(|link| {
-            let (target, alias) = link.split_once(':').unwrap_or((link, link));
-            let project = project.clone();
-            replica_names(shared, target)
-                .into_iter()
-                .flat_map(move |(number, name)| {
-                    // Docker Compose also links `service-N` and
-                    // `project-service-N`, which some images' scripts use as
-                    // host names.
-                    let mut aliases = vec![
-                        alias.to_string(),
-                        name.clone(),
-                        format!("{target}-{number}"),
-                        format!("{project}-{target}-{number}"),
-                    ];
-                    aliases.sort();
-                    aliases.dedup();
-                    aliases
-                        .into_iter()
-                        .map(move |alias| format!("{name}:{alias}"))
-                })
-        })
-        .collect();
-    Ok(spec)
-}
-
-/// The numbers and names of the containers of `service` that exist now,
-/// by number.
-fn replica_names<E: Engine>(shared: &Shared<E>, service: &str) -> Vec<(u32, String)> {
-    let desired = &shared.ctx.desired;
-    let ids = shared.ids.lock().expect("the ID map is never poisoned");
-    if let Some(name) = desired
-        .services
-        .get(service)
-        .and_then(|s| s.container_name.as_ref())
-    {
-        // A fixed container name allows a single replica only.
-        return ids
-            .contains_key(name)
-            .then(|| (1, name.clone()))
-            .into_iter()
-            .collect();
-    }
-    let prefix = format!("{}-{service}-", desired.project);
-    let mut numbered: Vec<(u32, String)> = ids
-        .keys()
-        .filter_map(|name| Some((name.strip_prefix(&prefix)?.parse().ok()?, name.clone())))
-        .collect();
-    numbered.sort();
-    numbered
-}
-
-/// The ID of the lowest-numbered replica of `service` (the one a
-/// `network_mode`, `ipc`, `pid: service:x` or `volumes_from` child
-/// shares with), which need not be number 1.
-fn first_replica_id<E: Engine>(shared: &Shared<E>, service: &str) -> Result<String, ExecError> {
-    let desired = &shared.ctx.desired;
-    let parent = &desired.services[service];
-    let ids = shared.ids.lock().expect("the ID map is never poisoned");
-    let prefix = format!("{}-{service}-", desired.project);
-    let first = match &parent.container_name {
-        Some(name) => ids.get(name),
-        None => ids
-            .iter()
-            .filter_map(|(name, id)| {
-                let number: u32 = name.strip_prefix(&prefix)?.parse().ok()?;
-                Some((number, id))
-            })
-            .min_by_key(|(number, _)| *number)
-            .map(|(_, id)| id),
-    };
-    first.cloned().ok_or_else(|| {
-        ExecError::Engine(EngineError::NotFound(format!(
-            "no container of service {service} to share namespaces or volumes with"
-        )))
+    let project = &shared.ctx.desired;
+    references::resolve(&mut spec, project, |target| {
+        let ids = shared.ids.lock().expect("the ID map is never poisoned");
+        references::replicas_of(
+            project,
+            target,
+            ids.iter().map(|(name, id)| (name.as_str(), id.as_str())),
+        )
     })
+    .map_err(|e| ExecError::Engine(EngineError::NotFound(e)))?;
+    Ok(spec)
 }
 
 /// What one container tells about a condition.

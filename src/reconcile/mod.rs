@@ -9,3 +9,4 @@ pub mod lifecycle;
 pub mod lock;
 pub mod observe;
 pub mod plan;
+pub mod references;

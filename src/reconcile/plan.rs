@@ -435,10 +435,12 @@ pub fn dependency_order(desired: &Desired) -> Vec<String> {
 }
 
 /// The replica's container name: `container_name`, or `<project>-<service>-<n>`.
-pub fn container_name(project: &str, service: &DesiredService, number: u32) -> String {
+pub fn container_name(desired: &Desired, service: &DesiredService, number: u32) -> String {
     match &service.container_name {
         Some(name) => name.clone(),
-        None => format!("{project}-{}-{number}", service.name),
+        None => desired
+            .naming
+            .container(&desired.project, &service.name, number),
     }
 }
 
@@ -913,7 +915,7 @@ pub fn plan_up(
             let halt = halted.remove(&container.name);
             if let Some(reason) = reason {
                 recreated.insert(name.clone());
-                let final_name = container_name(&desired.project, service, number);
+                let final_name = container_name(desired, service, number);
                 let short_id: String = container.id.chars().take(12).collect();
                 let temp_name = format!("{short_id}_{final_name}");
                 let inherit = if options.renew_anonymous_volumes {
@@ -948,9 +950,9 @@ pub fn plan_up(
                 if !options.no_start {
                     starts.push((final_name, vec![rename], "recreated".to_string()));
                 }
-            } else if container.name != container_name(&desired.project, service, number) {
+            } else if container.name != container_name(desired, service, number) {
                 // An interrupted recreate left it under its temporary name.
-                let final_name = container_name(&desired.project, service, number);
+                let final_name = container_name(desired, service, number);
                 let rename = plan.push(
                     Op::RenameContainer {
                         service: name.clone(),
@@ -1030,7 +1032,7 @@ pub fn plan_up(
         let mut next = existing.iter().map(|(c, _)| c.number()).max().unwrap_or(0);
         for _ in existing.len().min(wanted)..wanted {
             next += 1;
-            let container = container_name(&desired.project, service, next);
+            let container = container_name(desired, service, next);
             let create = plan.push(
                 Op::CreateContainer {
                     service: name.clone(),

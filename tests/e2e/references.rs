@@ -116,6 +116,21 @@ fn links_on_the_default_bridge_name_the_replica_too() {
             "{name} is not in /etc/hosts:\n{hosts}"
         );
     }
+    // A one-off of app is linked too (`run` left the link for the engine
+    // to resolve as a container named db, and failed).
+    let one_off = env
+        .berth_ok(&["run", "--rm", "app", "cat", "/etc/hosts"])
+        .stdout;
+    assert!(
+        one_off.split_whitespace().any(|word| word == "db"),
+        "db is not in the one-off's /etc/hosts:\n{one_off}"
+    );
+    // The engine also lists db as `/app-1/db`: berth still knows it by its
+    // own name (it planned to rename it, and `ps` showed the link).
+    let plan = env.berth_ok(&["plan"]);
+    assert!(plan.stdout.contains("nothing to do"), "{}", plan.stdout);
+    let ps = env.berth_ok(&["ps", "--format", "json"]);
+    assert!(!ps.stdout.contains(&format!("{app}/")), "{}", ps.stdout);
     env.berth_ok(&["down", "-v"]);
 }
 
@@ -500,5 +515,62 @@ fn a_failing_post_start_hook_fails_up_naming_the_service() {
             && run.stderr.contains("broken"),
         "{}",
         run.stderr
+    );
+}
+
+/// `--compatibility` (or `COMPOSE_COMPATIBILITY`) names containers, link
+/// aliases, one-off containers and built images as Docker Compose v1 did,
+/// with `_`, as Docker Compose 2.40's own flag does.
+#[test]
+fn compatibility_names_things_as_compose_v1() {
+    let compose = format!(
+        "services:\n{}{}",
+        sleeper("db", "    network_mode: bridge\n    build: .\n")
+            .replace("    image: busybox\n", ""),
+        sleeper("app", "    network_mode: bridge\n    links:\n      - db\n"),
+    );
+    let env = TestEnv::new("compatibility", &compose);
+    env.write("Dockerfile", "FROM busybox\n");
+    let p = &env.project;
+    env.berth_ok(&["--compatibility", "up", "-d"]);
+    assert_eq!(
+        env.container_names(),
+        [format!("{p}_app_1"), format!("{p}_db_1")]
+    );
+    assert_eq!(
+        env.container(&format!("{p}_db_1")).raw["Config"]["Image"],
+        format!("{p}_db")
+    );
+    let hosts = env.exec(&format!("{p}_app_1"), &["cat", "/etc/hosts"]);
+    for name in ["db", "db_1", &format!("{p}_db_1")] {
+        assert!(
+            hosts.split_whitespace().any(|word| word == name),
+            "{name} is not in /etc/hosts:\n{hosts}"
+        );
+    }
+    let run = env
+        .cmd(&["run", "-d", "app", "true"])
+        .env("COMPOSE_COMPATIBILITY", "true")
+        .run();
+    run.assert_code(0);
+    assert!(
+        env.container_names()
+            .iter()
+            .any(|n| n.starts_with(&format!("{p}_app_run_"))),
+        "{:?}",
+        env.container_names()
+    );
+    env.berth_ok(&[
+        "--compatibility",
+        "down",
+        "--remove-orphans",
+        "--rmi",
+        "local",
+    ]);
+    assert!(env.containers().is_empty());
+    assert!(
+        docker_ok(&["images", "-q", &format!("{p}_db")])
+            .trim()
+            .is_empty()
     );
 }
