@@ -140,6 +140,35 @@ fn all_resources_keeps_what_no_service_uses() {
     assert!(all["configs"].get("spare").is_some(), "{all}");
 }
 
+/// `alpha viz` draws what Docker Compose 2.40.3 draws for the same file,
+/// in file order (Docker Compose's own order changes from run to run).
+#[test]
+fn alpha_viz_draws_the_services_and_their_dependencies() {
+    let dir = project(&[(
+        "compose.yaml",
+        "name: p\nservices:\n  web:\n    image: nginx\n    ports: [\"127.0.0.1:8080:80\", \"9000:9000/udp\", \"3000\"]\n    networks: [a, b]\n  db:\n    build: .\n    depends_on: [web]\n    networks: {a: {}}\nnetworks:\n  a: {}\n  b: {}\n",
+    )]);
+    berth(dir.path())
+        .args(["alpha", "viz", "--ports", "--networks", "--image", "--spaces", "--indentation-size", "2"])
+        .assert()
+        .success()
+        .stderr("viz command is EXPERIMENTAL\n")
+        .stdout(concat!(
+            "digraph \"p\" {\n",
+            "  layout=dot;\n",
+            "  \"web\" [style=\"filled\" label=<<font point-size=\"15\">web</font><font point-size=\"10\"><br/><br/><b>Networks:</b><br/>a<br/>b</font><font point-size=\"10\"><br/><br/><b>Ports:</b><br/>127.0.0.1:8080:80 (tcp, ingress)<br/>9000:9000 (udp, ingress)<br/>:3000 (tcp, ingress)</font><font point-size=\"10\"><br/><br/><b>Image:</b><br/>nginx</font>>];\n",
+            "  \"db\" [style=\"filled\" label=<<font point-size=\"15\">db</font><font point-size=\"10\"><br/><br/><b>Networks:</b><br/>a</font><font point-size=\"10\"><br/><br/><b>Image:</b><br/>p-db</font>>];\n",
+            "\n",
+            "  \"db\" -> \"web\";\n",
+            "}\n\n",
+        ));
+    berth(dir.path())
+        .args(["alpha", "publish", "x"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("registry client"));
+}
+
 #[test]
 fn profiles_enable_services() {
     let dir = project(&[(

@@ -1,5 +1,6 @@
 //! Command-line interface: clap definitions and settings resolved once.
 
+mod alpha;
 mod attach;
 mod build;
 mod commit;
@@ -205,6 +206,8 @@ pub enum Command {
     Attach(attach::AttachArgs),
     /// List volumes
     Volumes(volumes::VolumesArgs),
+    /// Experimental commands (`viz`: the services as a Graphviz graph)
+    Alpha(alpha::AlphaArgs),
     /// Export a service container's filesystem as a tar archive
     Export(export::ExportArgs),
     /// Create a new image from a service container's changes
@@ -288,6 +291,7 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> i32 {
         Command::Stats(args) => stats::run(&settings, args),
         Command::Attach(args) => attach::run(&settings, args),
         Command::Volumes(args) => volumes::run(&settings, args),
+        Command::Alpha(args) => alpha::run(&settings, args),
         Command::Export(args) => export::run(&settings, args),
         Command::Commit(args) => commit::run(&settings, args),
         Command::Version(args) => version(args),
