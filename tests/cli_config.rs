@@ -169,6 +169,29 @@ fn alpha_viz_draws_the_services_and_their_dependencies() {
         .stderr(predicate::str::contains("registry client"));
 }
 
+/// Docker Compose also takes the docker CLI's logging flags and its
+/// deprecated `--no-ansi` and `--workdir`, warning about the latter two.
+#[test]
+fn docker_cli_and_deprecated_global_flags_are_taken() {
+    let dir = project(&[("app/compose.yaml", "services:\n  web: {image: a}\n")]);
+    let app = dir.path().join("app");
+    berth(dir.path())
+        .args(["--verbose", "-D", "--log-level", "info", "--no-ansi"])
+        .args(["--workdir", app.to_str().unwrap(), "config", "--services"])
+        .assert()
+        .success()
+        .stdout("web\n")
+        .stderr(predicate::str::contains("option '--no-ansi' is DEPRECATED"))
+        .stderr(predicate::str::contains(
+            "option '--workdir' is DEPRECATED at root level",
+        ));
+    // -c is not Docker Compose's: its context flag is long only.
+    berth(dir.path())
+        .args(["-c", "x", "config"])
+        .assert()
+        .code(2);
+}
+
 #[test]
 fn profiles_enable_services() {
     let dir = project(&[(

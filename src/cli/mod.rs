@@ -132,8 +132,39 @@ pub struct GlobalArgs {
     pub compatibility: bool,
     /// The docker CLI context naming the engine (overrides DOCKER_HOST,
     /// DOCKER_CONTEXT and `docker context use`)
-    #[arg(short = 'c', long, value_name = "NAME")]
+    #[arg(long, value_name = "NAME")]
     pub context: Option<String>,
+    /// The engine's address (as DOCKER_HOST)
+    #[arg(short = 'H', long, value_name = "HOST")]
+    pub host: Option<String>,
+    /// Use TLS; berth refuses it without --tlsverify
+    #[arg(long, hide = true)]
+    pub tls: bool,
+    /// Use TLS and check the engine's certificate (as DOCKER_TLS_VERIFY)
+    #[arg(long)]
+    pub tlsverify: bool,
+    /// The CA the engine's certificate is checked against (default: ca.pem of DOCKER_CERT_PATH)
+    #[arg(long, value_name = "FILE")]
+    pub tlscacert: Option<PathBuf>,
+    /// berth's TLS certificate (default: cert.pem of DOCKER_CERT_PATH)
+    #[arg(long, value_name = "FILE")]
+    pub tlscert: Option<PathBuf>,
+    /// berth's TLS key (default: key.pem of DOCKER_CERT_PATH)
+    #[arg(long, value_name = "FILE")]
+    pub tlskey: Option<PathBuf>,
+    // The docker CLI's logging flags, which Docker Compose takes and ignores.
+    #[arg(long, hide = true)]
+    pub verbose: bool,
+    #[arg(short = 'D', long, hide = true)]
+    pub debug: bool,
+    #[arg(short = 'l', long, hide = true, value_name = "LEVEL")]
+    pub log_level: Option<String>,
+    /// Deprecated: --ansi never
+    #[arg(long, hide = true)]
+    pub no_ansi: bool,
+    /// Deprecated: --project-directory
+    #[arg(long, hide = true, value_name = "DIR")]
+    pub workdir: Option<String>,
 }
 
 /// `--ansi`.
@@ -316,14 +347,14 @@ pub struct Settings {
     pub progress: crate::render::Progress,
     /// Engine operations at once: `--parallel`, else `COMPOSE_PARALLEL_LIMIT`.
     pub parallel: usize,
-    /// `--context`: the docker CLI context naming the engine.
-    pub context: Option<String>,
+    /// `--context`, `--host` and the TLS flags: which engine.
+    pub engine: crate::engine::endpoint::EngineFlags,
 }
 
 impl Settings {
     /// The engine to talk to (see [`crate::engine::endpoint`]).
     pub fn endpoint(&self) -> Result<crate::engine::endpoint::Endpoint, CliError> {
-        crate::engine::endpoint::resolve(&self.load.os_env, self.context.as_deref())
+        crate::engine::endpoint::resolve(&self.load.os_env, &self.engine)
             .map_err(|e| CliError::Engine(e.into()))
     }
 
@@ -344,13 +375,26 @@ impl Settings {
             .filter(|p| p.is_absolute() && same_dir(p, std::env::current_dir().ok()))
             .or_else(|| std::env::current_dir().ok())
             .unwrap_or_else(|| PathBuf::from("/"));
-        let color_stderr = match global.ansi {
+        let ansi = if global.no_ansi {
+            eprintln!("option '--no-ansi' is DEPRECATED ! Please use '--ansi' instead.");
+            Some(Ansi::Never)
+        } else {
+            global.ansi
+        };
+        let project_directory = global.project_directory.clone().or_else(|| {
+            let workdir = global.workdir.clone()?;
+            eprintln!(
+                "option '--workdir' is DEPRECATED at root level! Please use '--project-directory' instead."
+            );
+            Some(workdir)
+        });
+        let color_stderr = match ansi {
             Some(Ansi::Always) => true,
             Some(Ansi::Never) => false,
             _ => std::io::stderr().is_terminal() && !os_env.contains_key(env_vars::NO_COLOR),
         };
         use crate::render::Progress;
-        let progress = match (global.progress.unwrap_or(Progress::Auto), global.ansi) {
+        let progress = match (global.progress.unwrap_or(Progress::Auto), ansi) {
             (Progress::Tty, Some(Ansi::Never)) => {
                 return Err("--progress tty cannot be combined with --ansi never".into());
             }
@@ -376,7 +420,7 @@ impl Settings {
         let load = LoadOptions {
             files: global.files.clone(),
             project_name: global.project_name.clone(),
-            project_directory: global.project_directory.clone(),
+            project_directory,
             env_files: global.env_files.clone(),
             profiles: global
                 .profiles
@@ -401,7 +445,15 @@ impl Settings {
             dry_run: global.dry_run,
             progress,
             parallel,
-            context: global.context.clone(),
+            engine: crate::engine::endpoint::EngineFlags {
+                context: global.context.clone(),
+                host: global.host.clone(),
+                tls: global.tls,
+                tls_verify: global.tlsverify,
+                tls_ca: global.tlscacert.clone(),
+                tls_cert: global.tlscert.clone(),
+                tls_key: global.tlskey.clone(),
+            },
         })
     }
 }

@@ -60,13 +60,38 @@ pub fn docker_config_dir(env: &Env) -> Option<PathBuf> {
     }
 }
 
-/// Chooses the endpoint from the environment, `config.json` and `--context`.
-pub fn resolve(env: &Env, context_flag: Option<&str>) -> Result<Endpoint, EndpointError> {
+/// The docker CLI's flags that choose the engine (which Docker Compose
+/// takes before its command too).
+#[derive(Clone, Debug, Default)]
+pub struct EngineFlags {
+    /// `--context`
+    pub context: Option<String>,
+    /// `-H`, `--host`
+    pub host: Option<String>,
+    /// `--tls`: TLS without checking the engine's certificate.
+    pub tls: bool,
+    /// `--tlsverify`
+    pub tls_verify: bool,
+    /// `--tlscacert`, `--tlscert`, `--tlskey`
+    pub tls_ca: Option<PathBuf>,
+    pub tls_cert: Option<PathBuf>,
+    pub tls_key: Option<PathBuf>,
+}
+
+/// Chooses the endpoint from the flags, the environment and `config.json`.
+pub fn resolve(env: &Env, flags: &EngineFlags) -> Result<Endpoint, EndpointError> {
     let set = |name: &str| env.get(name).filter(|v| !v.is_empty()).cloned();
     let config_dir = docker_config_dir(env);
-    let (name, from) = if let Some(name) = context_flag.filter(|n| !n.is_empty()) {
+    let context_flag = flags.context.as_deref().filter(|n| !n.is_empty());
+    if context_flag.is_some() && flags.host.is_some() {
+        return Err(EndpointError {
+            message: "conflicting options: either specify --host or --context, not both".into(),
+            hint: "drop one of them".into(),
+        });
+    }
+    let (name, from) = if let Some(name) = context_flag {
         (name.to_string(), "--context".to_string())
-    } else if set(env_vars::DOCKER_HOST).is_some() {
+    } else if flags.host.is_some() || set(env_vars::DOCKER_HOST).is_some() {
         (DEFAULT_CONTEXT.to_string(), String::new())
     } else if let Some(name) = set(env_vars::DOCKER_CONTEXT) {
         (name, env_vars::DOCKER_CONTEXT.to_string())
@@ -76,7 +101,7 @@ pub fn resolve(env: &Env, context_flag: Option<&str>) -> Result<Endpoint, Endpoi
         (DEFAULT_CONTEXT.to_string(), String::new())
     };
     let endpoint = if name == DEFAULT_CONTEXT {
-        from_variables(env, config_dir.as_deref())?
+        from_variables(env, config_dir.as_deref(), flags)?
     } else {
         let dir = config_dir.ok_or_else(|| EndpointError {
             message: format!("Docker context {name:?} from {from} cannot be read: HOME is not set"),
@@ -109,21 +134,26 @@ fn current_context(config_dir: &Path) -> Option<(String, PathBuf)> {
         .map(|c| (c, path))
 }
 
-/// The default context: `DOCKER_HOST`, with TLS when `DOCKER_TLS_VERIFY` is
-/// set (certificates from `DOCKER_CERT_PATH`, else the configuration
+/// The default context: `--host` or `DOCKER_HOST`, with TLS when
+/// `--tlsverify` or `DOCKER_TLS_VERIFY` is set (certificates from the
+/// `--tls*` flags, else `DOCKER_CERT_PATH`, else the configuration
 /// directory).
-fn from_variables(env: &Env, config_dir: Option<&Path>) -> Result<Endpoint, EndpointError> {
+fn from_variables(
+    env: &Env,
+    config_dir: Option<&Path>,
+    flags: &EngineFlags,
+) -> Result<Endpoint, EndpointError> {
     let set = |name: &str| env.get(name).is_some_and(|v| !v.is_empty());
-    let host = env
-        .get(env_vars::DOCKER_HOST)
-        .filter(|h| !h.is_empty())
-        .cloned();
-    let source = host
-        .as_ref()
-        .map(|_| format!("from {}", env_vars::DOCKER_HOST));
-    let host = host.unwrap_or_else(|| DEFAULT_HOST.to_string());
+    let (host, source) = match (&flags.host, env.get(env_vars::DOCKER_HOST)) {
+        (Some(host), _) => (host.clone(), Some("from --host".to_string())),
+        (None, Some(host)) if !host.is_empty() => (
+            host.clone(),
+            Some(format!("from {}", env_vars::DOCKER_HOST)),
+        ),
+        _ => (DEFAULT_HOST.to_string(), None),
+    };
     let network = host.starts_with("tcp://") || host.starts_with("https://");
-    let tls = if network && set(env_vars::DOCKER_TLS_VERIFY) {
+    let tls = if network && (flags.tls_verify || set(env_vars::DOCKER_TLS_VERIFY)) {
         let dir = env
             .get(env_vars::DOCKER_CERT_PATH)
             .filter(|d| !d.is_empty())
@@ -139,14 +169,21 @@ fn from_variables(env: &Env, config_dir: Option<&Path>) -> Result<Endpoint, Endp
                     env_vars::DOCKER_CERT_PATH
                 ),
             })?;
-        Some(tls_files(
-            &dir,
-            &format!("from {}", env_vars::DOCKER_CERT_PATH),
+        let chosen =
+            |flag: &Option<PathBuf>, file: &str| flag.clone().unwrap_or_else(|| dir.join(file));
+        let files = TlsFiles {
+            ca: chosen(&flags.tls_ca, "ca.pem"),
+            cert: chosen(&flags.tls_cert, "cert.pem"),
+            key: chosen(&flags.tls_key, "key.pem"),
+        };
+        Some(check_ca(
+            files,
+            &format!("from --tlscacert or {}", env_vars::DOCKER_CERT_PATH),
         )?)
-    } else if network && set(env_vars::DOCKER_TLS) {
+    } else if network && (flags.tls || set(env_vars::DOCKER_TLS)) {
         return Err(unverified_tls(
             &host,
-            &format!("{} is set: it", env_vars::DOCKER_TLS),
+            &format!("--tls or {} without --tlsverify: it", env_vars::DOCKER_TLS),
         ));
     } else if host.starts_with("https://") {
         return Err(EndpointError {
@@ -248,6 +285,11 @@ fn tls_files(dir: &Path, source: &str) -> Result<TlsFiles, EndpointError> {
         cert: dir.join("cert.pem"),
         key: dir.join("key.pem"),
     };
+    check_ca(files, source)
+}
+
+/// `files`, once its CA is known to be there.
+fn check_ca(files: TlsFiles, source: &str) -> Result<TlsFiles, EndpointError> {
     if !files.ca.is_file() {
         return Err(EndpointError {
             message: format!(
@@ -300,6 +342,13 @@ fn check_scheme(endpoint: &Endpoint) -> Result<(), EndpointError> {
 mod tests {
     use super::*;
 
+    fn context(name: &str) -> EngineFlags {
+        EngineFlags {
+            context: Some(name.into()),
+            ..Default::default()
+        }
+    }
+
     fn env(pairs: &[(&str, &str)]) -> Env {
         pairs
             .iter()
@@ -344,7 +393,7 @@ mod tests {
 
     #[test]
     fn nothing_set_is_the_local_socket() {
-        let e = resolve(&env(&[]), None).unwrap();
+        let e = resolve(&env(&[]), &EngineFlags::default()).unwrap();
         assert_eq!(e.host, DEFAULT_HOST);
         assert_eq!((e.tls, e.source), (None, None));
     }
@@ -364,9 +413,12 @@ mod tests {
             ("DOCKER_HOST", "tcp://127.0.0.1:2375"),
             ("DOCKER_CONTEXT", "cur"),
         ]);
-        assert_eq!(resolve(&vars, None).unwrap().host, "tcp://127.0.0.1:2375");
         assert_eq!(
-            resolve(&vars, Some("flag")).unwrap().host,
+            resolve(&vars, &EngineFlags::default()).unwrap().host,
+            "tcp://127.0.0.1:2375"
+        );
+        assert_eq!(
+            resolve(&vars, &context("flag")).unwrap().host,
             "unix:///flag.sock"
         );
     }
@@ -383,7 +435,7 @@ mod tests {
         let d = dir.path().to_str().unwrap();
         let by_var = resolve(
             &env(&[("DOCKER_CONFIG", d), ("DOCKER_CONTEXT", "var")]),
-            None,
+            &EngineFlags::default(),
         )
         .unwrap();
         assert_eq!(by_var.host, "unix:///var.sock");
@@ -391,7 +443,7 @@ mod tests {
             by_var.source.as_deref(),
             Some("context \"var\" from DOCKER_CONTEXT")
         );
-        let by_file = resolve(&env(&[("DOCKER_CONFIG", d)]), None).unwrap();
+        let by_file = resolve(&env(&[("DOCKER_CONFIG", d)]), &EngineFlags::default()).unwrap();
         assert_eq!(by_file.host, "unix:///cur.sock");
         assert!(by_file.source.unwrap().contains("currentContext in"));
     }
@@ -400,7 +452,7 @@ mod tests {
     fn the_default_context_is_docker_host() {
         let dir = config_dir(Some("default"), &[]);
         let d = dir.path().to_str().unwrap();
-        let e = resolve(&env(&[("DOCKER_CONFIG", d)]), None).unwrap();
+        let e = resolve(&env(&[("DOCKER_CONFIG", d)]), &EngineFlags::default()).unwrap();
         assert_eq!(e.host, DEFAULT_HOST);
     }
 
@@ -408,7 +460,7 @@ mod tests {
     fn a_context_with_a_ca_is_tls() {
         let dir = config_dir(None, &[("remote", "tcp://127.0.0.1:2376", true)]);
         let d = dir.path().to_str().unwrap();
-        let e = resolve(&env(&[("DOCKER_CONFIG", d)]), Some("remote")).unwrap();
+        let e = resolve(&env(&[("DOCKER_CONFIG", d)]), &context("remote")).unwrap();
         let tls = e.tls.unwrap();
         assert!(tls.ca.ends_with("docker/ca.pem"), "{tls:?}");
         assert!(tls.key.ends_with("docker/key.pem"), "{tls:?}");
@@ -420,7 +472,7 @@ mod tests {
         let d = dir.path().to_str().unwrap();
         let e = resolve(
             &env(&[("DOCKER_CONFIG", d), ("DOCKER_CONTEXT", "nope")]),
-            None,
+            &EngineFlags::default(),
         )
         .unwrap_err();
         assert!(
@@ -440,33 +492,76 @@ mod tests {
             ("DOCKER_TLS_VERIFY", "1"),
             ("DOCKER_CERT_PATH", d),
         ]);
-        let e = resolve(&vars, None).unwrap_err();
+        let e = resolve(&vars, &EngineFlags::default()).unwrap_err();
         assert!(e.message.contains("no CA certificate"), "{e}");
         std::fs::write(dir.path().join("ca.pem"), "").unwrap();
-        assert!(resolve(&vars, None).unwrap().tls.is_some());
+        assert!(
+            resolve(&vars, &EngineFlags::default())
+                .unwrap()
+                .tls
+                .is_some()
+        );
         // TLS is for network addresses only, as with the docker CLI.
         let unix = env(&[("DOCKER_TLS_VERIFY", "1"), ("DOCKER_CERT_PATH", d)]);
-        assert_eq!(resolve(&unix, None).unwrap().tls, None);
+        assert_eq!(resolve(&unix, &EngineFlags::default()).unwrap().tls, None);
     }
 
     #[test]
     fn unverified_tls_and_unknown_schemes_are_refused() {
         let e = resolve(
             &env(&[("DOCKER_HOST", "tcp://127.0.0.1:2376"), ("DOCKER_TLS", "1")]),
-            None,
+            &EngineFlags::default(),
         )
         .unwrap_err();
         assert!(e.message.contains("without checking"), "{e}");
-        let e = resolve(&env(&[("DOCKER_HOST", "fd://")]), None).unwrap_err();
+        let e = resolve(&env(&[("DOCKER_HOST", "fd://")]), &EngineFlags::default()).unwrap_err();
         assert!(
             e.message.contains("unsupported engine address fd://"),
             "{e}"
         );
         assert_eq!(
-            resolve(&env(&[("DOCKER_HOST", "ssh://me@box")]), None)
-                .unwrap()
-                .host,
+            resolve(
+                &env(&[("DOCKER_HOST", "ssh://me@box")]),
+                &EngineFlags::default()
+            )
+            .unwrap()
+            .host,
             "ssh://me@box"
+        );
+    }
+
+    #[test]
+    fn host_and_tls_flags_go_before_the_variables() {
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path().to_str().unwrap();
+        std::fs::write(dir.path().join("my-ca.pem"), "").unwrap();
+        let vars = env(&[("DOCKER_HOST", "unix:///env.sock")]);
+        let flags = EngineFlags {
+            host: Some("tcp://127.0.0.1:2376".into()),
+            tls_verify: true,
+            tls_ca: Some(dir.path().join("my-ca.pem")),
+            ..Default::default()
+        };
+        let e = resolve(
+            &env(&[("DOCKER_CERT_PATH", d), ("DOCKER_HOST", "unix:///env.sock")]),
+            &flags,
+        )
+        .unwrap();
+        assert_eq!(e.host, "tcp://127.0.0.1:2376");
+        assert_eq!(e.source.as_deref(), Some("from --host"));
+        let tls = e.tls.unwrap();
+        assert!(
+            tls.ca.ends_with("my-ca.pem") && tls.cert.ends_with("cert.pem"),
+            "{tls:?}"
+        );
+        let both = EngineFlags {
+            context: Some("x".into()),
+            ..flags
+        };
+        let e = resolve(&vars, &both).unwrap_err();
+        assert!(
+            e.message.contains("either specify --host or --context"),
+            "{e}"
         );
     }
 }

@@ -85,6 +85,17 @@ fn docker_contexts_choose_the_engine_as_the_docker_cli_does() {
         .assert_stderr_has("unix:///nonexistent/docker.sock (context \"nowhere\" from --context)")
         .assert_stderr_has("docker context use default");
 
+    // -H, as with the docker CLI, goes past them all, but not with --context.
+    let before = relayed();
+    with_config(env.cmd(&["-H", &relay, "ps"]))
+        .run()
+        .assert_code(0);
+    assert!(relayed() > before, "berth did not use -H {relay}");
+    with_config(env.cmd(&["-H", &relay, "--context", "relay", "ps"]))
+        .run()
+        .assert_code(16)
+        .assert_stderr_has("either specify --host or --context");
+
     // A context that does not exist says so, and how to list them.
     with_config(env.cmd(&["ps"]))
         .env("DOCKER_CONTEXT", "nope")
@@ -134,21 +145,33 @@ fn a_tls_engine_is_reached_with_its_certificates() {
         .run()
         .assert_code(16);
 
+    // The docker CLI's flags say the same before the command.
+    let file = |name: &str| certs.dir.path().join(name).display().to_string();
+    let (ca, cert, key) = (file("ca.pem"), file("cert.pem"), file("key.pem"));
+    env.cmd(&[
+        "-H",
+        &host,
+        "--tlsverify",
+        "--tlscacert",
+        &ca,
+        "--tlscert",
+        &cert,
+        "--tlskey",
+        &key,
+        "ps",
+    ])
+    .run()
+    .assert_code(0);
+
     // A context made with `docker context create` holds the same files.
     let config = tempfile::tempdir().unwrap();
-    let file = |name: &str| certs.dir.path().join(name).display().to_string();
     docker_context(
         config.path(),
         &[
             "create",
             "secure",
             "--docker",
-            &format!(
-                "host={host},ca={},cert={},key={}",
-                file("ca.pem"),
-                file("cert.pem"),
-                file("key.pem")
-            ),
+            &format!("host={host},ca={ca},cert={cert},key={key}"),
         ],
     );
     env.cmd(&["--context", "secure", "down"])
