@@ -190,8 +190,8 @@ pub fn run(settings: &Settings, args: RunArgs) -> Result<i32, CliError> {
         }
         drop(prepared.lock);
         let mut spec = spec;
-        let references = [&spec.network_mode, &spec.ipc, &spec.pid];
-        if references.iter().any(|m| m.starts_with("service:"))
+        let namespaces = [&spec.network_mode, &spec.ipc, &spec.pid];
+        if namespaces.iter().any(|m| m.starts_with("service:"))
             || !spec.volumes_from.is_empty()
             || !spec.links.is_empty()
         {

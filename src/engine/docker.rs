@@ -126,8 +126,8 @@ impl DockerEngine {
         .with_timeout(REQUEST_TIMEOUT);
         // `/_ping` answers at once; `/version` takes the engine several
         // milliseconds (it asks containerd and runc), so it is only asked
-        // when a create needs the version, alongside other calls.
-        // ssh first logs in, which takes longer than a local answer.
+        // when a create needs the version, alongside other calls. Through
+        // ssh, the first answer waits for a login.
         let wait = if ssh_errors.is_some() {
             SSH_CONNECT_TIMEOUT
         } else {

@@ -105,3 +105,74 @@ pub fn resolve(
     spec.links = links;
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::reconcile::desired::Naming;
+
+    fn replicas(numbers: &[u32]) -> Vec<Replica> {
+        numbers
+            .iter()
+            .map(|&number| Replica {
+                number,
+                name: format!("p_db_{number}"),
+                id: format!("id{number}"),
+            })
+            .collect()
+    }
+
+    #[test]
+    fn references_name_the_lowest_replica_and_links_every_one() {
+        let desired = Desired {
+            project: "p".into(),
+            naming: Naming::V1,
+            ..Default::default()
+        };
+        let mut spec = ContainerSpec {
+            network_mode: "service:db".into(),
+            volumes_from: vec!["db:ro".into(), "container:other".into()],
+            links: vec!["db:database".into()],
+            ..Default::default()
+        };
+        resolve(&mut spec, &desired, |_| replicas(&[2, 3])).unwrap();
+        assert_eq!(spec.network_mode, "container:id2");
+        assert_eq!(spec.volumes_from, ["id2:ro", "other"]);
+        assert_eq!(
+            spec.links,
+            [
+                "p_db_2:database",
+                "p_db_2:db_2",
+                "p_db_2:p_db_2",
+                "p_db_3:database",
+                "p_db_3:db_3",
+                "p_db_3:p_db_3",
+            ]
+        );
+        let mut orphan = ContainerSpec {
+            ipc: "service:db".into(),
+            ..Default::default()
+        };
+        let e = resolve(&mut orphan, &desired, |_| Vec::new()).unwrap_err();
+        assert!(e.contains("no container of service db"), "{e}");
+    }
+
+    #[test]
+    fn replicas_are_found_by_their_names() {
+        let desired = Desired {
+            project: "p".into(),
+            ..Default::default()
+        };
+        let listed = [
+            ("p-db-3", "c"),
+            ("p-db-1", "a"),
+            ("p-db-run-0123", "x"),
+            ("p-dbx-1", "y"),
+        ];
+        let found: Vec<u32> = replicas_of(&desired, "db", listed)
+            .iter()
+            .map(|r| r.number)
+            .collect();
+        assert_eq!(found, [1, 3]);
+    }
+}
