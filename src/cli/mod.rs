@@ -24,6 +24,7 @@ mod push;
 mod run;
 mod stats;
 mod table;
+mod template;
 mod terminal;
 mod time;
 mod top;

@@ -7,7 +7,8 @@ use clap::{ArgAction, Args};
 use serde_json::{Value, json};
 
 use super::engine_cmd;
-use super::table::{self, ListFormat, ellipsize, human_duration, quote};
+use super::table::{self, ellipsize, human_duration, quote};
+use super::template::OutputFormat;
 use super::time::{local_datetime, now};
 use super::{CliError, Settings};
 use crate::engine::{Container, PortMapping, RunState};
@@ -33,9 +34,10 @@ pub struct PsArgs {
     /// removing, running, dead, created or exited
     #[arg(long, value_name = "STATE")]
     pub status: Vec<String>,
-    /// Output format: table or json
-    #[arg(long, value_enum, default_value = "table")]
-    pub format: ListFormat,
+    /// Output format: table, json, a Go template ('{{.Name}} {{.State}}'),
+    /// or 'table' and a template
+    #[arg(long, default_value = "table", value_parser = OutputFormat::parse)]
+    pub format: OutputFormat,
     /// Don't truncate output
     #[arg(long)]
     pub no_trunc: bool,
@@ -43,6 +45,24 @@ pub struct PsArgs {
     #[arg(long, default_value_t = true, num_args = 0..=1, default_missing_value = "true", action = ArgAction::Set)]
     pub orphans: bool,
 }
+
+/// The column titles of a `table` template, as Docker Compose prints them.
+const TITLES: &[(&str, &str)] = &[
+    ("ID", "CONTAINER ID"),
+    ("Name", "NAME"),
+    ("Names", "NAMES"),
+    ("Image", "IMAGE"),
+    ("Command", "COMMAND"),
+    ("CreatedAt", "CREATED AT"),
+    ("RunningFor", "CREATED"),
+    ("Ports", "PORTS"),
+    ("State", "STATE"),
+    ("Status", "STATUS"),
+    ("Size", "SIZE"),
+    ("Labels", "LABELS"),
+    ("Project", "PROJECT"),
+    ("Service", "SERVICE"),
+];
 
 const STATES: [&str; 7] = [
     "paused",
@@ -55,7 +75,6 @@ const STATES: [&str; 7] = [
 ];
 
 pub fn run(settings: &Settings, args: PsArgs) -> Result<i32, CliError> {
-    let json = args.format == ListFormat::Json;
     let states = wanted_states(&args)?;
     let runtime = engine_cmd::runtime()?;
     let prepared = engine_cmd::prepare(&runtime, settings, &[], false)?;
@@ -101,11 +120,24 @@ pub fn run(settings: &Settings, args: PsArgs) -> Result<i32, CliError> {
             out.push_str(service);
             out.push('\n');
         }
-    } else if json {
+    } else if args.format == OutputFormat::Json {
         for c in &containers {
             out.push_str(&json_line(c, &desired.project, now, args.no_trunc).to_string());
             out.push('\n');
         }
+    } else if let OutputFormat::Template(template) = &args.format {
+        let rows: Vec<_> = containers
+            .iter()
+            .filter_map(
+                |c| match json_line(c, &desired.project, now, args.no_trunc) {
+                    Value::Object(row) => Some(row),
+                    _ => None,
+                },
+            )
+            .collect();
+        out = template
+            .render_all(&rows, TITLES)
+            .map_err(CliError::Other)?;
     } else {
         let rows: Vec<Vec<String>> = containers
             .iter()

@@ -5,7 +5,8 @@ use std::collections::BTreeSet;
 
 use clap::Args;
 
-use super::table::{self, ListFormat};
+use super::table;
+use super::template::OutputFormat;
 use super::{CliError, Settings, engine_cmd};
 use crate::engine::{Engine, Volume};
 
@@ -17,9 +18,10 @@ pub struct VolumesArgs {
     /// Only display volume names
     #[arg(short, long)]
     pub quiet: bool,
-    /// Output format: table or json
-    #[arg(long, value_enum, default_value = "table")]
-    pub format: ListFormat,
+    /// Output format: table, json, a Go template ('{{.Name}}'), or 'table'
+    /// and a template
+    #[arg(long, default_value = "table", value_parser = OutputFormat::parse)]
+    pub format: OutputFormat,
 }
 
 pub fn run(settings: &Settings, args: VolumesArgs) -> Result<i32, CliError> {
@@ -43,16 +45,27 @@ pub fn run(settings: &Settings, args: VolumesArgs) -> Result<i32, CliError> {
     })?;
     // The engine lists them in no stable order.
     volumes.sort_by(|a, b| a.name.cmp(&b.name));
-    print!("{}", render(&volumes, args.quiet, args.format));
+    print!("{}", render(&volumes, args.quiet, &args.format)?);
     Ok(0)
 }
 
-fn render(volumes: &[Volume], quiet: bool, format: ListFormat) -> String {
+/// The column titles of a `table` template, as the docker CLI prints them.
+const TITLES: &[(&str, &str)] = &[
+    ("Driver", "DRIVER"),
+    ("Name", "VOLUME NAME"),
+    ("Scope", "SCOPE"),
+    ("Mountpoint", "MOUNTPOINT"),
+    ("Labels", "LABELS"),
+    ("Links", "LINKS"),
+    ("Size", "SIZE"),
+];
+
+fn render(volumes: &[Volume], quiet: bool, format: &OutputFormat) -> Result<String, CliError> {
     if quiet {
-        return volumes.iter().map(|v| format!("{}\n", v.name)).collect();
+        return Ok(volumes.iter().map(|v| format!("{}\n", v.name)).collect());
     }
-    match format {
-        ListFormat::Table => {
+    Ok(match format {
+        OutputFormat::Table => {
             let rows: Vec<Vec<String>> = volumes
                 .iter()
                 .map(|v| vec![v.driver.clone(), v.name.clone()])
@@ -60,8 +73,20 @@ fn render(volumes: &[Volume], quiet: bool, format: ListFormat) -> String {
             // The docker CLI's tables: columns at least 10 wide, 3 apart.
             table::render_min(&["DRIVER", "VOLUME NAME"], &rows, 10)
         }
-        ListFormat::Json => volumes.iter().map(|v| format!("{}\n", json(v))).collect(),
-    }
+        OutputFormat::Json => volumes.iter().map(|v| format!("{}\n", json(v))).collect(),
+        OutputFormat::Template(template) => {
+            let rows: Vec<_> = volumes
+                .iter()
+                .filter_map(|v| match json(v) {
+                    serde_json::Value::Object(row) => Some(row),
+                    _ => None,
+                })
+                .collect();
+            template
+                .render_all(&rows, TITLES)
+                .map_err(CliError::Other)?
+        }
+    })
 }
 
 /// A volume as `docker volume ls --format json` writes it. Sizes and link
@@ -87,6 +112,21 @@ fn json(v: &Volume) -> serde_json::Value {
 mod tests {
     use super::*;
 
+    fn text(volumes: &[Volume], quiet: bool, format: &OutputFormat) -> String {
+        render(volumes, quiet, format).unwrap_or_else(|_| panic!("render failed"))
+    }
+
+    #[test]
+    fn templates_take_the_json_fields() {
+        let volumes = [volume("p_data")];
+        let format =
+            OutputFormat::parse(r#"table {{.Name}}\t{{.Driver}}\t{{.Label "a"}}"#).unwrap();
+        assert_eq!(
+            text(&volumes, false, &format),
+            "VOLUME NAME   DRIVER    A\np_data        local     1\n"
+        );
+    }
+
     fn volume(name: &str) -> Volume {
         Volume {
             name: name.into(),
@@ -101,11 +141,11 @@ mod tests {
     fn the_table_has_the_docker_cli_columns() {
         let volumes = [volume("p_data"), volume("p_a_much_longer_name")];
         assert_eq!(
-            render(&volumes, false, ListFormat::Table),
+            text(&volumes, false, &OutputFormat::Table),
             "DRIVER    VOLUME NAME\nlocal     p_data\nlocal     p_a_much_longer_name\n"
         );
         assert_eq!(
-            render(&[], false, ListFormat::Table),
+            text(&[], false, &OutputFormat::Table),
             "DRIVER    VOLUME NAME\n"
         );
     }
@@ -113,14 +153,14 @@ mod tests {
     #[test]
     fn quiet_prints_names_whatever_the_format() {
         let volumes = [volume("p_data")];
-        assert_eq!(render(&volumes, true, ListFormat::Json), "p_data\n");
-        assert_eq!(render(&volumes, true, ListFormat::Table), "p_data\n");
+        assert_eq!(text(&volumes, true, &OutputFormat::Json), "p_data\n");
+        assert_eq!(text(&volumes, true, &OutputFormat::Table), "p_data\n");
     }
 
     #[test]
     fn json_is_one_object_a_line_with_sorted_keys() {
         assert_eq!(
-            render(&[volume("p_data")], false, ListFormat::Json),
+            text(&[volume("p_data")], false, &OutputFormat::Json),
             "{\"Availability\":\"N/A\",\"Driver\":\"local\",\"Group\":\"N/A\",\
              \"Labels\":\"a=1,b=2\",\"Links\":\"N/A\",\
              \"Mountpoint\":\"/var/lib/docker/volumes/p_data/_data\",\"Name\":\"p_data\",\
