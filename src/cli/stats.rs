@@ -6,7 +6,8 @@ use std::io::{IsTerminal, Write};
 
 use clap::Args;
 
-use super::table::{ListFormat, render_min};
+use super::table::render_min;
+use super::template::OutputFormat;
 use super::{CliError, Settings, engine_cmd};
 use crate::engine::{Container, Engine, RunState, Usage};
 
@@ -24,9 +25,10 @@ pub struct StatsArgs {
     /// Don't truncate output
     #[arg(long)]
     pub no_trunc: bool,
-    /// Output format
-    #[arg(long, value_enum, default_value = "table")]
-    pub format: ListFormat,
+    /// Output format: table, json, a Go template ('{{.Name}} {{.CPUPerc}}'),
+    /// or 'table' and a template
+    #[arg(long, default_value = "table", value_parser = OutputFormat::parse)]
+    pub format: OutputFormat,
 }
 
 const HEADER: [&str; 8] = [
@@ -63,8 +65,8 @@ pub fn run(settings: &Settings, args: StatsArgs) -> Result<i32, CliError> {
                 }
             }))
             .await;
-            let text = match args.format {
-                ListFormat::Table => {
+            let text = match &args.format {
+                OutputFormat::Table => {
                     let rows: Vec<Vec<String>> = containers
                         .iter()
                         .zip(&samples)
@@ -73,11 +75,24 @@ pub fn run(settings: &Settings, args: StatsArgs) -> Result<i32, CliError> {
                     // Columns at least 10 wide, as the docker CLI's tables.
                     render_min(&HEADER, &rows, 10)
                 }
-                ListFormat::Json => containers
+                OutputFormat::Json => containers
                     .iter()
                     .zip(&samples)
-                    .map(|(c, u)| json(c, u, args.no_trunc) + "\n")
+                    .map(|(c, u)| json(c, u, args.no_trunc).to_string() + "\n")
                     .collect(),
+                OutputFormat::Template(template) => {
+                    let rows: Vec<_> = containers
+                        .iter()
+                        .zip(&samples)
+                        .filter_map(|(c, u)| match json(c, u, args.no_trunc) {
+                            serde_json::Value::Object(row) => Some(row),
+                            _ => None,
+                        })
+                        .collect();
+                    template
+                        .render_all(&rows, TITLES)
+                        .map_err(CliError::Other)?
+                }
             };
             let mut out = std::io::stdout().lock();
             // On a terminal each sample replaces the last.
@@ -129,13 +144,27 @@ fn row(c: &Container, u: &Usage, no_trunc: bool) -> Vec<String> {
     cells(c, u, no_trunc).to_vec()
 }
 
+/// The column titles of a `table` template, as `docker stats` prints them.
+const TITLES: &[(&str, &str)] = &[
+    ("Container", "CONTAINER"),
+    ("ID", "CONTAINER ID"),
+    ("Name", "NAME"),
+    ("CPUPerc", "CPU %"),
+    ("MemUsage", "MEM USAGE / LIMIT"),
+    ("MemPerc", "MEM %"),
+    ("NetIO", "NET I/O"),
+    ("BlockIO", "BLOCK I/O"),
+    ("PIDs", "PIDS"),
+];
+
 /// The docker CLI's JSON form of a row.
-fn json(c: &Container, u: &Usage, no_trunc: bool) -> String {
+fn json(c: &Container, u: &Usage, no_trunc: bool) -> serde_json::Value {
     let [id, name, cpu, memory, memory_percent, net, block, pids] = cells(c, u, no_trunc);
     serde_json::json!({
         "BlockIO": block,
         "CPUPerc": cpu,
-        "Container": id,
+        // The full ID whatever --no-trunc says, as the docker CLI gives it.
+        "Container": c.id,
         "ID": id,
         "MemPerc": memory_percent,
         "MemUsage": memory,
@@ -143,7 +172,6 @@ fn json(c: &Container, u: &Usage, no_trunc: bool) -> String {
         "NetIO": net,
         "PIDs": pids,
     })
-    .to_string()
 }
 
 /// `7.66GiB`: powers of 1024, four significant digits (as `docker stats`).

@@ -56,6 +56,16 @@ fn stats_no_stream_samples_the_running_containers() {
         "{}",
         all.stdout
     );
+
+    // Templates, as Docker Compose takes them; `.Container` is the full ID
+    // even without --no-trunc, as Docker Compose gives it.
+    let templated = env.berth_ok(&[
+        "stats",
+        "--no-stream",
+        "--format",
+        "{{.Name}} {{.Container}} {{.PIDs}}",
+    ]);
+    assert_eq!(templated.stdout, format!("{} {} 2\n", web.name, web.id));
 }
 
 /// Without `--no-stream`, samples keep coming, and a container started
