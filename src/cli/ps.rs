@@ -126,18 +126,10 @@ pub fn run(settings: &Settings, args: PsArgs) -> Result<i32, CliError> {
             out.push('\n');
         }
     } else if let OutputFormat::Template(template) = &args.format {
-        let rows: Vec<_> = containers
+        let rows = containers
             .iter()
-            .filter_map(
-                |c| match json_line(c, &desired.project, now, args.no_trunc) {
-                    Value::Object(row) => Some(row),
-                    _ => None,
-                },
-            )
-            .collect();
-        out = template
-            .render_all(&rows, TITLES)
-            .map_err(CliError::Other)?;
+            .map(|c| json_line(c, &desired.project, now, args.no_trunc));
+        out = template.render_all(rows, TITLES).map_err(CliError::Other)?;
     } else {
         let rows: Vec<Vec<String>> = containers
             .iter()

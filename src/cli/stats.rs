@@ -81,17 +81,11 @@ pub fn run(settings: &Settings, args: StatsArgs) -> Result<i32, CliError> {
                     .map(|(c, u)| json(c, u, args.no_trunc).to_string() + "\n")
                     .collect(),
                 OutputFormat::Template(template) => {
-                    let rows: Vec<_> = containers
+                    let rows = containers
                         .iter()
                         .zip(&samples)
-                        .filter_map(|(c, u)| match json(c, u, args.no_trunc) {
-                            serde_json::Value::Object(row) => Some(row),
-                            _ => None,
-                        })
-                        .collect();
-                    template
-                        .render_all(&rows, TITLES)
-                        .map_err(CliError::Other)?
+                        .map(|(c, u)| json(c, u, args.no_trunc));
+                    template.render_all(rows, TITLES).map_err(CliError::Other)?
                 }
             };
             let mut out = std::io::stdout().lock();

@@ -128,16 +128,20 @@ impl Template {
             .collect()
     }
 
-    /// Renders `rows`: one line each, or a table with `titles` for its header
-    /// whose tab-separated columns are aligned as the docker CLI aligns them.
+    /// Renders `rows` (a listing's JSON objects): one line each, or a table
+    /// with `titles` for its header whose tab-separated columns are aligned
+    /// as the docker CLI aligns them.
     pub fn render_all(
         &self,
-        rows: &[Map<String, Value>],
+        rows: impl IntoIterator<Item = Value>,
         titles: &[(&str, &str)],
     ) -> Result<String, String> {
         let lines = rows
-            .iter()
-            .map(|row| self.render(row))
+            .into_iter()
+            .map(|row| match row {
+                Value::Object(row) => self.render(&row),
+                other => Err(format!("a listing row is not an object: {other}")),
+            })
             .collect::<Result<Vec<_>, _>>()?;
         if !self.table {
             return Ok(lines.iter().map(|l| format!("{l}\n")).collect());
@@ -237,7 +241,10 @@ mod tests {
     fn tables_have_titled_columns() {
         let t = Template::parse(r"table {{.Name}}\t{{.State}}\t{{.ExitCode}}").unwrap();
         let out = t
-            .render_all(&[row()], &[("Name", "NAME"), ("State", "STATE")])
+            .render_all(
+                [Value::Object(row())],
+                &[("Name", "NAME"), ("State", "STATE")],
+            )
             .unwrap();
         assert_eq!(
             out,

@@ -74,18 +74,9 @@ fn render(volumes: &[Volume], quiet: bool, format: &OutputFormat) -> Result<Stri
             table::render_min(&["DRIVER", "VOLUME NAME"], &rows, 10)
         }
         OutputFormat::Json => volumes.iter().map(|v| format!("{}\n", json(v))).collect(),
-        OutputFormat::Template(template) => {
-            let rows: Vec<_> = volumes
-                .iter()
-                .filter_map(|v| match json(v) {
-                    serde_json::Value::Object(row) => Some(row),
-                    _ => None,
-                })
-                .collect();
-            template
-                .render_all(&rows, TITLES)
-                .map_err(CliError::Other)?
-        }
+        OutputFormat::Template(template) => template
+            .render_all(volumes.iter().map(json), TITLES)
+            .map_err(CliError::Other)?,
     })
 }
 
