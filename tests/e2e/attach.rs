@@ -25,12 +25,9 @@ fn attach_pipes_input_to_the_running_container() {
     assert!(exited, "{} still runs", echo);
     // Nothing runs any more to attach to.
     let again = env.berth(&["attach", "echo"]);
-    again.assert_code(1);
-    assert!(
-        again.stderr.contains("no running container"),
-        "{}",
-        again.stderr
-    );
+    again
+        .assert_code(1)
+        .assert_stderr_has("no running container");
 }
 
 /// On a terminal, keys go to the container's own terminal, and the detach

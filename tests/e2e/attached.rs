@@ -53,11 +53,7 @@ fn attached_up_prints_prefixed_output_and_ends_when_containers_exit() {
     let at = |line: &str| out.iter().position(|l| *l == line);
     assert!(at("alpha-1  | out-alpha") < at("alpha-1 exited with code 0"));
     // Standard error stays standard error; --no-attach hides a service.
-    assert!(
-        run.stderr.contains("alpha-1  | err-alpha"),
-        "{}",
-        run.stderr
-    );
+    run.assert_stderr_has("alpha-1  | err-alpha");
     assert!(!run.stdout.contains("err-alpha"), "{}", run.stdout);
     assert!(!run.stdout.contains("out-hidden"), "{}", run.stdout);
     assert!(running(&env).is_empty());
@@ -123,11 +119,7 @@ fn exit_code_from_ignores_the_init_jobs_expected_exit() {
     // The test container's own code, not the init job's 0.
     run.assert_code(3);
     assert!(run.stdout.contains("test-1  | testing"), "{}", run.stdout);
-    assert!(
-        run.stderr.contains("Aborting on container exit"),
-        "{}",
-        run.stderr
-    );
+    run.assert_stderr_has("Aborting on container exit");
     assert!(
         run.stdout.contains("init-1 exited with code 0"),
         "{}",
@@ -173,12 +165,7 @@ fn abort_on_container_failure_stops_all_and_shows_the_unattached_failure() {
     ]);
     run.assert_code(5);
     // broken was not attached: its last lines are shown with the abort.
-    assert!(
-        run.stderr
-            .contains("last log lines of broken-1:\n  cannot-connect"),
-        "{}",
-        run.stderr
-    );
+    run.assert_stderr_has("last log lines of broken-1:\n  cannot-connect");
     assert!(running(&env).is_empty(), "{:?}", running(&env));
 }
 
@@ -269,11 +256,7 @@ fn abort_on_container_exit_stops_all_with_the_first_exit_code() {
         "{}",
         run.stdout
     );
-    assert!(
-        run.stderr.contains("Aborting on container exit"),
-        "{}",
-        run.stderr
-    );
+    run.assert_stderr_has("Aborting on container exit");
     assert!(running(&env).is_empty(), "{:?}", running(&env));
 
     // A successful exit aborts too (unlike --abort-on-container-failure):

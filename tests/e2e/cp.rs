@@ -66,14 +66,9 @@ fn cp_copies_both_ways_to_every_replica_or_one() {
     assert_eq!(std::fs::read_to_string(deep).unwrap(), "deep\n");
 
     let missing = env.berth(&["cp", "web:/data/nope", "x"]);
-    missing.assert_code(1);
-    assert!(
-        missing
-            .stderr
-            .contains("web:/data/nope: no such file or directory"),
-        "{}",
-        missing.stderr
-    );
+    missing
+        .assert_code(1)
+        .assert_stderr_has("web:/data/nope: no such file or directory");
     env.berth(&["cp", "note.txt", "back.txt"]).assert_code(2);
     env.berth(&["cp", "note.txt", "nope:/data"]).assert_code(2);
 

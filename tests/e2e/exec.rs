@@ -26,7 +26,7 @@ fn exec_runs_commands_like_docker_compose() {
     ]);
     run.assert_code(7);
     assert_eq!(run.stdout, "out\n");
-    assert!(run.stderr.contains("err\n"), "{}", run.stderr);
+    run.assert_stderr_has("err\n");
 
     // Standard input goes through, to its end.
     let out = env.berth_with_input(
@@ -88,6 +88,5 @@ fn exec_runs_commands_like_docker_compose() {
     // A stopped service has nothing to run in.
     env.berth_ok(&["stop"]);
     let run = env.berth(&["exec", "-T", "web", "true"]);
-    run.assert_code(1);
-    assert!(run.stderr.contains("not running"), "{}", run.stderr);
+    run.assert_code(1).assert_stderr_has("not running");
 }

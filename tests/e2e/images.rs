@@ -45,7 +45,7 @@ fn build_honours_dockerignore_and_builds_a_shared_image_once() {
     let builds = run.stderr.matches("Service web  Built").count()
         + run.stderr.matches("Service worker  Built").count();
     assert_eq!(builds, 1, "one build for the shared image:\n{}", run.stderr);
-    assert!(run.stderr.contains("#web Step 1/"), "{}", run.stderr);
+    run.assert_stderr_has("#web Step 1/");
     let image = format!("{}-web", env.project);
     let labels = docker_ok(&[
         "image",
@@ -185,12 +185,8 @@ fn a_failing_build_names_the_service_and_shows_its_last_lines() {
     );
     let run = env.berth(&["up", "-d"]);
     assert_eq!(run.code, Some(1), "{}", run.stderr);
-    assert!(
-        run.stderr.contains("service \"web\" failed to build"),
-        "{}",
-        run.stderr
-    );
-    assert!(run.stderr.contains("app/Dockerfile"), "{}", run.stderr);
+    run.assert_stderr_has("service \"web\" failed to build");
+    run.assert_stderr_has("app/Dockerfile");
     assert!(
         run.stderr.contains("the last lines of its build output")
             && run.stderr.contains("about to fail"),
@@ -240,11 +236,7 @@ fn buildkit_only_build_flags_are_refused_not_ignored() {
     );
     let run = env.berth(&["build", "--ssh", "default", "--builder", "remote"]);
     assert_eq!(run.code, Some(2), "{}", run.stderr);
-    assert!(
-        run.stderr.contains("--builder, --ssh need BuildKit"),
-        "{}",
-        run.stderr
-    );
+    run.assert_stderr_has("--builder, --ssh need BuildKit");
     // The engine's own builder is the default one: that name is fine.
     env.berth_ok(&["build", "--builder", "default"]);
 }
@@ -269,11 +261,7 @@ fn build_memory_limits_the_build_and_push_pushes_what_was_built() {
         ),
     );
     let run = env.berth_ok(&["build", "--memory", "64m", "--push"]);
-    assert!(
-        run.stderr.contains(&format!("Image {image}  Pushed")),
-        "{}",
-        run.stderr
-    );
+    run.assert_stderr_has(&format!("Image {image}  Pushed"));
     let limit = docker_ok(&["run", "--rm", "--entrypoint", "cat", &image, "/limit"]);
     assert_eq!(limit.trim(), (64 * 1024 * 1024).to_string());
 
@@ -292,14 +280,10 @@ fn a_missing_image_names_the_image_and_its_registry() {
     let env = TestEnv::new("images-missing", &compose);
     let run = env.berth(&["up", "-d"]);
     assert_eq!(run.code, Some(1), "{}", run.stderr);
-    assert!(
-        run.stderr.contains(&format!(
-            "cannot pull {image} (registry {})",
-            registry.address
-        )),
-        "{}",
-        run.stderr
-    );
+    run.assert_stderr_has(&format!(
+        "cannot pull {image} (registry {})",
+        registry.address
+    ));
     assert!(env.containers().is_empty());
 }
 
@@ -329,19 +313,11 @@ fn push_then_pull_back_from_a_registry() {
     env.berth_ok(&["build"]);
     let built_id = image_id(&image).unwrap();
     let run = env.berth_ok(&["push"]);
-    assert!(
-        run.stderr.contains(&format!("Image {image}  Pushed")),
-        "{}",
-        run.stderr
-    );
+    run.assert_stderr_has(&format!("Image {image}  Pushed"));
 
     docker_ok(&["rmi", &image]);
     let run = env.berth_ok(&["pull"]);
-    assert!(
-        run.stderr.contains(&format!("Image {image}  Pulled")),
-        "{}",
-        run.stderr
-    );
+    run.assert_stderr_has(&format!("Image {image}  Pulled"));
     assert!(run.stderr.contains("MB"), "byte counts: {}", run.stderr);
     assert_eq!(image_id(&image), Some(built_id));
 }
@@ -455,14 +431,10 @@ fn credentials_come_from_config_json_and_from_helpers() {
         .env("DOCKER_CONFIG", none.to_str().unwrap())
         .run();
     assert_eq!(run.code, Some(1), "{}", run.stderr);
-    assert!(
-        run.stderr.contains(&format!(
-            "cannot push {image} (registry {})",
-            registry.address
-        )),
-        "{}",
-        run.stderr
-    );
+    run.assert_stderr_has(&format!(
+        "cannot push {image} (registry {})",
+        registry.address
+    ));
 
     // `auths` with base64 user:password.
     let auth = base64::engine::general_purpose::STANDARD
@@ -527,26 +499,17 @@ fn pull_policy_never_and_no_build_leave_missing_images_missing() {
     write_context(&env, "app");
     let run = env.berth(&["up", "-d"]);
     assert_eq!(run.code, Some(1), "{}", run.stderr);
-    assert!(
-        run.stderr.contains(&format!(
+    run.assert_stderr_has(&format!(
             "service \"cached\": the image {project}-absent:1 is not on this engine, and pull_policy is never"
-        )),
-        "{}",
-        run.stderr
-    );
+        ));
     // `pull_policy: build` builds even when the image is there.
     env.berth_ok(&["up", "-d", "web"]);
     let run = env.berth_ok(&["up", "-d", "web"]);
-    assert!(run.stderr.contains("Service web  Built"), "{}", run.stderr);
+    run.assert_stderr_has("Service web  Built");
 
     // --no-build: a missing image is pulled instead, and that fails here.
     env.berth_ok(&["down", "--rmi", "local"]);
     let run = env.berth(&["up", "-d", "--no-build", "web"]);
     assert_eq!(run.code, Some(1), "{}", run.stderr);
-    assert!(
-        run.stderr
-            .contains(&format!("cannot pull {}-web", env.project)),
-        "{}",
-        run.stderr
-    );
+    run.assert_stderr_has(&format!("cannot pull {}-web", env.project));
 }

@@ -26,11 +26,7 @@ fn stop_start_restart_in_dependency_order() {
 
     // A dry run changes nothing.
     let dry = env.berth_ok(&["--dry-run", "stop"]);
-    assert!(
-        dry.stderr.contains(&format!("stop container {web}")),
-        "{}",
-        dry.stderr
-    );
+    dry.assert_stderr_has(&format!("stop container {web}"));
     assert_eq!(state(&web), "running");
 
     env.berth_ok(&["stop", "web"]);
@@ -92,17 +88,10 @@ fn kill_pause_unpause_and_rm() {
     // As in Docker Compose, the answer comes from standard input, terminal
     // or not: none (its end) removes nothing, "y" confirms.
     let refused = env.berth(&["rm"]);
-    refused.assert_code(0);
-    assert!(
-        refused.stderr.contains(&format!("Going to remove {other}")),
-        "{}",
-        refused.stderr
-    );
-    assert!(
-        refused.stderr.contains("Nothing removed"),
-        "{}",
-        refused.stderr
-    );
+    refused
+        .assert_code(0)
+        .assert_stderr_has(&format!("Going to remove {other}"));
+    refused.assert_stderr_has("Nothing removed");
     assert_eq!(env.container_names().len(), 3);
     env.berth_with_input(&["rm"], b"y\n");
     assert_eq!(env.container_names(), [db.clone(), web.clone()]);

@@ -154,22 +154,13 @@ fn logs_index_shows_one_replica() {
     let zero = env.berth_ok(&["logs", "--index", "0", "echoer"]).stdout;
     assert_eq!(zero.lines().count(), 2, "{zero}");
     let third = env.berth(&["logs", "--index", "3", "echoer"]);
-    third.assert_code(1);
-    assert!(
-        third
-            .stderr
-            .contains("service \"echoer\" has no container #3"),
-        "{}",
-        third.stderr
-    );
+    third
+        .assert_code(1)
+        .assert_stderr_has("service \"echoer\" has no container #3");
     // As Docker Compose: the index is of one service's replicas.
     let run = env.berth(&["logs", "--index", "2"]);
-    run.assert_code(2);
-    assert!(
-        run.stderr.contains("--index requires one service"),
-        "{}",
-        run.stderr
-    );
+    run.assert_code(2)
+        .assert_stderr_has("--index requires one service");
 }
 
 #[test]

@@ -66,9 +66,8 @@ fn unreachable_engine_exits_16_and_names_the_socket() {
         .cmd(&["up", "-d"])
         .env("DOCKER_HOST", "unix:///nonexistent.sock")
         .run();
-    run.assert_code(16);
-    assert!(run.stderr.contains("/nonexistent.sock"), "{}", run.stderr);
-    assert!(run.stderr.contains("hint"), "{}", run.stderr);
+    run.assert_code(16).assert_stderr_has("/nonexistent.sock");
+    run.assert_stderr_has("hint");
     assert!(
         run.elapsed < Duration::from_secs(15),
         "took {:?} to give up",
@@ -253,8 +252,7 @@ fn invalid_project_exits_15_and_touches_nothing() {
         "services:\n  web:\n    image: busybox\n    depends_on: [nowhere]\n",
     );
     let run = env.berth(&["up", "-d"]);
-    run.assert_code(15);
-    assert!(run.stderr.contains("nowhere"), "{}", run.stderr);
+    run.assert_code(15).assert_stderr_has("nowhere");
     assert!(env.containers().is_empty());
     assert!(env.networks().is_empty());
 }
@@ -270,11 +268,7 @@ fn missing_image_fails_before_creating_anything() {
     );
     let run = env.berth(&["up", "-d"]);
     assert_ne!(run.code, Some(0), "{}", run.stderr);
-    assert!(
-        run.stderr.contains("berth-e2e/absent:never"),
-        "{}",
-        run.stderr
-    );
+    run.assert_stderr_has("berth-e2e/absent:never");
     assert!(env.containers().is_empty(), "{:?}", env.container_names());
     assert!(env.networks().is_empty(), "{:?}", env.networks());
 }

@@ -54,7 +54,7 @@ fn run_one_off_containers_after_their_dependencies() {
         .run();
     run.assert_code(3);
     assert_eq!(run.stdout, "b passed 1000 /bin\n");
-    assert!(run.stderr.contains("e\n"), "{}", run.stderr);
+    run.assert_stderr_has("e\n");
     let run = env.berth(&[
         "run",
         "--rm",
@@ -335,7 +335,7 @@ fn run_env_from_file_reads_dotenv_files_under_the_flags() {
     assert_eq!(run.stdout, "flag from-flag one two quoted\n");
     let run = env.berth(&["run", "--rm", "-T", "--env-from-file", "absent.env", "app"]);
     assert_eq!(run.code, Some(1), "{}", run.stderr);
-    assert!(run.stderr.contains("absent.env"), "{}", run.stderr);
+    run.assert_stderr_has("absent.env");
 }
 
 #[test]
@@ -384,7 +384,7 @@ fn run_build_quiet_build_and_quiet() {
     // A missing image is built; an existing one is not, unless --build.
     let run = env.berth_ok(&["run", "--rm", "-T", "app"]);
     assert!(built(&run), "{}", run.stderr);
-    assert!(run.stderr.contains("Network"), "{}", run.stderr);
+    run.assert_stderr_has("Network");
     assert_eq!(run.stdout, "from-the-app\n");
     let run = env.berth_ok(&["run", "--rm", "-T", "app"]);
     assert!(!built(&run), "{}", run.stderr);
@@ -412,7 +412,7 @@ fn up_quiet_build_and_menu_are_accepted() {
     assert!(!run.stderr.contains("build-marker"), "{}", run.stderr);
     assert!(run.stdout.contains("from-the-app"), "{}", run.stdout);
     let run = env.berth_ok(&["up", "--build", "--menu"]);
-    assert!(run.stderr.contains("Service app  Built"), "{}", run.stderr);
+    run.assert_stderr_has("Service app  Built");
 }
 
 #[test]
@@ -431,7 +431,7 @@ fn run_and_up_pull_with_and_without_progress() {
     let run = env.berth_ok(&["run", "--rm", "-T", "app"]);
     assert!(!run.stderr.contains(&pulled), "{}", run.stderr);
     let run = env.berth_ok(&["run", "--rm", "-T", "--pull", "always", "app"]);
-    assert!(run.stderr.contains(&pulled), "{}", run.stderr);
+    run.assert_stderr_has(&pulled);
     assert_eq!(run.stdout, "pulled-app\n");
     let run = env.berth_ok(&[
         "run",
@@ -458,7 +458,7 @@ fn run_and_up_pull_with_and_without_progress() {
     crate::harness::docker_ok(&["rmi", &image]);
     let run = env.berth_ok(&["up", "-d", "--quiet-pull"]);
     assert!(!run.stderr.contains("Pull"), "{}", run.stderr);
-    assert!(run.stderr.contains("Started"), "{}", run.stderr);
+    run.assert_stderr_has("Started");
 }
 
 #[test]
@@ -473,12 +473,7 @@ fn run_warns_about_orphans_and_removes_them_when_asked() {
     );
 
     let run = env.berth_ok(&["run", "--rm", "-T", "app", "true"]);
-    assert!(
-        run.stderr
-            .contains(&format!("Found orphan containers ({old})")),
-        "{}",
-        run.stderr
-    );
+    run.assert_stderr_has(&format!("Found orphan containers ({old})"));
     assert!(env.container_names().contains(&old));
     let run = env.berth_ok(&["run", "--rm", "-T", "--remove-orphans", "app", "true"]);
     assert!(!run.stderr.contains("Found orphan"), "{}", run.stderr);

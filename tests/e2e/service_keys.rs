@@ -317,17 +317,9 @@ fn docker_default_platform_is_the_platform_of_services_without_one() {
         .cmd(&["up", "-d"])
         .env("DOCKER_DEFAULT_PLATFORM", &format!("linux/{other}"))
         .run();
-    run.assert_code(1);
-    assert!(
-        run.stderr.contains(&format!("wanted linux/{other}")),
-        "{}",
-        run.stderr
-    );
-    assert!(
-        run.stderr.contains("(from DOCKER_DEFAULT_PLATFORM)"),
-        "{}",
-        run.stderr
-    );
+    run.assert_code(1)
+        .assert_stderr_has(&format!("wanted linux/{other}"));
+    run.assert_stderr_has("(from DOCKER_DEFAULT_PLATFORM)");
     env.berth_ok(&["up", "-d"]);
     assert!(env.container(&env.name_of("web", 1)).raw["State"]["Running"] == true);
 }
@@ -352,10 +344,6 @@ fn a_cdi_device_name_is_refused_by_engines_without_cdi() {
         assert!(env.containers().is_empty());
     } else {
         // A newer engine resolves the name and finds no such device.
-        assert!(
-            run.stderr.contains("vendor.example/class=none"),
-            "{}",
-            run.stderr
-        );
+        run.assert_stderr_has("vendor.example/class=none");
     }
 }

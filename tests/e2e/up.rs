@@ -205,11 +205,7 @@ fn orphans_are_reported_then_removed_with_remove_orphans() {
         "no orphan warning:\n{}",
         run.stderr
     );
-    assert!(
-        run.stderr.contains(&env.name_of("old", 1)),
-        "{}",
-        run.stderr
-    );
+    run.assert_stderr_has(&env.name_of("old", 1));
     assert_eq!(
         env.containers().len(),
         2,
@@ -468,12 +464,8 @@ fn scale_command_sets_the_replica_count() {
     );
     // An unknown service is a project error, as with `up nosuch`.
     let run = env.berth(&["scale", "nosuch=2"]);
-    run.assert_code(15);
-    assert!(
-        run.stderr.contains("no such service: nosuch"),
-        "{}",
-        run.stderr
-    );
+    run.assert_code(15)
+        .assert_stderr_has("no such service: nosuch");
 }
 
 /// Found by the corpus run (`-p name up -d` in a folder without a compose
@@ -569,7 +561,7 @@ fn models_and_provider_services_are_refused_clearly() {
     let env = TestEnv::new("up-models-provider", &compose);
     let run = env.berth(&["up", "-d", "web"]);
     assert_ne!(run.code, Some(0), "up with models succeeded");
-    assert!(run.stderr.contains("uses models (llm)"), "{}", run.stderr);
+    run.assert_stderr_has("uses models (llm)");
     let run = env.berth(&["up", "-d", "helper"]);
     assert_ne!(run.code, Some(0), "up of a provider service succeeded");
     assert!(

@@ -77,14 +77,13 @@ fn failed_one_shot_dependency_exits_17_with_its_logs() {
     );
     let env = TestEnv::new("wait-failed-job", &compose);
     let run = env.berth(&["up", "-d", "--wait"]);
-    run.assert_code(17);
-    assert!(run.stderr.contains("migrate"), "{}", run.stderr);
+    run.assert_code(17).assert_stderr_has("migrate");
     assert!(
         run.stderr.contains("migration-boom-7f3a"),
         "the job's log lines are not shown:\n{}",
         run.stderr
     );
-    assert!(run.stderr.contains('3'), "{}", run.stderr);
+    run.assert_stderr_has("3");
     let migrate = env.container(&env.name_of("migrate", 1));
     assert_eq!(migrate.exit_code, 3);
     // The dependent never started.
@@ -108,9 +107,8 @@ fn unhealthy_dependency_exits_18() {
     );
     let env = TestEnv::new("wait-unhealthy", &compose);
     let run = env.berth(&["up", "-d", "--wait"]);
-    run.assert_code(18);
-    assert!(run.stderr.contains("db"), "{}", run.stderr);
-    assert!(run.stderr.contains("unhealthy"), "{}", run.stderr);
+    run.assert_code(18).assert_stderr_has("db");
+    run.assert_stderr_has("unhealthy");
     assert_eq!(env.container(&env.name_of("db", 1)).health, "unhealthy");
 }
 
@@ -125,7 +123,6 @@ fn wait_timeout_exits_19() {
     );
     let env = TestEnv::new("wait-timeout", &compose);
     let run = env.berth(&["up", "-d", "--wait", "--wait-timeout", "2"]);
-    run.assert_code(19);
-    assert!(run.stderr.contains("slow"), "{}", run.stderr);
+    run.assert_code(19).assert_stderr_has("slow");
     assert_eq!(env.container(&env.name_of("slow", 1)).health, "starting");
 }

@@ -440,12 +440,7 @@ fn up_watch_without_watch_rules_fails_before_bringing_anything_up() {
         "services:\n  web:\n    image: busybox\n    command: [sleep, '3600']\n",
     );
     let run = env.berth(&["up", "--watch"]);
-    run.assert_code(1);
-    assert!(
-        run.stderr.contains("configured for watch"),
-        "{}",
-        run.stderr
-    );
+    run.assert_code(1).assert_stderr_has("configured for watch");
     assert!(env.containers().is_empty());
     env.berth(&["up", "--watch", "-d"]).assert_code(2);
 }
