@@ -95,8 +95,13 @@ fn volumes_lists_the_projects_volumes_or_those_of_services() {
     env.berth(&["volumes", "nope"])
         .assert_code(2)
         .assert_stderr_has("no such service: nope");
-    env.berth(&["volumes", "--format", "{{.Name}}"])
-        .assert_code(2);
+    // Go templates, as Docker Compose takes them; actions beyond fields
+    // and json are refused.
+    let names = env.berth_ok(&["volumes", "--format", "{{.Name}} {{.Driver}}"]);
+    assert_eq!(names.stdout, format!("{data} local\n{shared} local\n"));
+    env.berth(&["volumes", "--format", "{{range .Labels}}x{{end}}"])
+        .assert_code(2)
+        .assert_stderr_has("not {{range .Labels}}");
 }
 
 #[test]
