@@ -146,7 +146,7 @@ fn prepare_loading(
             let (mut held, mut listing) = (None, None);
             if let Some(name) = &named {
                 if lock {
-                    held = Some(lock_project(settings, name).await?);
+                    held = Some(lock_project(&engine, name).await?);
                 }
                 listing = Some(observe::list(&engine, name).await?);
             }
@@ -162,7 +162,7 @@ fn prepare_loading(
     let (engine, held, listing) = early?;
     let lock = match held {
         Some(held) if named.as_deref() == Some(desired.project.as_str()) => Some(held),
-        _ if lock => Some(runtime.block_on(lock_project(settings, &desired.project))?),
+        _ if lock => Some(runtime.block_on(lock_project(&engine, &desired.project))?),
         _ => None,
     };
     Ok(Prepared {
@@ -258,11 +258,10 @@ pub async fn connect(settings: &Settings) -> Result<DockerEngine, CliError> {
 }
 
 /// Takes the project's lock, telling the user when another berth holds it.
-pub async fn lock_project(settings: &Settings, project: &str) -> Result<ProjectLock, CliError> {
-    // Keyed by the engine's address, so every way of naming one engine
-    // shares the lock.
-    let host = settings.endpoint()?.host;
-    lock::acquire(&host, project, || {
+pub async fn lock_project(engine: &DockerEngine, project: &str) -> Result<ProjectLock, CliError> {
+    // Keyed by the engine's resolved address, so every way of naming one
+    // engine shares the lock.
+    lock::acquire(engine.host(), project, || {
         eprintln!("Waiting for another berth working on project {project}...");
     })
     .await

@@ -69,11 +69,12 @@ pub struct LogMux<E: Engine> {
 pub fn label(c: &Container) -> String {
     let short = format!("{}-{}", c.service(), c.number());
     let project = c.label(labels::PROJECT).unwrap_or_default();
-    if c.name == format!("{project}-{short}") {
-        short
-    } else {
-        c.name.clone()
-    }
+    let default_name = c
+        .name
+        .strip_prefix(project)
+        .and_then(|rest| rest.strip_prefix('-'))
+        == Some(short.as_str());
+    if default_name { short } else { c.name.clone() }
 }
 
 impl<E: Engine> LogMux<E> {

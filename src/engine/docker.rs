@@ -67,6 +67,8 @@ pub struct DockerEngine {
     /// Read once, on first need.
     version: Arc<tokio::sync::OnceCell<Version>>,
     pinned: Option<ApiVersion>,
+    /// The endpoint's address (`unix://...`, `tcp://...`).
+    host: Arc<str>,
 }
 
 impl DockerEngine {
@@ -154,7 +156,13 @@ impl DockerEngine {
             client,
             version: Arc::new(tokio::sync::OnceCell::new()),
             pinned,
+            host: host.into(),
         })
+    }
+
+    /// The address berth reached the engine at.
+    pub fn host(&self) -> &str {
+        &self.host
     }
 
     /// The API version to speak: the engine's, capped by `DOCKER_API_VERSION`.
