@@ -209,13 +209,13 @@ BUILD_FILE=$DIR/build/compose.yaml
 
 # cmd TOOL KIND FILE ARGS...: the shell-quoted command line of TOOL on FILE, as
 # project TOOL-bench-KIND.
-# COMPOSE_ENV: variables for Docker Compose only (the `buildclassic` scenario
-# makes it build with the classic builder, as berth does).
-COMPOSE_ENV=
+# TOOL_ENV: variables for both tools (the `buildclassic` scenario makes both
+# build with the engine's classic builder).
+TOOL_ENV=
 cmd() {
     local bin
     case $1 in berth) bin=$BERTH ;; compose) bin=$COMPOSE ;; esac
-    [ "$1" != compose ] || [ -z "$COMPOSE_ENV" ] || printf '%s ' env $COMPOSE_ENV
+    [ -z "$TOOL_ENV" ] || printf '%s ' env $TOOL_ENV
     printf '%q ' "$bin" --progress quiet -p "$(project "$1" "$2")" -f "$3" "${@:4}"
 }
 running() { docker ps -q --filter "label=com.docker.compose.project=$1" --filter status=running | wc -l; }
@@ -295,10 +295,10 @@ fail() {   # fail KEY TOOL MESSAGE
 scenario() {
     local key=$1 tool=$2 kind=up f=$UP_FILE p prep run timed up down before after n msg
     [ "$key" != chain ] || { kind=chain; f=$CHAIN_FILE; }
-    COMPOSE_ENV=
+    TOOL_ENV=
     case $key in
         build) kind=build; f=$BUILD_FILE ;;
-        buildclassic) kind=build; f=$BUILD_FILE; COMPOSE_ENV="DOCKER_BUILDKIT=0 COMPOSE_BAKE=false" ;;
+        buildclassic) kind=build; f=$BUILD_FILE; TOOL_ENV="DOCKER_BUILDKIT=0 COMPOSE_BAKE=false" ;;
     esac
     p=$(project "$tool" "$kind")
     up=$(cmd "$tool" "$kind" "$f" up -d)
@@ -372,7 +372,7 @@ declare -A TITLE=(
     [chain]="\`up -d --wait\`, chain of $CHAIN health-gated services"
     [down]="\`down\`, $SERVICES services"
     [build]="\`up -d --build\`, $BUILD_SERVICES services sharing 2 images"
-    [buildclassic]="\`up -d --build\`, $BUILD_SERVICES services sharing 2 images, Docker Compose on the classic builder"
+    [buildclassic]="\`up -d --build\`, $BUILD_SERVICES services sharing 2 images, both on the classic builder (\`DOCKER_BUILDKIT=0\`)"
 )
 declare -A GOAL=([cold]=0.95 [noop]=0.25 [ps]=0.25 [logs]=0.25 [plan]=0.25 [chain]=0.80 [down]=0.90 [build]=0.80 [buildclassic]=0.80)
 MEM_GOAL_MB=20

@@ -19,6 +19,8 @@ pub const COMPOSE_COMPATIBILITY: &str = "COMPOSE_COMPATIBILITY";
 pub const DOCKER_HOST: &str = "DOCKER_HOST";
 pub const DOCKER_API_VERSION: &str = "DOCKER_API_VERSION";
 pub const DOCKER_DEFAULT_PLATFORM: &str = "DOCKER_DEFAULT_PLATFORM";
+/// False (`0`, `false`): build with the engine's classic builder, not BuildKit.
+pub const DOCKER_BUILDKIT: &str = "DOCKER_BUILDKIT";
 /// The directory of the docker CLI's `config.json` (registry credentials,
 /// the current context) and of its contexts.
 pub const DOCKER_CONFIG: &str = "DOCKER_CONFIG";

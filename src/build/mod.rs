@@ -1,7 +1,8 @@
-//! Building services' images with the engine's classic builder (`POST
-//! /build`), which every engine has: the context streamed from disk as a tar
-//! archive that honours `.dockerignore`, one build per image however many
-//! services share it, builds in parallel under one limit.
+//! Building services' images through the engine's `POST /build`, with its
+//! BuildKit (or its classic builder when `DOCKER_BUILDKIT=0`): the context
+//! streamed from disk as a tar archive that honours `.dockerignore`, one
+//! build per image however many services share it, builds in parallel under
+//! one limit.
 //!
 //! [`build_services`] is the entry point for commands (`build`, `up`) and
 //! for `watch`'s rebuilds.
@@ -35,6 +36,8 @@ pub struct BuildOptions {
     pub parallel: usize,
     /// `--memory`: the build containers' memory limit in bytes (0: none).
     pub memory: i64,
+    /// The engine's classic builder rather than BuildKit (`DOCKER_BUILDKIT=0`).
+    pub classic: bool,
 }
 
 /// Why images could not be built; each failure says which service and
@@ -47,7 +50,7 @@ pub struct BuildError {
 
 #[derive(Debug, thiserror::Error)]
 pub enum BuildFailure {
-    /// The file asks for what the classic builder cannot do.
+    /// The file asks for what the engine's build call cannot do.
     #[error("cannot build service {service:?}: {reason}")]
     Refused { service: String, reason: String },
     /// Two services build one image name from different `build:` sections.
@@ -223,6 +226,8 @@ async fn build_image<E: Engine>(
     if options.memory > 0 {
         spec.memory = options.memory;
     }
+    // Only the classic builder limits the memory of its build containers.
+    spec.buildkit &= !options.classic && spec.memory == 0;
     spec.args.extend(options.args.clone());
 
     let shared = if group.services.len() > 1 {

@@ -1,5 +1,5 @@
 //! A service's `build:` section and `pull_policy`, turned into what the
-//! classic builder takes, with the keys it cannot honour refused by name.
+//! engine's build call takes, with the keys it cannot honour refused by name.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -24,7 +24,7 @@ pub struct ServiceBuild {
     pub injected: Option<(String, String)>,
     /// What the engine's build call takes; `dockerfile` is the path in the archive.
     pub spec: BuildSpec,
-    /// Keys the classic builder cannot honour: building refuses with these.
+    /// Keys the engine's build call cannot honour: building refuses with these.
     pub refusals: Vec<Refusal>,
 }
 
@@ -53,10 +53,11 @@ impl std::fmt::Display for Refusal {
     }
 }
 
-const NEEDS_BUILDKIT: &str = "needs BuildKit; berth uses the classic builder";
+const NEEDS_BUILDX: &str =
+    "needs buildx; berth builds with the engine's own BuildKit, which cannot take it";
 
-/// The `build:` keys only BuildKit honours.
-fn buildkit_keys(build: &BuildConfig) -> Vec<&'static str> {
+/// The `build:` keys only buildx honours.
+fn buildx_keys(build: &BuildConfig) -> Vec<&'static str> {
     [
         ("secrets", !build.secrets.is_empty()),
         ("ssh", !build.ssh.is_empty()),
@@ -88,11 +89,11 @@ pub fn service_build(
             .map(|s| PathSeg::Key(s.to_string()))
             .collect::<Vec<_>>()
     };
-    let mut refusals: Vec<Refusal> = buildkit_keys(build)
+    let mut refusals: Vec<Refusal> = buildx_keys(build)
         .into_iter()
         .map(|k| Refusal {
             path: key(k),
-            reason: NEEDS_BUILDKIT.into(),
+            reason: NEEDS_BUILDX.into(),
             at: None,
         })
         .collect();
@@ -176,6 +177,7 @@ pub fn service_build(
         pull: build.pull,
         isolation: build.isolation.clone(),
         platform,
+        buildkit: true,
     };
     Some(ServiceBuild {
         context,
@@ -262,7 +264,7 @@ mod tests {
     }
 
     #[test]
-    fn buildkit_only_keys_and_remote_contexts_are_refused_by_name() {
+    fn buildx_only_keys_and_remote_contexts_are_refused_by_name() {
         let s = service(
             r#"{"build": {"context": "https://github.com/a/b.git", "ssh": ["default"],
                 "platforms": ["linux/amd64", "linux/arm64"]}}"#,
@@ -271,10 +273,10 @@ mod tests {
         let refused: Vec<String> = build.refusals.iter().map(|r| r.to_string()).collect();
         assert_eq!(refused.len(), 3, "{refused:?}");
         assert!(
-            refused[0].starts_with("services.web.build.ssh needs BuildKit"),
+            refused[0].starts_with("services.web.build.ssh needs buildx"),
             "{refused:?}"
         );
-        assert!(refused[1].starts_with("services.web.build.platforms needs BuildKit"));
+        assert!(refused[1].starts_with("services.web.build.platforms needs buildx"));
         assert!(refused[2].contains("local directories only"), "{refused:?}");
     }
 

@@ -39,19 +39,19 @@ pub struct BuildArgs {
     /// Builder to use: berth builds with the engine's own builder, so only `default`
     #[arg(long, value_name = "NAME")]
     pub builder: Option<String>,
-    /// BuildKit only: refused (berth builds with the engine's classic builder)
+    /// buildx only: refused (berth builds with the engine's own BuildKit)
     #[arg(long)]
     pub check: bool,
-    /// Bake only: refused (berth builds with the engine's classic builder)
+    /// Bake only: refused (berth builds with the engine's own BuildKit)
     #[arg(long)]
     pub print: bool,
-    /// BuildKit only: refused (berth builds with the engine's classic builder)
+    /// buildx only: refused (berth builds with the engine's own BuildKit)
     #[arg(long, value_name = "VALUE")]
     pub provenance: Option<String>,
-    /// BuildKit only: refused (berth builds with the engine's classic builder)
+    /// buildx only: refused (berth builds with the engine's own BuildKit)
     #[arg(long, value_name = "VALUE")]
     pub sbom: Option<String>,
-    /// BuildKit only: refused (berth builds with the engine's classic builder)
+    /// buildx only: refused (berth builds with the engine's own BuildKit)
     #[arg(long, value_name = "SPEC")]
     pub ssh: Option<String>,
 }
@@ -64,9 +64,9 @@ fn parse_memory(text: &str) -> Result<i64, String> {
     }
 }
 
-/// The flags that need BuildKit (or buildx's bake) and so cannot be honoured:
+/// The flags that need buildx (or its bake) and so cannot be honoured:
 /// refused rather than ignored, since ignoring `--check` would report success.
-fn refuse_buildkit_flags(args: &BuildArgs) -> Result<(), CliError> {
+fn refuse_buildx_flags(args: &BuildArgs) -> Result<(), CliError> {
     let builder = args.builder.as_deref().filter(|b| *b != "default");
     let flags = [
         (builder.is_some(), "--builder"),
@@ -85,9 +85,9 @@ fn refuse_buildkit_flags(args: &BuildArgs) -> Result<(), CliError> {
         return Ok(());
     }
     Err(CliError::Usage(format!(
-        "{} need{} BuildKit (through buildx); berth builds with the Docker Engine's classic \
-         builder, which has no such feature\n  hint: leave {} out, or build with `docker buildx` \
-         and then run berth with `--no-build`",
+        "{} need{} buildx; berth builds with the Docker Engine's own BuildKit, which has no \
+         such feature\n  hint: leave {} out, or build with `docker buildx` and then run berth \
+         with `--no-build`",
         refused.join(", "),
         if refused.len() == 1 { "s" } else { "" },
         if refused.len() == 1 { "it" } else { "them" },
@@ -95,7 +95,7 @@ fn refuse_buildkit_flags(args: &BuildArgs) -> Result<(), CliError> {
 }
 
 pub fn run(settings: &Settings, args: BuildArgs) -> Result<i32, CliError> {
-    refuse_buildkit_flags(&args)?;
+    refuse_buildx_flags(&args)?;
     let runtime = engine_cmd::runtime()?;
     let prepared = engine_cmd::prepare_from_files(&runtime, settings, &args.services, false)?;
     engine_cmd::check_services(&prepared.desired, &args.services)?;
@@ -106,6 +106,7 @@ pub fn run(settings: &Settings, args: BuildArgs) -> Result<i32, CliError> {
         args: build_args(&args.build_arg, &settings.load.os_env),
         parallel: settings.parallel,
         memory: args.memory.unwrap_or(0),
+        classic: !settings.buildkit()?,
     };
     // The loader added the dependencies of the named services.
     let services: Vec<String> = if args.with_dependencies || args.services.is_empty() {

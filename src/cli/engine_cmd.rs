@@ -423,6 +423,7 @@ pub async fn prepare_images<E: Engine>(
     if !never.is_empty() {
         return Err(CliError::Other(never.join("\n")));
     }
+    let buildkit = to_build.is_empty() || settings.buildkit()?;
     to_pull.sort();
     to_pull.dedup();
     if to_build.is_empty() && to_pull.is_empty() {
@@ -437,6 +438,7 @@ pub async fn prepare_images<E: Engine>(
         let renderer = render::spawn(quiet_or(settings, choices.quiet_build), receiver);
         let options = BuildOptions {
             parallel: settings.parallel,
+            classic: !buildkit,
             ..Default::default()
         };
         let built = build::build_services(engine, desired, &to_build, &options, &events).await;

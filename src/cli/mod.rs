@@ -368,6 +368,21 @@ impl Settings {
             .is_some_and(|v| matches!(v.to_ascii_lowercase().as_str(), "1" | "true" | "yes"))
     }
 
+    /// Whether to build with BuildKit (the default) or with the engine's
+    /// classic builder (`DOCKER_BUILDKIT` false), as Docker Compose does.
+    /// Asked only when building, so a bad value fails only builds.
+    pub fn buildkit(&self) -> Result<bool, CliError> {
+        match self.load.os_env.get(env_vars::DOCKER_BUILDKIT) {
+            None => Ok(true),
+            Some(value) => go_bool(value).ok_or_else(|| {
+                CliError::Usage(format!(
+                    "DOCKER_BUILDKIT is {value:?}: set it to 1 (BuildKit, the default) or 0 \
+                     (the engine's classic builder)"
+                ))
+            }),
+        }
+    }
+
     fn from_process(global: &GlobalArgs) -> Result<Self, String> {
         let os_env: Env = std::env::vars().collect();
         let cwd = os_env
@@ -456,6 +471,16 @@ impl Settings {
                 tls_key: global.tlskey.clone(),
             },
         })
+    }
+}
+
+/// A boolean as Go's `strconv.ParseBool` reads it, which is how the docker
+/// CLI and Docker Compose read `DOCKER_BUILDKIT`.
+fn go_bool(text: &str) -> Option<bool> {
+    match text {
+        "1" | "t" | "T" | "TRUE" | "true" | "True" => Some(true),
+        "0" | "f" | "F" | "FALSE" | "false" | "False" => Some(false),
+        _ => None,
     }
 }
 

@@ -11,27 +11,28 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use bollard::auth::DockerCredentials;
 use bollard::errors::Error as BollardError;
 use bollard::models::{
-    ContainerCreateBody, ContainerSummary, DeviceMapping, DeviceRequest, EndpointIpamConfig,
-    EndpointSettings, HealthConfig, HealthStatusEnum, HostConfig, HostConfigCgroupnsModeEnum,
-    HostConfigIsolationEnum, HostConfigLogConfig, Ipam, IpamConfig, MountBindOptions,
-    MountBindOptionsPropagationEnum, MountTmpfsOptions, MountType, MountVolumeOptions,
-    NetworkConnectRequest, NetworkCreateRequest, NetworkDisconnectRequest, NetworkingConfig,
-    PortBinding, ResourcesBlkioWeightDevice, ResourcesUlimits, RestartPolicy,
+    BuildInfoAux, ContainerCreateBody, ContainerSummary, DeviceMapping, DeviceRequest,
+    EndpointIpamConfig, EndpointSettings, HealthConfig, HealthStatusEnum, HostConfig,
+    HostConfigCgroupnsModeEnum, HostConfigIsolationEnum, HostConfigLogConfig, Ipam, IpamConfig,
+    MountBindOptions, MountBindOptionsPropagationEnum, MountTmpfsOptions, MountType,
+    MountVolumeOptions, NetworkConnectRequest, NetworkCreateRequest, NetworkDisconnectRequest,
+    NetworkingConfig, PortBinding, ResourcesBlkioWeightDevice, ResourcesUlimits, RestartPolicy,
     RestartPolicyNameEnum, ThrottleDevice, VolumeCreateRequest,
 };
 use bollard::query_parameters::{
-    BuildImageOptionsBuilder, CommitContainerOptionsBuilder, CreateContainerOptionsBuilder,
-    CreateImageOptionsBuilder, DownloadFromContainerOptionsBuilder, EventsOptionsBuilder,
-    InspectContainerOptions, KillContainerOptionsBuilder, ListContainersOptionsBuilder,
-    ListImagesOptionsBuilder, ListNetworksOptionsBuilder, ListVolumesOptionsBuilder,
-    LogsOptionsBuilder, PruneImagesOptionsBuilder, PushImageOptionsBuilder,
-    RemoveContainerOptionsBuilder, RemoveImageOptions, RenameContainerOptionsBuilder,
-    StartContainerOptions, StatsOptionsBuilder, StopContainerOptionsBuilder,
-    TagImageOptionsBuilder, UploadToContainerOptionsBuilder,
+    BuildImageOptionsBuilder, BuilderVersion, CommitContainerOptionsBuilder,
+    CreateContainerOptionsBuilder, CreateImageOptionsBuilder, DownloadFromContainerOptionsBuilder,
+    EventsOptionsBuilder, InspectContainerOptions, KillContainerOptionsBuilder,
+    ListContainersOptionsBuilder, ListImagesOptionsBuilder, ListNetworksOptionsBuilder,
+    ListVolumesOptionsBuilder, LogsOptionsBuilder, PruneImagesOptionsBuilder,
+    PushImageOptionsBuilder, RemoveContainerOptionsBuilder, RemoveImageOptions,
+    RenameContainerOptionsBuilder, StartContainerOptions, StatsOptionsBuilder,
+    StopContainerOptionsBuilder, TagImageOptionsBuilder, UploadToContainerOptionsBuilder,
 };
 use bollard::{ClientVersion, Docker};
 use futures_util::stream::{BoxStream, StreamExt};
 
+use super::buildkit::{Step, StepLog, Trace, TraceUpdate};
 use super::endpoint::Endpoint;
 use super::image::LayerTally;
 use super::spec::{ContainerSpec, MountSpec, NetworkSpec, VolumeSpec};
@@ -788,6 +789,7 @@ fn percent_encode(text: &str) -> String {
 /// ID, or the error that ended the build.
 fn build_outputs(
     message: std::result::Result<bollard::models::BuildInfo, BollardError>,
+    trace: &mut Trace,
 ) -> Vec<Result<BuildOutput>> {
     let info = match message {
         Ok(info) => info,
@@ -807,10 +809,68 @@ fn build_outputs(
     if let Some(detail) = info.error_detail.and_then(|d| d.message) {
         outputs.push(Err(EngineError::Other(detail)));
     }
-    if let Some(id) = info.aux.and_then(|aux| aux.id) {
-        outputs.push(Ok(BuildOutput::ImageId(id)));
+    match info.aux {
+        Some(BuildInfoAux::Default(image)) => {
+            outputs.extend(image.id.map(|id| Ok(BuildOutput::ImageId(id))));
+        }
+        Some(BuildInfoAux::BuildKit(status)) => outputs.extend(
+            trace
+                .lines(&trace_update(status))
+                .into_iter()
+                .map(|line| Ok(BuildOutput::Line(line))),
+        ),
+        None => {}
     }
     outputs
+}
+
+/// A BuildKit trace message in berth's own terms.
+fn trace_update(status: bollard::moby::buildkit::v1::StatusResponse) -> TraceUpdate {
+    let epoch = |seconds: i64, nanos: i32| seconds as f64 + f64::from(nanos) / 1e9;
+    TraceUpdate {
+        steps: status
+            .vertexes
+            .into_iter()
+            .map(|v| Step {
+                digest: v.digest,
+                name: v.name,
+                started: v.started.map(|t| epoch(t.seconds, t.nanos)),
+                completed: v.completed.map(|t| epoch(t.seconds, t.nanos)),
+                cached: v.cached,
+                error: v.error,
+            })
+            .collect(),
+        logs: status
+            .logs
+            .into_iter()
+            .map(|l| StepLog {
+                digest: l.vertex,
+                at: l.timestamp.map_or(0.0, |t| epoch(t.seconds, t.nanos)),
+                text: l.msg,
+            })
+            .collect(),
+        warnings: status
+            .warnings
+            .into_iter()
+            .map(|w| String::from_utf8_lossy(&w.short).into_owned())
+            .collect(),
+    }
+}
+
+/// A session ID no other build on this engine uses at the same time.
+fn build_session_id() -> String {
+    static BUILDS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let nanos = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos());
+    let n = BUILDS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    format!("berth-{}-{nanos}-{n}", std::process::id())
+}
+
+/// A time from the engine as the engine wrote it (RFC 3339, to the nanosecond).
+fn rfc3339(time: bollard::models::BollardDate) -> String {
+    time.format(&time::format_description::well_known::Rfc3339)
+        .unwrap_or_default()
 }
 
 fn unix_now() -> i64 {
@@ -1031,11 +1091,11 @@ impl Engine for DockerEngine {
             repo_tags: image.repo_tags.unwrap_or_default(),
             repo_digests: image.repo_digests.unwrap_or_default(),
             size: image.size.unwrap_or_default(),
-            created: image.created.map(|c| c.to_string()).unwrap_or_default(),
+            created: image.created.map(rfc3339).unwrap_or_default(),
             last_tag_time: image
                 .metadata
                 .and_then(|m| m.last_tag_time)
-                .map(|t| t.to_string())
+                .map(rfc3339)
                 .unwrap_or_default(),
             platform: format!(
                 "{}/{}",
@@ -1182,6 +1242,13 @@ impl Engine for DockerEngine {
         if spec.shm_size > 0 {
             options = options.shmsize(i32::try_from(spec.shm_size).unwrap_or(i32::MAX));
         }
+        if spec.buildkit {
+            // BuildKit talks back to the client over a session of its own
+            // (bollard serves it); the context still travels as the body.
+            options = options
+                .version(BuilderVersion::BuilderBuildKit)
+                .session(&build_session_id());
+        }
         let client = with_build_query(self.client.clone(), spec);
         let options = options.build();
         // bollard's stream borrows the client: a task owns both and forwards.
@@ -1189,8 +1256,9 @@ impl Engine for DockerEngine {
         tokio::spawn(async move {
             let mut stream =
                 client.build_image(options, None, Some(bollard::body_try_stream(context)));
+            let mut trace = Trace::default();
             while let Some(message) = stream.next().await {
-                for output in build_outputs(message) {
+                for output in build_outputs(message, &mut trace) {
                     if sender.send(output).is_err() {
                         return;
                     }

@@ -31,12 +31,15 @@ pub struct BuildSpec {
     pub pull: bool,
     pub isolation: String,
     pub platform: String,
+    /// Build with the engine's BuildKit (`RUN --mount`, parallel stages,
+    /// BuildKit's cache) rather than its classic builder (`DOCKER_BUILDKIT=0`).
+    pub buildkit: bool,
 }
 
 /// What a build reports while it runs.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum BuildOutput {
-    /// A line of the builder's output (`Step 2/4 : RUN make`).
+    /// A line of the builder's output (`Step 2/4 : RUN make`, `#5 [2/4] RUN make`).
     Line(String),
     /// The ID of the image built, at the end.
     ImageId(String),

@@ -4,6 +4,7 @@
 //! [`Engine::observe`] returned, and the executor calls the other methods.
 //! [`docker::DockerEngine`] implements it with bollard.
 
+pub mod buildkit;
 pub mod docker;
 pub mod endpoint;
 pub mod image;
@@ -496,8 +497,9 @@ pub trait Engine: Clone + Send + Sync + 'static {
         auth: Option<&RegistryAuth>,
         progress: &(dyn Fn(Transfer) + Send + Sync),
     ) -> impl Future<Output = Result<()>> + Send;
-    /// Builds an image with the classic builder from `context`, a tar
-    /// archive; the stream ends with the image's ID or an error.
+    /// Builds an image from `context`, a tar archive, with BuildKit or the
+    /// classic builder (`spec.buildkit`); the stream ends with the image's
+    /// ID or an error.
     fn build_image(
         &self,
         spec: &BuildSpec,

@@ -45,7 +45,9 @@ fn build_honours_dockerignore_and_builds_a_shared_image_once() {
     let builds = run.stderr.matches("Service web  Built").count()
         + run.stderr.matches("Service worker  Built").count();
     assert_eq!(builds, 1, "one build for the shared image:\n{}", run.stderr);
-    run.assert_stderr_has("#web Step 1/");
+    // BuildKit's steps, as its plain output numbers them.
+    run.assert_stderr_has("#web #");
+    run.assert_stderr_has("] COPY . /app");
     let image = format!("{}-web", env.project);
     let labels = docker_ok(&[
         "image",
@@ -112,8 +114,8 @@ fn a_source_change_rebuilds_and_recreates_only_the_affected_service() {
         built("api", "./api", ""),
     );
     let env = TestEnv::new("images-rebuild", &compose);
-    // Different contents: the classic builder's cache may otherwise follow
-    // the other service's chain of identical layers.
+    // Different contents: the builder's cache may otherwise follow the
+    // other service's chain of identical layers.
     for dir in ["web", "api"] {
         write_context(&env, dir);
         env.write(&format!("{dir}/main.txt"), &format!("{dir} v1"));
@@ -207,36 +209,68 @@ fn a_failing_build_names_the_service_and_shows_its_last_lines() {
 }
 
 #[test]
-fn buildkit_only_keys_are_refused_at_their_line() {
+fn buildkit_builds_what_only_it_can_and_docker_buildkit_0_chooses_the_classic_builder() {
+    let compose = format!("services:\n{}", built("web", "./app", ""));
+    let env = TestEnv::new("images-buildkit", &compose);
+    write_context(&env, "app");
+    // A cache mount exists only in BuildKit; the classic builder refuses it.
+    env.write(
+        "app/Dockerfile",
+        &format!(
+            "{DOCKERFILE}RUN --mount=type=cache,target=/cache echo from-cache > /cache/x \
+             && cp /cache/x /made\n"
+        ),
+    );
+    let run = env.berth_ok(&["--progress", "plain", "build"]);
+    run.assert_stderr_has("RUN --mount=type=cache");
+    let image = format!("{}-web", env.project);
+    let made = docker_ok(&["run", "--rm", "--entrypoint", "cat", &image, "/made"]);
+    assert_eq!(made.trim(), "from-cache");
+
+    let run = env
+        .cmd(&["--progress", "plain", "build", "--no-cache"])
+        .env("DOCKER_BUILDKIT", "0")
+        .run();
+    assert_eq!(run.code, Some(1), "{}", run.stderr);
+    run.assert_stderr_has("#web Step 1/");
+    run.assert_stderr_has("the --mount option requires BuildKit");
+
+    let run = env.cmd(&["build"]).env("DOCKER_BUILDKIT", "maybe").run();
+    assert_eq!(run.code, Some(2), "{}", run.stderr);
+    run.assert_stderr_has("DOCKER_BUILDKIT is \"maybe\": set it to 1");
+}
+
+#[test]
+fn buildx_only_keys_are_refused_at_their_line() {
     let compose = "services:\n  web:\n    build:\n      context: .\n      ssh: [default]\n    command: [sleep, '1']\n";
     let env = TestEnv::new("images-buildkit", compose);
     write_context(&env, ".");
     let run = env.berth(&["build"]);
     assert_eq!(run.code, Some(1), "{}", run.stderr);
     assert!(
-        run.stderr
-            .contains("services.web.build.ssh needs BuildKit; berth uses the classic builder")
-            && run.stderr.contains("compose.yaml:5:7"),
+        run.stderr.contains(
+            "services.web.build.ssh needs buildx; berth builds with the engine's own BuildKit"
+        ) && run.stderr.contains("compose.yaml:5:7"),
         "{}",
         run.stderr
     );
 }
 
 #[test]
-fn buildkit_only_build_flags_are_refused_not_ignored() {
+fn buildx_only_build_flags_are_refused_not_ignored() {
     let compose = "services:\n  web:\n    build: .\n    command: [sleep, '1']\n";
     let env = TestEnv::new("images-buildkit-flags", compose);
     write_context(&env, ".");
     let run = env.berth(&["build", "--check"]);
     assert_eq!(run.code, Some(2), "{}", run.stderr);
     assert!(
-        run.stderr.contains("--check needs BuildKit") && run.stderr.contains("classic builder"),
+        run.stderr.contains("--check needs buildx") && run.stderr.contains("own BuildKit"),
         "{}",
         run.stderr
     );
     let run = env.berth(&["build", "--ssh", "default", "--builder", "remote"]);
     assert_eq!(run.code, Some(2), "{}", run.stderr);
-    run.assert_stderr_has("--builder, --ssh need BuildKit");
+    run.assert_stderr_has("--builder, --ssh need buildx");
     // The engine's own builder is the default one: that name is fine.
     env.berth_ok(&["build", "--builder", "default"]);
 }
@@ -310,7 +344,12 @@ fn push_then_pull_back_from_a_registry() {
         })
         .collect();
     std::fs::write(env.dir().join("app/noise.bin"), noise).unwrap();
-    env.berth_ok(&["build"]);
+    // The classic builder: BuildKit's cache would keep the layer after
+    // `rmi`, and the pull would have nothing to download.
+    env.cmd(&["build"])
+        .env("DOCKER_BUILDKIT", "0")
+        .run()
+        .assert_code(0);
     let built_id = image_id(&image).unwrap();
     let run = env.berth_ok(&["push"]);
     run.assert_stderr_has(&format!("Image {image}  Pushed"));
