@@ -186,8 +186,15 @@ fn an_ssh_engine_is_reached_through_the_users_ssh() {
     // Enough services that berth opens dozens of connections at once: sshd
     // drops logins at random past 10 in progress (its MaxStartups), so berth
     // must not start them all together.
-    let services: String = (1..=40).map(|i| sleeper(&format!("s{i}"), "")).collect();
+    let mut services: String = (1..=39).map(|i| sleeper(&format!("s{i}"), "")).collect();
+    // And one built with BuildKit, whose session rides the ssh connection too.
+    services.push_str("  built:\n    build: ./app\n    init: true\n    command: sleep 3600\n");
     let env = TestEnv::new("ssh", &format!("services:\n{services}"));
+    env.write(
+        "app/Dockerfile",
+        "FROM busybox\nRUN --mount=type=cache,target=/cache touch /cache/x && cp /cache/x /made\n",
+    );
+    env.write("app/project.txt", &env.project);
     let server = crate::harness::SshServer::start();
     let user = std::env::var("USER").unwrap_or_else(|_| "root".into());
     let host = format!("ssh://{user}@127.0.0.1:{}", server.port);
