@@ -7,6 +7,7 @@
 //! [`build_services`] is the entry point for commands (`build`, `up`) and
 //! for `watch`'s rebuilds.
 
+pub mod base_images;
 pub mod context;
 pub mod service;
 
@@ -38,6 +39,9 @@ pub struct BuildOptions {
     pub memory: i64,
     /// The engine's classic builder rather than BuildKit (`DOCKER_BUILDKIT=0`).
     pub classic: bool,
+    /// The environment, where the docker CLI's `config.json` (and so the
+    /// registry credentials) is found.
+    pub env: crate::load::environment::Env,
 }
 
 /// Why images could not be built; each failure says which service and
@@ -229,6 +233,8 @@ async fn build_image<E: Engine>(
     // Only the classic builder limits the memory of its build containers.
     spec.buildkit &= !options.classic && spec.memory == 0;
     spec.args.extend(options.args.clone());
+    spec.auths = base_image_credentials(build, &spec.args, &options.env)
+        .map_err(|e| failed(e, Vec::new()))?;
 
     let shared = if group.services.len() > 1 {
         format!("for {}", group.services.join(", "))
@@ -290,6 +296,30 @@ async fn build_image<E: Engine>(
     }
     events.emit(Kind::Service, &service, Status::Done, "Built", &shared);
     Ok((spec.tag, id))
+}
+
+/// The user's credentials for the registries of the images `build`'s
+/// Dockerfile starts `FROM`.
+fn base_image_credentials(
+    build: &ServiceBuild,
+    args: &BTreeMap<String, String>,
+    env: &crate::load::environment::Env,
+) -> Result<Vec<crate::engine::RegistryAuth>, String> {
+    let text = match (&build.injected, &build.dockerfile) {
+        (Some((_, inline)), None) => inline.clone(),
+        (_, Some(path)) => std::fs::read_to_string(path)
+            .map_err(|e| format!("cannot read {}: {e}", path.display()))?,
+        (None, None) => return Ok(Vec::new()),
+    };
+    let mut auths: Vec<crate::engine::RegistryAuth> = Vec::new();
+    for image in base_images::base_images(&text, args) {
+        if let Some(auth) = crate::registry::credentials_for(&image, env)?
+            && !auths.iter().any(|a| a.server == auth.server)
+        {
+            auths.push(auth);
+        }
+    }
+    Ok(auths)
 }
 
 /// What the archive of `build`'s context holds.

@@ -178,6 +178,7 @@ pub fn service_build(
         isolation: build.isolation.clone(),
         platform,
         buildkit: true,
+        auths: Vec::new(),
     };
     Some(ServiceBuild {
         context,

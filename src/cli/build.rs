@@ -107,6 +107,7 @@ pub fn run(settings: &Settings, args: BuildArgs) -> Result<i32, CliError> {
         parallel: settings.parallel,
         memory: args.memory.unwrap_or(0),
         classic: !settings.buildkit()?,
+        env: settings.load.os_env.clone(),
     };
     // The loader added the dependencies of the named services.
     let services: Vec<String> = if args.with_dependencies || args.services.is_empty() {

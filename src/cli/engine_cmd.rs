@@ -439,6 +439,7 @@ pub async fn prepare_images<E: Engine>(
         let options = BuildOptions {
             parallel: settings.parallel,
             classic: !buildkit,
+            env: settings.load.os_env.clone(),
             ..Default::default()
         };
         let built = build::build_services(engine, desired, &to_build, &options, &events).await;

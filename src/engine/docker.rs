@@ -1249,13 +1249,28 @@ impl Engine for DockerEngine {
                 .version(BuilderVersion::BuilderBuildKit)
                 .session(&build_session_id());
         }
+        // Keyed as each builder looks them up: BuildKit by the registry's
+        // host (Docker Hub's is registry-1.docker.io), the classic builder
+        // by the key of `config.json`.
+        let auths: HashMap<String, DockerCredentials> = spec
+            .auths
+            .iter()
+            .map(|auth| {
+                let key = match auth.server.as_str() {
+                    crate::registry::DOCKER_HUB_KEY if spec.buildkit => "registry-1.docker.io",
+                    server => server,
+                };
+                (key.to_string(), credentials(auth))
+            })
+            .collect();
+        let auths = (!auths.is_empty()).then_some(auths);
         let client = with_build_query(self.client.clone(), spec);
         let options = options.build();
         // bollard's stream borrows the client: a task owns both and forwards.
         let (sender, receiver) = tokio::sync::mpsc::unbounded_channel();
         tokio::spawn(async move {
             let mut stream =
-                client.build_image(options, None, Some(bollard::body_try_stream(context)));
+                client.build_image(options, auths, Some(bollard::body_try_stream(context)));
             let mut trace = Trace::default();
             while let Some(message) = stream.next().await {
                 for output in build_outputs(message, &mut trace) {

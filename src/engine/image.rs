@@ -34,6 +34,9 @@ pub struct BuildSpec {
     /// Build with the engine's BuildKit (`RUN --mount`, parallel stages,
     /// BuildKit's cache) rather than its classic builder (`DOCKER_BUILDKIT=0`).
     pub buildkit: bool,
+    /// Credentials for the registries of the images the Dockerfile builds
+    /// `FROM`, which the builder may pull.
+    pub auths: Vec<RegistryAuth>,
 }
 
 /// What a build reports while it runs.

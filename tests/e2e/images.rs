@@ -19,6 +19,18 @@ fn write_context(env: &TestEnv, dir: &str) {
     env.write(&format!("{dir}/project.txt"), &env.project);
 }
 
+/// Writes `<dir>/config.json` with the test registry's user for `registry`,
+/// as `docker login` does (`auths` with base64 user:password).
+fn write_auths(env: &TestEnv, dir: &str, registry: &str) {
+    use base64::Engine as _;
+    let auth = base64::engine::general_purpose::STANDARD
+        .encode(format!("{}:{}", REGISTRY_USER.0, REGISTRY_USER.1));
+    env.write(
+        &format!("{dir}/config.json"),
+        &format!(r#"{{"auths": {{"{registry}": {{"auth": "{auth}"}}}}}}"#),
+    );
+}
+
 fn image_id(reference: &str) -> Option<String> {
     let out = docker(&["image", "inspect", "--format", "{{.Id}}", reference]);
     out.status
@@ -448,8 +460,55 @@ fn config_pins_pushed_images_to_their_digests() {
 }
 
 #[test]
+fn a_base_image_in_a_private_registry_is_pulled_with_the_users_credentials() {
+    let registry = Registry::start(true);
+    let project = crate::harness::project_name("images-base-auth");
+    let base = format!("{}/{project}/base:1", registry.address);
+    let compose = format!(
+        "services:\n{}{}",
+        built("base", "./base", &format!("    image: {base}\n")),
+        built("app", "./app", ""),
+    );
+    let env = TestEnv::new("images-base-auth", &compose);
+    write_context(&env, "base");
+    env.write(
+        "app/Dockerfile",
+        &format!("ARG BASE={base}\nFROM $BASE\nRUN test -d /app\n"),
+    );
+    write_auths(&env, "auths", &registry.address);
+    env.write("none/config.json", "{}");
+    let config = |dir: &str| env.dir().join(dir).display().to_string();
+    env.cmd(&["build", "base"])
+        .env("DOCKER_CONFIG", &config("auths"))
+        .run()
+        .assert_code(0);
+    env.cmd(&["push", "base"])
+        .env("DOCKER_CONFIG", &config("auths"))
+        .run()
+        .assert_code(0);
+    docker_ok(&["rmi", &base]);
+
+    // The registry turns a builder without credentials away...
+    let run = env
+        .cmd(&["build", "app"])
+        .env("DOCKER_CONFIG", &config("none"))
+        .run();
+    assert_eq!(run.code, Some(1), "{}", run.stderr);
+    // ...and lets it pull with the user's, with BuildKit and with the classic builder.
+    for buildkit in ["1", "0"] {
+        env.cmd(&["build", "--no-cache", "app"])
+            .env("DOCKER_CONFIG", &config("auths"))
+            .env("DOCKER_BUILDKIT", buildkit)
+            .run()
+            .assert_code(0);
+        // BuildKit keeps what it pulls to itself; the classic builder
+        // stores the base image, which the next build must not find.
+        let _ = crate::harness::docker(&["rmi", &base]);
+    }
+}
+
+#[test]
 fn credentials_come_from_config_json_and_from_helpers() {
-    use base64::Engine as _;
     use std::os::unix::fs::PermissionsExt;
     let registry = Registry::start(true);
     let project = crate::harness::project_name("images-auth");
@@ -476,15 +535,7 @@ fn credentials_come_from_config_json_and_from_helpers() {
     ));
 
     // `auths` with base64 user:password.
-    let auth = base64::engine::general_purpose::STANDARD
-        .encode(format!("{}:{}", REGISTRY_USER.0, REGISTRY_USER.1));
-    env.write(
-        "auths/config.json",
-        &format!(
-            r#"{{"auths": {{"{}": {{"auth": "{auth}"}}}}}}"#,
-            registry.address
-        ),
-    );
+    write_auths(&env, "auths", &registry.address);
     let auths = env.dir().join("auths");
     env.cmd(&["push"])
         .env("DOCKER_CONFIG", auths.to_str().unwrap())
