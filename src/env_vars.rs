@@ -12,6 +12,8 @@ pub const HOME: &str = "HOME";
 pub const COMPOSE_PARALLEL_LIMIT: &str = "COMPOSE_PARALLEL_LIMIT";
 pub const COMPOSE_PROGRESS: &str = "COMPOSE_PROGRESS";
 pub const COMPOSE_ANSI: &str = "COMPOSE_ANSI";
+/// True (`1`, `true`): progress goes to stdout instead of stderr.
+pub const COMPOSE_STATUS_STDOUT: &str = "COMPOSE_STATUS_STDOUT";
 pub const COMPOSE_IGNORE_ORPHANS: &str = "COMPOSE_IGNORE_ORPHANS";
 pub const COMPOSE_REMOVE_ORPHANS: &str = "COMPOSE_REMOVE_ORPHANS";
 /// `--compatibility`: Docker Compose v1 names (`project_service_1`).

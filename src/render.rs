@@ -1,8 +1,10 @@
 //! Renderers of progress events: spinners on a terminal, one line per state
-//! change otherwise, JSON lines for machines, or nothing. All on stderr.
+//! change otherwise, JSON lines for machines, or nothing. All on stderr, or
+//! on stdout under `COMPOSE_STATUS_STDOUT`.
 
 use std::collections::HashMap;
 use std::io::{IsTerminal, Write};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
@@ -10,6 +12,20 @@ use tokio::sync::mpsc::UnboundedReceiver;
 use tokio::task::JoinHandle;
 
 use crate::events::{Event, Status};
+
+/// Whether progress goes to stdout (`COMPOSE_STATUS_STDOUT`): a setting of
+/// the whole process, made once at start-up before anything renders.
+static STATUS_TO_STDOUT: AtomicBool = AtomicBool::new(false);
+
+/// Sends progress to stdout rather than stderr, as Docker Compose does
+/// under `COMPOSE_STATUS_STDOUT`.
+pub fn status_to_stdout(on: bool) {
+    STATUS_TO_STDOUT.store(on, Ordering::Relaxed);
+}
+
+fn to_stdout() -> bool {
+    STATUS_TO_STDOUT.load(Ordering::Relaxed)
+}
 
 /// `--progress`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
@@ -22,10 +38,16 @@ pub enum Progress {
 }
 
 impl Progress {
-    /// Resolves `auto`: spinners when stderr is a terminal and colour is allowed.
+    /// Resolves `auto`: spinners when progress goes to a terminal and colour
+    /// is allowed.
     pub fn resolve(self, ansi_allowed: bool) -> Progress {
+        let terminal = if to_stdout() {
+            std::io::stdout().is_terminal()
+        } else {
+            std::io::stderr().is_terminal()
+        };
         match self {
-            Progress::Auto if ansi_allowed && std::io::stderr().is_terminal() => Progress::Tty,
+            Progress::Auto if ansi_allowed && terminal => Progress::Tty,
             Progress::Auto => Progress::Plain,
             other => other,
         }
@@ -84,7 +106,11 @@ fn json_line(event: &Event) -> String {
 /// One line per event; a repeated state of the same object is printed once.
 async fn lines(mut events: UnboundedReceiver<Event>, format: fn(&Event) -> String) {
     let mut last: HashMap<(crate::events::Kind, String), String> = HashMap::new();
-    let mut stderr = std::io::stderr();
+    let mut out: Box<dyn Write + Send> = if to_stdout() {
+        Box::new(std::io::stdout())
+    } else {
+        Box::new(std::io::stderr())
+    };
     while let Some(event) = events.recv().await {
         let key = (event.kind, event.name.clone());
         if event.status != Status::Output {
@@ -93,13 +119,17 @@ async fn lines(mut events: UnboundedReceiver<Event>, format: fn(&Event) -> Strin
             }
             last.insert(key, event.text.clone());
         }
-        let _ = writeln!(stderr, "{}", format(&event));
+        let _ = writeln!(out, "{}", format(&event));
     }
 }
 
 /// A spinner per object, with its elapsed time, redrawn in place.
 async fn tty(mut events: UnboundedReceiver<Event>) {
-    let multi = MultiProgress::with_draw_target(ProgressDrawTarget::stderr());
+    let multi = MultiProgress::with_draw_target(if to_stdout() {
+        ProgressDrawTarget::stdout()
+    } else {
+        ProgressDrawTarget::stderr()
+    });
     let working = ProgressStyle::with_template(" {spinner:.cyan} {prefix} {msg:.dim} {elapsed:>4}")
         .unwrap_or_else(|_| ProgressStyle::default_spinner());
     let bars_style = |mark: &str| {

@@ -410,6 +410,11 @@ impl Settings {
             _ => std::io::stderr().is_terminal() && !os_env.contains_key(env_vars::NO_COLOR),
         };
         use crate::render::Progress;
+        crate::render::status_to_stdout(
+            os_env
+                .get(env_vars::COMPOSE_STATUS_STDOUT)
+                .is_some_and(|v| crate::load::is_truthy(v)),
+        );
         let progress = match (global.progress.unwrap_or(Progress::Auto), ansi) {
             (Progress::Tty, Some(Ansi::Never)) => {
                 return Err("--progress tty cannot be combined with --ansi never".into());
@@ -478,7 +483,7 @@ impl Settings {
 /// CLI and Docker Compose read `DOCKER_BUILDKIT`.
 fn go_bool(text: &str) -> Option<bool> {
     match text {
-        "1" | "t" | "T" | "TRUE" | "true" | "True" => Some(true),
+        _ if crate::load::is_truthy(text) => Some(true),
         "0" | "f" | "F" | "FALSE" | "false" | "False" => Some(false),
         _ => None,
     }

@@ -320,7 +320,7 @@ fn up_restarts_stopped_and_replaces_removed_containers() {
 }
 
 #[test]
-fn progress_json_and_quiet() {
+fn progress_json_quiet_and_on_stdout() {
     let env = TestEnv::new("up-progress", &format!("services:\n{}", sleeper("web", "")));
     let run = env.berth_ok(&["--progress", "json", "up", "-d"]);
     let events: Vec<serde_json::Value> = run
@@ -352,6 +352,27 @@ fn progress_json_and_quiet() {
     ]);
     assert_eq!(run.stdout, "");
     assert_eq!(run.stderr, "");
+
+    // COMPOSE_STATUS_STDOUT: the same lines, on stdout.
+    let run = env
+        .cmd(&[
+            "--progress",
+            "plain",
+            "up",
+            "-d",
+            "--force-recreate",
+            "-t",
+            "0",
+        ])
+        .env("COMPOSE_STATUS_STDOUT", "1")
+        .run();
+    run.assert_code(0);
+    assert!(
+        run.stdout.contains(&format!(" Container {web}  Started")) && !run.stderr.contains(&web),
+        "stdout:\n{}\nstderr:\n{}",
+        run.stdout,
+        run.stderr
+    );
 }
 
 #[test]
