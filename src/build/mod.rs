@@ -230,8 +230,8 @@ async fn build_image<E: Engine>(
     if options.memory > 0 {
         spec.memory = options.memory;
     }
-    // Only the classic builder limits the memory of its build containers.
-    spec.buildkit &= !options.classic && spec.memory == 0;
+    let classic_only = classic_only_settings(&spec);
+    spec.buildkit &= !options.classic && classic_only.is_empty();
     spec.args.extend(options.args.clone());
     spec.auths = base_image_credentials(build, &spec.args, &options.env)
         .map_err(|e| failed(e, Vec::new()))?;
@@ -248,6 +248,18 @@ async fn build_image<E: Engine>(
         "Building",
         &shared,
     );
+    if !options.classic && !classic_only.is_empty() {
+        events.emit(
+            Kind::Service,
+            &service,
+            Status::Output,
+            "Building",
+            &format!(
+                "building with the engine's classic builder: only it applies {}",
+                classic_only.join(" and ")
+            ),
+        );
+    }
     let mut output = engine.build_image(&spec, context::stream(source));
     let mut last_lines: VecDeque<String> = VecDeque::with_capacity(TAIL_LINES);
     let mut image_id = None;
@@ -296,6 +308,20 @@ async fn build_image<E: Engine>(
     }
     events.emit(Kind::Service, &service, Status::Done, "Built", &shared);
     Ok((spec.tag, id))
+}
+
+/// What `spec` sets that the engine's BuildKit leaves out (Engine 20.10
+/// builds with the default shared memory and limits) and only the classic
+/// builder applies.
+fn classic_only_settings(spec: &crate::engine::BuildSpec) -> Vec<&'static str> {
+    [
+        ("--memory", spec.memory > 0),
+        ("shm_size", spec.shm_size > 0),
+        ("ulimits", !spec.ulimits.is_empty()),
+    ]
+    .into_iter()
+    .filter_map(|(name, set)| set.then_some(name))
+    .collect()
 }
 
 /// The user's credentials for the registries of the images `build`'s

@@ -253,6 +253,31 @@ fn buildkit_builds_what_only_it_can_and_docker_buildkit_0_chooses_the_classic_bu
 }
 
 #[test]
+fn build_shm_size_and_ulimits_are_applied_by_the_classic_builder() {
+    let compose = format!(
+        "services:\n{}",
+        built(
+            "web",
+            "\n      context: ./app\n      shm_size: 128m\n      ulimits: {nofile: 1234}",
+            ""
+        )
+    );
+    let env = TestEnv::new("images-build-limits", &compose);
+    write_context(&env, "app");
+    env.write(
+        "app/Dockerfile",
+        &format!("{DOCKERFILE}RUN grep /dev/shm /proc/mounts > /shm; ulimit -n > /nofile\n"),
+    );
+    let run = env.berth_ok(&["--progress", "plain", "build"]);
+    // BuildKit (on Engine 20.10) would leave both out, silently.
+    run.assert_stderr_has("classic builder: only it applies shm_size and ulimits");
+    let image = format!("{}-web", env.project);
+    let read = |file: &str| docker_ok(&["run", "--rm", "--entrypoint", "cat", &image, file]);
+    assert!(read("/shm").contains("size=131072k"), "{}", read("/shm"));
+    assert_eq!(read("/nofile").trim(), "1234");
+}
+
+#[test]
 fn buildx_only_keys_are_refused_at_their_line() {
     let compose = "services:\n  web:\n    build:\n      context: .\n      ssh: [default]\n    command: [sleep, '1']\n";
     let env = TestEnv::new("images-buildkit", compose);
