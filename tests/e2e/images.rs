@@ -108,6 +108,15 @@ fn build_honours_dockerignore_and_builds_a_shared_image_once() {
     let rows = json.as_array().expect("a JSON array");
     assert_eq!(rows.len(), 2, "{json}");
     assert_eq!(rows[0]["Repository"], image.as_str(), "{json}");
+    // The engine's own time stamp, as it wrote it (RFC 3339 to the nanosecond).
+    let tagged = docker_ok(&[
+        "image",
+        "inspect",
+        "--format",
+        "{{json .Metadata.LastTagTime}}",
+        &image,
+    ]);
+    assert_eq!(rows[0]["LastTagTime"].to_string(), tagged.trim(), "{json}");
     let ids = env.berth_ok(&["images", "-q"]);
     assert_eq!(
         ids.stdout.lines().count(),
