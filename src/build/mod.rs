@@ -233,8 +233,8 @@ async fn build_image<E: Engine>(
     let classic_only = classic_only_settings(&spec);
     spec.buildkit &= !options.classic && classic_only.is_empty();
     spec.args.extend(options.args.clone());
-    spec.auths = base_image_credentials(build, &spec.args, &options.env)
-        .map_err(|e| failed(e, Vec::new()))?;
+    let (auths, problems) = base_image_credentials(build, &spec.args, &options.env);
+    spec.auths = auths;
 
     let shared = if group.services.len() > 1 {
         format!("for {}", group.services.join(", "))
@@ -248,6 +248,17 @@ async fn build_image<E: Engine>(
         "Building",
         &shared,
     );
+    // A base image is often local or public: a credential store that
+    // fails is no reason not to try.
+    for problem in &problems {
+        events.emit(
+            Kind::Service,
+            &service,
+            Status::Warning,
+            "Warning",
+            &format!("{problem}; building without those credentials"),
+        );
+    }
     if !options.classic && !classic_only.is_empty() {
         events.emit(
             Kind::Service,
@@ -325,27 +336,36 @@ fn classic_only_settings(spec: &crate::engine::BuildSpec) -> Vec<&'static str> {
 }
 
 /// The user's credentials for the registries of the images `build`'s
-/// Dockerfile starts `FROM`.
+/// Dockerfile starts `FROM`, and why some could not be had.
 fn base_image_credentials(
     build: &ServiceBuild,
     args: &BTreeMap<String, String>,
     env: &crate::load::environment::Env,
-) -> Result<Vec<crate::engine::RegistryAuth>, String> {
+) -> (Vec<crate::engine::RegistryAuth>, Vec<String>) {
     let text = match (&build.injected, &build.dockerfile) {
         (Some((_, inline)), None) => inline.clone(),
-        (_, Some(path)) => std::fs::read_to_string(path)
-            .map_err(|e| format!("cannot read {}: {e}", path.display()))?,
-        (None, None) => return Ok(Vec::new()),
+        (_, Some(path)) => match std::fs::read_to_string(path) {
+            Ok(text) => text,
+            Err(e) => {
+                return (
+                    Vec::new(),
+                    vec![format!("cannot read {}: {e}", path.display())],
+                );
+            }
+        },
+        (None, None) => return (Vec::new(), Vec::new()),
     };
     let mut auths: Vec<crate::engine::RegistryAuth> = Vec::new();
+    let mut problems = Vec::new();
     for image in base_images::base_images(&text, args) {
-        if let Some(auth) = crate::registry::credentials_for(&image, env)?
-            && !auths.iter().any(|a| a.server == auth.server)
-        {
-            auths.push(auth);
+        match crate::registry::credentials_for(&image, env) {
+            Ok(Some(auth)) if !auths.iter().any(|a| a.server == auth.server) => auths.push(auth),
+            Ok(_) => {}
+            Err(problem) if !problems.contains(&problem) => problems.push(problem),
+            Err(_) => {}
         }
     }
-    Ok(auths)
+    (auths, problems)
 }
 
 /// What the archive of `build`'s context holds.
