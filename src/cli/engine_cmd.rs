@@ -423,7 +423,6 @@ pub async fn prepare_images<E: Engine>(
     if !never.is_empty() {
         return Err(CliError::Other(never.join("\n")));
     }
-    let buildkit = to_build.is_empty() || settings.buildkit()?;
     to_pull.sort();
     to_pull.dedup();
     if to_build.is_empty() && to_pull.is_empty() {
@@ -434,14 +433,14 @@ pub async fn prepare_images<E: Engine>(
     let built = if to_build.is_empty() {
         Ok(BTreeMap::new())
     } else {
-        let (events, receiver) = Emitter::channel();
-        let renderer = render::spawn(quiet_or(settings, choices.quiet_build), receiver);
         let options = BuildOptions {
             parallel: settings.parallel,
-            classic: !buildkit,
+            classic: !settings.buildkit()?,
             env: settings.load.os_env.clone(),
             ..Default::default()
         };
+        let (events, receiver) = Emitter::channel();
+        let renderer = render::spawn(quiet_or(settings, choices.quiet_build), receiver);
         let built = build::build_services(engine, desired, &to_build, &options, &events).await;
         drop(events);
         let _ = renderer.await;

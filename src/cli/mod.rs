@@ -374,7 +374,7 @@ impl Settings {
     pub fn buildkit(&self) -> Result<bool, CliError> {
         match self.load.os_env.get(env_vars::DOCKER_BUILDKIT) {
             None => Ok(true),
-            Some(value) => go_bool(value).ok_or_else(|| {
+            Some(value) => crate::load::parse_bool(value).ok_or_else(|| {
                 CliError::Usage(format!(
                     "DOCKER_BUILDKIT is {value:?}: set it to 1 (BuildKit, the default) or 0 \
                      (the engine's classic builder)"
@@ -476,16 +476,6 @@ impl Settings {
                 tls_key: global.tlskey.clone(),
             },
         })
-    }
-}
-
-/// A boolean as Go's `strconv.ParseBool` reads it, which is how the docker
-/// CLI and Docker Compose read `DOCKER_BUILDKIT`.
-fn go_bool(text: &str) -> Option<bool> {
-    match text {
-        _ if crate::load::is_truthy(text) => Some(true),
-        "0" | "f" | "F" | "FALSE" | "false" | "False" => Some(false),
-        _ => None,
     }
 }
 

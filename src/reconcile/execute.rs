@@ -562,9 +562,9 @@ fn replica_spec<E: Engine>(
     inherit: &BTreeMap<String, String>,
     replaces: Option<&str>,
 ) -> Result<crate::engine::ContainerSpec, ExecError> {
-    let desired = &shared.ctx.desired.services[service];
-    let (json, hash) = canonical_json(&desired.spec);
-    let mut spec = desired.spec.clone();
+    let desired = &shared.ctx.desired;
+    let (json, hash) = canonical_json(&desired.services[service].spec);
+    let mut spec = desired.services[service].spec.clone();
     spec.identity_labels
         .insert(labels::CONTAINER_NUMBER.into(), number.to_string());
     spec.identity_labels
@@ -590,14 +590,13 @@ fn replica_spec<E: Engine>(
             }),
         }
     }
-    host_files::bind_from_host(&shared.ctx.desired.project, service, &mut spec)
+    host_files::bind_from_host(&desired.project, service, &mut spec)
         .map_err(|e| ExecError::Engine(EngineError::Other(e)))?;
     // References to services become references to their containers.
-    let project = &shared.ctx.desired;
-    references::resolve(&mut spec, project, |target| {
+    references::resolve(&mut spec, desired, |target| {
         let ids = shared.ids.lock().expect("the ID map is never poisoned");
         references::replicas_of(
-            project,
+            desired,
             target,
             ids.iter().map(|(name, id)| (name.as_str(), id.as_str())),
         )
