@@ -8,7 +8,9 @@ use std::path::Path;
 use berth::engine::spec::canonical_json;
 use berth::engine::{Container, Mount, Network, RunState, Volume, labels};
 use berth::load::{self, LoadOptions};
+use berth::reconcile::config_hash;
 use berth::reconcile::desired::{self, Desired};
+use berth::reconcile::fingerprint::Fingerprint;
 use berth::reconcile::observe::Observed;
 use berth::reconcile::plan::{self, DownOptions, Plan, Recreate, UpOptions, plan_down, plan_up};
 
@@ -62,13 +64,25 @@ fn engine_after_up(desired: &Desired) -> Observed {
             .images
             .insert(service.spec.image.clone(), Some(IMAGE_ID.into()));
         for number in 1..=service.replicas {
-            let (json, hash) = canonical_json(&service.spec);
+            let name = plan::container_name(desired, service, number);
+            // The labels berth writes: Compose's hash (references resolved
+            // to the parents' first containers) and berth's digests.
+            let first_container = |parent: &str| {
+                let parent = &desired.services[parent];
+                Some(format!(
+                    "{}-0123456789abcdef",
+                    plan::container_name(desired, parent, 1)
+                ))
+            };
+            let hash = config_hash::service_hash(&service.hashed, first_container);
             let mut labels: BTreeMap<String, String> = service.spec.identity_labels.clone();
             labels.insert(labels::CONTAINER_NUMBER.into(), number.to_string());
             labels.insert(labels::CONFIG_HASH.into(), hash);
-            labels.insert(labels::SPEC.into(), json);
+            labels.insert(
+                labels::DIGESTS.into(),
+                Fingerprint::of(&service.spec).to_label(),
+            );
             labels.insert(labels::IMAGE.into(), IMAGE_ID.into());
-            let name = plan::container_name(desired, service, number);
             observed.containers.push(Container {
                 id: format!("{name}-0123456789abcdef"),
                 name,
@@ -235,7 +249,7 @@ fn container_made_by_another_tool_is_recreated_once() {
     let desired = load(STACK);
     let mut observed = engine_after_up(&desired);
     for container in &mut observed.containers {
-        container.labels.remove(labels::SPEC);
+        container.labels.remove(labels::DIGESTS);
         if container.service() == "job" {
             container
                 .labels
@@ -243,6 +257,48 @@ fn container_made_by_another_tool_is_recreated_once() {
         }
     }
     insta::assert_snapshot!(up(&desired, &observed, &options()));
+}
+
+#[test]
+fn stack_made_by_docker_compose_with_equal_hashes_is_left_alone() {
+    // Docker Compose writes its hashes and no digests of berth's: berth
+    // computes the same hashes, so nothing is recreated or warned about.
+    let desired = load(NETWORKS);
+    let mut observed = engine_after_up(&desired);
+    for container in &mut observed.containers {
+        container.labels.remove(labels::DIGESTS);
+    }
+    for network in observed.networks.values_mut() {
+        network.labels.remove(labels::DIGESTS);
+    }
+    let plan = plan_up(&desired, &observed, &options()).unwrap();
+    assert!(plan.warnings.is_empty(), "{:?}", plan.warnings);
+    assert_eq!(plan.render(), "Project snap: nothing to do.\n");
+}
+
+#[test]
+fn container_made_by_an_earlier_berth_is_compared_by_its_recorded_spec() {
+    // Earlier berth versions wrote the whole spec in a label (and their
+    // own hash): equal, nothing to do; different, the key is named.
+    let desired = load(STACK);
+    let mut observed = engine_after_up(&desired);
+    for container in &mut observed.containers {
+        container.labels.remove(labels::DIGESTS);
+        container
+            .labels
+            .insert(labels::CONFIG_HASH.into(), "berth-0.1".into());
+        let spec = &desired.services[container.service()].spec;
+        let (json, _) = canonical_json(spec);
+        container.labels.insert(labels::SPEC.into(), json);
+    }
+    let same = plan_up(&desired, &observed, &options()).unwrap();
+    assert_eq!(same.render(), "Project snap: nothing to do.\n");
+    let changed = load(&STACK.replace("MODE: dev", "MODE: prod"));
+    let plan = up(&changed, &observed, &options());
+    assert!(
+        plan.contains("recreate: environment.MODE changed"),
+        "{plan}"
+    );
 }
 
 #[test]
@@ -539,7 +595,7 @@ fn changed_network_is_recreated_under_its_containers() {
 fn network_made_by_another_tool_is_only_warned_about() {
     let mut observed = engine_after_up(&load(NETWORKS));
     for network in observed.networks.values_mut() {
-        network.labels.remove(labels::SPEC);
+        network.labels.remove(labels::DIGESTS);
         network
             .labels
             .insert(labels::CONFIG_HASH.into(), "compose-made".into());

@@ -4,12 +4,12 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::io::Write;
 
 use clap::{Args, ValueEnum};
-use sha2::{Digest, Sha256};
 
 use super::{CliError, Settings, print_warnings};
 use crate::load::node::{Key, Kind, Map, Node};
 use crate::load::{self, Loaded};
 use crate::model::{ModelError, Project, Service};
+use crate::reconcile::config_hash;
 use crate::reconcile::desired::Naming;
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -88,7 +88,9 @@ pub fn run(settings: &Settings, args: ConfigArgs) -> Result<i32, CliError> {
     opts.skip_normalization = args.no_normalize;
     opts.skip_path_resolution = args.no_path_resolution;
     opts.skip_consistency = args.no_consistency;
-    opts.skip_env_resolution = args.no_env_resolution;
+    // Docker Compose hashes services as written, before `env_file` is read
+    // (`up` hashes them after: its labels differ where `env_file` is used).
+    opts.skip_env_resolution = args.no_env_resolution || args.hash.is_some();
     opts.model_only = args.no_interpolate;
     if args.variables {
         // Variables are read from the model as written, before interpolation.
@@ -519,9 +521,10 @@ fn listing(loaded: &Loaded, args: &ConfigArgs) -> Result<Option<String>, CliErro
             let Some(svc) = services.get(&n) else {
                 return Err(CliError::Other(format!("no such service: {n}")));
             };
-            let digest = Sha256::digest(serde_json::to_vec(&svc.to_json()).unwrap_or_default());
-            let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();
-            out.push(format!("{n} {hex}"));
+            let service = Service::from_json(&n, svc.to_json())
+                .map_err(|e| CliError::Other(e.to_string()))?;
+            let hash = config_hash::service_hash(&config_hash::hashed_service(&service), |_| None);
+            out.push(format!("{n} {hash}"));
         }
         lines(out)
     } else if args.variables {

@@ -19,8 +19,13 @@ pub const REPLACE: &str = "com.docker.compose.replace";
 pub const NETWORK: &str = "com.docker.compose.network";
 pub const VOLUME: &str = "com.docker.compose.volume";
 
-/// berth's canonical spec (JSON) of a container or network, so that a plan
-/// can name the key that changed; it also marks the object as berth's.
+/// berth's digests of the spec of a container, network or volume (never a
+/// value), so that a plan can name the key that changed; it also marks the
+/// object as berth's.
+pub const DIGESTS: &str = "dev.berth.digests";
+
+/// The whole spec (JSON, values in clear) that earlier berth versions
+/// wrote; only read, to compare the containers they made.
 pub const SPEC: &str = "dev.berth.spec";
 
 /// The Compose version berth writes in [`VERSION`]: the one whose behaviour it follows.

@@ -21,6 +21,8 @@ use crate::load::node::{PathSeg, path_to_string};
 use crate::model::UlimitsConfig;
 use crate::model::{FileObjectConfig, FileReferenceConfig, Project, Service, ServiceHook};
 use crate::reconcile::checks;
+use crate::reconcile::config_hash;
+use crate::reconcile::fingerprint::Fingerprint;
 
 /// The whole desired state of a project.
 #[derive(Clone, Debug, Default)]
@@ -191,6 +193,9 @@ pub struct DesiredService {
     pub image_named_by_berth: bool,
     /// `develop.watch` rules.
     pub develop: Option<crate::model::DevelopConfig>,
+    /// The service as Docker Compose hashes it, references unresolved
+    /// ([`config_hash::service_hash`] gives the container's hash).
+    pub hashed: serde_json::Value,
 }
 
 /// A `post_start` or `pre_stop` hook: a command executed in the container.
@@ -257,6 +262,7 @@ pub struct DesiredNetwork {
     pub key: String,
     pub external: bool,
     pub spec: NetworkSpec,
+    /// Docker Compose's hash of the definition.
     pub hash: String,
 }
 
@@ -265,6 +271,7 @@ pub struct DesiredVolume {
     pub key: String,
     pub external: bool,
     pub spec: VolumeSpec,
+    /// Docker Compose's hash of the definition.
     pub hash: String,
 }
 
@@ -410,13 +417,13 @@ pub fn desired(project: &Project, origin: &Origin) -> Result<Desired, DesiredErr
                 false,
             ));
         }
-        let (json, hash) = crate::engine::spec::canonical_json(&spec);
+        let hash = config_hash::network_hash(network);
         spec.identity_labels = BTreeMap::from([
             (labels::PROJECT.into(), project.name.clone()),
             (labels::NETWORK.into(), key.clone()),
             (labels::VERSION.into(), labels::COMPOSE_VERSION.into()),
             (labels::CONFIG_HASH.into(), hash.clone()),
-            (labels::SPEC.into(), json),
+            (labels::DIGESTS.into(), Fingerprint::of(&spec).to_label()),
         ]);
         desired.networks.insert(
             key.clone(),
@@ -440,13 +447,13 @@ pub fn desired(project: &Project, origin: &Origin) -> Result<Desired, DesiredErr
             labels: sorted(&volume.labels),
             identity_labels: BTreeMap::new(),
         };
-        let (json, hash) = crate::engine::spec::canonical_json(&spec);
+        let hash = config_hash::volume_hash(volume);
         spec.identity_labels = BTreeMap::from([
             (labels::PROJECT.into(), project.name.clone()),
             (labels::VOLUME.into(), key.clone()),
             (labels::VERSION.into(), labels::COMPOSE_VERSION.into()),
             (labels::CONFIG_HASH.into(), hash.clone()),
-            (labels::SPEC.into(), json),
+            (labels::DIGESTS.into(), Fingerprint::of(&spec).to_label()),
         ]);
         desired.volumes.insert(
             key.clone(),
@@ -917,6 +924,7 @@ fn service_state(
         pull_policy,
         image_named_by_berth: service.image.is_empty(),
         develop: service.develop.clone(),
+        hashed: config_hash::hashed_service(service),
     };
     Ok((service_state, gates))
 }

@@ -11,11 +11,13 @@ use tokio::sync::{Semaphore, broadcast};
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 
+use super::config_hash;
 use super::desired::{Condition, Desired, Hook};
+use super::fingerprint::Fingerprint;
 use super::host_files;
 use super::plan::{Op, Plan, container_name};
 use super::references;
-use crate::engine::spec::{MountSpec, canonical_json};
+use crate::engine::spec::MountSpec;
 use crate::engine::{ContainerStatus, Engine, EngineError, FileCopy, Health, RunState, labels};
 use crate::events::{Emitter, Kind, Status};
 
@@ -563,13 +565,25 @@ fn replica_spec<E: Engine>(
     replaces: Option<&str>,
 ) -> Result<crate::engine::ContainerSpec, ExecError> {
     let desired = &shared.ctx.desired;
-    let (json, hash) = canonical_json(&desired.services[service].spec);
+    let first_container = |target: &str| {
+        let ids = shared.ids.lock().expect("the ID map is never poisoned");
+        references::replicas_of(
+            desired,
+            target,
+            ids.iter().map(|(name, id)| (name.as_str(), id.as_str())),
+        )
+        .into_iter()
+        .next()
+        .map(|replica| replica.id)
+    };
+    let hash = config_hash::service_hash(&desired.services[service].hashed, first_container);
     let mut spec = desired.services[service].spec.clone();
     spec.identity_labels
         .insert(labels::CONTAINER_NUMBER.into(), number.to_string());
     spec.identity_labels
         .insert(labels::CONFIG_HASH.into(), hash);
-    spec.identity_labels.insert(labels::SPEC.into(), json);
+    spec.identity_labels
+        .insert(labels::DIGESTS.into(), Fingerprint::of(&spec).to_label());
     if let Some(image_id) = shared.ctx.images.get(&spec.image) {
         spec.identity_labels
             .insert(labels::IMAGE.into(), image_id.clone());

@@ -2,8 +2,10 @@
 //! desired → observe → plan → execute.
 
 pub mod checks;
+pub mod config_hash;
 pub mod desired;
 pub mod execute;
+pub mod fingerprint;
 pub mod host_files;
 pub mod lifecycle;
 pub mod lock;

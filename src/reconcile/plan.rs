@@ -11,7 +11,9 @@ use serde_json::Value;
 
 use super::desired::DesiredNetwork;
 use super::desired::{Condition, Desired, DesiredService};
+use super::fingerprint::{self, Fingerprint};
 use super::observe::Observed;
+use super::{config_hash, references};
 use crate::engine::spec::{ContainerSpec, MountSpec, NetworkAttachment, canonical_json};
 use crate::engine::{Container, Network, RunState, labels};
 
@@ -458,6 +460,15 @@ fn needs_stop(container: &Container, timeout: Option<i64>) -> bool {
         return true;
     }
     // berth's record of the spec it made the container with says its signal.
+    if let Some(digests) = container
+        .label(labels::DIGESTS)
+        .and_then(Fingerprint::parse)
+    {
+        let sigkill = ["SIGKILL", "KILL", "9", "sigkill", "kill"];
+        return !sigkill
+            .iter()
+            .any(|signal| digests.has("stop_signal", &Value::from(*signal)));
+    }
     let recorded: Option<ContainerSpec> = container
         .label(labels::SPEC)
         .and_then(|json| serde_json::from_str(json).ok());
@@ -504,14 +515,8 @@ fn recreate_reason(
             "{parent} is recreated, and this shares its namespace or volumes"
         ));
     }
-    let (json, hash) = canonical_json(&service.spec);
-    match container.label(labels::SPEC) {
-        Some(old) if old != json => return Some(describe_change(old, &json)),
-        Some(_) => {}
-        None if container.label(labels::CONFIG_HASH) != Some(hash.as_str()) => {
-            return Some("created by another tool (its configuration hash differs)".into());
-        }
-        None => {}
+    if let Some(reason) = config_change(container, service, desired, observed) {
+        return Some(reason);
     }
     if let Some(Some(image_id)) = observed.images.get(&service.spec.image) {
         let stamped = container
@@ -545,6 +550,83 @@ fn recreate_reason(
         }
     }
     None
+}
+
+/// What changed in the service's configuration since `container` was made.
+///
+/// berth's digests of the spec it made the container with name the keys
+/// that changed. A container made by Docker Compose is compared by Compose's
+/// own hash, which berth computes as Compose does; one made by an earlier
+/// berth by the spec it recorded.
+fn config_change(
+    container: &Container,
+    service: &DesiredService,
+    desired: &Desired,
+    observed: &Observed,
+) -> Option<String> {
+    if let Some(old) = container
+        .label(labels::DIGESTS)
+        .and_then(Fingerprint::parse)
+    {
+        let changed = old.changed(&Fingerprint::of(&service.spec));
+        return (!changed.is_empty()).then(|| fingerprint::describe(&changed));
+    }
+    if let Some(old) = container.label(labels::SPEC) {
+        let (json, _) = canonical_json(&service.spec);
+        return (old != json).then(|| describe_change(old, &json));
+    }
+    let hash = config_hash::service_hash(&service.hashed, |parent| {
+        let containers = observed
+            .containers
+            .iter()
+            .map(|c| (c.name.as_str(), c.id.as_str()));
+        references::replicas_of(desired, parent, containers)
+            .into_iter()
+            .next()
+            .map(|replica| replica.id)
+    });
+    (container.label(labels::CONFIG_HASH) != Some(hash.as_str()))
+        .then(|| "created by another tool (its configuration hash differs)".into())
+}
+
+/// How a network's or volume's definition differs from the one it was made with.
+enum Change {
+    None,
+    /// berth made it: the keys that changed, for people.
+    Keys(String),
+    /// Another tool made it, with another hash: which key changed is unknown.
+    Unknown,
+}
+
+/// Compares the definition `spec` (Compose's `hash` of it) with the one the
+/// object with `labels` was made with.
+fn definition_change<T: Serialize>(
+    labels: &BTreeMap<String, String>,
+    hash: &str,
+    spec: &T,
+) -> Change {
+    if let Some(old) = labels
+        .get(labels::DIGESTS)
+        .and_then(|l| Fingerprint::parse(l))
+    {
+        let changed = old.changed(&Fingerprint::of(spec));
+        return match changed.is_empty() {
+            true => Change::None,
+            false => Change::Keys(fingerprint::describe(&changed)),
+        };
+    }
+    if let Some(old) = labels.get(labels::SPEC) {
+        let (json, _) = canonical_json(spec);
+        return match *old == json {
+            true => Change::None,
+            false => Change::Keys(describe_change(old, &json)),
+        };
+    }
+    match labels.get(labels::CONFIG_HASH) {
+        // Docker Compose leaves an object without a hash as it is.
+        Some(found) if found != hash => Change::Unknown,
+        _ => Change::None,
+    }
 }
 
 /// What differs between two canonical specs (JSON), for people:
@@ -625,13 +707,12 @@ fn recreate_network(
     plan: &mut Plan,
     network: &DesiredNetwork,
     found: &Network,
-    old_spec: &str,
+    change: &str,
     observed: &Observed,
     timeout: Option<i64>,
     halted: &mut BTreeMap<String, Halted>,
 ) -> usize {
-    let (json, _) = canonical_json(&network.spec);
-    let reason = format!("recreate: {}", describe_change(old_spec, &json));
+    let reason = format!("recreate: {change}");
     let why = format!("network {} is recreated", found.name);
     let attached = observed.containers.iter().filter(|c| {
         c.networks.contains_key(&found.name) || c.networks.values().any(|id| id == &found.id)
@@ -715,27 +796,25 @@ pub fn plan_up(
                 plan.warnings
                     .push(foreign("network", &found.name, &found.labels))
             }
-            Some(found) => match found.labels.get(labels::CONFIG_HASH) {
-                Some(hash) if *hash != network.hash => match found.labels.get(labels::SPEC) {
-                    Some(old) => {
-                        let id = recreate_network(
-                            &mut plan,
-                            network,
-                            found,
-                            old,
-                            observed,
-                            options.timeout,
-                            &mut halted,
-                        );
-                        network_nodes.insert(key, id);
-                    }
-                    // Another tool's hash cannot be compared with berth's.
-                    None => plan.warnings.push(format!(
-                        "network {} was created by another tool and may differ from its definition in the file; `berth down` then `berth up` recreates it",
-                        found.name
-                    )),
-                },
-                _ => {}
+            Some(found) => match definition_change(&found.labels, &network.hash, &network.spec) {
+                Change::None => {}
+                Change::Keys(change) => {
+                    let id = recreate_network(
+                        &mut plan,
+                        network,
+                        found,
+                        &change,
+                        observed,
+                        options.timeout,
+                        &mut halted,
+                    );
+                    network_nodes.insert(key, id);
+                }
+                // Not berth's: which key changed cannot be told.
+                Change::Unknown => plan.warnings.push(format!(
+                    "network {} was created by another tool and differs from its definition in the file; `berth down` then `berth up` recreates it",
+                    found.name
+                )),
             },
             None => {
                 let id = plan.push(
@@ -762,18 +841,13 @@ pub fn plan_up(
             Some(found) if found.labels.get(labels::PROJECT) != Some(&desired.project) => plan
                 .warnings
                 .push(foreign("volume", &found.name, &found.labels)),
-            Some(found) => match found.labels.get(labels::CONFIG_HASH) {
-                Some(hash) if *hash != volume.hash && !options.yes => {
-                    let change = found
-                        .labels
-                        .get(labels::SPEC)
-                        .map(|old| {
-                            format!(
-                                " ({})",
-                                describe_change(old, &canonical_json(&volume.spec).0)
-                            )
-                        })
-                        .unwrap_or_default();
+            Some(found) => match definition_change(&found.labels, &volume.hash, &volume.spec) {
+                Change::None => {}
+                change if !options.yes => {
+                    let change = match change {
+                        Change::Keys(change) => format!(" ({change})"),
+                        _ => String::new(),
+                    };
                     return Err(PlanError {
                         message: format!(
                             "volume {} exists but does not match its definition in the file{change}",
@@ -782,7 +856,7 @@ pub fn plan_up(
                         hint: "its data is kept: run `up -y` to remove and recreate it (its data is lost), or restore the old definition".into(),
                     });
                 }
-                Some(hash) if *hash != volume.hash => {
+                _ => {
                     // -y: the containers that mount it go, then the volume is made anew.
                     let mut removed = Vec::new();
                     for container in observed.containers.iter().filter(|c| {
@@ -814,7 +888,6 @@ pub fn plan_up(
                     );
                     volume_nodes.insert(key, id);
                 }
-                _ => {}
             },
             None => {
                 let id = plan.push(

@@ -80,6 +80,46 @@ fn up_creates_named_labelled_containers_and_is_idempotent() {
 }
 
 #[test]
+fn labels_hold_no_value_of_the_environment_or_secrets() {
+    // Labels are read by anyone who lists containers and by every tool that
+    // collects them: berth keeps digests there, never values.
+    let file = format!(
+        "services:\n{}secrets:\n  token:\n    environment: TOKEN_VALUE\n",
+        sleeper(
+            "db",
+            "    environment:\n      DB_PASSWORD: hunter2-secret\n    secrets: [token]\n"
+        )
+    );
+    let env = TestEnv::new("up-no-values", &file);
+    env.cmd(&["up", "-d"])
+        .env("TOKEN_VALUE", "tok-3141592")
+        .run()
+        .assert_code(0);
+    let container = env.container(&env.name_of("db", 1));
+    let labels = container.raw["Config"]["Labels"].to_string();
+    assert!(labels.contains("dev.berth.digests"), "{labels}");
+    assert!(labels.contains("environment.DB_PASSWORD"), "{labels}");
+    for value in ["hunter2-secret", "tok-3141592"] {
+        assert!(!labels.contains(value), "{value} in the labels: {labels}");
+    }
+    let ps = env.berth_ok(&["ps", "--format", "json"]);
+    assert!(!ps.stdout.contains("hunter2-secret"), "{}", ps.stdout);
+    // The digests still name the key that changed.
+    env.write(
+        "compose.yaml",
+        &file.replace("hunter2-secret", "other-secret"),
+    );
+    let plan = env.cmd(&["plan"]).env("TOKEN_VALUE", "tok-3141592").run();
+    plan.assert_code(0);
+    assert!(
+        plan.stdout.contains("environment.DB_PASSWORD changed"),
+        "{}",
+        plan.stdout
+    );
+    assert!(!plan.stdout.contains("other-secret"), "{}", plan.stdout);
+}
+
+#[test]
 fn changed_environment_recreates_only_that_service_and_restarts_restart_dependents() {
     let file = |value: &str| {
         format!(
