@@ -148,10 +148,15 @@ pub fn service_build(
         .iter()
         .map(|(k, v)| (k.clone(), v.clone()))
         .collect();
-    // The classic builder turns every label into a step of its own (a
-    // container committed): only the project's, which `down --rmi` and
-    // clean-ups find images by.
+    // Docker Compose's three labels, so that both tools build the same
+    // image (the same ID) from the same file: switching tools recreates
+    // nothing that is rebuilt on every `up` (`pull_policy: build`).
     image_labels.insert(labels::PROJECT.to_string(), project.to_string());
+    image_labels.insert(labels::SERVICE.to_string(), name.to_string());
+    image_labels.insert(
+        labels::VERSION.to_string(),
+        labels::COMPOSE_VERSION.to_string(),
+    );
     let spec = BuildSpec {
         dockerfile: in_archive,
         tag: image.to_string(),
