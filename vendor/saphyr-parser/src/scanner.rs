@@ -755,7 +755,8 @@ impl<'input, T: Input> Scanner<'input, T> {
             }
         }
 
-        if (self.mark.col as isize) < self.indent {
+        // berth patch: no indentation inside flow collections (see PATCHED.md).
+        if self.flow_level == 0 && (self.mark.col as isize) < self.indent {
             return Err(ScanError::new_str(self.mark, "invalid indentation"));
         }
 
@@ -893,7 +894,9 @@ impl<'input, T: Input> Scanner<'input, T> {
                 // whitespaces outside of indentation.
                 // If a flow-style construct is in an indented block, its contents must still be
                 // indented. Also, tabs are allowed anywhere in it if it has no content.
-                '\t' if self.is_within_block()
+                // berth patch: not inside flow collections (see PATCHED.md).
+                '\t' if self.flow_level == 0
+                    && self.is_within_block()
                     && self.leading_whitespace
                     && (self.mark.col as isize) < self.indent =>
                 {
@@ -2046,7 +2049,8 @@ impl<'input, T: Input> Scanner<'input, T> {
                 ));
             }
 
-            if (self.mark.col as isize) < self.indent {
+            // berth patch: no indentation inside flow collections (see PATCHED.md).
+            if self.flow_level == 0 && (self.mark.col as isize) < self.indent {
                 return Err(ScanError::new_str(
                     start_mark,
                     "invalid indentation in quoted scalar",
@@ -2072,7 +2076,11 @@ impl<'input, T: Input> Scanner<'input, T> {
                 if self.input.next_is_blank() {
                     // Consume a space or a tab character.
                     if leading_blanks {
-                        if self.input.peek() == '\t' && (self.mark.col as isize) < self.indent {
+                        // berth patch: not inside flow collections (see PATCHED.md).
+                        if self.input.peek() == '\t'
+                            && self.flow_level == 0
+                            && (self.mark.col as isize) < self.indent
+                        {
                             return Err(ScanError::new_str(
                                 self.mark,
                                 "tab cannot be used as indentation",
@@ -2295,12 +2303,9 @@ impl<'input, T: Input> Scanner<'input, T> {
         let indent = self.indent + 1;
         let start_mark = self.mark;
 
-        if self.flow_level > 0 && (start_mark.col as isize) < indent {
-            return Err(ScanError::new_str(
-                start_mark,
-                "invalid indentation in flow construct",
-            ));
-        }
+        // berth patch: upstream rejects here a plain scalar inside a flow collection
+        // that starts left of the block indentation; go-yaml has no such check, and
+        // neither do we (see PATCHED.md).
 
         let mut string = String::with_capacity(32);
         self.buf_whitespaces.clear();
