@@ -237,6 +237,105 @@ fn duplicate_key_error_points_at_both_lines() {
         ));
 }
 
+/// As Docker Compose (go-yaml): a flow collection's items and closing
+/// bracket may sit at or left of the parent key's column.
+#[test]
+fn flow_collections_closed_at_the_parent_key_load_as_the_usual_layout() {
+    let usual = "\
+services:
+  web:
+    image: busybox
+    command: [\"sh\", \"-c\", \"sleep 1\"]
+    environment: {A: \"1\", B: two}
+    ports: [\"8080:80\", \"8443:443\"]
+    healthcheck:
+      test: [\"CMD\", \"true\"]
+      interval: 10s
+    volumes:
+      - {type: volume, source: data, target: /data}
+    x-nested: [[1, 2], {k: [3]}]
+  db:
+    image: postgres
+volumes:
+  data: {}
+";
+    let flow = "\
+services:
+  web:
+    image: busybox
+    command: [
+      \"sh\",
+      \"-c\",
+      \"sleep 1\"
+    ]
+    environment: {
+      A: \"1\",
+      B: two
+}
+    ports: [
+    \"8080:80\",
+\"8443:443\"
+  ]
+    healthcheck:
+      test: [
+        \"CMD\", \"true\"
+      ]
+      interval: 10s
+    volumes:
+      - {
+        type: volume,
+        source: data,
+        target: /data
+      }
+    x-nested: [ [
+1,
+2
+], {k: [
+3]
+} ]
+  db:
+    image: postgres
+volumes:
+  data: {}
+";
+    let dir = project(&[]);
+    let run = |text: &str| {
+        config_json(
+            berth(dir.path())
+                .args(["-p", "flow", "-f", "-"])
+                .write_stdin(text),
+        )
+    };
+    let want = run(usual);
+    assert_eq!(want["services"]["web"]["command"][2], "sleep 1");
+    assert_eq!(run(flow), want);
+}
+
+/// What go-yaml refuses around flow collections stays an error, located.
+#[test]
+fn flow_collection_layouts_compose_refuses_are_located_errors() {
+    let dir = project(&[(
+        "compose.yaml",
+        "services:\n  web:\n    image: busybox\n    command: [\n---\n    ]\n",
+    )]);
+    berth(dir.path())
+        .arg("config")
+        .assert()
+        .code(15)
+        .stderr(predicate::str::contains("compose.yaml:5:1"))
+        .stderr(predicate::str::contains("invalid YAML"));
+    let dir = project(&[(
+        "compose.yaml",
+        "services:\n  web:\n    image: busybox\n    command: [\n      sh\n\t-c\n    ]\n",
+    )]);
+    berth(dir.path())
+        .arg("config")
+        .assert()
+        .code(15)
+        .stderr(predicate::str::contains("compose.yaml:5:7"))
+        .stderr(predicate::str::contains("found a tab"));
+}
+
 #[test]
 fn unknown_key_gets_location_and_did_you_mean() {
     let dir = project(&[(

@@ -559,6 +559,121 @@ mod tests {
         assert_eq!(image.key_span().line_col(text), (3, 5));
     }
 
+    /// The first document of `text` as JSON.
+    fn json(text: &str) -> serde_json::Value {
+        parse(text).to_json()
+    }
+
+    /// go-yaml (Docker Compose) checks no indentation inside a flow
+    /// collection: its items and closing bracket may sit at or left of the
+    /// parent key (saphyr-parser is patched for it, vendor/saphyr-parser).
+    #[test]
+    fn flow_sequences_may_close_at_or_left_of_the_parent_key() {
+        let want = json("s:\n  command: [\"a\", \"b\"]\n  image: x\n");
+        for text in [
+            "s:\n  command: [\n    \"a\",\n    \"b\"\n  ]\n  image: x\n",
+            "s:\n  command: [\n    \"a\",\n    \"b\"\n]\n  image: x\n",
+            "s:\n  command: [\n  \"a\",\n  \"b\"\n  ]\n  image: x\n",
+            "s:\n  command: [\n\"a\",\n\"b\"\n]\n  image: x\n",
+            "s:\n  command: [\n\"a\", # a comment\n# another\n  \"b\"]\n  image: x\n",
+            "s:\n  command: [\na,\nb\n]\n  image: x\n",
+        ] {
+            assert_eq!(json(text), want, "{text}");
+        }
+    }
+
+    #[test]
+    fn flow_mappings_may_close_at_or_left_of_the_parent_key() {
+        let want = json("s:\n  environment: {A: \"1\", B: 2}\n  image: x\n");
+        for text in [
+            "s:\n  environment: {\n    A: \"1\",\n    B: 2\n  }\n  image: x\n",
+            "s:\n  environment: {\n    A: \"1\",\n    B: 2\n}\n  image: x\n",
+            "s:\n  environment: {\nA: \"1\",\nB: 2\n}\n  image: x\n",
+            "s:\n  environment: {\n    A:\n\"1\",\n  B: 2\n  }\n  image: x\n",
+        ] {
+            assert_eq!(json(text), want, "{text}");
+        }
+    }
+
+    #[test]
+    fn flow_collections_in_list_items_may_close_at_the_dash() {
+        let want = json("v:\n  - {type: bind, target: /x}\n  - [\"80:80\"]\n  - b\n");
+        for text in [
+            "v:\n  - {\n    type: bind,\n    target: /x\n  }\n  - [\n    \"80:80\"\n  ]\n  - b\n",
+            "v:\n  - {\n  type: bind,\n  target: /x\n  }\n  - [\n  \"80:80\"\n  ]\n  - b\n",
+            "v:\n  - {\ntype: bind,\ntarget: /x\n}\n  - [\n\"80:80\"\n]\n  - b\n",
+            "v:\n- {\ntype: bind,\ntarget: /x\n}\n- [\n\"80:80\"\n]\n- b\n",
+        ] {
+            assert_eq!(json(text), want, "{text}");
+        }
+        // A mapping in a list item whose flow value closes at the dash.
+        let want = json("l:\n  - name: a\n    ports: [\"80:80\"]\n  - x\n");
+        for text in [
+            "l:\n  - name: a\n    ports: [\n      \"80:80\"\n    ]\n  - x\n",
+            "l:\n  - name: a\n    ports: [\n      \"80:80\"\n  ]\n  - x\n",
+            "l:\n  - name: a\n    ports: [\n\"80:80\"\n]\n  - x\n",
+        ] {
+            assert_eq!(json(text), want, "{text}");
+        }
+    }
+
+    #[test]
+    fn nested_flow_collections_may_sit_left_of_the_parent_key() {
+        let want = json("x:\n  a: [[1, 2], [3], {b: [4]}]\n  c: 5\n");
+        for text in [
+            "x:\n  a: [\n    [\n      1,\n      2\n    ],\n    [\n    3\n    ],\n    {\n      b: [\n        4\n      ]\n    }\n  ]\n  c: 5\n",
+            "x:\n  a: [\n  [\n1,\n2\n],\n[3],\n{\nb: [\n4]\n}\n]\n  c: 5\n",
+            "x:\n  a: [ [\n1, 2\n], [3\n], {b:\n[4]}\n]\n  c: 5\n",
+        ] {
+            assert_eq!(json(text), want, "{text}");
+        }
+    }
+
+    #[test]
+    fn multi_line_scalars_in_flow_may_continue_left_of_the_parent_key() {
+        let want = json("x:\n  a: [\"b c\", 'd e', f g]\n");
+        let text = "x:\n  a: [\n    \"b\nc\",\n    'd\n e',\n    f\ng\n  ]\n";
+        assert_eq!(json(text), want);
+    }
+
+    #[test]
+    fn flow_items_left_of_the_parent_key_keep_their_positions() {
+        let text = "s:\n  command: [\n\"a\",\n  b,\n]\n  env: {\nK: v\n}\n";
+        let n = parse(text);
+        let s = n.get("s").unwrap();
+        let command = s.get("command").unwrap();
+        let items = command.as_seq().unwrap();
+        assert_eq!(command.span.line_col(text), (2, 12));
+        assert_eq!(items[0].span.line_col(text), (3, 1));
+        assert_eq!(items[1].span.line_col(text), (4, 3));
+        let env = s.get("env").unwrap();
+        assert_eq!(env.key_span().line_col(text), (6, 3));
+        let k = env.get("K").unwrap();
+        assert_eq!(k.key_span().line_col(text), (7, 1));
+        assert_eq!(k.span.line_col(text), (7, 4));
+    }
+
+    /// What go-yaml still refuses around flow collections is refused, with
+    /// the place of the error.
+    #[test]
+    fn layouts_compose_refuses_around_flow_collections_stay_errors() {
+        let cases = [
+            // A document marker inside a flow collection.
+            ("s:\n  command: [\n---\n]\n", (3, 1)),
+            // A collection never closed: the block key after it is an item.
+            ("s:\n  command: [\n    \"a\",\n  image: x\n", (5, 1)),
+            // After the bracket, block indentation counts again.
+            ("x:\n  a:\n    b: [\n1\n]\n   c: 2\n", (6, 4)),
+            // A tab left of the block indentation inside a plain scalar.
+            ("x:\n  a: [\n    b\n\tc\n  ]\n", (3, 5)),
+        ];
+        for (text, at) in cases {
+            let err = parse_documents(text, 0).unwrap_err();
+            assert!(err.message.starts_with("invalid YAML"), "{}", err.message);
+            assert_eq!(err.span.unwrap().line_col(text), at, "{text}");
+        }
+    }
+
     #[test]
     fn syntax_errors_have_positions() {
         let err = parse_documents("a: [1, 2\nb: 3\n", 0).unwrap_err();
