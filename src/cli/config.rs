@@ -307,6 +307,13 @@ impl Locator<'_> {
             };
             load::decode_text(bytes).ok()
         });
+        // A file that cannot be read again (a named pipe) gives no position.
+        let readable = sources
+            .get(span.file.into())
+            .is_some_and(|f| f.text.len() >= span.offset as usize && !f.text.is_empty());
+        if !readable {
+            return CliError::Other(e.to_string());
+        }
         CliError::Project(crate::diag::Diagnostics {
             items: vec![crate::diag::Diagnostic::new(e.to_string()).at(span)],
             sources,
