@@ -68,6 +68,9 @@ impl Span {
 pub struct SourceFile {
     pub path: PathBuf,
     pub text: String,
+    /// An env file (`KEY=value` lines, every value hidden in snippets)
+    /// rather than YAML.
+    pub env_file: bool,
 }
 
 /// All files read while loading a project, shared so errors can be rendered later.
@@ -82,6 +85,15 @@ impl Sources {
     /// env file shared by many services) keeps its first entry. Gives the
     /// file's index and the registered file, whose text the caller reads.
     pub fn add(&self, path: &Path, text: String) -> (u32, Arc<SourceFile>) {
+        self.add_file(path, text, false)
+    }
+
+    /// [`Sources::add`] for an env file, whose values are all hidden in snippets.
+    pub fn add_env_file(&self, path: &Path, text: String) -> (u32, Arc<SourceFile>) {
+        self.add_file(path, text, true)
+    }
+
+    fn add_file(&self, path: &Path, text: String, env_file: bool) -> (u32, Arc<SourceFile>) {
         let mut files = self.files.write().expect("sources lock");
         if let Some(i) = files.iter().position(|f| f.path == path && f.text == text) {
             return (i as u32, files[i].clone());
@@ -89,9 +101,42 @@ impl Sources {
         let file = Arc::new(SourceFile {
             path: path.to_path_buf(),
             text,
+            env_file,
         });
         files.push(file.clone());
         ((files.len() - 1) as u32, file)
+    }
+
+    /// The registered files' paths, in order, and whether each is an env file.
+    pub fn paths(&self) -> Vec<(PathBuf, bool)> {
+        self.files
+            .read()
+            .expect("sources lock")
+            .iter()
+            .map(|f| (f.path.clone(), f.env_file))
+            .collect()
+    }
+
+    /// Registers files again, in the order of [`Sources::paths`], with the
+    /// texts `read` gives (an empty text where it gives none), so that spans
+    /// into the old sources point into the new ones.
+    pub fn reread(
+        paths: &[(PathBuf, bool)],
+        mut read: impl FnMut(&Path) -> Option<String>,
+    ) -> Sources {
+        let files = paths
+            .iter()
+            .map(|(path, env_file)| {
+                Arc::new(SourceFile {
+                    path: path.clone(),
+                    text: read(path).unwrap_or_default(),
+                    env_file: *env_file,
+                })
+            })
+            .collect();
+        Sources {
+            files: Arc::new(RwLock::new(files)),
+        }
     }
 
     pub fn get(&self, file: u32) -> Option<Arc<SourceFile>> {
@@ -164,11 +209,13 @@ impl Diagnostics {
                 .starts_with("no configuration file provided")
     }
 
-    /// Renders every problem with its file, line, column, the offending line and the hint.
-    pub fn render(&self, color: bool) -> String {
+    /// Renders every problem with its file, line, column, the offending line
+    /// and the hint. Values that look secret are hidden in the lines shown
+    /// (and in the message when it quotes them) unless `show_secrets`.
+    pub fn render(&self, color: bool, show_secrets: bool) -> String {
         let mut out = String::new();
         for d in &self.items {
-            out.push_str(&render_one(d, &self.sources, color));
+            out.push_str(&render_one(d, &self.sources, color, show_secrets));
         }
         out
     }
@@ -183,10 +230,15 @@ impl fmt::Display for Diagnostics {
 
 impl std::error::Error for Diagnostics {}
 
-fn render_one(d: &Diagnostic, sources: &Sources, color: bool) -> String {
-    use miette::{
-        GraphicalReportHandler, GraphicalTheme, LabeledSpan, MietteDiagnostic, NamedSource,
-    };
+/// Lines shown before and after the line of an error.
+const CONTEXT_LINES: usize = 1;
+/// Characters shown of a long line, around the error's column: a minified
+/// JSON file is one line, which miette cannot lay out past column 65,535.
+const WINDOW: usize = 120;
+const ELLIPSIS: &str = "…";
+
+fn render_one(d: &Diagnostic, sources: &Sources, color: bool, show_secrets: bool) -> String {
+    use miette::{GraphicalReportHandler, GraphicalTheme, LabeledSpan, MietteDiagnostic};
 
     let (bold, reset) = if color {
         ("\x1b[1m", "\x1b[0m")
@@ -203,14 +255,25 @@ fn render_one(d: &Diagnostic, sources: &Sources, color: bool) -> String {
         }
         return out;
     };
-    let mut diag = MietteDiagnostic::new(d.message.clone()).with_label(LabeledSpan::at(
-        span.offset as usize..span.offset as usize + usize::from(span.len.max(1)),
-        "here",
-    ));
+    let masks = if show_secrets {
+        Vec::new()
+    } else {
+        crate::redact::secret_ranges(&file.text, file.env_file)
+    };
+    let snippet = Snippet::new(&file.text, span, &masks);
+    let hide = |s: &str| hide_values(s, &snippet.hidden);
+    let mut diag = MietteDiagnostic::new(hide(&d.message))
+        .with_label(LabeledSpan::at(snippet.label.clone(), "here"));
     if let Some(h) = &d.hint {
-        diag = diag.with_help(h.clone());
+        diag = diag.with_help(hide(h));
     }
-    let source = NamedSource::new(file.path.display().to_string(), file.text.to_string());
+    let (line, col) = span.line_col(&file.text);
+    let located = format!("{}:{line}:{col}", file.path.display());
+    let source = SnippetSource {
+        name: located.clone(),
+        text: snippet.text,
+        first_line: snippet.first_line,
+    };
     let report = miette::Report::new(diag).with_source_code(source);
     let theme = if color {
         GraphicalTheme::unicode()
@@ -218,15 +281,246 @@ fn render_one(d: &Diagnostic, sources: &Sources, color: bool) -> String {
         GraphicalTheme::unicode_nocolor()
     };
     let mut out = String::new();
-    let handler = GraphicalReportHandler::new_themed(theme).with_context_lines(1);
+    let handler = GraphicalReportHandler::new_themed(theme)
+        .with_context_lines(CONTEXT_LINES)
+        .without_primary_span_start();
     if handler.render_report(&mut out, report.as_ref()).is_err() {
-        out = format!("error: {}\n", d.message);
+        out = format!("error: {}\n", hide(&d.message));
     }
-    let (line, col) = span.line_col(&file.text);
-    format!(
-        "{bold}error{reset} at {}:{line}:{col}\n{out}",
-        file.path.display()
-    )
+    format!("{bold}error{reset} at {located}\n{out}")
+}
+
+/// `text` with every value of `hidden` that it quotes replaced by the mask
+/// (short values only where quoted, so that a value such as `1` does not
+/// mangle the rest of a message).
+fn hide_values(text: &str, hidden: &[String]) -> String {
+    let mut out = text.to_string();
+    for value in hidden {
+        if value.is_empty() {
+            continue;
+        }
+        if value.chars().count() >= 3 {
+            out = out.replace(value.as_str(), crate::redact::MASK);
+        } else {
+            for q in ['"', '\'', '`'] {
+                out = out.replace(
+                    &format!("{q}{value}{q}"),
+                    &format!("{q}{}{q}", crate::redact::MASK),
+                );
+            }
+        }
+    }
+    out
+}
+
+/// The lines shown with an error: a few lines of the file, secret values
+/// masked and long lines cut to a window around the error's column.
+struct Snippet {
+    text: String,
+    /// 0-based number of the snippet's first line in the file.
+    first_line: usize,
+    /// The error's bytes in `text`.
+    label: std::ops::Range<usize>,
+    /// The masked values on the error's line, to hide in its message too.
+    hidden: Vec<String>,
+}
+
+impl Snippet {
+    fn new(text: &str, span: Span, masks: &[std::ops::Range<usize>]) -> Snippet {
+        let start = floor_boundary(text, span.offset as usize);
+        let line_start = text[..start].rfind('\n').map_or(0, |i| i + 1);
+        let line_end = text[start..].find('\n').map_or(text.len(), |i| start + i);
+        let end = floor_boundary(text, (start + usize::from(span.len)).min(line_end));
+        let line_no = text.as_bytes()[..line_start]
+            .iter()
+            .filter(|&&b| b == b'\n')
+            .count();
+        let mut lines: Vec<std::ops::Range<usize>> = Vec::with_capacity(2 * CONTEXT_LINES + 1);
+        lines.push(line_start..line_end);
+        while lines.len() <= CONTEXT_LINES && lines[0].start > 0 {
+            let end = lines[0].start - 1;
+            let start = text[..end].rfind('\n').map_or(0, |i| i + 1);
+            lines.insert(0, start..end);
+        }
+        let error_index = lines.len() - 1;
+        for _ in 0..CONTEXT_LINES {
+            let prev = lines.last().map_or(text.len(), |l| l.end);
+            if prev >= text.len() {
+                break;
+            }
+            let end = text[prev + 1..]
+                .find('\n')
+                .map_or(text.len(), |i| prev + 1 + i);
+            lines.push(prev + 1..end);
+        }
+        let hidden = masks
+            .iter()
+            .filter(|m| m.start < line_end && m.end > line_start)
+            .map(|m| {
+                let v = &text[m.start.max(line_start)..m.end.min(line_end)];
+                v.trim_matches(['"', '\'']).to_string()
+            })
+            .collect();
+        // Mask, then find where the error is in its masked line.
+        let mut shown: Vec<String> = Vec::with_capacity(lines.len());
+        let mut label = (0, 0);
+        for (i, range) in lines.iter().enumerate() {
+            let (line, positions) = masked_line(text, range.clone(), masks, [start, end]);
+            if i == error_index {
+                label = (positions[0], positions[1]);
+            }
+            shown.push(line);
+        }
+        // Cut long lines to the same window of characters around the error.
+        let error_line = &shown[error_index];
+        let column = error_line[..label.0].chars().count();
+        let longest = shown.iter().map(|l| l.chars().count()).max().unwrap_or(0);
+        let window_start = if longest > WINDOW {
+            column.saturating_sub(WINDOW / 2)
+        } else {
+            0
+        };
+        let mut out = String::new();
+        let mut out_label = 0..0;
+        for (i, line) in shown.iter().enumerate() {
+            if i > 0 {
+                out.push('\n');
+            }
+            let chars = line.chars().count();
+            if chars <= WINDOW && window_start == 0 {
+                if i == error_index {
+                    out_label = out.len() + label.0..out.len() + label.1;
+                }
+                out.push_str(line);
+                continue;
+            }
+            let from = char_offset(line, window_start.min(chars));
+            let to = char_offset(line, (window_start + WINDOW).min(chars));
+            if from > 0 {
+                out.push_str(ELLIPSIS);
+            }
+            if i == error_index {
+                let at = |p: usize| out.len() + p.clamp(from, to) - from;
+                out_label = at(label.0)..at(label.1);
+            }
+            out.push_str(&line[from..to]);
+            if to < line.len() {
+                out.push_str(ELLIPSIS);
+            }
+        }
+        if out_label.is_empty() {
+            // A span of nothing still needs a character to point at.
+            out_label.end = out_label.start + 1;
+        }
+        if out_label.end > out.len() && error_index + 1 == shown.len() {
+            // The end of the file: a blank to point at.
+            out.push(' ');
+        }
+        Snippet {
+            text: out,
+            first_line: line_no + 1 - (error_index + 1),
+            label: out_label,
+            hidden,
+        }
+    }
+}
+
+/// The text of `line` (a line of `text` without its newline) with the
+/// `masks` that cross it replaced, and where the two byte offsets `at` of
+/// the file are in the result.
+fn masked_line(
+    text: &str,
+    line: std::ops::Range<usize>,
+    masks: &[std::ops::Range<usize>],
+    at: [usize; 2],
+) -> (String, [usize; 2]) {
+    let mut out = String::new();
+    let mut positions = [0, 0];
+    let mut found = [false, false];
+    let mut pos = line.start;
+    let mut note = |from: usize, to: usize, out_from: usize, out_to: usize, masked: bool| {
+        for (k, &p) in at.iter().enumerate() {
+            if !found[k] && p >= from && p <= to {
+                found[k] = true;
+                positions[k] = if masked {
+                    if k == 0 { out_from } else { out_to }
+                } else {
+                    out_from + (p - from)
+                };
+            }
+        }
+    };
+    for m in masks
+        .iter()
+        .filter(|m| m.start < line.end && m.end > line.start)
+    {
+        let m_start = m.start.max(line.start);
+        let m_end = m.end.min(line.end);
+        if m_start > pos {
+            let before = out.len();
+            out.push_str(&text[pos..m_start]);
+            note(pos, m_start, before, out.len(), false);
+        }
+        let before = out.len();
+        out.push_str(crate::redact::MASK);
+        note(m_start, m_end, before, out.len(), true);
+        pos = m_end;
+    }
+    let before = out.len();
+    out.push_str(&text[pos..line.end]);
+    note(pos, line.end, before, out.len(), false);
+    for (k, p) in positions.iter_mut().enumerate() {
+        if !found[k] {
+            *p = out.len();
+        }
+    }
+    // A carriage return before the newline is not shown.
+    if out.ends_with('\r') {
+        out.pop();
+        for p in &mut positions {
+            *p = (*p).min(out.len());
+        }
+    }
+    (out, positions)
+}
+
+fn floor_boundary(text: &str, mut i: usize) -> usize {
+    i = i.min(text.len());
+    while !text.is_char_boundary(i) {
+        i -= 1;
+    }
+    i
+}
+
+/// The byte offset of character number `n` of `s`.
+fn char_offset(s: &str, n: usize) -> usize {
+    s.char_indices().nth(n).map_or(s.len(), |(i, _)| i)
+}
+
+/// The snippet's text as miette reads it, with the file's line numbers.
+struct SnippetSource {
+    name: String,
+    text: String,
+    first_line: usize,
+}
+
+impl miette::SourceCode for SnippetSource {
+    fn read_span<'a>(
+        &'a self,
+        span: &miette::SourceSpan,
+        before: usize,
+        after: usize,
+    ) -> Result<Box<dyn miette::SpanContents<'a> + 'a>, miette::MietteError> {
+        let inner = self.text.read_span(span, before, after)?;
+        Ok(Box::new(miette::MietteSpanContents::new_named(
+            self.name.clone(),
+            inner.data(),
+            *inner.span(),
+            inner.line() + self.first_line,
+            inner.column(),
+            inner.line_count(),
+        )))
+    }
 }
 
 #[cfg(test)]

@@ -10,6 +10,7 @@ pub mod ignore;
 pub mod load;
 pub mod model;
 pub mod reconcile;
+pub mod redact;
 pub mod registry;
 pub mod render;
 pub mod transfer;

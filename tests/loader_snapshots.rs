@@ -24,7 +24,7 @@ fn load_dir(dir: &Path, files: &[&str]) -> Result<load::Loaded, berth::diag::Dia
 }
 
 fn config_json(dir: &Path, files: &[&str]) -> String {
-    let loaded = load_dir(dir, files).unwrap_or_else(|e| panic!("{}", e.render(false)));
+    let loaded = load_dir(dir, files).unwrap_or_else(|e| panic!("{}", e.render(false, false)));
     let project = Project::from_json(loaded.model.into_json()).unwrap();
     let text = serde_json::to_string_pretty(&project.to_json()).unwrap();
     text.replace(&dir.display().to_string(), "[DIR]")
@@ -61,7 +61,7 @@ fn merge_extends_and_short_syntax() {
 fn rendered_error(files: &[(&str, &str)]) -> String {
     let dir = temp_project(files);
     let err = load_dir(dir.path(), &[]).expect_err("the project should not load");
-    err.render(false)
+    err.render(false, false)
         .replace(&dir.path().display().to_string(), "[DIR]")
 }
 

@@ -29,7 +29,7 @@ fn load_in(dir: &Path) -> Desired {
         os_env: Default::default(),
         ..Default::default()
     };
-    let loaded = load::load(&opts).unwrap_or_else(|e| panic!("{}", e.render(false)));
+    let loaded = load::load(&opts).unwrap_or_else(|e| panic!("{}", e.render(false, false)));
     desired::from_loaded(loaded).unwrap()
 }
 

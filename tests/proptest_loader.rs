@@ -140,3 +140,75 @@ proptest! {
         let _ = yaml::parse_documents(&input, 0);
     }
 }
+
+/// A valid Compose file, with secrets, to mutate.
+const SEED: &str = "name: seed\nservices:\n  web:\n    image: nginx:${TAG:-1}\n    ports: [\"8080:80\"]\n    environment:\n      DB_PASSWORD: hunter2\n    deploy: {replicas: 2, resources: {limits: {cpus: '0.5', memory: 50M}}}\n    secrets: [s]\n  db:\n    image: postgres\n    environment: [\"X=1\", API_KEY=k]\n    depends_on: {web: {condition: service_started}}\nsecrets:\n  s:\n    environment: API_TOKEN\nvolumes: {data: {}}\n";
+
+/// Loads `bytes` as the only Compose file of a project, as `berth config`
+/// does, and renders the error (masked and not) if there is one.
+fn load_and_render(bytes: &[u8]) {
+    use berth::load::{self, LoadOptions};
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("compose.yaml");
+    std::fs::write(&path, bytes).unwrap();
+    let opts = LoadOptions {
+        files: vec![path.display().to_string()],
+        project_name: Some("hostile-prop".into()),
+        cwd: dir.path().to_path_buf(),
+        ..Default::default()
+    };
+    if let Err(e) = load::load(&opts) {
+        let masked = e.render(false, false);
+        let shown = e.render(true, true);
+        assert!(!masked.is_empty() && !shown.is_empty());
+    }
+}
+
+/// Byte edits of the seed: replace, insert or delete at random positions.
+fn mutated_seed() -> impl Strategy<Value = Vec<u8>> {
+    let edit = (any::<prop::sample::Index>(), 0u8..3, any::<u8>());
+    prop::collection::vec(edit, 1..8).prop_map(|edits| {
+        let mut bytes = SEED.as_bytes().to_vec();
+        for (at, op, byte) in edits {
+            let i = at.index(bytes.len() + 1);
+            match op {
+                0 if i < bytes.len() => bytes[i] = byte,
+                1 => bytes.insert(i, byte),
+                _ if i < bytes.len() => {
+                    bytes.remove(i);
+                }
+                _ => {}
+            }
+        }
+        bytes
+    })
+}
+
+proptest! {
+    // Each case loads a whole project (schema included): fewer cases.
+    #![proptest_config(ProptestConfig::with_cases(300))]
+
+    #[test]
+    fn loading_random_bytes_never_panics(bytes in prop::collection::vec(any::<u8>(), 0..400)) {
+        load_and_render(&bytes);
+    }
+
+    #[test]
+    fn loading_mutated_compose_files_never_panics(bytes in mutated_seed()) {
+        load_and_render(&bytes);
+    }
+
+    #[test]
+    fn loading_utf16_never_panics(bytes in prop::collection::vec(any::<u8>(), 0..200), be in any::<bool>()) {
+        let bom: &[u8] = if be { &[0xfe, 0xff] } else { &[0xff, 0xfe] };
+        load_and_render(&[bom, &bytes].concat());
+    }
+
+    #[test]
+    fn secret_ranges_are_in_bounds(input in any::<String>(), env_file in any::<bool>()) {
+        for r in berth::redact::secret_ranges(&input, env_file) {
+            prop_assert!(r.start <= r.end && r.end <= input.len());
+            prop_assert!(input.is_char_boundary(r.start) && input.is_char_boundary(r.end));
+        }
+    }
+}

@@ -105,7 +105,14 @@ pub fn run(settings: &Settings, args: ConfigArgs) -> Result<i32, CliError> {
     // The file texts only serve to locate messages, and nothing printed from
     // here on has a position: free them (a big file's text is as large as the
     // output) before the project is converted and printed.
+    // A value the typed project cannot read is located by reading them again.
+    let source_paths = loaded.sources.paths();
     drop(std::mem::take(&mut loaded.sources));
+    let locator = Locator {
+        paths: source_paths,
+        stdin: settings.load.stdin.as_deref(),
+        cwd: &settings.load.cwd,
+    };
     // Only these flags need the engine; listings print the file as written.
     let lock = if (args.resolve_image_digests || args.lock_image_digests) && !lists(&args) {
         let flag = if args.lock_image_digests {
@@ -141,7 +148,7 @@ pub fn run(settings: &Settings, args: ConfigArgs) -> Result<i32, CliError> {
         None if args.no_interpolate => {
             write_value(loaded.model.into_json(), args.format, false, &mut out)
         }
-        None => write_project(loaded, args.format, &mut out)?,
+        None => write_project(loaded, args.format, &mut out, &locator)?,
     };
     written
         .and_then(|()| out.flush())
@@ -281,20 +288,63 @@ fn lock_file(model: &Node, pins: &BTreeMap<String, String>) -> serde_json::Value
     serde_json::json!({ "services": services })
 }
 
+/// Turns an error of the typed project into a located one, reading the
+/// project's files again (their texts were freed before the conversion).
+struct Locator<'s> {
+    paths: Vec<(std::path::PathBuf, bool)>,
+    stdin: Option<&'s [u8]>,
+    cwd: &'s std::path::Path,
+}
+
+impl Locator<'_> {
+    fn error(&self, e: ModelError, span: Option<crate::diag::Span>) -> CliError {
+        let Some(span) = span.filter(|s| s.is_known()) else {
+            return CliError::Other(e.to_string());
+        };
+        let stdin_path = self.cwd.join("-");
+        let sources = crate::diag::Sources::reread(&self.paths, |path| {
+            let bytes = match self.stdin {
+                Some(stdin) if path == stdin_path => stdin.to_vec(),
+                _ => load::read_capped(path).ok()?,
+            };
+            load::decode_text(bytes).ok()
+        });
+        // A file that cannot be read again (a named pipe) gives no position.
+        let readable = sources
+            .get(span.file.into())
+            .is_some_and(|f| f.text.len() >= span.offset as usize && !f.text.is_empty());
+        if !readable {
+            return CliError::Other(e.to_string());
+        }
+        CliError::Project(crate::diag::Diagnostics {
+            items: vec![crate::diag::Diagnostic::new(e.to_string()).at(span)],
+            sources,
+        })
+    }
+}
+
 /// The whole project as Docker Compose prints it, streamed to `out`.
 fn write_project(
     loaded: Loaded,
     format: Format,
     out: &mut impl Write,
+    locator: &Locator,
 ) -> Result<std::io::Result<()>, CliError> {
     if let Format::Json = format {
-        return write_project_json(loaded.model, out);
+        return write_project_json(loaded.model, out, locator);
     }
     // YAML also shows the nested `x-*` keys, which the typed project does not print.
     let extensions = super::yaml_out::collect_extensions(&loaded.model);
-    // The model is consumed on the way so that only one copy of it is alive at a time.
-    let project =
-        Project::from_json(loaded.model.into_json()).map_err(|e| CliError::Other(e.to_string()))?;
+    // The model is consumed on the way so that only one copy of it is alive
+    // at a time: each service is dropped once read.
+    let (mut project, services, _) = read_rest(loaded.model, locator, false)?;
+    for (name, node) in services {
+        let service = Service::from_json(&name, node.to_json()).map_err(|e| {
+            let span = service_span(&node, &name, &e);
+            locator.error(e, span)
+        })?;
+        project.services.insert(name.to_string(), service);
+    }
     project
         .check_json()
         .map_err(|e| CliError::Other(e.to_string()))?;
@@ -308,15 +358,13 @@ fn write_project(
     Ok(out.write_all(super::yaml_out::project_to_yaml(json, extensions, models).as_bytes()))
 }
 
-/// [`write_project`] as JSON, one service at a time: each service goes from
-/// the model to its printed text and is dropped before the next one is
-/// read, so that the model, the typed project and its JSON never all exist
-/// at once. Every service is read once beforehand, so that nothing is
-/// written unless the whole project prints.
-fn write_project_json(
-    mut model: Node,
-    out: &mut impl Write,
-) -> Result<std::io::Result<()>, CliError> {
+/// Reads the project without its services, which it gives back as the
+/// model has them; with the first error in the model's order (that of
+/// reading the whole project at once), located. `check`: read every service
+/// too (always done when the rest fails, to find which error comes first),
+/// giving the error of the first service Compose could not print.
+type Rest = (Project, Map, Option<ModelError>);
+fn read_rest(mut model: Node, locator: &Locator, check: bool) -> Result<Rest, CliError> {
     let top_keys: Vec<String> = model
         .as_map()
         .map(|m| m.keys().map(|k| k.to_string()).collect())
@@ -325,21 +373,43 @@ fn write_project_json(
         Some(Kind::Map(services)) => std::mem::take(services),
         _ => Map::default(),
     };
-    let checked = check_services(&services);
     // The rest of the project, with an empty `services` in its place.
-    let rest = Project::from_json(model.into_json());
+    let rest = Project::from_json(model.to_json()).map_err(|e| (model.locate_dotted(&e.path), e));
+    drop(model);
+    let checked = if check || rest.is_err() {
+        check_services(&services)
+    } else {
+        Ok(None)
+    };
     // Where an error's top-level key is in the model (unknown keys last).
     let position = |e: &ModelError| {
         let key = e.path.split(['.', '[']).next().unwrap_or_default();
         top_keys.iter().position(|k| k == key).unwrap_or(usize::MAX)
     };
-    let to_cli = |e: ModelError| CliError::Other(e.to_string());
-    let (rest, unprintable) = match (rest, checked) {
-        (Ok(rest), Ok(unprintable)) => (rest, unprintable),
+    match (rest, checked) {
+        (Ok(rest), Ok(unprintable)) => Ok((rest, services, unprintable)),
         // Reading the project whole reports the first error in the model's order.
-        (Err(e), Err(s)) if position(&e) < position(&s) => return Err(to_cli(e)),
-        (_, Err(e)) | (Err(e), Ok(_)) => return Err(to_cli(e)),
-    };
+        (Err((span, e)), Err((s_span, s))) => Err(if position(&e) < position(&s) {
+            locator.error(e, span)
+        } else {
+            locator.error(s, s_span)
+        }),
+        (_, Err((span, e))) | (Err((span, e)), Ok(_)) => Err(locator.error(e, span)),
+    }
+}
+
+/// [`write_project`] as JSON, one service at a time: each service goes from
+/// the model to its printed text and is dropped before the next one is
+/// read, so that the model, the typed project and its JSON never all exist
+/// at once. Every service is read once beforehand, so that nothing is
+/// written unless the whole project prints.
+fn write_project_json(
+    model: Node,
+    out: &mut impl Write,
+    locator: &Locator,
+) -> Result<std::io::Result<()>, CliError> {
+    let (rest, services, unprintable) = read_rest(model, locator, true)?;
+    let to_cli = |e: ModelError| CliError::Other(e.to_string());
     rest.check_json().map_err(to_cli)?;
     if let Some(e) = unprintable {
         return Err(to_cli(e));
@@ -350,12 +420,14 @@ fn write_project_json(
 }
 
 /// Reads every service of the model as reading the whole project would, in
-/// the model's order so that the first error is the same; gives the error
-/// of the first service (by name) that Compose could not print.
-fn check_services(services: &Map) -> Result<Option<ModelError>, ModelError> {
+/// the model's order so that the first error is the same (located); gives
+/// the error of the first service (by name) that Compose could not print.
+type Checked = Result<Option<ModelError>, (Option<crate::diag::Span>, ModelError)>;
+fn check_services(services: &Map) -> Checked {
     let mut unprintable: Option<(&Key, ModelError)> = None;
     for (name, node) in services {
-        let service = Service::from_json(name, node.to_json())?;
+        let service = Service::from_json(name, node.to_json())
+            .map_err(|e| (service_span(node, name, &e), e))?;
         if let Err(e) = service.check_json(name)
             && unprintable.as_ref().is_none_or(|(first, _)| name < *first)
         {
@@ -363,6 +435,15 @@ fn check_services(services: &Map) -> Result<Option<ModelError>, ModelError> {
         }
     }
     Ok(unprintable.map(|(_, e)| e))
+}
+
+/// Where in the service `node` (named `name`) the value of an error is.
+fn service_span(node: &Node, name: &str, e: &ModelError) -> Option<crate::diag::Span> {
+    let inner = e
+        .path
+        .strip_prefix(&format!("services.{name}"))
+        .unwrap_or_default();
+    node.locate_dotted(inner)
 }
 
 /// Prints the project object `json`, with the value of its `services` key

@@ -140,7 +140,10 @@ fn prepare_loading(
             .cloned()
     });
     let (loaded, early) = std::thread::scope(|scope| {
-        let loading = scope.spawn(|| load_desired(settings, services, files_optional));
+        let loading = std::thread::Builder::new()
+            .stack_size(crate::load::LOAD_STACK)
+            .spawn_scoped(scope, || load_desired(settings, services, files_optional))
+            .expect("a thread to load the project");
         let early = runtime.block_on(async {
             let engine = connect(settings).await?;
             let (mut held, mut listing) = (None, None);

@@ -160,6 +160,10 @@ pub struct GlobalArgs {
     pub debug: bool,
     #[arg(short = 'l', long, hide = true, value_name = "LEVEL")]
     pub log_level: Option<String>,
+    /// Show secret-looking values (passwords, tokens, `environment:`
+    /// entries) in the file lines printed with an error; they are masked by default
+    #[arg(long, global = true)]
+    pub show_secrets: bool,
     /// Deprecated: --ansi never
     #[arg(long, hide = true)]
     pub no_ansi: bool,
@@ -332,7 +336,10 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> i32 {
     match result {
         Ok(code) => code,
         Err(err) => {
-            eprint!("{}", err.render(settings.color_stderr));
+            eprint!(
+                "{}",
+                err.render(settings.color_stderr, settings.show_secrets)
+            );
             err.exit_code()
         }
     }
@@ -343,6 +350,8 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> i32 {
 pub struct Settings {
     pub load: LoadOptions,
     pub color_stderr: bool,
+    /// `--show-secrets`: error snippets print secret-looking values.
+    pub show_secrets: bool,
     pub dry_run: bool,
     /// Resolved: never `auto`.
     pub progress: crate::render::Progress,
@@ -426,8 +435,7 @@ impl Settings {
             (p, _) => p.resolve(!os_env.contains_key(env_vars::NO_COLOR)),
         };
         let needs_stdin = global.files.iter().any(|f| f == "-");
-        let stdin =
-            needs_stdin.then(|| std::io::read_to_string(std::io::stdin()).unwrap_or_default());
+        let stdin = needs_stdin.then(crate::load::read_stdin);
         // The default is generous: the engine, not berth, is the bottleneck.
         let parallel = global
             .parallel
@@ -463,6 +471,7 @@ impl Settings {
         Ok(Settings {
             load,
             color_stderr,
+            show_secrets: global.show_secrets,
             dry_run: global.dry_run,
             progress,
             parallel,
@@ -504,10 +513,10 @@ pub enum CliError {
 }
 
 impl CliError {
-    fn render(&self, color: bool) -> String {
+    fn render(&self, color: bool, show_secrets: bool) -> String {
         use crate::reconcile::execute::ExecError;
         match self {
-            CliError::Project(d) => d.render(color),
+            CliError::Project(d) => d.render(color, show_secrets),
             CliError::Usage(m) | CliError::Other(m) => format!("error: {m}\n"),
             CliError::Engine(e) => match e.hint() {
                 Some(hint) => format!("error: {e}\n  hint: {hint}\n"),

@@ -185,6 +185,9 @@ struct Intent<'a> {
     attached: Option<&'a AttachArgs>,
     /// `up --watch`: the `develop.watch` rules applied while attached.
     watch: bool,
+    /// `up`: a project none of whose services is enabled is an error (not
+    /// for `create`), as Docker Compose has it.
+    needs_a_service: bool,
 }
 
 pub fn up(settings: &Settings, args: UpArgs) -> Result<i32, CliError> {
@@ -195,6 +198,7 @@ pub fn up(settings: &Settings, args: UpArgs) -> Result<i32, CliError> {
         wait_timeout: args.wait_timeout.map(Duration::from_secs),
         attached: attached.then_some(&args.attached),
         watch: args.watch,
+        needs_a_service: true,
     };
     converge(settings, &args.converge, &intent, None)
 }
@@ -289,6 +293,10 @@ fn converge(
     // A dry run changes nothing, so it need not wait for other invocations.
     let prepared = engine_cmd::prepare_from_files(&runtime, settings, &args.services, !dry_run)?;
     let (engine, mut desired, lock) = (prepared.engine, prepared.desired, prepared.lock);
+    // Docker Compose's words, when every service is behind a profile that is not enabled.
+    if intent.needs_a_service && !settings.load.all_resources && desired.services.is_empty() {
+        return Err(CliError::Other("no service selected".into()));
+    }
     for (service, count) in scales {
         let Some(target) = desired.services.get_mut(service) else {
             return Err(CliError::Usage(format!(

@@ -190,5 +190,9 @@ impl Rebuilder for Rebuild<'_> {
 fn rebuild_services(settings: &Settings, services: &[String]) -> Result<(), String> {
     up::up_detached(settings, services, true)
         .map(|_| ())
-        .map_err(|e| e.render(false).trim_end().to_string())
+        .map_err(|e| {
+            e.render(false, settings.show_secrets)
+                .trim_end()
+                .to_string()
+        })
 }

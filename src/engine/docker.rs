@@ -473,7 +473,8 @@ fn create_body(alias: &str, spec: &ContainerSpec, api: ApiVersion) -> ContainerC
         memory: (spec.resources.memory > 0).then_some(spec.resources.memory),
         memory_reservation: (spec.resources.memory_reservation > 0)
             .then_some(spec.resources.memory_reservation),
-        nano_cpus: (spec.resources.nano_cpus > 0).then_some(spec.resources.nano_cpus),
+        // A negative count goes to the engine, which refuses it, as with Docker Compose.
+        nano_cpus: (spec.resources.nano_cpus != 0).then_some(spec.resources.nano_cpus),
         shm_size: (spec.resources.shm_size > 0).then_some(spec.resources.shm_size),
         pids_limit: (spec.resources.pids_limit != 0).then_some(spec.resources.pids_limit),
         log_config: spec.logging.as_ref().map(|l| HostConfigLogConfig {

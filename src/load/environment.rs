@@ -31,7 +31,7 @@ pub fn read_env_file(
     earlier: &Env,
     sources: &Sources,
 ) -> Result<Env, Diagnostic> {
-    let (file, source) = sources.add(path, read_text(path)?);
+    let (file, source) = sources.add_env_file(path, read_text(path)?);
     let text = &source.text;
     let lookup = |k: &str| base.get(k).or_else(|| earlier.get(k)).cloned();
     dotenv::parse(text, &lookup).map_err(|e| {
@@ -43,7 +43,7 @@ pub fn read_env_file(
 
 /// Reads a file, with Compose's message when it is missing.
 pub fn read_text(path: &Path) -> Result<String, Diagnostic> {
-    std::fs::read_to_string(path).map_err(|e| {
+    let bytes = super::read_capped(path).map_err(|e| {
         if e.kind() == std::io::ErrorKind::NotFound {
             Diagnostic::new(format!(
                 "env file {} not found: stat {}: no such file or directory",
@@ -54,6 +54,16 @@ pub fn read_text(path: &Path) -> Result<String, Diagnostic> {
         } else {
             Diagnostic::new(format!("failed to read {}: {e}", path.display()))
         }
+    })?;
+    if bytes.len() > super::MAX_FILE_SIZE {
+        return Err(super::too_big(path));
+    }
+    String::from_utf8(bytes).map_err(|e| {
+        Diagnostic::new(format!(
+            "failed to read {}: invalid UTF-8 at byte {}",
+            path.display(),
+            e.utf8_error().valid_up_to()
+        ))
     })
 }
 

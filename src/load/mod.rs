@@ -56,8 +56,9 @@ pub struct LoadOptions {
     pub cwd: PathBuf,
     /// The process environment.
     pub os_env: Env,
-    /// Text of standard input, for `-f -`.
-    pub stdin: Option<String>,
+    /// Bytes of standard input, for `-f -`, read up to one byte past
+    /// [`MAX_FILE_SIZE`] (see [`read_stdin`]).
+    pub stdin: Option<Vec<u8>>,
     pub skip_interpolation: bool,
     pub skip_normalization: bool,
     pub skip_path_resolution: bool,
@@ -359,10 +360,15 @@ impl Loader<'_> {
     }
 
     fn parse_file(&mut self, path: &Path) -> Result<ParsedFile> {
-        let text = if path.as_os_str() == "-" {
+        let shown = if path.as_os_str() == "-" {
+            self.opts.cwd.join("-")
+        } else {
+            path.to_path_buf()
+        };
+        let bytes = if path.as_os_str() == "-" {
             self.opts.stdin.clone().unwrap_or_default()
         } else {
-            std::fs::read_to_string(path).map_err(|e| {
+            read_capped(path).map_err(|e| {
                 vec![Diagnostic::new(format!(
                     "open {}: {}",
                     path.display(),
@@ -370,10 +376,19 @@ impl Loader<'_> {
                 ))]
             })?
         };
-        let shown = if path.as_os_str() == "-" {
-            self.opts.cwd.join("-")
-        } else {
-            path.to_path_buf()
+        if bytes.len() > MAX_FILE_SIZE {
+            return Err(vec![too_big(&shown)]);
+        }
+        let text = match decode_text(bytes) {
+            Ok(text) => text,
+            Err((text, offset)) => {
+                let (file, _) = self.sources.add(&shown, text);
+                return Err(vec![
+                    Diagnostic::new("invalid YAML: invalid leading UTF-8 octet")
+                        .at(Span::new(file, offset as u32, 1))
+                        .hint("save the file as UTF-8 (or UTF-16 with a byte order mark)"),
+                ]);
+            }
         };
         let (file, source) = self.sources.add(&shown, text);
         let documents = one(yaml::parse_documents(&source.text, file))?;
@@ -594,6 +609,71 @@ pub fn parse_bool(v: &str) -> Option<bool> {
         "1" | "t" | "T" | "true" | "TRUE" | "True" => Some(true),
         "0" | "f" | "F" | "false" | "FALSE" | "False" => Some(false),
         _ => None,
+    }
+}
+
+/// Stack for a thread that loads a project: the loader's walks recurse once
+/// per level of a tree that may nest [`yaml::MAX_DEPTH`] deep. Only what is
+/// used is committed.
+pub const LOAD_STACK: usize = 512 << 20;
+
+/// The most berth reads of one file (or standard input): a Compose file is
+/// kilobytes, and `-f /dev/zero` must not fill the memory.
+pub const MAX_FILE_SIZE: usize = 64 << 20;
+
+/// Reads a file, stopping one byte past [`MAX_FILE_SIZE`]: regular files,
+/// named pipes (`-f <(...)`) and devices alike are read as streams, so that
+/// an endless one (`/dev/zero`) stops at the cap instead of filling the memory.
+pub fn read_capped(path: &Path) -> std::io::Result<Vec<u8>> {
+    use std::io::Read;
+    let file = std::fs::File::open(path)?;
+    let mut bytes = Vec::new();
+    file.take(MAX_FILE_SIZE as u64 + 1)
+        .read_to_end(&mut bytes)?;
+    Ok(bytes)
+}
+
+/// Standard input for `-f -`, read as [`read_capped`] reads a file.
+pub fn read_stdin() -> Vec<u8> {
+    use std::io::Read;
+    let mut bytes = Vec::new();
+    let _ = std::io::stdin()
+        .lock()
+        .take(MAX_FILE_SIZE as u64 + 1)
+        .read_to_end(&mut bytes);
+    bytes
+}
+
+/// The error for a file past [`MAX_FILE_SIZE`].
+pub fn too_big(path: &Path) -> Diagnostic {
+    Diagnostic::new(format!(
+        "{} is larger than {} MiB, the most berth reads of a file",
+        path.display(),
+        MAX_FILE_SIZE >> 20
+    ))
+    .hint("check the -f path: it should name a Compose file (an endless device such as /dev/zero never ends)")
+}
+
+/// A file's bytes as text, the way go-yaml reads them: UTF-8, or UTF-16
+/// (little or big endian) after its byte order mark. A UTF-8 byte order mark
+/// is kept (positions count it). Invalid UTF-8 gives the text with
+/// replacement characters and the byte offset of the first bad byte.
+pub fn decode_text(bytes: Vec<u8>) -> std::result::Result<String, (String, usize)> {
+    let utf16 = |rest: &[u8], unit: fn([u8; 2]) -> u16| {
+        let units = rest
+            .chunks(2)
+            .map(|c| unit([c[0], *c.get(1).unwrap_or(&0)]));
+        char::decode_utf16(units)
+            .map(|c| c.unwrap_or(char::REPLACEMENT_CHARACTER))
+            .collect::<String>()
+    };
+    match bytes.as_slice() {
+        [0xff, 0xfe, rest @ ..] => Ok(utf16(rest, u16::from_le_bytes)),
+        [0xfe, 0xff, rest @ ..] => Ok(utf16(rest, u16::from_be_bytes)),
+        _ => String::from_utf8(bytes).map_err(|e| {
+            let offset = e.utf8_error().valid_up_to();
+            (String::from_utf8_lossy(e.as_bytes()).into_owned(), offset)
+        }),
     }
 }
 

@@ -247,6 +247,38 @@ impl Node {
     }
 
     /// The node at a path of mapping keys and sequence indexes, if any.
+    /// Where the value at a dotted path (`services.web.ports[0].target`, as
+    /// the typed model names a value it cannot read) was written: the
+    /// value, else the key that holds it, else the deepest known parent.
+    pub fn locate_dotted(&self, path: &str) -> Option<Span> {
+        let mut segs = Vec::new();
+        for part in path.split('.').filter(|p| !p.is_empty()) {
+            let mut rest = part;
+            if let Some(i) = rest.find('[') {
+                if i > 0 {
+                    segs.push(PathSeg::Key(rest[..i].to_string()));
+                }
+                rest = &rest[i..];
+                while let Some(inner) = rest.strip_prefix('[') {
+                    let Some(end) = inner.find(']') else { break };
+                    match inner[..end].parse() {
+                        Ok(n) => segs.push(PathSeg::Index(n)),
+                        Err(_) => segs.push(PathSeg::Key(inner[..end].to_string())),
+                    }
+                    rest = &inner[end + 1..];
+                }
+            } else {
+                segs.push(PathSeg::Key(rest.to_string()));
+            }
+        }
+        (0..=segs.len()).rev().find_map(|len| {
+            let node = self.at_path(&segs[..len])?;
+            [node.span, node.key_span()]
+                .into_iter()
+                .find(|s| s.is_known())
+        })
+    }
+
     pub fn at_path<'a>(&'a self, path: &[PathSeg]) -> Option<&'a Node> {
         let mut node = self;
         for seg in path {

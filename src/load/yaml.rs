@@ -18,6 +18,10 @@ use crate::diag::{Diagnostic, Span};
 /// laughs" guard, as go-yaml has).
 const ALIAS_BUDGET: usize = 1_000_000;
 
+/// Collections may nest this deep, as in go-yaml (the loader's recursive
+/// walks run on a thread with [`super::LOAD_STACK`] of stack for it).
+pub const MAX_DEPTH: usize = 10_000;
+
 /// Parses every document of `text` (registered as `file` in the sources).
 pub fn parse_documents(source: &str, file: u32) -> Result<Vec<Node>, Diagnostic> {
     let text = source.strip_prefix('\u{feff}').unwrap_or(source);
@@ -39,6 +43,15 @@ pub fn parse_documents(source: &str, file: u32) -> Result<Vec<Node>, Diagnostic>
                 .hint("check the indentation and quoting around this position")
         })?;
         let span = builder.span_of(&span);
+        if matches!(event, Event::SequenceStart(..) | Event::MappingStart(..))
+            && builder.stack.len() >= MAX_DEPTH
+        {
+            return Err(Diagnostic::new(format!(
+                "invalid YAML: exceeded max depth of {MAX_DEPTH}"
+            ))
+            .at(span)
+            .hint("collections nest this deep only by mistake"));
+        }
         builder.event(event, span)?;
     }
     Ok(builder.documents)

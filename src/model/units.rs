@@ -263,8 +263,19 @@ pub fn ram_in_bytes(size: &str) -> Result<i64, String> {
     if value < 0.0 {
         return Err(format!("invalid size: '{size}'"));
     }
+    // Go wraps a size past the largest int64 to a negative one; berth refuses it.
+    let in_range = |bytes: f64| {
+        if bytes < 9_223_372_036_854_775_808.0 {
+            Ok(bytes as i64)
+        } else {
+            Err(format!(
+                "invalid size: '{size}' is larger than the largest size, 8 EiB \
+                 (9223372036854775807 bytes)"
+            ))
+        }
+    };
     if sfx.is_empty() {
-        return Ok(value as i64);
+        return in_range(value);
     }
     let bad_suffix = || format!("invalid suffix: '{sfx}'");
     if sfx.len() > 3 {
@@ -276,7 +287,7 @@ pub fn ram_in_bytes(size: &str) -> Result<i64, String> {
         return if lb.len() > 1 {
             Err(bad_suffix())
         } else {
-            Ok(value as i64)
+            in_range(value)
         };
     }
     let mul: f64 = match lb[0] {
@@ -292,7 +303,7 @@ pub fn ram_in_bytes(size: &str) -> Result<i64, String> {
         3 if &lb[1..] != b"ib" => return Err(bad_suffix()),
         _ => {}
     }
-    Ok((value * mul) as i64)
+    in_range(value * mul)
 }
 
 /// `strconv.ParseFloat(s, 64)` for the decimal forms (digits, dot, exponent,

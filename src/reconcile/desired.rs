@@ -322,9 +322,15 @@ pub fn from_loaded(loaded: Loaded) -> Result<Desired, Diagnostics> {
     let sources = loaded.sources.clone();
     // Positions are looked up in the tree, which the typed model has no room for.
     let locate = |path: &[PathSeg]| sources.locate(deepest(&loaded.model, path)?.key_span());
-    let project = Project::from_json(loaded.model.to_json()).map_err(|e| Diagnostics {
-        items: vec![Diagnostic::new(e.to_string())],
-        sources: sources.clone(),
+    let project = Project::from_json(loaded.model.to_json()).map_err(|e| {
+        let mut diagnostic = Diagnostic::new(e.to_string());
+        if let Some(span) = loaded.model.locate_dotted(&e.path) {
+            diagnostic = diagnostic.at(span);
+        }
+        Diagnostics {
+            items: vec![diagnostic],
+            sources: sources.clone(),
+        }
     })?;
     let mut desired = desired(&project, &origin).map_err(|e| {
         let mut diagnostic = Diagnostic::new(e.to_string());
@@ -1286,7 +1292,7 @@ mod tests {
             project_name: Some("p".into()),
             ..Default::default()
         };
-        let loaded = load::load(&opts).unwrap_or_else(|e| panic!("{}", e.render(false)));
+        let loaded = load::load(&opts).unwrap_or_else(|e| panic!("{}", e.render(false, false)));
         let desired = from_loaded(loaded).unwrap();
         (dir, desired)
     }
