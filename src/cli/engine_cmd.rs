@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use tokio_util::sync::CancellationToken;
 
+use super::interrupts::Interrupts;
 use super::{CliError, Settings, print_warnings};
 use crate::build::service::PullPolicy;
 use crate::build::{self, BuildOptions};
@@ -323,7 +324,8 @@ impl RunSettings {
     }
 }
 
-/// Runs `plan`, rendering progress, and cancels cleanly on Ctrl-C.
+/// Runs `plan`, rendering progress, and cancels cleanly on Ctrl-C (or
+/// SIGTERM, SIGHUP: see [`Interrupts`]).
 pub async fn run_plan<E: Engine>(
     engine: E,
     desired: Desired,
@@ -331,18 +333,25 @@ pub async fn run_plan<E: Engine>(
     plan: &Plan,
     run: &RunSettings,
 ) -> Result<(), CliError> {
+    let interrupts = Interrupts::listen()?;
+    run_plan_until(engine, desired, observed, plan, run, interrupts.token()).await
+}
+
+/// Runs `plan`, rendering progress, and cancels cleanly when `cancel` is:
+/// actions under way finish, no new one starts, and waits end.
+pub async fn run_plan_until<E: Engine>(
+    engine: E,
+    desired: Desired,
+    observed: &Observed,
+    plan: &Plan,
+    run: &RunSettings,
+    cancel: CancellationToken,
+) -> Result<(), CliError> {
     for warning in &plan.warnings {
         eprintln!("WARN[0000] {warning}");
     }
     let (events, receiver) = Emitter::channel();
     let renderer = render::spawn(run.progress, receiver);
-    let cancel = CancellationToken::new();
-    let on_signal = cancel.clone();
-    let signals = tokio::spawn(async move {
-        if tokio::signal::ctrl_c().await.is_ok() {
-            on_signal.cancel();
-        }
-    });
     let images: BTreeMap<String, String> = observed
         .images
         .iter()
@@ -364,7 +373,6 @@ pub async fn run_plan<E: Engine>(
         cancel,
     };
     let result = execute::execute(plan, context).await;
-    signals.abort();
     // The context (and with it the last emitter) is gone: the renderer ends.
     let _ = renderer.await;
     result.map_err(CliError::Exec)

@@ -12,6 +12,7 @@ mod events;
 mod exec;
 mod export;
 mod images;
+mod interrupts;
 mod lifecycle;
 mod log_mux;
 mod logs;

@@ -6,6 +6,8 @@ use std::time::Duration;
 use clap::Args;
 
 use super::engine_cmd::{self, ImageChoices, RunSettings};
+use super::exit;
+use super::interrupts::Interrupts;
 use super::log_mux::LogStyle;
 use super::up_attached::{self, Abort, Session};
 use super::{CliError, Settings};
@@ -13,6 +15,7 @@ use crate::build::service::PullPolicy;
 use crate::engine::Engine;
 use crate::env_vars;
 use crate::reconcile::desired::Desired;
+use crate::reconcile::execute::ExecError;
 use crate::reconcile::plan::{self, Plan, Recreate, UpOptions};
 
 /// The flags `up`, `create` and `plan` share.
@@ -355,20 +358,42 @@ fn converge(
     let run = RunSettings::new(settings, intent.wait_timeout);
 
     runtime.block_on(async {
-        engine_cmd::check_gates(&engine, &desired).await?;
-        let mut observed = engine_cmd::observe(&engine, &desired, prepared.listing).await?;
-        engine_cmd::warn_platform_mismatch(&engine, &desired, &observed).await?;
-        if !dry_run {
-            let choices = ImageChoices {
-                build: args.build,
-                no_build: args.no_build,
-                pull: args.pull,
-                quiet_build: args.quiet_build,
-                quiet_pull: args.quiet_pull,
-            };
-            engine_cmd::prepare_images(&engine, settings, &desired, &mut observed, choices).await?;
-        }
-        let plan: Plan = plan::plan_up(&desired, &observed, &options).map_err(CliError::Plan)?;
+        // Attached `up` handles every interrupt itself, from before the
+        // first change on: the first stops what it started, in any phase.
+        let mut interrupts = match &session {
+            Some(_) if !dry_run => Some(Interrupts::listen()?),
+            _ => None,
+        };
+        let opening = async {
+            engine_cmd::check_gates(&engine, &desired).await?;
+            let mut observed = engine_cmd::observe(&engine, &desired, prepared.listing).await?;
+            engine_cmd::warn_platform_mismatch(&engine, &desired, &observed).await?;
+            if !dry_run {
+                let choices = ImageChoices {
+                    build: args.build,
+                    no_build: args.no_build,
+                    pull: args.pull,
+                    quiet_build: args.quiet_build,
+                    quiet_pull: args.quiet_pull,
+                };
+                engine_cmd::prepare_images(&engine, settings, &desired, &mut observed, choices)
+                    .await?;
+            }
+            let plan: Plan = plan::plan_up(&desired, &observed, &options).map_err(CliError::Plan)?;
+            Ok::<_, CliError>((observed, plan))
+        };
+        // Interrupted while building or pulling, before anything of this
+        // `up` runs: nothing to stop.
+        let (mut observed, plan) = match &interrupts {
+            Some(interrupts) => {
+                let token = interrupts.token();
+                tokio::select! {
+                    opened = opening => opened?,
+                    () = token.cancelled() => return Ok(exit::INTERRUPTED),
+                }
+            }
+            None => opening.await?,
+        };
         match print {
             Some(PlanFormat::Json) => {
                 println!(
@@ -388,22 +413,46 @@ fn converge(
             None => {}
         }
         let quiet = args.quiet_pull;
-        engine_cmd::pull_missing(&engine, settings, &desired, &mut observed, &plan, quiet).await?;
-        let Some(session) = session else {
+        let (Some(session), Some(interrupts)) = (session, interrupts.take()) else {
+            engine_cmd::pull_missing(&engine, settings, &desired, &mut observed, &plan, quiet)
+                .await?;
             engine_cmd::run_plan(engine, desired, &observed, &plan, &run).await?;
             return Ok(0);
         };
+        let token = interrupts.token();
+        tokio::select! {
+            pulled = engine_cmd::pull_missing(&engine, settings, &desired, &mut observed, &plan, quiet) => pulled?,
+            () = token.cancelled() => return Ok(exit::INTERRUPTED),
+        }
         // Subscribed before the plan runs, so that no exit is missed.
         let events = engine.events(&desired.project).await?;
-        engine_cmd::run_plan(engine.clone(), desired.clone(), &observed, &plan, &run).await?;
-        let Some(rules) = rules else {
-            return up_attached::run(engine, desired, events, session, run).await;
-        };
-        // A `rebuild` rule runs `up` of its own, which takes the lock.
+        let ran = engine_cmd::run_plan_until(
+            engine.clone(),
+            desired.clone(),
+            &observed,
+            &plan,
+            &run,
+            token.clone(),
+        )
+        .await;
+        // The engine is converged: others (`down`, `stop`, `up -d` from a
+        // second terminal) may change the project while this session shows
+        // it; the final stop takes the lock again.
         drop(lock);
+        match ran {
+            Err(CliError::Exec(ExecError::Cancelled)) if token.is_cancelled() => {
+                let services = session.stop_on_interrupt.clone();
+                return up_attached::stop_interrupted(engine, desired, services, run, interrupts)
+                    .await;
+            }
+            ran => ran?,
+        }
+        let Some(rules) = rules else {
+            return up_attached::run(engine, desired, events, session, run, interrupts).await;
+        };
         let project = desired.project.clone();
-        let attached = up_attached::run(engine.clone(), desired, events, session, run);
-        super::watch::alongside(settings, &engine, &project, &rules, attached).await
+        let attached = up_attached::run(engine.clone(), desired, events, session, run, interrupts);
+        super::watch::alongside(settings, &engine, &project, &rules, token, attached).await
     })
 }
 

@@ -1,21 +1,23 @@
 //! Attached `up`: once the project has converged, berth shows the output of
 //! the attached services (through [`LogMux`]) and follows the project's
 //! containers through the engine's events, until the attached containers
-//! have stopped, an abort flag ends the run, or Ctrl-C stops the services.
+//! have stopped (by themselves, or by a `stop` or `down` from elsewhere:
+//! the session does not hold the project's lock), an abort flag ends the
+//! run, or Ctrl-C (or SIGTERM, SIGHUP) stops the services.
 
 use std::collections::{HashMap, HashSet};
 
 use futures_util::StreamExt;
 use futures_util::stream::BoxStream;
-use tokio::signal::unix::{SignalKind, signal};
 use tokio::task::JoinHandle;
 
 use super::CliError;
 use super::engine_cmd::{self, RunSettings};
 use super::exit;
+use super::interrupts::Interrupts;
 use super::log_mux::{LogMux, LogStyle, label};
 use crate::engine::docker::DockerEngine;
-use crate::engine::{Container, ContainerEvent, Engine, Event, LogOptions, RunState};
+use crate::engine::{Container, ContainerEvent, Engine, EngineError, Event, LogOptions, RunState};
 use crate::reconcile::desired::{Condition, Desired};
 use crate::reconcile::{execute, lifecycle};
 
@@ -80,6 +82,7 @@ pub async fn run(
     mut events: BoxStream<'static, crate::engine::Result<Event>>,
     session: Session,
     settings: RunSettings,
+    mut interrupts: Interrupts,
 ) -> Result<i32, CliError> {
     let project = desired.project.clone();
     let monitored = |c: &Container| !c.is_oneoff() && desired.services.contains_key(c.service());
@@ -96,9 +99,6 @@ pub async fn run(
         let replicas = desired.services.get(s).map_or(1, |d| d.replicas.max(1));
         (1..=replicas).map(move |n| format!("{s}-{n}"))
     }));
-    let mut interrupts = signal(SignalKind::interrupt())
-        .map_err(|e| CliError::Other(format!("cannot listen for Ctrl-C: {e}")))?;
-
     let mut containers = engine.list_containers(&project).await?;
     containers.retain(|c| monitored(c));
     containers.sort_by(|a, b| a.name.cmp(&b.name));
@@ -163,7 +163,7 @@ pub async fn run(
         }
         tokio::select! {
             Some(id) = watch.mux.next_ended() => watch.reader_ended(&id),
-            _ = interrupts.recv() => match &mut watch.ending {
+            () = interrupts.recv() => match &mut watch.ending {
                 None => {
                     eprintln!("Gracefully stopping... (press Ctrl+C again to force)");
                     let services = session.stop_on_interrupt.clone();
@@ -177,9 +177,7 @@ pub async fn run(
                     ending.reason = Reason::Interrupted;
                     let doomed: Vec<&Container> =
                         watch.alive.values().filter(|c| ending.covers(c)).collect();
-                    for c in doomed {
-                        engine.kill_container(&c.id, "SIGKILL").await?;
-                    }
+                    kill(&engine, doomed).await?;
                 }
             },
             result = finished(&mut watch.ending) => {
@@ -192,10 +190,10 @@ pub async fn run(
                     .cloned()
                     .collect();
                 for c in covered {
-                    let status = engine.inspect_status(&c.id).await?;
-                    if !matches!(status.state, RunState::Running | RunState::Restarting) {
+                    let fallback = c.exit_code.unwrap_or_default();
+                    if let Some(code) = exit_code(&engine, &c.id, fallback).await? {
                         watch.alive.remove(&c.id);
-                        watch.exited(&c, status.exit_code, attached(&c));
+                        watch.exited(&c, code, attached(&c));
                     }
                 }
             }
@@ -286,15 +284,14 @@ impl Watch {
                     self.alive.insert(c.id.clone(), c);
                 }
             }
-            ContainerEvent::Died { .. } => {
+            ContainerEvent::Died { exit_code: died } => {
                 let Some(c) = self.alive.get(&event.container_id).cloned() else {
                     return Ok(());
                 };
-                let status = engine.inspect_status(&c.id).await?;
                 // A container the engine restarts by its policy lives on.
-                if !matches!(status.state, RunState::Running | RunState::Restarting) {
+                if let Some(code) = exit_code(engine, &c.id, died).await? {
                     self.alive.remove(&c.id);
-                    self.exited(&c, status.exit_code, attached(&c));
+                    self.exited(&c, code, attached(&c));
                 }
             }
             _ => {}
@@ -416,6 +413,78 @@ async fn finished_before(engine: &DockerEngine, c: &Container, began: i128) -> b
     super::time::rfc3339_to_nanos(&status.finished_at).is_some_and(|at| at < began)
 }
 
+/// The exit code of the container `id` when it is no longer running; none
+/// while it runs (or the engine restarts it). A container removed already
+/// (a `down` from elsewhere) ended with `fallback`.
+async fn exit_code(
+    engine: &DockerEngine,
+    id: &str,
+    fallback: i64,
+) -> Result<Option<i64>, CliError> {
+    match engine.inspect_status(id).await {
+        Ok(status) if matches!(status.state, RunState::Running | RunState::Restarting) => Ok(None),
+        Ok(status) => Ok(Some(status.exit_code)),
+        Err(EngineError::NotFound(_)) => Ok(Some(fallback)),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// Kills `containers` at once (a second Ctrl-C); those that stopped or went
+/// away meanwhile are no error.
+async fn kill<'a>(
+    engine: &DockerEngine,
+    containers: impl IntoIterator<Item = &'a Container>,
+) -> Result<(), CliError> {
+    for c in containers {
+        match engine.kill_container(&c.id, "SIGKILL").await {
+            Ok(()) | Err(EngineError::NotFound(_) | EngineError::Conflict(_)) => {}
+            Err(e) => return Err(e.into()),
+        }
+    }
+    Ok(())
+}
+
+/// After an interrupt while the plan ran (creating, starting, waiting on
+/// a dependency), before any output was shown: stops `services` (all when
+/// empty) as the first Ctrl-C of the session does, and kills them on the
+/// next interrupt; the exit code of the command.
+pub async fn stop_interrupted(
+    engine: DockerEngine,
+    desired: Desired,
+    services: Vec<String>,
+    settings: RunSettings,
+    mut interrupts: Interrupts,
+) -> Result<i32, CliError> {
+    // The interrupt that cancelled the plan.
+    interrupts.recv().await;
+    eprintln!("Gracefully stopping... (press Ctrl+C again to force)");
+    let mut stop = tokio::spawn(stop_services(
+        engine.clone(),
+        desired.clone(),
+        services.clone(),
+        settings,
+    ));
+    tokio::select! {
+        stopped = &mut stop => match stopped {
+            Ok(stopped) => stopped?,
+            Err(e) => return Err(CliError::Other(format!("the stop failed: {e}"))),
+        },
+        () = interrupts.recv() => {
+            eprintln!("Killing...");
+            stop.abort();
+            let containers = engine.list_containers(&desired.project).await?;
+            let doomed = containers.iter().filter(|c| {
+                !c.is_oneoff()
+                    && desired.services.contains_key(c.service())
+                    && (services.is_empty() || services.iter().any(|s| s == c.service()))
+                    && matches!(c.state, RunState::Running | RunState::Restarting)
+            });
+            kill(&engine, doomed).await?;
+        }
+    }
+    Ok(exit::INTERRUPTED)
+}
+
 /// Resolves when the stop in progress is done (never when there is none).
 async fn finished(ending: &mut Option<Ending>) -> Result<(), CliError> {
     let Some(stop) = ending.as_mut().and_then(|e| e.stop.as_mut()) else {
@@ -432,13 +501,15 @@ async fn finished(ending: &mut Option<Ending>) -> Result<(), CliError> {
     }
 }
 
-/// Stops the running containers of `services` (all when empty), as `stop` does.
+/// Stops the running containers of `services` (all when empty), as `stop`
+/// does, under the project's lock (which the session does not hold).
 async fn stop_services(
     engine: DockerEngine,
     desired: Desired,
     services: Vec<String>,
     settings: RunSettings,
 ) -> Result<(), CliError> {
+    let _lock = engine_cmd::lock_project(&engine, &desired.project).await?;
     let observed = engine_cmd::observe(&engine, &desired, None).await?;
     let plan = lifecycle::plan_stop(&desired, &observed, &services, None);
     engine_cmd::run_plan(engine, desired, &observed, &plan, &settings).await

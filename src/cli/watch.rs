@@ -90,7 +90,7 @@ pub(super) fn rules(desired: &Desired, services: &[String]) -> Result<Vec<Rule>,
 }
 
 /// `up --watch`: applies `rules` while `attached` (the attached session)
-/// runs, until it ends or Ctrl-C; its result. Status lines go to standard
+/// runs, until it ends or `interrupted` (the first Ctrl-C); its result. Status lines go to standard
 /// output between the log lines, failures to standard error; a watch that
 /// cannot go on says why and leaves the session running.
 pub(super) async fn alongside<T>(
@@ -98,6 +98,7 @@ pub(super) async fn alongside<T>(
     engine: &DockerEngine,
     project: &str,
     rules: &[Rule],
+    interrupted: tokio_util::sync::CancellationToken,
     attached: impl Future<Output = T>,
 ) -> T {
     let ended = tokio::sync::Notify::new();
@@ -111,7 +112,7 @@ pub(super) async fn alongside<T>(
     let watching = async {
         let stop = async {
             tokio::select! {
-                _ = tokio::signal::ctrl_c() => {}
+                () = interrupted.cancelled() => {}
                 () = ended.notified() => {}
             }
         };

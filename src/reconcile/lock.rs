@@ -7,6 +7,7 @@
 use std::fs::{File, OpenOptions, TryLockError};
 use std::io;
 use std::path::PathBuf;
+use std::time::Duration;
 
 use sha2::{Digest, Sha256};
 
@@ -37,19 +38,31 @@ fn lock_path(host: &str, project: &str) -> io::Result<PathBuf> {
 }
 
 /// Takes the lock, calling `on_wait` once if another process holds it.
+///
+/// The wait polls rather than blocking a thread, so that dropping the
+/// future (an interrupted command) gives up waiting at once.
 pub async fn acquire(host: &str, project: &str, on_wait: impl FnOnce()) -> io::Result<ProjectLock> {
+    const MIN_POLL: Duration = Duration::from_millis(10);
+    const MAX_POLL: Duration = Duration::from_millis(100);
     let path = lock_path(host, project)?;
     let file = OpenOptions::new()
         .create(true)
         .truncate(false)
         .write(true)
         .open(&path)?;
-    match file.try_lock() {
-        Ok(()) => return Ok(ProjectLock { _file: file }),
-        Err(TryLockError::WouldBlock) => on_wait(),
-        Err(TryLockError::Error(e)) => return Err(e),
+    let mut on_wait = Some(on_wait);
+    let mut poll = MIN_POLL;
+    loop {
+        match file.try_lock() {
+            Ok(()) => return Ok(ProjectLock { _file: file }),
+            Err(TryLockError::WouldBlock) => {
+                if let Some(on_wait) = on_wait.take() {
+                    on_wait();
+                }
+            }
+            Err(TryLockError::Error(e)) => return Err(e),
+        }
+        tokio::time::sleep(poll).await;
+        poll = (poll * 2).min(MAX_POLL);
     }
-    tokio::task::spawn_blocking(move || file.lock().map(|()| ProjectLock { _file: file }))
-        .await
-        .map_err(io::Error::other)?
 }

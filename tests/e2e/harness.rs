@@ -993,12 +993,35 @@ impl Background {
 
     /// Sends SIGINT, as Ctrl-C on a terminal does.
     pub fn interrupt(&self) {
+        self.signal("INT");
+    }
+
+    /// Sends the signal `name` (`TERM`, `HUP`...).
+    pub fn signal(&self, name: &str) {
         let pid = self.child.id().to_string();
         let sent = Command::new("kill")
-            .args(["-INT", &pid])
+            .args([&format!("-{name}"), &pid])
             .status()
             .expect("kill runs");
-        assert!(sent.success(), "kill -INT {pid}");
+        assert!(sent.success(), "kill -{name} {pid}");
+    }
+
+    /// [`Self::finish`], but fails the test (killing the process) when it
+    /// has not ended within `limit`: a guard against hanging, not a timing
+    /// check.
+    pub fn finish_within(mut self, limit: Duration) -> (Option<i32>, String) {
+        let deadline = Instant::now() + limit;
+        loop {
+            match self.child.try_wait() {
+                Ok(Some(_)) => return self.finish(),
+                Ok(None) if Instant::now() < deadline => {
+                    // Not a readiness sleep: only spacing between polls.
+                    std::thread::sleep(Duration::from_millis(20));
+                }
+                Ok(None) => panic!("{} did not end within {limit:?}", self.shown),
+                Err(e) => panic!("{} did not end: {e}", self.shown),
+            }
+        }
     }
 
     /// Waits for the end: the exit code and the rest of standard error.

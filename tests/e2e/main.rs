@@ -25,6 +25,7 @@ mod ps;
 mod references;
 mod run;
 mod service_keys;
+mod signals;
 mod stats;
 mod up;
 mod volumes_export_commit;
