@@ -365,6 +365,23 @@ fn completed_one_shot_job_is_left_alone() {
 }
 
 #[test]
+fn rerun_jobs_starts_a_completed_one_shot_job_again() {
+    let desired = load(STACK);
+    let mut observed = engine_after_up(&desired);
+    for container in &mut observed.containers {
+        if container.service() == "job" {
+            container.state = RunState::Exited;
+            container.exit_code = Some(0);
+        }
+    }
+    let rerun = UpOptions {
+        rerun_jobs: true,
+        ..options()
+    };
+    insta::assert_snapshot!(up(&desired, &observed, &rerun));
+}
+
+#[test]
 fn scale_up_and_down_keep_replica_numbers() {
     let yaml = "services:\n  web:\n    image: busybox\n    deploy: {replicas: 3}\n";
     let observed = engine_after_up(&load(yaml));

@@ -49,6 +49,9 @@ pub struct UpOptions {
     pub warn_orphans: bool,
     /// `-y`: recreate volumes whose definition changed, losing their data.
     pub yes: bool,
+    /// `--rerun-jobs`: start completed one-shot jobs again, as Docker
+    /// Compose does (berth leaves a completed, unchanged job done).
+    pub rerun_jobs: bool,
 }
 
 /// One step of a plan.
@@ -1092,7 +1095,9 @@ pub fn plan_up(
                     }
                     // A one-shot job that completed and has not changed is done.
                     RunState::Exited
-                        if container.exit_code == Some(0) && is_one_shot(name, desired) => {}
+                        if container.exit_code == Some(0)
+                            && is_one_shot(name, desired)
+                            && !options.rerun_jobs => {}
                     state => starts.push((
                         container.name.clone(),
                         reconnects,
