@@ -622,6 +622,27 @@ fn network_made_by_another_tool_is_only_warned_about() {
 }
 
 #[test]
+fn down_removes_every_network_of_one_name() {
+    // Concurrent creates on an engine can leave two networks of one name.
+    let desired = load(STACK);
+    let mut observed = engine_after_up(&desired);
+    let mut twin = observed.networks["default"].clone();
+    twin.id = "net-default-twin".into();
+    observed.duplicate_networks.push(twin);
+    let plan = plan_down(&desired, &observed, &DownOptions::default()).render();
+    assert!(plan.contains("remove network snap_default"), "{plan}");
+    assert!(
+        plan.contains("down (another network of the same name)"),
+        "{plan}"
+    );
+    assert_eq!(
+        plan.matches("remove network snap_default").count(),
+        2,
+        "{plan}"
+    );
+}
+
+#[test]
 fn down_stops_dependents_first_and_keeps_volumes() {
     let desired = load(STACK);
     let observed = engine_after_up(&desired);
