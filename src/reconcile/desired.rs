@@ -1210,6 +1210,21 @@ fn file_object(
                 definition.file, reference.source
             ));
         }
+        // A bind keeps the host file's owner and mode, so one that asks for
+        // its own is copied in instead (Docker Compose binds it and ignores
+        // them without a word).
+        let owned =
+            !reference.uid.is_empty() || !reference.gid.is_empty() || reference.mode.is_some();
+        if owned && Path::new(&definition.file).is_file() {
+            let content = std::fs::read(&definition.file).map_err(|e| {
+                format!(
+                    "cannot read the file {} of {kind} {:?}: {e}",
+                    definition.file, reference.source
+                )
+            })?;
+            push_file(spec, reference, target, content);
+            return Ok(());
+        }
         spec.mounts.push(MountSpec {
             kind: "bind".into(),
             source: definition.file.clone(),
@@ -1233,7 +1248,19 @@ fn file_object(
     } else {
         definition.content.clone()
     };
-    let digest = Sha256::digest(content.as_bytes())
+    push_file(spec, reference, target, content.into_bytes());
+    Ok(())
+}
+
+/// A secret or config copied in before each start, with the owner and mode
+/// the reference asks for.
+fn push_file(
+    spec: &mut ContainerSpec,
+    reference: &FileReferenceConfig,
+    target: String,
+    content: Vec<u8>,
+) {
+    let digest = Sha256::digest(&content)
         .iter()
         .map(|b| format!("{b:02x}"))
         .collect();
@@ -1243,9 +1270,8 @@ fn file_object(
         uid: reference.uid.parse().unwrap_or(0),
         gid: reference.gid.parse().unwrap_or(0),
         mode: reference.mode.map_or(0o444, |m| m.0 as u32),
-        content: content.into_bytes(),
+        content,
     });
-    Ok(())
 }
 
 /// Docker Compose's labels that every replica of the service carries.

@@ -69,9 +69,7 @@ fn lock_dir() -> io::Result<PathBuf> {
 fn check_dir(dir: &Path) -> io::Result<()> {
     use std::os::unix::fs::MetadataExt;
     let meta = std::fs::symlink_metadata(dir)?;
-    // `/proc/self` belongs to this process's effective user.
-    let me = std::fs::metadata("/proc/self").map(|m| m.uid()).ok();
-    let mine = Some(meta.uid()) == me || meta.uid() == 0;
+    let mine = Some(meta.uid()) == super::host_files::effective_uid() || meta.uid() == 0;
     let sticky = meta.mode() & 0o1000 != 0;
     if !meta.is_dir() || !(mine || sticky) {
         return Err(io::Error::other(format!(

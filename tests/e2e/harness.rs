@@ -809,10 +809,10 @@ fn remove_images(project: &str) {
 /// `watch` synced into each container.
 fn remove_host_state(project: &str) {
     let tmp = std::env::temp_dir();
-    let _ = std::fs::remove_dir_all(tmp.join("berth-files").join(project));
+    let _ = std::fs::remove_dir_all(berth::reconcile::host_files::host_files_dir(project));
     let _ = std::fs::remove_dir_all(tmp.join("berth-watch").join(project));
     let suffix = format!("-{project}.lock");
-    if let Ok(locks) = std::fs::read_dir(tmp.join("berth-locks")) {
+    if let Ok(locks) = std::fs::read_dir("/tmp/berth-locks") {
         for lock in locks.flatten() {
             if lock.file_name().to_string_lossy().ends_with(&suffix) {
                 let _ = std::fs::remove_file(lock.path());
