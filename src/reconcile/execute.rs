@@ -688,13 +688,20 @@ async fn wait<E: Engine>(
         "Waiting",
         condition.as_str(),
     );
-    let containers: Vec<(String, String)> = engine
-        .list_containers(&shared.ctx.desired.project)
-        .await?
-        .into_iter()
-        .filter(|c| !c.is_oneoff() && c.service() == service)
-        .map(|c| (c.id, c.name))
-        .collect();
+    let listed = engine.list_containers(&shared.ctx.desired.project).await?;
+    // The service's replicas, by their names: not a copy that an interrupted
+    // recreate left under a temporary name (it may never start).
+    let containers: Vec<(String, String)> = references::replicas_of(
+        &shared.ctx.desired,
+        service,
+        listed
+            .iter()
+            .filter(|c| !c.is_oneoff() && c.service() == service)
+            .map(|c| (c.name.as_str(), c.id.as_str())),
+    )
+    .into_iter()
+    .map(|replica| (replica.id, replica.name))
+    .collect();
     if containers.is_empty() {
         return Err(ExecError::Condition {
             failure: Failure::Missing,

@@ -12,7 +12,8 @@
 //! engine reached under two names; each gets a lock of its own.
 
 use std::fs::{File, OpenOptions, TryLockError};
-use std::io;
+use std::io::{self, Read};
+use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
 
 use sha2::{Digest, Sha256};
@@ -27,6 +28,10 @@ const LOCK_DIR: &str = "/tmp/berth-locks";
 pub struct ProjectLock {
     file: File,
     path: PathBuf,
+    /// When an earlier holder that never released the lock (it was killed)
+    /// took it, in Unix seconds: what it asked of the engine may still be
+    /// under way.
+    pub interrupted_since: Option<i64>,
 }
 
 impl Drop for ProjectLock {
@@ -141,7 +146,21 @@ pub async fn acquire(host: &str, project: &str, on_wait: impl FnOnce()) -> io::R
             Err(TryLockError::Error(e)) => return Err(e),
         };
         if still_there(&file, &path)? {
-            return Ok(ProjectLock { file, path });
+            // A holder writes when it took the lock; a released lock's file
+            // is gone, so a time found here is a holder's that was killed.
+            let mut text = String::new();
+            let _ = (&file).read_to_string(&mut text);
+            let interrupted_since = text.trim().parse().ok();
+            let now = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |d| d.as_secs());
+            let _ = file.set_len(0);
+            let _ = file.write_all_at(now.to_string().as_bytes(), 0);
+            return Ok(ProjectLock {
+                file,
+                path,
+                interrupted_since,
+            });
         }
         // The holder removed it on release: lock the file now there.
     }
@@ -182,6 +201,23 @@ mod tests {
         let second = acquire(&host, "p", || {}).await.unwrap();
         assert!(path.exists());
         drop(second);
+    }
+
+    #[tokio::test]
+    async fn a_lock_its_holder_never_released_says_since_when() {
+        let host = format!("tcp://lock-killed-{}:1", std::process::id());
+        let first = acquire(&host, "p", || {}).await.unwrap();
+        assert_eq!(first.interrupted_since, None);
+        drop(first);
+        // A killed holder: the kernel dropped its lock, and nothing removed
+        // the file with the time it wrote.
+        let path = lock_path(Path::new(LOCK_DIR), &host, "p");
+        std::fs::write(&path, "1700000001").unwrap();
+        let second = acquire(&host, "p", || {}).await.unwrap();
+        assert_eq!(second.interrupted_since, Some(1_700_000_001));
+        drop(second);
+        let third = acquire(&host, "p", || {}).await.unwrap();
+        assert_eq!(third.interrupted_since, None);
     }
 
     #[tokio::test]

@@ -9,6 +9,7 @@ mod harness;
 
 mod attach;
 mod attached;
+mod chaos;
 mod concurrency;
 mod cp;
 mod down;
