@@ -674,6 +674,68 @@ mod tests {
         }
     }
 
+    /// go-yaml checks no indentation in a quoted scalar's continuation
+    /// lines, in block context too: they may sit left of the key, and
+    /// start with tabs.
+    #[test]
+    fn quoted_scalars_may_continue_left_of_the_key() {
+        let want = json("s:\n  e: \"a b\"\n  f: 'c d'\n  g: x\n");
+        for text in [
+            "s:\n  e: \"a\nb\"\n  f: 'c\nd'\n  g: x\n",
+            "s:\n  e: \"a\n b\"\n  f: 'c\n  d'\n  g: x\n",
+            "s:\n  e: \"a\n\tb\"\n  f: 'c\n \td'\n  g: x\n",
+        ] {
+            assert_eq!(json(text), want, "{text}");
+        }
+        let n = parse("l:\n  - \"a\n\n b\\\nc\"\n");
+        let items = n.get("l").unwrap().as_seq().unwrap();
+        assert_eq!(items[0].kind, Kind::Str("a\nbc".into()));
+    }
+
+    /// In flow collections go-yaml reads `?` and `:` as indicators whatever
+    /// follows them, ends plain scalars at `?` but not at `:` before a
+    /// flow indicator, and takes tabs after `:` as spaces.
+    #[test]
+    fn flow_indicators_read_as_go_yaml_reads_them() {
+        let cases = [
+            ("a: [ ?x: 1, ?y ]\n", "a: [{x: 1}, {y: null}]\n"),
+            ("a: { ?x }\n", "a: {x: null}\n"),
+            ("a: [b:, c:]\n", "a: ['b:', 'c:']\n"),
+            ("a: {b:, c:}\n", "a: {'b:': null, 'c:': null}\n"),
+            ("a: [b:c, http://d]\n", "a: ['b:c', 'http://d']\n"),
+            ("a:\tb\nc: {d:\t1}\n", "a: b\nc: {d: 1}\n"),
+        ];
+        for (text, want) in cases {
+            assert_eq!(json(text), json(want), "{text}");
+        }
+    }
+
+    /// Layouts go-yaml refuses that upstream saphyr-parser takes: a key
+    /// whose `:` is on a later line inside braces, `|` or `>` inside
+    /// brackets, a `:` with no key in a flow collection, `?` inside a
+    /// plain scalar in flow. Each is a located error.
+    #[test]
+    fn flow_layouts_go_yaml_refuses_are_located_errors() {
+        let cases = [
+            ("a: {\n b\n : 1 }\n", (3, 2)),
+            ("a: { \"b\n c\": 1 }\n", (2, 4)),
+            ("a: { \"b\"\n : 1 }\n", (2, 2)),
+            ("a: [ |, x ]\n", (1, 6)),
+            ("a: [ >\n  x ]\n", (1, 6)),
+            ("a: { b: | }\n", (1, 9)),
+            ("a: { : 1 }\n", (1, 6)),
+            ("a: [ :x ]\n", (1, 6)),
+            ("a: [b?c]\n", (1, 6)),
+        ];
+        for (text, at) in cases {
+            let err = parse_documents(text, 0).unwrap_err();
+            assert!(err.message.starts_with("invalid YAML"), "{}", err.message);
+            assert_eq!(err.span.unwrap().line_col(text), at, "{text}");
+        }
+        // An explicit key may still have its `:` on the next line.
+        assert_eq!(json("a: { ? b\n : 1 }\n"), json("a: {b: 1}\n"));
+    }
+
     #[test]
     fn syntax_errors_have_positions() {
         let err = parse_documents("a: [1, 2\nb: 3\n", 0).unwrap_err();

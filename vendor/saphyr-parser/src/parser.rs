@@ -1067,9 +1067,13 @@ impl<'input, T: Input> Parser<'input, T> {
                             self.push_state(State::FlowMappingValue);
                             return self.parse_node(false, false);
                         }
-                        Token(marker, TokenType::Value) => {
-                            self.state = State::FlowMappingValue;
-                            return Ok((Event::empty_scalar(), marker));
+                        // berth patch: upstream reads a ':' with no key before it
+                        // as an empty key; go-yaml refuses it (see PATCHED.md).
+                        Token(span, TokenType::Value) => {
+                            return Err(ScanError::new_str(
+                                span.start,
+                                "while parsing a flow node, did not find expected node content",
+                            ));
                         }
                         Token(_, TokenType::FlowMappingEnd) => (),
                         _ => {
