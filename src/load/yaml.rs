@@ -273,8 +273,19 @@ fn build_map(entries: Vec<(Node, Node)>, source: &str) -> Result<Map, Diagnostic
     let mut map = Map::with_capacity(entries.len() + merged_len);
     let mut merged: Vec<Node> = Vec::new();
     let mut first_seen: FxHashMap<Key, Span> = FxHashMap::default();
+    let mut first_merge: Option<Span> = None;
     for (key, mut value) in entries {
         if is_merge_key(&key) {
+            // go-yaml takes one `<<` per mapping (a list of sources merges several).
+            if let Some(first) = first_merge {
+                return Err(Diagnostic::new(format!(
+                    "mapping key \"<<\" already defined at line {}",
+                    first.line_col(source).0
+                ))
+                .at(key.span)
+                .hint("merge several mappings with `<<: [*a, *b]`"));
+            }
+            first_merge = Some(key.span);
             match &value.kind {
                 Kind::Map(_) => merged.push(value),
                 Kind::Seq(items) if items.iter().all(|i| matches!(i.kind, Kind::Map(_))) => {
@@ -364,7 +375,14 @@ fn resolve_scalar(
                 ),
             };
         }
-        Some("tag:yaml.org,2002:null") | Some("!!null") => return Ok(Kind::Null),
+        Some("tag:yaml.org,2002:null") | Some("!!null") => {
+            return match resolve_plain(raw) {
+                Kind::Null => Ok(Kind::Null),
+                _ => Err(
+                    Diagnostic::new(format!("cannot decode !!str `{raw}` as a !!null")).at(span),
+                ),
+            };
+        }
         _ => {}
     }
     if !plain {
@@ -734,6 +752,32 @@ mod tests {
         }
         // An explicit key may still have its `:` on the next line.
         assert_eq!(json("a: { ? b\n : 1 }\n"), json("a: {b: 1}\n"));
+    }
+
+    /// What go-yaml refuses in scalars, keys and directives.
+    #[test]
+    fn scalars_and_directives_go_yaml_refuses_are_errors() {
+        let cases = [
+            ("a: \"b\\/c\"\n", "invalid YAML", (1, 4)),
+            ("%YAML 1.2\n---\na: 1\n", "invalid YAML", (1, 1)),
+            (
+                "a: !!null b\n",
+                "cannot decode !!str `b` as a !!null",
+                (1, 4),
+            ),
+            (
+                "a:\n  <<: {b: 1}\n  <<: {c: 2}\n",
+                "mapping key \"<<\" already defined at line 2",
+                (3, 3),
+            ),
+        ];
+        for (text, message, at) in cases {
+            let err = parse_documents(text, 0).unwrap_err();
+            assert!(err.message.starts_with(message), "{}", err.message);
+            assert_eq!(err.span.unwrap().line_col(text), at, "{text}");
+        }
+        assert_eq!(json("%YAML 1.1\n---\na: !!null ~\n"), json("a: null\n"));
+        assert_eq!(json("a: \"b\\\\c\"\n")["a"], "b\\c");
     }
 
     #[test]

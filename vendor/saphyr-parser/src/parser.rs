@@ -711,12 +711,15 @@ impl<'input, T: Input> Parser<'input, T> {
         let mut tags = BTreeMap::new();
         loop {
             match self.peek_token()? {
-                Token(span, TokenType::VersionDirective(_, _)) => {
-                    // XXX parsing with warning according to spec
-                    //if major != 1 || minor > 2 {
-                    //    return Err(ScanError::new_str(tok.0,
-                    //        "found incompatible YAML document"));
-                    //}
+                Token(span, TokenType::VersionDirective(major, minor)) => {
+                    // berth patch: go-yaml reads only `%YAML 1.1` documents (see
+                    // PATCHED.md).
+                    if (*major, *minor) != (1, 1) {
+                        return Err(ScanError::new_str(
+                            span.start,
+                            "found incompatible YAML document",
+                        ));
+                    }
                     if version_directive_received {
                         return Err(ScanError::new_str(
                             span.start,

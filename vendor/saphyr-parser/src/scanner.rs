@@ -2231,7 +2231,7 @@ impl<'input, T: Input> Scanner<'input, T> {
             'e' => ret = '\x1b',
             ' ' => ret = '\x20',
             '"' => ret = '"',
-            '/' => ret = '/',
+            // berth patch: upstream also takes `\/`; go-yaml does not (see PATCHED.md).
             '\\' => ret = '\\',
             // Unicode next line (#x85)
             'N' => ret = char::from_u32(0x85).unwrap(),
