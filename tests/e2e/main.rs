@@ -15,6 +15,7 @@ mod down;
 mod endpoint;
 mod events;
 mod exec;
+mod fidelity;
 mod fixtures;
 mod images;
 mod interop;
