@@ -430,18 +430,19 @@ fn create_body(alias: &str, spec: &ContainerSpec, api: ApiVersion) -> ContainerC
     });
 
     let mut host_config = HostConfig {
-        port_bindings: (!port_bindings.is_empty()).then_some(port_bindings),
+        // Empty rather than unset, as Docker Compose sends them.
+        port_bindings: Some(port_bindings),
         binds: non_empty(
             spec.mounts
                 .iter()
-                .filter(|m| is_legacy_bind(m))
+                .filter(|m| in_binds_list(m))
                 .map(bind)
                 .collect(),
         ),
         mounts: non_empty(
             spec.mounts
                 .iter()
-                .filter(|m| !is_legacy_bind(m))
+                .filter(|m| !in_binds_list(m))
                 .map(mount)
                 .collect(),
         ),
@@ -454,10 +455,10 @@ fn create_body(alias: &str, spec: &ContainerSpec, api: ApiVersion) -> ContainerC
         init: spec.init,
         privileged: Some(spec.privileged),
         readonly_rootfs: Some(spec.read_only),
-        cap_add: non_empty(spec.cap_add.clone()),
-        cap_drop: non_empty(spec.cap_drop.clone()),
+        cap_add: capabilities(&spec.cap_add),
+        cap_drop: capabilities(&spec.cap_drop),
         dns: non_empty(spec.dns.clone()),
-        extra_hosts: non_empty(spec.extra_hosts.clone()),
+        extra_hosts: Some(spec.extra_hosts.clone()),
         sysctls: (!spec.sysctls.is_empty()).then(|| spec.sysctls.clone().into_iter().collect()),
         tmpfs: (!spec.tmpfs.is_empty()).then(|| spec.tmpfs.clone().into_iter().collect()),
         ulimits: non_empty(
@@ -642,13 +643,23 @@ fn endpoint(
     // The container's own name is always an alias, as Docker Compose does.
     let mut aliases = vec![container_name.to_string()];
     aliases.extend(n.aliases.iter().cloned());
-    let ipam =
-        (!n.ipv4_address.is_empty() || !n.ipv6_address.is_empty() || !n.link_local_ips.is_empty())
-            .then(|| EndpointIpamConfig {
-                ipv4_address: (!n.ipv4_address.is_empty()).then(|| n.ipv4_address.clone()),
-                ipv6_address: (!n.ipv6_address.is_empty()).then(|| n.ipv6_address.clone()),
-                link_local_ips: non_empty(n.link_local_ips.clone()),
-            });
+    // Docker Compose sends an IPAM config, empty or not, whenever the
+    // service configures the network (`front: {aliases: [...]}`); berth
+    // sees that configuration through what it set. The service's name is
+    // the first alias, the file's come after it.
+    let configured = n.aliases.len() > 1
+        || !n.ipv4_address.is_empty()
+        || !n.ipv6_address.is_empty()
+        || !n.link_local_ips.is_empty()
+        || !n.mac_address.is_empty()
+        || !n.driver_opts.is_empty()
+        || n.gw_priority != 0
+        || !n.interface_name.is_empty();
+    let ipam = configured.then(|| EndpointIpamConfig {
+        ipv4_address: (!n.ipv4_address.is_empty()).then(|| n.ipv4_address.clone()),
+        ipv6_address: (!n.ipv6_address.is_empty()).then(|| n.ipv6_address.clone()),
+        link_local_ips: non_empty(n.link_local_ips.clone()),
+    });
     let mut driver_opts: HashMap<String, String> = n.driver_opts.clone().into_iter().collect();
     if !n.interface_name.is_empty() && api >= ApiVersion::INTERFACE_NAME {
         driver_opts.insert(IFNAME_OPTION.into(), n.interface_name.clone());
@@ -656,6 +667,10 @@ fn endpoint(
     EndpointSettings {
         aliases: Some(aliases),
         ipam_config: ipam,
+        // Docker Compose fills these in from the fixed addresses too (the
+        // engine replaces them when the container connects).
+        ip_address: (!n.ipv4_address.is_empty()).then(|| n.ipv4_address.clone()),
+        ipv6_gateway: (!n.ipv6_address.is_empty()).then(|| n.ipv6_address.clone()),
         mac_address: (!n.mac_address.is_empty() && api >= ApiVersion::ENDPOINT_MAC_ADDRESS)
             .then(|| n.mac_address.clone()),
         driver_opts: (!driver_opts.is_empty()).then_some(driver_opts),
@@ -665,55 +680,88 @@ fn endpoint(
     }
 }
 
-/// Binds whose missing host directory the engine must create go through the
-/// legacy `Binds` list: the mount API refuses a missing source.
-fn is_legacy_bind(m: &MountSpec) -> bool {
-    m.kind == "bind" && m.create_host_path
+/// Capabilities as Docker's Go client sends them, and so Docker Compose:
+/// upper case, `CAP_`-prefixed (but `ALL`), without duplicates, sorted.
+fn capabilities(names: &[String]) -> Option<Vec<String>> {
+    let mut normalised: Vec<String> = names
+        .iter()
+        .map(|name| {
+            let name = name.to_uppercase();
+            if name == "ALL" || name.starts_with("CAP_") {
+                name
+            } else {
+                format!("CAP_{name}")
+            }
+        })
+        .collect();
+    normalised.sort();
+    normalised.dedup();
+    non_empty(normalised)
 }
 
-/// `source:target[:ro,propagation]`, as the `Binds` list takes it.
+/// Whether the mount goes in the `Binds` list rather than through the mount
+/// API, as Docker Compose chooses: a bind that needs none of the mount
+/// API's options (the list makes a missing host directory), and a named
+/// volume without `nocopy`, `subpath` or labels.
+fn in_binds_list(m: &MountSpec) -> bool {
+    match m.kind.as_str() {
+        "bind" => m.create_host_path && m.propagation.is_empty() && m.recursive.is_empty(),
+        "volume" => {
+            !m.source.is_empty() && !m.nocopy && m.subpath.is_empty() && m.volume_labels.is_empty()
+        }
+        _ => false,
+    }
+}
+
+/// `source:target:access[,selinux][,propagation][,nocopy]`, as Docker
+/// Compose writes a `Binds` entry.
 fn bind(m: &MountSpec) -> String {
-    let mut options = Vec::new();
-    if m.read_only {
-        options.push("ro");
+    let mut options = vec![if m.read_only { "ro" } else { "rw" }];
+    for option in [&m.selinux, &m.propagation] {
+        if !option.is_empty() {
+            options.push(option);
+        }
     }
-    if !m.propagation.is_empty() {
-        options.push(m.propagation.as_str());
+    if m.nocopy {
+        options.push("nocopy");
     }
-    if options.is_empty() {
-        format!("{}:{}", m.source, m.target)
-    } else {
-        format!("{}:{}:{}", m.source, m.target, options.join(","))
-    }
+    format!("{}:{}:{}", m.source, m.target, options.join(","))
 }
 
+/// A mount through the mount API, which has no SELinux relabelling.
+/// Binds and volumes carry their options, empty or not, as Docker Compose
+/// sends them for the short syntax.
 fn mount(m: &MountSpec) -> bollard::models::Mount {
     let kind = match m.kind.as_str() {
         "bind" => MountType::BIND,
         "tmpfs" => MountType::TMPFS,
         _ => MountType::VOLUME,
     };
+    let recursive = |level: &str| (m.recursive == level).then_some(true);
     bollard::models::Mount {
         typ: Some(kind),
         source: (!m.source.is_empty()).then(|| m.source.clone()),
         target: Some(m.target.clone()),
         read_only: Some(m.read_only),
-        bind_options: (kind == MountType::BIND && !m.propagation.is_empty()).then(|| {
-            MountBindOptions {
-                propagation: m
-                    .propagation
-                    .parse::<MountBindOptionsPropagationEnum>()
-                    .ok(),
-                ..Default::default()
-            }
+        bind_options: (kind == MountType::BIND).then(|| MountBindOptions {
+            propagation: m
+                .propagation
+                .parse::<MountBindOptionsPropagationEnum>()
+                .ok()
+                .filter(|_| !m.propagation.is_empty()),
+            // Honoured from API 1.42; older engines ignore it.
+            create_mountpoint: m.create_host_path.then_some(true),
+            non_recursive: recursive("disabled"),
+            read_only_non_recursive: recursive("writable"),
+            read_only_force_recursive: recursive("readonly"),
         }),
-        volume_options: (kind == MountType::VOLUME && (m.nocopy || !m.subpath.is_empty())).then(
-            || MountVolumeOptions {
-                no_copy: m.nocopy.then_some(true),
-                subpath: (!m.subpath.is_empty()).then(|| m.subpath.clone()),
-                ..Default::default()
-            },
-        ),
+        volume_options: (kind == MountType::VOLUME).then(|| MountVolumeOptions {
+            no_copy: m.nocopy.then_some(true),
+            subpath: (!m.subpath.is_empty()).then(|| m.subpath.clone()),
+            labels: (!m.volume_labels.is_empty())
+                .then(|| m.volume_labels.clone().into_iter().collect()),
+            ..Default::default()
+        }),
         tmpfs_options: (kind == MountType::TMPFS
             && (m.tmpfs_size.is_some() || m.tmpfs_mode.is_some()))
         .then(|| MountTmpfsOptions {
@@ -2032,6 +2080,127 @@ mod tests {
 
     /// Keys this machine's engine cannot apply (no NVIDIA runtime, no
     /// real-time scheduler, no xfs quotas, Linux only): their create body.
+    #[test]
+    fn mounts_take_the_api_docker_compose_chooses() {
+        let m = |kind: &str, source: &str, target: &str| MountSpec {
+            kind: kind.into(),
+            source: source.into(),
+            target: target.into(),
+            ..Default::default()
+        };
+        let spec = ContainerSpec {
+            image: "busybox".into(),
+            mounts: vec![
+                MountSpec {
+                    selinux: "z".into(),
+                    create_host_path: true,
+                    ..m("bind", "/h/data", "/data")
+                },
+                MountSpec {
+                    read_only: true,
+                    selinux: "Z".into(),
+                    create_host_path: true,
+                    ..m("bind", "/h/conf", "/conf")
+                },
+                // `bind: {selinux: z}` alone: the mount API, without `z`.
+                MountSpec {
+                    selinux: "z".into(),
+                    ..m("bind", "/h/data", "/mount-api")
+                },
+                MountSpec {
+                    create_host_path: true,
+                    propagation: "rslave".into(),
+                    ..m("bind", "/h/data", "/rslave")
+                },
+                MountSpec {
+                    create_host_path: true,
+                    recursive: "disabled".into(),
+                    ..m("bind", "/h/data", "/flat")
+                },
+                MountSpec {
+                    selinux: "Z".into(),
+                    ..m("volume", "p_data", "/named")
+                },
+                MountSpec {
+                    nocopy: true,
+                    ..m("volume", "p_data", "/nocopy")
+                },
+                MountSpec {
+                    volume_labels: BTreeMap::from([("a".into(), "b".into())]),
+                    ..m("volume", "p_data", "/labelled")
+                },
+                m("volume", "", "/anonymous"),
+                m("tmpfs", "", "/scratch"),
+            ],
+            ..Default::default()
+        };
+        let host = create_body("p-web-1", &spec, ApiVersion::FLOOR)
+            .host_config
+            .unwrap();
+        assert_eq!(
+            host.binds.unwrap(),
+            [
+                "/h/data:/data:rw,z",
+                "/h/conf:/conf:ro,Z",
+                "p_data:/named:rw,Z"
+            ]
+        );
+        let mounts = host.mounts.unwrap();
+        let targets: Vec<&str> = mounts
+            .iter()
+            .map(|m| m.target.as_deref().unwrap())
+            .collect();
+        assert_eq!(
+            targets,
+            [
+                "/mount-api",
+                "/rslave",
+                "/flat",
+                "/nocopy",
+                "/labelled",
+                "/anonymous",
+                "/scratch"
+            ]
+        );
+        let options = |i: usize| mounts[i].bind_options.clone().unwrap();
+        assert_eq!(options(0), MountBindOptions::default());
+        assert_eq!(
+            options(1).propagation,
+            Some(MountBindOptionsPropagationEnum::RSLAVE)
+        );
+        assert_eq!(options(1).create_mountpoint, Some(true));
+        assert_eq!(options(2).non_recursive, Some(true));
+        let volume = |i: usize| mounts[i].volume_options.clone().unwrap();
+        assert_eq!(volume(3).no_copy, Some(true));
+        assert_eq!(
+            volume(4).labels,
+            Some(HashMap::from([("a".into(), "b".into())]))
+        );
+        assert_eq!(volume(5), MountVolumeOptions::default());
+    }
+
+    #[test]
+    fn lists_are_sent_as_docker_compose_sends_them() {
+        let spec = ContainerSpec {
+            image: "busybox".into(),
+            cap_add: vec![
+                "net_admin".into(),
+                "CAP_SYS_TIME".into(),
+                "NET_ADMIN".into(),
+            ],
+            cap_drop: vec!["ALL".into()],
+            expose: vec!["3000".into(), "4000/udp".into()],
+            ..Default::default()
+        };
+        let body = create_body("p-web-1", &spec, ApiVersion::FLOOR);
+        let host = body.host_config.unwrap();
+        assert_eq!(host.cap_add.unwrap(), ["CAP_NET_ADMIN", "CAP_SYS_TIME"]);
+        assert_eq!(host.cap_drop.unwrap(), ["ALL"]);
+        assert_eq!(host.extra_hosts, Some(Vec::new()));
+        assert_eq!(host.port_bindings, Some(HashMap::new()));
+        assert_eq!(body.exposed_ports.unwrap(), ["3000", "4000/udp"]);
+    }
+
     #[test]
     fn host_only_keys_reach_the_create_body() {
         use super::super::spec::{DeviceRequestSpec, ResourceSpec};

@@ -43,6 +43,9 @@ impl ApiVersion {
     pub const ENDPOINT_MAC_ADDRESS: ApiVersion = ApiVersion::new(1, 44);
     /// Docker Engine 25 (API 1.44) is the first to resolve CDI device names.
     pub const CDI_DEVICES: ApiVersion = ApiVersion::new(1, 44);
+    /// From 1.44 a bind can be made recursively read-only
+    /// (`bind.recursive: readonly`).
+    pub const BIND_RECURSIVE_READ_ONLY: ApiVersion = ApiVersion::new(1, 44);
     /// From 1.45 a volume mount can mount a subpath of the volume.
     pub const VOLUME_SUBPATH: ApiVersion = ApiVersion::new(1, 45);
     /// From 1.47 a network can be created without IPv4 (`EnableIPv4: false`).

@@ -16,6 +16,7 @@ mod down;
 mod endpoint;
 mod events;
 mod exec;
+mod fidelity;
 mod fixtures;
 mod images;
 mod interop;
