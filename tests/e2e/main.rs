@@ -6,6 +6,7 @@
 //! static busybox of the host.
 
 mod harness;
+mod proxy;
 
 mod attach;
 mod attached;
@@ -15,6 +16,7 @@ mod down;
 mod endpoint;
 mod events;
 mod exec;
+mod faults;
 mod fixtures;
 mod images;
 mod interop;
