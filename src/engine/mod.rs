@@ -74,7 +74,7 @@ impl fmt::Display for ApiVersion {
 }
 
 /// Why an engine call failed.
-#[derive(Debug, thiserror::Error)]
+#[derive(Clone, Debug, thiserror::Error)]
 pub enum EngineError {
     #[error("cannot connect to the Docker Engine at {host}: {reason}")]
     Unreachable {
@@ -82,6 +82,10 @@ pub enum EngineError {
         reason: String,
         hint: String,
     },
+    /// The engine answered once, then went away: its connection closed or
+    /// refused, mid-call or between calls.
+    #[error("lost the connection to the Docker Engine at {host}: {reason}")]
+    Lost { host: String, reason: String },
     /// No engine could be chosen: a missing context, TLS files, an address
     /// berth has no transport for.
     #[error("{0}")]
@@ -109,6 +113,10 @@ impl EngineError {
             EngineError::Unreachable { hint, .. } => Some(hint),
             EngineError::Endpoint(e) => Some(&e.hint),
             EngineError::TooOld { .. } => Some("upgrade Docker to 20.10 or newer"),
+            EngineError::Lost { .. } => Some(
+                "the engine stopped or restarted (or a proxy in between went away): check that \
+                 it runs (`docker info`), then run the command again",
+            ),
             EngineError::StaleNetwork(_) => Some(
                 "no container is attached to it: the engine's count of its endpoints went wrong \
                  (a Docker Engine 20.10 bug, moby/moby#43286). Restarting the Docker daemon \

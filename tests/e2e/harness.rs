@@ -1001,6 +1001,28 @@ impl Background {
         assert!(sent.success(), "kill -INT {pid}");
     }
 
+    /// Waits for the end, at most `limit`: the exit code and the rest of
+    /// standard error. Kills it and panics, with what it wrote to standard
+    /// error, when it does not end in time (a hang fails the test).
+    pub fn finish_within(mut self, limit: Duration) -> (Option<i32>, String) {
+        let deadline = Instant::now() + limit;
+        loop {
+            match self.child.try_wait() {
+                Ok(Some(_)) => return self.finish(),
+                Ok(None) if Instant::now() < deadline => {
+                    // Not a readiness sleep: only spacing between checks.
+                    std::thread::sleep(Duration::from_millis(20));
+                }
+                _ => {
+                    let _ = self.child.kill();
+                    let shown = self.shown.clone();
+                    let (_, stderr) = self.finish();
+                    panic!("{shown} did not end within {limit:?}\n--- stderr\n{stderr}");
+                }
+            }
+        }
+    }
+
     /// Waits for the end: the exit code and the rest of standard error.
     pub fn finish(mut self) -> (Option<i32>, String) {
         let status = self

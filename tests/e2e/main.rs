@@ -6,6 +6,7 @@
 //! static busybox of the host.
 
 mod harness;
+mod proxy;
 
 mod attach;
 mod attached;
@@ -16,6 +17,7 @@ mod down;
 mod endpoint;
 mod events;
 mod exec;
+mod faults;
 mod fidelity;
 mod fixtures;
 mod images;
