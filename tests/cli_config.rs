@@ -336,6 +336,28 @@ fn flow_collection_layouts_compose_refuses_are_located_errors() {
         .stderr(predicate::str::contains("found a tab"));
 }
 
+/// Docker Compose prints an empty list in a top-level `x-*` value as
+/// `null` in JSON, at any depth, and as `[]` in YAML; empty maps stay `{}`.
+#[test]
+fn empty_lists_in_top_level_extensions_print_as_compose_prints_them() {
+    let text = "services:\n  web:\n    image: busybox\n    command: []\nx-a: []\nx-b:\n  c: []\n  d: {}\n  e: [[], {}, [1], ~]\n  f:\n    - g: []\n";
+    let dir = project(&[("compose.yaml", text)]);
+    let json = config_json(berth(dir.path()).args(["-p", "ext"]));
+    assert_eq!(json["x-a"], serde_json::Value::Null);
+    assert_eq!(
+        json["x-b"],
+        serde_json::json!({"c": null, "d": {}, "e": [null, {}, [1], null], "f": [{"g": null}]})
+    );
+    assert_eq!(json["services"]["web"]["command"], serde_json::json!([]));
+    berth(dir.path())
+        .args(["-p", "ext", "config"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains(
+            "x-a: []\nx-b:\n  c: []\n  d: {}\n",
+        ));
+}
+
 #[test]
 fn unknown_key_gets_location_and_did_you_mean() {
     let dir = project(&[(

@@ -365,6 +365,23 @@ fn completed_one_shot_job_is_left_alone() {
 }
 
 #[test]
+fn rerun_jobs_starts_a_completed_one_shot_job_again() {
+    let desired = load(STACK);
+    let mut observed = engine_after_up(&desired);
+    for container in &mut observed.containers {
+        if container.service() == "job" {
+            container.state = RunState::Exited;
+            container.exit_code = Some(0);
+        }
+    }
+    let rerun = UpOptions {
+        rerun_jobs: true,
+        ..options()
+    };
+    insta::assert_snapshot!(up(&desired, &observed, &rerun));
+}
+
+#[test]
 fn scale_up_and_down_keep_replica_numbers() {
     let yaml = "services:\n  web:\n    image: busybox\n    deploy: {replicas: 3}\n";
     let observed = engine_after_up(&load(yaml));
@@ -602,6 +619,27 @@ fn network_made_by_another_tool_is_only_warned_about() {
     }
     let desired = load(NETWORKS);
     insta::assert_snapshot!(up(&desired, &observed, &options()));
+}
+
+#[test]
+fn down_removes_every_network_of_one_name() {
+    // Concurrent creates on an engine can leave two networks of one name.
+    let desired = load(STACK);
+    let mut observed = engine_after_up(&desired);
+    let mut twin = observed.networks["default"].clone();
+    twin.id = "net-default-twin".into();
+    observed.duplicate_networks.push(twin);
+    let plan = plan_down(&desired, &observed, &DownOptions::default()).render();
+    assert!(plan.contains("remove network snap_default"), "{plan}");
+    assert!(
+        plan.contains("down (another network of the same name)"),
+        "{plan}"
+    );
+    assert_eq!(
+        plan.matches("remove network snap_default").count(),
+        2,
+        "{plan}"
+    );
 }
 
 #[test]

@@ -15,7 +15,7 @@ use std::collections::{BTreeMap, VecDeque};
 
 use futures_util::stream::{self, StreamExt};
 
-use crate::engine::{BuildOutput, Engine};
+use crate::engine::{BuildOutput, Engine, labels};
 use crate::events::{Emitter, Kind, Status};
 use crate::reconcile::desired::Desired;
 use context::ContextSource;
@@ -170,12 +170,15 @@ fn group_by_image<'a>(
 /// Whether two services' builds make the same image (their refusals name
 /// their own services).
 fn same_build(a: &ServiceBuild, b: &ServiceBuild) -> bool {
-    let without_refusals = |build: &ServiceBuild| {
+    // The service label names the service that builds; one build of a
+    // shared image serves the others.
+    let comparable = |build: &ServiceBuild| {
         let mut build = build.clone();
         build.refusals.clear();
+        build.spec.labels.remove(labels::SERVICE);
         build
     };
-    without_refusals(a) == without_refusals(b)
+    comparable(a) == comparable(b)
 }
 
 /// Builds one image; its name and ID.

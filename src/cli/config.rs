@@ -415,8 +415,24 @@ fn write_project_json(
         return Err(to_cli(e));
     }
     let mut json = rest.to_json();
+    if let Some(top) = json.as_object_mut() {
+        top.iter_mut()
+            .filter(|(k, _)| k.starts_with("x-"))
+            .for_each(|(_, v)| empty_lists_to_null(v));
+    }
     escape_dollars(&mut json);
     Ok(write_json_with_services(&json, services, out))
+}
+
+/// Docker Compose prints an empty list anywhere in a top-level `x-*` value
+/// as `null` in JSON (and as `[]` in YAML); empty maps stay `{}`.
+fn empty_lists_to_null(value: &mut serde_json::Value) {
+    match value {
+        serde_json::Value::Array(items) if items.is_empty() => *value = serde_json::Value::Null,
+        serde_json::Value::Array(items) => items.iter_mut().for_each(empty_lists_to_null),
+        serde_json::Value::Object(map) => map.values_mut().for_each(empty_lists_to_null),
+        _ => {}
+    }
 }
 
 /// Reads every service of the model as reading the whole project would, in

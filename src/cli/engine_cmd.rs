@@ -265,11 +265,25 @@ pub async fn connect(settings: &Settings) -> Result<DockerEngine, CliError> {
 pub async fn lock_project(engine: &DockerEngine, project: &str) -> Result<ProjectLock, CliError> {
     // Keyed by the engine's resolved address, so every way of naming one
     // engine shares the lock.
-    lock::acquire(engine.host(), project, || {
+    let lock = lock::acquire(engine.host(), project, || {
         eprintln!("Waiting for another berth working on project {project}...");
     })
     .await
-    .map_err(|e| CliError::Other(format!("cannot lock project {project}: {e}")))
+    .map_err(|e| CliError::Other(format!("cannot lock project {project}: {e}")))?;
+    if let Some(since) = lock.interrupted_since {
+        // The last berth on this project was killed: let the stops it
+        // began end before anything looks at the containers.
+        let waited = crate::reconcile::settle::settle(engine, project, since)
+            .await
+            .map_err(CliError::Engine)?;
+        if !waited.is_empty() {
+            eprintln!(
+                "An interrupted berth was stopping {}; waited for it to end",
+                waited.join(", ")
+            );
+        }
+    }
+    Ok(lock)
 }
 
 pub async fn observe<E: Engine>(

@@ -16,7 +16,7 @@ use futures_util::StreamExt;
 use futures_util::stream::BoxStream;
 use tokio::sync::mpsc;
 
-use crate::engine::{Container, Engine, LogChunk, LogOptions, labels};
+use crate::engine::{Container, Engine, EngineError, LogChunk, LogOptions, labels};
 
 /// Colours of the prefixes, one per service in turn.
 const COLORS: [&str; 6] = ["36", "33", "32", "35", "34", "31"];
@@ -39,8 +39,9 @@ enum Piece {
         text: String,
     },
     /// The container's output ended (it stopped, or the engine hung up),
-    /// with the time of its last line.
-    Ended(String, Option<Stamp>),
+    /// with the time of its last line, and the lost connection when that
+    /// is why.
+    Ended(String, Option<Stamp>, Option<EngineError>),
 }
 
 /// Reads the output of containers and prints it, prefixed.
@@ -61,6 +62,8 @@ pub struct LogMux<E: Engine> {
     pieces: mpsc::UnboundedReceiver<Piece>,
     /// Standard output was closed (the reader of a pipe went away).
     closed: bool,
+    /// The connection to the engine broke under a reader.
+    lost: Option<EngineError>,
 }
 
 /// The name Docker Compose prefixes lines with: `service-N` for a container
@@ -91,6 +94,7 @@ impl<E: Engine> LogMux<E> {
             sender,
             pieces,
             closed: false,
+            lost: None,
         }
     }
 
@@ -154,8 +158,8 @@ impl<E: Engine> LogMux<E> {
                 show_stamps,
                 after,
             };
-            let last = reader.read(stream, &sender).await;
-            let _ = sender.send(Piece::Ended(id, last));
+            let (last, lost) = reader.read(stream, &sender).await;
+            let _ = sender.send(Piece::Ended(id, last, lost));
         });
     }
 
@@ -185,8 +189,8 @@ impl<E: Engine> LogMux<E> {
         while !self.reading.is_empty() {
             match self.pieces.recv().await? {
                 Piece::Line { stderr, text } => self.print(stderr, &text),
-                Piece::Ended(id, last) => {
-                    self.ended(&id, last);
+                Piece::Ended(id, last, lost) => {
+                    self.ended(&id, last, lost);
                     return Some(id);
                 }
             }
@@ -199,12 +203,20 @@ impl<E: Engine> LogMux<E> {
         while let Ok(piece) = self.pieces.try_recv() {
             match piece {
                 Piece::Line { stderr, text } => self.print(stderr, &text),
-                Piece::Ended(id, last) => self.ended(&id, last),
+                Piece::Ended(id, last, lost) => self.ended(&id, last, lost),
             }
         }
     }
 
-    fn ended(&mut self, id: &str, last: Option<Stamp>) {
+    /// The lost connection to the engine that ended a reader, once.
+    pub fn take_lost(&mut self) -> Option<EngineError> {
+        self.lost.take()
+    }
+
+    fn ended(&mut self, id: &str, last: Option<Stamp>, lost: Option<EngineError>) {
+        if self.lost.is_none() {
+            self.lost = lost;
+        }
         self.reading.remove(id);
         if let Some(last) = last {
             self.last.insert(id.to_string(), last);
@@ -298,16 +310,27 @@ struct Reader {
 
 impl Reader {
     /// Splits the output into lines, each sent with the prefix; returns the
-    /// stamp of the last. Standard output and error are kept apart, so that
-    /// their halves of lines do not mix.
+    /// stamp of the last, and the lost connection to the engine if that
+    /// ended the output (other errors end it as its end does). Standard
+    /// output and error are kept apart, so that their halves of lines do
+    /// not mix.
     async fn read(
         mut self,
         mut stream: BoxStream<'static, crate::engine::Result<LogChunk>>,
         pieces: &mpsc::UnboundedSender<Piece>,
-    ) -> Option<Stamp> {
+    ) -> (Option<Stamp>, Option<EngineError>) {
         let mut pending: [Vec<u8>; 2] = [Vec::new(), Vec::new()];
         let mut last = self.after.clone();
-        while let Some(Ok(chunk)) = stream.next().await {
+        let mut lost = None;
+        while let Some(item) = stream.next().await {
+            let chunk = match item {
+                Ok(chunk) => chunk,
+                Err(e @ EngineError::Lost { .. }) => {
+                    lost = Some(e);
+                    break;
+                }
+                Err(_) => break,
+            };
             let buffer = &mut pending[usize::from(chunk.stderr)];
             buffer.extend_from_slice(&chunk.bytes);
             while let Some(end) = buffer.iter().position(|&b| b == b'\n') {
@@ -321,7 +344,7 @@ impl Reader {
             }
         }
         self.after = None;
-        last
+        (last, lost)
     }
 
     fn send(

@@ -129,7 +129,10 @@ async fn follow(
     }
     while mux.has_readers() && !mux.is_closed() {
         tokio::select! {
-            _ = mux.next_ended() => {}
+            _ = mux.next_ended() => if let Some(lost) = mux.take_lost() {
+                mux.flush();
+                return Err(CliError::Engine(lost));
+            },
             event = next_event(&mut events) => match event {
                 Some(Ok(event)) if event.what == ContainerEvent::Started => {
                     mux.follow_started(project, &event.container_id, &wanted).await?;
@@ -142,7 +145,10 @@ async fn follow(
     }
     // What the last readers sent before they ended.
     mux.flush();
-    Ok(0)
+    match mux.take_lost() {
+        Some(lost) => Err(CliError::Engine(lost)),
+        None => Ok(0),
+    }
 }
 
 /// The next event of a stream, or never when there is none.

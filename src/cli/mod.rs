@@ -55,7 +55,8 @@ pub mod exit {
     pub const USAGE: i32 = 2;
     /// The project files are invalid (syntax, schema, references, interpolation).
     pub const INVALID_PROJECT: i32 = 15;
-    /// The Docker Engine cannot be reached (or is too old).
+    /// The Docker Engine cannot be reached (or is too old), or the
+    /// connection to it was lost.
     pub const ENGINE_UNREACHABLE: i32 = 16;
     /// A container exited when it should run, or a one-shot service failed.
     pub const CONTAINER_FAILED: i32 = 17;
@@ -550,12 +551,13 @@ impl CliError {
             CliError::Usage(_) => exit::USAGE,
             CliError::Engine(
                 EngineError::Unreachable { .. }
+                | EngineError::Lost { .. }
                 | EngineError::Endpoint(_)
                 | EngineError::TooOld { .. },
             )
-            | CliError::Exec(ExecError::Engine(EngineError::Unreachable { .. })) => {
-                exit::ENGINE_UNREACHABLE
-            }
+            | CliError::Exec(ExecError::Engine(
+                EngineError::Unreachable { .. } | EngineError::Lost { .. },
+            )) => exit::ENGINE_UNREACHABLE,
             CliError::Exec(ExecError::Condition { failure, .. }) => match failure {
                 Failure::Unhealthy => exit::UNHEALTHY,
                 Failure::Exited | Failure::Missing => exit::CONTAINER_FAILED,

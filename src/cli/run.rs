@@ -418,14 +418,19 @@ fn volume_mount(settings: &Settings, desired: &Desired, text: &str) -> Result<Mo
         if let Some(bind) = parsed.bind {
             mount.propagation = bind.propagation;
             mount.create_host_path = bind.create_host_path;
+            mount.selinux = bind.selinux;
         }
     } else {
         mount.source = match desired.volumes.get(&parsed.source) {
             Some(declared) => declared.spec.name.clone(),
             None => parsed.source,
         };
-        mount.nocopy = parsed.volume.is_some_and(|v| v.nocopy);
+        if let Some(bind) = parsed.bind {
+            mount.propagation = bind.propagation;
+            mount.selinux = bind.selinux;
+        }
     }
+    mount.nocopy = parsed.volume.is_some_and(|v| v.nocopy);
     Ok(mount)
 }
 

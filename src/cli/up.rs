@@ -45,6 +45,10 @@ pub struct ConvergeArgs {
     /// Recreate anonymous volumes instead of retrieving data from the previous containers
     #[arg(short = 'V', long)]
     pub renew_anon_volumes: bool,
+    /// Start one-shot jobs again even when they completed and did not
+    /// change (Docker Compose's behaviour; berth leaves them done)
+    #[arg(long)]
+    pub rerun_jobs: bool,
     /// Shutdown timeout in seconds for containers that are replaced
     #[arg(short = 't', long, value_name = "SECONDS")]
     pub timeout: Option<i64>,
@@ -234,6 +238,7 @@ pub fn scale(settings: &Settings, args: ScaleArgs) -> Result<i32, CliError> {
         remove_orphans: false,
         scale: args.scales,
         renew_anon_volumes: false,
+        rerun_jobs: false,
         timeout: None,
         yes: false,
         build: false,
@@ -341,6 +346,7 @@ fn converge(
         timeout: args.timeout,
         warn_orphans: !settings.env_flag(env_vars::COMPOSE_IGNORE_ORPHANS),
         yes: args.yes,
+        rerun_jobs: args.rerun_jobs,
     };
     if let Some(problem) = desired.services.values().flat_map(|s| &s.problems).next() {
         return Err(CliError::Other(problem.to_string()));

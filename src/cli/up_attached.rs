@@ -162,7 +162,13 @@ pub async fn run(
             continue;
         }
         tokio::select! {
-            Some(id) = watch.mux.next_ended() => watch.reader_ended(&id),
+            Some(id) = watch.mux.next_ended() => {
+                if let Some(lost) = watch.mux.take_lost() {
+                    watch.mux.flush();
+                    return Err(CliError::Engine(lost));
+                }
+                watch.reader_ended(&id);
+            }
             () = interrupts.recv() => match &mut watch.ending {
                 None => {
                     eprintln!("Gracefully stopping... (press Ctrl+C again to force)");

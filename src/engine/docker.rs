@@ -45,11 +45,19 @@ use super::{
 };
 use crate::env_vars;
 
-/// How long berth waits for the engine to answer the first call.
-const CONNECT_TIMEOUT: Duration = Duration::from_secs(1);
+/// How long berth waits for the engine to answer the first call, once
+/// connected. A socket nobody listens on, a refused connection or a
+/// missing socket fail at once; an engine that takes its time (a loaded
+/// host, a remote one far away) is waited for: Docker Compose waits too.
+const ANSWER_LIMIT: Duration = Duration::from_secs(60);
 /// The same through ssh, which logs in first (the docker CLI gives ssh 30 s
 /// to connect).
 const SSH_CONNECT_TIMEOUT: Duration = Duration::from_secs(30);
+/// After this long without an answer, berth says what it waits for.
+const ANSWER_NOTE_AFTER: Duration = Duration::from_secs(3);
+/// How long a TCP connection to the engine's host may take to open (a
+/// host that drops packets never refuses).
+const TCP_CONNECT_LIMIT: Duration = Duration::from_secs(10);
 /// bollard's timeout covers every request, including a stop that waits out a
 /// grace period; berth keeps its own deadlines, so this is only a backstop.
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(3600);
@@ -74,8 +82,9 @@ pub struct DockerEngine {
 
 impl DockerEngine {
     /// Connects to `endpoint`, speaking at most API `pinned`
-    /// (`DOCKER_API_VERSION`). Fails within about a second when nobody
-    /// answers.
+    /// (`DOCKER_API_VERSION`). Fails at once when nothing listens there;
+    /// waits up to a minute for an engine that is slow to answer, saying
+    /// so on standard error after a few seconds.
     pub async fn connect(endpoint: &Endpoint, pinned: Option<&str>) -> Result<Self> {
         let host = endpoint.host.clone();
         let pinned = pinned.filter(|v| !v.is_empty()).map(str::to_string);
@@ -134,12 +143,30 @@ impl DockerEngine {
         let wait = if ssh_errors.is_some() {
             SSH_CONNECT_TIMEOUT
         } else {
-            CONNECT_TIMEOUT
+            ANSWER_LIMIT
         };
-        let failure = match tokio::time::timeout(wait, client.ping()).await {
-            Ok(Ok(_)) => None,
-            Ok(Err(e)) => Some(e.to_string()),
-            Err(_) => Some(format!("no answer within {} s", wait.as_secs())),
+        let failure = {
+            let mut ping = std::pin::pin!(client.ping());
+            let answer = match tokio::time::timeout(ANSWER_NOTE_AFTER, &mut ping).await {
+                Ok(answer) => answer.map_err(|e| connect_failure(&e)),
+                Err(_) => {
+                    eprintln!(
+                        "waiting for the Docker Engine at {host} to answer (up to {} s)...",
+                        wait.as_secs()
+                    );
+                    let rest = wait.saturating_sub(ANSWER_NOTE_AFTER);
+                    tokio::select! {
+                        answer = tokio::time::timeout(rest, &mut ping) => match answer {
+                            Ok(answer) => answer.map_err(|e| connect_failure(&e)),
+                            Err(_) => Err(format!("no answer within {} s", wait.as_secs())),
+                        },
+                        // A TCP host that opens no connection is not slow: it
+                        // is not there.
+                        Err(e) = tcp_probe(&host) => Err(e),
+                    }
+                }
+            };
+            answer.err()
         };
         if let Some(reason) = failure {
             let said = match &ssh_errors {
@@ -166,6 +193,19 @@ impl DockerEngine {
         &self.host
     }
 
+    /// bollard's error as berth's (see [`engine_error`]).
+    fn fail(&self, e: BollardError) -> EngineError {
+        engine_error(&self.host, e)
+    }
+
+    /// `Ok` for a 404: removing what is gone is success.
+    fn ignore_not_found(&self, r: std::result::Result<(), BollardError>) -> Result<()> {
+        match r.map_err(|e| self.fail(e)) {
+            Err(EngineError::NotFound(_)) => Ok(()),
+            other => other,
+        }
+    }
+
     /// The API version to speak: the engine's, capped by `DOCKER_API_VERSION`.
     async fn api(&self) -> Result<ApiVersion> {
         let api = self.version().await?.api;
@@ -176,7 +216,7 @@ impl DockerEngine {
     async fn version(&self) -> Result<&Version> {
         self.version
             .get_or_try_init(|| async {
-                let version = self.client.version().await.map_err(engine_error)?;
+                let version = self.client.version().await.map_err(|e| self.fail(e))?;
                 let api = version
                     .api_version
                     .as_deref()
@@ -198,6 +238,29 @@ impl DockerEngine {
                 Ok(Version { api, platform })
             })
             .await
+    }
+}
+
+/// Why the first call failed: the cause itself (`Connection refused`, `No
+/// such file or directory`) rather than hyper's `client error (Connect)`.
+fn connect_failure(e: &BollardError) -> String {
+    transport_failure(e).unwrap_or_else(|| e.to_string())
+}
+
+/// Opens (and closes) a TCP connection to the host of a `tcp://` address;
+/// `Ok` at once for the other transports.
+async fn tcp_probe(host: &str) -> std::result::Result<(), String> {
+    let Some(rest) = host.strip_prefix("tcp://") else {
+        return Ok(());
+    };
+    let address = rest.split('/').next().unwrap_or(rest);
+    match tokio::time::timeout(TCP_CONNECT_LIMIT, tokio::net::TcpStream::connect(address)).await {
+        Ok(Ok(_)) => Ok(()),
+        Ok(Err(e)) => Err(e.to_string()),
+        Err(_) => Err(format!(
+            "no connection within {} s",
+            TCP_CONNECT_LIMIT.as_secs()
+        )),
     }
 }
 
@@ -239,8 +302,10 @@ fn unreachable_hint(endpoint: &Endpoint) -> String {
     }
 }
 
-/// Maps bollard's errors onto berth's: 404 and 409 are kinds of their own.
-fn engine_error(e: BollardError) -> EngineError {
+/// Maps bollard's errors onto berth's: 404 and 409 are kinds of their own,
+/// and a connection that closed, broke or was refused after berth had
+/// reached the engine at `host` is [`EngineError::Lost`].
+fn engine_error(host: &str, e: BollardError) -> EngineError {
     match e {
         BollardError::DockerResponseServerError {
             status_code: 404,
@@ -251,15 +316,93 @@ fn engine_error(e: BollardError) -> EngineError {
             message,
         } => EngineError::Conflict(message),
         BollardError::DockerResponseServerError { message, .. } => EngineError::Other(message),
-        other => EngineError::Other(other.to_string()),
+        other => match transport_failure(&other) {
+            Some(reason) => EngineError::Lost {
+                host: host.to_string(),
+                reason,
+            },
+            None => EngineError::Other(other.to_string()),
+        },
     }
 }
 
-/// `Ok` for a 404: removing what is gone is success.
-fn ignore_not_found(r: std::result::Result<(), BollardError>) -> Result<()> {
-    match r.map_err(engine_error) {
-        Err(EngineError::NotFound(_)) => Ok(()),
-        other => other,
+/// Why the connection to the engine failed, when `e` is about the
+/// connection (closed, reset, refused, no socket) rather than an answer.
+/// The innermost cause says it best: hyper's own text is only
+/// `client error (SendRequest)`.
+fn transport_failure(e: &BollardError) -> Option<String> {
+    match e {
+        BollardError::HyperLegacyError { err } => Some(innermost(err)),
+        BollardError::HyperResponseError { err } => connection_failure(err),
+        // bollard reads streams (logs, events, attach) through readers that
+        // wrap hyper's errors in I/O errors.
+        BollardError::IOError { err } => connection_failure(err),
+        _ => None,
+    }
+}
+
+/// The innermost cause of `e` when `e`, or an error it wraps, is a broken
+/// connection: hyper failing to read or write (not an answer it could not
+/// parse), or a closed, reset or refused socket.
+fn connection_failure(e: &(dyn std::error::Error + 'static)) -> Option<String> {
+    use std::io::ErrorKind;
+    let mut cause = Some(e);
+    while let Some(error) = cause {
+        if let Some(hyper) = error.downcast_ref::<hyper::Error>() {
+            return (!(hyper.is_parse() || hyper.is_user())).then(|| innermost(error));
+        }
+        if let Some(io) = error.downcast_ref::<std::io::Error>() {
+            if matches!(
+                io.kind(),
+                ErrorKind::BrokenPipe
+                    | ErrorKind::ConnectionReset
+                    | ErrorKind::ConnectionAborted
+                    | ErrorKind::ConnectionRefused
+                    | ErrorKind::NotConnected
+                    | ErrorKind::UnexpectedEof
+                    | ErrorKind::NotFound
+            ) {
+                return Some(innermost(error));
+            }
+            // bollard's stream reader keeps only the text of hyper's error.
+            let text = io.to_string();
+            if io.kind() == ErrorKind::Other && HYPER_CONNECTION_ERRORS.contains(&text.as_str()) {
+                return Some(text);
+            }
+            // An I/O error's `source` skips the error it wraps.
+            if let Some(inner) = io.get_ref() {
+                return connection_failure(inner);
+            }
+        }
+        cause = error.source();
+    }
+    None
+}
+
+/// What hyper says of a connection that broke under a request or an answer
+/// (its `Display` of those kinds of error).
+const HYPER_CONNECTION_ERRORS: [&str; 5] = [
+    "error reading a body from connection",
+    "connection closed before message completed",
+    "received unexpected message from connection",
+    "error writing a body to connection",
+    "connection error",
+];
+
+/// The text of the innermost cause of `e`.
+fn innermost(e: &(dyn std::error::Error + 'static)) -> String {
+    let mut cause = e;
+    loop {
+        let next = match cause.downcast_ref::<std::io::Error>() {
+            Some(io) => io
+                .get_ref()
+                .map(|inner| inner as &(dyn std::error::Error + 'static)),
+            None => cause.source(),
+        };
+        match next {
+            Some(next) => cause = next,
+            None => return cause.to_string(),
+        }
     }
 }
 
@@ -430,18 +573,19 @@ fn create_body(alias: &str, spec: &ContainerSpec, api: ApiVersion) -> ContainerC
     });
 
     let mut host_config = HostConfig {
-        port_bindings: (!port_bindings.is_empty()).then_some(port_bindings),
+        // Empty rather than unset, as Docker Compose sends them.
+        port_bindings: Some(port_bindings),
         binds: non_empty(
             spec.mounts
                 .iter()
-                .filter(|m| is_legacy_bind(m))
+                .filter(|m| in_binds_list(m))
                 .map(bind)
                 .collect(),
         ),
         mounts: non_empty(
             spec.mounts
                 .iter()
-                .filter(|m| !is_legacy_bind(m))
+                .filter(|m| !in_binds_list(m))
                 .map(mount)
                 .collect(),
         ),
@@ -454,10 +598,10 @@ fn create_body(alias: &str, spec: &ContainerSpec, api: ApiVersion) -> ContainerC
         init: spec.init,
         privileged: Some(spec.privileged),
         readonly_rootfs: Some(spec.read_only),
-        cap_add: non_empty(spec.cap_add.clone()),
-        cap_drop: non_empty(spec.cap_drop.clone()),
+        cap_add: capabilities(&spec.cap_add),
+        cap_drop: capabilities(&spec.cap_drop),
         dns: non_empty(spec.dns.clone()),
-        extra_hosts: non_empty(spec.extra_hosts.clone()),
+        extra_hosts: Some(spec.extra_hosts.clone()),
         sysctls: (!spec.sysctls.is_empty()).then(|| spec.sysctls.clone().into_iter().collect()),
         tmpfs: (!spec.tmpfs.is_empty()).then(|| spec.tmpfs.clone().into_iter().collect()),
         ulimits: non_empty(
@@ -642,13 +786,23 @@ fn endpoint(
     // The container's own name is always an alias, as Docker Compose does.
     let mut aliases = vec![container_name.to_string()];
     aliases.extend(n.aliases.iter().cloned());
-    let ipam =
-        (!n.ipv4_address.is_empty() || !n.ipv6_address.is_empty() || !n.link_local_ips.is_empty())
-            .then(|| EndpointIpamConfig {
-                ipv4_address: (!n.ipv4_address.is_empty()).then(|| n.ipv4_address.clone()),
-                ipv6_address: (!n.ipv6_address.is_empty()).then(|| n.ipv6_address.clone()),
-                link_local_ips: non_empty(n.link_local_ips.clone()),
-            });
+    // Docker Compose sends an IPAM config, empty or not, whenever the
+    // service configures the network (`front: {aliases: [...]}`); berth
+    // sees that configuration through what it set. The service's name is
+    // the first alias, the file's come after it.
+    let configured = n.aliases.len() > 1
+        || !n.ipv4_address.is_empty()
+        || !n.ipv6_address.is_empty()
+        || !n.link_local_ips.is_empty()
+        || !n.mac_address.is_empty()
+        || !n.driver_opts.is_empty()
+        || n.gw_priority != 0
+        || !n.interface_name.is_empty();
+    let ipam = configured.then(|| EndpointIpamConfig {
+        ipv4_address: (!n.ipv4_address.is_empty()).then(|| n.ipv4_address.clone()),
+        ipv6_address: (!n.ipv6_address.is_empty()).then(|| n.ipv6_address.clone()),
+        link_local_ips: non_empty(n.link_local_ips.clone()),
+    });
     let mut driver_opts: HashMap<String, String> = n.driver_opts.clone().into_iter().collect();
     if !n.interface_name.is_empty() && api >= ApiVersion::INTERFACE_NAME {
         driver_opts.insert(IFNAME_OPTION.into(), n.interface_name.clone());
@@ -656,6 +810,10 @@ fn endpoint(
     EndpointSettings {
         aliases: Some(aliases),
         ipam_config: ipam,
+        // Docker Compose fills these in from the fixed addresses too (the
+        // engine replaces them when the container connects).
+        ip_address: (!n.ipv4_address.is_empty()).then(|| n.ipv4_address.clone()),
+        ipv6_gateway: (!n.ipv6_address.is_empty()).then(|| n.ipv6_address.clone()),
         mac_address: (!n.mac_address.is_empty() && api >= ApiVersion::ENDPOINT_MAC_ADDRESS)
             .then(|| n.mac_address.clone()),
         driver_opts: (!driver_opts.is_empty()).then_some(driver_opts),
@@ -665,55 +823,88 @@ fn endpoint(
     }
 }
 
-/// Binds whose missing host directory the engine must create go through the
-/// legacy `Binds` list: the mount API refuses a missing source.
-fn is_legacy_bind(m: &MountSpec) -> bool {
-    m.kind == "bind" && m.create_host_path
+/// Capabilities as Docker's Go client sends them, and so Docker Compose:
+/// upper case, `CAP_`-prefixed (but `ALL`), without duplicates, sorted.
+fn capabilities(names: &[String]) -> Option<Vec<String>> {
+    let mut normalised: Vec<String> = names
+        .iter()
+        .map(|name| {
+            let name = name.to_uppercase();
+            if name == "ALL" || name.starts_with("CAP_") {
+                name
+            } else {
+                format!("CAP_{name}")
+            }
+        })
+        .collect();
+    normalised.sort();
+    normalised.dedup();
+    non_empty(normalised)
 }
 
-/// `source:target[:ro,propagation]`, as the `Binds` list takes it.
+/// Whether the mount goes in the `Binds` list rather than through the mount
+/// API, as Docker Compose chooses: a bind that needs none of the mount
+/// API's options (the list makes a missing host directory), and a named
+/// volume without `nocopy`, `subpath` or labels.
+fn in_binds_list(m: &MountSpec) -> bool {
+    match m.kind.as_str() {
+        "bind" => m.create_host_path && m.propagation.is_empty() && m.recursive.is_empty(),
+        "volume" => {
+            !m.source.is_empty() && !m.nocopy && m.subpath.is_empty() && m.volume_labels.is_empty()
+        }
+        _ => false,
+    }
+}
+
+/// `source:target:access[,selinux][,propagation][,nocopy]`, as Docker
+/// Compose writes a `Binds` entry.
 fn bind(m: &MountSpec) -> String {
-    let mut options = Vec::new();
-    if m.read_only {
-        options.push("ro");
+    let mut options = vec![if m.read_only { "ro" } else { "rw" }];
+    for option in [&m.selinux, &m.propagation] {
+        if !option.is_empty() {
+            options.push(option);
+        }
     }
-    if !m.propagation.is_empty() {
-        options.push(m.propagation.as_str());
+    if m.nocopy {
+        options.push("nocopy");
     }
-    if options.is_empty() {
-        format!("{}:{}", m.source, m.target)
-    } else {
-        format!("{}:{}:{}", m.source, m.target, options.join(","))
-    }
+    format!("{}:{}:{}", m.source, m.target, options.join(","))
 }
 
+/// A mount through the mount API, which has no SELinux relabelling.
+/// Binds and volumes carry their options, empty or not, as Docker Compose
+/// sends them for the short syntax.
 fn mount(m: &MountSpec) -> bollard::models::Mount {
     let kind = match m.kind.as_str() {
         "bind" => MountType::BIND,
         "tmpfs" => MountType::TMPFS,
         _ => MountType::VOLUME,
     };
+    let recursive = |level: &str| (m.recursive == level).then_some(true);
     bollard::models::Mount {
         typ: Some(kind),
         source: (!m.source.is_empty()).then(|| m.source.clone()),
         target: Some(m.target.clone()),
         read_only: Some(m.read_only),
-        bind_options: (kind == MountType::BIND && !m.propagation.is_empty()).then(|| {
-            MountBindOptions {
-                propagation: m
-                    .propagation
-                    .parse::<MountBindOptionsPropagationEnum>()
-                    .ok(),
-                ..Default::default()
-            }
+        bind_options: (kind == MountType::BIND).then(|| MountBindOptions {
+            propagation: m
+                .propagation
+                .parse::<MountBindOptionsPropagationEnum>()
+                .ok()
+                .filter(|_| !m.propagation.is_empty()),
+            // Honoured from API 1.42; older engines ignore it.
+            create_mountpoint: m.create_host_path.then_some(true),
+            non_recursive: recursive("disabled"),
+            read_only_non_recursive: recursive("writable"),
+            read_only_force_recursive: recursive("readonly"),
         }),
-        volume_options: (kind == MountType::VOLUME && (m.nocopy || !m.subpath.is_empty())).then(
-            || MountVolumeOptions {
-                no_copy: m.nocopy.then_some(true),
-                subpath: (!m.subpath.is_empty()).then(|| m.subpath.clone()),
-                ..Default::default()
-            },
-        ),
+        volume_options: (kind == MountType::VOLUME).then(|| MountVolumeOptions {
+            no_copy: m.nocopy.then_some(true),
+            subpath: (!m.subpath.is_empty()).then(|| m.subpath.clone()),
+            labels: (!m.volume_labels.is_empty())
+                .then(|| m.volume_labels.clone().into_iter().collect()),
+            ..Default::default()
+        }),
         tmpfs_options: (kind == MountType::TMPFS
             && (m.tmpfs_size.is_some() || m.tmpfs_mode.is_some()))
         .then(|| MountTmpfsOptions {
@@ -789,6 +980,7 @@ fn percent_encode(text: &str) -> String {
 /// What one message of the build stream tells: output lines, the image
 /// ID, or the error that ended the build.
 fn build_outputs(
+    host: &str,
     message: std::result::Result<bollard::models::BuildInfo, BollardError>,
     trace: &mut Trace,
 ) -> Vec<Result<BuildOutput>> {
@@ -797,7 +989,7 @@ fn build_outputs(
         Err(BollardError::DockerStreamError { error }) => {
             return vec![Err(EngineError::Other(error))];
         }
-        Err(e) => return vec![Err(engine_error(e))],
+        Err(e) => return vec![Err(engine_error(host, e))],
     };
     let mut outputs = Vec::new();
     if let Some(text) = info.stream.as_deref().or(info.status.as_deref()) {
@@ -989,7 +1181,7 @@ impl Engine for DockerEngine {
             .client
             .list_containers(Some(options))
             .await
-            .map_err(engine_error)?;
+            .map_err(|e| self.fail(e))?;
         Ok(list.into_iter().map(container_from_summary).collect())
     }
 
@@ -1003,7 +1195,7 @@ impl Engine for DockerEngine {
             .client
             .list_containers(Some(options))
             .await
-            .map_err(engine_error)?;
+            .map_err(|e| self.fail(e))?;
         Ok(list.into_iter().map(container_from_summary).collect())
     }
 
@@ -1015,7 +1207,7 @@ impl Engine for DockerEngine {
             .client
             .list_networks(Some(options))
             .await
-            .map_err(engine_error)?;
+            .map_err(|e| self.fail(e))?;
         Ok(list
             .into_iter()
             .map(|n| Network {
@@ -1034,7 +1226,7 @@ impl Engine for DockerEngine {
             .client
             .list_volumes(Some(options))
             .await
-            .map_err(engine_error)?;
+            .map_err(|e| self.fail(e))?;
         Ok(list
             .volumes
             .unwrap_or_default()
@@ -1050,7 +1242,7 @@ impl Engine for DockerEngine {
                 name: n.name.unwrap_or_default(),
                 labels: sorted(n.labels),
             })),
-            Err(e) => match engine_error(e) {
+            Err(e) => match self.fail(e) {
                 EngineError::NotFound(_) => Ok(None),
                 e => Err(e),
             },
@@ -1060,7 +1252,7 @@ impl Engine for DockerEngine {
     async fn find_volume(&self, name: &str) -> Result<Option<Volume>> {
         match self.client.inspect_volume(name).await {
             Ok(v) => Ok(Some(volume(v))),
-            Err(e) => match engine_error(e) {
+            Err(e) => match self.fail(e) {
                 EngineError::NotFound(_) => Ok(None),
                 e => Err(e),
             },
@@ -1070,7 +1262,7 @@ impl Engine for DockerEngine {
     async fn image_id(&self, reference: &str) -> Result<Option<String>> {
         match self.client.inspect_image(reference).await {
             Ok(image) => Ok(image.id),
-            Err(e) => match engine_error(e) {
+            Err(e) => match self.fail(e) {
                 EngineError::NotFound(_) => Ok(None),
                 e => Err(e),
             },
@@ -1081,7 +1273,7 @@ impl Engine for DockerEngine {
         let image = match self.client.inspect_image(reference).await {
             Ok(image) => image,
             Err(e) => {
-                return match engine_error(e) {
+                return match self.fail(e) {
                     EngineError::NotFound(_) => Ok(None),
                     e => Err(e),
                 };
@@ -1115,7 +1307,7 @@ impl Engine for DockerEngine {
             .client
             .list_images(Some(options))
             .await
-            .map_err(engine_error)?;
+            .map_err(|e| self.fail(e))?;
         Ok(images
             .into_iter()
             .map(|i| ImageInfo {
@@ -1149,7 +1341,7 @@ impl Engine for DockerEngine {
             .create_image(Some(options), None, auth.map(credentials));
         let mut tally = LayerTally::default();
         while let Some(message) = stream.next().await {
-            let message = message.map_err(engine_error)?;
+            let message = message.map_err(|e| self.fail(e))?;
             if let (Some(layer), Some(status)) = (message.id.as_deref(), message.status.as_deref())
             {
                 let detail = message.progress_detail.unwrap_or_default();
@@ -1176,7 +1368,7 @@ impl Engine for DockerEngine {
             .client
             .inspect_registry_image(reference, auth.map(credentials))
             .await
-            .map_err(engine_error)?;
+            .map_err(|e| self.fail(e))?;
         inspect.descriptor.digest.ok_or_else(|| {
             EngineError::Other(format!("the registry gave no digest for {reference}"))
         })
@@ -1195,7 +1387,7 @@ impl Engine for DockerEngine {
             .push_image(image, Some(options), auth.map(credentials));
         let mut tally = LayerTally::default();
         while let Some(message) = stream.next().await {
-            let message = message.map_err(engine_error)?;
+            let message = message.map_err(|e| self.fail(e))?;
             // bollard keeps no layer ID for pushes: a layer is told by its size.
             let detail = message.progress_detail.unwrap_or_default();
             if let (Some(status), Some(total)) = (message.status.as_deref(), detail.total) {
@@ -1269,12 +1461,13 @@ impl Engine for DockerEngine {
         let options = options.build();
         // bollard's stream borrows the client: a task owns both and forwards.
         let (sender, receiver) = tokio::sync::mpsc::unbounded_channel();
+        let host = self.host.clone();
         tokio::spawn(async move {
             let mut stream =
                 client.build_image(options, auths, Some(bollard::body_try_stream(context)));
             let mut trace = Trace::default();
             while let Some(message) = stream.next().await {
-                for output in build_outputs(message, &mut trace) {
+                for output in build_outputs(&host, message, &mut trace) {
                     if sender.send(output).is_err() {
                         return;
                     }
@@ -1296,7 +1489,7 @@ impl Engine for DockerEngine {
         self.client
             .tag_image(image, Some(options))
             .await
-            .map_err(engine_error)
+            .map_err(|e| self.fail(e))
     }
 
     async fn remove_image(&self, reference: &str) -> Result<bool> {
@@ -1304,7 +1497,7 @@ impl Engine for DockerEngine {
             .client
             .remove_image(reference, None::<RemoveImageOptions>, None)
             .await
-            .map_err(engine_error)
+            .map_err(|e| self.fail(e))
         {
             Ok(_) => Ok(true),
             Err(EngineError::NotFound(_)) => Ok(false),
@@ -1322,7 +1515,7 @@ impl Engine for DockerEngine {
             .client
             .prune_images(Some(options))
             .await
-            .map_err(engine_error)?;
+            .map_err(|e| self.fail(e))?;
         Ok(pruned
             .images_deleted
             .map_or(0, |d| d.iter().filter(|i| i.deleted.is_some()).count()))
@@ -1364,12 +1557,12 @@ impl Engine for DockerEngine {
             .client
             .create_network(request)
             .await
-            .map_err(engine_error)?;
+            .map_err(|e| self.fail(e))?;
         Ok(created.id)
     }
 
     async fn remove_network(&self, id: &str) -> Result<()> {
-        match ignore_not_found(self.client.remove_network(id).await) {
+        match self.ignore_not_found(self.client.remove_network(id).await) {
             // Containers outside the plan (orphans, other projects) still use it.
             Err(EngineError::Other(message)) if message.contains("active endpoints") => {
                 let attached = self
@@ -1401,11 +1594,11 @@ impl Engine for DockerEngine {
             .create_volume(request)
             .await
             .map(|_| ())
-            .map_err(engine_error)
+            .map_err(|e| self.fail(e))
     }
 
     async fn remove_volume(&self, name: &str) -> Result<()> {
-        ignore_not_found(
+        self.ignore_not_found(
             self.client
                 .remove_volume(name, None::<bollard::query_parameters::RemoveVolumeOptions>)
                 .await,
@@ -1429,7 +1622,7 @@ impl Engine for DockerEngine {
             .client
             .create_container(Some(options), body)
             .await
-            .map_err(engine_error)?;
+            .map_err(|e| self.fail(e))?;
         // Older engines take one network at create; the others are joined now, before start.
         if api < ApiVersion::MULTI_NETWORK_CREATE && spec.network_mode.is_empty() {
             for attachment in spec.networks.iter().skip(1) {
@@ -1444,7 +1637,7 @@ impl Engine for DockerEngine {
                 {
                     // Leave nothing half-made behind.
                     let _ = self.remove_container(&created.id, true).await;
-                    return Err(engine_error(e));
+                    return Err(self.fail(e));
                 }
             }
         }
@@ -1458,7 +1651,7 @@ impl Engine for DockerEngine {
         self.client
             .start_container(id, None::<StartContainerOptions>)
             .await
-            .map_err(engine_error)
+            .map_err(|e| self.fail(e))
     }
 
     async fn stop_container(&self, id: &str, timeout: Option<i64>) -> Result<()> {
@@ -1466,7 +1659,7 @@ impl Engine for DockerEngine {
         if let Some(t) = timeout {
             options = options.t(t as i32);
         }
-        ignore_not_found(self.client.stop_container(id, Some(options.build())).await)
+        self.ignore_not_found(self.client.stop_container(id, Some(options.build())).await)
     }
 
     async fn remove_container(&self, id: &str, volumes: bool) -> Result<()> {
@@ -1480,7 +1673,7 @@ impl Engine for DockerEngine {
                 status_code: 409,
                 message,
             }) if message.contains("already in progress") => Ok(()),
-            other => ignore_not_found(other),
+            other => self.ignore_not_found(other),
         }
     }
 
@@ -1489,7 +1682,7 @@ impl Engine for DockerEngine {
         self.client
             .rename_container(id, options)
             .await
-            .map_err(engine_error)
+            .map_err(|e| self.fail(e))
     }
 
     async fn exec(&self, id: &str, spec: &ExecSpec) -> Result<Session> {
@@ -1510,7 +1703,7 @@ impl Engine for DockerEngine {
             .client
             .create_exec(id, config)
             .await
-            .map_err(engine_error)?;
+            .map_err(|e| self.fail(e))?;
         let options = bollard::exec::StartExecOptions {
             detach: spec.detach,
             tty: spec.tty,
@@ -1521,15 +1714,21 @@ impl Engine for DockerEngine {
             .client
             .start_exec(&created.id, Some(options))
             .await
-            .map_err(engine_error)?;
+            .map_err(|e| self.fail(e))?;
         let (output, input) = match started {
             bollard::exec::StartExecResults::Attached { output, input } => {
+                let host = self.host.clone();
                 let output = output
-                    .map(|chunk| {
-                        chunk.map_err(engine_error).map(|chunk| LogChunk {
-                            stderr: matches!(chunk, bollard::container::LogOutput::StdErr { .. }),
-                            bytes: chunk.into_bytes(),
-                        })
+                    .map(move |chunk| {
+                        chunk
+                            .map_err(|e| engine_error(&host, e))
+                            .map(|chunk| LogChunk {
+                                stderr: matches!(
+                                    chunk,
+                                    bollard::container::LogOutput::StdErr { .. }
+                                ),
+                                bytes: chunk.into_bytes(),
+                            })
                     })
                     .boxed();
                 (Some(output), Some(input))
@@ -1557,14 +1756,17 @@ impl Engine for DockerEngine {
             .client
             .attach_container(id, Some(options))
             .await
-            .map_err(engine_error)?;
+            .map_err(|e| self.fail(e))?;
+        let host = self.host.clone();
         let output = attached
             .output
-            .map(|chunk| {
-                chunk.map_err(engine_error).map(|chunk| LogChunk {
-                    stderr: matches!(chunk, bollard::container::LogOutput::StdErr { .. }),
-                    bytes: chunk.into_bytes(),
-                })
+            .map(move |chunk| {
+                chunk
+                    .map_err(|e| engine_error(&host, e))
+                    .map(|chunk| LogChunk {
+                        stderr: matches!(chunk, bollard::container::LogOutput::StdErr { .. }),
+                        bytes: chunk.into_bytes(),
+                    })
             })
             .boxed();
         Ok(Session {
@@ -1582,7 +1784,7 @@ impl Engine for DockerEngine {
             Some(Ok(done)) => Ok(done.status_code),
             // bollard reports a non-zero exit as an error that carries the code.
             Some(Err(BollardError::DockerContainerWaitError { code, .. })) => Ok(code),
-            Some(Err(e)) => Err(engine_error(e)),
+            Some(Err(e)) => Err(self.fail(e)),
             None => Err(EngineError::Other(format!(
                 "the engine stopped reporting on container {id}"
             ))),
@@ -1597,11 +1799,15 @@ impl Engine for DockerEngine {
         self.client
             .resize_container_tty(id, options)
             .await
-            .map_err(engine_error)
+            .map_err(|e| self.fail(e))
     }
 
     async fn exec_exit_code(&self, exec: &str) -> Result<i64> {
-        let inspect = self.client.inspect_exec(exec).await.map_err(engine_error)?;
+        let inspect = self
+            .client
+            .inspect_exec(exec)
+            .await
+            .map_err(|e| self.fail(e))?;
         Ok(inspect.exit_code.unwrap_or_default())
     }
 
@@ -1613,7 +1819,7 @@ impl Engine for DockerEngine {
         self.client
             .resize_exec(exec, options)
             .await
-            .map_err(engine_error)
+            .map_err(|e| self.fail(e))
     }
 
     async fn kill_container(&self, id: &str, signal: &str) -> Result<()> {
@@ -1623,18 +1829,21 @@ impl Engine for DockerEngine {
         self.client
             .kill_container(id, Some(options))
             .await
-            .map_err(engine_error)
+            .map_err(|e| self.fail(e))
     }
 
     async fn pause_container(&self, id: &str) -> Result<()> {
-        self.client.pause_container(id).await.map_err(engine_error)
+        self.client
+            .pause_container(id)
+            .await
+            .map_err(|e| self.fail(e))
     }
 
     async fn unpause_container(&self, id: &str) -> Result<()> {
         self.client
             .unpause_container(id)
             .await
-            .map_err(engine_error)
+            .map_err(|e| self.fail(e))
     }
 
     async fn connect_network(
@@ -1655,7 +1864,7 @@ impl Engine for DockerEngine {
                 status_code: 403,
                 message,
             }) if message.contains("already exists") => Ok(()),
-            other => other.map_err(engine_error),
+            other => other.map_err(|e| self.fail(e)),
         }
     }
 
@@ -1671,7 +1880,7 @@ impl Engine for DockerEngine {
             {
                 Ok(())
             }
-            other => ignore_not_found(other),
+            other => self.ignore_not_found(other),
         }
     }
 
@@ -1680,7 +1889,7 @@ impl Engine for DockerEngine {
             .client
             .inspect_container(id, None::<InspectContainerOptions>)
             .await
-            .map_err(engine_error)?;
+            .map_err(|e| self.fail(e))?;
         let state = inspect.state.unwrap_or_default();
         let health = state.health.as_ref().and_then(|h| match h.status {
             Some(HealthStatusEnum::HEALTHY) => Some(Health::Healthy),
@@ -1738,7 +1947,7 @@ impl Engine for DockerEngine {
         let mut stream = self.client.download_from_container(id, Some(options));
         let mut archive = Vec::new();
         while let Some(chunk) = stream.next().await {
-            archive.extend_from_slice(&chunk.map_err(engine_error)?);
+            archive.extend_from_slice(&chunk.map_err(|e| self.fail(e))?);
         }
         Ok(archive)
     }
@@ -1751,14 +1960,14 @@ impl Engine for DockerEngine {
         self.client
             .upload_to_container(id, Some(options), bollard::body_full(archive))
             .await
-            .map_err(engine_error)
+            .map_err(|e| self.fail(e))
     }
 
     fn export_container(&self, id: &str) -> BoxStream<'static, Result<bytes::Bytes>> {
-        let client = self.client.clone();
+        let (client, host) = (self.client.clone(), self.host.clone());
         client
             .export_container(id)
-            .map(|chunk| chunk.map_err(engine_error))
+            .map(move |chunk| chunk.map_err(|e| engine_error(&host, e)))
             .boxed()
     }
 
@@ -1787,7 +1996,7 @@ impl Engine for DockerEngine {
             .client
             .commit_container(options.build(), bollard::models::ContainerConfig::default())
             .await
-            .map_err(engine_error)?;
+            .map_err(|e| self.fail(e))?;
         Ok(created.id)
     }
 
@@ -1796,7 +2005,7 @@ impl Engine for DockerEngine {
             .client
             .top_processes(id, None::<bollard::query_parameters::TopOptions>)
             .await
-            .map_err(engine_error)?;
+            .map_err(|e| self.fail(e))?;
         Ok((
             top.titles.unwrap_or_default(),
             top.processes.unwrap_or_default(),
@@ -1807,7 +2016,7 @@ impl Engine for DockerEngine {
         let options = StatsOptionsBuilder::default().stream(false).build();
         let mut samples = self.client.stats(id, Some(options));
         match samples.next().await {
-            Some(sample) => Ok(usage(sample.map_err(engine_error)?)),
+            Some(sample) => Ok(usage(sample.map_err(|e| self.fail(e))?)),
             None => Err(EngineError::Other(format!("no stats for container {id}"))),
         }
     }
@@ -1821,7 +2030,7 @@ impl Engine for DockerEngine {
         let mut stream = self.client.logs(id, Some(options));
         let mut text = String::new();
         while let Some(chunk) = stream.next().await {
-            let chunk = chunk.map_err(engine_error)?;
+            let chunk = chunk.map_err(|e| self.fail(e))?;
             text.push_str(&String::from_utf8_lossy(&chunk.into_bytes()));
         }
         Ok(text)
@@ -1842,14 +2051,16 @@ impl Engine for DockerEngine {
         if let Some(until) = options.until {
             query = query.until(seconds(until));
         }
-        let client = self.client.clone();
+        let (client, host) = (self.client.clone(), self.host.clone());
         client
             .logs(id, Some(query.build()))
-            .map(|chunk| {
-                chunk.map_err(engine_error).map(|chunk| LogChunk {
-                    stderr: matches!(chunk, bollard::container::LogOutput::StdErr { .. }),
-                    bytes: chunk.into_bytes(),
-                })
+            .map(move |chunk| {
+                chunk
+                    .map_err(|e| engine_error(&host, e))
+                    .map(|chunk| LogChunk {
+                        stderr: matches!(chunk, bollard::container::LogOutput::StdErr { .. }),
+                        bytes: chunk.into_bytes(),
+                    })
             })
             .boxed()
     }
@@ -1860,7 +2071,7 @@ impl Engine for DockerEngine {
             .filter_map(|item| async move {
                 match item {
                     Ok(message) => container_event(message).map(Ok),
-                    Err(e) => Some(Err(engine_error(e))),
+                    Err(e) => Some(Err(e)),
                 }
             });
         Ok(stream.boxed())
@@ -1873,54 +2084,205 @@ impl Engine for DockerEngine {
         until: Option<i64>,
     ) -> BoxStream<'static, Result<Activity>> {
         self.container_messages(project, since, until)
-            .filter_map(|item| async move {
-                match item {
-                    Ok(message) => {
-                        let actor = message.actor.unwrap_or_default();
-                        Some(Ok(Activity {
-                            time_nano: message.time_nano.unwrap_or_default(),
-                            action: message.action.unwrap_or_default(),
-                            container_id: actor.id.unwrap_or_default(),
-                            attributes: actor.attributes.unwrap_or_default().into_iter().collect(),
-                        }))
+            .map(|item| {
+                item.map(|message| {
+                    let actor = message.actor.unwrap_or_default();
+                    Activity {
+                        time_nano: message.time_nano.unwrap_or_default(),
+                        action: message.action.unwrap_or_default(),
+                        container_id: actor.id.unwrap_or_default(),
+                        attributes: actor.attributes.unwrap_or_default().into_iter().collect(),
                     }
-                    Err(e) => Some(Err(engine_error(e))),
-                }
+                })
             })
             .boxed()
+    }
+}
+
+/// How long the engine may take to answer a ping after its event stream
+/// ended, before berth takes it for gone.
+const PING_AFTER_END: Duration = Duration::from_secs(5);
+/// Subscriptions to the events anew in a row, while the engine answers
+/// pings; Podman ends the stream when it rotates its event log.
+const RESUBSCRIPTIONS: u32 = 2;
+/// A stream that lived this long (or brought an event) earns its
+/// resubscriptions back.
+const LONG_LIVED: Duration = Duration::from_secs(30);
+
+/// The engine's event stream for one project, subscribed anew when it ends
+/// while the engine still answers.
+struct EventFeed {
+    engine: DockerEngine,
+    filters: HashMap<&'static str, Vec<String>>,
+    /// The first subscription's `since`.
+    since: String,
+    until: Option<String>,
+    /// When the last event delivered happened (nanoseconds).
+    last_nano: Option<i64>,
+    stream: Option<
+        BoxStream<'static, std::result::Result<bollard::models::EventMessage, BollardError>>,
+    >,
+    opened: std::time::Instant,
+    /// Resubscriptions left.
+    retries: u32,
+}
+
+impl EventFeed {
+    /// Subscribes, from just after the last event delivered (or from the
+    /// first `since` when none was): what happened in between is replayed.
+    fn subscribe(&mut self) {
+        let since = match self.last_nano {
+            Some(nano) => {
+                let next = nano.saturating_add(1);
+                format!(
+                    "{}.{:09}",
+                    next.div_euclid(1_000_000_000),
+                    next.rem_euclid(1_000_000_000)
+                )
+            }
+            None => self.since.clone(),
+        };
+        let mut options = EventsOptionsBuilder::default()
+            .since(&since)
+            .filters(&self.filters);
+        if let Some(until) = &self.until {
+            options = options.until(until);
+        }
+        self.stream = Some(self.engine.client.events(Some(options.build())).boxed());
+        self.opened = std::time::Instant::now();
+    }
+
+    /// The next event; an error ends the feed.
+    async fn next(&mut self) -> Option<Result<bollard::models::EventMessage>> {
+        loop {
+            if self.stream.is_none() {
+                self.subscribe();
+            }
+            let stream = self.stream.as_mut()?;
+            let why = match stream.next().await {
+                Some(Ok(message)) => {
+                    if let Some(nano) = message.time_nano {
+                        self.last_nano = Some(nano);
+                    }
+                    self.retries = RESUBSCRIPTIONS;
+                    return Some(Ok(message));
+                }
+                Some(Err(e)) => match transport_failure(&e) {
+                    Some(reason) => reason,
+                    None => return Some(Err(self.engine.fail(e))),
+                },
+                // With `until`, the engine ends the stream there.
+                None if self.until.is_some() => return None,
+                None => "the engine ended its event stream".to_string(),
+            };
+            self.stream = None;
+            if self.opened.elapsed() >= LONG_LIVED {
+                self.retries = RESUBSCRIPTIONS;
+            }
+            let lost = |reason: String| EngineError::Lost {
+                host: self.engine.host.to_string(),
+                reason,
+            };
+            // An engine that still answers ended the stream on purpose.
+            match tokio::time::timeout(PING_AFTER_END, self.engine.client.ping()).await {
+                Ok(Ok(_)) if self.retries > 0 => self.retries -= 1,
+                Ok(Ok(_)) => {
+                    return Some(Err(EngineError::Other(format!(
+                        "{why}, {} times in a row",
+                        RESUBSCRIPTIONS + 1
+                    ))));
+                }
+                Ok(Err(e)) => {
+                    return Some(Err(match self.engine.fail(e) {
+                        e @ EngineError::Lost { .. } => e,
+                        other => lost(format!("{why}, and a ping failed: {other}")),
+                    }));
+                }
+                Err(_) => {
+                    return Some(Err(lost(format!(
+                        "{why}, and a ping got no answer within {} s",
+                        PING_AFTER_END.as_secs()
+                    ))));
+                }
+            }
+        }
     }
 }
 
 impl DockerEngine {
     /// The engine's messages about the containers of `project`, from `since`
     /// (Unix seconds; now when `None`) until `until` (for ever when `None`).
+    /// A stream the engine ends while it still answers is subscribed anew
+    /// (up to [`RESUBSCRIPTIONS`] times in a row); one that ends because
+    /// the engine went away ends with [`EngineError::Lost`].
     fn container_messages(
         &self,
         project: &str,
         since: Option<i64>,
         until: Option<i64>,
-    ) -> impl futures_util::Stream<
-        Item = std::result::Result<bollard::models::EventMessage, BollardError>,
-    > + Send
-    + 'static {
+    ) -> BoxStream<'static, Result<bollard::models::EventMessage>> {
         let mut filters = project_filter(project);
         filters.insert("type", vec!["container".into()]);
         // The stream is lazy (bollard sends the request when first polled),
         // so "now" is asked for explicitly: events in between are replayed.
-        let since = since.unwrap_or_else(unix_now).to_string();
-        let mut options = EventsOptionsBuilder::default()
-            .since(&since)
-            .filters(&filters);
-        if let Some(until) = until {
-            options = options.until(&until.to_string());
-        }
-        self.client.events(Some(options.build()))
+        let feed = EventFeed {
+            engine: self.clone(),
+            filters,
+            since: since.unwrap_or_else(unix_now).to_string(),
+            until: until.map(|u| u.to_string()),
+            last_nano: None,
+            stream: None,
+            opened: std::time::Instant::now(),
+            retries: RESUBSCRIPTIONS,
+        };
+        futures_util::stream::unfold(Some(feed), |feed| async move {
+            let mut feed = feed?;
+            match feed.next().await? {
+                Ok(message) => Some((Ok(message), Some(feed))),
+                // Nothing comes after an error.
+                Err(e) => Some((Err(e), None)),
+            }
+        })
+        .boxed()
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_broken_connection_is_the_engine_lost_at_its_address() {
+        let host = "unix:///run/docker.sock";
+        let lost = |e: BollardError| match engine_error(host, e) {
+            EngineError::Lost { host, reason } => Some((host, reason)),
+            _ => None,
+        };
+        // bollard's stream readers keep only the text of hyper's error.
+        let body = std::io::Error::other("error reading a body from connection");
+        assert_eq!(
+            lost(BollardError::IOError { err: body }),
+            Some((host.into(), "error reading a body from connection".into()))
+        );
+        let refused = std::io::Error::from(std::io::ErrorKind::ConnectionRefused);
+        assert!(lost(BollardError::IOError { err: refused }).is_some());
+        // Answers are not the connection's fault.
+        let not_found = BollardError::DockerResponseServerError {
+            status_code: 404,
+            message: "no such container".into(),
+        };
+        assert!(matches!(
+            engine_error(host, not_found),
+            EngineError::NotFound(_)
+        ));
+        let garbled = BollardError::JsonDataError {
+            message: "x".into(),
+            column: 1,
+        };
+        assert!(lost(garbled).is_none());
+        let other = std::io::Error::other("disk full");
+        assert!(lost(BollardError::IOError { err: other }).is_none());
+    }
 
     #[test]
     fn a_linked_container_goes_by_its_own_name() {
@@ -2032,6 +2394,127 @@ mod tests {
 
     /// Keys this machine's engine cannot apply (no NVIDIA runtime, no
     /// real-time scheduler, no xfs quotas, Linux only): their create body.
+    #[test]
+    fn mounts_take_the_api_docker_compose_chooses() {
+        let m = |kind: &str, source: &str, target: &str| MountSpec {
+            kind: kind.into(),
+            source: source.into(),
+            target: target.into(),
+            ..Default::default()
+        };
+        let spec = ContainerSpec {
+            image: "busybox".into(),
+            mounts: vec![
+                MountSpec {
+                    selinux: "z".into(),
+                    create_host_path: true,
+                    ..m("bind", "/h/data", "/data")
+                },
+                MountSpec {
+                    read_only: true,
+                    selinux: "Z".into(),
+                    create_host_path: true,
+                    ..m("bind", "/h/conf", "/conf")
+                },
+                // `bind: {selinux: z}` alone: the mount API, without `z`.
+                MountSpec {
+                    selinux: "z".into(),
+                    ..m("bind", "/h/data", "/mount-api")
+                },
+                MountSpec {
+                    create_host_path: true,
+                    propagation: "rslave".into(),
+                    ..m("bind", "/h/data", "/rslave")
+                },
+                MountSpec {
+                    create_host_path: true,
+                    recursive: "disabled".into(),
+                    ..m("bind", "/h/data", "/flat")
+                },
+                MountSpec {
+                    selinux: "Z".into(),
+                    ..m("volume", "p_data", "/named")
+                },
+                MountSpec {
+                    nocopy: true,
+                    ..m("volume", "p_data", "/nocopy")
+                },
+                MountSpec {
+                    volume_labels: BTreeMap::from([("a".into(), "b".into())]),
+                    ..m("volume", "p_data", "/labelled")
+                },
+                m("volume", "", "/anonymous"),
+                m("tmpfs", "", "/scratch"),
+            ],
+            ..Default::default()
+        };
+        let host = create_body("p-web-1", &spec, ApiVersion::FLOOR)
+            .host_config
+            .unwrap();
+        assert_eq!(
+            host.binds.unwrap(),
+            [
+                "/h/data:/data:rw,z",
+                "/h/conf:/conf:ro,Z",
+                "p_data:/named:rw,Z"
+            ]
+        );
+        let mounts = host.mounts.unwrap();
+        let targets: Vec<&str> = mounts
+            .iter()
+            .map(|m| m.target.as_deref().unwrap())
+            .collect();
+        assert_eq!(
+            targets,
+            [
+                "/mount-api",
+                "/rslave",
+                "/flat",
+                "/nocopy",
+                "/labelled",
+                "/anonymous",
+                "/scratch"
+            ]
+        );
+        let options = |i: usize| mounts[i].bind_options.clone().unwrap();
+        assert_eq!(options(0), MountBindOptions::default());
+        assert_eq!(
+            options(1).propagation,
+            Some(MountBindOptionsPropagationEnum::RSLAVE)
+        );
+        assert_eq!(options(1).create_mountpoint, Some(true));
+        assert_eq!(options(2).non_recursive, Some(true));
+        let volume = |i: usize| mounts[i].volume_options.clone().unwrap();
+        assert_eq!(volume(3).no_copy, Some(true));
+        assert_eq!(
+            volume(4).labels,
+            Some(HashMap::from([("a".into(), "b".into())]))
+        );
+        assert_eq!(volume(5), MountVolumeOptions::default());
+    }
+
+    #[test]
+    fn lists_are_sent_as_docker_compose_sends_them() {
+        let spec = ContainerSpec {
+            image: "busybox".into(),
+            cap_add: vec![
+                "net_admin".into(),
+                "CAP_SYS_TIME".into(),
+                "NET_ADMIN".into(),
+            ],
+            cap_drop: vec!["ALL".into()],
+            expose: vec!["3000".into(), "4000/udp".into()],
+            ..Default::default()
+        };
+        let body = create_body("p-web-1", &spec, ApiVersion::FLOOR);
+        let host = body.host_config.unwrap();
+        assert_eq!(host.cap_add.unwrap(), ["CAP_NET_ADMIN", "CAP_SYS_TIME"]);
+        assert_eq!(host.cap_drop.unwrap(), ["ALL"]);
+        assert_eq!(host.extra_hosts, Some(Vec::new()));
+        assert_eq!(host.port_bindings, Some(HashMap::new()));
+        assert_eq!(body.exposed_ports.unwrap(), ["3000", "4000/udp"]);
+    }
+
     #[test]
     fn host_only_keys_reach_the_create_body() {
         use super::super::spec::{DeviceRequestSpec, ResourceSpec};

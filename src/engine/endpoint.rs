@@ -42,7 +42,7 @@ pub struct TlsFiles {
 }
 
 /// Why no endpoint could be chosen, with the fix.
-#[derive(Debug, thiserror::Error)]
+#[derive(Clone, Debug, thiserror::Error)]
 #[error("{message}")]
 pub struct EndpointError {
     pub message: String,

@@ -43,6 +43,9 @@ impl ApiVersion {
     pub const ENDPOINT_MAC_ADDRESS: ApiVersion = ApiVersion::new(1, 44);
     /// Docker Engine 25 (API 1.44) is the first to resolve CDI device names.
     pub const CDI_DEVICES: ApiVersion = ApiVersion::new(1, 44);
+    /// From 1.44 a bind can be made recursively read-only
+    /// (`bind.recursive: readonly`).
+    pub const BIND_RECURSIVE_READ_ONLY: ApiVersion = ApiVersion::new(1, 44);
     /// From 1.45 a volume mount can mount a subpath of the volume.
     pub const VOLUME_SUBPATH: ApiVersion = ApiVersion::new(1, 45);
     /// From 1.47 a network can be created without IPv4 (`EnableIPv4: false`).
@@ -71,7 +74,7 @@ impl fmt::Display for ApiVersion {
 }
 
 /// Why an engine call failed.
-#[derive(Debug, thiserror::Error)]
+#[derive(Clone, Debug, thiserror::Error)]
 pub enum EngineError {
     #[error("cannot connect to the Docker Engine at {host}: {reason}")]
     Unreachable {
@@ -79,6 +82,10 @@ pub enum EngineError {
         reason: String,
         hint: String,
     },
+    /// The engine answered once, then went away: its connection closed or
+    /// refused, mid-call or between calls.
+    #[error("lost the connection to the Docker Engine at {host}: {reason}")]
+    Lost { host: String, reason: String },
     /// No engine could be chosen: a missing context, TLS files, an address
     /// berth has no transport for.
     #[error("{0}")]
@@ -106,6 +113,10 @@ impl EngineError {
             EngineError::Unreachable { hint, .. } => Some(hint),
             EngineError::Endpoint(e) => Some(&e.hint),
             EngineError::TooOld { .. } => Some("upgrade Docker to 20.10 or newer"),
+            EngineError::Lost { .. } => Some(
+                "the engine stopped or restarted (or a proxy in between went away): check that \
+                 it runs (`docker info`), then run the command again",
+            ),
             EngineError::StaleNetwork(_) => Some(
                 "no container is attached to it: the engine's count of its endpoints went wrong \
                  (a Docker Engine 20.10 bug, moby/moby#43286). Restarting the Docker daemon \

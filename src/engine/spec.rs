@@ -45,7 +45,8 @@ pub struct ContainerSpec {
     pub labels: BTreeMap<String, String>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub ports: Vec<PortSpec>,
-    /// `port/protocol` entries, published ones included.
+    /// `expose` entries as written (`port[/protocol]`, ranges too); the
+    /// published ports are added at create.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub expose: Vec<String>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
@@ -207,15 +208,28 @@ pub struct MountSpec {
     pub target: String,
     #[serde(skip_serializing_if = "is_false")]
     pub read_only: bool,
+    /// Propagation of a bind; for a named volume, an option of its `Binds` entry.
     #[serde(skip_serializing_if = "String::is_empty")]
     pub propagation: String,
-    /// For binds: the engine creates a missing host directory.
+    /// For binds: the engine creates a missing host directory. Set for
+    /// binds without `bind` options too, which Docker Compose sends in the
+    /// `Binds` list.
     #[serde(skip_serializing_if = "is_false")]
     pub create_host_path: bool,
+    /// SELinux relabelling, `z` or `Z`; only the `Binds` list can ask for
+    /// it, so it is dropped from a mount that needs the mount API.
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub selinux: String,
+    /// `bind.recursive`: `enabled`, `disabled`, `writable` or `readonly`.
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub recursive: String,
     #[serde(skip_serializing_if = "is_false")]
     pub nocopy: bool,
     #[serde(skip_serializing_if = "String::is_empty")]
     pub subpath: String,
+    /// Labels of a volume the mount creates.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub volume_labels: BTreeMap<String, String>,
     /// Bytes, for tmpfs.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub tmpfs_size: Option<i64>,

@@ -286,8 +286,19 @@ fn build_map(entries: Vec<(Node, Node)>, source: &str) -> Result<Map, Diagnostic
     let mut map = Map::with_capacity(entries.len() + merged_len);
     let mut merged: Vec<Node> = Vec::new();
     let mut first_seen: FxHashMap<Key, Span> = FxHashMap::default();
+    let mut first_merge: Option<Span> = None;
     for (key, mut value) in entries {
         if is_merge_key(&key) {
+            // go-yaml takes one `<<` per mapping (a list of sources merges several).
+            if let Some(first) = first_merge {
+                return Err(Diagnostic::new(format!(
+                    "mapping key \"<<\" already defined at line {}",
+                    first.line_col(source).0
+                ))
+                .at(key.span)
+                .hint("merge several mappings with `<<: [*a, *b]`"));
+            }
+            first_merge = Some(key.span);
             match &value.kind {
                 Kind::Map(_) => merged.push(value),
                 Kind::Seq(items) if items.iter().all(|i| matches!(i.kind, Kind::Map(_))) => {
@@ -377,7 +388,14 @@ fn resolve_scalar(
                 ),
             };
         }
-        Some("tag:yaml.org,2002:null") | Some("!!null") => return Ok(Kind::Null),
+        Some("tag:yaml.org,2002:null") | Some("!!null") => {
+            return match resolve_plain(raw) {
+                Kind::Null => Ok(Kind::Null),
+                _ => Err(
+                    Diagnostic::new(format!("cannot decode !!str `{raw}` as a !!null")).at(span),
+                ),
+            };
+        }
         _ => {}
     }
     if !plain {
@@ -685,6 +703,94 @@ mod tests {
             assert!(err.message.starts_with("invalid YAML"), "{}", err.message);
             assert_eq!(err.span.unwrap().line_col(text), at, "{text}");
         }
+    }
+
+    /// go-yaml checks no indentation in a quoted scalar's continuation
+    /// lines, in block context too: they may sit left of the key, and
+    /// start with tabs.
+    #[test]
+    fn quoted_scalars_may_continue_left_of_the_key() {
+        let want = json("s:\n  e: \"a b\"\n  f: 'c d'\n  g: x\n");
+        for text in [
+            "s:\n  e: \"a\nb\"\n  f: 'c\nd'\n  g: x\n",
+            "s:\n  e: \"a\n b\"\n  f: 'c\n  d'\n  g: x\n",
+            "s:\n  e: \"a\n\tb\"\n  f: 'c\n \td'\n  g: x\n",
+        ] {
+            assert_eq!(json(text), want, "{text}");
+        }
+        let n = parse("l:\n  - \"a\n\n b\\\nc\"\n");
+        let items = n.get("l").unwrap().as_seq().unwrap();
+        assert_eq!(items[0].kind, Kind::Str("a\nbc".into()));
+    }
+
+    /// In flow collections go-yaml reads `?` and `:` as indicators whatever
+    /// follows them, ends plain scalars at `?` but not at `:` before a
+    /// flow indicator, and takes tabs after `:` as spaces.
+    #[test]
+    fn flow_indicators_read_as_go_yaml_reads_them() {
+        let cases = [
+            ("a: [ ?x: 1, ?y ]\n", "a: [{x: 1}, {y: null}]\n"),
+            ("a: { ?x }\n", "a: {x: null}\n"),
+            ("a: [b:, c:]\n", "a: ['b:', 'c:']\n"),
+            ("a: {b:, c:}\n", "a: {'b:': null, 'c:': null}\n"),
+            ("a: [b:c, http://d]\n", "a: ['b:c', 'http://d']\n"),
+            ("a:\tb\nc: {d:\t1}\n", "a: b\nc: {d: 1}\n"),
+        ];
+        for (text, want) in cases {
+            assert_eq!(json(text), json(want), "{text}");
+        }
+    }
+
+    /// Layouts go-yaml refuses that upstream saphyr-parser takes: a key
+    /// whose `:` is on a later line inside braces, `|` or `>` inside
+    /// brackets, a `:` with no key in a flow collection, `?` inside a
+    /// plain scalar in flow. Each is a located error.
+    #[test]
+    fn flow_layouts_go_yaml_refuses_are_located_errors() {
+        let cases = [
+            ("a: {\n b\n : 1 }\n", (3, 2)),
+            ("a: { \"b\n c\": 1 }\n", (2, 4)),
+            ("a: { \"b\"\n : 1 }\n", (2, 2)),
+            ("a: [ |, x ]\n", (1, 6)),
+            ("a: [ >\n  x ]\n", (1, 6)),
+            ("a: { b: | }\n", (1, 9)),
+            ("a: { : 1 }\n", (1, 6)),
+            ("a: [ :x ]\n", (1, 6)),
+            ("a: [b?c]\n", (1, 6)),
+        ];
+        for (text, at) in cases {
+            let err = parse_documents(text, 0).unwrap_err();
+            assert!(err.message.starts_with("invalid YAML"), "{}", err.message);
+            assert_eq!(err.span.unwrap().line_col(text), at, "{text}");
+        }
+        // An explicit key may still have its `:` on the next line.
+        assert_eq!(json("a: { ? b\n : 1 }\n"), json("a: {b: 1}\n"));
+    }
+
+    /// What go-yaml refuses in scalars, keys and directives.
+    #[test]
+    fn scalars_and_directives_go_yaml_refuses_are_errors() {
+        let cases = [
+            ("a: \"b\\/c\"\n", "invalid YAML", (1, 4)),
+            ("%YAML 1.2\n---\na: 1\n", "invalid YAML", (1, 1)),
+            (
+                "a: !!null b\n",
+                "cannot decode !!str `b` as a !!null",
+                (1, 4),
+            ),
+            (
+                "a:\n  <<: {b: 1}\n  <<: {c: 2}\n",
+                "mapping key \"<<\" already defined at line 2",
+                (3, 3),
+            ),
+        ];
+        for (text, message, at) in cases {
+            let err = parse_documents(text, 0).unwrap_err();
+            assert!(err.message.starts_with(message), "{}", err.message);
+            assert_eq!(err.span.unwrap().line_col(text), at, "{text}");
+        }
+        assert_eq!(json("%YAML 1.1\n---\na: !!null ~\n"), json("a: null\n"));
+        assert_eq!(json("a: \"b\\\\c\"\n")["a"], "b\\c");
     }
 
     #[test]

@@ -656,17 +656,9 @@ fn service_state(
             published: port.published.clone(),
         });
     }
-    spec.expose = service
-        .expose
-        .iter()
-        .map(|e| {
-            if e.contains('/') {
-                e.clone()
-            } else {
-                format!("{e}/tcp")
-            }
-        })
-        .collect();
+    // As written: Docker Compose makes each entry an `ExposedPorts` key
+    // as is (`3000`, not `3000/tcp`), ranges included.
+    spec.expose = service.expose.clone();
 
     let mut volume_keys = Vec::new();
     for (index, volume) in service.volumes.iter().enumerate() {
@@ -685,10 +677,29 @@ fn service_state(
         match volume.kind.as_str() {
             "bind" => {
                 mount.source = volume.source.clone();
-                if let Some(bind) = &volume.bind {
-                    mount.propagation = bind.propagation.clone();
-                    mount.create_host_path = bind.create_host_path;
+                match &volume.bind {
+                    Some(bind) => {
+                        mount.propagation = bind.propagation.clone();
+                        mount.create_host_path = bind.create_host_path;
+                        mount.selinux = bind.selinux.clone();
+                        mount.recursive = bind.recursive.clone();
+                        // Docker Compose's client refuses it below 1.44
+                        // (`writable`, the older engines' behaviour, is sent anyway).
+                        if bind.recursive == "readonly" {
+                            gates.push(Gate::new(
+                                ApiVersion::BIND_RECURSIVE_READ_ONLY,
+                                volume_key("bind"),
+                                "it would leave the submounts of the bind writable",
+                                true,
+                            ));
+                        }
+                    }
+                    // Docker Compose sends a bind without options in the
+                    // `Binds` list, which makes a missing host directory.
+                    None => mount.create_host_path = true,
                 }
+                // Docker Compose passes `nocopy` on in a bind's `Binds` entry.
+                mount.nocopy = volume.volume.as_ref().is_some_and(|v| v.nocopy);
             }
             "volume" => {
                 if !volume.source.is_empty() {
@@ -701,9 +712,16 @@ fn service_state(
                     mount.source = declared.spec.name.clone();
                     volume_keys.push(volume.source.clone());
                 }
+                // Options of the `Binds` entry Docker Compose sends for a
+                // named volume (`data:/data:Z`).
+                if let Some(bind) = &volume.bind {
+                    mount.selinux = bind.selinux.clone();
+                    mount.propagation = bind.propagation.clone();
+                }
                 if let Some(options) = &volume.volume {
                     mount.nocopy = options.nocopy;
                     mount.subpath = options.subpath.clone();
+                    mount.volume_labels = sorted(&options.labels);
                     if !options.subpath.is_empty() {
                         // An older engine would mount the whole volume instead.
                         gates.push(Gate::new(
@@ -1026,14 +1044,23 @@ fn host_options(
     Ok(())
 }
 
-/// A `security_opt` entry as the engine takes it: `key=value`, with a
-/// seccomp profile's path replaced by the profile itself.
+/// A `security_opt` entry as Docker Compose sends it: as written, but a
+/// seccomp profile's path becomes `seccomp=` and the profile's compacted JSON.
 fn security_option(option: &str, working_dir: &str) -> Result<String, String> {
-    let Some((key, value)) = option.split_once('=').or_else(|| option.split_once(':')) else {
+    let split = match option.split_once('=') {
+        Some(pair) => Some(pair),
+        None if option == "no-new-privileges" => None,
+        None => Some(
+            option
+                .split_once(':')
+                .ok_or_else(|| format!("invalid security_opt {option:?}: use key=value"))?,
+        ),
+    };
+    let Some((key, value)) = split else {
         return Ok(option.to_string());
     };
     if key != "seccomp" || value == "unconfined" || value == "builtin" {
-        return Ok(format!("{key}={value}"));
+        return Ok(option.to_string());
     }
     let path = Path::new(working_dir).join(value);
     let text = std::fs::read_to_string(&path).map_err(|e| {
@@ -1042,13 +1069,37 @@ fn security_option(option: &str, working_dir: &str) -> Result<String, String> {
             path.display()
         )
     })?;
-    let profile: serde_json::Value = serde_json::from_str(&text).map_err(|e| {
+    let profile = compact_json(&text).map_err(|e| {
         format!(
             "security_opt: the seccomp profile {} is not JSON: {e}",
             path.display()
         )
     })?;
     Ok(format!("seccomp={profile}"))
+}
+
+/// `text` without the white space between JSON tokens, nothing else
+/// changed (keys keep their order, numbers and escapes their spelling).
+fn compact_json(text: &str) -> Result<String, serde_json::Error> {
+    serde_json::from_str::<serde::de::IgnoredAny>(text)?;
+    let mut out = String::with_capacity(text.len());
+    let (mut in_string, mut escaped) = (false, false);
+    for c in text.chars() {
+        if in_string {
+            out.push(c);
+            if escaped {
+                escaped = false;
+            } else if c == '\\' {
+                escaped = true;
+            } else if c == '"' {
+                in_string = false;
+            }
+        } else if !matches!(c, ' ' | '\t' | '\n' | '\r') {
+            in_string = c == '"';
+            out.push(c);
+        }
+    }
+    Ok(out)
 }
 
 /// Whether a `devices` entry is a fully qualified CDI device name,
@@ -1111,10 +1162,10 @@ fn resources(service: &Service) -> ResourceSpec {
     let limits = resources.and_then(|r| r.limits.as_ref());
     let reservations = resources.and_then(|r| r.reservations.as_ref());
     let first_set = |values: [i64; 2]| values.into_iter().find(|v| *v != 0).unwrap_or(0);
-    let cpus = if service.cpus != 0.0 {
-        service.cpus
-    } else {
-        limits.map_or(0.0, |l| l.cpus)
+    // As Docker Compose: the limit wins (the loader refuses two values).
+    let cpus = match limits.map_or(0.0, |l| l.cpus) {
+        0.0 => service.cpus,
+        limit => limit,
     };
     ResourceSpec {
         memory: first_set([service.mem_limit.0, limits.map_or(0, |l| l.memory.0)]),
@@ -1122,9 +1173,10 @@ fn resources(service: &Service) -> ResourceSpec {
             service.mem_reservation.0,
             reservations.map_or(0, |r| r.memory.0),
         ]),
-        nano_cpus: (f64::from(cpus) * 1e9).round() as i64,
+        nano_cpus: nano_cpus(cpus),
         shm_size: service.shm_size.0,
-        pids_limit: first_set([service.pids_limit, limits.map_or(0, |l| l.pids)]),
+        // Docker Compose takes only a positive `limits.pids`.
+        pids_limit: first_set([limits.map_or(0, |l| l.pids.max(0)), service.pids_limit]),
         cpu_count: service.cpu_count,
         cpu_percent: service.cpu_percent.round() as i64,
         cpu_shares: service.cpu_shares,
@@ -1138,6 +1190,13 @@ fn resources(service: &Service) -> ResourceSpec {
         oom_kill_disable: service.oom_kill_disable,
         blkio: service.blkio_config.as_ref().map(blkio),
     }
+}
+
+/// `cpus` in billionths of a CPU, computed as Docker Compose does: the
+/// product in single precision (the model's `cpus` is a float32), then
+/// truncated, so that `0.7` is 700000000 and `2.33` is 2329999872.
+fn nano_cpus(cpus: f32) -> i64 {
+    (cpus * 1e9_f32) as i64
 }
 
 fn blkio(config: &crate::model::BlkioConfig) -> BlkioSpec {
@@ -1210,6 +1269,21 @@ fn file_object(
                 definition.file, reference.source
             ));
         }
+        // A bind keeps the host file's owner and mode, so one that asks for
+        // its own is copied in instead (Docker Compose binds it and ignores
+        // them without a word).
+        let owned =
+            !reference.uid.is_empty() || !reference.gid.is_empty() || reference.mode.is_some();
+        if owned && Path::new(&definition.file).is_file() {
+            let content = std::fs::read(&definition.file).map_err(|e| {
+                format!(
+                    "cannot read the file {} of {kind} {:?}: {e}",
+                    definition.file, reference.source
+                )
+            })?;
+            push_file(spec, reference, target, content);
+            return Ok(());
+        }
         spec.mounts.push(MountSpec {
             kind: "bind".into(),
             source: definition.file.clone(),
@@ -1233,7 +1307,19 @@ fn file_object(
     } else {
         definition.content.clone()
     };
-    let digest = Sha256::digest(content.as_bytes())
+    push_file(spec, reference, target, content.into_bytes());
+    Ok(())
+}
+
+/// A secret or config copied in before each start, with the owner and mode
+/// the reference asks for.
+fn push_file(
+    spec: &mut ContainerSpec,
+    reference: &FileReferenceConfig,
+    target: String,
+    content: Vec<u8>,
+) {
+    let digest = Sha256::digest(&content)
         .iter()
         .map(|b| format!("{b:02x}"))
         .collect();
@@ -1243,9 +1329,8 @@ fn file_object(
         uid: reference.uid.parse().unwrap_or(0),
         gid: reference.gid.parse().unwrap_or(0),
         mode: reference.mode.map_or(0o444, |m| m.0 as u32),
-        content: content.into_bytes(),
+        content,
     });
-    Ok(())
 }
 
 /// Docker Compose's labels that every replica of the service carries.
@@ -1372,6 +1457,67 @@ mod tests {
     }
 
     #[test]
+    fn mounts_keep_what_decides_binds_or_mounts() {
+        let (_dir, desired) = load_yaml(
+            "services:
+  web:
+    image: busybox
+    volumes:
+      - ./data:/data:z
+      - data:/named:Z
+      - type: bind
+        source: ./plain
+        target: /plain
+      - type: bind
+        source: ./labelled
+        target: /labelled
+        bind: {selinux: Z, recursive: disabled}
+      - type: volume
+        source: data
+        target: /tagged
+        volume: {labels: {a: b}}
+volumes:
+  data:
+",
+        );
+        let mounts = &spec(&desired, "web").mounts;
+        assert_eq!(
+            (mounts[0].selinux.as_str(), mounts[0].create_host_path),
+            ("z", true)
+        );
+        assert_eq!(mounts[1].selinux, "Z");
+        // No `bind` options: Docker Compose's `Binds` entry makes the directory.
+        assert!(mounts[2].create_host_path);
+        assert_eq!(
+            (mounts[3].create_host_path, mounts[3].recursive.as_str()),
+            (false, "disabled")
+        );
+        assert_eq!(
+            mounts[4].volume_labels,
+            BTreeMap::from([("a".to_string(), "b".to_string())])
+        );
+    }
+
+    #[test]
+    fn cpus_become_nano_cpus_as_docker_compose_computes_them() {
+        // What Docker Compose v2.40.3 sent for each value (its create request).
+        for (cpus, nano) in [
+            (0.1, 100_000_000),
+            (0.2, 200_000_000),
+            (0.3, 300_000_000),
+            (0.5, 500_000_000),
+            (0.7, 700_000_000),
+            (1.1, 1_100_000_000),
+            (1.5, 1_500_000_000),
+            (2.33, 2_329_999_872),
+            (0.05, 50_000_000),
+            (0.001, 1_000_000),
+        ] {
+            assert_eq!(nano_cpus(cpus), nano, "cpus {cpus}");
+        }
+    }
+
+    #[test]
     fn a_seccomp_profile_is_sent_as_its_json() {
         let (dir, _) = load_yaml("services: {}\n");
         std::fs::write(
@@ -1384,10 +1530,27 @@ mod tests {
             security_option("seccomp:profile.json", &dir_text).unwrap(),
             r#"seccomp={"defaultAction":"SCMP_ACT_ALLOW"}"#
         );
+        // Key order and spelling are kept, as Go's json.Compact does.
+        std::fs::write(
+            dir.path().join("ordered.json"),
+            "{ \"z\": [1.50, \"a b\\\" c\"],\n\t\"a\": {} }",
+        )
+        .unwrap();
         assert_eq!(
-            security_option("no-new-privileges:true", &dir_text).unwrap(),
-            "no-new-privileges=true"
+            security_option("seccomp=ordered.json", &dir_text).unwrap(),
+            r#"seccomp={"z":[1.50,"a b\" c"],"a":{}}"#
         );
+        // Everything else goes as written, `:` or `=`.
+        for option in [
+            "no-new-privileges:true",
+            "no-new-privileges",
+            "label=disable",
+            "label:type:svirt_apache_t",
+            "seccomp:unconfined",
+        ] {
+            assert_eq!(security_option(option, &dir_text).unwrap(), option);
+        }
+        assert!(security_option("nonsense", &dir_text).is_err());
         assert!(security_option("seccomp=missing.json", &dir_text).is_err());
     }
 

@@ -73,10 +73,70 @@ struct Shared<E: Engine> {
     /// The engine allocates ephemeral and ranged host ports without
     /// atomicity, so starts of containers that use them take turns.
     port_start: tokio::sync::Mutex<()>,
-    engine_events: Option<broadcast::Sender<crate::engine::Event>>,
+    engine_events: Option<EventFeed>,
     limit: Semaphore,
     /// Container removals at once, below `limit`: see [`removal_limit`].
     removals: Semaphore,
+}
+
+/// The engine's events, passed on to every wait.
+struct EventFeed {
+    /// Never read: waits subscribe through it. The task that passes the
+    /// events on holds the only sender, so when the engine's stream ends
+    /// every wait sees the channel close (after the events before).
+    receiver: broadcast::Receiver<crate::engine::Event>,
+    /// Why the stream ended, once it has.
+    ended: Arc<std::sync::OnceLock<EngineError>>,
+}
+
+impl EventFeed {
+    /// Subscribes to the engine's events of `project` and passes them on
+    /// until the stream ends or `stop` is cancelled.
+    async fn start<E: Engine>(
+        engine: &E,
+        project: &str,
+        stop: CancellationToken,
+    ) -> Result<EventFeed, EngineError> {
+        let (tx, receiver) = broadcast::channel(1024);
+        let mut stream = engine.events(project).await?;
+        let ended = Arc::new(std::sync::OnceLock::new());
+        let why = ended.clone();
+        tokio::spawn(async move {
+            loop {
+                tokio::select! {
+                    _ = stop.cancelled() => break,
+                    item = stream.next() => match item {
+                        Some(Ok(event)) => { let _ = tx.send(event); }
+                        Some(Err(e)) => {
+                            let _ = why.set(e);
+                            break;
+                        }
+                        None => {
+                            let _ = why.set(EngineError::Other(
+                                "the engine's event stream ended".into(),
+                            ));
+                            break;
+                        }
+                    },
+                }
+            }
+            // Dropping the sender closes the channel for every wait.
+            drop(tx);
+        });
+        Ok(EventFeed { receiver, ended })
+    }
+
+    fn subscribe(&self) -> broadcast::Receiver<crate::engine::Event> {
+        self.receiver.resubscribe()
+    }
+
+    /// Why the stream ended.
+    fn ended(&self) -> EngineError {
+        self.ended
+            .get()
+            .cloned()
+            .unwrap_or_else(|| EngineError::Other("the engine's event stream ended".into()))
+    }
 }
 
 /// How long the engine gives a container to stop before it kills it, when
@@ -129,22 +189,7 @@ pub async fn execute<E: Engine>(plan: &Plan, ctx: Context<E>) -> Result<(), Exec
     // Subscribe to the engine's events before anything starts, so no
     // health change or exit is missed.
     let engine_events = if actions.iter().any(|a| matches!(a.op, Op::Wait { .. })) {
-        let (tx, _) = broadcast::channel(1024);
-        let mut stream = ctx.engine.events(&ctx.desired.project).await?;
-        let forward = tx.clone();
-        let stop = cancel.clone();
-        tokio::spawn(async move {
-            loop {
-                tokio::select! {
-                    _ = stop.cancelled() => break,
-                    item = stream.next() => match item {
-                        Some(Ok(event)) => { let _ = forward.send(event); }
-                        _ => break,
-                    },
-                }
-            }
-        });
-        Some(tx)
+        Some(EventFeed::start(&ctx.engine, &ctx.desired.project, cancel.clone()).await?)
     } else {
         None
     };
@@ -676,11 +721,11 @@ async fn wait<E: Engine>(
     condition: Condition,
 ) -> Result<(), ExecError> {
     let engine = &shared.ctx.engine;
-    let mut events = shared
+    let feed = shared
         .engine_events
         .as_ref()
-        .map(broadcast::Sender::subscribe)
         .ok_or_else(|| ExecError::Engine(EngineError::Other("no event stream".into())))?;
+    let mut events = feed.subscribe();
     shared.ctx.events.emit(
         Kind::Service,
         service,
@@ -688,13 +733,20 @@ async fn wait<E: Engine>(
         "Waiting",
         condition.as_str(),
     );
-    let containers: Vec<(String, String)> = engine
-        .list_containers(&shared.ctx.desired.project)
-        .await?
-        .into_iter()
-        .filter(|c| !c.is_oneoff() && c.service() == service)
-        .map(|c| (c.id, c.name))
-        .collect();
+    let listed = engine.list_containers(&shared.ctx.desired.project).await?;
+    // The service's replicas, by their names: not a copy that an interrupted
+    // recreate left under a temporary name (it may never start).
+    let containers: Vec<(String, String)> = references::replicas_of(
+        &shared.ctx.desired,
+        service,
+        listed
+            .iter()
+            .filter(|c| !c.is_oneoff() && c.service() == service)
+            .map(|c| (c.name.as_str(), c.id.as_str())),
+    )
+    .into_iter()
+    .map(|replica| (replica.id, replica.name))
+    .collect();
     if containers.is_empty() {
         return Err(ExecError::Condition {
             failure: Failure::Missing,
@@ -748,9 +800,10 @@ async fn wait<E: Engine>(
             }
         };
         let Some(id) = id else {
-            return Err(ExecError::Engine(EngineError::Other(
-                "the engine's event stream ended".into(),
-            )));
+            if shared.ctx.cancel.is_cancelled() {
+                return Err(ExecError::Cancelled);
+            }
+            return Err(ExecError::Engine(feed.ended()));
         };
         let status = engine.inspect_status(&id).await?;
         checked_health |= status.health.is_some();

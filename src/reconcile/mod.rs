@@ -12,3 +12,4 @@ pub mod lock;
 pub mod observe;
 pub mod plan;
 pub mod references;
+pub mod settle;

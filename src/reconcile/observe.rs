@@ -20,6 +20,9 @@ pub struct Observed {
     /// Labelled networks and volumes whose key the file no longer declares.
     pub stale_networks: Vec<Network>,
     pub stale_volumes: Vec<Volume>,
+    /// Further networks of a key that has one in `networks` (concurrent
+    /// creates can make several of one name): `down` removes them too.
+    pub duplicate_networks: Vec<Network>,
     /// Image reference → local image ID (`None`: not present).
     pub images: BTreeMap<String, Option<String>>,
 }
@@ -119,8 +122,10 @@ pub async fn observe_listed<E: Engine>(
                     .networks
                     .get(&k)
                     .is_some_and(|old| &old.name == wanted || network.name != *wanted);
-                if !keep_old {
-                    observed.networks.insert(k, network);
+                if keep_old {
+                    observed.duplicate_networks.push(network);
+                } else if let Some(old) = observed.networks.insert(k, network) {
+                    observed.duplicate_networks.push(old);
                 }
             }
             None => observed.stale_networks.push(network),

@@ -49,6 +49,9 @@ pub struct UpOptions {
     pub warn_orphans: bool,
     /// `-y`: recreate volumes whose definition changed, losing their data.
     pub yes: bool,
+    /// `--rerun-jobs`: start completed one-shot jobs again, as Docker
+    /// Compose does (berth leaves a completed, unchanged job done).
+    pub rerun_jobs: bool,
 }
 
 /// One step of a plan.
@@ -967,7 +970,13 @@ pub fn plan_up(
                 (c, reason)
             })
             .collect();
-        existing.sort_by_key(|(c, reason)| (reason.is_some(), c.number(), c.created));
+        // Of two copies of one replica, the one an interrupted recreate left
+        // under a temporary name wins: it is the newer, and the original may
+        // be stopping already (the interrupted run asked the engine to).
+        existing.sort_by_key(|(c, reason)| {
+            let original = c.name == container_name(desired, service, c.number().max(1));
+            (reason.is_some(), c.number(), original, c.created)
+        });
 
         let mut creates = Vec::new();
         let mut starts = Vec::new();
@@ -1092,7 +1101,9 @@ pub fn plan_up(
                     }
                     // A one-shot job that completed and has not changed is done.
                     RunState::Exited
-                        if container.exit_code == Some(0) && is_one_shot(name, desired) => {}
+                        if container.exit_code == Some(0)
+                            && is_one_shot(name, desired)
+                            && !options.rerun_jobs => {}
                     state => starts.push((
                         container.name.clone(),
                         reconnects,
@@ -1433,13 +1444,23 @@ pub fn plan_down(desired: &Desired, observed: &Observed, options: &DownOptions) 
         observed
             .containers
             .iter()
-            .filter(|c| !removed.contains(&c.name) && c.networks.contains_key(&network.name))
+            .filter(|c| !removed.contains(&c.name))
+            // By ID: several networks may share the name.
+            .filter(|c| {
+                c.networks.values().any(|id| *id == network.id)
+                    || c.networks.get(&network.name).is_some_and(String::is_empty)
+            })
             .map(|c| c.name.as_str())
             .collect()
     };
     let mut kept_networks = Vec::new();
     if options.services.is_empty() {
-        for network in observed.networks.values().chain(&observed.stale_networks) {
+        let every_network = observed
+            .networks
+            .values()
+            .chain(&observed.stale_networks)
+            .chain(&observed.duplicate_networks);
+        for network in every_network {
             let users = in_use(network);
             if !users.is_empty() {
                 kept_networks.push(format!(
@@ -1466,6 +1487,12 @@ pub fn plan_down(desired: &Desired, observed: &Observed, options: &DownOptions) 
                     .stale_networks
                     .iter()
                     .map(|n| (n, "down (no longer in the file)")),
+            )
+            .chain(
+                observed
+                    .duplicate_networks
+                    .iter()
+                    .map(|n| (n, "down (another network of the same name)")),
             )
             .filter(|(n, _)| in_use(n).is_empty());
         let mut removals: Vec<(Op, &str)> = networks

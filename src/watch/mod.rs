@@ -162,11 +162,9 @@ pub async fn run<E: Engine>(
             },
             event = engine_events.next() => match event {
                 Some(Ok(event)) => session.on_container_event(event).await,
-                Some(Err(e)) => {
-                    reporter.failed(&format!("engine events: {e}; watching containers again"));
-                    engine_events = resubscribe(engine, project).await?;
-                    session.rescan().await;
-                }
+                // The stream subscribes anew itself while the engine
+                // answers: an error means it went away.
+                Some(Err(e)) => return Err(WatchError::Engine(e)),
                 None => {
                     engine_events = resubscribe(engine, project).await?;
                     session.rescan().await;

@@ -148,3 +148,34 @@ fn up_killed_during_a_recreate_converges_on_the_next_up() {
     let plan = env.berth_ok(&["plan"]);
     assert!(plan.stdout.contains("nothing to do"), "{}", plan.stdout);
 }
+
+#[test]
+fn up_killed_during_a_force_recreate_converges_on_the_next_up() {
+    // Killed once the copies exist under temporary names, while the originals
+    // stop (`sleep` as PID 1 ignores SIGTERM: each stop takes its grace
+    // period). The next plain `up` must finish the recreate: the copies win,
+    // the originals go, whatever state their stop had reached.
+    let file = "services:\n  a:\n    image: busybox\n    command: sleep 3600\n    stop_grace_period: 3s\n  b:\n    image: busybox\n    command: sleep 3600\n    stop_grace_period: 3s\n";
+    let env = TestEnv::new("killed-force", file);
+    env.berth_ok(&["up", "-d"]);
+    let originals: Vec<String> = env.containers().into_iter().map(|c| c.id).collect();
+
+    let (mut child, shown) = env.cmd(&["up", "-d", "--force-recreate"]).spawn();
+    let appeared = env.poll_until(Duration::from_secs(60), |env| env.containers().len() == 4);
+    child.kill().expect("SIGKILL berth");
+    let out = child.wait_with_output().expect("reap berth");
+    assert!(appeared, "no replacements appeared; {shown} said {out:?}");
+
+    env.berth_ok(&["up", "-d"]);
+    let containers = env.containers();
+    let names: Vec<&str> = containers.iter().map(|c| c.name.as_str()).collect();
+    assert_eq!(names, [env.name_of("a", 1), env.name_of("b", 1)]);
+    for c in &containers {
+        assert!(
+            !originals.contains(&c.id),
+            "{} is the original, whose stop the killed run had begun",
+            c.name
+        );
+        assert_eq!(c.state, "running", "{}", c.name);
+    }
+}

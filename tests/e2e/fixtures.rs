@@ -58,7 +58,8 @@ fn the_full_example_fixture_comes_up_with_its_keys_applied() {
     assert_eq!(host["CapAdd"], serde_json::json!(["ALL"]));
     assert_eq!(
         host["CapDrop"],
-        serde_json::json!(["NET_ADMIN", "SYS_ADMIN"])
+        // Prefixed, as Docker Compose's client sends them.
+        serde_json::json!(["CAP_NET_ADMIN", "CAP_SYS_ADMIN"])
     );
     assert_eq!(host["Privileged"], true);
     assert_eq!(host["ReadonlyRootfs"], true);

@@ -809,10 +809,10 @@ fn remove_images(project: &str) {
 /// `watch` synced into each container.
 fn remove_host_state(project: &str) {
     let tmp = std::env::temp_dir();
-    let _ = std::fs::remove_dir_all(tmp.join("berth-files").join(project));
+    let _ = std::fs::remove_dir_all(berth::reconcile::host_files::host_files_dir(project));
     let _ = std::fs::remove_dir_all(tmp.join("berth-watch").join(project));
     let suffix = format!("-{project}.lock");
-    if let Ok(locks) = std::fs::read_dir(tmp.join("berth-locks")) {
+    if let Ok(locks) = std::fs::read_dir("/tmp/berth-locks") {
         for lock in locks.flatten() {
             if lock.file_name().to_string_lossy().ends_with(&suffix) {
                 let _ = std::fs::remove_file(lock.path());
@@ -1020,6 +1020,28 @@ impl Background {
                 }
                 Ok(None) => panic!("{} did not end within {limit:?}", self.shown),
                 Err(e) => panic!("{} did not end: {e}", self.shown),
+            }
+        }
+    }
+
+    /// Waits for the end, at most `limit`: the exit code and the rest of
+    /// standard error. Kills it and panics, with what it wrote to standard
+    /// error, when it does not end in time (a hang fails the test).
+    pub fn finish_within(mut self, limit: Duration) -> (Option<i32>, String) {
+        let deadline = Instant::now() + limit;
+        loop {
+            match self.child.try_wait() {
+                Ok(Some(_)) => return self.finish(),
+                Ok(None) if Instant::now() < deadline => {
+                    // Not a readiness sleep: only spacing between checks.
+                    std::thread::sleep(Duration::from_millis(20));
+                }
+                _ => {
+                    let _ = self.child.kill();
+                    let shown = self.shown.clone();
+                    let (_, stderr) = self.finish();
+                    panic!("{shown} did not end within {limit:?}\n--- stderr\n{stderr}");
+                }
             }
         }
     }

@@ -6,15 +6,19 @@
 //! static busybox of the host.
 
 mod harness;
+mod proxy;
 
 mod attach;
 mod attached;
+mod chaos;
 mod concurrency;
 mod cp;
 mod down;
 mod endpoint;
 mod events;
 mod exec;
+mod faults;
+mod fidelity;
 mod fixtures;
 mod images;
 mod interop;

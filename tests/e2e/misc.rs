@@ -156,6 +156,32 @@ fn secrets_and_configs_become_files() {
 }
 
 #[test]
+fn file_secrets_get_the_owner_and_mode_they_ask_for() {
+    // A bind would show the host file's 0:0 and 0644; a secret that asks
+    // for its own owner and mode gets them.
+    let extra = "    secrets:\n      - source: token\n        uid: \"1000\"\n        gid: \"1001\"\n        mode: 0400\n      - plain\n";
+    let file = format!(
+        "services:\n{}secrets:\n  token:\n    file: ./token.txt\n  plain:\n    file: ./plain.txt\n",
+        sleeper("app", extra)
+    );
+    let env = TestEnv::new("secrets-owner", &file);
+    env.write("token.txt", "s3cret\n");
+    env.write("plain.txt", "plain\n");
+    env.berth_ok(&["up", "-d", "--wait"]);
+    let app = env.name_of("app", 1);
+    assert_eq!(
+        env.exec(&app, &["stat", "-c", "%u:%g %a", "/run/secrets/token"]),
+        "1000:1001 400\n"
+    );
+    assert_eq!(env.exec(&app, &["cat", "/run/secrets/token"]), "s3cret\n");
+    // Without owner or mode, a bind of the file, as Docker Compose makes it.
+    assert_eq!(env.exec(&app, &["cat", "/run/secrets/plain"]), "plain\n");
+    let mounts = env.container(&app).raw["Mounts"].to_string();
+    assert!(mounts.contains("plain.txt"), "{mounts}");
+    assert!(!mounts.contains("token.txt"), "{mounts}");
+}
+
+#[test]
 fn secrets_and_configs_become_files_on_read_only_service() {
     let env = TestEnv::new("secrets-ro", &secrets_file(true));
     env.cmd(&["up", "-d", "--wait"])
@@ -163,6 +189,12 @@ fn secrets_and_configs_become_files_on_read_only_service() {
         .run()
         .assert_code(0);
     check_secret_files(&env);
+    let host_files = berth::reconcile::host_files::host_files_dir(&env.project);
+    assert!(
+        host_files.is_dir(),
+        "no host files in {}",
+        host_files.display()
+    );
     let app = env.name_of("app", 1);
     let touch = crate::harness::docker(&["exec", &app, "touch", "/probe"]);
     assert!(!touch.status.success(), "the root filesystem is writable");
@@ -185,7 +217,6 @@ fn secrets_and_configs_become_files_on_read_only_service() {
         .env("E2E_TOKEN", "s3cret-value")
         .run()
         .assert_code(0);
-    let host_files = std::env::temp_dir().join("berth-files").join(&env.project);
     assert!(
         !host_files.exists(),
         "down left the secrets' host files in {}",

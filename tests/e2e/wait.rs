@@ -70,6 +70,33 @@ fn completed_successfully_one_shot_lets_wait_succeed() {
 }
 
 #[test]
+fn a_completed_job_runs_again_only_with_rerun_jobs() {
+    let compose = format!(
+        "services:\n  init:\n    image: busybox\n    command: [\"sh\", \"-c\", \"echo done\"]\n{}",
+        sleeper("app", &depends("init", "service_completed_successfully")),
+    );
+    let env = TestEnv::new("wait-rerun-jobs", &compose);
+    env.berth_ok(&["up", "-d", "--wait"]);
+    let first = env.container(&env.name_of("init", 1));
+    assert_eq!((first.state.as_str(), first.exit_code), ("exited", 0));
+
+    // berth leaves a completed, unchanged job done...
+    env.berth_ok(&["up", "-d", "--wait"]);
+    let again = env.container(&env.name_of("init", 1));
+    assert_eq!(again.started_at, first.started_at, "the job ran again");
+
+    // ...and runs it again when asked, as Docker Compose always does.
+    env.berth_ok(&["up", "-d", "--wait", "--rerun-jobs"]);
+    let rerun = env.container(&env.name_of("init", 1));
+    assert_eq!(rerun.id, first.id, "the job was recreated, not restarted");
+    assert_ne!(
+        rerun.started_at, first.started_at,
+        "the job did not run again"
+    );
+    assert_eq!((rerun.state.as_str(), rerun.exit_code), ("exited", 0));
+}
+
+#[test]
 fn failed_one_shot_dependency_exits_17_with_its_logs() {
     let compose = format!(
         "services:\n  migrate:\n    image: busybox\n    command: [\"sh\", \"-c\", \"echo migration-boom-7f3a; exit 3\"]\n{}",

@@ -255,7 +255,11 @@ pub trait Input {
         let nc = self.peek_nth(1);
         match self.peek() {
             // indicators can end a plain scalar, see 7.3.3. Plain Style
-            ':' if is_blank_or_breakz(nc) || (in_flow && is_flow(nc)) => false,
+            // berth patch: upstream also ends it at a ':' followed by `,[]{}` in a
+            // flow collection, and not at '?'; go-yaml reads `[a:]` as "a:" and
+            // ends a plain scalar at '?' there (see PATCHED.md).
+            ':' if is_blank_or_breakz(nc) => false,
+            '?' if in_flow => false,
             // A byte order mark isn't a plain scalar character, see 5.2. Character Encodings
             '\u{FEFF}' => false,
             c if in_flow && is_flow(c) => false,

@@ -711,12 +711,15 @@ impl<'input, T: Input> Parser<'input, T> {
         let mut tags = BTreeMap::new();
         loop {
             match self.peek_token()? {
-                Token(span, TokenType::VersionDirective(_, _)) => {
-                    // XXX parsing with warning according to spec
-                    //if major != 1 || minor > 2 {
-                    //    return Err(ScanError::new_str(tok.0,
-                    //        "found incompatible YAML document"));
-                    //}
+                Token(span, TokenType::VersionDirective(major, minor)) => {
+                    // berth patch: go-yaml reads only `%YAML 1.1` documents (see
+                    // PATCHED.md).
+                    if (*major, *minor) != (1, 1) {
+                        return Err(ScanError::new_str(
+                            span.start,
+                            "found incompatible YAML document",
+                        ));
+                    }
                     if version_directive_received {
                         return Err(ScanError::new_str(
                             span.start,
@@ -1067,9 +1070,13 @@ impl<'input, T: Input> Parser<'input, T> {
                             self.push_state(State::FlowMappingValue);
                             return self.parse_node(false, false);
                         }
-                        Token(marker, TokenType::Value) => {
-                            self.state = State::FlowMappingValue;
-                            return Ok((Event::empty_scalar(), marker));
+                        // berth patch: upstream reads a ':' with no key before it
+                        // as an empty key; go-yaml refuses it (see PATCHED.md).
+                        Token(span, TokenType::Value) => {
+                            return Err(ScanError::new_str(
+                                span.start,
+                                "while parsing a flow node, did not find expected node content",
+                            ));
                         }
                         Token(_, TokenType::FlowMappingEnd) => (),
                         _ => {

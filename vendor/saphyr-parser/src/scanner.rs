@@ -771,11 +771,11 @@ impl<'input, T: Input> Scanner<'input, T> {
             '-' if is_blank_or_breakz(nc) => self.fetch_block_entry(),
             '?' if is_blank_or_breakz(nc) => self.fetch_key(),
             ':' if is_blank_or_breakz(nc) => self.fetch_value(),
-            ':' if self.flow_level > 0
-                && (is_flow(nc) || self.mark.index == self.adjacent_value_allowed_at) =>
-            {
-                self.fetch_flow_value()
-            }
+            // berth patch: upstream starts a plain scalar at `?x` or `:x` inside a
+            // flow collection; go-yaml reads '?' and ':' there as indicators
+            // whatever follows them (see PATCHED.md).
+            '?' if self.flow_level > 0 => self.fetch_key(),
+            ':' if self.flow_level > 0 => self.fetch_flow_value(),
             // Is it an alias?
             '*' => self.fetch_anchor(true),
             // Is it an anchor?
@@ -785,6 +785,12 @@ impl<'input, T: Input> Scanner<'input, T> {
             '|' if self.flow_level == 0 => self.fetch_block_scalar(true),
             // Is it a folded scalar?
             '>' if self.flow_level == 0 => self.fetch_block_scalar(false),
+            // berth patch: upstream reads `|` and `>` inside a flow collection as
+            // the start of a plain scalar; go-yaml refuses them (see PATCHED.md).
+            '|' | '>' => Err(ScanError::new_str(
+                self.mark,
+                "found character that cannot start any token",
+            )),
             '\'' => self.fetch_flow_scalar(true),
             '"' => self.fetch_flow_scalar(false),
             // plain scalar
@@ -866,10 +872,11 @@ impl<'input, T: Input> Scanner<'input, T> {
     /// This function returns an error if one of the key we would stale was required to be a key.
     fn stale_simple_keys(&mut self) -> ScanResult {
         for sk in &mut self.simple_keys {
+            // berth patch: upstream lets a simple key span lines inside a flow
+            // collection; go-yaml does not, in flow or block context, so that a
+            // `:` on a later line than its key is refused (see PATCHED.md).
             if sk.possible
-                // If not in a flow construct, simple keys cannot span multiple lines.
-                && self.flow_level == 0
-                    && (sk.mark.line < self.mark.line || sk.mark.index + 1024 < self.mark.index)
+                && (sk.mark.line < self.mark.line || sk.mark.index + 1024 < self.mark.index)
             {
                 if sk.required {
                     return Err(ScanError::new_str(self.mark, "simple key expect ':'"));
@@ -2049,13 +2056,10 @@ impl<'input, T: Input> Scanner<'input, T> {
                 ));
             }
 
-            // berth patch: no indentation inside flow collections (see PATCHED.md).
-            if self.flow_level == 0 && (self.mark.col as isize) < self.indent {
-                return Err(ScanError::new_str(
-                    start_mark,
-                    "invalid indentation in quoted scalar",
-                ));
-            }
+            // berth patch: upstream rejects here a continuation line left of the
+            // block indentation ("invalid indentation in quoted scalar"); go-yaml
+            // checks no indentation inside quoted scalars, in flow or block
+            // context, and neither do we (see PATCHED.md).
 
             leading_blanks = false;
             self.consume_flow_scalar_non_whitespace_chars(
@@ -2076,16 +2080,10 @@ impl<'input, T: Input> Scanner<'input, T> {
                 if self.input.next_is_blank() {
                     // Consume a space or a tab character.
                     if leading_blanks {
-                        // berth patch: not inside flow collections (see PATCHED.md).
-                        if self.input.peek() == '\t'
-                            && self.flow_level == 0
-                            && (self.mark.col as isize) < self.indent
-                        {
-                            return Err(ScanError::new_str(
-                                self.mark,
-                                "tab cannot be used as indentation",
-                            ));
-                        }
+                        // berth patch: upstream rejects a tab left of the block
+                        // indentation here; go-yaml takes tabs and spaces alike at
+                        // the start of a quoted scalar's continuation line (see
+                        // PATCHED.md).
                         self.skip_blank();
                     } else {
                         whitespaces.push(self.input.peek());
@@ -2233,7 +2231,7 @@ impl<'input, T: Input> Scanner<'input, T> {
             'e' => ret = '\x1b',
             ' ' => ret = '\x20',
             '"' => ret = '"',
-            '/' => ret = '/',
+            // berth patch: upstream also takes `\/`; go-yaml does not (see PATCHED.md).
             '\\' => ret = '\\',
             // Unicode next line (#x85)
             'N' => ret = char::from_u32(0x85).unwrap(),
@@ -2488,7 +2486,11 @@ impl<'input, T: Input> Scanner<'input, T> {
         }
 
         self.skip_non_blank();
-        self.skip_yaml_whitespace()?;
+        // berth patch: in a flow collection `?x` is a key indicator before `x`
+        // (see the dispatch in `fetch_next_token` and PATCHED.md).
+        if self.flow_level == 0 || is_blank_or_breakz(self.input.look_ch()) {
+            self.skip_yaml_whitespace()?;
+        }
         if self.input.peek() == '\t' {
             return Err(ScanError::new_str(
                 self.mark(),
@@ -2551,15 +2553,8 @@ impl<'input, T: Input> Scanner<'input, T> {
 
         // Skip over ':'.
         self.skip_non_blank();
-        if self.input.look_ch() == '\t'
-            && !self.skip_ws_to_eol(SkipTabs::Yes)?.has_valid_yaml_ws()
-            && (self.input.peek() == '-' || self.input.next_is_alpha())
-        {
-            return Err(ScanError::new_str(
-                self.mark,
-                "':' must be followed by a valid YAML whitespace",
-            ));
-        }
+        // berth patch: upstream refuses a value after ':' and tabs only (`a:\tb`);
+        // go-yaml takes tabs there as it takes spaces (see PATCHED.md).
 
         if sk.possible {
             // insert simple key
