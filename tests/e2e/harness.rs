@@ -1006,24 +1006,6 @@ impl Background {
         assert!(sent.success(), "kill -{name} {pid}");
     }
 
-    /// [`Self::finish`], but fails the test (killing the process) when it
-    /// has not ended within `limit`: a guard against hanging, not a timing
-    /// check.
-    pub fn finish_within(mut self, limit: Duration) -> (Option<i32>, String) {
-        let deadline = Instant::now() + limit;
-        loop {
-            match self.child.try_wait() {
-                Ok(Some(_)) => return self.finish(),
-                Ok(None) if Instant::now() < deadline => {
-                    // Not a readiness sleep: only spacing between polls.
-                    std::thread::sleep(Duration::from_millis(20));
-                }
-                Ok(None) => panic!("{} did not end within {limit:?}", self.shown),
-                Err(e) => panic!("{} did not end: {e}", self.shown),
-            }
-        }
-    }
-
     /// Waits for the end, at most `limit`: the exit code and the rest of
     /// standard error. Kills it and panics, with what it wrote to standard
     /// error, when it does not end in time (a hang fails the test).
