@@ -232,7 +232,7 @@ fn a_failing_build_names_the_service_and_shows_its_last_lines() {
 #[test]
 fn buildkit_builds_what_only_it_can_and_docker_buildkit_0_chooses_the_classic_builder() {
     let compose = format!("services:\n{}", built("web", "./app", ""));
-    let env = TestEnv::new("images-buildkit", &compose);
+    let env = TestEnv::new("images-buildkit-only", &compose);
     write_context(&env, "app");
     // A cache mount exists only in BuildKit; the classic builder refuses it.
     env.write(
