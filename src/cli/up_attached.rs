@@ -11,10 +11,10 @@ use tokio::signal::unix::{SignalKind, signal};
 use tokio::task::JoinHandle;
 
 use super::CliError;
+use super::engine_cmd::CliEngine;
 use super::engine_cmd::{self, RunSettings};
 use super::exit;
 use super::log_mux::{LogMux, LogStyle, label};
-use crate::engine::docker::DockerEngine;
 use crate::engine::{Container, ContainerEvent, Engine, Event, LogOptions, RunState};
 use crate::reconcile::desired::{Condition, Desired};
 use crate::reconcile::{execute, lifecycle};
@@ -75,7 +75,7 @@ impl Ending {
 /// Shows the attached services' output until the session ends; the exit
 /// code of the command.
 pub async fn run(
-    engine: DockerEngine,
+    engine: CliEngine,
     desired: Desired,
     mut events: BoxStream<'static, crate::engine::Result<Event>>,
     session: Session,
@@ -224,7 +224,7 @@ pub async fn run(
 
 /// Follows the containers' lives and decides when the session ends.
 struct Watch {
-    mux: LogMux<DockerEngine>,
+    mux: LogMux<CliEngine>,
     /// Services others wait on with `service_completed_successfully`:
     /// their exit 0 is expected.
     one_shots: HashSet<String>,
@@ -244,7 +244,7 @@ struct Watch {
 impl Watch {
     async fn on_event(
         &mut self,
-        engine: &DockerEngine,
+        engine: &CliEngine,
         project: &str,
         event: Event,
         monitored: &impl Fn(&Container) -> bool,
@@ -361,7 +361,7 @@ impl Watch {
         &mut self,
         reason: Reason,
         services: Vec<String>,
-        engine: &DockerEngine,
+        engine: &CliEngine,
         desired: &Desired,
         settings: &RunSettings,
     ) {
@@ -380,7 +380,7 @@ impl Watch {
 
     async fn exit_code(
         &mut self,
-        engine: &DockerEngine,
+        engine: &CliEngine,
         session: &Session,
         attached: &impl Fn(&Container) -> bool,
     ) -> Result<i32, CliError> {
@@ -409,7 +409,7 @@ impl Watch {
 }
 
 /// Whether the exited container `c` stopped before `began` (Unix nanoseconds).
-async fn finished_before(engine: &DockerEngine, c: &Container, began: i128) -> bool {
+async fn finished_before(engine: &CliEngine, c: &Container, began: i128) -> bool {
     let Ok(status) = engine.inspect_status(&c.id).await else {
         return false;
     };
@@ -434,7 +434,7 @@ async fn finished(ending: &mut Option<Ending>) -> Result<(), CliError> {
 
 /// Stops the running containers of `services` (all when empty), as `stop` does.
 async fn stop_services(
-    engine: DockerEngine,
+    engine: CliEngine,
     desired: Desired,
     services: Vec<String>,
     settings: RunSettings,

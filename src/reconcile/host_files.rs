@@ -14,17 +14,19 @@ pub fn host_files_dir(project: &str) -> PathBuf {
 }
 
 /// Turns the files `spec` would copy in into read-only binds of host
-/// files, when its root filesystem is read-only.
+/// files, when its root filesystem is read-only. A `dry_run` only names
+/// the files, without writing them.
 pub fn bind_from_host(
     project: &str,
     service: &str,
     spec: &mut ContainerSpec,
+    dry_run: bool,
 ) -> Result<(), String> {
     if !spec.read_only {
         return Ok(());
     }
     for file in std::mem::take(&mut spec.files) {
-        let source = host_file(project, service, &file).map_err(|e| {
+        let source = host_file(project, service, &file, dry_run).map_err(|e| {
             format!(
                 "cannot write {} for the read-only service {service}: {e}",
                 file.path
@@ -41,13 +43,22 @@ pub fn bind_from_host(
     Ok(())
 }
 
-/// Writes a secret or config for a read-only service and returns its path.
-fn host_file(project: &str, service: &str, file: &FileSpec) -> std::io::Result<String> {
+/// Writes a secret or config for a read-only service (unless `dry_run`)
+/// and returns its path.
+fn host_file(
+    project: &str,
+    service: &str,
+    file: &FileSpec,
+    dry_run: bool,
+) -> std::io::Result<String> {
     let dir = host_files_dir(project).join(service);
-    std::fs::create_dir_all(&dir)?;
-    std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o700))?;
     let name: String = file.digest.chars().take(16).collect();
     let path = dir.join(format!("{name}-{:o}-{}-{}", file.mode, file.uid, file.gid));
+    if dry_run {
+        return Ok(path.display().to_string());
+    }
+    std::fs::create_dir_all(&dir)?;
+    std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o700))?;
     std::fs::write(&path, &file.content)?;
     std::fs::set_permissions(&path, std::fs::Permissions::from_mode(file.mode))?;
     // Owned as asked when berth may change owners (as root); otherwise by the user.

@@ -12,6 +12,7 @@ mod attached;
 mod concurrency;
 mod cp;
 mod down;
+mod dry_run;
 mod endpoint;
 mod events;
 mod exec;
