@@ -51,7 +51,8 @@ pub async fn transfer_all<E: Engine>(
     stream::iter(images)
         .map(|image| async move {
             let result = transfer_one(engine, direction, image, env, events).await;
-            if direction == Direction::Pull && result.is_ok() {
+            // A dry run pulled nothing, and writes nothing on the host.
+            if direction == Direction::Pull && result.is_ok() && !engine.dry_run() {
                 PullRecord::open(env).note(&image.reference);
             }
             (image.reference.clone(), result)

@@ -8,8 +8,8 @@ use std::path::{Component, Path, PathBuf};
 
 use clap::Args;
 
+use super::engine_cmd::CliEngine;
 use super::{CliError, Settings, engine_cmd};
-use crate::engine::docker::DockerEngine;
 use crate::engine::{Container, Engine, EngineError};
 use crate::events::{Emitter, Kind, Status};
 use crate::render;
@@ -149,7 +149,7 @@ pub fn run(settings: &Settings, args: CpArgs) -> Result<i32, CliError> {
 
 /// Container → host.
 async fn copy_out(
-    engine: &DockerEngine,
+    engine: &CliEngine,
     c: &Container,
     src: &str,
     dest: &str,
@@ -259,7 +259,7 @@ fn extract(archive: &[u8], dest: &Path, owners: bool) -> std::io::Result<()> {
 
 /// Host → container.
 async fn copy_in(
-    engine: &DockerEngine,
+    engine: &CliEngine,
     c: &Container,
     src: &str,
     dest: &str,
@@ -320,7 +320,7 @@ fn read_stdin() -> Result<bytes::Bytes, CliError> {
 
 /// Unpacks `archive` into the directory `dest` of `c`.
 async fn upload_archive(
-    engine: &DockerEngine,
+    engine: &CliEngine,
     c: &Container,
     dest: &str,
     archive: &bytes::Bytes,

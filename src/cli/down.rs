@@ -64,7 +64,7 @@ pub fn run(settings: &Settings, args: DownArgs) -> Result<i32, CliError> {
         };
         engine_cmd::run_plan(engine.clone(), desired, &observed, &plan, &run).await?;
         remove_images(&engine, &images, settings.progress).await;
-        if options_remove_everything {
+        if options_remove_everything && !engine.dry_run() {
             // Files written for read-only services' secrets and configs, and
             // what watch gave each container.
             let _ = std::fs::remove_dir_all(crate::reconcile::host_files::host_files_dir(&project));

@@ -14,6 +14,7 @@ use crate::build::service::PullPolicy;
 use crate::build::{self, BuildOptions};
 use crate::engine::Engine;
 use crate::engine::docker::DockerEngine;
+use crate::engine::dryrun::DryRun;
 use crate::env_vars;
 use crate::events::Emitter;
 use crate::reconcile::desired::{self, Desired};
@@ -80,10 +81,14 @@ pub async fn check_gates<E: Engine>(engine: &E, desired: &Desired) -> Result<(),
     }
 }
 
+/// The engine every command works on: the Docker Engine, wrapped once so
+/// that with `--dry-run` nothing reaches it but reads (see [`DryRun`]).
+pub type CliEngine = DryRun<DockerEngine>;
+
 /// What a command works on: the engine, the desired state, the project's
 /// lock when the command changes things, and the engine's objects.
 pub struct Prepared {
-    pub engine: DockerEngine,
+    pub engine: CliEngine,
     pub desired: Desired,
     pub lock: Option<ProjectLock>,
     pub listing: Option<Listing>,
@@ -132,6 +137,9 @@ fn prepare_loading(
     lock: bool,
     files_optional: bool,
 ) -> Result<Prepared, CliError> {
+    // A dry run changes nothing, so it need not wait for other invocations
+    // (nor write the lock file).
+    let lock = lock && !settings.dry_run;
     let named = settings.load.project_name.clone().or_else(|| {
         settings
             .load
@@ -252,17 +260,19 @@ pub fn check_services(desired: &Desired, services: &[String]) -> Result<(), CliE
 }
 
 /// Connects to the engine that `--context`, `DOCKER_HOST`, `DOCKER_CONTEXT`
-/// or the docker CLI's current context names.
-pub async fn connect(settings: &Settings) -> Result<DockerEngine, CliError> {
+/// or the docker CLI's current context names; with `--dry-run`, one that
+/// only pretends to change anything. Every command connects here.
+pub async fn connect(settings: &Settings) -> Result<CliEngine, CliError> {
     let endpoint = settings.endpoint()?;
     let pinned = settings.load.os_env.get(env_vars::DOCKER_API_VERSION);
-    DockerEngine::connect(&endpoint, pinned.map(String::as_str))
+    let engine = DockerEngine::connect(&endpoint, pinned.map(String::as_str))
         .await
-        .map_err(CliError::Engine)
+        .map_err(CliError::Engine)?;
+    Ok(DryRun::new(engine, settings.dry_run))
 }
 
 /// Takes the project's lock, telling the user when another berth holds it.
-pub async fn lock_project(engine: &DockerEngine, project: &str) -> Result<ProjectLock, CliError> {
+pub async fn lock_project(engine: &CliEngine, project: &str) -> Result<ProjectLock, CliError> {
     // Keyed by the engine's resolved address, so every way of naming one
     // engine shares the lock.
     let lock = lock::acquire(engine.host(), project, || {

@@ -66,8 +66,17 @@ pub fn run(settings: &Settings, args: ExportArgs) -> Result<i32, CliError> {
     })
 }
 
-/// Streams the archive of container `id` to `output`, or standard output.
+/// Streams the archive of container `id` to `output`, or standard output;
+/// a dry run, as Docker Compose's, writes neither.
 async fn export<E: Engine>(engine: &E, id: &str, output: Option<&Path>) -> Result<(), CliError> {
+    if engine.dry_run() {
+        let to = output.map_or("standard output".into(), |p| p.display().to_string());
+        eprintln!(
+            "{}would export the container to {to}",
+            crate::engine::dryrun::PREFIX
+        );
+        return Ok(());
+    }
     let archive = engine.export_container(id);
     match output {
         None => {

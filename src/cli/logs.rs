@@ -9,10 +9,10 @@ use futures_util::StreamExt;
 use futures_util::stream::BoxStream;
 
 use super::engine_cmd;
+use super::engine_cmd::CliEngine;
 use super::log_mux::{LogMux, LogStyle, label};
 use super::time::instant_flag;
 use super::{CliError, Settings};
-use crate::engine::docker::DockerEngine;
 use crate::engine::{Container, ContainerEvent, Engine, LogOptions};
 use crate::env_vars;
 
@@ -101,10 +101,10 @@ pub fn run(settings: &Settings, args: LogsArgs) -> Result<i32, CliError> {
 /// that start later are read too, and the command ends when every container
 /// it reads has stopped.
 async fn follow(
-    engine: DockerEngine,
+    engine: CliEngine,
     project: &str,
     listing: Option<crate::reconcile::observe::Listing>,
-    mut mux: LogMux<DockerEngine>,
+    mut mux: LogMux<CliEngine>,
     wanted: impl Fn(&Container) -> bool,
     missing: Option<String>,
 ) -> Result<i32, CliError> {

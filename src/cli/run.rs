@@ -138,7 +138,7 @@ pub fn run(settings: &Settings, args: RunArgs) -> Result<i32, CliError> {
         &runtime,
         settings,
         std::slice::from_ref(&args.service),
-        !settings.dry_run,
+        true,
     )?;
     let (engine, desired) = (prepared.engine, prepared.desired);
     let Some(service) = desired.services.get(&args.service) else {
@@ -154,7 +154,7 @@ pub fn run(settings: &Settings, args: RunArgs) -> Result<i32, CliError> {
     // terminal would swallow Ctrl-C).
     let interactive = args.interactive != Some(false);
     let tty = interactive && !args.no_tty && !args.detach && std::io::stdin().is_terminal();
-    let spec = one_off_spec(settings, &desired, &args, tty)?;
+    let spec = one_off_spec(settings, &desired, &args, tty, engine.dry_run())?;
     let name = args.name.clone().unwrap_or_else(|| {
         desired
             .naming
@@ -163,7 +163,7 @@ pub fn run(settings: &Settings, args: RunArgs) -> Result<i32, CliError> {
     let run = RunSettings::new(settings, None);
     runtime.block_on(async {
         let mut observed = engine_cmd::observe(&engine, &desired, prepared.listing).await?;
-        if !settings.dry_run {
+        if !engine.dry_run() {
             let choices = ImageChoices {
                 build: args.build,
                 no_build: false,
@@ -175,18 +175,20 @@ pub fn run(settings: &Settings, args: RunArgs) -> Result<i32, CliError> {
         }
         if !args.no_deps {
             let (deps, waits) = dependencies(settings, &desired, &args, &observed)?;
-            if settings.dry_run {
+            if engine.dry_run() {
+                // What the dependencies need, then the one-off against the
+                // engine that only pretends (which refuses to attach to it).
                 eprint!("{}{}", deps.render(), waits.render());
-                return Ok(0);
+            } else {
+                let mut observed = observed.clone();
+                let quiet = args.quiet_pull;
+                engine_cmd::pull_missing(&engine, settings, &desired, &mut observed, &deps, quiet)
+                    .await?;
+                engine_cmd::run_plan(engine.clone(), desired.clone(), &observed, &deps, &run)
+                    .await?;
+                engine_cmd::run_plan(engine.clone(), desired.clone(), &observed, &waits, &run)
+                    .await?;
             }
-            let mut observed = observed.clone();
-            let quiet = args.quiet_pull;
-            engine_cmd::pull_missing(&engine, settings, &desired, &mut observed, &deps, quiet)
-                .await?;
-            engine_cmd::run_plan(engine.clone(), desired.clone(), &observed, &deps, &run).await?;
-            engine_cmd::run_plan(engine.clone(), desired.clone(), &observed, &waits, &run).await?;
-        } else if settings.dry_run {
-            return Ok(0);
         }
         drop(prepared.lock);
         let mut spec = spec;
@@ -282,10 +284,11 @@ fn one_off_spec(
     desired: &Desired,
     args: &RunArgs,
     tty: bool,
+    dry_run: bool,
 ) -> Result<ContainerSpec, CliError> {
     let service = &desired.services[&args.service];
     let mut spec = service.spec.clone();
-    host_files::bind_from_host(&desired.project, &args.service, &mut spec)
+    host_files::bind_from_host(&desired.project, &args.service, &mut spec, dry_run)
         .map_err(CliError::Other)?;
     if !args.command.is_empty() {
         spec.command = Some(args.command.clone());

@@ -12,11 +12,11 @@ use futures_util::stream::BoxStream;
 use tokio::task::JoinHandle;
 
 use super::CliError;
+use super::engine_cmd::CliEngine;
 use super::engine_cmd::{self, RunSettings};
 use super::exit;
 use super::interrupts::Interrupts;
 use super::log_mux::{LogMux, LogStyle, label};
-use crate::engine::docker::DockerEngine;
 use crate::engine::{Container, ContainerEvent, Engine, EngineError, Event, LogOptions, RunState};
 use crate::reconcile::desired::{Condition, Desired};
 use crate::reconcile::{execute, lifecycle};
@@ -77,7 +77,7 @@ impl Ending {
 /// Shows the attached services' output until the session ends; the exit
 /// code of the command.
 pub async fn run(
-    engine: DockerEngine,
+    engine: CliEngine,
     desired: Desired,
     mut events: BoxStream<'static, crate::engine::Result<Event>>,
     session: Session,
@@ -228,7 +228,7 @@ pub async fn run(
 
 /// Follows the containers' lives and decides when the session ends.
 struct Watch {
-    mux: LogMux<DockerEngine>,
+    mux: LogMux<CliEngine>,
     /// Services others wait on with `service_completed_successfully`:
     /// their exit 0 is expected.
     one_shots: HashSet<String>,
@@ -248,7 +248,7 @@ struct Watch {
 impl Watch {
     async fn on_event(
         &mut self,
-        engine: &DockerEngine,
+        engine: &CliEngine,
         project: &str,
         event: Event,
         monitored: &impl Fn(&Container) -> bool,
@@ -364,7 +364,7 @@ impl Watch {
         &mut self,
         reason: Reason,
         services: Vec<String>,
-        engine: &DockerEngine,
+        engine: &CliEngine,
         desired: &Desired,
         settings: &RunSettings,
     ) {
@@ -383,7 +383,7 @@ impl Watch {
 
     async fn exit_code(
         &mut self,
-        engine: &DockerEngine,
+        engine: &CliEngine,
         session: &Session,
         attached: &impl Fn(&Container) -> bool,
     ) -> Result<i32, CliError> {
@@ -412,7 +412,7 @@ impl Watch {
 }
 
 /// Whether the exited container `c` stopped before `began` (Unix nanoseconds).
-async fn finished_before(engine: &DockerEngine, c: &Container, began: i128) -> bool {
+async fn finished_before(engine: &CliEngine, c: &Container, began: i128) -> bool {
     let Ok(status) = engine.inspect_status(&c.id).await else {
         return false;
     };
@@ -422,11 +422,7 @@ async fn finished_before(engine: &DockerEngine, c: &Container, began: i128) -> b
 /// The exit code of the container `id` when it is no longer running; none
 /// while it runs (or the engine restarts it). A container removed already
 /// (a `down` from elsewhere) ended with `fallback`.
-async fn exit_code(
-    engine: &DockerEngine,
-    id: &str,
-    fallback: i64,
-) -> Result<Option<i64>, CliError> {
+async fn exit_code(engine: &CliEngine, id: &str, fallback: i64) -> Result<Option<i64>, CliError> {
     match engine.inspect_status(id).await {
         Ok(status) if matches!(status.state, RunState::Running | RunState::Restarting) => Ok(None),
         Ok(status) => Ok(Some(status.exit_code)),
@@ -438,7 +434,7 @@ async fn exit_code(
 /// Kills `containers` at once (a second Ctrl-C); those that stopped or went
 /// away meanwhile are no error.
 async fn kill<'a>(
-    engine: &DockerEngine,
+    engine: &CliEngine,
     containers: impl IntoIterator<Item = &'a Container>,
 ) -> Result<(), CliError> {
     for c in containers {
@@ -455,7 +451,7 @@ async fn kill<'a>(
 /// empty) as the first Ctrl-C of the session does, and kills them on the
 /// next interrupt; the exit code of the command.
 pub async fn stop_interrupted(
-    engine: DockerEngine,
+    engine: CliEngine,
     desired: Desired,
     services: Vec<String>,
     settings: RunSettings,
@@ -510,7 +506,7 @@ async fn finished(ending: &mut Option<Ending>) -> Result<(), CliError> {
 /// Stops the running containers of `services` (all when empty), as `stop`
 /// does, under the project's lock (which the session does not hold).
 async fn stop_services(
-    engine: DockerEngine,
+    engine: CliEngine,
     desired: Desired,
     services: Vec<String>,
     settings: RunSettings,

@@ -7,9 +7,9 @@ use std::io::Write;
 use clap::{ArgAction, Args};
 use futures_util::future::BoxFuture;
 
+use super::engine_cmd::CliEngine;
 use super::{CliError, Settings, engine_cmd, up};
 use crate::engine::Engine;
-use crate::engine::docker::DockerEngine;
 use crate::reconcile::desired::Desired;
 use crate::watch::rules::Rule;
 use crate::watch::{self, Rebuilder, Reporter};
@@ -95,7 +95,7 @@ pub(super) fn rules(desired: &Desired, services: &[String]) -> Result<Vec<Rule>,
 /// cannot go on says why and leaves the session running.
 pub(super) async fn alongside<T>(
     settings: &Settings,
-    engine: &DockerEngine,
+    engine: &CliEngine,
     project: &str,
     rules: &[Rule],
     interrupted: tokio_util::sync::CancellationToken,
@@ -159,7 +159,7 @@ impl Reporter for Printer {
 /// The `rebuild` action: builds the services' images, then recreates them.
 struct Rebuild<'a> {
     settings: &'a Settings,
-    engine: &'a DockerEngine,
+    engine: &'a CliEngine,
     project: &'a str,
 }
 

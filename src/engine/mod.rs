@@ -6,6 +6,7 @@
 
 pub mod buildkit;
 pub mod docker;
+pub mod dryrun;
 pub mod endpoint;
 pub mod image;
 pub mod labels;
@@ -102,6 +103,9 @@ pub enum EngineError {
     /// A network the engine will not remove though no container is attached.
     #[error("{0}")]
     StaleNetwork(String),
+    /// What a dry run cannot pretend to do (an interactive exec, a copy).
+    #[error("{0}")]
+    NotInDryRun(String),
     #[error("{0}")]
     Other(String),
 }
@@ -452,6 +456,13 @@ pub struct Created {
 /// exists reports [`EngineError::Conflict`], and removing what is already
 /// gone succeeds.
 pub trait Engine: Clone + Send + Sync + 'static {
+    /// Whether this engine only pretends to change things (`--dry-run`, see
+    /// [`dryrun::DryRun`]): what berth would write on the host is not
+    /// written either.
+    fn dry_run(&self) -> bool {
+        false
+    }
+
     /// The API version berth speaks with this engine (read on first need).
     fn api_version(&self) -> impl Future<Output = Result<ApiVersion>> + Send;
 

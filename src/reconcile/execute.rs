@@ -649,8 +649,13 @@ fn replica_spec<E: Engine>(
             }),
         }
     }
-    host_files::bind_from_host(&desired.project, service, &mut spec)
-        .map_err(|e| ExecError::Engine(EngineError::Other(e)))?;
+    host_files::bind_from_host(
+        &desired.project,
+        service,
+        &mut spec,
+        shared.ctx.engine.dry_run(),
+    )
+    .map_err(|e| ExecError::Engine(EngineError::Other(e)))?;
     // References to services become references to their containers.
     references::resolve(&mut spec, desired, |target| {
         let ids = shared.ids.lock().expect("the ID map is never poisoned");

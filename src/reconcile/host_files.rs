@@ -64,17 +64,25 @@ fn private_dir(dir: &Path) -> io::Result<()> {
 }
 
 /// Turns the files `spec` would copy in into read-only binds of host
-/// files, when its root filesystem is read-only.
+/// files, when its root filesystem is read-only. A `dry_run` only names
+/// the files, without writing them.
 pub fn bind_from_host(
     project: &str,
     service: &str,
     spec: &mut ContainerSpec,
+    dry_run: bool,
 ) -> Result<(), String> {
     if !spec.read_only {
         return Ok(());
     }
     for file in std::mem::take(&mut spec.files) {
-        let source = host_file(&private_root(), project, service, &file).map_err(|e| {
+        let root = private_root();
+        let written = match dry_run {
+            // Named, not written: a dry run changes nothing on disk.
+            true => Ok(file_path(&root, project, service, &file)),
+            false => host_file(&root, project, service, &file),
+        };
+        let source = written.map_err(|e| {
             format!(
                 "cannot write {} for the read-only service {service}: {e}",
                 file.path
@@ -91,6 +99,16 @@ pub fn bind_from_host(
     Ok(())
 }
 
+/// Where the file of a secret or config of `service` goes below `root`.
+fn file_path(root: &Path, project: &str, service: &str, file: &FileSpec) -> String {
+    let name: String = file.digest.chars().take(16).collect();
+    root.join(project)
+        .join(service)
+        .join(format!("{name}-{:o}-{}-{}", file.mode, file.uid, file.gid))
+        .display()
+        .to_string()
+}
+
 /// Writes a secret or config for a read-only service below `root` and
 /// returns its path: written to a new file of its own (never through a
 /// symlink), given its mode and owner, then renamed into place.
@@ -102,7 +120,7 @@ fn host_file(root: &Path, project: &str, service: &str, file: &FileSpec) -> io::
         private_dir(&level)?;
     }
     let name: String = file.digest.chars().take(16).collect();
-    let path = dir.join(format!("{name}-{:o}-{}-{}", file.mode, file.uid, file.gid));
+    let path = file_path(root, project, service, file);
     let staging = dir.join(format!(".{name}.{}", std::process::id()));
     let _ = std::fs::remove_file(&staging);
     let mut out = OpenOptions::new()
@@ -117,7 +135,7 @@ fn host_file(root: &Path, project: &str, service: &str, file: &FileSpec) -> io::
     let _ = std::os::unix::fs::fchown(&out, Some(file.uid as u32), Some(file.gid as u32));
     drop(out);
     std::fs::rename(&staging, &path)?;
-    Ok(path.display().to_string())
+    Ok(path)
 }
 
 #[cfg(test)]

@@ -14,6 +14,7 @@ mod chaos;
 mod concurrency;
 mod cp;
 mod down;
+mod dry_run;
 mod endpoint;
 mod events;
 mod exec;
