@@ -6,7 +6,7 @@
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
-use notify::event::{AccessKind, AccessMode, EventKind, ModifyKind, RenameMode};
+use notify::event::{AccessKind, AccessMode, CreateKind, EventKind, ModifyKind, RenameMode};
 use notify::{RecommendedWatcher, RecursiveMode, Watcher};
 use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender, unbounded_channel};
 
@@ -19,10 +19,15 @@ pub enum FsEvent {
     /// (which reading a file can cause: its access time).
     /// `gone` when the event says it was removed or moved away (it may
     /// exist again by the time the event is read).
+    /// `settled` when the event ends a change (a file closed after
+    /// writing, renamed into place, a directory created, a mode changed)
+    /// rather than being in the middle of one (a write, a creation, a
+    /// removal, which something usually follows).
     Changed {
         path: PathBuf,
         content: bool,
         gone: bool,
+        settled: bool,
     },
     /// Events were lost (the kernel's queue overflowed): compare everything.
     Rescan,
@@ -168,12 +173,21 @@ fn forward(sender: &UnboundedSender<FsEvent>, result: notify::Result<notify::Eve
         event.kind,
         EventKind::Modify(ModifyKind::Name(RenameMode::Both))
     );
-    for (n, path) in event.paths.into_iter().enumerate() {
+    let settled = |n: usize| match event.kind {
+        EventKind::Access(AccessKind::Close(AccessMode::Write))
+        | EventKind::Modify(ModifyKind::Metadata(_))
+        | EventKind::Modify(ModifyKind::Name(RenameMode::To))
+        | EventKind::Create(CreateKind::Folder) => true,
+        EventKind::Modify(ModifyKind::Name(RenameMode::Both)) => n == 1,
+        _ => false,
+    };
+    for (n, path) in event.paths.iter().enumerate() {
         let gone = gone_first && (n == 0 || only_first);
         let _ = sender.send(FsEvent::Changed {
-            path,
+            path: path.clone(),
             content,
             gone,
+            settled: settled(n),
         });
     }
 }

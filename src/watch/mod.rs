@@ -32,6 +32,9 @@ use sync::{Changes, Manifest, Tree};
 pub struct Options {
     /// A batch closes after this long without a new change...
     pub quiet: Duration,
+    /// ...or this long when every change in it has settled (see
+    /// [`FsEvent::Changed`]): a file closed after writing, renamed into place...
+    pub settle: Duration,
     /// ...or this long after its first change, whichever comes first.
     pub max_wait: Duration,
     /// Remove dangling images after a rebuild.
@@ -44,6 +47,9 @@ impl Default for Options {
             // Editors' saves (write, or temp file and renames) end within a
             // few ms; the engine's archive upload then takes ~30 ms on its own.
             quiet: Duration::from_millis(10),
+            // Long enough for what follows a settled change at once (an
+            // atomic save's rename after the temporary file is closed).
+            settle: Duration::from_millis(2),
             max_wait: Duration::from_millis(200),
             prune: true,
         }
@@ -168,7 +174,7 @@ pub async fn run<E: Engine>(
         tokio::select! {
             () = &mut stop => return Ok(()),
             Some(event) = fs_events.recv() => match event {
-                FsEvent::Changed { path, content, gone } => {
+                FsEvent::Changed { path, content, gone, settled } => {
                     // Events of the directories above the rules' paths
                     // that concern none of them.
                     let relevant = rules
@@ -176,7 +182,7 @@ pub async fn run<E: Engine>(
                         .any(|r| path.starts_with(&r.path) || r.path.starts_with(&path));
                     if relevant {
                         on_path_event(&mut watcher, rules, &path, gone)?;
-                        batch.add(path, content);
+                        batch.add(path, content, settled);
                     }
                 }
                 FsEvent::Rescan => {
@@ -286,23 +292,36 @@ fn on_path_event(
 struct Batch {
     /// Path → whether its content changed (not only its metadata).
     paths: BTreeMap<PathBuf, bool>,
+    /// The paths whose last event did not end a change.
+    unsettled: BTreeSet<PathBuf>,
     first: Option<Instant>,
     last: Option<Instant>,
 }
 
 impl Batch {
-    fn add(&mut self, path: PathBuf, content: bool) {
+    fn add(&mut self, path: PathBuf, content: bool, settled: bool) {
         let now = Instant::now();
         self.first.get_or_insert(now);
         self.last = Some(now);
+        if settled {
+            self.unsettled.remove(&path);
+        } else {
+            self.unsettled.insert(path.clone());
+        }
         *self.paths.entry(path).or_default() |= content;
     }
 
-    /// When the batch closes: after the quiet period, at the latest
-    /// `max_wait` after its first change.
+    /// When the batch closes: after the quiet period (the shorter one when
+    /// every change in it has settled), at the latest `max_wait` after its
+    /// first change.
     fn deadline(&self, options: &Options) -> Option<Instant> {
         let (first, last) = (self.first?, self.last?);
-        Some((last + options.quiet).min(first + options.max_wait))
+        let quiet = if self.unsettled.is_empty() {
+            options.settle
+        } else {
+            options.quiet
+        };
+        Some((last + quiet).min(first + options.max_wait))
     }
 }
 
@@ -890,9 +909,16 @@ mod tests {
         let options = Options::default();
         let mut batch = Batch::default();
         assert_eq!(batch.deadline(&options), None);
-        batch.add(PathBuf::from("/a"), true);
+        batch.add(PathBuf::from("/a"), true, false);
         let first = batch.first.unwrap();
         assert_eq!(batch.deadline(&options), Some(first + options.quiet));
+        // Closed after writing: only the short wait for what follows at once.
+        batch.add(PathBuf::from("/a"), true, true);
+        let last = batch.last.unwrap();
+        assert_eq!(batch.deadline(&options), Some(last + options.settle));
+        batch.add(PathBuf::from("/b"), true, false);
+        let last = batch.last.unwrap();
+        assert_eq!(batch.deadline(&options), Some(last + options.quiet));
         // A steady stream: the last change keeps moving, the cap does not.
         batch.last = Some(first + options.max_wait);
         assert_eq!(batch.deadline(&options), Some(first + options.max_wait));
