@@ -96,20 +96,26 @@ impl Patterns {
     /// Whether the patterns exclude `path` (relative, `/`-separated): the
     /// last pattern matching it or one of its parent directories decides.
     pub fn matches(&self, path: &str) -> bool {
+        self.excluded_by(path).is_some()
+    }
+
+    /// The pattern that excludes `path`, as [`Self::matches`] decides; `None`
+    /// when it is not excluded.
+    pub fn excluded_by(&self, path: &str) -> Option<&str> {
         let parents: Vec<&str> = match path.rfind('/') {
             Some(end) => path[..end].split('/').collect(),
             None => Vec::new(),
         };
-        let mut matched = false;
+        let mut matched: Option<&str> = None;
         for pattern in &self.patterns {
             // Only a pattern that could change the answer is tried.
-            if pattern.exclusion != matched {
+            if pattern.exclusion != matched.is_some() {
                 continue;
             }
             let hit = pattern.regex.is_match(path)
                 || (1..=parents.len()).any(|n| pattern.regex.is_match(&parents[..n].join("/")));
             if hit {
-                matched = !pattern.exclusion;
+                matched = (!pattern.exclusion).then_some(pattern.text.as_str());
             }
         }
         matched

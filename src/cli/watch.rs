@@ -29,6 +29,10 @@ pub struct WatchArgs {
     #[arg(long, default_value_t = true, action = ArgAction::Set, num_args = 0..=1,
           default_missing_value = "true", value_name = "BOOL")]
     pub prune: bool,
+    /// Say whether PATH is synced, and why not (which rule, which ignore
+    /// pattern), then exit; nothing is brought up or watched
+    #[arg(long, value_name = "PATH")]
+    pub explain: Option<std::path::PathBuf>,
 }
 
 pub fn run(settings: &Settings, args: WatchArgs) -> Result<i32, CliError> {
@@ -36,6 +40,10 @@ pub fn run(settings: &Settings, args: WatchArgs) -> Result<i32, CliError> {
     let prepared = engine_cmd::prepare_from_files(&runtime, settings, &args.services, false)?;
     engine_cmd::check_services(&prepared.desired, &args.services)?;
     let rules = rules(&prepared.desired, &args.services)?;
+    if let Some(path) = &args.explain {
+        print!("{}", explain(&rules, path));
+        return Ok(0);
+    }
     if !args.no_up {
         up::up_detached(settings, &args.services, false)?;
     }
@@ -60,6 +68,10 @@ pub fn run(settings: &Settings, args: WatchArgs) -> Result<i32, CliError> {
         engine: &prepared.engine,
         project: &project,
     };
+    let stop = {
+        let _context = runtime.enter();
+        interrupted()?
+    };
     runtime
         .block_on(watch::run(
             &prepared.engine,
@@ -68,12 +80,28 @@ pub fn run(settings: &Settings, args: WatchArgs) -> Result<i32, CliError> {
             &options,
             &reporter,
             &rebuilder,
-            async {
-                let _ = tokio::signal::ctrl_c().await;
-            },
+            stop,
         ))
         .map_err(|e| CliError::Other(e.to_string()))?;
-    Ok(0)
+    // Only Ctrl-C or a termination ends a watch: Docker Compose then
+    // exits with 130, as `up --watch` does.
+    Ok(super::exit::INTERRUPTED)
+}
+
+/// Resolves on SIGINT (Ctrl-C) or SIGTERM, both caught from now on (in
+/// the runtime's context).
+fn interrupted() -> Result<impl Future<Output = ()>, CliError> {
+    use tokio::signal::unix::{SignalKind, signal};
+    let listen =
+        |kind| signal(kind).map_err(|e| CliError::Other(format!("cannot listen for Ctrl-C: {e}")));
+    let mut interrupt = listen(SignalKind::interrupt())?;
+    let mut terminate = listen(SignalKind::terminate())?;
+    Ok(async move {
+        tokio::select! {
+            _ = interrupt.recv() => {}
+            _ = terminate.recv() => {}
+        }
+    })
 }
 
 /// The `develop.watch` rules of `services` (all when empty); an error when
@@ -87,6 +115,63 @@ pub(super) fn rules(desired: &Desired, services: &[String]) -> Result<Vec<Rule>,
         ));
     }
     Ok(rules)
+}
+
+/// What each rule does with `path` (relative to the current directory):
+/// one line per rule that covers it, or one saying none does.
+fn explain(rules: &[Rule], path: &std::path::Path) -> String {
+    let cwd = std::env::current_dir().unwrap_or_default();
+    let absolute = normalize(&cwd.join(path));
+    let shown = path.display();
+    let is_dir = absolute.is_dir();
+    let mut out = String::new();
+    for rule in rules {
+        let Some(rel) = rule.relative(&absolute) else {
+            continue;
+        };
+        let what = match rule.left_out(&absolute, is_dir) {
+            Some(why) => why.to_string(),
+            None if rule.action.syncs() => {
+                let mut line = format!("synced to {}", rule.container_path(&rel));
+                if rule.action == watch::rules::Action::SyncRestart {
+                    line.push_str(", then the container restarts");
+                } else if rule.action == watch::rules::Action::SyncExec {
+                    line.push_str(", then the exec command runs");
+                }
+                line
+            }
+            None if rule.action == watch::rules::Action::Rebuild => {
+                "a change rebuilds the image and recreates the service".into()
+            }
+            None => "a change restarts the service's containers".into(),
+        };
+        out.push_str(&format!(
+            "{shown}: service {}, rule `{}`: {what}\n",
+            rule.service,
+            rule.describe(&cwd)
+        ));
+    }
+    if out.is_empty() {
+        out = format!("{shown}: not under the path of any watch rule\n");
+    }
+    out
+}
+
+/// `path` without `.` and `..` components (not resolving links, as the
+/// rules' paths do not).
+fn normalize(path: &std::path::Path) -> std::path::PathBuf {
+    use std::path::Component;
+    let mut out = std::path::PathBuf::new();
+    for component in path.components() {
+        match component {
+            Component::CurDir => {}
+            Component::ParentDir => {
+                out.pop();
+            }
+            other => out.push(other),
+        }
+    }
+    out
 }
 
 /// `up --watch`: applies `rules` while `attached` (the attached session)
@@ -152,7 +237,13 @@ impl Reporter for Printer {
     }
 
     fn failed(&self, message: &str) {
+        // Messages rendered for the command line carry their prefix already.
+        let message = message.strip_prefix("error: ").unwrap_or(message);
         eprintln!("error: {message}");
+    }
+
+    fn warned(&self, message: &str) {
+        eprintln!("warning: {message}");
     }
 }
 
@@ -192,8 +283,13 @@ fn rebuild_services(settings: &Settings, services: &[String]) -> Result<(), Stri
     up::up_detached(settings, services, true)
         .map(|_| ())
         .map_err(|e| {
-            e.render(false, settings.show_secrets)
-                .trim_end()
-                .to_string()
+            let text = e.render(false, settings.show_secrets);
+            let text = text.trim_end();
+            // The reporter says it is an error.
+            format!(
+                "rebuild of {}: {}",
+                services.join(", "),
+                text.strip_prefix("error: ").unwrap_or(text)
+            )
         })
 }

@@ -6,7 +6,7 @@
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
-use notify::event::{AccessKind, AccessMode, EventKind, ModifyKind};
+use notify::event::{AccessKind, AccessMode, CreateKind, EventKind, ModifyKind, RenameMode};
 use notify::{RecommendedWatcher, RecursiveMode, Watcher};
 use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender, unbounded_channel};
 
@@ -17,7 +17,18 @@ use super::rules::Rule;
 pub enum FsEvent {
     /// `path` changed. `content` is false when only its metadata did
     /// (which reading a file can cause: its access time).
-    Changed { path: PathBuf, content: bool },
+    /// `gone` when the event says it was removed or moved away (it may
+    /// exist again by the time the event is read).
+    /// `settled` when the event ends a change (a file closed after
+    /// writing, renamed into place, a directory created, a mode changed)
+    /// rather than being in the middle of one (a write, a creation, a
+    /// removal, which something usually follows).
+    Changed {
+        path: PathBuf,
+        content: bool,
+        gone: bool,
+        settled: bool,
+    },
     /// Events were lost (the kernel's queue overflowed): compare everything.
     Rescan,
     /// The watcher failed; the message says how to fix it.
@@ -51,23 +62,17 @@ impl DirWatcher {
     }
 
     /// Watches what `rules` cover: each rule's directory and its
-    /// subdirectories that are not pruned, the directory holding a rule's
-    /// single file, or the closest existing parent of a path that does
-    /// not exist yet. Already watched directories are skipped.
+    /// subdirectories that are not pruned, and the closest existing
+    /// directory above each rule's path (which holds a rule's single file,
+    /// and sees the rule's path removed and created again, or created when
+    /// it does not exist yet). Already watched directories are skipped.
     pub fn cover(&mut self, rules: &[Rule]) -> Result<(), String> {
         for rule in rules {
-            match std::fs::metadata(&rule.path) {
-                Ok(meta) if meta.is_dir() => self.add_tree(&rule.path, rules)?,
-                Ok(_) => {
-                    if let Some(parent) = rule.path.parent() {
-                        self.add(parent)?;
-                    }
-                }
-                Err(_) => {
-                    if let Some(existing) = rule.path.ancestors().skip(1).find(|a| a.is_dir()) {
-                        self.add(existing)?;
-                    }
-                }
+            if let Some(existing) = rule.path.ancestors().skip(1).find(|a| a.is_dir()) {
+                self.add(existing)?;
+            }
+            if rule.path.is_dir() {
+                self.add_tree(&rule.path, rules)?;
             }
         }
         Ok(())
@@ -158,8 +163,32 @@ fn forward(sender: &UnboundedSender<FsEvent>, result: notify::Result<notify::Eve
         EventKind::Modify(ModifyKind::Metadata(_)) => false,
         _ => true,
     };
-    for path in event.paths {
-        let _ = sender.send(FsEvent::Changed { path, content });
+    // A rename's paths: where from (gone), then where to.
+    let gone_first = matches!(
+        event.kind,
+        EventKind::Remove(_)
+            | EventKind::Modify(ModifyKind::Name(RenameMode::From | RenameMode::Both))
+    );
+    let only_first = !matches!(
+        event.kind,
+        EventKind::Modify(ModifyKind::Name(RenameMode::Both))
+    );
+    let settled = |n: usize| match event.kind {
+        EventKind::Access(AccessKind::Close(AccessMode::Write))
+        | EventKind::Modify(ModifyKind::Metadata(_))
+        | EventKind::Modify(ModifyKind::Name(RenameMode::To))
+        | EventKind::Create(CreateKind::Folder) => true,
+        EventKind::Modify(ModifyKind::Name(RenameMode::Both)) => n == 1,
+        _ => false,
+    };
+    for (n, path) in event.paths.iter().enumerate() {
+        let gone = gone_first && (n == 0 || only_first);
+        let _ = sender.send(FsEvent::Changed {
+            path: path.clone(),
+            content,
+            gone,
+            settled: settled(n),
+        });
     }
 }
 

@@ -32,6 +32,9 @@ use sync::{Changes, Manifest, Tree};
 pub struct Options {
     /// A batch closes after this long without a new change...
     pub quiet: Duration,
+    /// ...or this long when every change in it has settled (see
+    /// [`FsEvent::Changed`]): a file closed after writing, renamed into place...
+    pub settle: Duration,
     /// ...or this long after its first change, whichever comes first.
     pub max_wait: Duration,
     /// Remove dangling images after a rebuild.
@@ -44,6 +47,9 @@ impl Default for Options {
             // Editors' saves (write, or temp file and renames) end within a
             // few ms; the engine's archive upload then takes ~30 ms on its own.
             quiet: Duration::from_millis(10),
+            // Long enough for what follows a settled change at once (an
+            // atomic save's rename after the temporary file is closed).
+            settle: Duration::from_millis(2),
             max_wait: Duration::from_millis(200),
             prune: true,
         }
@@ -58,6 +64,8 @@ pub trait Reporter: Send + Sync {
     fn output(&self, container: &str, text: &str);
     /// Something failed; the session goes on.
     fn failed(&self, message: &str);
+    /// Something was left out; the rest went on.
+    fn warned(&self, message: &str);
 }
 
 /// Builds the images of services and recreates their containers: the
@@ -88,6 +96,14 @@ struct Replica {
 /// in several), so that memory stays bounded.
 const ARCHIVE_BYTES: u64 = 64 << 20;
 
+/// How often a failed archive upload is tried again.
+const PUT_RETRIES: usize = 2;
+
+/// Whether an engine error says the container is gone: trying again is useless.
+fn gone(e: &engine::EngineError) -> bool {
+    matches!(e, engine::EngineError::NotFound(_))
+}
+
 /// Everything one session keeps.
 struct Session<'a, E: Engine> {
     engine: &'a E,
@@ -97,6 +113,11 @@ struct Session<'a, E: Engine> {
     replicas: BTreeMap<String, Replica>,
     manifests: HashMap<String, Manifest>,
     manifest_dir: PathBuf,
+    /// The services being rebuilt.
+    rebuilding: BTreeSet<String>,
+    /// Per service being rebuilt, the paths its sync rules saw change
+    /// meanwhile: its new containers get them whatever their image has.
+    changed_while_rebuilding: BTreeMap<String, BTreeSet<PathBuf>>,
 }
 
 /// Watches until `stop` resolves. The caller has brought the services up.
@@ -121,6 +142,8 @@ pub async fn run<E: Engine>(
         replicas: BTreeMap::new(),
         manifests: HashMap::new(),
         manifest_dir: sync::manifest_dir(project),
+        rebuilding: BTreeSet::new(),
+        changed_while_rebuilding: BTreeMap::new(),
     };
     session.rescan().await;
     // After the catch-up: from here on, every change is the user's.
@@ -140,9 +163,10 @@ pub async fn run<E: Engine>(
     loop {
         if rebuilding.is_none() && !wanted_rebuilds.is_empty() {
             let services: Vec<String> = std::mem::take(&mut wanted_rebuilds).into_iter().collect();
+            session.rebuilding = services.iter().cloned().collect();
             rebuilding = Some(Rebuilding {
                 started: Instant::now(),
-                services: services.join(", "),
+                names: services.join(", "),
                 build: rebuilder.rebuild(services, options.prune),
             });
         }
@@ -150,9 +174,16 @@ pub async fn run<E: Engine>(
         tokio::select! {
             () = &mut stop => return Ok(()),
             Some(event) = fs_events.recv() => match event {
-                FsEvent::Changed { path, content } => {
-                    on_path_event(&mut watcher, rules, &path)?;
-                    batch.add(path, content);
+                FsEvent::Changed { path, content, gone, settled } => {
+                    // Events of the directories above the rules' paths
+                    // that concern none of them.
+                    let relevant = rules
+                        .iter()
+                        .any(|r| path.starts_with(&r.path) || r.path.starts_with(&path));
+                    if relevant {
+                        on_path_event(&mut watcher, rules, &path, gone)?;
+                        batch.add(path, content, settled);
+                    }
                 }
                 FsEvent::Rescan => {
                     watcher.cover(rules).map_err(WatchError::Watcher)?;
@@ -179,11 +210,12 @@ pub async fn run<E: Engine>(
                 match result {
                     Ok(()) => reporter.done(&format!(
                         "rebuilt {} in {}",
-                        done.services,
+                        done.names,
                         elapsed(done.started)
                     )),
                     Err(e) => reporter.failed(&e),
                 }
+                session.after_rebuild().await;
             }
         }
     }
@@ -193,7 +225,7 @@ pub async fn run<E: Engine>(
 struct Rebuilding<'a> {
     started: Instant,
     /// `api, worker`, for the report.
-    services: String,
+    names: String,
     build: BoxFuture<'a, Result<(), String>>,
 }
 
@@ -220,22 +252,35 @@ async fn sleep_until(deadline: Option<Instant>) {
 }
 
 /// Keeps the directory watches in step with the tree: a new directory is
-/// watched (with what is already under it), a removed or moved one forgotten.
+/// watched (with what is already under it), a removed or moved one
+/// forgotten, and watched again when it is back under the same name (a
+/// bundler's `rm -rf dist; mkdir dist`). When a rule's path or a directory
+/// above it goes or comes, the closest existing directory above each
+/// rule's path is watched.
 fn on_path_event(
     watcher: &mut DirWatcher,
     rules: &[Rule],
     path: &PathBuf,
+    gone: bool,
 ) -> Result<(), WatchError> {
+    if gone {
+        watcher.forget(path);
+    }
+    let above_a_rule = rules.iter().any(|r| r.path.starts_with(path));
     if path.is_dir() {
         let covered = rules.iter().any(|r| path.starts_with(&r.path));
         if covered && !fs::pruned(rules, path) {
             watcher.add_tree(path, rules).map_err(WatchError::Watcher)?;
-        } else if rules.iter().any(|r| r.path.starts_with(path)) {
-            // A parent of a rule's path that did not exist yet.
+        }
+        if above_a_rule {
+            // A rule's path, or a directory above one, created.
             watcher.cover(rules).map_err(WatchError::Watcher)?;
         }
-    } else {
+    } else if !gone {
         watcher.forget(path);
+    } else if above_a_rule {
+        // Removed: what is closest above the rule's path now.
+        watcher.cover(rules).map_err(WatchError::Watcher)?;
     }
     Ok(())
 }
@@ -245,23 +290,36 @@ fn on_path_event(
 struct Batch {
     /// Path → whether its content changed (not only its metadata).
     paths: BTreeMap<PathBuf, bool>,
+    /// The paths whose last event did not end a change.
+    unsettled: BTreeSet<PathBuf>,
     first: Option<Instant>,
     last: Option<Instant>,
 }
 
 impl Batch {
-    fn add(&mut self, path: PathBuf, content: bool) {
+    fn add(&mut self, path: PathBuf, content: bool, settled: bool) {
         let now = Instant::now();
         self.first.get_or_insert(now);
         self.last = Some(now);
+        if settled {
+            self.unsettled.remove(&path);
+        } else {
+            self.unsettled.insert(path.clone());
+        }
         *self.paths.entry(path).or_default() |= content;
     }
 
-    /// When the batch closes: after the quiet period, at the latest
-    /// `max_wait` after its first change.
+    /// When the batch closes: after the quiet period (the shorter one when
+    /// every change in it has settled), at the latest `max_wait` after its
+    /// first change.
     fn deadline(&self, options: &Options) -> Option<Instant> {
         let (first, last) = (self.first?, self.last?);
-        Some((last + options.quiet).min(first + options.max_wait))
+        let quiet = if self.unsettled.is_empty() {
+            options.settle
+        } else {
+            options.quiet
+        };
+        Some((last + quiet).min(first + options.max_wait))
     }
 }
 
@@ -374,8 +432,11 @@ impl<E: Engine> Session<'_, E> {
                 Some(given) => given.clone(),
                 None if rule.initial_sync => Tree::new(),
                 None => {
-                    baseline.rules.insert(rule.key(), now);
-                    continue;
+                    // The image has the host's files, except those changed
+                    // during its rebuild (after its context was sent).
+                    let given = self.without_changed_while_rebuilding(rule, &now);
+                    baseline.rules.insert(rule.key(), given.clone());
+                    given
                 }
             };
             let changes = Changes::between(&given, &now, "");
@@ -397,6 +458,44 @@ impl<E: Engine> Session<'_, E> {
         if !work.syncs.is_empty() {
             self.perform(&replica.service, work, &[id.to_string()], started)
                 .await;
+        }
+    }
+
+    /// `tree` (of `rule`) without what changed during a rebuild of the
+    /// rule's service.
+    fn without_changed_while_rebuilding(&self, rule: &Rule, tree: &Tree) -> Tree {
+        let mut tree = tree.clone();
+        let Some(paths) = self.changed_while_rebuilding.get(&rule.service) else {
+            return tree;
+        };
+        for rel in paths.iter().filter_map(|p| rule.relative(p)) {
+            let stale: Vec<String> = sync::under(&tree, &rel).map(|(p, _)| p.clone()).collect();
+            for path in stale {
+                tree.remove(&path);
+            }
+        }
+        tree
+    }
+
+    /// A rebuild ended: the services' containers, new or kept, catch up,
+    /// the new ones with what changed during the rebuild.
+    async fn after_rebuild(&mut self) {
+        let services = std::mem::take(&mut self.rebuilding);
+        if let Err(e) = self.refresh().await {
+            self.reporter.failed(&e.to_string());
+        } else {
+            let ids: Vec<String> = self
+                .replicas
+                .iter()
+                .filter(|(_, r)| services.contains(&r.service))
+                .map(|(id, _)| id.clone())
+                .collect();
+            for id in ids {
+                self.catch_up(&id).await;
+            }
+        }
+        for service in &services {
+            self.changed_while_rebuilding.remove(service);
         }
     }
 
@@ -426,6 +525,12 @@ impl<E: Engine> Session<'_, E> {
                 };
                 if rule.ignores(path, path.is_dir()) {
                     continue;
+                }
+                if rule.action.syncs() && self.rebuilding.contains(&rule.service) {
+                    self.changed_while_rebuilding
+                        .entry(rule.service.clone())
+                        .or_default()
+                        .insert(path.clone());
                 }
                 let service = work.entry(rule.service.clone()).or_default();
                 match rule.action {
@@ -505,16 +610,19 @@ impl<E: Engine> Session<'_, E> {
             // Stopped: each container catches up when it starts.
             return;
         }
-        let mut copies = Vec::new();
+        // What to copy, and which rule and relative path each entry is of.
+        let mut entries = Vec::new();
+        let mut origins: Vec<(usize, &str)> = Vec::new();
         let mut removals = Vec::new();
-        let mut files = 0;
         for (index, changes) in &work.syncs {
             let rule = &self.rules[*index];
             for (rel, stamp) in &changes.copy {
-                copies.push((rule.path.join(rel), rule.container_path(rel), stamp.size));
-                if stamp.kind != sync::EntryKind::Dir {
-                    files += 1;
-                }
+                entries.push(sync::Entry {
+                    host: rule.host_path(rel),
+                    container: rule.container_path(rel),
+                    size: stamp.size,
+                });
+                origins.push((*index, rel.as_str()));
             }
             removals.extend(changes.remove.iter().map(|rel| rule.container_path(rel)));
         }
@@ -529,43 +637,82 @@ impl<E: Engine> Session<'_, E> {
                 }
             }
         }
-        // Archives of bounded size, each sent to every replica in turn.
-        for chunk in sync::chunks(&copies, ARCHIVE_BYTES) {
-            let archive = match sync::archive(chunk) {
-                Ok(archive) => archive,
-                Err(e) => {
-                    self.reporter.failed(&format!(
-                        "service {service}: cannot read the changed files: {e}"
-                    ));
-                    return;
-                }
-            };
+        // A replica whose removals failed is given nothing more.
+        let not_removed: BTreeSet<String> = failures.keys().cloned().collect();
+        // What reached each replica (by entry index), as it was read.
+        let mut arrived: HashMap<&str, Vec<(usize, sync::Stamp)>> = HashMap::new();
+        let mut files = 0;
+        let mut offset = 0;
+        // Archives of bounded size, each sent to every replica at once.
+        for chunk in sync::chunks(&entries, ARCHIVE_BYTES) {
+            let archive = sync::archive(chunk);
+            for (path, why) in &archive.skipped {
+                self.reporter.warned(&format!(
+                    "service {service}: {} not synced: {why}",
+                    path.display()
+                ));
+            }
+            files += archive
+                .included
+                .iter()
+                .filter(|(_, stamp)| stamp.kind != sync::EntryKind::Dir)
+                .count();
             let pending: Vec<&String> = ids
                 .iter()
                 .filter(|id| !failures.contains_key(*id))
                 .collect();
-            let uploads = pending
-                .iter()
-                .map(|id| self.engine.upload(id, "/", archive.clone(), true));
-            for (id, result) in pending.iter().zip(join_all(uploads).await) {
-                if let Err(e) = result {
-                    failures.insert((*id).clone(), e);
+            if !archive.included.is_empty() {
+                let uploads = pending.iter().map(|id| self.put(id, &archive.bytes));
+                for (id, result) in pending.iter().zip(join_all(uploads).await) {
+                    match result {
+                        Ok(()) => arrived.entry(id.as_str()).or_default().extend(
+                            archive
+                                .included
+                                .iter()
+                                .map(|(i, stamp)| (offset + i, *stamp)),
+                        ),
+                        Err(e) => {
+                            failures.insert((*id).clone(), e);
+                        }
+                    }
                 }
             }
+            offset += chunk.len();
         }
         let mut reached = Vec::new();
         for id in ids {
-            if let Some(e) = failures.remove(id) {
-                self.report_failure(id, &e.to_string()).await;
-                continue;
-            }
+            // Only what arrived goes into the manifest: the rest is sent
+            // again with the next change or catch-up.
+            let delivered = arrived.remove(id.as_str()).unwrap_or_default();
+            let failure = failures.remove(id);
+            let removed = !not_removed.contains(id);
             let manifest = self.manifests.entry(id.clone()).or_default();
-            for (index, changes) in &work.syncs {
-                let key = self.rules[*index].key();
+            let mut per_rule: BTreeMap<usize, sync::Changes> = BTreeMap::new();
+            if removed {
+                for (index, changes) in &work.syncs {
+                    per_rule.entry(*index).or_default().remove = changes.remove.clone();
+                }
+            }
+            for (entry, stamp) in delivered {
+                let (index, rel) = origins[entry];
+                per_rule
+                    .entry(index)
+                    .or_default()
+                    .copy
+                    .insert(rel.to_string(), stamp);
+            }
+            let changed = per_rule.values().any(|c| !c.is_empty());
+            for (index, changes) in per_rule {
+                let key = self.rules[index].key();
                 changes.apply_to(manifest.rules.entry(key).or_default());
             }
-            self.save(id);
-            reached.push(id.clone());
+            if changed {
+                self.save(id);
+            }
+            match failure {
+                Some(e) => self.report_failure(id, &e.to_string()).await,
+                None => reached.push(id.clone()),
+            }
         }
         if reached.is_empty() {
             return;
@@ -622,6 +769,20 @@ impl<E: Engine> Session<'_, E> {
             )));
         }
         Ok(())
+    }
+
+    /// Puts an archive into the container `id` at `/`, again (twice at
+    /// most) when the engine fails to take it (`unexpected EOF`, a
+    /// connection that fails on first use).
+    async fn put(&self, id: &str, archive: &bytes::Bytes) -> engine::Result<()> {
+        let mut attempt = 0;
+        loop {
+            match self.engine.upload(id, "/", archive.clone(), true).await {
+                Ok(()) => return Ok(()),
+                Err(e) if attempt < PUT_RETRIES && !gone(&e) => attempt += 1,
+                Err(e) => return Err(e),
+            }
+        }
     }
 
     async fn restart(&self, id: &str) -> engine::Result<()> {
@@ -689,7 +850,7 @@ fn changes_at(rule: &Rule, rel: &str, content: bool, given: &Tree) -> Changes {
         {
             changes.copy.insert(rel.to_string(), *stamp);
         }
-        None if changes.remove.is_empty() && !rel.is_empty() && !rule.path.join(rel).exists() => {
+        None if changes.remove.is_empty() && !rel.is_empty() && !rule.host_path(rel).exists() => {
             changes.remove.push(rel.to_string());
         }
         _ => {}
@@ -746,9 +907,16 @@ mod tests {
         let options = Options::default();
         let mut batch = Batch::default();
         assert_eq!(batch.deadline(&options), None);
-        batch.add(PathBuf::from("/a"), true);
+        batch.add(PathBuf::from("/a"), true, false);
         let first = batch.first.unwrap();
         assert_eq!(batch.deadline(&options), Some(first + options.quiet));
+        // Closed after writing: only the short wait for what follows at once.
+        batch.add(PathBuf::from("/a"), true, true);
+        let last = batch.last.unwrap();
+        assert_eq!(batch.deadline(&options), Some(last + options.settle));
+        batch.add(PathBuf::from("/b"), true, false);
+        let last = batch.last.unwrap();
+        assert_eq!(batch.deadline(&options), Some(last + options.quiet));
         // A steady stream: the last change keeps moving, the cap does not.
         batch.last = Some(first + options.max_wait);
         assert_eq!(batch.deadline(&options), Some(first + options.max_wait));

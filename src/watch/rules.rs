@@ -76,6 +76,16 @@ impl Rule {
         Some(rel.to_string_lossy().into_owned())
     }
 
+    /// The host path of `rel` (relative to the rule's path): the rule's
+    /// path itself when empty (a single file's path takes no `/`).
+    pub fn host_path(&self, rel: &str) -> PathBuf {
+        if rel.is_empty() {
+            self.path.clone()
+        } else {
+            self.path.join(rel)
+        }
+    }
+
     /// The container path of `rel` (relative to the rule's path).
     pub fn container_path(&self, rel: &str) -> String {
         if rel.is_empty() {
@@ -87,31 +97,65 @@ impl Rule {
 
     /// Whether the rule leaves `path` (covered by the rule) out.
     pub fn ignores(&self, path: &Path, is_dir: bool) -> bool {
+        self.left_out(path, is_dir).is_some()
+    }
+
+    /// Why the rule leaves `path` out, or `None` when it keeps it.
+    pub fn left_out(&self, path: &Path, is_dir: bool) -> Option<Skip<'_>> {
         let Some(rel) = self.relative(path) else {
-            return true;
+            return Some(Skip::NotCovered);
         };
         let f = &self.filter;
-        let included = |rel: &str| f.include.as_ref().is_some_and(|p| !p.matches(rel));
-        if !rel.is_empty() && builtin_ignored(&rel) {
-            return true;
+        let included = |rel: &str| f.include.as_ref().is_none_or(|p| p.matches(rel));
+        if !rel.is_empty()
+            && let Some(pattern) = builtin_ignored(&rel)
+        {
+            return Some(Skip::Builtin(pattern));
         }
-        if f.never.iter().any(|n| n == path) {
-            return f.include.as_ref().is_none_or(|p| !p.matches(&rel));
+        // The compose files and the Dockerfile are not copied into the
+        // containers; they still trigger rebuilds and restarts.
+        if self.action.syncs() && f.never.iter().any(|n| n == path) {
+            return (!f.include.as_ref().is_some_and(|p| p.matches(&rel))).then_some(Skip::Never);
         }
-        if !rel.is_empty() && f.ignore.matches(&rel) {
-            return true;
+        if !rel.is_empty()
+            && let Some(pattern) = f.ignore.excluded_by(&rel)
+        {
+            return Some(Skip::Ignore(pattern));
         }
         if let Some((context, patterns)) = &f.dockerignore
             && let Ok(in_context) = path.strip_prefix(context)
         {
             let in_context = in_context.to_string_lossy();
-            if !in_context.is_empty() && patterns.matches(&in_context) {
-                return true;
+            if !in_context.is_empty()
+                && let Some(pattern) = patterns.excluded_by(&in_context)
+            {
+                return Some(Skip::DockerIgnore(pattern));
             }
         }
         // A directory is walked even when `include` does not name it: what
         // is under it may match.
-        !is_dir && !rel.is_empty() && included(&rel)
+        (!is_dir && !rel.is_empty() && !included(&rel)).then_some(Skip::NotIncluded)
+    }
+
+    /// The rule as written: `sync ./src -> /app`.
+    pub fn describe(&self, base: &Path) -> String {
+        let path = match self.path.strip_prefix(base) {
+            Ok(rel) if rel.as_os_str().is_empty() => ".".to_string(),
+            Ok(rel) => format!("./{}", rel.display()),
+            Err(_) => self.path.display().to_string(),
+        };
+        let action = match self.action {
+            Action::Sync => "sync",
+            Action::Restart => "restart",
+            Action::SyncRestart => "sync+restart",
+            Action::SyncExec => "sync+exec",
+            Action::Rebuild => "rebuild",
+        };
+        if self.action.syncs() {
+            format!("{action} {path} -> {}", self.target)
+        } else {
+            format!("{action} {path}")
+        }
     }
 
     /// Whether a walk skips the directory `dir` and everything under it:
@@ -124,7 +168,7 @@ impl Rule {
             return false;
         }
         let f = &self.filter;
-        if builtin_ignored(&rel) {
+        if builtin_ignored(&rel).is_some() || rel.rsplit('/').next() == Some(".idea") {
             return true;
         }
         if f.ignore.matches(&rel) && !f.ignore.may_include_under(&rel) {
@@ -145,25 +189,88 @@ impl Rule {
     }
 }
 
+/// Why a rule leaves a path out.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Skip<'a> {
+    /// Not under the rule's path.
+    NotCovered,
+    /// `.git`, or an editor's temporary file (the pattern).
+    Builtin(&'static str),
+    /// A compose file or the Dockerfile, which sync rules never copy.
+    Never,
+    /// The rule's `ignore` (the pattern).
+    Ignore(&'a str),
+    /// The build context's `.dockerignore` (the pattern).
+    DockerIgnore(&'a str),
+    /// Not matched by the rule's `include`.
+    NotIncluded,
+}
+
+impl std::fmt::Display for Skip<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Skip::NotCovered => write!(f, "not under the rule's path"),
+            Skip::Builtin(".git") => write!(f, "ignored: .git is never synced"),
+            Skip::Builtin(pattern) => {
+                write!(f, "ignored: an editor's temporary file ({pattern})")
+            }
+            Skip::Never => write!(
+                f,
+                "ignored: compose files and the Dockerfile are never synced (unless the rule's include names them)"
+            ),
+            Skip::Ignore(pattern) => write!(f, "ignored by the rule's ignore pattern {pattern:?}"),
+            Skip::DockerIgnore(pattern) => write!(
+                f,
+                "ignored by the build context's .dockerignore pattern {pattern:?}"
+            ),
+            Skip::NotIncluded => write!(f, "ignored: not matched by the rule's include"),
+        }
+    }
+}
+
 /// `.git` anywhere, and the temporary files editors write next to the
-/// files they save (vim, emacs, JetBrains, kate...).
-fn builtin_ignored(rel: &str) -> bool {
-    let mut components = rel.split('/');
-    if components.any(|c| c == ".git") {
-        return true;
+/// files they save: Docker Compose's list (JetBrains, emacs, vim, kate, and
+/// the Go toolchain's umask probe). The pattern that matches, if any.
+fn builtin_ignored(rel: &str) -> Option<&'static str> {
+    let mut dirs = rel.split('/').rev().skip(1);
+    if rel.split('/').any(|c| c == ".git") {
+        return Some(".git");
+    }
+    if dirs.any(|c| c == ".idea") {
+        return Some(".idea/**");
     }
     let name = rel.rsplit('/').next().unwrap_or(rel);
-    name.ends_with('~')
-        || name == "4913"
-        || name.starts_with(".#")
-        || (name.starts_with('#') && name.ends_with('#') && name.len() > 1)
-        || name.starts_with("___jb_")
-        || name.ends_with(".tmp")
-        || name.ends_with(".kate-swp")
-        || (name.starts_with('.')
-            && [".swp", ".swo", ".swn", ".swx"]
-                .iter()
-                .any(|ext| name.ends_with(ext)))
+    let dotted =
+        |ext: &str| name.starts_with('.') && name.len() > ext.len() + 1 && name.ends_with(ext);
+    Some(if name.ends_with("___jb_old___") {
+        "*___jb_old___"
+    } else if name.ends_with("___jb_tmp___") {
+        "*___jb_tmp___"
+    } else if name.starts_with(".#") {
+        ".#*"
+    } else if name.len() > 1 && name.starts_with('#') && name.ends_with('#') {
+        "#*#"
+    } else if name == "4913" {
+        "4913"
+    } else if name.ends_with('~') {
+        "*~"
+    } else if let Some(ext) = [".swp", ".swx", ".swo", ".swn"]
+        .into_iter()
+        .find(|ext| dotted(ext))
+    {
+        match ext {
+            ".swp" => ".*.swp",
+            ".swx" => ".*.swx",
+            ".swo" => ".*.swo",
+            _ => ".*.swn",
+        }
+    } else if dotted(".kate-swp") {
+        ".*.kate-swp"
+    } else if name.ends_with("-go-tmp-umask") {
+        "*-go-tmp-umask"
+    } else {
+        return None;
+    })
 }
 
 /// A problem with a service's `develop.watch` section.
@@ -326,5 +433,72 @@ mod tests {
         assert!(r.prunes(Path::new("/p/src/.git")));
         assert!(!r.prunes(Path::new("/p/src/lib")));
         assert!(!r.prunes(Path::new("/p/src")));
+    }
+
+    #[test]
+    fn only_editors_temporary_files_are_left_out_as_docker_compose_does() {
+        let r = rule(&[], &[]);
+        let why = |p: &str| r.left_out(Path::new(p), false);
+        for kept in [
+            "/p/src/data.tmp",
+            "/p/src/a#b",
+            "/p/src/.swp",
+            "/p/src/x.swp",
+        ] {
+            assert_eq!(why(kept), None, "{kept}");
+        }
+        assert_eq!(
+            why("/p/src/a.js___jb_tmp___"),
+            Some(Skip::Builtin("*___jb_tmp___"))
+        );
+        assert_eq!(
+            why("/p/src/a.js___jb_old___"),
+            Some(Skip::Builtin("*___jb_old___"))
+        );
+        assert_eq!(why("/p/src/#a.js#"), Some(Skip::Builtin("#*#")));
+        assert_eq!(why("/p/src/.a.js.swx"), Some(Skip::Builtin(".*.swx")));
+        assert_eq!(
+            why("/p/src/.a.kate-swp"),
+            Some(Skip::Builtin(".*.kate-swp"))
+        );
+        assert_eq!(
+            why("/p/src/x-go-tmp-umask"),
+            Some(Skip::Builtin("*-go-tmp-umask"))
+        );
+        assert_eq!(
+            why("/p/src/.idea/workspace.xml"),
+            Some(Skip::Builtin(".idea/**"))
+        );
+        assert!(r.prunes(Path::new("/p/src/.idea")));
+    }
+
+    #[test]
+    fn the_reason_names_the_pattern() {
+        let r = rule(&["*.log", "!keep.log"], &[]);
+        let why = |p: &str| r.left_out(Path::new(p), false);
+        assert_eq!(why("/p/src/debug.log"), Some(Skip::Ignore("*.log")));
+        assert_eq!(why("/p/src/keep.log"), None);
+        assert_eq!(why("/p/src/secret"), Some(Skip::DockerIgnore("src/secret")));
+        assert_eq!(why("/p/src/compose.yaml"), Some(Skip::Never));
+        assert_eq!(why("/p/other"), Some(Skip::NotCovered));
+    }
+
+    #[test]
+    fn rebuild_and_restart_rules_fire_on_the_dockerfile_and_compose_files() {
+        let mut r = rule(&[], &[]);
+        r.action = Action::Rebuild;
+        assert!(!r.ignores(Path::new("/p/src/compose.yaml"), false));
+        r.action = Action::Restart;
+        assert!(!r.ignores(Path::new("/p/src/compose.yaml"), false));
+    }
+
+    #[test]
+    fn a_single_file_rule_maps_to_its_target() {
+        let mut r = rule(&[], &[]);
+        r.path = PathBuf::from("/p/nginx.conf");
+        r.target = "/etc/nginx/nginx.conf".into();
+        assert_eq!(r.relative(Path::new("/p/nginx.conf")).as_deref(), Some(""));
+        assert_eq!(r.host_path(""), PathBuf::from("/p/nginx.conf"));
+        assert_eq!(r.container_path(""), "/etc/nginx/nginx.conf");
     }
 }

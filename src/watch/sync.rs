@@ -112,11 +112,7 @@ pub fn manifest_dir(project: &str) -> PathBuf {
 /// The entries under `rel` (the rule's path when empty) that the rule
 /// keeps, `rel` itself included; empty when it does not exist.
 pub fn snapshot(rule: &Rule, rel: &str) -> Tree {
-    let start = if rel.is_empty() {
-        rule.path.clone()
-    } else {
-        rule.path.join(rel)
-    };
+    let start = rule.host_path(rel);
     let mut tree = Tree::new();
     let walk = walkdir::WalkDir::new(&start)
         .follow_links(false)
@@ -197,12 +193,9 @@ pub fn under<'a>(tree: &'a Tree, rel: &'a str) -> impl Iterator<Item = (&'a Stri
         .filter(move |(p, _)| is_under(p, rel))
 }
 
-/// Consecutive runs of `entries` (host path, container path, size) whose
-/// sizes add up to at most `limit`, or a single larger entry.
-pub fn chunks(
-    entries: &[(PathBuf, String, u64)],
-    limit: u64,
-) -> impl Iterator<Item = &[(PathBuf, String, u64)]> {
+/// Consecutive runs of `entries` whose sizes add up to at most `limit`,
+/// or a single larger entry.
+pub fn chunks(entries: &[Entry], limit: u64) -> impl Iterator<Item = &[Entry]> {
     let mut rest = entries;
     std::iter::from_fn(move || {
         if rest.is_empty() {
@@ -210,8 +203,8 @@ pub fn chunks(
         }
         let mut total = 0;
         let mut end = 0;
-        while end < rest.len() && (end == 0 || total + rest[end].2 <= limit) {
-            total += rest[end].2;
+        while end < rest.len() && (end == 0 || total + rest[end].size <= limit) {
+            total += rest[end].size;
             end += 1;
         }
         let (chunk, tail) = rest.split_at(end);
@@ -220,31 +213,131 @@ pub fn chunks(
     })
 }
 
+/// One host path to put in the container.
+#[derive(Clone, Debug)]
+pub struct Entry {
+    pub host: PathBuf,
+    /// Absolute container path.
+    pub container: String,
+    /// Its size when looked at: what the archive is expected to carry.
+    pub size: u64,
+}
+
+/// A tar archive of host paths, with what went into it.
+#[derive(Debug, Default)]
+pub struct Archive {
+    pub bytes: bytes::Bytes,
+    /// The entries in it (by their index in the list given), as they were
+    /// when read.
+    pub included: Vec<(usize, Stamp)>,
+    /// The paths that cannot be synced, with the reason.
+    pub skipped: Vec<(PathBuf, String)>,
+}
+
+/// How often a file that changes while it is read is read again.
+const READS: usize = 3;
+
 /// A tar archive of host files under their container paths, with their
-/// modes, owners and times. Files that vanished since they were looked at
-/// are left out (their deletion comes with the next batch).
-pub fn archive(entries: &[(PathBuf, String, u64)]) -> std::io::Result<bytes::Bytes> {
+/// modes, owners and times. A path that vanished since it was looked at is
+/// left out (its deletion comes with the next batch); one that cannot be
+/// archived (a socket, a pipe, a device, an unreadable file) is left out
+/// and named in [`Archive::skipped`]. A file that changes while it is read
+/// is read again, and the header always says the size of what was read.
+pub fn archive(entries: &[Entry]) -> Archive {
     let mut builder = tar::Builder::new(Vec::new());
     builder.follow_symlinks(false);
     builder.mode(tar::HeaderMode::Complete);
-    for (host, container, _) in entries {
-        let name = container.trim_start_matches('/');
-        let meta = match std::fs::symlink_metadata(host) {
-            Ok(meta) => meta,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
-            Err(e) => return Err(e),
-        };
-        let result = if meta.is_dir() {
-            builder.append_dir(name, host)
-        } else {
-            builder.append_path_with_name(host, name)
-        };
-        match result {
+    let mut archive = Archive::default();
+    let mut content = Vec::new();
+    for (index, entry) in entries.iter().enumerate() {
+        let name = entry.container.trim_start_matches('/');
+        match add(&mut builder, entry, name, &mut content) {
+            Ok(Some(stamp)) => archive.included.push((index, stamp)),
+            Ok(None) => {}
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-            other => other?,
+            Err(e) => archive.skipped.push((entry.host.clone(), e.to_string())),
         }
     }
-    Ok(builder.into_inner()?.into())
+    // Writing to memory cannot fail.
+    archive.bytes = builder.into_inner().unwrap_or_default().into();
+    archive
+}
+
+/// Adds one entry; what it was when read, or `None` when it is gone.
+fn add(
+    builder: &mut tar::Builder<Vec<u8>>,
+    entry: &Entry,
+    name: &str,
+    content: &mut Vec<u8>,
+) -> std::io::Result<Option<Stamp>> {
+    use std::os::unix::fs::FileTypeExt;
+    let meta = std::fs::symlink_metadata(&entry.host)?;
+    let kind = meta.file_type();
+    let unsupported = |what: &str| Err(std::io::Error::other(format!("a {what} cannot be synced")));
+    if kind.is_dir() {
+        let stamp = Stamp::of(&meta);
+        builder.append_dir(name, &entry.host)?;
+        return Ok(Some(stamp));
+    }
+    if kind.is_symlink() {
+        let stamp = Stamp::of(&meta);
+        let target = std::fs::read_link(&entry.host)?;
+        let mut header = tar::Header::new_gnu();
+        header.set_metadata_in_mode(&meta, tar::HeaderMode::Complete);
+        header.set_size(0);
+        builder.append_link(&mut header, name, target)?;
+        return Ok(Some(stamp));
+    }
+    if kind.is_socket() {
+        return unsupported("socket");
+    }
+    if kind.is_fifo() {
+        return unsupported("named pipe");
+    }
+    if kind.is_block_device() || kind.is_char_device() {
+        return unsupported("device");
+    }
+    let (meta, stamp) = read_settled(&entry.host, content)?;
+    let mut header = tar::Header::new_gnu();
+    header.set_metadata_in_mode(&meta, tar::HeaderMode::Complete);
+    header.set_size(content.len() as u64);
+    builder.append_data(&mut header, name, content.as_slice())?;
+    Ok(Some(stamp))
+}
+
+/// Reads the regular file `path` into `content`, again when it changed
+/// while it was read (a few times at most: a file written without pause
+/// is taken as last read, its next write brings it again). Its metadata
+/// and stamp as they were before the read that is kept.
+fn read_settled(path: &Path, content: &mut Vec<u8>) -> std::io::Result<(std::fs::Metadata, Stamp)> {
+    use std::io::Read;
+    use std::os::unix::fs::OpenOptionsExt;
+    let mut last = None;
+    for _ in 0..READS {
+        // Not blocking (a pipe put in its place), not following a link.
+        let mut file = std::fs::OpenOptions::new()
+            .read(true)
+            .custom_flags(libc::O_NONBLOCK | libc::O_NOFOLLOW)
+            .open(path)?;
+        let before = file.metadata()?;
+        if !before.is_file() {
+            return Err(std::io::Error::other("not a regular file any more"));
+        }
+        let stamp = Stamp::of(&before);
+        content.clear();
+        file.read_to_end(content)?;
+        let after = file.metadata()?;
+        let settled = Stamp::of(&after) == stamp && content.len() as u64 == after.size();
+        if settled {
+            return Ok((before, stamp));
+        }
+        last = Some((before, stamp));
+    }
+    let (meta, mut stamp) = last.expect("read at least once");
+    // Not what the file is now: compared, it differs, so it is sent again.
+    stamp.size = content.len() as u64;
+    stamp.mtime = 0;
+    Ok((meta, stamp))
 }
 
 #[cfg(test)]
@@ -302,10 +395,14 @@ mod tests {
 
     #[test]
     fn archives_are_chunked_by_size() {
-        let entry = |size| (PathBuf::from("/h"), "/c".to_string(), size);
+        let entry = |size| Entry {
+            host: PathBuf::from("/h"),
+            container: "/c".to_string(),
+            size,
+        };
         let entries = [entry(40), entry(40), entry(100), entry(10), entry(10)];
         let sizes: Vec<Vec<u64>> = chunks(&entries, 90)
-            .map(|c| c.iter().map(|e| e.2).collect())
+            .map(|c| c.iter().map(|e| e.size).collect())
             .collect();
         assert_eq!(sizes, [vec![40, 40], vec![100], vec![10, 10]]);
     }
@@ -317,5 +414,43 @@ mod tests {
         let changes = Changes::between(&given, &now, "d");
         assert_eq!(changes.remove, ["d/x"]);
         assert_eq!(changes.copy.keys().collect::<Vec<_>>(), ["d/y"]);
+    }
+
+    #[test]
+    fn an_archive_skips_what_cannot_be_archived_and_keeps_the_rest() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("a.txt");
+        std::fs::write(&file, "hello").unwrap();
+        let socket = dir.path().join("app.sock");
+        let _listener = std::os::unix::net::UnixListener::bind(&socket).unwrap();
+        let entry = |host: &Path, container: &str| Entry {
+            host: host.to_path_buf(),
+            container: container.to_string(),
+            size: 5,
+        };
+        let entries = [
+            entry(&socket, "/app/app.sock"),
+            entry(&dir.path().join("gone"), "/app/gone"),
+            entry(&file, "/app/a.txt"),
+        ];
+        let archive = archive(&entries);
+        assert_eq!(archive.skipped.len(), 1);
+        assert_eq!(archive.skipped[0].0, socket);
+        assert!(
+            archive.skipped[0].1.contains("socket"),
+            "{:?}",
+            archive.skipped
+        );
+        let included: Vec<usize> = archive.included.iter().map(|(i, _)| *i).collect();
+        assert_eq!(included, [2], "the vanished path is left out silently");
+        let mut tar = tar::Archive::new(&archive.bytes[..]);
+        let mut names = Vec::new();
+        for entry in tar.entries().unwrap() {
+            let mut entry = entry.unwrap();
+            let mut text = String::new();
+            std::io::Read::read_to_string(&mut entry, &mut text).unwrap();
+            names.push((entry.path().unwrap().display().to_string(), text));
+        }
+        assert_eq!(names, [("app/a.txt".to_string(), "hello".to_string())]);
     }
 }

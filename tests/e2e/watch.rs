@@ -516,3 +516,238 @@ fn watch_syncs_other_services_while_a_rebuild_runs() {
     let rebuilt = env.poll_until(SYNCED, |env| recreated(env, &slow, &before));
     assert!(rebuilt, "slow was not recreated:\n{}", watch.output());
 }
+
+/// A rule whose path is one file, next to a directory rule: one batch that
+/// touches both delivers both.
+#[test]
+fn watch_syncs_a_single_file_rule_next_to_a_directory_rule() {
+    let rule = "        - path: ./nginx.conf\n          target: /etc/nginx/nginx.conf\n          action: sync\n";
+    let env = TestEnv::new("watch-single-file", &project("sync", rule));
+    env.write("nginx.conf", "v1");
+    std::fs::create_dir_all(env.dir().join("src")).unwrap();
+    let watch = Watch::start(&env, &[]);
+    let web = env.name_of("web", 1);
+
+    env.write("nginx.conf", "v2");
+    env.write("src/page.html", "page");
+    assert_synced(&env, &watch, &web, "/etc/nginx/nginx.conf", "v2");
+    assert_synced(&env, &watch, &web, "/app/page.html", "page");
+    env.write("nginx.conf", "v3");
+    assert_synced(&env, &watch, &web, "/etc/nginx/nginx.conf", "v3");
+    assert!(
+        !watch.output().contains("error"),
+        "no failure expected:\n{}",
+        watch.output()
+    );
+}
+
+/// A unix socket in the tree cannot be archived: it is skipped with a
+/// warning naming it, and the files that came with it still arrive.
+#[test]
+fn watch_skips_a_socket_and_syncs_the_files_that_came_with_it() {
+    let env = TestEnv::new(
+        "watch-socket",
+        &project("sync", "          initial_sync: true\n"),
+    );
+    std::fs::create_dir_all(env.dir().join("src")).unwrap();
+    let socket = std::os::unix::net::UnixListener::bind(env.dir().join("src/app.sock")).unwrap();
+    env.write("src/first.txt", "first");
+    let watch = Watch::start(&env, &[]);
+    let web = env.name_of("web", 1);
+    // The initial sync carries the socket and the file in one archive.
+    assert_synced(&env, &watch, &web, "/app/first.txt", "first");
+
+    // Live: a new directory holding a socket and a file.
+    std::fs::create_dir_all(env.dir().join("src/run")).unwrap();
+    let other =
+        std::os::unix::net::UnixListener::bind(env.dir().join("src/run/other.sock")).unwrap();
+    env.write("src/run/next.txt", "next");
+    assert_synced(&env, &watch, &web, "/app/run/next.txt", "next");
+    env.write("src/later.txt", "later");
+    assert_synced(&env, &watch, &web, "/app/later.txt", "later");
+    let warned = env.poll_until(SYNCED, |_| {
+        let output = watch.output();
+        output.contains("app.sock") && output.contains("other.sock")
+    });
+    assert!(warned, "no warning names the sockets:\n{}", watch.output());
+    drop((socket, other));
+}
+
+/// A `rebuild` rule on the Dockerfile itself rebuilds and recreates.
+#[test]
+fn watch_rebuilds_when_a_rebuild_rule_names_the_dockerfile() {
+    let compose = format!(
+        "services:\n  web:\n    image: {}-img\n    build: .\n    init: true\n    command: [sleep, '3600']\n    develop:\n      watch:\n        - path: ./Dockerfile\n          action: rebuild\n",
+        crate::harness::project_name("watch-dockerfile")
+    );
+    let env = TestEnv::new("watch-dockerfile", &compose);
+    env.write("Dockerfile", "FROM busybox\nRUN echo 1 > /version\n");
+    let watch = Watch::start(&env, &[]);
+    let web = env.name_of("web", 1);
+    let before = env.container(&web).id;
+
+    env.write("Dockerfile", "FROM busybox\nRUN echo 2 > /version\n");
+    let rebuilt = env.poll_until(SYNCED, |env| recreated(env, &web, &before));
+    assert!(rebuilt, "{web} was not recreated:\n{}", watch.output());
+    assert_eq!(env.exec(&web, &["cat", "/version"]), "2\n");
+}
+
+/// A file saved while its service is rebuilt reaches the new container,
+/// though the image's build context was sent before the save. The build
+/// waits, on the host's network, until the test lets it go.
+#[test]
+fn watch_gives_the_new_container_what_changed_during_its_rebuild() {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let compose = format!(
+        "services:
+  web:
+    image: {}-img
+    build:
+      context: .
+      network: host
+    init: true
+    command: [sleep, '3600']
+    develop:
+      watch:
+        - path: ./src
+          target: /app
+          action: sync
+        - path: ./gate
+          action: rebuild
+",
+        crate::harness::project_name("watch-rebuild-edit")
+    );
+    let env = TestEnv::new("watch-rebuild-edit", &compose);
+    env.write(
+        "Dockerfile",
+        &format!(
+            "FROM busybox\nCOPY src /app\nCOPY gate /gate\nRUN if [ -f /gate/hold ]; then until nc 127.0.0.1 {port} </dev/null; do sleep 0.1; done; fi\n"
+        ),
+    );
+    env.write("gate/open", "");
+    env.write("src/page.txt", "before");
+    let watch = Watch::start(&env, &[]);
+    let web = env.name_of("web", 1);
+    let before = env.container(&web).id;
+
+    // The build waits at its RUN step: its context is sent.
+    let waits = |watch: &Watch| watch.output().matches("RUN if").count();
+    let before_rebuild = waits(&watch);
+    env.write("gate/hold", "");
+    let building = env.poll_until(SYNCED, |_| waits(&watch) > before_rebuild);
+    assert!(building, "no rebuild started:\n{}", watch.output());
+    env.write("src/page.txt", "during the rebuild");
+    let batched = env.poll_until(SYNCED, |_| watch.stdout().contains("synced 1 file"));
+    assert!(batched, "the edit was not handled:\n{}", watch.output());
+
+    let gate = std::net::TcpListener::bind(("127.0.0.1", port)).unwrap();
+    gate.set_nonblocking(true).unwrap();
+    let let_go = env.poll_until(SYNCED, |_| gate.accept().is_ok());
+    assert!(let_go, "the build never knocked:\n{}", watch.output());
+    let rebuilt = env.poll_until(SYNCED, |env| recreated(env, &web, &before));
+    assert!(rebuilt, "web was not recreated:\n{}", watch.output());
+    assert_synced(&env, &watch, &web, "/app/page.txt", "during the rebuild");
+}
+
+/// Bundlers delete and re-create their output directory on each build:
+/// the rule's root comes back, and is synced and watched again.
+#[test]
+fn watch_follows_a_rule_directory_deleted_and_created_again() {
+    let env = TestEnv::new("watch-recreated-dir", &project("sync", ""));
+    env.write("src/index.html", "v1");
+    let watch = Watch::start(&env, &[]);
+    let web = env.name_of("web", 1);
+
+    std::fs::remove_dir_all(env.dir().join("src")).unwrap();
+    std::fs::create_dir(env.dir().join("src")).unwrap();
+    env.write("src/index.html", "x");
+    assert_synced(&env, &watch, &web, "/app/index.html", "x");
+    env.write("src/index.html", "y");
+    assert_synced(&env, &watch, &web, "/app/index.html", "y");
+    env.write("src/more.js", "more");
+    assert_synced(&env, &watch, &web, "/app/more.js", "more");
+}
+
+/// Only editors' own temporary files are left out (Docker Compose's list):
+/// `data.tmp` is a file like any other. `--explain` says why a path is or
+/// is not synced.
+#[test]
+fn watch_syncs_tmp_files_and_explains_what_it_leaves_out() {
+    let env = TestEnv::new("watch-explain", &project("sync", ""));
+    std::fs::create_dir_all(env.dir().join("src")).unwrap();
+
+    let explained = env.berth_ok(&["watch", "--explain", "src/debug.log"]);
+    assert!(
+        explained.stdout.contains("ignored") && explained.stdout.contains("*.log"),
+        "{}",
+        explained.stdout
+    );
+    let explained = env.berth_ok(&["watch", "--explain", "src/main.js~"]);
+    assert!(
+        explained.stdout.contains("ignored") && explained.stdout.contains("editor"),
+        "{}",
+        explained.stdout
+    );
+    let explained = env.berth_ok(&["watch", "--explain", "src/data.tmp"]);
+    assert!(
+        explained.stdout.contains("synced to /app/data.tmp"),
+        "{}",
+        explained.stdout
+    );
+    let explained = env.berth_ok(&["watch", "--explain", "compose.yaml"]);
+    assert!(
+        explained.stdout.contains("not under"),
+        "{}",
+        explained.stdout
+    );
+    assert!(env.containers().is_empty(), "--explain brings nothing up");
+
+    let watch = Watch::start(&env, &[]);
+    let web = env.name_of("web", 1);
+    env.write("src/data.tmp", "temporary");
+    assert_synced(&env, &watch, &web, "/app/data.tmp", "temporary");
+}
+
+/// A failed rebuild is reported with one `error:` prefix.
+#[test]
+fn watch_reports_a_failed_rebuild_with_one_error_prefix() {
+    let compose = format!(
+        "services:\n  web:\n    image: {}-img\n    build: .\n    init: true\n    command: [sleep, '3600']\n    develop:\n      watch:\n        - path: ./src\n          action: rebuild\n",
+        crate::harness::project_name("watch-rebuild-fails")
+    );
+    let env = TestEnv::new("watch-rebuild-fails", &compose);
+    env.write(
+        "Dockerfile",
+        "FROM busybox\nCOPY src /src\nRUN test ! -f /src/fail\n",
+    );
+    env.write("src/ok", "");
+    let watch = Watch::start(&env, &[]);
+    env.write("src/fail", "");
+    let failed = env.poll_until(SYNCED, |_| watch.stderr.lock().unwrap().contains("error:"));
+    assert!(
+        failed,
+        "the failed rebuild is not reported:\n{}",
+        watch.output()
+    );
+    assert!(
+        !watch.output().contains("error: error:"),
+        "{}",
+        watch.output()
+    );
+}
+
+/// Ctrl-C ends `berth watch` with 130, as `up --watch` and Docker Compose do.
+#[test]
+fn watch_exits_130_on_ctrl_c() {
+    let env = TestEnv::new("watch-ctrl-c", &project("sync", ""));
+    std::fs::create_dir_all(env.dir().join("src")).unwrap();
+    let watch = env.cmd(&["watch"]).background();
+    watch.line_where("the watch's start", |line| line.starts_with("watching "));
+    watch.interrupt();
+    let (code, stderr) = watch.finish();
+    assert_eq!(code, Some(130), "{stderr}");
+}
