@@ -212,3 +212,70 @@ proptest! {
         }
     }
 }
+
+/// Seconds each target of [`fuzz_each_target_for_a_while`] runs.
+fn fuzz_seconds() -> u64 {
+    std::env::var("BERTH_FUZZ_SECONDS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(60)
+}
+
+/// Runs `test` on inputs from `strategy` until the time is up; a panic (or a
+/// failed check) fails with the smallest input proptest finds.
+fn fuzz_for<S: Strategy>(name: &str, strategy: S, test: impl Fn(S::Value))
+where
+    S::Value: std::fmt::Debug,
+{
+    use proptest::test_runner::{Config, TestRunner};
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(fuzz_seconds());
+    let mut rounds = 0u64;
+    while std::time::Instant::now() < deadline {
+        // A runner counts its cases: a fresh one (with a fresh random seed)
+        // for each round.
+        let mut runner = TestRunner::new(Config {
+            cases: 256,
+            failure_persistence: None,
+            ..Config::default()
+        });
+        if let Err(e) = runner.run(&strategy, |input| {
+            test(input);
+            Ok(())
+        }) {
+            panic!("fuzzing {name}: {e}");
+        }
+        rounds += 1;
+    }
+    eprintln!("fuzz {name}: {} inputs, no failure", rounds * 256);
+}
+
+/// The fuzz targets of `fuzz/` as time-bounded property runs, for machines
+/// without cargo-fuzz's nightly toolchain: CI runs them for a minute each
+/// (`cargo test --test proptest_loader -- --ignored`).
+#[test]
+#[ignore = "runs for minutes: CI's fuzz step (BERTH_FUZZ_SECONDS per target)"]
+fn fuzz_each_target_for_a_while() {
+    fuzz_for("yaml", prop_oneof![any::<String>(), yaml_soup()], |input| {
+        let _ = yaml::parse_documents(&input, 0);
+    });
+    fuzz_for(
+        "interpolate",
+        prop_oneof![any::<String>(), syntax_soup()],
+        |input| {
+            let _ = interpolate::substitute(&input, &lookup);
+        },
+    );
+    fuzz_for(
+        "dotenv",
+        prop_oneof![any::<String>(), syntax_soup()],
+        |input| {
+            let _ = dotenv::parse(&input, &lookup);
+            let _ = dotenv::try_parse_raw(&input, &lookup);
+        },
+    );
+    fuzz_for(
+        "loader",
+        prop_oneof![prop::collection::vec(any::<u8>(), 0..400), mutated_seed()],
+        |bytes| load_and_render(&bytes),
+    );
+}
