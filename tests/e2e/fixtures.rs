@@ -96,7 +96,7 @@ fn the_full_example_fixture_comes_up_with_its_keys_applied() {
     let network = format!("{}_other-network", env.project);
     assert_eq!(
         foo.raw["NetworkSettings"]["Networks"][&network]["IPAMConfig"]["IPv4Address"],
-        "172.28.5.10"
+        "10.213.28.10"
     );
     let some_network = format!("{}_some-network", env.project);
     let aliases = foo.raw["NetworkSettings"]["Networks"][&some_network]["Aliases"].to_string();
