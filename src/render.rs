@@ -39,7 +39,7 @@ pub enum Progress {
 
 impl Progress {
     /// Resolves `auto`: spinners when progress goes to a terminal and colour
-    /// is allowed.
+    /// is allowed; `tty` falls back to plain lines when it does not.
     pub fn resolve(self, ansi_allowed: bool) -> Progress {
         let terminal = if to_stdout() {
             std::io::stdout().is_terminal()
@@ -49,6 +49,9 @@ impl Progress {
         match self {
             Progress::Auto if ansi_allowed && terminal => Progress::Tty,
             Progress::Auto => Progress::Plain,
+            // Spinners need a terminal to redraw in place; without one they
+            // would show nothing: one line per change instead.
+            Progress::Tty if !terminal => Progress::Plain,
             other => other,
         }
     }

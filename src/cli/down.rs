@@ -62,6 +62,10 @@ pub fn run(settings: &Settings, args: DownArgs) -> Result<i32, CliError> {
             Some(which) => images_to_remove(&engine, &desired, &observed, which).await?,
             None => Vec::new(),
         };
+        if plan.actions.is_empty() && images.is_empty() && options_remove_everything {
+            // Docker Compose's words: a mistyped project name is not a success.
+            eprintln!("WARN[0000] Warning: No resource found to remove for project {project:?}.");
+        }
         engine_cmd::run_plan(engine.clone(), desired, &observed, &plan, &run).await?;
         remove_images(&engine, &images, settings.progress).await;
         if options_remove_everything && !engine.dry_run() {

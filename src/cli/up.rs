@@ -12,11 +12,14 @@ use super::log_mux::LogStyle;
 use super::up_attached::{self, Abort, Session};
 use super::{CliError, Settings};
 use crate::build::service::PullPolicy;
-use crate::engine::Engine;
+use crate::engine::{Engine, RunState};
 use crate::env_vars;
+use crate::events::{Emitter, Kind, Status};
 use crate::reconcile::desired::Desired;
 use crate::reconcile::execute::ExecError;
+use crate::reconcile::observe::Observed;
 use crate::reconcile::plan::{self, Plan, Recreate, UpOptions};
+use crate::render::{self, Progress};
 
 /// The flags `up`, `create` and `plan` share.
 #[derive(Debug, Default, Args)]
@@ -422,7 +425,10 @@ fn converge(
         let (Some(session), Some(interrupts)) = (session, interrupts.take()) else {
             engine_cmd::pull_missing(&engine, settings, &desired, &mut observed, &plan, quiet)
                 .await?;
-            engine_cmd::run_plan(engine, desired, &observed, &plan, &run).await?;
+            engine_cmd::run_plan(engine, desired.clone(), &observed, &plan, &run).await?;
+            if !options.no_start {
+                report_running(&desired, &observed, &plan, run.progress).await;
+            }
             return Ok(0);
         };
         let token = interrupts.token();
@@ -453,6 +459,7 @@ fn converge(
             }
             ran => ran?,
         }
+        report_running(&desired, &observed, &plan, run.progress).await;
         let Some(rules) = rules else {
             return up_attached::run(engine, desired, events, session, run, interrupts).await;
         };
@@ -460,6 +467,38 @@ fn converge(
         let attached = up_attached::run(engine.clone(), desired, events, session, run, interrupts);
         super::watch::alongside(settings, &engine, &project, &rules, token, attached).await
     })
+}
+
+/// ` Container p-web-1  Running` for each running container of the
+/// file's services that the plan left alone, as Docker Compose says of them:
+/// a no-op `up` is not silent.
+async fn report_running(desired: &Desired, observed: &Observed, plan: &Plan, progress: Progress) {
+    let touched: std::collections::HashSet<&str> = plan
+        .actions
+        .iter()
+        .flat_map(|a| a.op.containers())
+        .collect();
+    let running: Vec<&str> = observed
+        .containers
+        .iter()
+        .filter(|c| {
+            c.state == RunState::Running
+                && !c.is_oneoff()
+                && desired.services.contains_key(c.service())
+                && !touched.contains(c.name.as_str())
+        })
+        .map(|c| c.name.as_str())
+        .collect();
+    if running.is_empty() {
+        return;
+    }
+    let (events, receiver) = Emitter::channel();
+    let renderer = render::spawn(progress, receiver);
+    for name in running {
+        events.emit(Kind::Container, name, Status::Done, "Running", "");
+    }
+    drop(events);
+    let _ = renderer.await;
 }
 
 /// What attached `up` shows and when it ends, from its flags: the selected

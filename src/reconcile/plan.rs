@@ -153,6 +153,23 @@ pub enum Op {
 }
 
 impl Op {
+    /// The names of the containers this action acts on, if any.
+    pub fn containers(&self) -> Vec<&str> {
+        match self {
+            Op::CreateContainer { name, .. }
+            | Op::StartContainer { name, .. }
+            | Op::StopContainer { name, .. }
+            | Op::RemoveContainer { name, .. }
+            | Op::KillContainer { name, .. }
+            | Op::PauseContainer { name, .. }
+            | Op::UnpauseContainer { name, .. }
+            | Op::DisconnectNetwork { name, .. }
+            | Op::ConnectNetwork { name, .. } => vec![name.as_str()],
+            Op::RenameContainer { name, to, .. } => vec![name.as_str(), to.as_str()],
+            _ => Vec::new(),
+        }
+    }
+
     /// The verb and the object, for people: `create container p-web-1`.
     pub fn describe(&self) -> String {
         match self {

@@ -32,6 +32,7 @@ mod run;
 mod service_keys;
 mod signals;
 mod stats;
+mod term;
 mod up;
 mod volumes_export_commit;
 mod wait;
