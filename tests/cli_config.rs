@@ -657,3 +657,93 @@ fn models_lists_the_models_services_use() {
         .success()
         .stdout("ai/a\nai/m\nai/z\n");
 }
+
+/// The words a completion request answers, whatever the separator.
+fn completions(dir: &Path, shell: &str, words: &[&str]) -> Vec<String> {
+    let mut cmd = berth(dir);
+    cmd.env("COMPLETE", shell)
+        .env("_CLAP_COMPLETE_INDEX", (words.len() - 1).to_string())
+        .arg("--")
+        .args(words);
+    let out = cmd.output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout)
+        .unwrap()
+        .split(['\n', '\u{b}'])
+        // bash: the word; fish: word<TAB>help; zsh: word:help.
+        .map(|line| line.split(['\t', ':']).next().unwrap().to_string())
+        .filter(|w| !w.is_empty())
+        .collect()
+}
+
+#[test]
+fn completion_scripts_for_each_shell() {
+    let dir = project(&[]);
+    for shell in ["bash", "zsh", "fish", "powershell"] {
+        // The default script calls berth back to complete.
+        let out = berth(dir.path())
+            .args(["completion", shell])
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{shell}");
+        let script = String::from_utf8(out.stdout).unwrap();
+        assert!(script.contains("berth"), "{shell}: {script}");
+        assert!(script.contains("COMPLETE"), "{shell}: {script}");
+        // The static one lists commands and flags itself.
+        let out = berth(dir.path())
+            .args(["completion", "--static", shell])
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{shell}");
+        let script = String::from_utf8(out.stdout).unwrap();
+        assert!(script.contains("up"), "{shell}");
+        // fish writes long flags as `-l project-name`.
+        assert!(script.contains("project-name"), "{shell}");
+        if shell != "fish" {
+            assert!(script.contains("--project-name"), "{shell}");
+        }
+    }
+}
+
+#[test]
+fn completion_offers_commands_flags_services_and_profiles() {
+    let dir = project(&[(
+        "compose.yaml",
+        "services:\n  web:\n    image: nginx\n  db:\n    image: postgres\n    profiles: [debug]\n",
+    )]);
+    for shell in ["bash", "zsh", "fish"] {
+        let words = completions(dir.path(), shell, &["berth", "u"]);
+        assert!(words.contains(&"up".to_string()), "{shell}: {words:?}");
+        let words = completions(dir.path(), shell, &["berth", "--proj"]);
+        assert!(
+            words.contains(&"--project-name".to_string()),
+            "{shell}: {words:?}"
+        );
+    }
+    let words = completions(dir.path(), "bash", &["berth", "up", ""]);
+    assert!(words.contains(&"web".to_string()), "{words:?}");
+    assert!(words.contains(&"db".to_string()), "{words:?}");
+    let words = completions(dir.path(), "bash", &["berth", "exec", "w"]);
+    assert_eq!(words, ["web"]);
+    let words = completions(dir.path(), "bash", &["berth", "--profile", ""]);
+    assert_eq!(words, ["debug"]);
+    // No project, no names, and no error.
+    let empty = project(&[]);
+    let words = completions(empty.path(), "bash", &["berth", "up", "w"]);
+    assert!(words.is_empty(), "{words:?}");
+}
+
+#[test]
+fn man_page_is_roff_naming_berth() {
+    let dir = project(&[]);
+    let out = berth(dir.path()).arg("man").output().unwrap();
+    assert!(out.status.success());
+    let page = String::from_utf8(out.stdout).unwrap();
+    assert!(page.starts_with('.'), "{page}");
+    assert!(page.contains(".TH berth 1"), "{page}");
+    assert!(page.contains("completion"), "{page}");
+}

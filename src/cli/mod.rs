@@ -4,6 +4,7 @@ mod alpha;
 mod attach;
 mod build;
 mod commit;
+mod completion;
 mod config;
 mod cp;
 mod down;
@@ -254,6 +255,10 @@ pub enum Command {
     Version(VersionArgs),
     /// Bring services up, then sync, restart or rebuild them as files change
     Watch(watch::WatchArgs),
+    /// Print a shell completion script (bash, zsh, fish or powershell)
+    Completion(completion::CompletionArgs),
+    /// Print berth's man page (roff)
+    Man(completion::ManArgs),
 }
 
 /// `version`.
@@ -284,6 +289,10 @@ fn version(args: VersionArgs) -> Result<i32, CliError> {
 
 /// Runs berth with the given arguments and returns the process exit code.
 pub fn run(args: impl IntoIterator<Item = OsString>) -> i32 {
+    let args: Vec<OsString> = args.into_iter().collect();
+    if let Some(code) = completion::answer_request(&args) {
+        return code;
+    }
     let cli = match Cli::try_parse_from(args) {
         Ok(cli) => cli,
         Err(e) => {
@@ -334,6 +343,8 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> i32 {
         Command::Commit(args) => commit::run(&settings, args),
         Command::Version(args) => version(args),
         Command::Watch(args) => watch::run(&settings, args),
+        Command::Completion(args) => completion::completion(args),
+        Command::Man(args) => completion::man(args),
     };
     match result {
         Ok(code) => code,
