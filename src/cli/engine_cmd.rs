@@ -357,6 +357,13 @@ pub async fn run_plan<E: Engine>(
     plan: &Plan,
     run: &RunSettings,
 ) -> Result<(), CliError> {
+    if plan.actions.is_empty() {
+        // A no-op: no signal handlers, no renderer (the hot path).
+        for warning in &plan.warnings {
+            eprintln!("WARN[0000] {warning}");
+        }
+        return Ok(());
+    }
     let interrupts = Interrupts::listen()?;
     run_plan_until(engine, desired, observed, plan, run, interrupts.token()).await
 }

@@ -425,9 +425,10 @@ fn converge(
         let (Some(session), Some(interrupts)) = (session, interrupts.take()) else {
             engine_cmd::pull_missing(&engine, settings, &desired, &mut observed, &plan, quiet)
                 .await?;
-            engine_cmd::run_plan(engine, desired.clone(), &observed, &plan, &run).await?;
+            let running = left_running(&desired, &observed, &plan);
+            engine_cmd::run_plan(engine, desired, &observed, &plan, &run).await?;
             if !options.no_start {
-                report_running(&desired, &observed, &plan, run.progress).await;
+                report_running(&running, run.progress).await;
             }
             return Ok(0);
         };
@@ -459,7 +460,7 @@ fn converge(
             }
             ran => ran?,
         }
-        report_running(&desired, &observed, &plan, run.progress).await;
+        report_running(&left_running(&desired, &observed, &plan), run.progress).await;
         let Some(rules) = rules else {
             return up_attached::run(engine, desired, events, session, run, interrupts).await;
         };
@@ -469,16 +470,14 @@ fn converge(
     })
 }
 
-/// ` Container p-web-1  Running` for each running container of the
-/// file's services that the plan left alone, as Docker Compose says of them:
-/// a no-op `up` is not silent.
-async fn report_running(desired: &Desired, observed: &Observed, plan: &Plan, progress: Progress) {
+/// The running containers of the file's services that `plan` leaves alone.
+fn left_running(desired: &Desired, observed: &Observed, plan: &Plan) -> Vec<String> {
     let touched: std::collections::HashSet<&str> = plan
         .actions
         .iter()
         .flat_map(|a| a.op.containers())
         .collect();
-    let running: Vec<&str> = observed
+    observed
         .containers
         .iter()
         .filter(|c| {
@@ -487,8 +486,13 @@ async fn report_running(desired: &Desired, observed: &Observed, plan: &Plan, pro
                 && desired.services.contains_key(c.service())
                 && !touched.contains(c.name.as_str())
         })
-        .map(|c| c.name.as_str())
-        .collect();
+        .map(|c| c.name.clone())
+        .collect()
+}
+
+/// ` Container p-web-1  Running` for each of `running`, as Docker Compose
+/// says of them: a no-op `up` is not silent.
+async fn report_running(running: &[String], progress: Progress) {
     if running.is_empty() {
         return;
     }
