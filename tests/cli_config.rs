@@ -747,3 +747,38 @@ fn man_page_is_roff_naming_berth() {
     assert!(page.contains(".TH berth 1"), "{page}");
     assert!(page.contains("completion"), "{page}");
 }
+
+#[test]
+fn a_model_that_passed_validation_is_remembered_and_a_changed_one_checked_again() {
+    let dir = project(&[("compose.yaml", "services:\n  web:\n    image: busybox\n")]);
+    let cache = tempfile::tempdir().unwrap();
+    let verdicts = cache.path().join("berth/valid");
+    let count = || std::fs::read_dir(&verdicts).map_or(0, |d| d.count());
+    let run = |args: &[&str]| {
+        berth(dir.path())
+            .env("XDG_CACHE_HOME", cache.path())
+            .args(args)
+            .output()
+            .unwrap()
+    };
+    // A dry run writes nothing, not even a cache entry.
+    assert!(run(&["--dry-run", "config", "-q"]).status.success());
+    assert_eq!(count(), 0);
+    assert!(run(&["config", "-q"]).status.success());
+    assert_eq!(count(), 1);
+    assert!(run(&["config", "-q"]).status.success());
+    assert_eq!(count(), 1, "the same model is not remembered twice");
+    // A change the schema refuses is still refused, and not remembered.
+    std::fs::write(
+        dir.path().join("compose.yaml"),
+        "services:\n  web:\n    image: busybox\n    restrat: always\n",
+    )
+    .unwrap();
+    let out = run(&["config", "-q"]);
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("restrat"), "{stderr}");
+    assert_eq!(count(), 1);
+    let out = run(&["config", "-q"]);
+    assert!(!out.status.success(), "a failure is checked every time");
+}

@@ -479,6 +479,8 @@ impl Settings {
             cwd,
             os_env,
             stdin,
+            // A dry run writes nothing, not even a cache entry.
+            remember_validation: !global.dry_run,
             ..Default::default()
         };
         Ok(Settings {
