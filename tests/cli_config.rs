@@ -782,3 +782,22 @@ fn a_model_that_passed_validation_is_remembered_and_a_changed_one_checked_again(
     let out = run(&["config", "-q"]);
     assert!(!out.status.success(), "a failure is checked every time");
 }
+
+#[test]
+fn compose_compat_exit_makes_every_failure_exit_1() {
+    let dir = project(&[("compose.yaml", "services:\n  web:\n    restrat: always\n")]);
+    let code = |compat: Option<&str>| {
+        let mut cmd = berth(dir.path());
+        if let Some(value) = compat {
+            cmd.env("COMPOSE_COMPAT_EXIT", value);
+        }
+        cmd.args(["config", "-q"]).output().unwrap().status.code()
+    };
+    assert_eq!(code(None), Some(15));
+    assert_eq!(code(Some("1")), Some(1));
+    assert_eq!(code(Some("0")), Some(15));
+    // Usage errors keep their code.
+    let mut cmd = berth(dir.path());
+    cmd.env("COMPOSE_COMPAT_EXIT", "1").arg("--no-such-flag");
+    assert_eq!(cmd.output().unwrap().status.code(), Some(2));
+}

@@ -67,6 +67,18 @@ pub mod exit {
     pub const TIMEOUT: i32 = 19;
     /// Interrupted by Ctrl-C.
     pub const INTERRUPTED: i32 = 130;
+
+    /// The code a script written for Docker Compose expects for a failure
+    /// berth gives `code`: 1 for each of berth's own codes (`COMPOSE_COMPAT_EXIT`).
+    /// Usage errors, interruptions and a container's own code stay.
+    pub fn compose_compatible(code: i32) -> i32 {
+        match code {
+            INVALID_PROJECT | ENGINE_UNREACHABLE | CONTAINER_FAILED | UNHEALTHY | TIMEOUT => {
+                FAILURE
+            }
+            other => other,
+        }
+    }
 }
 
 #[derive(Debug, Parser)]
@@ -353,7 +365,10 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> i32 {
                 "{}",
                 err.render(settings.color_stderr, settings.show_secrets)
             );
-            err.exit_code()
+            match settings.compat_exit {
+                true => exit::compose_compatible(err.exit_code()),
+                false => err.exit_code(),
+            }
         }
     }
 }
@@ -366,6 +381,8 @@ pub struct Settings {
     /// `--show-secrets`: error snippets print secret-looking values.
     pub show_secrets: bool,
     pub dry_run: bool,
+    /// `COMPOSE_COMPAT_EXIT`: failures exit 1 (see [`exit::compose_compatible`]).
+    pub compat_exit: bool,
     /// Resolved: never `auto`.
     pub progress: crate::render::Progress,
     /// Engine operations at once: `--parallel`, else `COMPOSE_PARALLEL_LIMIT`.
@@ -459,6 +476,9 @@ impl Settings {
             })
             .filter(|&n| n > 0)
             .unwrap_or(64);
+        let compat_exit = os_env
+            .get(env_vars::COMPOSE_COMPAT_EXIT)
+            .is_some_and(|v| crate::load::is_truthy(v));
         let load = LoadOptions {
             files: global.files.clone(),
             project_name: global.project_name.clone(),
@@ -488,6 +508,7 @@ impl Settings {
             color_stderr,
             show_secrets: global.show_secrets,
             dry_run: global.dry_run,
+            compat_exit,
             progress,
             parallel,
             engine: crate::engine::endpoint::EngineFlags {
