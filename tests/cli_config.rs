@@ -801,3 +801,24 @@ fn compose_compat_exit_makes_every_failure_exit_1() {
     cmd.env("COMPOSE_COMPAT_EXIT", "1").arg("--no-such-flag");
     assert_eq!(cmd.output().unwrap().status.code(), Some(2));
 }
+
+#[test]
+fn help_groups_global_flags_and_a_late_f_says_where_it_goes() {
+    let dir = project(&[("compose.yaml", "services:\n  web:\n    image: busybox\n")]);
+    let out = berth(dir.path()).args(["up", "--help"]).output().unwrap();
+    let help = String::from_utf8_lossy(&out.stdout);
+    let (own, global) = help
+        .split_once("Global options:")
+        .unwrap_or_else(|| panic!("no global heading:\n{help}"));
+    assert!(own.contains("--detach"), "{help}");
+    assert!(!own.contains("--dry-run"), "{help}");
+    assert!(global.contains("--dry-run"), "{help}");
+    let out = berth(dir.path())
+        .args(["config", "--services", "-f", "x.yaml"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("goes before the command"), "{stderr}");
+    assert!(!stderr.contains("use '-- -f'"), "{stderr}");
+}

@@ -97,6 +97,7 @@ pub struct Cli {
 
 /// Flags shared by every command, as Docker Compose names them.
 #[derive(Debug, clap::Args)]
+#[command(next_help_heading = "Global options")]
 pub struct GlobalArgs {
     /// Compose configuration files (repeatable; `-` reads standard input)
     // `-f` and `-p` go before the command only, as with `docker compose`:
@@ -308,7 +309,12 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> i32 {
     let cli = match Cli::try_parse_from(args) {
         Ok(cli) => cli,
         Err(e) => {
-            let _ = e.print();
+            match misplaced_global(&e) {
+                Some(message) => eprintln!("{message}"),
+                None => {
+                    let _ = e.print();
+                }
+            }
             return if e.use_stderr() { exit::USAGE } else { 0 };
         }
     };
@@ -371,6 +377,30 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> i32 {
             }
         }
     }
+}
+
+/// A clearer message than clap's ("to pass '-f' as a value, use '-- -f'")
+/// for `-f` or `-p` given after the command: like `docker compose`, berth
+/// takes them before it (after it, `logs -f` follows and `run -p` publishes).
+fn misplaced_global(e: &clap::Error) -> Option<String> {
+    use clap::error::{ContextKind, ContextValue, ErrorKind};
+    if e.kind() != ErrorKind::UnknownArgument {
+        return None;
+    }
+    let Some(ContextValue::String(given)) = e.get(ContextKind::InvalidArg) else {
+        return None;
+    };
+    let flag = given.split('=').next().unwrap_or(given);
+    let what = match flag {
+        "-f" | "--file" => "the Compose file",
+        "-p" | "--project-name" => "the project name",
+        _ => return None,
+    };
+    Some(format!(
+        "error: unexpected argument '{given}' after the command\n\n  \
+         {flag} ({what}) goes before the command, as with `docker compose`: \
+         berth {flag} VALUE COMMAND ...\n\nFor more information, try '--help'."
+    ))
 }
 
 /// Everything resolved once from flags and the environment.
