@@ -428,13 +428,13 @@ impl Settings {
             .map_err(|e| CliError::Engine(e.into()))
     }
 
-    /// A boolean environment variable such as `COMPOSE_REMOVE_ORPHANS`: set
-    /// to `1`, `true` or `yes`.
+    /// A boolean environment variable such as `COMPOSE_REMOVE_ORPHANS`, as
+    /// Docker Compose reads it ([`crate::gocompat::env_flag`]).
     pub fn env_flag(&self, name: &str) -> bool {
         self.load
             .os_env
             .get(name)
-            .is_some_and(|v| matches!(v.to_ascii_lowercase().as_str(), "1" | "true" | "yes"))
+            .is_some_and(|v| crate::gocompat::env_flag(v))
     }
 
     /// Whether to build with BuildKit (the default) or with the engine's
@@ -443,7 +443,7 @@ impl Settings {
     pub fn buildkit(&self) -> Result<bool, CliError> {
         match self.load.os_env.get(env_vars::DOCKER_BUILDKIT) {
             None => Ok(true),
-            Some(value) => crate::load::parse_bool(value).ok_or_else(|| {
+            Some(value) => crate::gocompat::parse_bool(value).ok_or_else(|| {
                 CliError::Usage(format!(
                     "DOCKER_BUILDKIT is {value:?}: set it to 1 (BuildKit, the default) or 0 \
                      (the engine's classic builder)"
@@ -508,7 +508,7 @@ impl Settings {
             .unwrap_or(64);
         let compat_exit = os_env
             .get(env_vars::COMPOSE_COMPAT_EXIT)
-            .is_some_and(|v| crate::load::is_truthy(v));
+            .is_some_and(|v| crate::gocompat::env_flag(v));
         let load = LoadOptions {
             files: global.files.clone(),
             project_name: global.project_name.clone(),
@@ -525,7 +525,7 @@ impl Settings {
             compatibility: global.compatibility
                 || os_env
                     .get(env_vars::COMPOSE_COMPATIBILITY)
-                    .is_some_and(|v| crate::load::is_truthy(v)),
+                    .is_some_and(|v| crate::gocompat::env_flag(v)),
             cwd,
             os_env,
             stdin,

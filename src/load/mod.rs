@@ -626,17 +626,7 @@ fn omit_empty_dns(model: &mut Node) {
 
 /// Go's `strconv.ParseBool` truthiness.
 pub fn is_truthy(v: &str) -> bool {
-    parse_bool(v) == Some(true)
-}
-
-/// A boolean as Go's `strconv.ParseBool` reads it (how the docker CLI and
-/// Docker Compose read their boolean variables); `None` for anything else.
-pub fn parse_bool(v: &str) -> Option<bool> {
-    match v {
-        "1" | "t" | "T" | "true" | "TRUE" | "True" => Some(true),
-        "0" | "f" | "F" | "false" | "FALSE" | "False" => Some(false),
-        _ => None,
-    }
+    crate::gocompat::parse_bool(v) == Some(true)
 }
 
 /// Stack for a thread that loads a project: the loader's walks recurse once
