@@ -245,8 +245,6 @@ fn parse_go_float(value: &str, single: bool) -> Result<f64, CastError> {
     Ok(f)
 }
 
-/// A string quoted the way Go's `%q` does for the usual cases.
-
 #[cfg(test)]
 mod tests {
     use super::*;
