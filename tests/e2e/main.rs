@@ -26,6 +26,7 @@ mod interop;
 mod lifecycle;
 mod logs;
 mod misc;
+mod plugin;
 mod ps;
 mod references;
 mod run;
