@@ -27,6 +27,7 @@ mod lifecycle;
 mod logs;
 mod misc;
 mod plugin;
+mod podman;
 mod ps;
 mod references;
 mod run;
