@@ -5,6 +5,8 @@
 //! installs it. The service gets a `containers.conf` of its own with
 //! `default_ulimits = []`: Podman raises the open-files limit of every
 //! container by default, which needs CAP_SYS_RESOURCE that sandboxes lack.
+//! Its event log is kept small, so that Podman rotates it (and ends every
+//! event stream) several times while the tests wait on events.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -20,6 +22,8 @@ struct Service {
     host: String,
     /// The containers.conf the service and the `podman` calls read.
     conf: PathBuf,
+    /// Podman's event log.
+    events: PathBuf,
 }
 
 /// The service, started at first need; `None` without podman.
@@ -38,6 +42,7 @@ fn start() -> Option<Service> {
     if !found {
         return None;
     }
+    remove_stale_dirs();
     // Kept for the whole run: the socket and the configuration live there.
     let dir = tempfile::Builder::new()
         .prefix("bp-podman-")
@@ -45,7 +50,16 @@ fn start() -> Option<Service> {
         .unwrap()
         .keep();
     let conf = dir.join("containers.conf");
-    std::fs::write(&conf, "[containers]\ndefault_ulimits = []\n").unwrap();
+    let events = dir.join("events.log");
+    std::fs::write(
+        &conf,
+        format!(
+            "[containers]\ndefault_ulimits = []\n[engine]\nevents_logger = \"file\"\n\
+             events_logfile_path = \"{}\"\nevents_logfile_max_size = 40000\n",
+            events.display()
+        ),
+    )
+    .unwrap();
     let socket = dir.join("podman.sock");
     let host = format!("unix://{}", socket.display());
     // It exits by itself once idle for a minute, so it outlives no run;
@@ -59,7 +73,7 @@ fn start() -> Option<Service> {
         .stderr(Stdio::null())
         .spawn()
         .expect("start podman system service");
-    let service = Service { host, conf };
+    let service = Service { host, conf, events };
     let deadline = Instant::now() + Duration::from_secs(30);
     while !answers(&socket) {
         assert!(
@@ -72,6 +86,28 @@ fn start() -> Option<Service> {
     }
     build_image(&service);
     Some(service)
+}
+
+/// Removes the directories of earlier runs, whose services have exited
+/// (a young one may belong to a run still starting).
+fn remove_stale_dirs() {
+    let Ok(entries) = std::fs::read_dir(std::env::temp_dir()) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let path = entry.path();
+        let ours = entry
+            .file_name()
+            .to_string_lossy()
+            .starts_with("bp-podman-");
+        let old = entry
+            .metadata()
+            .and_then(|m| m.modified())
+            .is_ok_and(|t| t.elapsed().unwrap_or_default() > Duration::from_secs(300));
+        if ours && old && !answers(&path.join("podman.sock")) {
+            let _ = std::fs::remove_dir_all(path);
+        }
+    }
 }
 
 /// Whether something answers `/_ping` on the unix socket `socket`.
@@ -327,4 +363,11 @@ fn a_stack_goes_up_and_down_on_podman_five_times() {
             "round {round}: down -v left these"
         );
     }
+    // Podman rotated its event log, ending the streams berth waited on.
+    let log = std::fs::read_to_string(&service.events).unwrap_or_default();
+    assert!(
+        log.contains("log-rotation"),
+        "Podman never rotated its event log ({})",
+        service.events.display()
+    );
 }
