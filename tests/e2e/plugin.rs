@@ -87,6 +87,43 @@ fn docker_runs_berth_as_its_cli_plugin() {
     ps.assert_code(0);
     assert_eq!(ps.stdout.trim(), "", "containers left after down");
 
+    // Told to stop without a terminal (no SIGINT reaches berth), the
+    // docker CLI closes its plugin socket: attached `up` stops the stack.
+    let mut attached = Command::new("docker")
+        .args(["berth", "-p", &project, "up"])
+        .current_dir(env.dir())
+        .env("DOCKER_CONFIG", config.path())
+        .env("PWD", env.dir())
+        .env("COMPOSE_PROGRESS", "plain")
+        .env_remove("DOCKER_HOST")
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("start docker berth up");
+    let running = env.poll_until(std::time::Duration::from_secs(60), |env| {
+        env.containers_of(&project)
+            .iter()
+            .any(|c| c.state == "running")
+    });
+    if !running {
+        let _ = attached.kill();
+        panic!("docker berth up started nothing");
+    }
+    // SAFETY: kill(2) on the child we started.
+    unsafe {
+        libc::kill(attached.id() as libc::pid_t, libc::SIGTERM);
+    }
+    let status = attached.wait().expect("docker berth up ends");
+    assert!(!status.success(), "an interrupted up exits non-zero");
+    let states: Vec<String> = env
+        .containers_of(&project)
+        .into_iter()
+        .map(|c| c.state)
+        .collect();
+    assert_eq!(states, ["exited"], "the stack was not stopped");
+    docker(&["berth", "-p", &project, "down"]).assert_code(0);
+
     // `docker help berth` is berth's own help, under its plugin name.
     let help = docker(&["help", "berth"]);
     help.assert_code(0);
