@@ -2372,6 +2372,41 @@ mod tests {
     }
 
     #[test]
+    fn podmans_event_words_read_as_dockers() {
+        let event = |action: &str, attributes: &[(&str, &str)]| {
+            container_event(bollard::models::EventMessage {
+                action: Some(action.into()),
+                actor: Some(bollard::models::EventActor {
+                    id: Some("c1".into()),
+                    attributes: Some(
+                        attributes
+                            .iter()
+                            .map(|(k, v)| (k.to_string(), v.to_string()))
+                            .collect(),
+                    ),
+                }),
+                ..Default::default()
+            })
+            .map(|e| e.what)
+        };
+        assert_eq!(event("remove", &[]), Some(ContainerEvent::Destroyed));
+        assert_eq!(event("destroy", &[]), Some(ContainerEvent::Destroyed));
+        assert_eq!(
+            event("health_status: unhealthy", &[]),
+            Some(ContainerEvent::Health(Health::Unhealthy))
+        );
+        assert_eq!(
+            event("health_status", &[("health_status", "healthy")]),
+            Some(ContainerEvent::Health(Health::Healthy))
+        );
+        // Podman 4's bare word only wakes a wait, which inspects again.
+        assert_eq!(
+            event("health_status", &[]),
+            Some(ContainerEvent::Health(Health::Starting))
+        );
+    }
+
+    #[test]
     fn endpoint_fields_newer_than_the_engine_are_left_out() {
         let attachment = super::super::spec::NetworkAttachment {
             network: "p_front".into(),
