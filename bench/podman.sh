@@ -24,6 +24,8 @@ service_pid=
 cleanup() {
     (cd "$work/stack" 2>/dev/null && podman-compose -p bpbenchpc down -t 0 >/dev/null 2>&1) || true
     (cd "$work/stack" 2>/dev/null && "$BERTH" -p bpbenchb down -t 0 >/dev/null 2>&1) || true
+    # podman-compose 1.0.3 leaves its network behind.
+    podman network rm -f bpbenchpc_default >/dev/null 2>&1 || true
     [ -n "$service_pid" ] && kill "$service_pid" 2>/dev/null || true
     rm -rf "$work"
 }
