@@ -85,7 +85,7 @@ run_tool() {
 run_tool berth "$BERTH" -p bpbenchb --progress quiet
 run_tool pc podman-compose -p bpbenchpc
 
-say "podman $(podman --version | awk '{print $3}'), $(podman-compose version 2>/dev/null | sed -n 1p), $N services, median of $ROUNDS"
+say "podman $(podman --version | awk '{print $3}'), $(podman-compose version 2>/dev/null | awk '/podman-compose.*version/ {print; exit}'), $N services, median of $ROUNDS"
 printf '| scenario | berth ms | podman-compose ms | berth/podman-compose |\n| --- | ---: | ---: | ---: |\n'
 for what in up noop ps down; do
     case $what in
