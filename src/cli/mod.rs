@@ -19,6 +19,7 @@ mod log_mux;
 mod logs;
 mod ls;
 mod pipe;
+mod plugin;
 mod port;
 mod ps;
 mod pull;
@@ -186,6 +187,10 @@ pub struct GlobalArgs {
     /// Deprecated: --project-directory
     #[arg(long, hide = true, value_name = "DIR")]
     pub workdir: Option<String>,
+    /// The docker CLI's `--config` when berth runs as its plugin: read as
+    /// `DOCKER_CONFIG`.
+    #[arg(skip)]
+    pub docker_config: Option<PathBuf>,
 }
 
 /// `--ansi`.
@@ -306,7 +311,24 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> i32 {
     if let Some(code) = completion::answer_request(&args) {
         return code;
     }
-    let cli = match Cli::try_parse_from(args) {
+    let run_by_docker =
+        std::env::var_os(env_vars::DOCKER_CLI_PLUGIN_ORIGINAL_CLI_COMMAND).is_some();
+    let (args, docker_globals) = match plugin::invocation(&args, run_by_docker) {
+        plugin::Invocation::Direct => (args, None),
+        plugin::Invocation::Metadata => {
+            println!("{}", plugin::metadata());
+            return 0;
+        }
+        plugin::Invocation::Plugin { args, globals } => {
+            plugin::follow_cli(
+                std::env::var(env_vars::DOCKER_CLI_PLUGIN_SOCKET)
+                    .ok()
+                    .as_deref(),
+            );
+            (args, Some(globals))
+        }
+    };
+    let mut cli = match Cli::try_parse_from(args) {
         Ok(cli) => cli,
         Err(e) => {
             match misplaced_global(&e) {
@@ -318,6 +340,9 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> i32 {
             return if e.use_stderr() { exit::USAGE } else { 0 };
         }
     };
+    if let Some(globals) = docker_globals {
+        globals.apply_to(&mut cli.global);
+    }
     let settings = match Settings::from_process(&cli.global) {
         Ok(settings) => settings,
         Err(message) => {
@@ -453,7 +478,10 @@ impl Settings {
     }
 
     fn from_process(global: &GlobalArgs) -> Result<Self, String> {
-        let os_env: Env = std::env::vars().collect();
+        let mut os_env: Env = std::env::vars().collect();
+        if let Some(dir) = &global.docker_config {
+            os_env.insert(env_vars::DOCKER_CONFIG.into(), dir.display().to_string());
+        }
         let cwd = os_env
             .get(env_vars::PWD)
             .map(PathBuf::from)

@@ -10,8 +10,10 @@ pub mod dryrun;
 pub mod endpoint;
 pub mod image;
 pub mod labels;
+pub mod podman;
 pub mod spec;
 pub mod ssh;
+pub mod wire;
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -145,20 +147,6 @@ pub enum RunState {
     Removing,
     Exited,
     Dead,
-}
-
-impl RunState {
-    pub fn parse(text: &str) -> RunState {
-        match text {
-            "created" => RunState::Created,
-            "running" => RunState::Running,
-            "paused" => RunState::Paused,
-            "restarting" => RunState::Restarting,
-            "removing" => RunState::Removing,
-            "exited" => RunState::Exited,
-            _ => RunState::Dead,
-        }
-    }
 }
 
 /// A container of a project, from the list call.
