@@ -95,15 +95,35 @@ fn countdown(text: &str, kill_in: u64, elapsed: Duration) -> String {
     }
 }
 
+/// The version of the JSON progress lines (`schemas/progress.schema.json`).
+pub const JSON_PROGRESS_VERSION: u32 = 2;
+
+/// One JSON progress line. `id` and `status` are Docker Compose's (`"id":
+/// "Container p-web-1", "status": "Started"`), so that its parsers keep
+/// working; `state` is berth's typed phase of the operation.
 fn json_line(event: &Event) -> String {
     let time = SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| d.as_millis());
-    let mut value = serde_json::to_value(event).unwrap_or_default();
-    if let Some(object) = value.as_object_mut() {
-        object.insert("time_ms".into(), serde_json::Value::from(time as u64));
+    let mut line = serde_json::json!({
+        "version": JSON_PROGRESS_VERSION,
+        "id": format!("{} {}", event.kind.title(), event.name),
+        "status": event.text,
+        "kind": event.kind,
+        "name": event.name,
+        "state": event.status,
+        "text": event.text,
+        "time_ms": time as u64,
+    });
+    if let Some(object) = line.as_object_mut() {
+        if !event.details.is_empty() {
+            object.insert("details".into(), event.details.clone().into());
+        }
+        if let Some(kill_in) = event.kill_in {
+            object.insert("kill_in".into(), kill_in.into());
+        }
     }
-    value.to_string()
+    line.to_string()
 }
 
 /// One line per event; a repeated state of the same object is printed once.

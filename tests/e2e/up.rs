@@ -380,6 +380,26 @@ fn progress_json_quiet_and_on_stdout() {
         "{}",
         run.stderr
     );
+    // Docker Compose's own fields, for parsers written for it, and every
+    // line as the documented schema says.
+    let compose_id = format!("Container {web}");
+    assert!(
+        events
+            .iter()
+            .any(|e| e["id"] == compose_id.as_str() && e["status"] == "Started"),
+        "{}",
+        run.stderr
+    );
+    let schema: serde_json::Value =
+        serde_json::from_str(include_str!("../../schemas/progress.schema.json")).unwrap();
+    let validator = jsonschema::validator_for(&schema).expect("the progress schema compiles");
+    for event in &events {
+        let errors: Vec<String> = validator
+            .iter_errors(event)
+            .map(|e| e.to_string())
+            .collect();
+        assert!(errors.is_empty(), "{event}: {errors:?}");
+    }
 
     let run = env.berth_ok(&[
         "--progress",
