@@ -6,6 +6,7 @@ pub mod diag;
 pub mod engine;
 pub mod env_vars;
 pub mod events;
+pub mod graph;
 pub mod ignore;
 pub mod load;
 pub mod model;
