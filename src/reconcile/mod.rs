@@ -12,4 +12,5 @@ pub mod lock;
 pub mod observe;
 pub mod plan;
 pub mod references;
+pub mod schedule;
 pub mod settle;
