@@ -112,6 +112,19 @@ impl FakeEngine {
         self.state().on_start.insert(service.to_string(), behaviour);
     }
 
+    /// A network made outside the project (no labels), such as an
+    /// external one.
+    pub fn add_network(&self, name: &str) {
+        let mut state = self.state();
+        state.next_id += 1;
+        let id = format!("net{}", state.next_id);
+        state.networks.push(Network {
+            id,
+            name: name.to_string(),
+            labels: BTreeMap::new(),
+        });
+    }
+
     /// Every call so far, in the order they began.
     pub fn calls(&self) -> Vec<Call> {
         self.state().calls.clone()

@@ -1,17 +1,9 @@
 use super::*;
-use crate::load::{self, LoadOptions};
+use crate::reconcile::test_support::loaded;
 
 /// The graph of `yaml` as the loader builds it (cycles let through).
 fn graph(yaml: &str) -> ProjectGraph {
-    let opts = LoadOptions {
-        files: vec!["-".into()],
-        stdin: Some(yaml.as_bytes().to_vec()),
-        cwd: std::env::temp_dir(),
-        skip_consistency: true,
-        ..Default::default()
-    };
-    let loaded = load::load(&opts).unwrap_or_else(|e| panic!("{}", e.render(false, false)));
-    loaded.graph
+    loaded(yaml, |opts| opts.skip_consistency = true).graph
 }
 
 fn names(set: BTreeSet<&str>) -> Vec<&str> {

@@ -14,23 +14,10 @@ use crate::engine::EngineError;
 use crate::engine::fake::{Call, FakeEngine, OnStart};
 use crate::engine::spec::VolumeSpec;
 use crate::events::Emitter;
-use crate::load::{self, LoadOptions};
-use crate::reconcile::desired::{self, Desired, DesiredVolume};
+use crate::reconcile::desired::{Desired, DesiredVolume};
 use crate::reconcile::observe;
-use crate::reconcile::plan::{Op, Plan, UpOptions, plan_up};
-
-/// The desired state of `yaml`, as project `t`.
-fn desired(yaml: &str) -> Desired {
-    let opts = LoadOptions {
-        files: vec!["-".into()],
-        stdin: Some(yaml.as_bytes().to_vec()),
-        cwd: std::env::temp_dir(),
-        project_name: Some("t".into()),
-        ..Default::default()
-    };
-    let loaded = load::load(&opts).unwrap_or_else(|e| panic!("{}", e.render(false, false)));
-    desired::from_loaded(loaded).unwrap_or_else(|e| panic!("{}", e.render(false, false)))
-}
+use crate::reconcile::plan::{DownOptions, Op, Plan, UpOptions, plan_down, plan_up};
+use crate::reconcile::test_support::desired;
 
 fn context(engine: &FakeEngine, desired: &Desired, parallel: usize) -> Context<FakeEngine> {
     Context {
@@ -46,11 +33,18 @@ fn context(engine: &FakeEngine, desired: &Desired, parallel: usize) -> Context<F
 }
 
 /// Observes, plans `up` and runs the plan; the plan and how it ended.
-async fn up(engine: &FakeEngine, ctx: Context<FakeEngine>) -> (Plan, Result<(), ExecError>) {
+async fn up(engine: &FakeEngine, mut ctx: Context<FakeEngine>) -> (Plan, Result<(), ExecError>) {
     let observed = observe::observe(engine, &ctx.desired).await.unwrap();
+    ctx.containers = ids(&observed);
     let plan = plan_up(&ctx.desired, &observed, &UpOptions::default()).unwrap();
     let result = execute(&plan, ctx).await;
     (plan, result)
+}
+
+/// Container name → ID, of what the engine has.
+fn ids(observed: &observe::Observed) -> HashMap<String, String> {
+    let containers = observed.containers.iter();
+    containers.map(|c| (c.name.clone(), c.id.clone())).collect()
 }
 
 /// The call an action makes, if it makes one.
@@ -235,6 +229,25 @@ async fn cancelling_mid_plan_stops_the_scheduling() {
     let (_, result) = up(&engine, ctx).await;
     assert!(matches!(result, Err(ExecError::Cancelled)), "{result:?}");
     assert!(!started(&engine.calls(), "t-web-1"));
+}
+
+#[tokio::test]
+async fn down_stops_dependents_before_their_dependencies() {
+    let engine = FakeEngine::default();
+    let desired = desired(CHAIN);
+    up(&engine, context(&engine, &desired, 8)).await.1.unwrap();
+    let observed = observe::observe(&engine, &desired).await.unwrap();
+    let down = plan_down(&desired, &observed, &DownOptions::default());
+    let before = engine.calls().len();
+    let mut ctx = context(&engine, &desired, 8);
+    ctx.containers = ids(&observed);
+    execute(&down, ctx).await.unwrap();
+    let calls = engine.calls().split_off(before);
+    let stop = |name: &str| calls.iter().find(|c| c.op == "stop" && c.target == name);
+    let (db, api, web) = (stop("t-db-1"), stop("t-api-1"), stop("t-web-1"));
+    assert!(web.unwrap().ended < Some(api.unwrap().began), "{calls:?}");
+    assert!(api.unwrap().ended < Some(db.unwrap().began), "{calls:?}");
+    assert!(engine.container_names().is_empty());
 }
 
 /// A plan of `afters.len()` volume creates, each after the ones listed.

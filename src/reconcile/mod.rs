@@ -14,3 +14,5 @@ pub mod plan;
 pub mod references;
 pub mod schedule;
 pub mod settle;
+#[cfg(test)]
+pub(crate) mod test_support;
