@@ -108,6 +108,10 @@ pub fn run(settings: &Settings, args: ConfigArgs) -> Result<i32, CliError> {
     // A value the typed project cannot read is located by reading them again.
     let source_paths = loaded.sources.paths();
     drop(std::mem::take(&mut loaded.sources));
+    // Only listings read the graph: the project is printed without it.
+    if !lists(&args) {
+        drop(std::mem::take(&mut loaded.graph));
+    }
     let locator = Locator {
         paths: source_paths,
         stdin: settings.load.stdin.as_deref(),

@@ -4,7 +4,7 @@ use petgraph::graph::{DiGraph, NodeIndex};
 
 use super::{Condition, Edge, EdgeKind, KINDS, Namespace, Object, ObjectKind, ProjectGraph};
 use crate::diag::Span;
-use crate::load::node::{Map, Node};
+use crate::load::node::{Key, Map, Node};
 
 /// The namespaces a service can share with another, by key.
 const NAMESPACES: [Namespace; 5] = [
@@ -34,12 +34,12 @@ impl ProjectGraph {
         let mut starts = [0; 6];
         for (k, (kind, section)) in KINDS.iter().zip(sections).enumerate() {
             starts[k] = graph.node_count();
-            let mut names: Vec<&str> = section.keys().map(|k| k.as_str()).collect();
+            let mut names: Vec<&Key> = section.keys().collect();
             names.sort_unstable();
             for name in names {
                 graph.add_node(Object {
                     kind: *kind,
-                    name: name.to_string(),
+                    name: name.clone(),
                 });
             }
         }

@@ -19,6 +19,7 @@ use petgraph::visit::{
 };
 
 use crate::diag::Span;
+use crate::load::node::Text;
 
 pub use cycle::{Cycle, Hop};
 
@@ -45,7 +46,9 @@ const KINDS: [ObjectKind; 5] = [
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Object {
     pub kind: ObjectKind,
-    pub name: String,
+    /// Stored inline when short, as the loader's keys are: no allocation
+    /// per node for the names most files use.
+    pub name: Text,
 }
 
 /// The condition of a `depends_on` entry.
