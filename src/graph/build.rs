@@ -57,6 +57,8 @@ impl ProjectGraph {
             // visit dependencies in name order.
             edges[first..].sort_by_key(|(_, to, e)| (*to, e.ordinal));
         }
+        // Exactly the room needed: a thousand services make thousands of edges.
+        built.graph.reserve_exact_edges(edges.len());
         for (from, to, edge) in edges {
             built.graph.add_edge(from, to, edge);
         }

@@ -3,7 +3,7 @@
 
 use std::fmt;
 
-use petgraph::algo::{astar, tarjan_scc};
+use petgraph::algo::{astar, is_cyclic_directed, tarjan_scc};
 use petgraph::graph::NodeIndex;
 use petgraph::visit::{EdgeRef, NodeFiltered};
 
@@ -41,6 +41,10 @@ impl fmt::Display for Cycle {
 
 pub(super) fn find(graph: &ProjectGraph) -> Option<Cycle> {
     let view = graph.service_view();
+    // The common case, without a component per node.
+    if !is_cyclic_directed(&view) {
+        return None;
+    }
     let self_loop = |n: NodeIndex| {
         graph
             .graph
