@@ -18,6 +18,8 @@ pub const COMPOSE_IGNORE_ORPHANS: &str = "COMPOSE_IGNORE_ORPHANS";
 pub const COMPOSE_REMOVE_ORPHANS: &str = "COMPOSE_REMOVE_ORPHANS";
 /// `--compatibility`: Docker Compose v1 names (`project_service_1`).
 pub const COMPOSE_COMPATIBILITY: &str = "COMPOSE_COMPATIBILITY";
+/// berth's own: every failure exits 1, as Docker Compose's do.
+pub const COMPOSE_COMPAT_EXIT: &str = "COMPOSE_COMPAT_EXIT";
 pub const DOCKER_HOST: &str = "DOCKER_HOST";
 pub const DOCKER_API_VERSION: &str = "DOCKER_API_VERSION";
 pub const DOCKER_DEFAULT_PLATFORM: &str = "DOCKER_DEFAULT_PLATFORM";

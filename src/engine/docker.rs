@@ -72,7 +72,12 @@ struct Version {
 /// The Docker Engine berth talks to.
 #[derive(Clone)]
 pub struct DockerEngine {
+    /// For requests whose answer may rightly take long to start: a stop
+    /// waiting out a grace period, a build or pull, a stream.
     client: Docker,
+    /// For the rest, which an engine answers at once: one that says nothing
+    /// for [`ANSWER_LIMIT`] has stopped answering.
+    quick: Docker,
     /// Read once, on first need.
     version: Arc<tokio::sync::OnceCell<Version>>,
     pinned: Option<ApiVersion>,
@@ -181,6 +186,7 @@ impl DockerEngine {
         }
         let pinned = pinned.as_deref().and_then(ApiVersion::parse);
         Ok(DockerEngine {
+            quick: client.clone().with_timeout(ANSWER_LIMIT),
             client,
             version: Arc::new(tokio::sync::OnceCell::new()),
             pinned,
@@ -206,6 +212,23 @@ impl DockerEngine {
         }
     }
 
+    /// Asks the engine something that changes nothing, within
+    /// [`ANSWER_LIMIT`], and asks once more when the connection broke
+    /// before an answer came: a kept-alive connection the engine had
+    /// already closed fails on first use, and a read is safe to repeat.
+    async fn read<T, Answer>(
+        &self,
+        ask: impl Fn(Docker) -> Answer,
+    ) -> std::result::Result<T, BollardError>
+    where
+        Answer: Future<Output = std::result::Result<T, BollardError>>,
+    {
+        match ask(self.quick.clone()).await {
+            Err(e) if is_retryable(&e) => ask(self.quick.clone()).await,
+            answer => answer,
+        }
+    }
+
     /// The API version to speak: the engine's, capped by `DOCKER_API_VERSION`.
     async fn api(&self) -> Result<ApiVersion> {
         let api = self.version().await?.api;
@@ -216,7 +239,10 @@ impl DockerEngine {
     async fn version(&self) -> Result<&Version> {
         self.version
             .get_or_try_init(|| async {
-                let version = self.client.version().await.map_err(|e| self.fail(e))?;
+                let version = self
+                    .read(|c| async move { c.version().await })
+                    .await
+                    .map_err(|e| self.fail(e))?;
                 let api = version
                     .api_version
                     .as_deref()
@@ -316,6 +342,10 @@ fn engine_error(host: &str, e: BollardError) -> EngineError {
             message,
         } => EngineError::Conflict(message),
         BollardError::DockerResponseServerError { message, .. } => EngineError::Other(message),
+        BollardError::RequestTimeoutError => EngineError::Lost {
+            host: host.to_string(),
+            reason: format!("no answer within {} s", ANSWER_LIMIT.as_secs()),
+        },
         other => match transport_failure(&other) {
             Some(reason) => EngineError::Lost {
                 host: host.to_string(),
@@ -324,6 +354,13 @@ fn engine_error(host: &str, e: BollardError) -> EngineError {
             None => EngineError::Other(other.to_string()),
         },
     }
+}
+
+/// Whether a read that failed so is worth asking again: the connection
+/// broke, not the engine's patience (a request that timed out would only
+/// wait as long again).
+fn is_retryable(e: &BollardError) -> bool {
+    !matches!(e, BollardError::RequestTimeoutError) && transport_failure(e).is_some()
 }
 
 /// Why the connection to the engine failed, when `e` is about the
@@ -1178,8 +1215,10 @@ impl Engine for DockerEngine {
             .filters(&project_filter(project))
             .build();
         let list = self
-            .client
-            .list_containers(Some(options))
+            .read(|c| {
+                let options = options.clone();
+                async move { c.list_containers(Some(options)).await }
+            })
             .await
             .map_err(|e| self.fail(e))?;
         Ok(list.into_iter().map(container_from_summary).collect())
@@ -1192,8 +1231,10 @@ impl Engine for DockerEngine {
             .filters(&filter)
             .build();
         let list = self
-            .client
-            .list_containers(Some(options))
+            .read(|c| {
+                let options = options.clone();
+                async move { c.list_containers(Some(options)).await }
+            })
             .await
             .map_err(|e| self.fail(e))?;
         Ok(list.into_iter().map(container_from_summary).collect())
@@ -1204,8 +1245,10 @@ impl Engine for DockerEngine {
             .filters(&project_filter(project))
             .build();
         let list = self
-            .client
-            .list_networks(Some(options))
+            .read(|c| {
+                let options = options.clone();
+                async move { c.list_networks(Some(options)).await }
+            })
             .await
             .map_err(|e| self.fail(e))?;
         Ok(list
@@ -1223,8 +1266,10 @@ impl Engine for DockerEngine {
             .filters(&project_filter(project))
             .build();
         let list = self
-            .client
-            .list_volumes(Some(options))
+            .read(|c| {
+                let options = options.clone();
+                async move { c.list_volumes(Some(options)).await }
+            })
             .await
             .map_err(|e| self.fail(e))?;
         Ok(list
@@ -1236,7 +1281,10 @@ impl Engine for DockerEngine {
     }
 
     async fn find_network(&self, name: &str) -> Result<Option<Network>> {
-        match self.client.inspect_network(name, None).await {
+        match self
+            .read(|c| async move { c.inspect_network(name, None).await })
+            .await
+        {
             Ok(n) => Ok(Some(Network {
                 id: n.id.unwrap_or_default(),
                 name: n.name.unwrap_or_default(),
@@ -1250,7 +1298,10 @@ impl Engine for DockerEngine {
     }
 
     async fn find_volume(&self, name: &str) -> Result<Option<Volume>> {
-        match self.client.inspect_volume(name).await {
+        match self
+            .read(|c| async move { c.inspect_volume(name).await })
+            .await
+        {
             Ok(v) => Ok(Some(volume(v))),
             Err(e) => match self.fail(e) {
                 EngineError::NotFound(_) => Ok(None),
@@ -1260,7 +1311,10 @@ impl Engine for DockerEngine {
     }
 
     async fn image_id(&self, reference: &str) -> Result<Option<String>> {
-        match self.client.inspect_image(reference).await {
+        match self
+            .read(|c| async move { c.inspect_image(reference).await })
+            .await
+        {
             Ok(image) => Ok(image.id),
             Err(e) => match self.fail(e) {
                 EngineError::NotFound(_) => Ok(None),
@@ -1270,7 +1324,10 @@ impl Engine for DockerEngine {
     }
 
     async fn inspect_image(&self, reference: &str) -> Result<Option<ImageInfo>> {
-        let image = match self.client.inspect_image(reference).await {
+        let image = match self
+            .read(|c| async move { c.inspect_image(reference).await })
+            .await
+        {
             Ok(image) => image,
             Err(e) => {
                 return match self.fail(e) {
@@ -1304,8 +1361,10 @@ impl Engine for DockerEngine {
             .filters(&project_filter(project))
             .build();
         let images = self
-            .client
-            .list_images(Some(options))
+            .read(|c| {
+                let options = options.clone();
+                async move { c.list_images(Some(options)).await }
+            })
             .await
             .map_err(|e| self.fail(e))?;
         Ok(images
@@ -1486,7 +1545,7 @@ impl Engine for DockerEngine {
             .repo(repo)
             .tag(tag)
             .build();
-        self.client
+        self.quick
             .tag_image(image, Some(options))
             .await
             .map_err(|e| self.fail(e))
@@ -1494,7 +1553,7 @@ impl Engine for DockerEngine {
 
     async fn remove_image(&self, reference: &str) -> Result<bool> {
         match self
-            .client
+            .quick
             .remove_image(reference, None::<RemoveImageOptions>, None)
             .await
             .map_err(|e| self.fail(e))
@@ -1554,7 +1613,7 @@ impl Engine for DockerEngine {
             ..Default::default()
         };
         let created = self
-            .client
+            .quick
             .create_network(request)
             .await
             .map_err(|e| self.fail(e))?;
@@ -1562,12 +1621,11 @@ impl Engine for DockerEngine {
     }
 
     async fn remove_network(&self, id: &str) -> Result<()> {
-        match self.ignore_not_found(self.client.remove_network(id).await) {
+        match self.ignore_not_found(self.quick.remove_network(id).await) {
             // Containers outside the plan (orphans, other projects) still use it.
             Err(EngineError::Other(message)) if message.contains("active endpoints") => {
                 let attached = self
-                    .client
-                    .inspect_network(id, None)
+                    .read(|c| async move { c.inspect_network(id, None).await })
                     .await
                     .map(|n| n.containers.is_some_and(|c| !c.is_empty()));
                 match attached {
@@ -1590,7 +1648,7 @@ impl Engine for DockerEngine {
             labels: Some(labels),
             ..Default::default()
         };
-        self.client
+        self.quick
             .create_volume(request)
             .await
             .map(|_| ())
@@ -1599,7 +1657,7 @@ impl Engine for DockerEngine {
 
     async fn remove_volume(&self, name: &str) -> Result<()> {
         self.ignore_not_found(
-            self.client
+            self.quick
                 .remove_volume(name, None::<bollard::query_parameters::RemoveVolumeOptions>)
                 .await,
         )
@@ -1619,7 +1677,7 @@ impl Engine for DockerEngine {
         }
         let options = options.build();
         let created = self
-            .client
+            .quick
             .create_container(Some(options), body)
             .await
             .map_err(|e| self.fail(e))?;
@@ -1631,7 +1689,7 @@ impl Engine for DockerEngine {
                     endpoint_config: Some(endpoint(attachment, network_name, api)),
                 };
                 if let Err(e) = self
-                    .client
+                    .quick
                     .connect_network(&attachment.network, request)
                     .await
                 {
@@ -1648,7 +1706,7 @@ impl Engine for DockerEngine {
     }
 
     async fn start_container(&self, id: &str) -> Result<()> {
-        self.client
+        self.quick
             .start_container(id, None::<StartContainerOptions>)
             .await
             .map_err(|e| self.fail(e))
@@ -1667,7 +1725,7 @@ impl Engine for DockerEngine {
             .force(true)
             .v(volumes)
             .build();
-        match self.client.remove_container(id, Some(options)).await {
+        match self.quick.remove_container(id, Some(options)).await {
             // A removal already under way is as good as done.
             Err(BollardError::DockerResponseServerError {
                 status_code: 409,
@@ -1679,7 +1737,7 @@ impl Engine for DockerEngine {
 
     async fn rename_container(&self, id: &str, name: &str) -> Result<()> {
         let options = RenameContainerOptionsBuilder::default().name(name).build();
-        self.client
+        self.quick
             .rename_container(id, options)
             .await
             .map_err(|e| self.fail(e))
@@ -1700,7 +1758,7 @@ impl Engine for DockerEngine {
             ..Default::default()
         };
         let created = self
-            .client
+            .quick
             .create_exec(id, config)
             .await
             .map_err(|e| self.fail(e))?;
@@ -1796,7 +1854,7 @@ impl Engine for DockerEngine {
             .h(i32::from(rows))
             .w(i32::from(cols))
             .build();
-        self.client
+        self.quick
             .resize_container_tty(id, options)
             .await
             .map_err(|e| self.fail(e))
@@ -1804,8 +1862,7 @@ impl Engine for DockerEngine {
 
     async fn exec_exit_code(&self, exec: &str) -> Result<i64> {
         let inspect = self
-            .client
-            .inspect_exec(exec)
+            .read(|c| async move { c.inspect_exec(exec).await })
             .await
             .map_err(|e| self.fail(e))?;
         Ok(inspect.exit_code.unwrap_or_default())
@@ -1816,7 +1873,7 @@ impl Engine for DockerEngine {
             .h(i32::from(rows))
             .w(i32::from(cols))
             .build();
-        self.client
+        self.quick
             .resize_exec(exec, options)
             .await
             .map_err(|e| self.fail(e))
@@ -1826,21 +1883,21 @@ impl Engine for DockerEngine {
         let options = KillContainerOptionsBuilder::default()
             .signal(signal)
             .build();
-        self.client
+        self.quick
             .kill_container(id, Some(options))
             .await
             .map_err(|e| self.fail(e))
     }
 
     async fn pause_container(&self, id: &str) -> Result<()> {
-        self.client
+        self.quick
             .pause_container(id)
             .await
             .map_err(|e| self.fail(e))
     }
 
     async fn unpause_container(&self, id: &str) -> Result<()> {
-        self.client
+        self.quick
             .unpause_container(id)
             .await
             .map_err(|e| self.fail(e))
@@ -1858,7 +1915,7 @@ impl Engine for DockerEngine {
             container: id.to_string(),
             endpoint_config: Some(endpoint(attachment, name, api)),
         };
-        match self.client.connect_network(network, request).await {
+        match self.quick.connect_network(network, request).await {
             // An earlier, interrupted run connected it already.
             Err(BollardError::DockerResponseServerError {
                 status_code: 403,
@@ -1873,7 +1930,7 @@ impl Engine for DockerEngine {
             container: id.to_string(),
             force: Some(true),
         };
-        match self.client.disconnect_network(network, request).await {
+        match self.quick.disconnect_network(network, request).await {
             // Not (or no longer) connected: already as wanted.
             Err(BollardError::DockerResponseServerError { message, .. })
                 if message.contains("is not connected") =>
@@ -1886,8 +1943,10 @@ impl Engine for DockerEngine {
 
     async fn inspect_status(&self, id: &str) -> Result<ContainerStatus> {
         let inspect = self
-            .client
-            .inspect_container(id, None::<InspectContainerOptions>)
+            .read(|c| async move {
+                c.inspect_container(id, None::<InspectContainerOptions>)
+                    .await
+            })
             .await
             .map_err(|e| self.fail(e))?;
         let state = inspect.state.unwrap_or_default();
@@ -2002,8 +2061,10 @@ impl Engine for DockerEngine {
 
     async fn top(&self, id: &str) -> Result<(Vec<String>, Vec<Vec<String>>)> {
         let top = self
-            .client
-            .top_processes(id, None::<bollard::query_parameters::TopOptions>)
+            .read(|c| async move {
+                c.top_processes(id, None::<bollard::query_parameters::TopOptions>)
+                    .await
+            })
             .await
             .map_err(|e| self.fail(e))?;
         Ok((
@@ -2102,6 +2163,11 @@ impl Engine for DockerEngine {
 /// How long the engine may take to answer a ping after its event stream
 /// ended, before berth takes it for gone.
 const PING_AFTER_END: Duration = Duration::from_secs(5);
+/// How long an event stream may stay quiet before berth checks, with a
+/// ping, that the engine is still there.
+const QUIET_BEFORE_PING: Duration = Duration::from_secs(10);
+/// How long that ping may take: a slow or far engine answers well within it.
+const PING_WHEN_QUIET: Duration = Duration::from_secs(20);
 /// Subscriptions to the events anew in a row, while the engine answers
 /// pings; Podman ends the stream when it rotates its event log.
 const RESUBSCRIPTIONS: u32 = 2;
@@ -2159,7 +2225,19 @@ impl EventFeed {
                 self.subscribe();
             }
             let stream = self.stream.as_mut()?;
-            let why = match stream.next().await {
+            let next = match tokio::time::timeout(QUIET_BEFORE_PING, stream.next()).await {
+                Ok(next) => next,
+                Err(_) => {
+                    // A quiet stream is normal; an engine that does not
+                    // answer a ping either is gone, though the connection
+                    // looks open (a host that dropped off the network).
+                    if let Err(e) = self.engine.check_alive().await {
+                        return Some(Err(e));
+                    }
+                    continue;
+                }
+            };
+            let why = match next {
                 Some(Ok(message)) => {
                     if let Some(nano) = message.time_nano {
                         self.last_nano = Some(nano);
@@ -2205,6 +2283,22 @@ impl EventFeed {
                     ))));
                 }
             }
+        }
+    }
+}
+
+impl DockerEngine {
+    /// Whether the engine still answers a ping in time.
+    async fn check_alive(&self) -> Result<()> {
+        match tokio::time::timeout(PING_WHEN_QUIET, self.quick.ping()).await {
+            Ok(answer) => answer.map(drop).map_err(|e| self.fail(e)),
+            Err(_) => Err(EngineError::Lost {
+                host: self.host.to_string(),
+                reason: format!(
+                    "its event stream went quiet and a ping got no answer within {} s",
+                    PING_WHEN_QUIET.as_secs()
+                ),
+            }),
         }
     }
 }
