@@ -7,6 +7,7 @@ pub mod engine;
 pub mod env_vars;
 pub mod events;
 pub mod gocompat;
+pub mod graph;
 pub mod ignore;
 pub mod load;
 pub mod model;

@@ -5,6 +5,7 @@
 use clap::{Args, Subcommand};
 
 use super::{CliError, Settings, print_warnings};
+use crate::graph::ProjectGraph;
 use crate::load::{self, node::Node};
 use crate::reconcile::desired::Naming;
 
@@ -56,7 +57,10 @@ pub fn run(settings: &Settings, args: AlphaArgs) -> Result<i32, CliError> {
             print_warnings(&loaded.warnings, &loaded.sources);
             let naming = Naming::of(&loaded);
             eprintln!("viz command is EXPERIMENTAL");
-            print!("{}", graph(&loaded.name, &loaded.model, naming, &viz));
+            print!(
+                "{}",
+                graph(&loaded.name, &loaded.model, &loaded.graph, naming, &viz)
+            );
             Ok(0)
         }
         // Both need what berth does not have: generate reads containers
@@ -77,7 +81,13 @@ pub fn run(settings: &Settings, args: AlphaArgs) -> Result<i32, CliError> {
 
 /// The graph as Docker Compose draws it: a node per service, in file order,
 /// then an edge from each service to each service it depends on.
-fn graph(project: &str, model: &Node, naming: Naming, args: &VizArgs) -> String {
+fn graph(
+    project: &str,
+    model: &Node,
+    dependencies: &ProjectGraph,
+    naming: Naming,
+    args: &VizArgs,
+) -> String {
     let unit = if args.spaces { " " } else { "\t" };
     let indent = unit.repeat(args.indentation_size);
     let services: Vec<(String, &Node)> = model
@@ -117,8 +127,8 @@ fn graph(project: &str, model: &Node, naming: Naming, args: &VizArgs) -> String 
         ));
     }
     out.push('\n');
-    for (name, service) in &services {
-        for dependency in keys(service.get("depends_on")) {
+    for (name, _) in &services {
+        for (dependency, _) in dependencies.dependencies(name) {
             out.push_str(&format!("{indent}{name:?} -> {dependency:?};\n"));
         }
     }

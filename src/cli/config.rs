@@ -108,6 +108,10 @@ pub fn run(settings: &Settings, args: ConfigArgs) -> Result<i32, CliError> {
     // A value the typed project cannot read is located by reading them again.
     let source_paths = loaded.sources.paths();
     drop(std::mem::take(&mut loaded.sources));
+    // Only listings read the graph: the project is printed without it.
+    if !lists(&args) {
+        drop(std::mem::take(&mut loaded.graph));
+    }
     let locator = Locator {
         paths: source_paths,
         stdin: settings.load.stdin.as_deref(),
@@ -590,8 +594,16 @@ fn listing(loaded: &Loaded, args: &ConfigArgs) -> Result<Option<String>, CliErro
         keys
     };
     let services = section("services");
+    // Dependencies before their dependents, as Docker Compose lists them.
+    let order = || {
+        loaded
+            .graph
+            .dependency_order()
+            .into_iter()
+            .map(String::from)
+    };
     let text = if args.list_services {
-        lines(dependency_order(services))
+        lines(order())
     } else if args.volumes {
         lines(sorted_keys("volumes"))
     } else if args.networks {
@@ -601,7 +613,7 @@ fn listing(loaded: &Loaded, args: &ConfigArgs) -> Result<Option<String>, CliErro
     } else if args.list_profiles {
         lines(loaded.all_profiles.clone())
     } else if args.images {
-        lines(dependency_order(services).into_iter().map(|n| {
+        lines(order().map(|n| {
             services[&n]
                 .get("image")
                 .and_then(Node::scalar_text)
@@ -638,41 +650,6 @@ fn listing(loaded: &Loaded, args: &ConfigArgs) -> Result<Option<String>, CliErro
         return Ok(None);
     };
     Ok(Some(text))
-}
-
-/// Service names with dependencies before their dependents (as Docker
-/// Compose lists them), independent services by name.
-fn dependency_order(services: &Map) -> Vec<String> {
-    fn visit(
-        name: &str,
-        services: &Map,
-        done: &mut Vec<String>,
-        seen: &mut std::collections::HashSet<String>,
-    ) {
-        if !seen.insert(name.to_string()) {
-            return;
-        }
-        let mut deps: Vec<&Key> = services
-            .get(name)
-            .and_then(|s| s.get("depends_on"))
-            .and_then(Node::as_map)
-            .map(|d| d.keys().collect())
-            .unwrap_or_default();
-        deps.sort();
-        for dep in deps {
-            if services.contains_key(dep) {
-                visit(dep, services, done, seen);
-            }
-        }
-        done.push(name.to_string());
-    }
-    let mut names: Vec<&Key> = services.keys().collect();
-    names.sort();
-    let (mut done, mut seen) = (Vec::new(), std::collections::HashSet::new());
-    for name in names {
-        visit(name, services, &mut done, &mut seen);
-    }
-    done
 }
 
 /// Writes every `$` of a value as `$$` (in place), so the output loads again unchanged.

@@ -106,13 +106,13 @@ pub fn restart(settings: &Settings, args: RestartArgs) -> Result<i32, CliError> 
     let mut services = args.services.clone();
     if !args.no_deps && !services.is_empty() {
         // Dependents with `restart: true`, and theirs in turn.
-        while let Some(next) = desired.services.values().find(|s| {
-            !services.contains(&s.name)
-                && s.depends_on
-                    .iter()
-                    .any(|(dep, d)| d.restart && services.contains(dep))
-        }) {
-            services.push(next.name.clone());
+        let restarting = desired
+            .graph
+            .with_dependents_by(&args.services, |e| e.kind.restarts_with_dependency());
+        for dependent in restarting {
+            if !services.iter().any(|s| s == dependent) {
+                services.push(dependent.to_string());
+            }
         }
     }
     let settings_run = RunSettings::new(settings, None);

@@ -8,6 +8,8 @@ pub mod buildkit;
 pub mod docker;
 pub mod dryrun;
 pub mod endpoint;
+#[cfg(test)]
+pub mod fake;
 pub mod image;
 pub mod labels;
 pub mod podman;

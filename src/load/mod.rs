@@ -30,6 +30,7 @@ use std::path::{Path, PathBuf};
 
 use crate::diag::{Diagnostic, Diagnostics, Sources, Span};
 use crate::env_vars;
+use crate::graph::ProjectGraph;
 use environment::Env;
 use node::{Kind, Map, Node};
 
@@ -94,6 +95,8 @@ pub struct Loaded {
     pub all_profiles: Vec<String>,
     /// Every service the files define, enabled or not, in file order.
     pub all_services: Vec<String>,
+    /// The graph of the services and resources of `model`.
+    pub graph: ProjectGraph,
     pub warnings: Vec<Diagnostic>,
     pub sources: Sources,
 }
@@ -216,12 +219,15 @@ impl Loader<'_> {
             .and_then(Node::as_map)
             .map(|s| s.keys().map(|k| k.to_string()).collect())
             .unwrap_or_default();
-        if !opts.model_only {
+        let graph = if opts.model_only {
+            ProjectGraph::from_node(&model)
+        } else {
             if let Some(map) = model.as_map_mut() {
                 map.entry("name")
                     .or_insert_with(|| Node::str(name.clone(), Span::NONE));
             }
-            profiles = project::finish(
+            let graph;
+            (profiles, graph) = project::finish(
                 &mut model,
                 &ProjectContext {
                     opts,
@@ -230,7 +236,8 @@ impl Loader<'_> {
                     sources: &self.sources,
                 },
             )?;
-        }
+            graph
+        };
         Ok(Loaded {
             name,
             model,
@@ -242,6 +249,7 @@ impl Loader<'_> {
             profiles,
             all_profiles,
             all_services,
+            graph,
             warnings: Vec::new(),
             sources: self.sources.clone(),
         })

@@ -4,6 +4,8 @@
 use super::environment::Env;
 use super::node::{Kind, Map, Node};
 use crate::diag::Span;
+use crate::graph::EdgeKind;
+use crate::graph::build::implied_references;
 
 fn started_dependency(restart: bool, span: Span) -> Node {
     let mut m = Map::default();
@@ -45,26 +47,12 @@ pub fn normalize(model: &mut Node, env: &Env) {
                 }) => m,
                 _ => Map::default(),
             };
-            if let Some(links) = s.get("links").and_then(Node::as_seq) {
-                for link in links {
-                    let text = link.scalar_text().unwrap_or_default();
-                    let name = match text.split(':').collect::<Vec<_>>().as_slice() {
-                        [n, _] => n.to_string(),
-                        _ => text.clone(),
-                    };
-                    depends
-                        .entry(name)
-                        .or_insert_with(|| started_dependency(true, link.span));
-                }
-            }
-            for ns in ["network_mode", "ipc", "pid", "uts", "cgroup"] {
-                if let Some(n) = s.get(ns)
-                    && let Some(shared) = n.as_str().and_then(|r| r.strip_prefix("service:"))
-                {
-                    depends
-                        .entry(shared.to_string())
-                        .or_insert_with(|| started_dependency(true, n.span));
-                }
+            // Shared volumes need no restart when their owner is recreated.
+            for (target, span, kind) in implied_references(s) {
+                let restart = kind != EdgeKind::VolumesFrom;
+                depends
+                    .entry(target)
+                    .or_insert_with(|| started_dependency(restart, span));
             }
             if let Some(volumes) = s.get_mut("volumes").and_then(Node::as_seq_mut) {
                 for v in volumes {
@@ -72,17 +60,6 @@ pub fn normalize(model: &mut Node, env: &Env) {
                         && let Kind::Str(target) = &mut t.kind
                     {
                         *target = clean_unix(target).into();
-                    }
-                }
-            }
-            if let Some(from) = s.get("volumes_from").and_then(Node::as_seq) {
-                for v in from {
-                    let text = v.scalar_text().unwrap_or_default();
-                    if !text.starts_with("container:") {
-                        let name = text.split(':').next().unwrap_or_default().to_string();
-                        depends
-                            .entry(name)
-                            .or_insert_with(|| started_dependency(false, v.span));
                     }
                 }
             }

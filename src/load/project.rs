@@ -2,15 +2,16 @@
 //! consistency checks, the services' environment and label files, and
 //! pruning of resources no service uses.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeSet, HashMap, HashSet};
 use std::path::PathBuf;
 
-use rustc_hash::{FxHashMap, FxHashSet};
+use rustc_hash::FxHashSet;
 
 use super::environment::{self, Env};
 use super::node::{Key, Kind, Map, Node};
 use super::{ProjectContext, Result, dotenv};
-use crate::diag::{Diagnostic, Span};
+use crate::diag::{Diagnostic, Sources, Span};
+use crate::graph::{Cycle, ProjectGraph};
 
 /// Structural checks Compose runs on each loaded model (before paths).
 pub fn validate_structure(model: &Node) -> Result<()> {
@@ -98,8 +99,8 @@ pub fn validate_structure(model: &Node) -> Result<()> {
 }
 
 /// Profiles, consistency, environment and label files, selection and pruning.
-/// Returns the active profiles.
-pub fn finish(model: &mut Node, ctx: &ProjectContext<'_>) -> Result<Vec<String>> {
+/// Returns the active profiles and the graph of what is left.
+pub fn finish(model: &mut Node, ctx: &ProjectContext<'_>) -> Result<(Vec<String>, ProjectGraph)> {
     let mut profiles = ctx.profiles.clone();
     let services = model
         .get_mut("services")
@@ -129,19 +130,25 @@ pub fn finish(model: &mut Node, ctx: &ProjectContext<'_>) -> Result<Vec<String>>
     }
     set(model, "services", Node::map(enabled, Span::NONE));
 
+    let mut graph = ProjectGraph::from_node(model);
     if !ctx.opts.skip_consistency {
-        check_consistency(model, &disabled)?;
+        check_consistency(model, &disabled, &graph, ctx.sources)?;
     }
     if !ctx.opts.skip_env_resolution {
         resolve_service_files(model, ctx)?;
     }
+    let mut changed = false;
     if !ctx.opts.services.is_empty() {
-        select(model, &ctx.opts.services);
+        changed |= select(model, &graph.with_dependencies(&ctx.opts.services));
     }
     if !ctx.opts.all_resources {
-        prune_unused(model, &ctx.opts.keep_volumes);
+        changed |= prune_unused(model, &ctx.opts.keep_volumes);
     }
-    Ok(profiles)
+    // Built again only when selection or pruning left out part of the model.
+    if changed {
+        graph = ProjectGraph::from_node(model);
+    }
+    Ok((profiles, graph))
 }
 
 /// Every profile declared by any service, sorted and unique.
@@ -180,7 +187,12 @@ fn err_at(msg: String, node: &Node, hint: &str) -> Diagnostic {
 }
 
 /// Compose's consistency checks (skipped with `--no-consistency`).
-fn check_consistency(model: &Node, disabled: &HashSet<Key>) -> Result<()> {
+fn check_consistency(
+    model: &Node,
+    disabled: &HashSet<Key>,
+    graph: &ProjectGraph,
+    sources: &Sources,
+) -> Result<()> {
     let empty = Map::default();
     let section = |k: &str| model.get(k).and_then(Node::as_map).unwrap_or(&empty);
     let (services, networks, volumes, secrets, configs, models) = (
@@ -444,16 +456,8 @@ fn check_consistency(model: &Node, disabled: &HashSet<Key>) -> Result<()> {
             );
         }
     }
-    if let Some(cycle) = dependency_cycle(services) {
-        // Point at the first edge of the cycle: `depends_on: [b]` in service a.
-        let edge = services
-            .get(&cycle[0])
-            .and_then(|s| s.get("depends_on"))
-            .and_then(|d| d.get(&cycle[1]))
-            .map_or(Span::NONE, |n| n.key_span());
-        errors.push(Diagnostic::new(format!("dependency cycle detected: {}", cycle.join(" -> "))).at(edge).hint(
-            "services cannot depend on each other in a circle; remove one of the depends_on, links, or service: references",
-        ));
+    if let Some(cycle) = graph.cycle() {
+        errors.push(cycle_error(&cycle, sources));
     }
     if errors.is_empty() {
         Ok(())
@@ -477,47 +481,26 @@ fn known(section: &Map) -> String {
     }
 }
 
-/// The first cycle in `depends_on`, as the list of services around it.
-fn dependency_cycle(services: &Map) -> Option<Vec<String>> {
-    fn visit(
-        name: &str,
-        services: &FxHashMap<&str, &Node>,
-        stack: &mut Vec<String>,
-        done: &mut HashSet<String>,
-    ) -> Option<Vec<String>> {
-        if let Some(pos) = stack.iter().position(|s| s == name) {
-            let mut cycle = stack[pos..].to_vec();
-            cycle.push(name.to_string());
-            return Some(cycle);
-        }
-        if done.contains(name) {
-            return None;
-        }
-        stack.push(name.to_string());
-        let deps = services
-            .get(name)
-            .and_then(|s| s.get("depends_on"))
-            .and_then(Node::as_map);
-        let mut names: Vec<&Key> = deps.map(|d| d.keys().collect()).unwrap_or_default();
-        names.sort();
-        for dep in names {
-            if services.contains_key(dep.as_str())
-                && let Some(c) = visit(dep, services, stack, done)
-            {
-                return Some(c);
-            }
-        }
-        stack.pop();
-        done.insert(name.to_string());
-        None
-    }
-    let mut names: Vec<&Key> = services.keys().collect();
-    names.sort();
-    let services: FxHashMap<&str, &Node> = services.iter().map(|(k, v)| (k.as_str(), v)).collect();
-    let mut done = HashSet::new();
-    names
-        .into_iter()
-        .find_map(|n| visit(n, &services, &mut Vec::new(), &mut done))
+/// The cycle as Docker Compose words it, pointing at its first edge, with
+/// every edge and where the file makes it in the hint: any one can go.
+fn cycle_error(cycle: &Cycle, sources: &Sources) -> Diagnostic {
+    let hops: Vec<String> = cycle
+        .hops
+        .iter()
+        .map(|hop| {
+            let at = sources
+                .locate(hop.at)
+                .map_or(String::new(), |at| format!(" at {at}"));
+            format!("{} -> {} ({}{at})", hop.from, hop.to, hop.kind.describe())
+        })
+        .collect();
+    let at = cycle.hops.first().map_or(Span::NONE, |hop| hop.at);
+    Diagnostic::new(format!("dependency cycle detected: {cycle}"))
+        .at(at)
+        .hint(format!(
+            "services cannot depend on each other in a circle; remove one of these: {}",
+            hops.join(", ")
+        ))
 }
 
 /// A `KEY=VALUE` / `KEY` list or a mapping as (key, optional value) pairs.
@@ -669,31 +652,20 @@ fn env_file_entry(f: &Node) -> (String, bool, bool) {
     }
 }
 
-/// Keeps only the named services and what they depend on.
-fn select(model: &mut Node, names: &[String]) {
+/// Keeps only the services of `keep` (the named ones and what they depend
+/// on); whether any went.
+fn select(model: &mut Node, keep: &BTreeSet<&str>) -> bool {
     let Some(services) = model.get_mut("services").and_then(Node::as_map_mut) else {
-        return;
+        return false;
     };
-    let mut keep: HashSet<String> = HashSet::new();
-    let mut todo: Vec<String> = names.to_vec();
-    while let Some(n) = todo.pop() {
-        if !keep.insert(n.clone()) {
-            continue;
-        }
-        if let Some(deps) = services
-            .get(&n)
-            .and_then(|s| s.get("depends_on"))
-            .and_then(Node::as_map)
-        {
-            todo.extend(deps.keys().map(|k| k.to_string()));
-        }
-    }
+    let before = services.len();
     services.retain(|k, _| keep.contains(k.as_str()));
+    services.len() != before
 }
 
 /// Drops networks, volumes, secrets, configs and models that no enabled
-/// service uses (but the volumes of `keep_volumes`).
-fn prune_unused(model: &mut Node, keep_volumes: &[String]) {
+/// service uses (but the volumes of `keep_volumes`); whether any went.
+fn prune_unused(model: &mut Node, keep_volumes: &[String]) -> bool {
     let mut used: HashMap<&str, HashSet<String>> = HashMap::new();
     if !keep_volumes.is_empty() {
         used.insert("volumes", keep_volumes.iter().cloned().collect());
@@ -753,13 +725,17 @@ fn prune_unused(model: &mut Node, keep_volumes: &[String]) {
         }
     }
     let Some(root) = model.as_map_mut() else {
-        return;
+        return false;
     };
+    let mut pruned = false;
     for kind in ["networks", "volumes", "secrets", "configs", "models"] {
         let Some(section) = root.get_mut(kind).and_then(Node::as_map_mut) else {
             continue;
         };
         let keep = used.get(kind);
+        let before = section.len();
         section.retain(|k, _| keep.is_some_and(|u| u.contains(k.as_str())));
+        pruned |= section.len() != before;
     }
+    pruned
 }

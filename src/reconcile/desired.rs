@@ -17,6 +17,7 @@ use crate::engine::spec::{
 };
 use crate::engine::{ApiVersion, ExecSpec, labels};
 use crate::env_vars;
+use crate::graph::ProjectGraph;
 use crate::load::Loaded;
 use crate::load::node::{PathSeg, path_to_string};
 use crate::model::UlimitsConfig;
@@ -42,6 +43,8 @@ pub struct Desired {
     pub gates: Vec<Gate>,
     /// The project's compose files, absolute (`watch` never syncs them).
     pub config_files: Vec<std::path::PathBuf>,
+    /// The services and what they need: the loader's graph, carried on.
+    pub graph: ProjectGraph,
 }
 
 /// How Docker Compose names what it creates: v2's `project-service-1`, or
@@ -310,7 +313,8 @@ pub struct DesiredError {
 
 /// The desired state of a loaded project. Errors and gated keys point at
 /// their place in the files.
-pub fn from_loaded(loaded: Loaded) -> Result<Desired, Diagnostics> {
+pub fn from_loaded(mut loaded: Loaded) -> Result<Desired, Diagnostics> {
+    let graph = std::mem::take(&mut loaded.graph);
     let origin = Origin {
         working_dir: loaded.working_dir.display().to_string(),
         config_files: loaded
@@ -372,6 +376,7 @@ pub fn from_loaded(loaded: Loaded) -> Result<Desired, Diagnostics> {
         refusal.at = locate(&refusal.path);
     }
     desired.config_files = config_files;
+    desired.graph = graph;
     desired.disabled_services = all_services
         .into_iter()
         .filter(|s| !desired.services.contains_key(s))

@@ -2,7 +2,7 @@
 //! the moment the actions it comes after are done; waits follow the
 //! engine's event stream instead of polling.
 
-use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -17,6 +17,7 @@ use super::fingerprint::Fingerprint;
 use super::host_files;
 use super::plan::{Op, Plan, container_name};
 use super::references;
+use super::schedule::Schedule;
 use crate::engine::spec::MountSpec;
 use crate::engine::{ContainerStatus, Engine, EngineError, FileCopy, Health, RunState, labels};
 use crate::events::{Emitter, Kind, Status};
@@ -202,19 +203,12 @@ pub async fn execute<E: Engine>(plan: &Plan, ctx: Context<E>) -> Result<(), Exec
         ctx,
     });
 
-    let mut pending: Vec<usize> = actions.iter().map(|a| a.after.len()).collect();
-    let mut dependents: Vec<Vec<usize>> = vec![Vec::new(); actions.len()];
-    for action in actions {
-        for &before in &action.after {
-            dependents[before].push(action.id);
-        }
-    }
-    let mut ready: VecDeque<usize> = (0..actions.len()).filter(|&i| pending[i] == 0).collect();
+    let mut schedule = Schedule::new(plan.dag());
     let mut running: JoinSet<(usize, Result<(), ExecError>)> = JoinSet::new();
     let mut failure: Option<ExecError> = None;
 
     loop {
-        while let Some(id) = ready.pop_front() {
+        while let Some(id) = schedule.next_ready() {
             if failure.is_some() || cancel.is_cancelled() {
                 continue;
             }
@@ -258,14 +252,7 @@ pub async fn execute<E: Engine>(plan: &Plan, ctx: Context<E>) -> Result<(), Exec
             (_, result) => result,
         };
         match result {
-            Ok(()) => {
-                for &next in &dependents[id] {
-                    pending[next] -= 1;
-                    if pending[next] == 0 {
-                        ready.push_back(next);
-                    }
-                }
-            }
+            Ok(()) => schedule.done(id),
             Err(e) => {
                 if failure.is_none() {
                     failure = Some(e);
@@ -880,3 +867,7 @@ async fn condition_failed<E: Engine>(
         report,
     }
 }
+
+#[cfg(test)]
+#[path = "execute_tests.rs"]
+mod tests;

@@ -12,4 +12,7 @@ pub mod lock;
 pub mod observe;
 pub mod plan;
 pub mod references;
+pub mod schedule;
 pub mod settle;
+#[cfg(test)]
+pub(crate) mod test_support;

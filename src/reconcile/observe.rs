@@ -182,3 +182,57 @@ pub async fn observe_listed<E: Engine>(
         .collect();
     Ok(observed)
 }
+
+#[cfg(test)]
+mod tests {
+    use std::collections::{BTreeMap, HashMap};
+    use std::sync::Arc;
+
+    use tokio_util::sync::CancellationToken;
+
+    use super::*;
+    use crate::engine::fake::FakeEngine;
+    use crate::events::Emitter;
+    use crate::reconcile::execute::{Context, execute};
+    use crate::reconcile::plan::{UpOptions, plan_up};
+    use crate::reconcile::test_support::desired;
+
+    const TWO_NETWORKS: &str = "services:\n  web:\n    image: x\n    networks: [front, back]\n    volumes: ['data:/d']\nnetworks: {front: {}, back: {}, outside: {external: true}}\nvolumes: {data: {}}\n";
+
+    #[tokio::test]
+    async fn objects_are_found_by_label_or_by_name_and_the_rest_is_stale() {
+        let engine = FakeEngine::default();
+        let before = desired(TWO_NETWORKS);
+        let observed = observe(&engine, &before).await.unwrap();
+        assert!(observed.networks.is_empty() && observed.containers.is_empty());
+        let plan = plan_up(&before, &observed, &UpOptions::default()).unwrap();
+        let ctx = Context {
+            engine: engine.clone(),
+            desired: Arc::new(before.clone()),
+            images: BTreeMap::new(),
+            containers: HashMap::new(),
+            events: Emitter::channel().0,
+            parallel: 4,
+            wait_timeout: None,
+            cancel: CancellationToken::new(),
+        };
+        execute(&plan, ctx).await.unwrap();
+        // The file drops `back` and uses an external network made by hand.
+        engine.add_network("outside");
+        let after = desired(
+            "services:\n  web:\n    image: x\n    networks: [front, outside]\n    volumes: ['data:/d']\nnetworks: {front: {}, outside: {external: true}}\nvolumes: {data: {}}\n",
+        );
+        let observed = observe(&engine, &after).await.unwrap();
+        let keys: Vec<&String> = observed.networks.keys().collect();
+        assert_eq!(keys, ["front", "outside"]);
+        let stale: Vec<&str> = observed
+            .stale_networks
+            .iter()
+            .map(|n| n.name.as_str())
+            .collect();
+        assert_eq!(stale, ["t_back"]);
+        assert_eq!(observed.volumes["data"].name, "t_data");
+        assert_eq!(observed.containers.len(), 1);
+        assert_eq!(observed.images["x"].as_deref(), Some("sha256:x"));
+    }
+}

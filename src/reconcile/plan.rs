@@ -433,27 +433,16 @@ impl Plan {
     }
 }
 
-/// Services in dependency order (dependencies first), ties by name.
+/// Services in dependency order (dependencies first), ties by name: the
+/// project graph's order, of the services `desired` still has (`run` takes
+/// its own service out).
 pub fn dependency_order(desired: &Desired) -> Vec<String> {
-    fn visit(name: &str, desired: &Desired, done: &mut Vec<String>, seen: &mut BTreeSet<String>) {
-        if !seen.insert(name.to_string()) {
-            return;
-        }
-        if let Some(service) = desired.services.get(name) {
-            let mut deps: Vec<&String> = service.depends_on.keys().collect();
-            deps.extend(service.parents.iter());
-            deps.sort();
-            for dep in deps {
-                visit(dep, desired, done, seen);
-            }
-            done.push(name.to_string());
-        }
-    }
-    let (mut done, mut seen) = (Vec::new(), BTreeSet::new());
-    for name in desired.services.keys() {
-        visit(name, desired, &mut done, &mut seen);
-    }
-    done
+    desired
+        .graph
+        .dependency_order_of(|s| desired.services.contains_key(s))
+        .into_iter()
+        .map(String::from)
+        .collect()
 }
 
 /// The replica's container name: `container_name`, or `<project>-<service>-<n>`.
@@ -1332,10 +1321,10 @@ pub(crate) fn stops_of_dependents(
     stops: &HashMap<&str, Vec<usize>>,
 ) -> Vec<usize> {
     desired
-        .services
-        .values()
-        .filter(|s| s.depends_on.contains_key(service) || s.parents.iter().any(|p| p == service))
-        .flat_map(|s| stops.get(s.name.as_str()).into_iter().flatten().copied())
+        .graph
+        .dependents(service)
+        .into_iter()
+        .flat_map(|(dependent, _)| stops.get(dependent).into_iter().flatten().copied())
         .collect()
 }
 
