@@ -13,5 +13,6 @@ pub mod reconcile;
 pub mod redact;
 pub mod registry;
 pub mod render;
+pub mod swarm;
 pub mod transfer;
 pub mod watch;

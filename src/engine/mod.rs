@@ -12,6 +12,7 @@ pub mod image;
 pub mod labels;
 pub mod spec;
 pub mod ssh;
+pub mod swarm;
 
 use std::collections::BTreeMap;
 use std::fmt;
