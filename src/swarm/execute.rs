@@ -58,8 +58,14 @@ pub enum ExecError {
     Engine(#[from] EngineError),
     #[error("service {service} did not converge:\n{report}")]
     Failed { service: String, report: String },
-    #[error("service {service} was not started: its dependency {dependency} failed")]
-    Dependency { service: String, dependency: String },
+    #[error(
+        "service {service} was not started: its dependency {dependency} did not converge:\n{report}"
+    )]
+    Dependency {
+        service: String,
+        dependency: String,
+        report: String,
+    },
 }
 
 pub struct Options<'a> {
@@ -245,11 +251,13 @@ async fn run_service(
             updated: matches!(dep.action, ServiceAction::Update { .. }),
             failed_before,
         };
-        if let Err(ExecError::Failed { .. }) = converge(&watch, &mut receiver, options, false).await
+        if let Err(ExecError::Failed { report, .. }) =
+            converge(&watch, &mut receiver, options, false).await
         {
             return Err(ExecError::Dependency {
                 service: step.name.clone(),
                 dependency: dep.name.clone(),
+                report,
             });
         }
     }
