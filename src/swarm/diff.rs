@@ -40,8 +40,11 @@ fn prune(value: Value, compared: bool) -> Value {
             let mut kept = Map::new();
             for (key, member) in object {
                 let member = prune(member, compared);
-                let drop = is_blank(&member)
-                    || (compared && (is_zero(&member) || is_default(&key, &member)));
+                // `Global: {}` is a mode, not an empty value.
+                let mode = matches!(key.as_str(), "Global" | "GlobalJob");
+                let drop = !mode
+                    && (is_blank(&member)
+                        || (compared && (is_zero(&member) || is_default(&key, &member))));
                 if !drop {
                     kept.insert(key, member);
                 }

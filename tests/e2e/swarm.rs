@@ -345,3 +345,97 @@ fn swarm_an_engine_that_is_not_a_manager_is_refused_with_the_fix() {
     run.assert_stderr_has("is not a swarm manager")
         .assert_stderr_has("docker swarm init");
 }
+
+#[test]
+fn swarm_every_mapped_key_survives_an_unchanged_redeploy() {
+    let stack = StackEnv::new(
+        "rich_spec",
+        r#"
+services:
+  web:
+    image: busybox:latest
+    command: ["sleep", "1000"]
+    entrypoint: ["/bin/sh", "-c", "exec \"$$@\"", "--"]
+    hostname: webhost
+    user: "0:0"
+    working_dir: /tmp
+    read_only: true
+    stop_signal: SIGINT
+    stop_grace_period: 1s
+    environment: [A=1, B=two]
+    labels: {tier: front}
+    extra_hosts: ["gateway=10.1.2.3"]
+    dns_opt: [ndots:2]
+    cap_add: [NET_ADMIN]
+    cap_drop: [MKNOD]
+    ulimits: {nofile: {soft: 1024, hard: 2048}}
+    group_add: ["100"]
+    logging: {driver: json-file, options: {max-size: 1m}}
+    healthcheck: {test: ["CMD", "true"], interval: 1s, retries: 3}
+    volumes:
+      - data:/data
+      - ./:/project:ro
+      - type: tmpfs
+        target: /scratch
+        tmpfs: {size: 1048576}
+    tmpfs: [/run/extra]
+    secrets:
+      - source: token
+        uid: "1"
+        gid: "2"
+        mode: 0440
+    networks:
+      front: {aliases: [www]}
+    deploy:
+      replicas: 2
+      endpoint_mode: dnsrr
+      labels: {team: shop}
+      resources:
+        limits: {cpus: "0.5", memory: 64M, pids: 100}
+        reservations: {cpus: "0.1", memory: 8M}
+      restart_policy: {condition: on-failure, delay: 1s, max_attempts: 5, window: 10s}
+      placement:
+        constraints: [node.role==manager]
+        preferences: [{spread: node.id}]
+        max_replicas_per_node: 4
+      update_config: {parallelism: 2, delay: 1s, order: start-first, failure_action: rollback, monitor: 2s, max_failure_ratio: 0.5}
+      rollback_config: {parallelism: 1, order: stop-first}
+  agent:
+    image: busybox:latest
+    command: ["sleep", "1000"]
+    stop_grace_period: 1s
+    deploy: {mode: global}
+    networks: [front]
+secrets:
+  token:
+    file: ./token.txt
+networks:
+  front: {attachable: true, driver_opts: {com.docker.network.driver.mtu: "1400"}}
+volumes:
+  data: {labels: {kept: "yes"}}
+"#,
+    );
+    stack.env.write("token.txt", "t0k3n");
+    ok(&stack.deploy(&[]));
+    let before = stack.versions();
+    let again = stack.deploy(&[]);
+    ok(&again);
+    assert_eq!(stack.versions(), before, "updated:\n{}", again.stderr);
+    let id = sdocker_ok(&[
+        "exec",
+        &stack.container("web"),
+        "stat",
+        "-c",
+        "%u:%g %a",
+        "/run/secrets/token",
+    ]);
+    assert_eq!(id.trim(), "1:2 440");
+    let mode = sdocker_ok(&[
+        "service",
+        "inspect",
+        "--format",
+        "{{json .Spec.Mode}}",
+        &stack.service("agent"),
+    ]);
+    assert!(mode.contains("Global"), "{mode}");
+}

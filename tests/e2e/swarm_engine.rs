@@ -59,7 +59,35 @@ fn free_port() -> u16 {
         .port()
 }
 
+/// The swarm daemon's default bridge, made for it (and its address).
+const BRIDGE: &str = "berthswarm0";
+const BRIDGE_ADDRESS: &str = "10.213.99.1/24";
+
+/// Makes [`BRIDGE`] unless it exists.
+fn make_bridge() {
+    let exists = Command::new("ip")
+        .args(["link", "show", BRIDGE])
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if exists {
+        return;
+    }
+    for args in [
+        vec!["link", "add", BRIDGE, "type", "bridge"],
+        vec!["addr", "add", BRIDGE_ADDRESS, "dev", BRIDGE],
+        vec!["link", "set", BRIDGE, "up"],
+    ] {
+        let out = Command::new("ip").args(&args).output().expect("run ip");
+        assert!(
+            out.status.success(),
+            "ip {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+}
+
 fn start() -> SwarmEngine {
+    make_bridge();
     let dir = PathBuf::from(format!("{DIR_PREFIX}{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
@@ -77,7 +105,9 @@ fn start() -> SwarmEngine {
         .args(["--config-file", &path("daemon.json")])
         .args(["--data-root", &path("data"), "--exec-root", &path("exec")])
         .args(["-H", &host, "--pidfile", &path("docker.pid")])
-        .args(["--bridge", "none", "--iptables=false", "--ip-masq=false"])
+        // A bridge of its own: with `--bridge none` a 20.10 dockerd deletes
+        // the host's docker0, which the main engine's builds still use.
+        .args(["--bridge", BRIDGE, "--iptables=false", "--ip-masq=false"])
         .stdin(Stdio::null())
         .stdout(log.try_clone().unwrap())
         .stderr(log)
@@ -139,6 +169,7 @@ fn load_test_image(engine: &SwarmEngine) {
 
 extern "C" fn stop_at_exit() {
     stop(Path::new(&format!("{DIR_PREFIX}{}", std::process::id())));
+    let _ = Command::new("ip").args(["link", "del", BRIDGE]).status();
 }
 
 /// Stops the daemon of `dir` (its pidfile) and removes the directory.

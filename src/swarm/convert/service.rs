@@ -326,7 +326,8 @@ fn update_config(update: &crate::model::UpdateConfig) -> Value {
     json!({
         "Parallelism": update.parallelism.unwrap_or(1),
         "Delay": update.delay.as_nanos(),
-        "FailureAction": update.failure_action,
+        // The engine writes its default in when none is sent.
+        "FailureAction": if update.failure_action.is_empty() { "pause" } else { &update.failure_action },
         "Monitor": update.monitor.as_nanos(),
         "MaxFailureRatio": update.max_failure_ratio,
         "Order": update.order,
