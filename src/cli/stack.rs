@@ -104,6 +104,7 @@ fn load(
     files: &[String],
     name: Option<&str>,
     strict: bool,
+    building: bool,
 ) -> Result<crate::swarm::load::Converted, CliError> {
     let mut options = settings.load.clone();
     if !files.is_empty() {
@@ -115,7 +116,7 @@ fn load(
     let loaded = crate::load::load(&options)?;
     print_warnings(&loaded.warnings, &loaded.sources);
     let stack_name = loaded.name.clone();
-    let converted = crate::swarm::load::stack(&loaded, &stack_name, strict)?;
+    let converted = crate::swarm::load::stack(&loaded, &stack_name, strict, building)?;
     print_warnings(&converted.warnings, &converted.sources);
     Ok(converted)
 }
@@ -137,14 +138,19 @@ async fn manager(settings: &Settings) -> Result<DockerEngine, CliError> {
 }
 
 fn deploy(settings: &Settings, args: DeployArgs) -> Result<i32, CliError> {
-    let converted = load(settings, &args.files, args.name.as_deref(), args.strict)?;
+    let converted = load(
+        settings,
+        &args.files,
+        args.name.as_deref(),
+        args.strict,
+        args.build,
+    )?;
     let mut stack = converted.stack;
-    if args.build {
-        return Err(CliError::Usage(
-            "stack deploy --build is not implemented yet: run `berth build` and `berth push`, \
-             then deploy"
-                .into(),
-        ));
+    if args.build && !settings.dry_run {
+        let code = build_and_push(settings, &args)?;
+        if code != 0 {
+            return Ok(code);
+        }
     }
     let auth = if args.with_registry_auth {
         credentials(settings, &stack)?
@@ -184,6 +190,26 @@ fn deploy(settings: &Settings, args: DeployArgs) -> Result<i32, CliError> {
             .map_err(CliError::Swarm)?;
         Ok(0)
     })
+}
+
+/// `berth build --push` of the same files: a swarm's nodes pull every image,
+/// so each one built must reach the registry its `image:` names.
+fn build_and_push(settings: &Settings, args: &DeployArgs) -> Result<i32, CliError> {
+    #[derive(clap::Parser)]
+    struct Build {
+        #[command(flatten)]
+        args: super::build::BuildArgs,
+    }
+    let build = <Build as clap::Parser>::try_parse_from(["build", "--push"])
+        .map_err(|e| CliError::Other(e.to_string()))?;
+    let mut settings = settings.clone();
+    if !args.files.is_empty() {
+        settings.load.files = args.files.clone();
+    }
+    if let Some(name) = &args.name {
+        settings.load.project_name = Some(name.clone());
+    }
+    super::build::run(&settings, build.args)
 }
 
 /// The credentials berth resolves for pulls, for each service's image.
@@ -345,7 +371,7 @@ fn rm(settings: &Settings, args: RmArgs) -> Result<i32, CliError> {
 }
 
 fn config(settings: &Settings, args: ConfigArgs) -> Result<i32, CliError> {
-    let converted = load(settings, &args.files, args.name.as_deref(), false)?;
+    let converted = load(settings, &args.files, args.name.as_deref(), false, false)?;
     let stack = &converted.stack;
     let objects = |objects: &[crate::swarm::convert::FileObject]| -> Vec<serde_json::Value> {
         objects

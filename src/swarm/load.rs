@@ -16,8 +16,14 @@ pub struct Converted {
 }
 
 /// Converts a loaded project into the stack `name`; with `strict`, a key a
-/// swarm cannot honour is an error rather than a warning.
-pub fn stack(loaded: &Loaded, name: &str, strict: bool) -> Result<Converted, Diagnostics> {
+/// swarm cannot honour is an error rather than a warning. With `building`
+/// (`--build`), `build:` sections are used, not left out.
+pub fn stack(
+    loaded: &Loaded,
+    name: &str,
+    strict: bool,
+    building: bool,
+) -> Result<Converted, Diagnostics> {
     let sources = loaded.sources.clone();
     let fail = |message: String, path: &[PathSeg]| {
         let mut diagnostic = Diagnostic::new(message);
@@ -34,7 +40,11 @@ pub fn stack(loaded: &Loaded, name: &str, strict: bool) -> Result<Converted, Dia
         stack: name,
         environment: &loaded.environment,
     };
-    let stack = convert::stack(&project, &inputs).map_err(|e| fail(e.message, &e.path))?;
+    let mut stack = convert::stack(&project, &inputs).map_err(|e| fail(e.message, &e.path))?;
+    if building {
+        let build = PathSeg::Key("build".into());
+        stack.unsupported.retain(|u| u.path.last() != Some(&build));
+    }
     let warnings: Vec<Diagnostic> = stack
         .unsupported
         .iter()

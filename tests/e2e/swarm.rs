@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use crate::harness::{Run, TestEnv};
+use crate::harness::{Registry, Run, TestEnv};
 use crate::swarm_engine::{sdocker, sdocker_ok, swarm};
 
 /// A test's stack: its project directory, and the stack removed from the
@@ -438,4 +438,46 @@ volumes:
         &stack.service("agent"),
     ]);
     assert!(mode.contains("Global"), "{mode}");
+}
+
+#[test]
+fn swarm_deploy_build_builds_pushes_and_runs_the_registry_image() {
+    let registry = Registry::start(false);
+    let image = format!("{}/bsbuild/app:1", registry.address);
+    let stack = StackEnv::new(
+        "build_push",
+        &format!(
+            "services:\n  app:\n    build: .\n    image: {image}\n    command: [sleep, '1000']\n    stop_grace_period: 1s\n"
+        ),
+    );
+    stack.env.write(
+        "Dockerfile",
+        "FROM busybox:latest\nRUN echo built > /built\n",
+    );
+    let run = stack
+        .env
+        .cmd(&["stack", "deploy", "--build", &stack.name])
+        .env("DOCKER_HOST", &swarm().host)
+        .env("DOCKER_BUILDKIT", "0")
+        .run();
+    ok(&run);
+    // The tasks run the pushed image, pinned to the registry's digest.
+    let spec = sdocker_ok(&[
+        "service",
+        "inspect",
+        "--format",
+        "{{.Spec.TaskTemplate.ContainerSpec.Image}}",
+        &stack.service("app"),
+    ]);
+    assert!(spec.starts_with(&format!("{image}@sha256:")), "{spec}");
+    let built = sdocker_ok(&["exec", &stack.container("app"), "cat", "/built"]);
+    assert_eq!(built, "built\n");
+}
+
+#[test]
+fn swarm_a_build_only_service_is_refused_with_the_reason() {
+    let stack = StackEnv::new("build_only", "services:\n  app:\n    build: .\n");
+    let run = stack.deploy(&["--build"]);
+    run.assert_code(15);
+    run.assert_stderr_has("has no image");
 }

@@ -105,7 +105,7 @@ fn convert_in(dir: &tempfile::TempDir, yaml: &str, files: &[(&str, &str)]) -> Co
         ..Default::default()
     };
     let loaded = load::load(&opts).unwrap_or_else(|e| panic!("{}", e.render(false, false)));
-    stack(&loaded, "shop", false).unwrap_or_else(|e| panic!("{}", e.render(false, false)))
+    stack(&loaded, "shop", false, false).unwrap_or_else(|e| panic!("{}", e.render(false, false)))
 }
 
 /// What `stack config` shows, with the temp directory made stable.
@@ -226,7 +226,7 @@ fn strict_refuses_what_a_swarm_cannot_honour_with_its_line() {
         ..Default::default()
     };
     let loaded = load::load(&opts).unwrap();
-    let Err(errors) = stack(&loaded, "p", true) else {
+    let Err(errors) = stack(&loaded, "p", true, false) else {
         panic!("--strict accepted privileged");
     };
     let text = errors.render(false, false);
