@@ -53,8 +53,14 @@ pub fn state(watch: &Watch, snapshot: &Snapshot) -> State {
     if watch.updated {
         match service.update_state.as_str() {
             "paused" | "rollback_paused" | "rollback_completed" => {
+                let failed = snapshot.tasks.iter().rev().find(|t| {
+                    t.service_id == service.id
+                        && matches!(t.state.as_str(), "failed" | "rejected")
+                        && !watch.failed_before.contains(&t.id)
+                });
+                let task = failed.map_or(String::new(), |t| format!("\n{}", report(watch.name, t)));
                 return State::Failed(format!(
-                    "the update of {} ended {}: {}",
+                    "the update of {} ended {}: {}{task}",
                     watch.name,
                     service.update_state.replace('_', " "),
                     service.update_message
@@ -69,9 +75,19 @@ pub fn state(watch: &Watch, snapshot: &Snapshot) -> State {
         .iter()
         .filter(|t| t.service_id == service.id && normalized(Ok(t.spec.clone())) == template)
         .collect();
+    // An update that rolls back on failure is followed to its end: the
+    // rollback, not the first failed task, says how it ended.
+    let rolls_back = watch.updated
+        && watch
+            .spec
+            .update_config
+            .as_ref()
+            .and_then(|u| u.failure_action.as_ref())
+            .is_some_and(|a| a.to_string() == "rollback");
     if let Some(failed) = current.iter().find(|t| {
         matches!(t.state.as_str(), "failed" | "rejected") && !watch.failed_before.contains(&t.id)
-    }) {
+    }) && !rolls_back
+    {
         return State::Failed(report(watch.name, failed));
     }
     let mode = watch.spec.mode.as_ref();

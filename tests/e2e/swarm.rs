@@ -33,6 +33,27 @@ impl StackEnv {
         self.berth(&args)
     }
 
+    /// `--dry-run stack deploy`: the plan, on standard output.
+    fn plan(&self) -> Run {
+        let run = self.berth(&[
+            "--dry-run",
+            "stack",
+            "deploy",
+            "--resolve-image",
+            "never",
+            &self.name,
+        ]);
+        run.assert_code(0);
+        run
+    }
+
+    /// Of the app's services, `web` has a new version and `db` its old one.
+    fn assert_only_web_updated(&self, before: &BTreeMap<String, String>) {
+        let after = self.versions();
+        assert_ne!(after[&self.service("web")], before[&self.service("web")]);
+        assert_eq!(after[&self.service("db")], before[&self.service("db")]);
+    }
+
     fn service(&self, key: &str) -> String {
         format!("{}_{key}", self.name)
     }
@@ -180,20 +201,10 @@ fn swarm_changed_config_reaches_only_its_service() {
     let before = stack.versions();
     let configs_before = stack.objects("config");
     stack.env.write("page.txt", "second\n");
-    let plan = stack.berth(&[
-        "--dry-run",
-        "stack",
-        "deploy",
-        "--resolve-image",
-        "never",
-        &stack.name,
-    ]);
-    ok(&plan);
+    let plan = stack.plan();
     assert!(plan.stdout.contains("new version"), "{}", plan.stdout);
     ok(&stack.deploy(&[]));
-    let after = stack.versions();
-    assert_ne!(after[&stack.service("web")], before[&stack.service("web")]);
-    assert_eq!(after[&stack.service("db")], before[&stack.service("db")]);
+    stack.assert_only_web_updated(&before);
     let page = sdocker_ok(&["exec", &stack.container("web"), "cat", "/page.txt"]);
     assert_eq!(page, "second\n");
     // The old version is gone, the new one is the only config of the stack.
@@ -480,4 +491,126 @@ fn swarm_a_build_only_service_is_refused_with_the_reason() {
     let run = stack.deploy(&["--build"]);
     run.assert_code(15);
     run.assert_stderr_has("has no image");
+}
+
+#[test]
+fn swarm_scale_and_secret_rotation_update_only_their_service() {
+    let stack = app("rotation");
+    ok(&stack.deploy(&[]));
+    let before = stack.versions();
+    let secrets_before = stack.objects("secret");
+    stack
+        .env
+        .write("compose.yaml", &APP.replace("replicas: 2", "replicas: 3"));
+    stack.env.write(".env", "TAG=latest\nTOKEN=rotated\n");
+    let plan = stack.plan();
+    assert!(plan.stdout.contains("replicas 2 → 3"), "{}", plan.stdout);
+    assert!(
+        plan.stdout
+            .contains("secrets /run/secrets/token: new version"),
+        "{}",
+        plan.stdout
+    );
+    assert!(
+        !plan.stdout.contains("rotated"),
+        "a secret value in the plan"
+    );
+    ok(&stack.deploy(&[]));
+    stack.assert_only_web_updated(&before);
+    let running = sdocker_ok(&[
+        "service",
+        "ls",
+        "--filter",
+        &format!("name={}", stack.service("web")),
+        "--format",
+        "{{.Replicas}}",
+    ]);
+    assert_eq!(running.trim(), "3/3");
+    let token = sdocker_ok(&["exec", &stack.container("web"), "cat", "/run/secrets/token"]);
+    assert_eq!(token, "rotated");
+    let secrets = stack.objects("secret");
+    assert_eq!(secrets.len(), 1);
+    assert_ne!(secrets, secrets_before);
+}
+
+#[test]
+fn swarm_a_failing_update_is_rolled_back_and_reported() {
+    let file = |command: &str| {
+        format!(
+            "services:\n  web:\n    image: busybox:latest\n    command: {command}\n    stop_grace_period: 1s\n    deploy:\n      update_config: {{failure_action: rollback, monitor: 1s}}\n"
+        )
+    };
+    let stack = StackEnv::new("rollback", &file("[sleep, '1000']"));
+    ok(&stack.deploy(&[]));
+    stack.env.write("compose.yaml", &file("[sh, -c, 'exit 3']"));
+    let run = stack.deploy(&[]);
+    run.assert_code(17);
+    run.assert_stderr_has("rollback completed");
+    let args = stack.service("web");
+    let held = sdocker_ok(&[
+        "service",
+        "inspect",
+        "--format",
+        "{{json .Spec.TaskTemplate.ContainerSpec.Args}}",
+        &args,
+    ]);
+    assert!(held.contains("sleep"), "not rolled back: {held}");
+}
+
+#[test]
+fn swarm_the_whole_specification_is_read() {
+    let stack = StackEnv::new(
+        "whole_spec",
+        r#"
+include:
+  - extra.yaml
+services:
+  web:
+    extends: {file: base.yaml, service: base}
+    image: busybox:${TAG}
+    environment:
+      FROM_FILE: ${FROM_ENV_FILE}
+    labels: !reset {}
+"#,
+    );
+    stack.env.write(
+        "base.yaml",
+        "services:\n  base:\n    command: [sleep, '1000']\n    stop_grace_period: 1s\n    labels: {dropped: 'yes'}\n",
+    );
+    stack.env.write(
+        "extra.yaml",
+        "services:\n  side:\n    image: busybox:latest\n    command: [sleep, '1000']\n    stop_grace_period: 1s\n",
+    );
+    stack
+        .env
+        .write("custom.env", "TAG=latest\nFROM_ENV_FILE=custom\n");
+    let run = stack
+        .env
+        .cmd(&[
+            "--env-file",
+            "custom.env",
+            "stack",
+            "deploy",
+            "--resolve-image",
+            "never",
+            &stack.name,
+        ])
+        .env("DOCKER_HOST", &swarm().host)
+        .run();
+    ok(&run);
+    let env = sdocker_ok(&[
+        "service",
+        "inspect",
+        "--format",
+        "{{json .Spec.TaskTemplate.ContainerSpec}}",
+        &stack.service("web"),
+    ]);
+    assert!(env.contains("FROM_FILE=custom"), "{env}");
+    assert!(env.contains("sleep"), "extends not applied: {env}");
+    assert!(!env.contains("dropped"), "!reset not applied: {env}");
+    assert_eq!(
+        stack.objects("service").len(),
+        2,
+        "the included service is missing"
+    );
 }
