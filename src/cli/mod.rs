@@ -579,6 +579,9 @@ impl CliError {
             )
             | CliError::Exec(ExecError::Engine(
                 EngineError::Unreachable { .. } | EngineError::Lost { .. },
+            ))
+            | CliError::Swarm(crate::swarm::execute::ExecError::Engine(
+                EngineError::Unreachable { .. } | EngineError::Lost { .. },
             )) => exit::ENGINE_UNREACHABLE,
             CliError::Exec(ExecError::Condition { failure, .. }) => match failure {
                 Failure::Unhealthy => exit::UNHEALTHY,

@@ -244,6 +244,7 @@ fn render(event: &Event) {
         }
         Event::Converged { name } => eprintln!(" service {name}  Converged"),
         Event::Warning(message) => eprintln!("WARN[0000] {message}"),
+        Event::Would(what) => eprintln!("{}would {what}", crate::engine::dryrun::PREFIX),
     }
 }
 

@@ -50,6 +50,8 @@ pub enum Event {
         name: String,
     },
     Warning(String),
+    /// What a dry run would do.
+    Would(String),
 }
 
 #[derive(Debug, thiserror::Error)]

@@ -39,10 +39,7 @@ pub async fn remove(
             .chain(configs.iter().map(|c| (Kind::Config, &c.name)))
             .chain(secrets.iter().map(|s| (Kind::Secret, &s.name)));
         for (kind, name) in all {
-            emit(Event::Warning(format!(
-                "{}would remove {kind} {name}",
-                crate::engine::dryrun::PREFIX
-            )));
+            emit(Event::Would(format!("remove {kind} {name}")));
         }
         return Ok(found);
     }

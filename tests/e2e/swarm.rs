@@ -307,6 +307,21 @@ fn swarm_docker_stack_and_berth_stack_work_on_each_others_stacks() {
     ok(&stack.deploy(&[]));
     let services = sdocker_ok(&["stack", "services", &stack.name, "--format", "{{.Name}}"]);
     assert!(services.contains(&stack.service("web")), "{services}");
+    // berth lists what it deployed as docker does.
+    let ls = stack.berth(&["stack", "ls"]);
+    assert!(ls.stdout.contains(&stack.name), "{}", ls.stdout);
+    let ps = stack.berth(&["stack", "ps", &stack.name]);
+    assert_eq!(
+        ps.stdout
+            .lines()
+            .filter(|l| l.contains(" running "))
+            .count(),
+        3,
+        "{}",
+        ps.stdout
+    );
+    let dry = stack.berth(&["--dry-run", "stack", "rm", &stack.name]);
+    dry.assert_stderr_has(&format!("would remove service {}", stack.service("web")));
     sdocker_ok(&["stack", "rm", &stack.name]);
     assert_eq!(stack.objects("service"), Vec::<String>::new());
     // docker's own deploy of a v3 file (under another name: docker's rm
