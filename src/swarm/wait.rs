@@ -157,3 +157,137 @@ fn capitalized(word: &str) -> String {
         None => String::new(),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use bollard::models::ServiceSpec;
+
+    fn spec(json: serde_json::Value) -> ServiceSpec {
+        serde_json::from_value(json).unwrap()
+    }
+
+    fn web(replicas: u64, args: &str) -> ServiceSpec {
+        spec(serde_json::json!({
+            "Name": "s_web",
+            "TaskTemplate": {"ContainerSpec": {"Image": "busybox", "Args": [args]}},
+            "Mode": {"Replicated": {"Replicas": replicas}},
+            "UpdateConfig": {"FailureAction": "rollback"},
+        }))
+    }
+
+    fn service(spec: &ServiceSpec, update_state: &str) -> SwarmService {
+        SwarmService {
+            id: "svc".into(),
+            name: "s_web".into(),
+            version: 1,
+            spec: spec.clone(),
+            update_state: update_state.into(),
+            update_message: "update rolled back due to failure".into(),
+            running: 0,
+            desired: 0,
+            completed: 0,
+        }
+    }
+
+    fn task(id: &str, spec: &ServiceSpec, state: &str) -> SwarmTask {
+        SwarmTask {
+            id: id.into(),
+            service_id: "svc".into(),
+            slot: 1,
+            desired_state: if state == "running" {
+                "running"
+            } else {
+                "shutdown"
+            }
+            .into(),
+            state: state.into(),
+            err: if state == "failed" {
+                "task: non-zero exit (3)".into()
+            } else {
+                String::new()
+            },
+            exit_code: (state == "failed").then_some(3),
+            image: "busybox".into(),
+            spec: serde_json::to_value(&spec.task_template).unwrap(),
+            ..Default::default()
+        }
+    }
+
+    fn watch<'a>(spec: &'a ServiceSpec, updated: bool, before: &'a HashSet<String>) -> Watch<'a> {
+        Watch {
+            name: "s_web",
+            spec,
+            job: false,
+            updated,
+            failed_before: before,
+        }
+    }
+
+    #[test]
+    fn tasks_of_the_spec_before_an_update_do_not_count() {
+        let (old, new) = (web(2, "old"), web(2, "new"));
+        let none = HashSet::new();
+        // A listing made before the update: the old spec, its tasks running.
+        let stale = Snapshot {
+            services: vec![service(&old, "")],
+            tasks: vec![task("a", &old, "running"), task("b", &old, "running")],
+        };
+        let pending = State::Pending { done: 0, wanted: 2 };
+        assert_eq!(state(&watch(&new, true, &none), &stale), pending);
+        let fresh = Snapshot {
+            services: vec![service(&new, "completed")],
+            tasks: vec![task("c", &new, "running"), task("d", &new, "running")],
+        };
+        assert_eq!(
+            state(&watch(&new, true, &none), &fresh),
+            State::Converged { done: 2 }
+        );
+    }
+
+    #[test]
+    fn a_failed_task_fails_a_new_service_with_its_error() {
+        let new = web(1, "new");
+        let none = HashSet::new();
+        let listing = Snapshot {
+            services: vec![service(&new, "")],
+            tasks: vec![task("t1", &new, "failed")],
+        };
+        let State::Failed(report) = state(&watch(&new, false, &none), &listing) else {
+            panic!("not failed");
+        };
+        assert!(
+            report.contains("\"task: non-zero exit (3)\" (exit code 3)"),
+            "{report}"
+        );
+        // A task that had failed before the deploy is old news.
+        let before = HashSet::from(["t1".to_string()]);
+        assert!(matches!(
+            state(&watch(&new, false, &before), &listing),
+            State::Pending { .. }
+        ));
+    }
+
+    #[test]
+    fn an_update_that_rolls_back_is_followed_to_its_end() {
+        let new = web(1, "new");
+        let none = HashSet::new();
+        let failing = Snapshot {
+            services: vec![service(&new, "updating")],
+            tasks: vec![task("t1", &new, "failed")],
+        };
+        assert!(matches!(
+            state(&watch(&new, true, &none), &failing),
+            State::Pending { .. }
+        ));
+        let rolled_back = Snapshot {
+            services: vec![service(&new, "rollback_completed")],
+            ..failing
+        };
+        let State::Failed(report) = state(&watch(&new, true, &none), &rolled_back) else {
+            panic!("not failed");
+        };
+        assert!(report.contains("ended rollback completed"), "{report}");
+        assert!(report.contains("exit code 3"), "{report}");
+    }
+}
