@@ -629,3 +629,48 @@ services:
         "the included service is missing"
     );
 }
+
+#[test]
+fn swarm_with_registry_auth_lets_the_nodes_pull_from_a_private_registry() {
+    let registry = Registry::start(true);
+    let image = format!("{}/bsauth/app:1", registry.address);
+    let compose = format!(
+        "services:\n  app:\n    build: .\n    image: {image}\n    command: [sleep, '1000']\n    stop_grace_period: 1s\n"
+    );
+    let stack = StackEnv::new("registry_auth", &compose);
+    stack.env.write(
+        "Dockerfile",
+        "FROM busybox:latest\nRUN echo built > /built\n",
+    );
+    crate::images::write_auths(&stack.env, "auths", &registry.address);
+    let config = stack.env.dir().join("auths").display().to_string();
+    let deploy = |name: &str, extra: &[&str]| {
+        let mut args = vec!["stack", "deploy", "--resolve-image", "never"];
+        args.extend(extra);
+        args.push(name);
+        stack
+            .env
+            .cmd(&args)
+            .env("DOCKER_HOST", &swarm().host)
+            .env("DOCKER_CONFIG", &config)
+            .env("DOCKER_BUILDKIT", "0")
+            .run()
+    };
+    let build = stack
+        .env
+        .cmd(&["build", "--push"])
+        .env("DOCKER_HOST", &swarm().host)
+        .env("DOCKER_CONFIG", &config)
+        .env("DOCKER_BUILDKIT", "0")
+        .run();
+    ok(&build);
+    // The node must pull it: the copy the build left is removed.
+    sdocker_ok(&["rmi", &image]);
+    // Without the flag, the registry turns the node away...
+    let other = format!("{}noauth", stack.name);
+    let refused = deploy(&other, &[]);
+    let _ = sdocker(&["stack", "rm", &other]);
+    refused.assert_code(17);
+    // ...with it, the node pulls with the user's credentials.
+    ok(&deploy(&stack.name, &["--with-registry-auth"]));
+}
