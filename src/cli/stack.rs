@@ -178,8 +178,16 @@ fn deploy(settings: &Settings, args: DeployArgs) -> Result<i32, CliError> {
             print!("{plan}");
             return Ok(0);
         }
-        eprint!("{plan}");
-        let emit = |event: Event| render(&event);
+        let quiet = settings.progress == crate::render::Progress::Quiet;
+        if !quiet {
+            eprint!("{plan}");
+        }
+        // Quiet keeps warnings only.
+        let emit = |event: Event| {
+            if !quiet || matches!(event, Event::Warning(_)) {
+                render(&event)
+            }
+        };
         let options = execute::Options {
             detach: args.detach,
             auth: &auth,
