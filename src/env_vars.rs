@@ -18,6 +18,8 @@ pub const COMPOSE_IGNORE_ORPHANS: &str = "COMPOSE_IGNORE_ORPHANS";
 pub const COMPOSE_REMOVE_ORPHANS: &str = "COMPOSE_REMOVE_ORPHANS";
 /// `--compatibility`: Docker Compose v1 names (`project_service_1`).
 pub const COMPOSE_COMPATIBILITY: &str = "COMPOSE_COMPATIBILITY";
+/// berth's own: every failure exits 1, as Docker Compose's do.
+pub const COMPOSE_COMPAT_EXIT: &str = "COMPOSE_COMPAT_EXIT";
 pub const DOCKER_HOST: &str = "DOCKER_HOST";
 pub const DOCKER_API_VERSION: &str = "DOCKER_API_VERSION";
 pub const DOCKER_DEFAULT_PLATFORM: &str = "DOCKER_DEFAULT_PLATFORM";
@@ -34,6 +36,10 @@ pub const DOCKER_TLS_VERIFY: &str = "DOCKER_TLS_VERIFY";
 pub const DOCKER_TLS: &str = "DOCKER_TLS";
 /// The directory of `ca.pem`, `cert.pem` and `key.pem` (default: the config directory).
 pub const DOCKER_CERT_PATH: &str = "DOCKER_CERT_PATH";
+/// Set by the docker CLI when it runs berth as its plugin (`docker berth`).
+pub const DOCKER_CLI_PLUGIN_ORIGINAL_CLI_COMMAND: &str = "DOCKER_CLI_PLUGIN_ORIGINAL_CLI_COMMAND";
+/// The docker CLI's socket a plugin connects to; closed when it should stop.
+pub const DOCKER_CLI_PLUGIN_SOCKET: &str = "DOCKER_CLI_PLUGIN_SOCKET";
 /// Where credential helpers (`docker-credential-*`) are looked up.
 pub const PATH: &str = "PATH";
 /// Where berth keeps what it remembers between runs (when it last pulled an image).

@@ -747,3 +747,78 @@ fn man_page_is_roff_naming_berth() {
     assert!(page.contains(".TH berth 1"), "{page}");
     assert!(page.contains("completion"), "{page}");
 }
+
+#[test]
+fn a_model_that_passed_validation_is_remembered_and_a_changed_one_checked_again() {
+    let dir = project(&[("compose.yaml", "services:\n  web:\n    image: busybox\n")]);
+    let cache = tempfile::tempdir().unwrap();
+    let verdicts = cache.path().join("berth/valid");
+    let count = || std::fs::read_dir(&verdicts).map_or(0, |d| d.count());
+    let run = |args: &[&str]| {
+        berth(dir.path())
+            .env("XDG_CACHE_HOME", cache.path())
+            .args(args)
+            .output()
+            .unwrap()
+    };
+    // A dry run writes nothing, not even a cache entry.
+    assert!(run(&["--dry-run", "config", "-q"]).status.success());
+    assert_eq!(count(), 0);
+    assert!(run(&["config", "-q"]).status.success());
+    assert_eq!(count(), 1);
+    assert!(run(&["config", "-q"]).status.success());
+    assert_eq!(count(), 1, "the same model is not remembered twice");
+    // A change the schema refuses is still refused, and not remembered.
+    std::fs::write(
+        dir.path().join("compose.yaml"),
+        "services:\n  web:\n    image: busybox\n    restrat: always\n",
+    )
+    .unwrap();
+    let out = run(&["config", "-q"]);
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("restrat"), "{stderr}");
+    assert_eq!(count(), 1);
+    let out = run(&["config", "-q"]);
+    assert!(!out.status.success(), "a failure is checked every time");
+}
+
+#[test]
+fn compose_compat_exit_makes_every_failure_exit_1() {
+    let dir = project(&[("compose.yaml", "services:\n  web:\n    restrat: always\n")]);
+    let code = |compat: Option<&str>| {
+        let mut cmd = berth(dir.path());
+        if let Some(value) = compat {
+            cmd.env("COMPOSE_COMPAT_EXIT", value);
+        }
+        cmd.args(["config", "-q"]).output().unwrap().status.code()
+    };
+    assert_eq!(code(None), Some(15));
+    assert_eq!(code(Some("1")), Some(1));
+    assert_eq!(code(Some("0")), Some(15));
+    // Usage errors keep their code.
+    let mut cmd = berth(dir.path());
+    cmd.env("COMPOSE_COMPAT_EXIT", "1").arg("--no-such-flag");
+    assert_eq!(cmd.output().unwrap().status.code(), Some(2));
+}
+
+#[test]
+fn help_groups_global_flags_and_a_late_f_says_where_it_goes() {
+    let dir = project(&[("compose.yaml", "services:\n  web:\n    image: busybox\n")]);
+    let out = berth(dir.path()).args(["up", "--help"]).output().unwrap();
+    let help = String::from_utf8_lossy(&out.stdout);
+    let (own, global) = help
+        .split_once("Global options:")
+        .unwrap_or_else(|| panic!("no global heading:\n{help}"));
+    assert!(own.contains("--detach"), "{help}");
+    assert!(!own.contains("--dry-run"), "{help}");
+    assert!(global.contains("--dry-run"), "{help}");
+    let out = berth(dir.path())
+        .args(["config", "--services", "-f", "x.yaml"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("goes before the command"), "{stderr}");
+    assert!(!stderr.contains("use '-- -f'"), "{stderr}");
+}

@@ -74,7 +74,7 @@ fn engine_after_up(desired: &Desired) -> Observed {
                     plan::container_name(desired, parent, 1)
                 ))
             };
-            let hash = config_hash::service_hash(&service.hashed, first_container);
+            let hash = config_hash::service_hash(service.hashed(), first_container);
             let mut labels: BTreeMap<String, String> = service.spec.identity_labels.clone();
             labels.insert(labels::CONTAINER_NUMBER.into(), number.to_string());
             labels.insert(labels::CONFIG_HASH.into(), hash);

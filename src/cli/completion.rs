@@ -97,6 +97,8 @@ fn quiet_load() -> Option<crate::load::Loaded> {
         os_env,
         // Every service, whatever its profiles: naming one enables them.
         profiles: vec!["*".to_string()],
+        // Completion runs per keystroke on an unchanged file.
+        remember_validation: true,
         ..Default::default()
     };
     crate::load::load(&opts).ok()

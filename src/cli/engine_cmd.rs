@@ -254,9 +254,23 @@ pub fn check_services(desired: &Desired, services: &[String]) -> Result<(), CliE
         .iter()
         .find(|s| !desired.services.contains_key(*s) && !desired.disabled_services.contains(s))
     {
-        Some(unknown) => Err(CliError::Usage(format!("no such service: {unknown}"))),
+        Some(unknown) => Err(no_such_service(desired, unknown)),
         None => Ok(()),
     }
+}
+
+/// `no such service: wbe; did you mean `web`?`, naming the closest service
+/// the file defines (enabled or not).
+pub fn no_such_service(desired: &Desired, unknown: &str) -> CliError {
+    let known = desired
+        .services
+        .keys()
+        .map(String::as_str)
+        .chain(desired.disabled_services.iter().map(String::as_str));
+    CliError::Usage(format!(
+        "no such service: {unknown}; {}",
+        crate::load::extends::did_you_mean(unknown, known)
+    ))
 }
 
 /// Connects to the engine that `--context`, `DOCKER_HOST`, `DOCKER_CONTEXT`

@@ -19,6 +19,7 @@ mod log_mux;
 mod logs;
 mod ls;
 mod pipe;
+mod plugin;
 mod port;
 mod ps;
 mod pull;
@@ -68,6 +69,18 @@ pub mod exit {
     pub const TIMEOUT: i32 = 19;
     /// Interrupted by Ctrl-C.
     pub const INTERRUPTED: i32 = 130;
+
+    /// The code a script written for Docker Compose expects for a failure
+    /// berth gives `code`: 1 for each of berth's own codes (`COMPOSE_COMPAT_EXIT`).
+    /// Usage errors, interruptions and a container's own code stay.
+    pub fn compose_compatible(code: i32) -> i32 {
+        match code {
+            INVALID_PROJECT | ENGINE_UNREACHABLE | CONTAINER_FAILED | UNHEALTHY | TIMEOUT => {
+                FAILURE
+            }
+            other => other,
+        }
+    }
 }
 
 #[derive(Debug, Parser)]
@@ -86,6 +99,7 @@ pub struct Cli {
 
 /// Flags shared by every command, as Docker Compose names them.
 #[derive(Debug, clap::Args)]
+#[command(next_help_heading = "Global options")]
 pub struct GlobalArgs {
     /// Compose configuration files (repeatable; `-` reads standard input)
     // `-f` and `-p` go before the command only, as with `docker compose`:
@@ -174,6 +188,10 @@ pub struct GlobalArgs {
     /// Deprecated: --project-directory
     #[arg(long, hide = true, value_name = "DIR")]
     pub workdir: Option<String>,
+    /// The docker CLI's `--config` when berth runs as its plugin: read as
+    /// `DOCKER_CONFIG`.
+    #[arg(skip)]
+    pub docker_config: Option<PathBuf>,
 }
 
 /// `--ansi`.
@@ -296,13 +314,38 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> i32 {
     if let Some(code) = completion::answer_request(&args) {
         return code;
     }
-    let cli = match Cli::try_parse_from(args) {
+    let run_by_docker =
+        std::env::var_os(env_vars::DOCKER_CLI_PLUGIN_ORIGINAL_CLI_COMMAND).is_some();
+    let (args, docker_globals) = match plugin::invocation(&args, run_by_docker) {
+        plugin::Invocation::Direct => (args, None),
+        plugin::Invocation::Metadata => {
+            println!("{}", plugin::metadata());
+            return 0;
+        }
+        plugin::Invocation::Plugin { args, globals } => {
+            plugin::follow_cli(
+                std::env::var(env_vars::DOCKER_CLI_PLUGIN_SOCKET)
+                    .ok()
+                    .as_deref(),
+            );
+            (args, Some(globals))
+        }
+    };
+    let mut cli = match Cli::try_parse_from(args) {
         Ok(cli) => cli,
         Err(e) => {
-            let _ = e.print();
+            match misplaced_global(&e) {
+                Some(message) => eprintln!("{message}"),
+                None => {
+                    let _ = e.print();
+                }
+            }
             return if e.use_stderr() { exit::USAGE } else { 0 };
         }
     };
+    if let Some(globals) = docker_globals {
+        globals.apply_to(&mut cli.global);
+    }
     let settings = match Settings::from_process(&cli.global) {
         Ok(settings) => settings,
         Err(message) => {
@@ -357,9 +400,36 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> i32 {
                 "{}",
                 err.render(settings.color_stderr, settings.show_secrets)
             );
-            err.exit_code()
+            match settings.compat_exit {
+                true => exit::compose_compatible(err.exit_code()),
+                false => err.exit_code(),
+            }
         }
     }
+}
+
+/// A clearer message than clap's ("to pass '-f' as a value, use '-- -f'")
+/// for `-f` or `-p` given after the command: like `docker compose`, berth
+/// takes them before it (after it, `logs -f` follows and `run -p` publishes).
+fn misplaced_global(e: &clap::Error) -> Option<String> {
+    use clap::error::{ContextKind, ContextValue, ErrorKind};
+    if e.kind() != ErrorKind::UnknownArgument {
+        return None;
+    }
+    let Some(ContextValue::String(given)) = e.get(ContextKind::InvalidArg) else {
+        return None;
+    };
+    let flag = given.split('=').next().unwrap_or(given);
+    let what = match flag {
+        "-f" | "--file" => "the Compose file",
+        "-p" | "--project-name" => "the project name",
+        _ => return None,
+    };
+    Some(format!(
+        "error: unexpected argument '{given}' after the command\n\n  \
+         {flag} ({what}) goes before the command, as with `docker compose`: \
+         berth {flag} VALUE COMMAND ...\n\nFor more information, try '--help'."
+    ))
 }
 
 /// Everything resolved once from flags and the environment.
@@ -370,6 +440,8 @@ pub struct Settings {
     /// `--show-secrets`: error snippets print secret-looking values.
     pub show_secrets: bool,
     pub dry_run: bool,
+    /// `COMPOSE_COMPAT_EXIT`: failures exit 1 (see [`exit::compose_compatible`]).
+    pub compat_exit: bool,
     /// Resolved: never `auto`.
     pub progress: crate::render::Progress,
     /// Engine operations at once: `--parallel`, else `COMPOSE_PARALLEL_LIMIT`.
@@ -385,13 +457,13 @@ impl Settings {
             .map_err(|e| CliError::Engine(e.into()))
     }
 
-    /// A boolean environment variable such as `COMPOSE_REMOVE_ORPHANS`: set
-    /// to `1`, `true` or `yes`.
+    /// A boolean environment variable such as `COMPOSE_REMOVE_ORPHANS`, as
+    /// Docker Compose reads it ([`crate::gocompat::env_flag`]).
     pub fn env_flag(&self, name: &str) -> bool {
         self.load
             .os_env
             .get(name)
-            .is_some_and(|v| matches!(v.to_ascii_lowercase().as_str(), "1" | "true" | "yes"))
+            .is_some_and(|v| crate::gocompat::env_flag(v))
     }
 
     /// Whether to build with BuildKit (the default) or with the engine's
@@ -400,7 +472,7 @@ impl Settings {
     pub fn buildkit(&self) -> Result<bool, CliError> {
         match self.load.os_env.get(env_vars::DOCKER_BUILDKIT) {
             None => Ok(true),
-            Some(value) => crate::load::parse_bool(value).ok_or_else(|| {
+            Some(value) => crate::gocompat::parse_bool(value).ok_or_else(|| {
                 CliError::Usage(format!(
                     "DOCKER_BUILDKIT is {value:?}: set it to 1 (BuildKit, the default) or 0 \
                      (the engine's classic builder)"
@@ -410,7 +482,10 @@ impl Settings {
     }
 
     fn from_process(global: &GlobalArgs) -> Result<Self, String> {
-        let os_env: Env = std::env::vars().collect();
+        let mut os_env: Env = std::env::vars().collect();
+        if let Some(dir) = &global.docker_config {
+            os_env.insert(env_vars::DOCKER_CONFIG.into(), dir.display().to_string());
+        }
         let cwd = os_env
             .get(env_vars::PWD)
             .map(PathBuf::from)
@@ -463,6 +538,9 @@ impl Settings {
             })
             .filter(|&n| n > 0)
             .unwrap_or(64);
+        let compat_exit = os_env
+            .get(env_vars::COMPOSE_COMPAT_EXIT)
+            .is_some_and(|v| crate::gocompat::env_flag(v));
         let load = LoadOptions {
             files: global.files.clone(),
             project_name: global.project_name.clone(),
@@ -479,10 +557,12 @@ impl Settings {
             compatibility: global.compatibility
                 || os_env
                     .get(env_vars::COMPOSE_COMPATIBILITY)
-                    .is_some_and(|v| crate::load::is_truthy(v)),
+                    .is_some_and(|v| crate::gocompat::env_flag(v)),
             cwd,
             os_env,
             stdin,
+            // A dry run writes nothing, not even a cache entry.
+            remember_validation: !global.dry_run,
             ..Default::default()
         };
         Ok(Settings {
@@ -490,6 +570,7 @@ impl Settings {
             color_stderr,
             show_secrets: global.show_secrets,
             dry_run: global.dry_run,
+            compat_exit,
             progress,
             parallel,
             engine: crate::engine::endpoint::EngineFlags {

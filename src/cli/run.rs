@@ -142,10 +142,7 @@ pub fn run(settings: &Settings, args: RunArgs) -> Result<i32, CliError> {
     )?;
     let (engine, desired) = (prepared.engine, prepared.desired);
     let Some(service) = desired.services.get(&args.service) else {
-        return Err(CliError::Usage(format!(
-            "no such service: {}",
-            args.service
-        )));
+        return Err(engine_cmd::no_such_service(&desired, &args.service));
     };
     if let Some(problem) = service.problems.first() {
         return Err(CliError::Other(problem.to_string()));

@@ -204,33 +204,9 @@ pub fn parse_instant(text: &str, now: i64) -> Result<i64, String> {
 
 /// A Go-style duration (`1h30m`, `10m`, `2.5s`, `500ms`) in whole seconds.
 fn parse_duration(text: &str) -> Option<i64> {
-    let mut total = 0.0;
-    let mut rest = text;
-    if rest.is_empty() {
-        return None;
-    }
-    while !rest.is_empty() {
-        let digits = rest
-            .find(|c: char| !(c.is_ascii_digit() || c == '.'))
-            .filter(|&n| n > 0)?;
-        let value: f64 = rest[..digits].parse().ok()?;
-        rest = &rest[digits..];
-        let unit_len = rest
-            .find(|c: char| c.is_ascii_digit() || c == '.')
-            .unwrap_or(rest.len());
-        let scale = match &rest[..unit_len] {
-            "h" => 3600.0,
-            "m" => 60.0,
-            "s" => 1.0,
-            "ms" => 0.001,
-            "us" | "µs" => 0.000_001,
-            "ns" => 0.000_000_001,
-            _ => return None,
-        };
-        total += value * scale;
-        rest = &rest[unit_len..];
-    }
-    Some(total as i64)
+    crate::gocompat::parse_duration(text, crate::gocompat::Units::Go)
+        .ok()
+        .map(|nanos| nanos / 1_000_000_000)
 }
 
 #[cfg(test)]

@@ -310,9 +310,10 @@ fn converge(
     }
     for (service, count) in scales {
         let Some(target) = desired.services.get_mut(service) else {
-            return Err(CliError::Usage(format!(
-                "--scale: no such service: {service}"
-            )));
+            return Err(match engine_cmd::no_such_service(&desired, service) {
+                CliError::Usage(message) => CliError::Usage(format!("--scale: {message}")),
+                other => other,
+            });
         };
         if target.container_name.is_some() && count > 1 {
             return Err(CliError::Usage(format!(
@@ -518,7 +519,7 @@ fn session(
 ) -> Result<Session, CliError> {
     let known = |names: &[String]| -> Result<(), CliError> {
         match names.iter().find(|n| !desired.services.contains_key(*n)) {
-            Some(unknown) => Err(CliError::Usage(format!("no such service: {unknown}"))),
+            Some(unknown) => Err(engine_cmd::no_such_service(desired, unknown)),
             None => Ok(()),
         }
     };

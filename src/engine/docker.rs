@@ -11,23 +11,23 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use bollard::auth::DockerCredentials;
 use bollard::errors::Error as BollardError;
 use bollard::models::{
-    BuildInfoAux, ContainerCreateBody, ContainerSummary, DeviceMapping, DeviceRequest,
-    EndpointIpamConfig, EndpointSettings, HealthConfig, HealthStatusEnum, HostConfig,
-    HostConfigCgroupnsModeEnum, HostConfigIsolationEnum, HostConfigLogConfig, Ipam, IpamConfig,
-    MountBindOptions, MountBindOptionsPropagationEnum, MountTmpfsOptions, MountType,
-    MountVolumeOptions, NetworkConnectRequest, NetworkCreateRequest, NetworkDisconnectRequest,
-    NetworkingConfig, PortBinding, ResourcesBlkioWeightDevice, ResourcesUlimits, RestartPolicy,
+    BuildInfoAux, ContainerCreateBody, DeviceMapping, DeviceRequest, EndpointIpamConfig,
+    EndpointSettings, HealthConfig, HostConfig, HostConfigCgroupnsModeEnum,
+    HostConfigIsolationEnum, HostConfigLogConfig, Ipam, IpamConfig, MountBindOptions,
+    MountBindOptionsPropagationEnum, MountTmpfsOptions, MountType, MountVolumeOptions,
+    NetworkConnectRequest, NetworkCreateRequest, NetworkDisconnectRequest, NetworkingConfig,
+    PortBinding, ResourcesBlkioWeightDevice, ResourcesUlimits, RestartPolicy,
     RestartPolicyNameEnum, ThrottleDevice, VolumeCreateRequest,
 };
 use bollard::query_parameters::{
     BuildImageOptionsBuilder, BuilderVersion, CommitContainerOptionsBuilder,
-    CreateContainerOptionsBuilder, CreateImageOptionsBuilder, DownloadFromContainerOptionsBuilder,
-    EventsOptionsBuilder, InspectContainerOptions, KillContainerOptionsBuilder,
-    ListContainersOptionsBuilder, ListImagesOptionsBuilder, ListNetworksOptionsBuilder,
-    ListVolumesOptionsBuilder, LogsOptionsBuilder, PruneImagesOptionsBuilder,
-    PushImageOptionsBuilder, RemoveContainerOptionsBuilder, RemoveImageOptions,
-    RenameContainerOptionsBuilder, StartContainerOptions, StatsOptionsBuilder,
-    StopContainerOptionsBuilder, TagImageOptionsBuilder, UploadToContainerOptionsBuilder,
+    ContainerArchiveInfoOptionsBuilder, CreateContainerOptionsBuilder, CreateImageOptionsBuilder,
+    DownloadFromContainerOptionsBuilder, EventsOptionsBuilder, KillContainerOptionsBuilder,
+    ListImagesOptionsBuilder, ListNetworksOptionsBuilder, ListVolumesOptionsBuilder,
+    LogsOptionsBuilder, PruneImagesOptionsBuilder, PushImageOptionsBuilder,
+    RemoveContainerOptionsBuilder, RemoveImageOptions, RenameContainerOptionsBuilder,
+    StartContainerOptions, StatsOptionsBuilder, StopContainerOptionsBuilder,
+    TagImageOptionsBuilder, UploadToContainerOptionsBuilder,
 };
 use bollard::{ClientVersion, Docker};
 use futures_util::stream::{BoxStream, StreamExt};
@@ -35,13 +35,15 @@ use futures_util::stream::{BoxStream, StreamExt};
 use super::buildkit::{Step, StepLog, Trace, TraceUpdate};
 use super::endpoint::Endpoint;
 use super::image::LayerTally;
+use super::podman;
 use super::spec::{ContainerSpec, MountSpec, NetworkSpec, VolumeSpec};
 use super::ssh;
+use super::wire;
 use super::{
     Activity, ApiVersion, AttachOptions, BuildOutput, BuildSpec, CommitSpec, Container,
-    ContainerDisplay, ContainerEvent, ContainerStatus, Created, Engine, EngineError, Event,
-    ExecSpec, FileCopy, Health, ImageInfo, LogChunk, LogOptions, Mount, Network, PortMapping,
-    RegistryAuth, Result, RunState, Session, Transfer, Usage, Volume, labels,
+    ContainerEvent, ContainerStatus, Created, Engine, EngineError, Event, ExecSpec, FileCopy,
+    Health, ImageInfo, LogChunk, LogOptions, Network, RegistryAuth, Result, RunState, Session,
+    Transfer, Usage, Volume, labels,
 };
 use crate::env_vars;
 
@@ -62,22 +64,35 @@ const TCP_CONNECT_LIMIT: Duration = Duration::from_secs(10);
 /// grace period; berth keeps its own deadlines, so this is only a backstop.
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(3600);
 
+/// The seconds an engine gives a container to stop when neither the stop
+/// call nor the container says.
+const DEFAULT_STOP_TIMEOUT: i64 = 10;
+
 /// What the engine's `/version` tells berth.
 struct Version {
     api: ApiVersion,
     /// `os/arch`, e.g. `linux/amd64`.
     platform: String,
+    /// Podman's Docker-compatible service rather than Docker's engine.
+    podman: bool,
 }
 
 /// The Docker Engine berth talks to.
 #[derive(Clone)]
 pub struct DockerEngine {
+    /// For requests whose answer may rightly take long to start: a stop
+    /// waiting out a grace period, a build or pull, a stream.
     client: Docker,
+    /// For the rest, which an engine answers at once: one that says nothing
+    /// for [`ANSWER_LIMIT`] has stopped answering.
+    quick: Docker,
     /// Read once, on first need.
     version: Arc<tokio::sync::OnceCell<Version>>,
     pinned: Option<ApiVersion>,
     /// The endpoint's address (`unix://...`, `tcp://...`).
     host: Arc<str>,
+    /// What berth does differently on Podman (see [`podman`]).
+    podman: Arc<podman::PodmanState>,
 }
 
 impl DockerEngine {
@@ -181,10 +196,12 @@ impl DockerEngine {
         }
         let pinned = pinned.as_deref().and_then(ApiVersion::parse);
         Ok(DockerEngine {
+            quick: client.clone().with_timeout(ANSWER_LIMIT),
             client,
             version: Arc::new(tokio::sync::OnceCell::new()),
             pinned,
             host: host.into(),
+            podman: Arc::default(),
         })
     }
 
@@ -211,6 +228,142 @@ impl DockerEngine {
         }
     }
 
+    /// Asks the engine something that changes nothing, within
+    /// [`ANSWER_LIMIT`], and asks once more when the connection broke
+    /// before an answer came: a kept-alive connection the engine had
+    /// already closed fails on first use, and a read is safe to repeat.
+    async fn read<T, Answer>(
+        &self,
+        ask: impl Fn(Docker) -> Answer,
+    ) -> std::result::Result<T, BollardError>
+    where
+        Answer: Future<Output = std::result::Result<T, BollardError>>,
+    {
+        match ask(self.quick.clone()).await {
+            Err(e) if is_retryable(&e) => ask(self.quick.clone()).await,
+            answer => answer,
+        }
+    }
+
+    /// `GET path` (with its query), its JSON answer read into berth's own
+    /// lenient types ([`wire`]). bollard has no call for a path of one's
+    /// choosing, so its export call, which hands the answer over as it
+    /// comes, is pointed at `path`: every transport (unix, TLS, ssh) and
+    /// the error mapping stay bollard's.
+    async fn get_json<T: serde::de::DeserializeOwned>(&self, path: &str) -> Result<T> {
+        let target: http::uri::PathAndQuery = path
+            .parse()
+            .map_err(|e| EngineError::Other(format!("bad request path {path}: {e}")))?;
+        let client = self
+            .quick
+            .clone()
+            .with_request_modifier(move |mut request| {
+                let mut parts = request.uri().clone().into_parts();
+                parts.path_and_query = Some(target.clone());
+                if let Ok(uri) = http::Uri::from_parts(parts) {
+                    *request.uri_mut() = uri;
+                }
+                request
+            });
+        // A read: asked once more when the connection broke (see `read`).
+        let body = match answer_body(&client).await {
+            Err(e) if is_retryable(&e) => answer_body(&client).await,
+            body => body,
+        }
+        .map_err(|e| self.fail(e))?;
+        serde_json::from_slice(&body).map_err(|e| {
+            EngineError::Other(format!(
+                "cannot read the engine's answer to GET {path}: {e}"
+            ))
+        })
+    }
+
+    /// Runs the health check of container `id` every `interval` through
+    /// Podman's API, while the container runs and berth does, when Podman
+    /// runs none itself (no systemd). Nothing on Docker.
+    async fn run_health_checks(&self, id: &str, interval: Duration) {
+        let ask = async {
+            match self.version().await {
+                Ok(v) if v.podman => self
+                    .get_json::<podman::Info>(&format!("{}/info", podman::LIBPOD))
+                    .await
+                    .is_ok_and(|info| !info.has_systemd()),
+                _ => false,
+            }
+        };
+        if !self.podman.drives_health(ask).await || !self.podman.take_on(id) {
+            return;
+        }
+        self.podman.say_once();
+        let (engine, id) = (self.clone(), id.to_string());
+        tokio::spawn(async move {
+            let path = format!(
+                "{}/containers/{}/healthcheck",
+                podman::LIBPOD,
+                percent_encode(&id)
+            );
+            loop {
+                tokio::time::sleep(interval).await;
+                // Podman records the result and reports a `health_status`
+                // event; it refuses once the container stopped or went.
+                if engine.get_json::<serde_json::Value>(&path).await.is_err() {
+                    break;
+                }
+            }
+            engine.podman.give_up(&id);
+        });
+    }
+
+    /// Every container (stopped ones too) matching `filters`.
+    async fn containers(
+        &self,
+        filters: &HashMap<&'static str, Vec<String>>,
+    ) -> Result<Vec<Container>> {
+        let filters = serde_json::to_string(filters).unwrap_or_default();
+        let list: Vec<wire::Summary> = self
+            .get_json(&format!(
+                "/containers/json?all=true&filters={}",
+                percent_encode(&filters)
+            ))
+            .await?;
+        let mut containers: Vec<Container> = list.into_iter().map(Container::from).collect();
+        let podman = containers
+            .iter()
+            .flat_map(|c| &c.networks)
+            .any(|(name, id)| podman::names_network_by_name(name, id));
+        if podman {
+            self.podman_listing(&mut containers, &filters).await?;
+        }
+        Ok(containers)
+    }
+
+    /// Completes Podman's container list (see [`podman`]): network IDs for
+    /// the network names it gives, and the health in each status text.
+    async fn podman_listing(&self, containers: &mut [Container], filters: &str) -> Result<()> {
+        let own_list = format!(
+            "{}/containers/json?all=true&filters={}",
+            podman::LIBPOD,
+            percent_encode(filters)
+        );
+        let (networks, own) = tokio::try_join!(
+            self.get_json::<Vec<wire::NetworkSummary>>("/networks"),
+            self.get_json::<Vec<podman::LibpodSummary>>(&own_list),
+        )?;
+        let ids: HashMap<String, String> = networks.into_iter().map(|n| (n.name, n.id)).collect();
+        let health = podman::health_by_id(own);
+        for c in containers {
+            for id in c.networks.values_mut() {
+                if let Some(real) = ids.get(id.as_str()) {
+                    *id = real.clone();
+                }
+            }
+            if let Some(health) = health.get(&c.id) {
+                c.display.status = podman::with_health(&c.display.status, health);
+            }
+        }
+        Ok(())
+    }
+
     /// The API version to speak: the engine's, capped by `DOCKER_API_VERSION`.
     async fn api(&self) -> Result<ApiVersion> {
         let api = self.version().await?.api;
@@ -221,7 +374,10 @@ impl DockerEngine {
     async fn version(&self) -> Result<&Version> {
         self.version
             .get_or_try_init(|| async {
-                let version = self.client.version().await.map_err(|e| self.fail(e))?;
+                let version = self
+                    .read(|c| async move { c.version().await })
+                    .await
+                    .map_err(|e| self.fail(e))?;
                 let api = version
                     .api_version
                     .as_deref()
@@ -240,7 +396,17 @@ impl DockerEngine {
                     version.os.as_deref().unwrap_or("linux"),
                     version.arch.as_deref().unwrap_or_default()
                 );
-                Ok(Version { api, platform })
+                let components: Vec<String> = version
+                    .components
+                    .iter()
+                    .flatten()
+                    .map(|c| c.name.clone())
+                    .collect();
+                Ok(Version {
+                    api,
+                    platform,
+                    podman: podman::is_podman(&components),
+                })
             })
             .await
     }
@@ -321,6 +487,10 @@ fn engine_error(host: &str, e: BollardError) -> EngineError {
             message,
         } => EngineError::Conflict(message),
         BollardError::DockerResponseServerError { message, .. } => EngineError::Other(message),
+        BollardError::RequestTimeoutError => EngineError::Lost {
+            host: host.to_string(),
+            reason: format!("no answer within {} s", ANSWER_LIMIT.as_secs()),
+        },
         other => match transport_failure(&other) {
             Some(reason) => EngineError::Lost {
                 host: host.to_string(),
@@ -329,6 +499,23 @@ fn engine_error(host: &str, e: BollardError) -> EngineError {
             None => EngineError::Other(other.to_string()),
         },
     }
+}
+
+/// The whole answer of `client`'s export call (see `get_json`).
+async fn answer_body(client: &Docker) -> std::result::Result<Vec<u8>, BollardError> {
+    let mut body = Vec::new();
+    let mut stream = client.export_container("-");
+    while let Some(chunk) = stream.next().await {
+        body.extend_from_slice(&chunk?);
+    }
+    Ok(body)
+}
+
+/// Whether a read that failed so is worth asking again: the connection
+/// broke, not the engine's patience (a request that timed out would only
+/// wait as long again).
+fn is_retryable(e: &BollardError) -> bool {
+    !matches!(e, BollardError::RequestTimeoutError) && transport_failure(e).is_some()
 }
 
 /// Why the connection to the engine failed, when `e` is about the
@@ -431,69 +618,6 @@ fn sorted(map: Option<HashMap<String, String>>) -> BTreeMap<String, String> {
 
 fn non_empty<T>(v: Vec<T>) -> Option<Vec<T>> {
     (!v.is_empty()).then_some(v)
-}
-
-/// The container's own name among those the engine lists: a container
-/// that others link to on the default bridge is also listed under
-/// `/linker/alias`.
-fn canonical_name(names: Vec<String>) -> String {
-    let own = names.iter().find(|n| n.rfind('/') == Some(0));
-    own.or(names.first())
-        .map(|n| n.trim_start_matches('/').to_string())
-        .unwrap_or_default()
-}
-
-fn container_from_summary(c: ContainerSummary) -> Container {
-    let name = canonical_name(c.names.unwrap_or_default());
-    Container {
-        id: c.id.unwrap_or_default(),
-        name,
-        state: RunState::parse(&c.state.map(|s| s.to_string()).unwrap_or_default()),
-        exit_code: c.status.as_deref().and_then(exit_code),
-        labels: sorted(c.labels),
-        image_id: c.image_id.unwrap_or_default(),
-        networks: c
-            .network_settings
-            .and_then(|n| n.networks)
-            .unwrap_or_default()
-            .into_iter()
-            .map(|(name, e)| (name, e.network_id.unwrap_or_default()))
-            .collect(),
-        mounts: c
-            .mounts
-            .unwrap_or_default()
-            .into_iter()
-            .map(|m| Mount {
-                kind: m.typ.map(|t| t.to_string()).unwrap_or_default(),
-                name: m.name.unwrap_or_default(),
-                source: m.source.unwrap_or_default(),
-                destination: m.destination.unwrap_or_default(),
-            })
-            .collect(),
-        created: c.created.unwrap_or_default(),
-        display: ContainerDisplay {
-            image: c.image.unwrap_or_default(),
-            command: c.command.unwrap_or_default(),
-            status: c.status.unwrap_or_default(),
-            ports: c
-                .ports
-                .unwrap_or_default()
-                .into_iter()
-                .map(|p| PortMapping {
-                    ip: p.ip.unwrap_or_default(),
-                    public: p.public_port,
-                    private: p.private_port,
-                    protocol: p.typ.map(|t| t.to_string()).unwrap_or_default(),
-                })
-                .collect(),
-        },
-    }
-}
-
-/// The code in a status text such as `Exited (3) 2 minutes ago`.
-fn exit_code(status: &str) -> Option<i64> {
-    let rest = status.strip_prefix("Exited (")?;
-    rest[..rest.find(')')?].parse().ok()
 }
 
 /// The create call's body for `spec`, with only the primary network on
@@ -1151,14 +1275,17 @@ fn container_event(message: bollard::models::EventMessage) -> Option<Event> {
                 .and_then(|c| c.parse().ok())
                 .unwrap_or(-1),
         },
-        "destroy" => ContainerEvent::Destroyed,
+        // Podman's name for Docker's `destroy`.
+        "destroy" | "remove" => ContainerEvent::Destroyed,
+        // Docker writes `health_status: healthy`; Podman 4 a bare
+        // `health_status` (later ones with the status as an attribute).
+        // A wait inspects again on any event, so the bare one only wakes it.
         a if a.starts_with("health_status") => {
-            let status = a.rsplit(':').next().unwrap_or_default().trim();
-            ContainerEvent::Health(match status {
-                "healthy" => Health::Healthy,
-                "unhealthy" => Health::Unhealthy,
-                _ => Health::Starting,
-            })
+            let status = match a.split_once(':') {
+                Some((_, status)) => Some(status.trim()),
+                None => attributes.get("health_status").map(String::as_str),
+            };
+            ContainerEvent::Health(status.and_then(Health::parse).unwrap_or(Health::Starting))
         }
         _ => return None,
     };
@@ -1178,30 +1305,12 @@ impl Engine for DockerEngine {
     }
 
     async fn list_containers(&self, project: &str) -> Result<Vec<Container>> {
-        let options = ListContainersOptionsBuilder::default()
-            .all(true)
-            .filters(&project_filter(project))
-            .build();
-        let list = self
-            .client
-            .list_containers(Some(options))
-            .await
-            .map_err(|e| self.fail(e))?;
-        Ok(list.into_iter().map(container_from_summary).collect())
+        self.containers(&project_filter(project)).await
     }
 
     async fn list_all_projects(&self) -> Result<Vec<Container>> {
         let filter = HashMap::from([("label", vec![labels::PROJECT.to_string()])]);
-        let options = ListContainersOptionsBuilder::default()
-            .all(true)
-            .filters(&filter)
-            .build();
-        let list = self
-            .client
-            .list_containers(Some(options))
-            .await
-            .map_err(|e| self.fail(e))?;
-        Ok(list.into_iter().map(container_from_summary).collect())
+        self.containers(&filter).await
     }
 
     async fn list_networks(&self, project: &str) -> Result<Vec<Network>> {
@@ -1209,8 +1318,10 @@ impl Engine for DockerEngine {
             .filters(&project_filter(project))
             .build();
         let list = self
-            .client
-            .list_networks(Some(options))
+            .read(|c| {
+                let options = options.clone();
+                async move { c.list_networks(Some(options)).await }
+            })
             .await
             .map_err(|e| self.fail(e))?;
         Ok(list
@@ -1228,8 +1339,10 @@ impl Engine for DockerEngine {
             .filters(&project_filter(project))
             .build();
         let list = self
-            .client
-            .list_volumes(Some(options))
+            .read(|c| {
+                let options = options.clone();
+                async move { c.list_volumes(Some(options)).await }
+            })
             .await
             .map_err(|e| self.fail(e))?;
         Ok(list
@@ -1241,7 +1354,10 @@ impl Engine for DockerEngine {
     }
 
     async fn find_network(&self, name: &str) -> Result<Option<Network>> {
-        match self.client.inspect_network(name, None).await {
+        match self
+            .read(|c| async move { c.inspect_network(name, None).await })
+            .await
+        {
             Ok(n) => Ok(Some(Network {
                 id: n.id.unwrap_or_default(),
                 name: n.name.unwrap_or_default(),
@@ -1255,7 +1371,10 @@ impl Engine for DockerEngine {
     }
 
     async fn find_volume(&self, name: &str) -> Result<Option<Volume>> {
-        match self.client.inspect_volume(name).await {
+        match self
+            .read(|c| async move { c.inspect_volume(name).await })
+            .await
+        {
             Ok(v) => Ok(Some(volume(v))),
             Err(e) => match self.fail(e) {
                 EngineError::NotFound(_) => Ok(None),
@@ -1265,7 +1384,10 @@ impl Engine for DockerEngine {
     }
 
     async fn image_id(&self, reference: &str) -> Result<Option<String>> {
-        match self.client.inspect_image(reference).await {
+        match self
+            .read(|c| async move { c.inspect_image(reference).await })
+            .await
+        {
             Ok(image) => Ok(image.id),
             Err(e) => match self.fail(e) {
                 EngineError::NotFound(_) => Ok(None),
@@ -1275,7 +1397,10 @@ impl Engine for DockerEngine {
     }
 
     async fn inspect_image(&self, reference: &str) -> Result<Option<ImageInfo>> {
-        let image = match self.client.inspect_image(reference).await {
+        let image = match self
+            .read(|c| async move { c.inspect_image(reference).await })
+            .await
+        {
             Ok(image) => image,
             Err(e) => {
                 return match self.fail(e) {
@@ -1309,8 +1434,10 @@ impl Engine for DockerEngine {
             .filters(&project_filter(project))
             .build();
         let images = self
-            .client
-            .list_images(Some(options))
+            .read(|c| {
+                let options = options.clone();
+                async move { c.list_images(Some(options)).await }
+            })
             .await
             .map_err(|e| self.fail(e))?;
         Ok(images
@@ -1491,7 +1618,7 @@ impl Engine for DockerEngine {
             .repo(repo)
             .tag(tag)
             .build();
-        self.client
+        self.quick
             .tag_image(image, Some(options))
             .await
             .map_err(|e| self.fail(e))
@@ -1499,7 +1626,7 @@ impl Engine for DockerEngine {
 
     async fn remove_image(&self, reference: &str) -> Result<bool> {
         match self
-            .client
+            .quick
             .remove_image(reference, None::<RemoveImageOptions>, None)
             .await
             .map_err(|e| self.fail(e))
@@ -1559,7 +1686,7 @@ impl Engine for DockerEngine {
             ..Default::default()
         };
         let created = self
-            .client
+            .quick
             .create_network(request)
             .await
             .map_err(|e| self.fail(e))?;
@@ -1567,12 +1694,11 @@ impl Engine for DockerEngine {
     }
 
     async fn remove_network(&self, id: &str) -> Result<()> {
-        match self.ignore_not_found(self.client.remove_network(id).await) {
+        match self.ignore_not_found(self.quick.remove_network(id).await) {
             // Containers outside the plan (orphans, other projects) still use it.
             Err(EngineError::Other(message)) if message.contains("active endpoints") => {
                 let attached = self
-                    .client
-                    .inspect_network(id, None)
+                    .read(|c| async move { c.inspect_network(id, None).await })
                     .await
                     .map(|n| n.containers.is_some_and(|c| !c.is_empty()));
                 match attached {
@@ -1595,7 +1721,7 @@ impl Engine for DockerEngine {
             labels: Some(labels),
             ..Default::default()
         };
-        self.client
+        self.quick
             .create_volume(request)
             .await
             .map(|_| ())
@@ -1604,7 +1730,7 @@ impl Engine for DockerEngine {
 
     async fn remove_volume(&self, name: &str) -> Result<()> {
         self.ignore_not_found(
-            self.client
+            self.quick
                 .remove_volume(name, None::<bollard::query_parameters::RemoveVolumeOptions>)
                 .await,
         )
@@ -1624,7 +1750,7 @@ impl Engine for DockerEngine {
         }
         let options = options.build();
         let created = self
-            .client
+            .quick
             .create_container(Some(options), body)
             .await
             .map_err(|e| self.fail(e))?;
@@ -1636,7 +1762,7 @@ impl Engine for DockerEngine {
                     endpoint_config: Some(endpoint(attachment, network_name, api)),
                 };
                 if let Err(e) = self
-                    .client
+                    .quick
                     .connect_network(&attachment.network, request)
                     .await
                 {
@@ -1653,18 +1779,34 @@ impl Engine for DockerEngine {
     }
 
     async fn start_container(&self, id: &str) -> Result<()> {
-        self.client
+        self.quick
             .start_container(id, None::<StartContainerOptions>)
             .await
             .map_err(|e| self.fail(e))
     }
 
     async fn stop_container(&self, id: &str, timeout: Option<i64>) -> Result<()> {
-        let mut options = StopContainerOptionsBuilder::default();
-        if let Some(t) = timeout {
-            options = options.t(t as i32);
-        }
-        self.ignore_not_found(self.client.stop_container(id, Some(options.build())).await)
+        // Always with `t`: Podman before 4.7 kills at once without it. The
+        // container's own timeout (its `StopTimeout`, else 10 s) is what
+        // Docker would apply.
+        let t = match timeout {
+            Some(t) => t,
+            None => {
+                let path = format!("/containers/{}/json", percent_encode(id));
+                match self.get_json::<wire::Inspect>(&path).await {
+                    Ok(inspect) => inspect
+                        .config
+                        .and_then(|c| c.stop_timeout)
+                        .unwrap_or(DEFAULT_STOP_TIMEOUT),
+                    Err(EngineError::NotFound(_)) => return Ok(()),
+                    Err(e) => return Err(e),
+                }
+            }
+        };
+        let options = StopContainerOptionsBuilder::default()
+            .t(i32::try_from(t).unwrap_or(i32::MAX))
+            .build();
+        self.ignore_not_found(self.client.stop_container(id, Some(options)).await)
     }
 
     async fn remove_container(&self, id: &str, volumes: bool) -> Result<()> {
@@ -1672,7 +1814,7 @@ impl Engine for DockerEngine {
             .force(true)
             .v(volumes)
             .build();
-        match self.client.remove_container(id, Some(options)).await {
+        match self.quick.remove_container(id, Some(options)).await {
             // A removal already under way is as good as done.
             Err(BollardError::DockerResponseServerError {
                 status_code: 409,
@@ -1684,7 +1826,7 @@ impl Engine for DockerEngine {
 
     async fn rename_container(&self, id: &str, name: &str) -> Result<()> {
         let options = RenameContainerOptionsBuilder::default().name(name).build();
-        self.client
+        self.quick
             .rename_container(id, options)
             .await
             .map_err(|e| self.fail(e))
@@ -1705,7 +1847,7 @@ impl Engine for DockerEngine {
             ..Default::default()
         };
         let created = self
-            .client
+            .quick
             .create_exec(id, config)
             .await
             .map_err(|e| self.fail(e))?;
@@ -1801,7 +1943,7 @@ impl Engine for DockerEngine {
             .h(i32::from(rows))
             .w(i32::from(cols))
             .build();
-        self.client
+        self.quick
             .resize_container_tty(id, options)
             .await
             .map_err(|e| self.fail(e))
@@ -1809,8 +1951,7 @@ impl Engine for DockerEngine {
 
     async fn exec_exit_code(&self, exec: &str) -> Result<i64> {
         let inspect = self
-            .client
-            .inspect_exec(exec)
+            .read(|c| async move { c.inspect_exec(exec).await })
             .await
             .map_err(|e| self.fail(e))?;
         Ok(inspect.exit_code.unwrap_or_default())
@@ -1821,7 +1962,7 @@ impl Engine for DockerEngine {
             .h(i32::from(rows))
             .w(i32::from(cols))
             .build();
-        self.client
+        self.quick
             .resize_exec(exec, options)
             .await
             .map_err(|e| self.fail(e))
@@ -1831,21 +1972,21 @@ impl Engine for DockerEngine {
         let options = KillContainerOptionsBuilder::default()
             .signal(signal)
             .build();
-        self.client
+        self.quick
             .kill_container(id, Some(options))
             .await
             .map_err(|e| self.fail(e))
     }
 
     async fn pause_container(&self, id: &str) -> Result<()> {
-        self.client
+        self.quick
             .pause_container(id)
             .await
             .map_err(|e| self.fail(e))
     }
 
     async fn unpause_container(&self, id: &str) -> Result<()> {
-        self.client
+        self.quick
             .unpause_container(id)
             .await
             .map_err(|e| self.fail(e))
@@ -1863,7 +2004,7 @@ impl Engine for DockerEngine {
             container: id.to_string(),
             endpoint_config: Some(endpoint(attachment, name, api)),
         };
-        match self.client.connect_network(network, request).await {
+        match self.quick.connect_network(network, request).await {
             // An earlier, interrupted run connected it already.
             Err(BollardError::DockerResponseServerError {
                 status_code: 403,
@@ -1878,7 +2019,7 @@ impl Engine for DockerEngine {
             container: id.to_string(),
             force: Some(true),
         };
-        match self.client.disconnect_network(network, request).await {
+        match self.quick.disconnect_network(network, request).await {
             // Not (or no longer) connected: already as wanted.
             Err(BollardError::DockerResponseServerError { message, .. })
                 if message.contains("is not connected") =>
@@ -1890,32 +2031,19 @@ impl Engine for DockerEngine {
     }
 
     async fn inspect_status(&self, id: &str) -> Result<ContainerStatus> {
-        let inspect = self
-            .client
-            .inspect_container(id, None::<InspectContainerOptions>)
-            .await
-            .map_err(|e| self.fail(e))?;
-        let state = inspect.state.unwrap_or_default();
-        let health = state.health.as_ref().and_then(|h| match h.status {
-            Some(HealthStatusEnum::HEALTHY) => Some(Health::Healthy),
-            Some(HealthStatusEnum::UNHEALTHY) => Some(Health::Unhealthy),
-            Some(HealthStatusEnum::STARTING) => Some(Health::Starting),
-            _ => None,
-        });
-        let last_probe = state
-            .health
-            .as_ref()
-            .and_then(|h| h.log.as_ref())
-            .and_then(|log| log.last())
-            .and_then(|r| r.output.clone());
-        Ok(ContainerStatus {
-            state: RunState::parse(&state.status.map(|s| s.to_string()).unwrap_or_default()),
-            exit_code: state.exit_code.unwrap_or_default(),
-            health,
-            last_probe,
-            tty: inspect.config.and_then(|c| c.tty).unwrap_or(false),
-            finished_at: state.finished_at.unwrap_or_default(),
-        })
+        let inspect: wire::Inspect = self
+            .get_json(&format!("/containers/{}/json", percent_encode(id)))
+            .await?;
+        let check = inspect.config.as_ref().and_then(|c| c.healthcheck.as_ref());
+        let status_check = check.filter(|c| c.is_set()).map(|c| c.interval);
+        let status = ContainerStatus::from(inspect);
+        if let Some(interval) = status_check
+            && status.state == RunState::Running
+            && status.health == Some(Health::Starting)
+        {
+            self.run_health_checks(id, podman::interval(interval)).await;
+        }
+        Ok(status)
     }
 
     async fn copy_files(&self, id: &str, files: &[FileCopy]) -> Result<()> {
@@ -1958,6 +2086,22 @@ impl Engine for DockerEngine {
     }
 
     async fn upload(&self, id: &str, dir: &str, archive: bytes::Bytes, owned: bool) -> Result<()> {
+        // The directory must be there: Docker refuses a missing one, but
+        // Podman makes it (and `cp` relies on the refusal to copy to a new
+        // name), so it is looked at first, as `docker cp` does.
+        if dir != "/" {
+            let options = ContainerArchiveInfoOptionsBuilder::default()
+                .path(dir)
+                .build();
+            let stat = self
+                .client
+                .get_container_archive_info(id, Some(options))
+                .await
+                .map_err(|e| self.fail(e))?;
+            if !wire::is_directory(stat.file_mode) {
+                return Err(EngineError::Other(format!("{dir} is not a directory")));
+            }
+        }
         let options = UploadToContainerOptionsBuilder::default()
             .path(dir)
             .copy_uidgid(if owned { "true" } else { "false" })
@@ -2007,8 +2151,10 @@ impl Engine for DockerEngine {
 
     async fn top(&self, id: &str) -> Result<(Vec<String>, Vec<Vec<String>>)> {
         let top = self
-            .client
-            .top_processes(id, None::<bollard::query_parameters::TopOptions>)
+            .read(|c| async move {
+                c.top_processes(id, None::<bollard::query_parameters::TopOptions>)
+                    .await
+            })
             .await
             .map_err(|e| self.fail(e))?;
         Ok((
@@ -2092,9 +2238,16 @@ impl Engine for DockerEngine {
             .map(|item| {
                 item.map(|message| {
                     let actor = message.actor.unwrap_or_default();
+                    let action = message.action.unwrap_or_default();
                     Activity {
                         time_nano: message.time_nano.unwrap_or_default(),
-                        action: message.action.unwrap_or_default(),
+                        // Podman's `remove` is Docker's `destroy`, which
+                        // `events` prints as Docker Compose does.
+                        action: if action == "remove" {
+                            "destroy".to_string()
+                        } else {
+                            action
+                        },
                         container_id: actor.id.unwrap_or_default(),
                         attributes: actor.attributes.unwrap_or_default().into_iter().collect(),
                     }
@@ -2107,6 +2260,11 @@ impl Engine for DockerEngine {
 /// How long the engine may take to answer a ping after its event stream
 /// ended, before berth takes it for gone.
 const PING_AFTER_END: Duration = Duration::from_secs(5);
+/// How long an event stream may stay quiet before berth checks, with a
+/// ping, that the engine is still there.
+const QUIET_BEFORE_PING: Duration = Duration::from_secs(10);
+/// How long that ping may take: a slow or far engine answers well within it.
+const PING_WHEN_QUIET: Duration = Duration::from_secs(20);
 /// Subscriptions to the events anew in a row, while the engine answers
 /// pings; Podman ends the stream when it rotates its event log.
 const RESUBSCRIPTIONS: u32 = 2;
@@ -2164,7 +2322,19 @@ impl EventFeed {
                 self.subscribe();
             }
             let stream = self.stream.as_mut()?;
-            let why = match stream.next().await {
+            let next = match tokio::time::timeout(QUIET_BEFORE_PING, stream.next()).await {
+                Ok(next) => next,
+                Err(_) => {
+                    // A quiet stream is normal; an engine that does not
+                    // answer a ping either is gone, though the connection
+                    // looks open (a host that dropped off the network).
+                    if let Err(e) = self.engine.check_alive().await {
+                        return Some(Err(e));
+                    }
+                    continue;
+                }
+            };
+            let why = match next {
                 Some(Ok(message)) => {
                     if let Some(nano) = message.time_nano {
                         self.last_nano = Some(nano);
@@ -2210,6 +2380,22 @@ impl EventFeed {
                     ))));
                 }
             }
+        }
+    }
+}
+
+impl DockerEngine {
+    /// Whether the engine still answers a ping in time.
+    async fn check_alive(&self) -> Result<()> {
+        match tokio::time::timeout(PING_WHEN_QUIET, self.quick.ping()).await {
+            Ok(answer) => answer.map(drop).map_err(|e| self.fail(e)),
+            Err(_) => Err(EngineError::Lost {
+                host: self.host.to_string(),
+                reason: format!(
+                    "its event stream went quiet and a ping got no answer within {} s",
+                    PING_WHEN_QUIET.as_secs()
+                ),
+            }),
         }
     }
 }
@@ -2290,22 +2476,38 @@ mod tests {
     }
 
     #[test]
-    fn a_linked_container_goes_by_its_own_name() {
-        let names = |list: &[&str]| list.iter().map(|n| n.to_string()).collect();
+    fn podmans_event_words_read_as_dockers() {
+        let event = |action: &str, attributes: &[(&str, &str)]| {
+            container_event(bollard::models::EventMessage {
+                action: Some(action.into()),
+                actor: Some(bollard::models::EventActor {
+                    id: Some("c1".into()),
+                    attributes: Some(
+                        attributes
+                            .iter()
+                            .map(|(k, v)| (k.to_string(), v.to_string()))
+                            .collect(),
+                    ),
+                }),
+                ..Default::default()
+            })
+            .map(|e| e.what)
+        };
+        assert_eq!(event("remove", &[]), Some(ContainerEvent::Destroyed));
+        assert_eq!(event("destroy", &[]), Some(ContainerEvent::Destroyed));
         assert_eq!(
-            canonical_name(names(&["/p-app-1/db", "/p-db-1", "/p-app-1/p-db-1"])),
-            "p-db-1"
+            event("health_status: unhealthy", &[]),
+            Some(ContainerEvent::Health(Health::Unhealthy))
         );
-        assert_eq!(canonical_name(names(&["/p-db-1"])), "p-db-1");
-        assert_eq!(canonical_name(names(&[])), "");
-    }
-
-    #[test]
-    fn exit_code_comes_from_the_status_text() {
-        assert_eq!(exit_code("Exited (0) 2 minutes ago"), Some(0));
-        assert_eq!(exit_code("Exited (137) 1 second ago"), Some(137));
-        assert_eq!(exit_code("Up 3 seconds (healthy)"), None);
-        assert_eq!(exit_code("Exited (x"), None);
+        assert_eq!(
+            event("health_status", &[("health_status", "healthy")]),
+            Some(ContainerEvent::Health(Health::Healthy))
+        );
+        // Podman 4's bare word only wakes a wait, which inspects again.
+        assert_eq!(
+            event("health_status", &[]),
+            Some(ContainerEvent::Health(Health::Starting))
+        );
     }
 
     #[test]

@@ -62,7 +62,7 @@ pub fn docker_config_dir(env: &Env) -> Option<PathBuf> {
 
 /// The docker CLI's flags that choose the engine (which Docker Compose
 /// takes before its command too).
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct EngineFlags {
     /// `--context`
     pub context: Option<String>,

@@ -10,9 +10,11 @@ pub mod dryrun;
 pub mod endpoint;
 pub mod image;
 pub mod labels;
+pub mod podman;
 pub mod spec;
 pub mod ssh;
 pub mod swarm;
+pub mod wire;
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -146,20 +148,6 @@ pub enum RunState {
     Removing,
     Exited,
     Dead,
-}
-
-impl RunState {
-    pub fn parse(text: &str) -> RunState {
-        match text {
-            "created" => RunState::Created,
-            "running" => RunState::Running,
-            "paused" => RunState::Paused,
-            "restarting" => RunState::Restarting,
-            "removing" => RunState::Removing,
-            "exited" => RunState::Exited,
-            _ => RunState::Dead,
-        }
-    }
 }
 
 /// A container of a project, from the list call.

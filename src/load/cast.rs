@@ -172,7 +172,7 @@ fn to_bool(value: &str) -> Result<Cast, CastError> {
     let deprecated = |b: bool| {
         format!(
             "{} for boolean is not supported by YAML 1.2, please use `{b}`",
-            go_quote(value)
+            crate::gocompat::quote(value)
         )
     };
     match value.to_lowercase().as_str() {
@@ -200,7 +200,10 @@ fn parse_go_int(value: &str, func: &str) -> Result<i64, CastError> {
         }
     };
     Err(CastError {
-        message: format!("{func}: parsing {}: {problem}", go_quote(value)),
+        message: format!(
+            "{func}: parsing {}: {problem}",
+            crate::gocompat::quote(value)
+        ),
         hint: if problem == "invalid syntax" {
             "use a whole number".into()
         } else {
@@ -212,7 +215,10 @@ fn parse_go_int(value: &str, func: &str) -> Result<i64, CastError> {
 /// Go's decimal float syntax (hexadecimal floats are not supported).
 fn parse_go_float(value: &str, single: bool) -> Result<f64, CastError> {
     let err = |problem: &str| CastError {
-        message: format!("strconv.ParseFloat: parsing {}: {problem}", go_quote(value)),
+        message: format!(
+            "strconv.ParseFloat: parsing {}: {problem}",
+            crate::gocompat::quote(value)
+        ),
         hint: "use a number such as 1.5".into(),
     };
     let unsigned = value.strip_prefix(['+', '-']).unwrap_or(value);
@@ -237,27 +243,6 @@ fn parse_go_float(value: &str, single: bool) -> Result<f64, CastError> {
         return Err(err("value out of range"));
     }
     Ok(f)
-}
-
-/// A string quoted the way Go's `%q` does for the usual cases.
-fn go_quote(s: &str) -> String {
-    let mut out = String::with_capacity(s.len() + 2);
-    out.push('"');
-    for c in s.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\t' => out.push_str("\\t"),
-            '\r' => out.push_str("\\r"),
-            c if (c as u32) < 0x20 || c == '\u{7f}' => {
-                out.push_str(&format!("\\x{:02x}", c as u32))
-            }
-            c => out.push(c),
-        }
-    }
-    out.push('"');
-    out
 }
 
 #[cfg(test)]
@@ -381,7 +366,7 @@ mod tests {
                 cast(Target::Float, bad).unwrap_err().message,
                 format!(
                     "strconv.ParseFloat: parsing {}: invalid syntax",
-                    go_quote(bad)
+                    crate::gocompat::quote(bad)
                 ),
                 "{bad}"
             );
@@ -403,6 +388,9 @@ mod tests {
 
     #[test]
     fn quoting() {
-        assert_eq!(go_quote("a\"b\\c\n\u{1}é"), "\"a\\\"b\\\\c\\n\\x01é\"");
+        assert_eq!(
+            crate::gocompat::quote("a\"b\\c\n\u{1}é"),
+            "\"a\\\"b\\\\c\\n\\x01é\""
+        );
     }
 }

@@ -230,8 +230,8 @@ impl Parser<'_, '_> {
                 start + i,
                 format!(
                     "unexpected character {} in variable name {}",
-                    quote(&c.to_string()),
-                    quote(line)
+                    crate::gocompat::quote(&c.to_string()),
+                    crate::gocompat::quote(line)
                 ),
             ));
         }
@@ -321,7 +321,10 @@ impl Parser<'_, '_> {
             Err(e) => Err(match e.kind {
                 InterpolationError::Invalid { offset } => {
                     let pos = if exact { at + offset } else { at };
-                    self.error(pos, format!("Invalid template: {}", quote(&e.template)))
+                    self.error(
+                        pos,
+                        format!("Invalid template: {}", crate::gocompat::quote(&e.template)),
+                    )
                 }
                 InterpolationError::Required { var, message } => {
                     self.error(at, interpolate::required_message(&var, &message))
@@ -402,11 +405,6 @@ fn expand_escapes(s: &str) -> String {
     }
     out.push_str(&s[lit..]);
     out
-}
-
-/// Go's `%q` rendering for the messages that quote input.
-fn quote(s: &str) -> String {
-    format!("{s:?}")
 }
 
 #[cfg(test)]

@@ -193,13 +193,8 @@ fn load_services_of(
 /// "did you mean" for a name among candidates, or the list of candidates.
 pub fn did_you_mean<'a>(name: &str, candidates: impl Iterator<Item = &'a str>) -> String {
     let candidates: Vec<&str> = candidates.collect();
-    let best = candidates
-        .iter()
-        .map(|c| (strsim::jaro_winkler(name, c), *c))
-        .filter(|(score, _)| *score > 0.8)
-        .max_by(|a, b| a.0.total_cmp(&b.0));
-    match best {
-        Some((_, c)) => format!("did you mean `{c}`?"),
+    match crate::suggest::closest(name, candidates.iter().copied()) {
+        Some(c) => format!("did you mean `{c}`?"),
         None if candidates.is_empty() => "no services are defined".into(),
         None => format!("known services: {}", candidates.join(", ")),
     }

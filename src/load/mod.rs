@@ -20,6 +20,7 @@ pub mod normalize;
 pub mod paths;
 pub mod project;
 pub mod schema;
+pub mod schema_cache;
 pub mod tree_path;
 pub mod variables;
 pub mod yaml;
@@ -69,6 +70,9 @@ pub struct LoadOptions {
     /// Stop at the merged, normalised model: no profiles, consistency
     /// checks, service env files or pruning (`config --no-interpolate`).
     pub model_only: bool,
+    /// Skip schema validation of a model that passed it before, and
+    /// remember those that pass (see [`schema_cache`]).
+    pub remember_validation: bool,
 }
 
 /// A loaded project: the resolved model and what it took to get there.
@@ -535,10 +539,7 @@ impl Loader<'_> {
             model = one(merge::merge(model, doc))?;
             one(merge::enforce_unicity(&mut model))?;
             if !mode.skip_validation {
-                let errors = schema::validate(&model, &label);
-                if !errors.is_empty() {
-                    return Err(errors);
-                }
+                self.validate(&model, &label)?;
                 if let Some(map) = model.as_map_mut()
                     && let Some(version) = map.shift_remove("version")
                 {
@@ -554,6 +555,32 @@ impl Loader<'_> {
             one(merge::enforce_unicity(&mut model))?;
         }
         Ok(model)
+    }
+
+    /// Checks `model` against the schema, unless the same model passed
+    /// before (see [`schema_cache`]).
+    fn validate(&self, model: &Node, label: &str) -> Result<()> {
+        let verdicts = self
+            .opts
+            .remember_validation
+            .then(|| schema_cache::Verdicts::locate(&self.opts.os_env))
+            .flatten();
+        let key = verdicts
+            .as_ref()
+            .map(|_| schema_cache::key(schema::SCHEMA_TEXT, model));
+        if let (Some(verdicts), Some(key)) = (&verdicts, &key)
+            && verdicts.passed(key)
+        {
+            return Ok(());
+        }
+        let errors = schema::validate(model, label);
+        if !errors.is_empty() {
+            return Err(errors);
+        }
+        if let (Some(verdicts), Some(key)) = (&verdicts, &key) {
+            verdicts.remember(key);
+        }
+        Ok(())
     }
 
     fn warn_version(&mut self, path: &Path, span: Span) {
@@ -599,17 +626,7 @@ fn omit_empty_dns(model: &mut Node) {
 
 /// Go's `strconv.ParseBool` truthiness.
 pub fn is_truthy(v: &str) -> bool {
-    parse_bool(v) == Some(true)
-}
-
-/// A boolean as Go's `strconv.ParseBool` reads it (how the docker CLI and
-/// Docker Compose read their boolean variables); `None` for anything else.
-pub fn parse_bool(v: &str) -> Option<bool> {
-    match v {
-        "1" | "t" | "T" | "true" | "TRUE" | "True" => Some(true),
-        "0" | "f" | "F" | "false" | "FALSE" | "False" => Some(false),
-        _ => None,
-    }
+    crate::gocompat::parse_bool(v) == Some(true)
 }
 
 /// Stack for a thread that loads a project: the loader's walks recurse once

@@ -278,7 +278,7 @@ impl Reporter<'_> {
                 let given = error.instance().as_str().map(str::to_string);
                 let suggestion = given
                     .as_deref()
-                    .and_then(|g| did_you_mean(g, options.iter().map(String::as_str)));
+                    .and_then(|g| crate::suggest::closest(g, options.iter().map(String::as_str)));
                 match suggestion {
                     Some(s) => d.hint(format!("did you mean `{s}`?")),
                     None => d.hint(format!("use one of: {}", options.join(", "))),
@@ -569,7 +569,7 @@ fn unknown_key_hint(
         .and_then(Value::as_object)
         .map(|p| p.keys().map(String::as_str).collect())
         .unwrap_or_default();
-    if let Some(s) = did_you_mean(name, known.iter().copied()) {
+    if let Some(s) = crate::suggest::closest(name, known.iter().copied()) {
         return Some(format!("did you mean `{s}`?"));
     }
     let homes = nested_homes(name, object, schema);
@@ -686,23 +686,6 @@ fn children<'s>(node: &'s Value, path: &str, schema: &'s Value) -> Vec<(String, 
         add(format!("{path}[]"), items);
     }
     out
-}
-
-/// The candidate closest to `given`, if it is close enough to be a typo.
-fn did_you_mean<'c>(given: &str, candidates: impl Iterator<Item = &'c str>) -> Option<&'c str> {
-    let norm = |s: &str| s.to_ascii_lowercase().replace('-', "_");
-    let given_n = norm(given);
-    let limit = match given_n.chars().count() {
-        0..=3 => 1,
-        4..=8 => 2,
-        _ => 3,
-    };
-    candidates
-        .filter(|c| !c.starts_with("x-"))
-        .map(|c| (strsim::damerau_levenshtein(&given_n, &norm(c)), c))
-        .filter(|(d, _)| *d <= limit)
-        .min_by_key(|(d, _)| *d)
-        .map(|(_, c)| c)
 }
 
 /// The first two equal items of a list, and the second of them.
@@ -998,70 +981,7 @@ fn json_equal(a: &Node, b: &Node) -> bool {
 /// units Compose's decoder also accepts. Like Go, a value that overflows an
 /// int64 count of nanoseconds is rejected.
 pub fn is_duration(s: &str) -> bool {
-    const LIMIT: u128 = 1 << 63;
-    let (negative, mut rest) = match s.as_bytes().first() {
-        Some(b'-') => (true, &s[1..]),
-        Some(b'+') => (false, &s[1..]),
-        _ => (false, s),
-    };
-    if rest == "0" {
-        return true;
-    }
-    if rest.is_empty() {
-        return false;
-    }
-    let mut total: u128 = 0;
-    while !rest.is_empty() {
-        let int_len = rest.bytes().take_while(u8::is_ascii_digit).count();
-        let (int, after) = rest.split_at(int_len);
-        let (frac, after) = match after.strip_prefix('.') {
-            Some(f) => f.split_at(f.bytes().take_while(u8::is_ascii_digit).count()),
-            None => ("", after),
-        };
-        if int.is_empty() && frac.is_empty() {
-            return false;
-        }
-        let unit_len = after
-            .find(|c: char| c == '.' || c.is_ascii_digit())
-            .unwrap_or(after.len());
-        let (unit, after) = after.split_at(unit_len);
-        let unit: u128 = match unit {
-            "ns" => 1,
-            "us" | "\u{b5}s" | "\u{3bc}s" => 1_000,
-            "ms" => 1_000_000,
-            "s" => 1_000_000_000,
-            "m" => 60 * 1_000_000_000,
-            "h" => 3_600 * 1_000_000_000,
-            "d" => 86_400 * 1_000_000_000,
-            "w" => 604_800 * 1_000_000_000,
-            _ => return false,
-        };
-        // Leading zeros don't overflow; more than 19 significant digits do.
-        let int = int.trim_start_matches('0');
-        if int.len() > 19 {
-            return false;
-        }
-        let whole: u128 = if int.is_empty() {
-            0
-        } else {
-            int.parse().unwrap_or(u128::MAX)
-        };
-        if whole > LIMIT / unit {
-            return false;
-        }
-        let mut value = whole * unit;
-        if !frac.is_empty() {
-            let digits = &frac[..frac.len().min(30)];
-            let f: f64 = format!("0.{digits}").parse().unwrap_or(0.0);
-            value += (f * unit as f64) as u128;
-        }
-        total += value;
-        if total > LIMIT {
-            return false;
-        }
-        rest = after;
-    }
-    negative || total < LIMIT
+    crate::gocompat::parse_duration(s, crate::gocompat::Units::WithDaysAndWeeks).is_ok()
 }
 
 #[cfg(test)]

@@ -3,6 +3,7 @@
 
 use std::collections::BTreeMap;
 use std::path::Path;
+use std::sync::{Arc, OnceLock};
 
 use indexmap::IndexMap;
 use sha2::{Digest, Sha256};
@@ -193,9 +194,20 @@ pub struct DesiredService {
     pub image_named_by_berth: bool,
     /// `develop.watch` rules.
     pub develop: Option<crate::model::DevelopConfig>,
+    /// The service as the file has it, for [`DesiredService::hashed`].
+    source: Arc<Service>,
+    hashed: OnceLock<serde_json::Value>,
+}
+
+impl DesiredService {
     /// The service as Docker Compose hashes it, references unresolved
-    /// ([`config_hash::service_hash`] gives the container's hash).
-    pub hashed: serde_json::Value,
+    /// ([`config_hash::service_hash`] gives the container's hash). Made on
+    /// first need: only a create, and a container another tool made, need
+    /// it, and `ps` or a no-op `up` need neither.
+    pub fn hashed(&self) -> &serde_json::Value {
+        self.hashed
+            .get_or_init(|| config_hash::hashed_service(&self.source))
+    }
 }
 
 /// A `post_start` or `pre_stop` hook: a command executed in the container.
@@ -323,7 +335,7 @@ pub fn from_loaded(loaded: Loaded) -> Result<Desired, Diagnostics> {
     // Positions are looked up in the tree, which the typed model has no room for.
     let locate = |path: &[PathSeg]| sources.locate(deepest(&loaded.model, path)?.key_span());
     let project = typed_project(&loaded)?;
-    let mut desired = desired(&project, &origin).map_err(|e| {
+    let mut desired = desired(project, &origin).map_err(|e| {
         let mut diagnostic = Diagnostic::new(e.to_string());
         if let Some(node) = deepest(&loaded.model, &e.path) {
             diagnostic = diagnostic.at(node.key_span());
@@ -384,7 +396,7 @@ pub(crate) fn deepest<'a>(
 }
 
 /// Builds the desired state of every service of `project` (already filtered by profiles).
-pub fn desired(project: &Project, origin: &Origin) -> Result<Desired, DesiredError> {
+pub fn desired(mut project: Project, origin: &Origin) -> Result<Desired, DesiredError> {
     let mut desired = Desired {
         project: project.name.clone(),
         naming: origin.naming,
@@ -477,9 +489,14 @@ pub fn desired(project: &Project, origin: &Origin) -> Result<Desired, DesiredErr
         );
     }
     for (name, service) in &project.services {
-        let (desired_service, gates) = service_state(project, origin, &desired, name, service)?;
+        let (desired_service, gates) = service_state(&project, origin, &desired, name, service)?;
         desired.services.insert(name.clone(), desired_service);
         desired.gates.extend(gates);
+    }
+    for (name, service) in std::mem::take(&mut project.services) {
+        if let Some(desired_service) = desired.services.get_mut(&name) {
+            desired_service.source = Arc::new(service);
+        }
     }
     Ok(desired)
 }
@@ -953,7 +970,9 @@ fn service_state(
         pull_policy,
         image_named_by_berth: service.image.is_empty(),
         develop: service.develop.clone(),
-        hashed: config_hash::hashed_service(service),
+        // Filled in by `desired`, which owns the service.
+        source: Arc::default(),
+        hashed: OnceLock::new(),
     };
     Ok((service_state, gates))
 }

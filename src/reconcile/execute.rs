@@ -621,7 +621,7 @@ fn replica_spec<E: Engine>(
         .next()
         .map(|replica| replica.id)
     };
-    let hash = config_hash::service_hash(&desired.services[service].hashed, first_container);
+    let hash = config_hash::service_hash(desired.services[service].hashed(), first_container);
     let mut spec = desired.services[service].spec.clone();
     spec.identity_labels
         .insert(labels::CONTAINER_NUMBER.into(), number.to_string());

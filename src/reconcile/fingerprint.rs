@@ -99,17 +99,38 @@ pub fn describe(changed: &[String]) -> String {
     }
 }
 
+/// The first `digits` hex digits of the SHA-256 of `path` and `value`'s
+/// JSON. On every `up`, for every key of every service: the JSON goes
+/// straight into the hasher and only the digits kept are formatted.
 fn digest(path: &str, value: &Value, digits: usize) -> String {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
     let mut hasher = Sha256::new();
     hasher.update(path.as_bytes());
     hasher.update([0]);
-    hasher.update(serde_json::to_string(value).unwrap_or_default().as_bytes());
-    let hex: String = hasher
-        .finalize()
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect();
-    hex[..digits].to_string()
+    // Writing into a hasher cannot fail, nor can serialising a `Value`.
+    let _ = serde_json::to_writer(Hashing(&mut hasher), value);
+    let sum = hasher.finalize();
+    let mut hex = String::with_capacity(digits);
+    for byte in sum.iter().take(digits.div_ceil(2)) {
+        hex.push(HEX[usize::from(byte >> 4)] as char);
+        hex.push(HEX[usize::from(byte & 0xf)] as char);
+    }
+    hex.truncate(digits);
+    hex
+}
+
+/// Bytes written go into the hasher.
+struct Hashing<'a>(&'a mut Sha256);
+
+impl std::io::Write for Hashing<'_> {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        self.0.update(bytes);
+        Ok(bytes.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
 }
 
 #[cfg(test)]
@@ -161,6 +182,18 @@ mod tests {
         assert_eq!(old.changed(&new), ["labels.x.y"]);
         let emptied = of(json!({"image": "a", "labels": {}}));
         assert_eq!(new.changed(&emptied), ["labels.x.y"]);
+    }
+
+    #[test]
+    fn digests_are_the_leading_hex_digits_of_the_sha256() {
+        // sha256("image\0\"busybox\"") starts with these digits; labels
+        // written by earlier berths must keep matching.
+        let full: String = Sha256::digest(b"image\0\"busybox\"")
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect();
+        assert_eq!(digest("image", &json!("busybox"), 8), full[..8]);
+        assert_eq!(digest("image", &json!("busybox"), 4), full[..4]);
     }
 
     #[test]

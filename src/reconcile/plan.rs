@@ -595,7 +595,7 @@ fn config_change(
         let (json, _) = canonical_json(&service.spec);
         return (old != json).then(|| describe_change(old, &json));
     }
-    let hash = config_hash::service_hash(&service.hashed, |parent| {
+    let hash = config_hash::service_hash(service.hashed(), |parent| {
         let containers = observed
             .containers
             .iter()

@@ -7,7 +7,7 @@
 
 use std::time::{Duration, Instant};
 
-use crate::harness::TestEnv;
+use crate::harness::{Background, TestEnv};
 use crate::proxy::Proxy;
 use crate::up::sleeper;
 
@@ -44,14 +44,9 @@ fn assert_lost(proxy: &Proxy, what: &str, (code, stderr): (Option<i32>, String))
     );
 }
 
-#[test]
-fn faults_up_ends_when_the_engine_goes_away_during_a_health_wait() {
-    let mut compose = format!("services:\n{}", sleeper("db", NEVER_HEALTHY_SOON));
-    for app in ["app1", "app2", "app3"] {
-        compose.push_str(&sleeper(app, &depends_healthy("db")));
-    }
-    let env = TestEnv::new("faults-up-cut", &compose);
-    let proxy = Proxy::start();
+/// Starts `up -d` of a stack whose apps wait for a db that stays
+/// `starting`, through `proxy`, and returns once `up` is in that wait.
+fn up_waiting_for_health(env: &TestEnv, proxy: &Proxy) -> Background {
     let up = env
         .cmd(&["up", "-d"])
         .env("DOCKER_HOST", &proxy.url())
@@ -82,6 +77,22 @@ fn faults_up_ends_when_the_engine_goes_away_during_a_health_wait() {
         // Not a readiness sleep: spacing between looks at the proxy.
         std::thread::sleep(Duration::from_millis(5));
     }
+    up
+}
+
+fn health_wait_stack() -> String {
+    let mut compose = format!("services:\n{}", sleeper("db", NEVER_HEALTHY_SOON));
+    for app in ["app1", "app2", "app3"] {
+        compose.push_str(&sleeper(app, &depends_healthy("db")));
+    }
+    compose
+}
+
+#[test]
+fn faults_up_ends_when_the_engine_goes_away_during_a_health_wait() {
+    let env = TestEnv::new("faults-up-cut", &health_wait_stack());
+    let proxy = Proxy::start();
+    let up = up_waiting_for_health(&env, &proxy);
     proxy.cut();
     let cut = Instant::now();
     assert_lost(&proxy, "up -d", up.finish_within(GUARD));
@@ -89,6 +100,22 @@ fn faults_up_ends_when_the_engine_goes_away_during_a_health_wait() {
         cut.elapsed() < Duration::from_secs(15),
         "up took {:?} to notice",
         cut.elapsed()
+    );
+}
+
+#[test]
+fn faults_up_ends_when_the_engine_falls_silent_during_a_health_wait() {
+    // The connection stays open and nothing answers: only a ping that gets
+    // no answer tells a silent engine from a quiet event stream.
+    let env = TestEnv::new("faults-up-silent", &health_wait_stack());
+    let proxy = Proxy::start();
+    let up = up_waiting_for_health(&env, &proxy);
+    proxy.black_hole();
+    let (code, stderr) = up.finish_within(GUARD);
+    assert_lost(&proxy, "up -d", (code, stderr.clone()));
+    assert!(
+        stderr.contains("a ping got no answer"),
+        "up -d: not told why:\n{stderr}"
     );
 }
 
@@ -193,6 +220,27 @@ fn faults_attached_up_and_wait_end_when_the_engine_goes_away() {
     proxy.cut();
     assert_lost(&proxy, "attached up", up.finish_within(GUARD));
     assert_lost(&proxy, "wait", wait.finish_within(GUARD));
+}
+
+#[test]
+fn faults_a_read_whose_connection_breaks_is_asked_again() {
+    let env = TestEnv::new(
+        "faults-retry",
+        &format!("services:\n{}", sleeper("web", "")),
+    );
+    env.berth_ok(&["up", "-d"]);
+    let proxy = Proxy::start();
+    // A connection the engine closed between two requests fails the next
+    // request sent on it before any answer: a read is safe to send again.
+    proxy.break_next("/containers/json");
+    let out = env
+        .cmd(&["ps", "--format", "{{.Name}}"])
+        .env("DOCKER_HOST", &proxy.url())
+        .background()
+        .finish_within(GUARD);
+    assert!(proxy.broke(), "ps never listed the containers");
+    assert_eq!(out.0, Some(0), "ps after a broken connection\n{}", out.1);
+    assert_eq!(proxy.requests_with("/containers/json"), 1);
 }
 
 #[test]

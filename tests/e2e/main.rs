@@ -26,6 +26,8 @@ mod interop;
 mod lifecycle;
 mod logs;
 mod misc;
+mod plugin;
+mod podman;
 mod ps;
 mod references;
 mod run;

@@ -372,3 +372,22 @@ fn override_files_and_no_start() {
     env.berth_ok(&["-f", "base.yaml", "-f", "override.yaml", "down"]);
     assert!(env.containers().is_empty());
 }
+
+#[test]
+fn a_misspelt_service_gets_a_did_you_mean_in_every_command() {
+    let env = TestEnv::new(
+        "misc-didyoumean",
+        "services:\n  web:\n    image: busybox\n    command: [\"sleep\", \"1000\"]\n",
+    );
+    for args in [
+        &["logs", "webb"][..],
+        &["exec", "webb", "true"],
+        &["stop", "webb"],
+        &["restart", "webb"],
+        &["up", "-d", "--scale", "webb=2"],
+    ] {
+        env.berth(args)
+            .assert_code(2)
+            .assert_stderr_has("no such service: webb; did you mean `web`?");
+    }
+}

@@ -32,6 +32,9 @@ struct Shared {
     black_hole: AtomicBool,
     /// Added before the first byte of each answer.
     delay_ms: AtomicU64,
+    /// The next request whose line contains this breaks its connection
+    /// instead of reaching the engine.
+    break_once: Mutex<Option<String>>,
     /// `GET /events` requests seen.
     event_requests: AtomicUsize,
     /// The request line of every request relayed (`POST /containers/.../wait ...`).
@@ -111,10 +114,21 @@ impl Proxy {
         self.shared.delay_ms.store(ms, Ordering::SeqCst);
     }
 
-    /// Requests from now on are taken and never answered.
-    #[allow(dead_code)]
+    /// From now on requests are taken and never answered, and streams
+    /// already open go silent: a host that dropped off the network.
     pub fn black_hole(&self) {
         self.shared.black_hole.store(true, Ordering::SeqCst);
+    }
+
+    /// The next request whose line contains `text` finds its connection
+    /// closed, as a kept-alive connection the engine dropped would be.
+    pub fn break_next(&self, text: &str) {
+        *self.shared.break_once.lock().unwrap() = Some(text.to_string());
+    }
+
+    /// Whether the break asked for by [`Proxy::break_next`] happened.
+    pub fn broke(&self) -> bool {
+        self.shared.break_once.lock().unwrap().is_none()
     }
 
     /// How many requests relayed so far have a request line containing `text`.
@@ -204,6 +218,16 @@ fn relay_requests(
         }
         let chunk = &buffer[..n];
         if let Some(line) = request_line(chunk) {
+            let mut break_once = shared.break_once.lock().unwrap();
+            if break_once
+                .as_ref()
+                .is_some_and(|text| line.contains(text.as_str()))
+            {
+                *break_once = None;
+                let _ = connection.client.shutdown(Shutdown::Both);
+                break;
+            }
+            drop(break_once);
             shared.request_lines.lock().unwrap().push(line.clone());
             *connection.last_request.lock().unwrap() = Some(line);
         }
@@ -234,6 +258,10 @@ fn relay_answers(
         };
         if shared.cut.load(Ordering::SeqCst) || connection.end_cleanly.load(Ordering::SeqCst) {
             break;
+        }
+        if shared.black_hole.load(Ordering::SeqCst) {
+            // Nothing comes back, not even on streams already open.
+            continue;
         }
         if connection.awaiting_answer.swap(false, Ordering::SeqCst) {
             let delay = shared.delay_ms.load(Ordering::SeqCst);
