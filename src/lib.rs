@@ -16,5 +16,6 @@ pub mod redact;
 pub mod registry;
 pub mod render;
 pub mod suggest;
+pub mod swarm;
 pub mod transfer;
 pub mod watch;

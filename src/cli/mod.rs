@@ -25,6 +25,7 @@ mod ps;
 mod pull;
 mod push;
 mod run;
+mod stack;
 mod stats;
 mod table;
 mod template;
@@ -277,6 +278,8 @@ pub enum Command {
     Completion(completion::CompletionArgs),
     /// Print berth's man page (roff)
     Man(completion::ManArgs),
+    /// Deploy the project to Docker Swarm as a stack, and manage stacks
+    Stack(stack::StackArgs),
 }
 
 /// `version`.
@@ -388,6 +391,7 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> i32 {
         Command::Watch(args) => watch::run(&settings, args),
         Command::Completion(args) => completion::completion(args),
         Command::Man(args) => completion::man(args),
+        Command::Stack(args) => stack::run(&settings, args),
     };
     match result {
         Ok(code) => code,
@@ -603,6 +607,8 @@ pub enum CliError {
     /// Pulls that failed, each message naming the image, registry and reason.
     MissingImages(Vec<String>),
     Build(crate::build::BuildError),
+    /// A stack deploy that did not converge.
+    Swarm(crate::swarm::execute::ExecError),
     Other(String),
 }
 
@@ -632,6 +638,11 @@ impl CliError {
                 failures.join("\nerror: ")
             ),
             CliError::Build(e) => format!("error: {e}\n"),
+            CliError::Swarm(crate::swarm::execute::ExecError::Engine(e)) => match e.hint() {
+                Some(hint) => format!("error: {e}\n  hint: {hint}\n"),
+                None => format!("error: {e}\n"),
+            },
+            CliError::Swarm(e) => format!("error: {e}\n"),
         }
     }
 
@@ -649,6 +660,9 @@ impl CliError {
             )
             | CliError::Exec(ExecError::Engine(
                 EngineError::Unreachable { .. } | EngineError::Lost { .. },
+            ))
+            | CliError::Swarm(crate::swarm::execute::ExecError::Engine(
+                EngineError::Unreachable { .. } | EngineError::Lost { .. },
             )) => exit::ENGINE_UNREACHABLE,
             CliError::Exec(ExecError::Condition { failure, .. }) => match failure {
                 Failure::Unhealthy => exit::UNHEALTHY,
@@ -656,6 +670,10 @@ impl CliError {
             },
             CliError::Exec(ExecError::Timeout(_)) => exit::TIMEOUT,
             CliError::Exec(ExecError::Cancelled) => exit::INTERRUPTED,
+            CliError::Swarm(
+                crate::swarm::execute::ExecError::Failed { .. }
+                | crate::swarm::execute::ExecError::Dependency { .. },
+            ) => exit::CONTAINER_FAILED,
             _ => exit::FAILURE,
         }
     }

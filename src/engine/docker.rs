@@ -210,8 +210,13 @@ impl DockerEngine {
         &self.host
     }
 
+    /// The bollard client, for the swarm calls of [`super::swarm`].
+    pub(super) fn client(&self) -> &Docker {
+        &self.client
+    }
+
     /// bollard's error as berth's (see [`engine_error`]).
-    fn fail(&self, e: BollardError) -> EngineError {
+    pub(super) fn fail(&self, e: BollardError) -> EngineError {
         engine_error(&self.host, e)
     }
 
@@ -1040,7 +1045,7 @@ fn mount(m: &MountSpec) -> bollard::models::Mount {
     }
 }
 
-fn credentials(auth: &RegistryAuth) -> DockerCredentials {
+pub(super) fn credentials(auth: &RegistryAuth) -> DockerCredentials {
     let set = |v: &str| (!v.is_empty()).then(|| v.to_string());
     DockerCredentials {
         username: set(&auth.username),

@@ -15,6 +15,7 @@ pub mod labels;
 pub mod podman;
 pub mod spec;
 pub mod ssh;
+pub mod swarm;
 pub mod wire;
 
 use std::collections::BTreeMap;

@@ -338,16 +338,7 @@ pub fn from_loaded(mut loaded: Loaded) -> Result<Desired, Diagnostics> {
     let sources = loaded.sources.clone();
     // Positions are looked up in the tree, which the typed model has no room for.
     let locate = |path: &[PathSeg]| sources.locate(deepest(&loaded.model, path)?.key_span());
-    let project = Project::from_json(loaded.model.to_json()).map_err(|e| {
-        let mut diagnostic = Diagnostic::new(e.to_string());
-        if let Some(span) = loaded.model.locate_dotted(&e.path) {
-            diagnostic = diagnostic.at(span);
-        }
-        Diagnostics {
-            items: vec![diagnostic],
-            sources: sources.clone(),
-        }
-    })?;
+    let project = typed_project(&loaded)?;
     let mut desired = desired(project, &origin).map_err(|e| {
         let mut diagnostic = Diagnostic::new(e.to_string());
         if let Some(node) = deepest(&loaded.model, &e.path) {
@@ -384,9 +375,23 @@ pub fn from_loaded(mut loaded: Loaded) -> Result<Desired, Diagnostics> {
     Ok(desired)
 }
 
+/// The typed model of `loaded`; an error points at the value at fault.
+pub(crate) fn typed_project(loaded: &Loaded) -> Result<Project, Diagnostics> {
+    Project::from_json(loaded.model.to_json()).map_err(|e| {
+        let mut diagnostic = Diagnostic::new(e.to_string());
+        if let Some(span) = loaded.model.locate_dotted(&e.path) {
+            diagnostic = diagnostic.at(span);
+        }
+        Diagnostics {
+            items: vec![diagnostic],
+            sources: loaded.sources.clone(),
+        }
+    })
+}
+
 /// The node at `path`, or at its longest prefix that exists (a key the
 /// short syntax implied has no node of its own); `None` for an empty path.
-fn deepest<'a>(
+pub(crate) fn deepest<'a>(
     model: &'a crate::load::node::Node,
     path: &[PathSeg],
 ) -> Option<&'a crate::load::node::Node> {

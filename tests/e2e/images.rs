@@ -21,7 +21,7 @@ fn write_context(env: &TestEnv, dir: &str) {
 
 /// Writes `<dir>/config.json` with the test registry's user for `registry`,
 /// as `docker login` does (`auths` with base64 user:password).
-fn write_auths(env: &TestEnv, dir: &str, registry: &str) {
+pub(crate) fn write_auths(env: &TestEnv, dir: &str, registry: &str) {
     use base64::Engine as _;
     let auth = base64::engine::general_purpose::STANDARD
         .encode(format!("{}:{}", REGISTRY_USER.0, REGISTRY_USER.1));

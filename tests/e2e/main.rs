@@ -34,6 +34,8 @@ mod run;
 mod service_keys;
 mod signals;
 mod stats;
+mod swarm;
+mod swarm_engine;
 mod term;
 mod up;
 mod volumes_export_commit;
