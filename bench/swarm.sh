@@ -25,12 +25,19 @@ cleanup() {
     fi
     grep " $DIR" /proc/mounts | awk '{print $2}' | sort -r | xargs -r -n1 umount -l || true
     rm -rf "$DIR"
+    ip link del "${BRIDGE:-berthbench0}" 2>/dev/null || true
 }
 trap cleanup EXIT
 
 echo '{}' > "$DIR/daemon.json"
+# A bridge of its own: with `--bridge none` a 20.10 dockerd deletes the host's
+# docker0, which the main engine still uses.
+BRIDGE=berthbench0
+ip link show "$BRIDGE" >/dev/null 2>&1 || {
+    ip link add "$BRIDGE" type bridge && ip addr add 10.213.98.1/24 dev "$BRIDGE" && ip link set "$BRIDGE" up
+}
 dockerd --config-file "$DIR/daemon.json" --data-root "$DIR/data" --exec-root "$DIR/exec" \
-    -H "$SOCK" --pidfile "$DIR/docker.pid" --bridge none --iptables=false --ip-masq=false \
+    -H "$SOCK" --pidfile "$DIR/docker.pid" --bridge "$BRIDGE" --iptables=false --ip-masq=false \
     > "$DIR/dockerd.log" 2>&1 &
 for _ in $(seq 1 600); do DOCKER_HOST=$SOCK docker version >/dev/null 2>&1 && break; sleep 0.1; done
 PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
