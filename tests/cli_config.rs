@@ -753,7 +753,7 @@ fn a_model_that_passed_validation_is_remembered_and_a_changed_one_checked_again(
     let dir = project(&[("compose.yaml", "services:\n  web:\n    image: busybox\n")]);
     let cache = tempfile::tempdir().unwrap();
     let verdicts = cache.path().join("berth/valid");
-    let count = || std::fs::read_dir(&verdicts).map_or(0, |d| d.count());
+    let count = || std::fs::read_dir(&verdicts).map_or(0, std::iter::Iterator::count);
     let run = |args: &[&str]| {
         berth(dir.path())
             .env("XDG_CACHE_HOME", cache.path())

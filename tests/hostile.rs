@@ -278,7 +278,7 @@ fn chaos_set(dir: &Path) -> Vec<(String, String)> {
     ));
     // Encodings: UTF-16 with and without a byte order mark, invalid UTF-8, NUL.
     let text = "services:\n  a:\n    image: x\n";
-    let utf16: Vec<u8> = text.encode_utf16().flat_map(|u| u.to_le_bytes()).collect();
+    let utf16: Vec<u8> = text.encode_utf16().flat_map(u16::to_le_bytes).collect();
     files.push((
         "utf16le-bom.yaml".into(),
         [&[0xff, 0xfe][..], &utf16].concat(),

@@ -13,7 +13,7 @@ fn repo() -> PathBuf {
 /// Loads a project in `dir` with a minimal, fixed environment.
 fn load_dir(dir: &Path, files: &[&str]) -> Result<load::Loaded, berth::diag::Diagnostics> {
     let opts = LoadOptions {
-        files: files.iter().map(|s| s.to_string()).collect(),
+        files: files.iter().map(std::string::ToString::to_string).collect(),
         cwd: dir.to_path_buf(),
         os_env: [("HOME".to_string(), "/home/user".to_string())]
             .into_iter()

@@ -675,7 +675,7 @@ fn volumes_removal_takes_anonymous_volumes_but_not_declared_ones() {
     };
     let down = plan_down(&desired, &observed, &volumes);
     let rm = berth::reconcile::lifecycle::plan_rm(&desired, &observed, &[], true, true);
-    observed.containers[0].state = berth::engine::RunState::Exited;
+    observed.containers[0].state = RunState::Exited;
     let rm_keep = berth::reconcile::lifecycle::plan_rm(&desired, &observed, &[], false, false);
     insta::assert_snapshot!(format!(
         "down -v:\n{}\nrm -s -v:\n{}\nrm:\n{}\n{}",

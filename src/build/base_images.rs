@@ -21,9 +21,10 @@ pub fn base_images(dockerfile: &str, args: &BTreeMap<String, String>) -> Vec<Str
         if keyword.eq_ignore_ascii_case("ARG") && !seen_from {
             for declaration in words {
                 let (name, default) = declaration.split_once('=').unwrap_or((declaration, ""));
-                let value = args.get(name).cloned().unwrap_or_else(|| {
-                    expand(default.trim_matches('"'), &globals, args).to_string()
-                });
+                let value = args
+                    .get(name)
+                    .cloned()
+                    .unwrap_or_else(|| expand(default.trim_matches('"'), &globals, args));
                 globals.insert(name.to_string(), value);
             }
         } else if keyword.eq_ignore_ascii_case("FROM") {

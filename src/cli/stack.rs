@@ -185,7 +185,7 @@ fn deploy(settings: &Settings, args: DeployArgs) -> Result<i32, CliError> {
         // Quiet keeps warnings only.
         let emit = |event: Event| {
             if !quiet || matches!(event, Event::Warning(_)) {
-                render(&event)
+                render(&event);
             }
         };
         let options = execute::Options {
@@ -244,11 +244,11 @@ fn render(event: &Event) {
         Event::Unchanged { name } => eprintln!(" service {name}  Unchanged"),
         Event::Removed { kind, name } => eprintln!(" {kind} {name}  Removed"),
         Event::KeptInUse { kind, name } => {
-            eprintln!(" {kind} {name}  Kept (still in use by a service not in the file)")
+            eprintln!(" {kind} {name}  Kept (still in use by a service not in the file)");
         }
         Event::Waiting { name, on } => eprintln!(" service {name}  Waiting for {on}"),
         Event::Progress { name, done, wanted } => {
-            eprintln!(" service {name}  {done}/{wanted}")
+            eprintln!(" service {name}  {done}/{wanted}");
         }
         Event::Converged { name } => eprintln!(" service {name}  Converged"),
         Event::Warning(message) => eprintln!("WARN[0000] {message}"),

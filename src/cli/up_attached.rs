@@ -261,7 +261,7 @@ impl Watch {
                 let c = self.alive[&event.container_id].clone();
                 if attached(&c) {
                     if self.mux.is_reading(&c.id) {
-                        self.refollow.insert(c.id.clone());
+                        self.refollow.insert(c.id);
                     } else {
                         self.mux.follow(&c);
                     }
@@ -382,7 +382,7 @@ impl Watch {
     }
 
     async fn exit_code(
-        &mut self,
+        &self,
         engine: &CliEngine,
         session: &Session,
         attached: &impl Fn(&Container) -> bool,

@@ -139,14 +139,14 @@ mod tests {
         assert!(
             trace
                 .lines(&TraceUpdate {
-                    steps: vec![queued.clone(), run.clone()],
+                    steps: vec![queued, run.clone()],
                     ..TraceUpdate::default()
                 })
                 .is_empty()
         );
         let started = Step {
             started: Some(100.0),
-            ..run.clone()
+            ..run
         };
         let lines = trace.lines(&TraceUpdate {
             steps: vec![started.clone()],

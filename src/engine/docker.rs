@@ -1685,11 +1685,17 @@ impl Engine for DockerEngine {
             }),
             ..Default::default()
         };
-        let created = self
-            .quick
-            .create_network(request)
-            .await
-            .map_err(|e| self.fail(e))?;
+        let mut attempts = 0;
+        let created = loop {
+            match self.quick.create_network(request.clone()).await {
+                // Nothing was created: Podman lost a race with an interface
+                // that went away while it chose a subnet.
+                Err(e) if podman::lost_interface_race(&e.to_string()) && attempts < 3 => {
+                    attempts += 1;
+                }
+                answer => break answer.map_err(|e| self.fail(e))?,
+            }
+        };
         Ok(created.id)
     }
 
@@ -2322,17 +2328,14 @@ impl EventFeed {
                 self.subscribe();
             }
             let stream = self.stream.as_mut()?;
-            let next = match tokio::time::timeout(QUIET_BEFORE_PING, stream.next()).await {
-                Ok(next) => next,
-                Err(_) => {
-                    // A quiet stream is normal; an engine that does not
-                    // answer a ping either is gone, though the connection
-                    // looks open (a host that dropped off the network).
-                    if let Err(e) = self.engine.check_alive().await {
-                        return Some(Err(e));
-                    }
-                    continue;
+            let Ok(next) = tokio::time::timeout(QUIET_BEFORE_PING, stream.next()).await else {
+                // A quiet stream is normal; an engine that does not answer
+                // a ping either is gone, though the connection looks open
+                // (a host that dropped off the network).
+                if let Err(e) = self.engine.check_alive().await {
+                    return Some(Err(e));
                 }
+                continue;
             };
             let why = match next {
                 Some(Ok(message)) => {

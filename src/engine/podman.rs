@@ -122,6 +122,14 @@ pub fn with_health(status: &str, health: &str) -> String {
 /// Whether a container list's endpoint gives the network's name as its
 /// `NetworkID`, as Podman 4 does. Docker gives the ID, or nothing for a
 /// container that never started.
+/// Whether a network create failed because an interface vanished while
+/// Podman listed the host's interfaces and their addresses to choose a
+/// free subnet (Go's "route ip+net: no such network interface"): a race
+/// with containers starting and stopping, not a refusal; asking again works.
+pub fn lost_interface_race(message: &str) -> bool {
+    message.contains("route ip+net: no such network interface")
+}
+
 pub fn names_network_by_name(name: &str, network_id: &str) -> bool {
     !network_id.is_empty() && network_id == name
 }
@@ -147,6 +155,12 @@ mod tests {
         assert!(names_network_by_name("p_back", "p_back"));
         assert!(!names_network_by_name("p_back", &"ab12".repeat(16)));
         assert!(!names_network_by_name("p_back", ""));
+        assert!(lost_interface_race(
+            "Docker responded with status code 500: route ip+net: no such network interface"
+        ));
+        assert!(!lost_interface_race(
+            "network with name p_back already exists"
+        ));
         let list: Vec<LibpodSummary> = serde_json::from_str(
             r#"[{"Id":"a","Status":"healthy"},{"Id":"b","Status":""},
                 {"Id":"c","Status":"starting"}]"#,

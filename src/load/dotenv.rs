@@ -261,17 +261,14 @@ impl Parser<'_, '_> {
     fn value(&mut self, at: usize) -> Result<String, DotenvError> {
         let text = self.text;
         let bytes = text.as_bytes();
-        let quote_char = match bytes.get(at) {
-            Some(&q @ (b'"' | b'\'')) => q,
-            _ => {
-                let line_end = text[at..].find('\n').map_or(text.len(), |n| at + n);
-                self.pos = (line_end + 1).min(text.len());
-                let mut value = &text[at..line_end];
-                if let Some(n) = value.find(" #") {
-                    value = &value[..n];
-                }
-                return self.interpolate(value.trim_end(), at, true);
+        let Some(&quote_char @ (b'"' | b'\'')) = bytes.get(at) else {
+            let line_end = text[at..].find('\n').map_or(text.len(), |n| at + n);
+            self.pos = (line_end + 1).min(text.len());
+            let mut value = &text[at..line_end];
+            if let Some(n) = value.find(" #") {
+                value = &value[..n];
             }
+            return self.interpolate(value.trim_end(), at, true);
         };
         let mut buf = Vec::new();
         let mut escaped = false;

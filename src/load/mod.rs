@@ -367,11 +367,11 @@ impl Loader<'_> {
             .collect()
     }
 
-    fn parse_files(&mut self, files: &[PathBuf]) -> Result<Vec<ParsedFile>> {
+    fn parse_files(&self, files: &[PathBuf]) -> Result<Vec<ParsedFile>> {
         files.iter().map(|f| self.parse_file(f)).collect()
     }
 
-    fn parse_file(&mut self, path: &Path) -> Result<ParsedFile> {
+    fn parse_file(&self, path: &Path) -> Result<ParsedFile> {
         let shown = if path.as_os_str() == "-" {
             self.opts.cwd.join("-")
         } else {
@@ -427,7 +427,7 @@ impl Loader<'_> {
 
     /// `-p`, `COMPOSE_PROJECT_NAME`, the files' `name:`, or the directory name.
     fn project_name(
-        &mut self,
+        &self,
         files: &[ParsedFile],
         env: &Env,
         working_dir: &Path,

@@ -118,16 +118,13 @@ fn specificity(error: &ValidationError<'_>) -> (usize, bool) {
 /// For `anyOf`/`oneOf` failures, the most specific error of the best branch;
 /// any other error stands for itself.
 fn most_specific<'a, 'e>(error: &'a ValidationError<'e>) -> Choice<'a, 'e> {
-    let context = match error.kind() {
-        ValidationErrorKind::AnyOf { context } | ValidationErrorKind::OneOfNotValid { context } => {
-            context
-        }
-        _ => {
-            return Choice {
-                error,
-                types: Vec::new(),
-            };
-        }
+    let (ValidationErrorKind::AnyOf { context } | ValidationErrorKind::OneOfNotValid { context }) =
+        error.kind()
+    else {
+        return Choice {
+            error,
+            types: Vec::new(),
+        };
     };
     let here = error.instance_path().as_str();
     let mut best: Option<Choice<'a, 'e>> = None;
@@ -1373,7 +1370,7 @@ include:
     env_file: a.env
 "#;
         let diags = check(text);
-        assert!(diags.is_empty(), "{:#?}", diags);
+        assert!(diags.is_empty(), "{diags:#?}");
     }
 
     #[test]

@@ -123,7 +123,7 @@ fn feed(hasher: &mut Sha256, node: &Node) {
         Kind::Map(map) => {
             hasher.update([6]);
             hasher.update((map.len() as u64).to_le_bytes());
-            for (key, value) in map.iter() {
+            for (key, value) in map {
                 text(hasher, key);
                 feed(hasher, value);
             }

@@ -302,7 +302,7 @@ fn build_map(entries: Vec<(Node, Node)>, source: &str) -> Result<Map, Diagnostic
             match &value.kind {
                 Kind::Map(_) => merged.push(value),
                 Kind::Seq(items) if items.iter().all(|i| matches!(i.kind, Kind::Map(_))) => {
-                    merged.extend(items.iter().cloned())
+                    merged.extend(items.iter().cloned());
                 }
                 _ => {
                     return Err(Diagnostic::new(

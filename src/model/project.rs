@@ -60,7 +60,7 @@ impl Project {
     /// are errors. A service's `name` is set from its key when absent.
     pub fn from_json(value: Value) -> Result<Project, ModelError> {
         let mut project: Project = deserialize(value, "")?;
-        for (name, service) in project.services.iter_mut() {
+        for (name, service) in &mut project.services {
             if service.name.is_empty() {
                 service.name = name.clone();
             }

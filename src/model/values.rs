@@ -153,7 +153,7 @@ pub(crate) fn hosts_list_from_value(v: Value) -> Result<IndexMap<String, Vec<Str
             ));
         }
     }
-    for (host, ips) in list.iter_mut() {
+    for (host, ips) in &mut list {
         if host.is_empty() || host.contains([':', '=']) {
             return Err(format!("bad host name '{host}'"));
         }

@@ -174,7 +174,7 @@ async fn a_wait_that_outlasts_its_deadline_fails_and_its_dependents_never_start(
     let (_, result) = up(&engine, ctx).await;
     match result {
         Err(ExecError::Timeout(message)) => {
-            assert!(message.contains("timed out waiting for db"), "{message}")
+            assert!(message.contains("timed out waiting for db"), "{message}");
         }
         other => panic!("{other:?}"),
     }

@@ -72,7 +72,7 @@ impl Fingerprint {
                         .is_some_and(|(key, _)| key == path.as_str())
                 }),
             })
-            .map(|p| p.to_string())
+            .map(|p| (*p).clone())
             .collect();
         changed.sort();
         changed

@@ -237,7 +237,7 @@ mod tests {
             let host = host.clone();
             async move {
                 acquire(&host, "p", move || {
-                    flag.store(true, std::sync::atomic::Ordering::SeqCst)
+                    flag.store(true, std::sync::atomic::Ordering::SeqCst);
                 })
                 .await
             }

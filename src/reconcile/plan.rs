@@ -803,7 +803,7 @@ pub fn plan_up(
             // recreate, whatever its definition.
             Some(found) if found.labels.get(labels::PROJECT) != Some(&desired.project) => {
                 plan.warnings
-                    .push(foreign("network", &found.name, &found.labels))
+                    .push(foreign("network", &found.name, &found.labels));
             }
             Some(found) => match definition_change(&found.labels, &network.hash, &network.spec) {
                 Change::None => {}

@@ -281,10 +281,10 @@ impl fmt::Display for Plan {
             match &service.action {
                 ServiceAction::Create => writeln!(f, "  + service {}", service.name)?,
                 ServiceAction::Update { reasons, .. } => {
-                    writeln!(f, "  ~ service {}: {}", service.name, reasons.join("; "))?
+                    writeln!(f, "  ~ service {}: {}", service.name, reasons.join("; "))?;
                 }
                 ServiceAction::Unchanged { .. } => {
-                    writeln!(f, "  = service {}  (unchanged)", service.name)?
+                    writeln!(f, "  = service {}  (unchanged)", service.name)?;
                 }
             }
         }

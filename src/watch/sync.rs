@@ -375,7 +375,7 @@ mod tests {
         let changes = Changes::between(&given, &now, "");
         assert_eq!(changes.copy.keys().collect::<Vec<_>>(), ["b", "c"]);
         assert_eq!(changes.remove, ["d"], "one rm for a removed directory");
-        let mut after = given.clone();
+        let mut after = given;
         changes.apply_to(&mut after);
         assert_eq!(after, now);
     }

@@ -22,7 +22,7 @@ fn attach_pipes_input_to_the_running_container() {
     let exited = env.poll_until(Duration::from_secs(30), |env| {
         env.container(&echo).state == "exited"
     });
-    assert!(exited, "{} still runs", echo);
+    assert!(exited, "{echo} still runs");
     // Nothing runs any more to attach to.
     let again = env.berth(&["attach", "echo"]);
     again

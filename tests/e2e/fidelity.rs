@@ -359,7 +359,7 @@ struct Harmless {
 
 const HARMLESS: &[Harmless] = &[Harmless {
     matches: |path, compose, berth| {
-        let empty = |v: &Value| v.is_null() || v.as_object().is_some_and(|o| o.is_empty());
+        let empty = |v: &Value| v.is_null() || v.as_object().is_some_and(serde_json::Map::is_empty);
         (path.ends_with(".VolumeOptions") || path.ends_with(".BindOptions"))
             && empty(compose)
             && empty(berth)

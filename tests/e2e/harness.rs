@@ -522,7 +522,7 @@ impl TestEnv {
         BerthCmd {
             command: self.base_command(),
             project: Some(self.project.clone()),
-            args: args.iter().map(|a| a.to_string()).collect(),
+            args: args.iter().map(std::string::ToString::to_string).collect(),
         }
     }
 
@@ -1200,10 +1200,10 @@ impl Timestamp {
     pub fn parse(text: &str) -> Option<Timestamp> {
         let text = text.strip_suffix('Z')?;
         let (date, time) = text.split_once('T')?;
-        let mut d = date.split('-').map(|p| p.parse::<i64>());
+        let mut d = date.split('-').map(str::parse::<i64>);
         let (y, m, day) = (d.next()?.ok()?, d.next()?.ok()?, d.next()?.ok()?);
         let (hms, frac) = time.split_once('.').unwrap_or((time, "0"));
-        let mut t = hms.split(':').map(|p| p.parse::<i64>());
+        let mut t = hms.split(':').map(str::parse::<i64>);
         let (h, min, s) = (t.next()?.ok()?, t.next()?.ok()?, t.next()?.ok()?);
         let nanos: u32 = format!("{frac:0<9}")[..9].parse().ok()?;
         // Days from civil (Howard Hinnant's algorithm).

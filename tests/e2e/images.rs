@@ -546,7 +546,7 @@ fn a_base_image_in_a_private_registry_is_pulled_with_the_users_credentials() {
             .assert_code(0);
         // BuildKit keeps what it pulls to itself; the classic builder
         // stores the base image, which the next build must not find.
-        let _ = crate::harness::docker(&["rmi", &base]);
+        let _ = docker(&["rmi", &base]);
     }
 }
 

@@ -94,7 +94,7 @@ fn kill_pause_unpause_and_rm() {
     refused.assert_stderr_has("Nothing removed");
     assert_eq!(env.container_names().len(), 3);
     env.berth_with_input(&["rm"], b"y\n");
-    assert_eq!(env.container_names(), [db.clone(), web.clone()]);
+    assert_eq!(env.container_names(), [db.clone(), web]);
     env.berth_ok(&["rm", "-f", "-s", "web"]);
     assert_eq!(env.container_names(), [db]);
     env.berth(&["stop", "nosuch"]).assert_code(2);

@@ -94,7 +94,7 @@ fn run_one_off_containers_after_their_dependencies() {
     assert!(
         bg.raw["HostConfig"]["PortBindings"]
             .as_object()
-            .is_none_or(|m| m.is_empty())
+            .is_none_or(serde_json::Map::is_empty)
     );
     assert_eq!(oneoffs(&env).len(), 1);
     let plan = env.berth_ok(&["plan"]);

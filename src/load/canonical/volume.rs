@@ -116,7 +116,7 @@ fn fill_section(c: char, buffer: &[char], volume: &mut VolumeSpec) -> Result<(),
             "rw" => volume.read_only = false,
             "nocopy" => volume.volume = Some(VolumeOptions { nocopy: true }),
             "z" | "Z" => {
-                volume.bind.get_or_insert_with(Default::default).selinux = option.to_string()
+                volume.bind.get_or_insert_with(Default::default).selinux = option.to_string();
             }
             _ if PROPAGATIONS.contains(&option) => {
                 volume.bind.get_or_insert_with(Default::default).propagation = option.to_string();
