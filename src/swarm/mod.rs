@@ -31,6 +31,9 @@ pub const IMAGE_LABEL: &str = "com.docker.stack.image";
 pub const HEALTHCHECK_LABEL: &str = "dev.berth.stack.healthcheck";
 /// The logical name (the key in the file) of a config or secret version.
 pub const OBJECT_LABEL: &str = "dev.berth.stack.object";
+/// The digest of a config's or secret's content, on the versions berth
+/// makes: tells a changed object kept under an explicit `name:`.
+pub const CONTENT_LABEL: &str = "dev.berth.stack.content";
 
 /// `<stack>_<key>`: how `docker stack` names a stack's services, networks,
 /// configs and secrets.

@@ -95,6 +95,7 @@ pub struct Options {
 
 pub fn plan(desired: &Stack, observed: &Observed, options: Options) -> Result<Plan, PlanError> {
     check_externals(desired, observed)?;
+    check_named_objects(desired, observed)?;
     let mut creates = Vec::new();
     for network in desired.networks.iter().filter(|n| !n.external) {
         if !observed.networks.contains_key(&network.name) {
@@ -132,6 +133,42 @@ fn create(kind: Kind, name: &str, reason: &str) -> ObjectStep {
         id: String::new(),
         reason: reason.into(),
     }
+}
+
+/// A config or secret kept under an explicit `name:` cannot take a new
+/// version: one whose content changed since berth made it is refused,
+/// where using the old content silently would deploy what the file no
+/// longer says.
+fn check_named_objects(desired: &Stack, observed: &Observed) -> Result<(), PlanError> {
+    let held = [
+        (Kind::Config, &desired.configs, &observed.configs),
+        (Kind::Secret, &desired.secrets, &observed.secrets),
+    ];
+    for (kind, objects, found) in held {
+        for object in objects.iter().filter(|o| !o.external) {
+            let wanted = object.labels.get(super::CONTENT_LABEL);
+            let had = found
+                .iter()
+                .find(|f| f.name == object.name)
+                .and_then(|f| f.labels.get(super::CONTENT_LABEL));
+            if let (Some(wanted), Some(had)) = (wanted, had)
+                && wanted != had
+            {
+                return Err(PlanError {
+                    message: format!(
+                        "the content of {kind} {:?} changed, but the swarm holds it as {} and a swarm's {kind}s cannot change",
+                        object.key, object.name
+                    ),
+                    hint: format!(
+                        "give it a new `name:`, or drop its `name:` so that berth keeps versions of it \
+                         (`<stack>_{}_<digest>`)",
+                        object.key
+                    ),
+                });
+            }
+        }
+    }
+    Ok(())
 }
 
 fn check_externals(desired: &Stack, observed: &Observed) -> Result<(), PlanError> {

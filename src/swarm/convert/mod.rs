@@ -14,7 +14,7 @@ use bollard::models::ServiceSpec;
 use serde_json::{Map, Value, json};
 use sha2::{Digest, Sha256};
 
-use super::{NAMESPACE, OBJECT_LABEL, scoped};
+use super::{CONTENT_LABEL, NAMESPACE, OBJECT_LABEL, scoped};
 use crate::load::node::PathSeg;
 use crate::model::{FileObjectConfig, Project};
 use crate::reconcile::desired::Condition;
@@ -309,6 +309,7 @@ fn object(
         .collect();
     labels.insert(NAMESPACE.into(), inputs.stack.into());
     labels.insert(OBJECT_LABEL.into(), key.into());
+    labels.insert(CONTENT_LABEL.into(), digest);
     Ok(FileObject {
         key: key.into(),
         name,

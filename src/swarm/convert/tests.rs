@@ -233,3 +233,23 @@ fn strict_refuses_what_a_swarm_cannot_honour_with_its_line() {
     assert!(text.contains("privileged is not applied"), "{text}");
     assert!(text.contains("compose.yaml:4:5"), "{text}");
 }
+
+#[test]
+fn a_changed_config_under_an_explicit_name_is_refused_with_the_fix() {
+    let file = "services:\n  web:\n    image: busybox\n    configs: [page]\nconfigs:\n  page:\n    name: fixed_page\n    file: ./page.html\n";
+    let (dir, before) = convert(file, &[("page.html", "one")]);
+    let observed = held(&before);
+    let same = convert_in(&dir, file, &[("page.html", "one")]);
+    assert!(plan::plan(&same.stack, &observed, Options::default()).is_ok());
+    let changed = convert_in(&dir, file, &[("page.html", "two")]);
+    let Err(error) = plan::plan(&changed.stack, &observed, Options::default()) else {
+        panic!("a changed config kept under its explicit name was accepted");
+    };
+    assert!(
+        error.message.contains("\"page\" changed"),
+        "{}",
+        error.message
+    );
+    assert!(error.message.contains("fixed_page"), "{}", error.message);
+    assert!(error.hint.contains("new `name:`"), "{}", error.hint);
+}
