@@ -14,7 +14,8 @@
 # How latency is measured: the container runs a loop that reads the synced
 # file with the shell's `read` builtin every millisecond and, when its content
 # changes, writes the content and the time (microseconds, from busybox
-# `adjtimex`; the container shares the host's clock) to a marker file on a
+# `adjtimex`, whose tv_usec holds nanoseconds when the kernel's clock is in
+# nanosecond mode, status bit 0x2000; the container shares the host's clock) to a marker file on a
 # bind mount. The host writes a sequence number into the watched file, notes
 # the time just before, and waits for that number to appear in the marker.
 # Latency = time seen inside - time written on the host: the host's polling
@@ -79,7 +80,7 @@ services:
           v=
           read -r v < /app/probe 2>/dev/null || true
           if [ -n "$$v" ] && [ "$$v" != "$$last" ]; then
-            t=$$(adjtimex | awk '/tv_sec/ {s=$$2} /tv_usec/ {u=$$2} END {printf "%d%06d", s, u}')
+            t=$$(adjtimex | awk '/status:/ {st=$$2} /tv_sec/ {s=$$2} /tv_usec/ {u=$$2} END {if (and(st, 8192)) u = int(u / 1000); printf "%d%06d", s, u}')
             echo "$$v $$t" > /marker/seen.tmp && mv /marker/seen.tmp /marker/seen
             last=$$v
           fi
