@@ -3,6 +3,7 @@
 pub mod build;
 pub mod cli;
 pub mod diag;
+pub mod digest;
 pub mod engine;
 pub mod env_vars;
 pub mod events;

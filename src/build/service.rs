@@ -202,8 +202,7 @@ fn is_remote(context: &str) -> bool {
 /// A name for a Dockerfile sent beside the context's files, unlikely to
 /// collide with one of them.
 fn injected_name(seed: &[u8]) -> String {
-    let digest = Sha256::digest(seed);
-    let hex: String = digest.iter().take(6).map(|b| format!("{b:02x}")).collect();
+    let hex = crate::digest::hex(&Sha256::digest(seed)[..6]);
     format!(".dockerfile.{hex}")
 }
 

@@ -6,7 +6,6 @@
 use std::io::IsTerminal;
 
 use clap::Args;
-use sha2::{Digest, Sha256};
 
 use super::engine_cmd::{self, ImageChoices, RunSettings};
 use super::{CliError, Settings, pipe};
@@ -462,8 +461,7 @@ fn slug(service: &str) -> String {
     let nanos = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_nanos());
-    let digest = Sha256::digest(format!("{service}:{}:{nanos}", std::process::id()));
-    digest.iter().map(|b| format!("{b:02x}")).collect()
+    crate::digest::sha256_hex(format!("{service}:{}:{nanos}", std::process::id()).as_bytes())
 }
 
 /// Starts the one-off; detached, prints its name; attached, joins it to the

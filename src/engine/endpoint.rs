@@ -9,7 +9,6 @@
 use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
-use sha2::{Digest, Sha256};
 
 use crate::env_vars;
 use crate::load::environment::Env;
@@ -219,10 +218,7 @@ fn from_context(config_dir: &Path, name: &str, from: &str) -> Result<Endpoint, E
         #[serde(default, rename = "SkipTLSVerify")]
         skip_tls_verify: bool,
     }
-    let id: String = Sha256::digest(name.as_bytes())
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect();
+    let id = crate::digest::sha256_hex(name.as_bytes());
     let meta_path = config_dir
         .join("contexts")
         .join("meta")
@@ -368,10 +364,7 @@ mod tests {
             .unwrap();
         }
         for (name, host, tls) in contexts {
-            let id: String = Sha256::digest(name.as_bytes())
-                .iter()
-                .map(|b| format!("{b:02x}"))
-                .collect();
+            let id = crate::digest::sha256_hex(name.as_bytes());
             let meta = dir.path().join("contexts/meta").join(&id);
             std::fs::create_dir_all(&meta).unwrap();
             std::fs::write(

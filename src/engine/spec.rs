@@ -9,7 +9,6 @@
 use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
 
 fn is_false(b: &bool) -> bool {
     !*b
@@ -18,8 +17,7 @@ fn is_false(b: &bool) -> bool {
 /// The canonical JSON of a spec, and its SHA-256 in hex.
 pub fn canonical_json<T: Serialize>(spec: &T) -> (String, String) {
     let json = serde_json::to_string(spec).unwrap_or_default();
-    let digest = Sha256::digest(json.as_bytes());
-    let hex = digest.iter().map(|b| format!("{b:02x}")).collect();
+    let hex = crate::digest::sha256_hex(json.as_bytes());
     (json, hex)
 }
 

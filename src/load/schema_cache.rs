@@ -84,11 +84,7 @@ pub fn key(schema: &str, root: &Node) -> String {
     hasher.update((schema.len() as u64).to_le_bytes());
     hasher.update(schema.as_bytes());
     feed(&mut hasher, root);
-    hasher
-        .finalize()
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
+    crate::digest::hex(&hasher.finalize())
 }
 
 /// Feeds `node` to the hasher unambiguously: a tag byte per kind, and the

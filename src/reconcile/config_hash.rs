@@ -20,7 +20,6 @@
 //! [`super::fingerprint`].
 
 use serde_json::Value;
-use sha2::{Digest, Sha256};
 
 use crate::model::{NetworkConfig, Service, VolumeConfig};
 
@@ -76,13 +75,13 @@ pub fn service_hash(hashed: &Value, first_container: impl Fn(&str) -> Option<Str
             }
         }
     }
-    sha256_hex(go_json(&json).as_bytes())
+    crate::digest::sha256_hex(go_json(&json).as_bytes())
 }
 
 /// Compose's hash of a network definition.
 pub fn network_hash(network: &NetworkConfig) -> String {
     let json = serde_json::to_value(network).unwrap_or(Value::Null);
-    sha256_hex(go_json(&json).as_bytes())
+    crate::digest::sha256_hex(go_json(&json).as_bytes())
 }
 
 /// Compose's hash of a volume definition: an empty driver counts as `local`.
@@ -92,7 +91,7 @@ pub fn volume_hash(volume: &VolumeConfig) -> String {
         volume.driver = "local".into();
     }
     let json = serde_json::to_value(&volume).unwrap_or(Value::Null);
-    sha256_hex(go_json(&json).as_bytes())
+    crate::digest::sha256_hex(go_json(&json).as_bytes())
 }
 
 /// `value` as Go's `json.Marshal` prints it: compact, with `<`, `>`, `&`,
@@ -114,14 +113,6 @@ pub fn go_json(value: &Value) -> String {
         }
     }
     out
-}
-
-/// Lower-case hex SHA-256, as Compose's digests print.
-pub fn sha256_hex(bytes: &[u8]) -> String {
-    Sha256::digest(bytes)
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
 }
 
 #[cfg(test)]

@@ -6,7 +6,6 @@ use std::path::Path;
 use std::sync::{Arc, OnceLock};
 
 use indexmap::IndexMap;
-use sha2::{Digest, Sha256};
 
 use crate::build::service::{PullPolicy, ServiceBuild};
 use crate::diag::{Diagnostic, Diagnostics};
@@ -1348,10 +1347,7 @@ fn push_file(
     target: String,
     content: Vec<u8>,
 ) {
-    let digest = Sha256::digest(&content)
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect();
+    let digest = crate::digest::sha256_hex(&content);
     spec.files.push(FileSpec {
         path: target,
         digest,

@@ -103,18 +103,13 @@ pub fn describe(changed: &[String]) -> String {
 /// JSON. On every `up`, for every key of every service: the JSON goes
 /// straight into the hasher and only the digits kept are formatted.
 fn digest(path: &str, value: &Value, digits: usize) -> String {
-    const HEX: &[u8; 16] = b"0123456789abcdef";
     let mut hasher = Sha256::new();
     hasher.update(path.as_bytes());
     hasher.update([0]);
     // Writing into a hasher cannot fail, nor can serialising a `Value`.
     let _ = serde_json::to_writer(Hashing(&mut hasher), value);
     let sum = hasher.finalize();
-    let mut hex = String::with_capacity(digits);
-    for byte in sum.iter().take(digits.div_ceil(2)) {
-        hex.push(HEX[usize::from(byte >> 4)] as char);
-        hex.push(HEX[usize::from(byte & 0xf)] as char);
-    }
+    let mut hex = crate::digest::hex(&sum[..digits.div_ceil(2)]);
     hex.truncate(digits);
     hex
 }

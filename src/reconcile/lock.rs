@@ -88,11 +88,7 @@ fn check_dir(dir: &Path) -> io::Result<()> {
 
 /// Where the lock of `project` on the engine at `host` lives.
 fn lock_path(dir: &Path, host: &str, project: &str) -> PathBuf {
-    let engine: String = Sha256::digest(engine_key(host).as_bytes())
-        .iter()
-        .take(6)
-        .map(|b| format!("{b:02x}"))
-        .collect();
+    let engine = crate::digest::hex(&Sha256::digest(engine_key(host).as_bytes())[..6]);
     dir.join(format!("{engine}-{project}.lock"))
 }
 

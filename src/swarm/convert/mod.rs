@@ -321,11 +321,7 @@ fn object(
 
 /// 10 hex digits of the SHA-256 of `data`.
 fn digest(data: &[u8]) -> String {
-    Sha256::digest(data)
-        .iter()
-        .take(5)
-        .map(|b| format!("{b:02x}"))
-        .collect()
+    crate::digest::hex(&Sha256::digest(data)[..5])
 }
 
 /// Puts the IDs of the networks, configs and secrets (by name) into the
