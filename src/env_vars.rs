@@ -44,3 +44,6 @@ pub const DOCKER_CLI_PLUGIN_SOCKET: &str = "DOCKER_CLI_PLUGIN_SOCKET";
 pub const PATH: &str = "PATH";
 /// Where berth keeps what it remembers between runs (when it last pulled an image).
 pub const XDG_STATE_HOME: &str = "XDG_STATE_HOME";
+/// `0`: watch syncs through the engine's archive API only, starting no
+/// receiver (a shell kept running) in the containers.
+pub const BERTH_WATCH_RECEIVER: &str = "BERTH_WATCH_RECEIVER";

@@ -206,6 +206,7 @@ impl<E: Engine> Engine for DryRun<E> {
                 last_probe: None,
                 tty: false,
                 finished_at: String::new(),
+                user: String::new(),
             });
         }
         self.inner.inspect_status(id).await

@@ -474,6 +474,7 @@ impl Engine for FakeEngine {
                 last_probe: None,
                 tty: false,
                 finished_at: String::new(),
+                user: spec.user.clone(),
             };
             state
                 .containers

@@ -271,6 +271,9 @@ pub struct ContainerStatus {
     /// When it last stopped, as the engine writes it (RFC 3339); empty or
     /// the zero time when it never did.
     pub finished_at: String,
+    /// The user its processes run as (`user:` or the image's `USER`);
+    /// empty for root by default.
+    pub user: String,
 }
 
 /// What happened to a container, from the engine's event stream.

@@ -104,6 +104,7 @@ pub struct Config {
     pub healthcheck: Option<Healthcheck>,
     /// Seconds; unset when the create did not say.
     pub stop_timeout: Option<i64>,
+    pub user: String,
 }
 
 /// One entry of `GET /networks`.
@@ -186,8 +187,9 @@ impl From<Inspect> for ContainerStatus {
             exit_code: state.exit_code,
             health,
             last_probe,
-            tty: inspect.config.is_some_and(|c| c.tty),
+            tty: inspect.config.as_ref().is_some_and(|c| c.tty),
             finished_at: state.finished_at,
+            user: inspect.config.map(|c| c.user).unwrap_or_default(),
         }
     }
 }

@@ -4,13 +4,15 @@
 //! it watches the rules' directories ([`fs`]), gathers changes into batches
 //! (a short quiet period, capped so that a steady stream of writes cannot
 //! hold a batch back), and applies each batch to every running replica
-//! ([`sync`]): files through the engine's archive API, deletions with one
-//! `rm -rf`, then restarts, `exec` hooks and rebuilds. Each container has a
+//! ([`sync`]): files and deletions through a [`receiver`] kept running in
+//! each container, or the engine's archive API and an `rm -rf` where it
+//! cannot run, then restarts, `exec` hooks and rebuilds. Each container has a
 //! manifest of what it was given, compared with the host when the session
 //! starts and whenever the container starts, so that nothing changed while
 //! watch was down or the container stopped is missed.
 
 pub mod fs;
+pub mod receiver;
 pub mod rules;
 pub mod sync;
 
@@ -24,6 +26,7 @@ use futures_util::stream::BoxStream;
 
 use crate::engine::{self, ContainerEvent, Engine, ExecSpec, RunState};
 use fs::{DirWatcher, FsEvent};
+use receiver::{Failure, Frame, Owner, Receiver};
 use rules::{Action, Rule};
 use sync::{Changes, Manifest, Tree};
 
@@ -99,6 +102,13 @@ const ARCHIVE_BYTES: u64 = 64 << 20;
 /// How often a failed archive upload is tried again.
 const PUT_RETRIES: usize = 2;
 
+/// Whether the engine refused an upload for not finding the container's
+/// user among the host's users.
+fn user_unknown_on_host(e: &engine::EngineError) -> bool {
+    let message = e.to_string();
+    message.contains("unable to find") && (message.contains("passwd") || message.contains("group"))
+}
+
 /// Whether an engine error says the container is gone: trying again is useless.
 fn gone(e: &engine::EngineError) -> bool {
     matches!(e, engine::EngineError::NotFound(_))
@@ -118,6 +128,16 @@ struct Session<'a, E: Engine> {
     /// Per service being rebuilt, the paths its sync rules saw change
     /// meanwhile: its new containers get them whatever their image has.
     changed_while_rebuilding: BTreeMap<String, BTreeSet<PathBuf>>,
+    /// Per running container tried, its receiver.
+    receivers: HashMap<String, Slot>,
+}
+
+/// A container's receiver, if it could have one.
+struct Slot {
+    /// Who the files it is given belong to (see [`Receiver::owner`]).
+    owner: Option<Owner>,
+    /// `None` when the container cannot have one or it broke.
+    receiver: tokio::sync::Mutex<Option<Receiver>>,
 }
 
 /// Watches until `stop` resolves. The caller has brought the services up.
@@ -144,6 +164,7 @@ pub async fn run<E: Engine>(
         manifest_dir: sync::manifest_dir(project),
         rebuilding: BTreeSet::new(),
         changed_while_rebuilding: BTreeMap::new(),
+        receivers: HashMap::new(),
     };
     session.rescan().await;
     // After the catch-up: from here on, every change is the user's.
@@ -362,6 +383,8 @@ impl<E: Engine> Session<'_, E> {
         let id = event.container_id;
         match event.what {
             ContainerEvent::Started => {
+                // A receiver ends with its container's processes.
+                self.receivers.remove(&id);
                 if !self.replicas.contains_key(&id)
                     && let Err(e) = self.refresh().await
                 {
@@ -373,11 +396,13 @@ impl<E: Engine> Session<'_, E> {
                 }
             }
             ContainerEvent::Died { .. } => {
+                self.receivers.remove(&id);
                 if let Some(replica) = self.replicas.get_mut(&id) {
                     replica.running = false;
                 }
             }
             ContainerEvent::Destroyed => {
+                self.receivers.remove(&id);
                 self.replicas.remove(&id);
                 self.manifests.remove(&id);
                 let _ = std::fs::remove_file(self.manifest_dir.join(format!("{id}.json")));
@@ -393,8 +418,30 @@ impl<E: Engine> Session<'_, E> {
             return;
         }
         let ids: Vec<String> = self.replicas.keys().cloned().collect();
+        self.connect(&ids).await;
         for id in ids {
             self.catch_up(&id).await;
+        }
+    }
+
+    /// Starts receivers, all at once, in those of the containers `ids`
+    /// that run and have none yet.
+    async fn connect(&mut self, ids: &[String]) {
+        if !receiver::enabled() {
+            return;
+        }
+        let wanted: Vec<&String> = ids
+            .iter()
+            .filter(|id| self.replicas.get(*id).is_some_and(|r| r.running))
+            .filter(|id| !self.receivers.contains_key(*id))
+            .collect();
+        let started = join_all(wanted.iter().map(|id| Receiver::start(self.engine, id))).await;
+        for (id, receiver) in wanted.into_iter().zip(started) {
+            let slot = Slot {
+                owner: receiver.as_ref().and_then(|r| r.owner),
+                receiver: tokio::sync::Mutex::new(receiver),
+            };
+            self.receivers.insert(id.clone(), slot);
         }
     }
 
@@ -418,6 +465,7 @@ impl<E: Engine> Session<'_, E> {
         if !replica.running {
             return;
         }
+        self.connect(&[id.to_string()]).await;
         let started = Instant::now();
         let mut work = ServiceWork::default();
         let mut baseline = Manifest::default();
@@ -490,6 +538,7 @@ impl<E: Engine> Session<'_, E> {
                 .filter(|(_, r)| services.contains(&r.service))
                 .map(|(id, _)| id.clone())
                 .collect();
+            self.connect(&ids).await;
             for id in ids {
                 self.catch_up(&id).await;
             }
@@ -643,25 +692,29 @@ impl<E: Engine> Session<'_, E> {
         let mut arrived: HashMap<&str, Vec<(usize, sync::Stamp)>> = HashMap::new();
         let mut files = 0;
         let mut offset = 0;
-        // Archives of bounded size, each sent to every replica at once.
+        // Archives of bounded size, each sent to every replica at once:
+        // one per owner their files must have (one, unless replicas differ).
+        let mut skipped = BTreeSet::new();
         for chunk in sync::chunks(&entries, ARCHIVE_BYTES) {
-            let archive = sync::archive(chunk);
-            for (path, why) in &archive.skipped {
-                self.reporter.warned(&format!(
-                    "service {service}: {} not synced: {why}",
-                    path.display()
-                ));
+            let mut by_owner: BTreeMap<Option<Owner>, Vec<&String>> = BTreeMap::new();
+            for id in ids.iter().filter(|id| !failures.contains_key(*id)) {
+                let owner = self.receivers.get(id).and_then(|slot| slot.owner);
+                by_owner.entry(owner).or_default().push(id);
             }
-            files += archive
-                .included
-                .iter()
-                .filter(|(_, stamp)| stamp.kind != sync::EntryKind::Dir)
-                .count();
-            let pending: Vec<&String> = ids
-                .iter()
-                .filter(|id| !failures.contains_key(*id))
-                .collect();
-            if !archive.included.is_empty() {
+            let mut most = 0;
+            for (owner, pending) in by_owner {
+                let archive = sync::archive(chunk, owner);
+                skipped.extend(archive.skipped.iter().cloned());
+                most = most.max(
+                    archive
+                        .included
+                        .iter()
+                        .filter(|(_, stamp)| stamp.kind != sync::EntryKind::Dir)
+                        .count(),
+                );
+                if archive.included.is_empty() {
+                    continue;
+                }
                 let uploads = pending.iter().map(|id| self.put(id, &archive.bytes));
                 for (id, result) in pending.iter().zip(join_all(uploads).await) {
                     match result {
@@ -677,7 +730,14 @@ impl<E: Engine> Session<'_, E> {
                     }
                 }
             }
+            files += most;
             offset += chunk.len();
+        }
+        for (path, why) in &skipped {
+            self.reporter.warned(&format!(
+                "service {service}: {} not synced: {why}",
+                path.display()
+            ));
         }
         let mut reached = Vec::new();
         for id in ids {
@@ -753,12 +813,19 @@ impl<E: Engine> Session<'_, E> {
         }
     }
 
-    /// Removes `paths` in the container `id` with one `rm -rf`.
+    /// Removes `paths` in the container `id` with one `rm -rf`: through
+    /// its receiver, else an `exec`.
     async fn remove_in(&self, id: &str, paths: &[String]) -> engine::Result<()> {
+        if self.through_receiver(id, Frame::Remove(paths)).await {
+            return Ok(());
+        }
         let mut command = vec!["rm".to_string(), "-rf".into(), "--".into()];
         command.extend(paths.iter().cloned());
         let spec = ExecSpec {
             command,
+            // As root, as files are put: the container's user may not own
+            // the directories the archive API made.
+            user: "0".into(),
             ..Default::default()
         };
         let (code, output) = engine::exec_to_end(self.engine, id, &spec).await?;
@@ -771,16 +838,46 @@ impl<E: Engine> Session<'_, E> {
         Ok(())
     }
 
-    /// Puts an archive into the container `id` at `/`, again (twice at
-    /// most) when the engine fails to take it (`unexpected EOF`, a
-    /// connection that fails on first use).
+    /// Puts an archive into the container `id` at `/`: through its
+    /// receiver, else the archive API, again (twice at most) when the
+    /// engine fails to take it (`unexpected EOF`, a connection that fails
+    /// on first use).
     async fn put(&self, id: &str, archive: &bytes::Bytes) -> engine::Result<()> {
+        if self.through_receiver(id, Frame::Extract(archive)).await {
+            return Ok(());
+        }
         let mut attempt = 0;
+        let mut owned = true;
         loop {
-            match self.engine.upload(id, "/", archive.clone(), true).await {
+            match self.engine.upload(id, "/", archive.clone(), owned).await {
                 Ok(()) => return Ok(()),
+                // Docker before 25 looks the container's user up on the
+                // host, and refuses when it is not there (`user: 1000:1000`):
+                // the archive's owners stand.
+                Err(e) if owned && user_unknown_on_host(&e) => owned = false,
                 Err(e) if attempt < PUT_RETRIES && !gone(&e) => attempt += 1,
                 Err(e) => return Err(e),
+            }
+        }
+    }
+
+    /// Sends a frame through the receiver of `id`: whether it arrived. A
+    /// receiver that broke is not used again; what the container refused
+    /// goes the other way, which says why if it fails too.
+    async fn through_receiver(&self, id: &str, frame: Frame<'_>) -> bool {
+        let Some(slot) = self.receivers.get(id) else {
+            return false;
+        };
+        let mut guard = slot.receiver.lock().await;
+        let Some(receiver) = guard.as_mut() else {
+            return false;
+        };
+        match receiver.deliver(frame).await {
+            Ok(()) => true,
+            Err(Failure::Refused(_)) => false,
+            Err(Failure::Broken(_)) => {
+                *guard = None;
+                false
             }
         }
     }

@@ -238,20 +238,20 @@ pub struct Archive {
 const READS: usize = 3;
 
 /// A tar archive of host files under their container paths, with their
-/// modes, owners and times. A path that vanished since it was looked at is
-/// left out (its deletion comes with the next batch); one that cannot be
-/// archived (a socket, a pipe, a device, an unreadable file) is left out
-/// and named in [`Archive::skipped`]. A file that changes while it is read
-/// is read again, and the header always says the size of what was read.
-pub fn archive(entries: &[Entry]) -> Archive {
+/// modes, times and owners (or `owner` for all, when given). A path that
+/// vanished since it was looked at is left out (its deletion comes with
+/// the next batch); one that cannot be archived (a socket, a pipe, a
+/// device, an unreadable file) is left out and named in
+/// [`Archive::skipped`]. A file that changes while it is read is read
+/// again, and the header always says the size of what was read.
+pub fn archive(entries: &[Entry], owner: Option<Owner>) -> Archive {
     let mut builder = tar::Builder::new(Vec::new());
     builder.follow_symlinks(false);
-    builder.mode(tar::HeaderMode::Complete);
     let mut archive = Archive::default();
     let mut content = Vec::new();
     for (index, entry) in entries.iter().enumerate() {
         let name = entry.container.trim_start_matches('/');
-        match add(&mut builder, entry, name, &mut content) {
+        match add(&mut builder, entry, name, owner, &mut content) {
             Ok(Some(stamp)) => archive.included.push((index, stamp)),
             Ok(None) => {}
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
@@ -263,30 +263,42 @@ pub fn archive(entries: &[Entry]) -> Archive {
     archive
 }
 
+/// Who every entry of an archive belongs to.
+pub type Owner = super::receiver::Owner;
+
 /// Adds one entry; what it was when read, or `None` when it is gone.
 fn add(
     builder: &mut tar::Builder<Vec<u8>>,
     entry: &Entry,
     name: &str,
+    owner: Option<Owner>,
     content: &mut Vec<u8>,
 ) -> std::io::Result<Option<Stamp>> {
     use std::os::unix::fs::FileTypeExt;
     let meta = std::fs::symlink_metadata(&entry.host)?;
     let kind = meta.file_type();
     let unsupported = |what: &str| Err(std::io::Error::other(format!("a {what} cannot be synced")));
+    let header_of = |meta: &std::fs::Metadata| {
+        let mut header = tar::Header::new_gnu();
+        header.set_metadata_in_mode(meta, tar::HeaderMode::Complete);
+        if let Some(owner) = owner {
+            header.set_uid(owner.uid);
+            header.set_gid(owner.gid);
+        }
+        header
+    };
     if kind.is_dir() {
-        let stamp = Stamp::of(&meta);
-        builder.append_dir(name, &entry.host)?;
-        return Ok(Some(stamp));
+        let mut header = header_of(&meta);
+        header.set_size(0);
+        builder.append_data(&mut header, name, std::io::empty())?;
+        return Ok(Some(Stamp::of(&meta)));
     }
     if kind.is_symlink() {
-        let stamp = Stamp::of(&meta);
         let target = std::fs::read_link(&entry.host)?;
-        let mut header = tar::Header::new_gnu();
-        header.set_metadata_in_mode(&meta, tar::HeaderMode::Complete);
+        let mut header = header_of(&meta);
         header.set_size(0);
         builder.append_link(&mut header, name, target)?;
-        return Ok(Some(stamp));
+        return Ok(Some(Stamp::of(&meta)));
     }
     if kind.is_socket() {
         return unsupported("socket");
@@ -298,8 +310,7 @@ fn add(
         return unsupported("device");
     }
     let (meta, stamp) = read_settled(&entry.host, content)?;
-    let mut header = tar::Header::new_gnu();
-    header.set_metadata_in_mode(&meta, tar::HeaderMode::Complete);
+    let mut header = header_of(&meta);
     header.set_size(content.len() as u64);
     builder.append_data(&mut header, name, content.as_slice())?;
     Ok(Some(stamp))
@@ -433,7 +444,7 @@ mod tests {
             entry(&dir.path().join("gone"), "/app/gone"),
             entry(&file, "/app/a.txt"),
         ];
-        let archive = archive(&entries);
+        let archive = archive(&entries, None);
         assert_eq!(archive.skipped.len(), 1);
         assert_eq!(archive.skipped[0].0, socket);
         assert!(

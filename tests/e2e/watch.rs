@@ -41,9 +41,18 @@ struct Watch {
 impl Watch {
     /// Starts `berth watch <args>` and waits until it watches.
     fn start(env: &TestEnv, args: &[&str]) -> Watch {
+        Watch::start_with(env, args, &[])
+    }
+
+    /// The same, with environment variables `vars`.
+    fn start_with(env: &TestEnv, args: &[&str], vars: &[(&str, &str)]) -> Watch {
         let mut all = vec!["watch"];
         all.extend(args);
-        let (mut child, shown) = env.cmd(&all).spawn();
+        let mut cmd = env.cmd(&all);
+        for (key, value) in vars {
+            cmd = cmd.env(key, value);
+        }
+        let (mut child, shown) = cmd.spawn();
         let stdout = collect(child.stdout.take().expect("piped stdout"));
         let stderr = collect(child.stderr.take().expect("piped stderr"));
         let watch = Watch {
@@ -750,4 +759,112 @@ fn watch_exits_130_on_ctrl_c() {
     watch.interrupt();
     let (code, stderr) = watch.finish();
     assert_eq!(code, Some(130), "{stderr}");
+}
+
+/// A service running as `user`, its `src` synced to `/app`.
+fn project_as(user: &str) -> String {
+    format!(
+        "services:
+  web:
+    image: busybox
+    init: true
+    user: '{user}'
+    command: [sleep, '3600']
+    develop:
+      watch:
+        - path: ./src
+          target: /app
+          action: sync
+"
+    )
+}
+
+/// The owner of `path` in `container`, as `uid:gid`.
+fn owner(container: &str, path: &str) -> String {
+    let out = docker(&["exec", container, "stat", "-c", "%u:%g", path]);
+    String::from_utf8_lossy(&out.stdout).trim().to_string()
+}
+
+/// Whether the container runs a sync receiver.
+fn has_receiver(container: &str) -> bool {
+    let out = docker(&["top", container, "-o", "pid,args"]);
+    String::from_utf8_lossy(&out.stdout).contains("berth-sync")
+}
+
+/// Files go through a receiver kept running in the container, owned by the
+/// service's user as resolved in the container; when the receiver dies, the
+/// engine's archive API takes over, with the same owner (Docker 20.10
+/// refuses archives for a user it cannot find on the host, such as
+/// `1000:1000`, and berth then sends the owners in the archive).
+#[test]
+fn watch_syncs_through_a_receiver_and_owns_files_as_the_services_user() {
+    let env = TestEnv::new("watch-receiver", &project_as("1000:1000"));
+    std::fs::create_dir_all(env.dir().join("src")).unwrap();
+    let watch = Watch::start(&env, &[]);
+    let web = env.name_of("web", 1);
+
+    env.write("src/a.txt", "through the receiver");
+    assert_synced(&env, &watch, &web, "/app/a.txt", "through the receiver");
+    assert!(
+        has_receiver(&web),
+        "no receiver in {web}:\n{}",
+        watch.output()
+    );
+    assert_eq!(owner(&web, "/app/a.txt"), "1000:1000");
+    std::fs::remove_file(env.dir().join("src/a.txt")).unwrap();
+    assert_removed(&env, &watch, &web, "/app/a.txt");
+
+    crate::harness::docker_ok(&["exec", "-u", "0", &web, "pkill", "-f", "berth-sync"]);
+    let gone = env.poll_until(SYNCED, |_| !has_receiver(&web));
+    assert!(gone, "the receiver in {web} did not end");
+    env.write("src/b.txt", "through the archive API");
+    assert_synced(&env, &watch, &web, "/app/b.txt", "through the archive API");
+    assert_eq!(owner(&web, "/app/b.txt"), "1000:1000");
+    assert!(
+        !watch.output().contains("error"),
+        "no failure expected:\n{}",
+        watch.output()
+    );
+}
+
+/// Without receivers, a service whose user the engine cannot find on the
+/// host still gets its files.
+#[test]
+fn watch_without_receivers_syncs_to_a_user_unknown_on_the_host() {
+    let env = TestEnv::new("watch-no-receiver", &project_as("4242:4242"));
+    std::fs::create_dir_all(env.dir().join("src")).unwrap();
+    let watch = Watch::start_with(&env, &[], &[("BERTH_WATCH_RECEIVER", "0")]);
+    let web = env.name_of("web", 1);
+    env.write("src/a.txt", "archive");
+    assert_synced(&env, &watch, &web, "/app/a.txt", "archive");
+    assert!(!has_receiver(&web), "BERTH_WATCH_RECEIVER=0 started one");
+    std::fs::remove_file(env.dir().join("src/a.txt")).unwrap();
+    assert_removed(&env, &watch, &web, "/app/a.txt");
+}
+
+/// An image without a shell cannot run a receiver: the archive API and an
+/// `rm` carry the changes.
+#[test]
+fn watch_syncs_into_an_image_without_a_shell() {
+    let compose = format!(
+        "services:\n  web:\n    image: {}-img\n    build: .\n    init: true\n    command: [sleep, '3600']\n    develop:\n      watch:\n        - path: ./src\n          target: /app\n          action: sync\n",
+        crate::harness::project_name("watch-no-shell")
+    );
+    let env = TestEnv::new("watch-no-shell", &compose);
+    env.write(
+        "Dockerfile",
+        "FROM busybox\nRUN [\"/bin/busybox\", \"rm\", \"/bin/sh\"]\n",
+    );
+    std::fs::create_dir_all(env.dir().join("src")).unwrap();
+    let watch = Watch::start(&env, &[]);
+    let web = env.name_of("web", 1);
+    env.write("src/a.txt", "no shell");
+    assert_synced(&env, &watch, &web, "/app/a.txt", "no shell");
+    std::fs::remove_file(env.dir().join("src/a.txt")).unwrap();
+    assert_removed(&env, &watch, &web, "/app/a.txt");
+    assert!(
+        !watch.output().contains("error"),
+        "no failure expected:\n{}",
+        watch.output()
+    );
 }
