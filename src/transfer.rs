@@ -23,6 +23,11 @@ pub enum Direction {
 }
 
 impl Direction {
+    /// What heads the progress: `[+] Pulling 1/2`.
+    pub fn title(self) -> &'static str {
+        self.words().0
+    }
+
     fn words(self) -> (&'static str, &'static str, &'static str) {
         match self {
             Direction::Pull => ("Pulling", "Pulled", "pull"),

@@ -7,7 +7,6 @@ use clap::Args;
 use super::{CliError, Settings, engine_cmd};
 use crate::build::{self, BuildOptions};
 use crate::events::Emitter;
-use crate::render::{self, Progress};
 use crate::transfer::Direction;
 
 #[derive(Debug, Args)]
@@ -129,14 +128,10 @@ pub fn run(settings: &Settings, args: BuildArgs) -> Result<i32, CliError> {
         }
         return Ok(0);
     }
-    let progress = if args.quiet {
-        Progress::Quiet
-    } else {
-        settings.progress
-    };
+    let printer = settings.progress.quiet_if(args.quiet);
     runtime.block_on(async {
         let (events, receiver) = Emitter::channel();
-        let renderer = render::spawn(progress, receiver);
+        let renderer = printer.spawn("Building", receiver);
         let engine = prepared.engine;
         let built = build::build_services(&engine, &desired, &services, &options, &events).await;
         drop(events);

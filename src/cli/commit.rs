@@ -5,7 +5,6 @@ use clap::{ArgAction, Args};
 use super::{CliError, Settings, engine_cmd};
 use crate::engine::{CommitSpec, Engine};
 use crate::events::{Emitter, Kind, Status};
-use crate::render;
 
 #[derive(Debug, Args)]
 pub struct CommitArgs {
@@ -71,7 +70,7 @@ pub fn run(settings: &Settings, args: CommitArgs) -> Result<i32, CliError> {
         )
         .await?;
         let (events, receiver) = Emitter::channel();
-        let renderer = render::spawn(settings.progress, receiver);
+        let renderer = settings.progress.spawn("Committing", receiver);
         let name = &container.name;
         events.emit(Kind::Container, name, Status::Working, "Committing", "");
         let result = engine.commit_container(&container.id, &spec).await;

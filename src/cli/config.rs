@@ -338,7 +338,7 @@ fn write_project(
         return write_project_json(loaded.model, out, locator);
     }
     // YAML also shows the nested `x-*` keys, which the typed project does not print.
-    let extensions = super::yaml_out::collect_extensions(&loaded.model);
+    let extensions = crate::output::yaml::collect_extensions(&loaded.model);
     // The model is consumed on the way so that only one copy of it is alive
     // at a time: each service is dropped once read.
     let (mut project, services, _) = read_rest(loaded.model, locator, false)?;
@@ -359,7 +359,7 @@ fn write_project(
     std::mem::forget(project);
     escape_dollars(&mut json);
     escape_dollars(&mut models);
-    Ok(out.write_all(super::yaml_out::project_to_yaml(json, extensions, models).as_bytes()))
+    Ok(out.write_all(crate::output::yaml::project_to_yaml(json, extensions, models).as_bytes()))
 }
 
 /// Reads the project without its services, which it gives back as the
@@ -545,7 +545,7 @@ fn write_value(
         Format::Json => serde_json::to_writer_pretty(&mut *out, &*json)
             .map_err(std::io::Error::from)
             .and_then(|()| out.write_all(b"\n")),
-        Format::Yaml => out.write_all(super::yaml_out::to_yaml(&json).as_bytes()),
+        Format::Yaml => out.write_all(crate::output::yaml::to_yaml(&json).as_bytes()),
     }
 }
 
@@ -753,7 +753,7 @@ mod tests {
     fn the_lock_file_holds_only_the_pinned_images() {
         let lock = lock_file(&model(), &pins());
         assert_eq!(
-            super::super::yaml_out::to_yaml(&lock),
+            super::crate::output::yaml::to_yaml(&lock),
             "services:\n  local: {}\n  pinned:\n    image: busybox@sha256:abc\n  web:\n    image: 127.0.0.1:5000/app:1@sha256:d1\n"
         );
     }

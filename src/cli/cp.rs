@@ -12,7 +12,6 @@ use super::engine_cmd::CliEngine;
 use super::{CliError, Settings, engine_cmd};
 use crate::engine::{Container, Engine, EngineError};
 use crate::events::{Emitter, Kind, Status};
-use crate::render;
 
 #[derive(Debug, Args)]
 pub struct CpArgs {
@@ -100,7 +99,7 @@ pub fn run(settings: &Settings, args: CpArgs) -> Result<i32, CliError> {
         containers.sort_by_key(Container::number);
         containers.extend(one_offs);
         let (events, receiver) = Emitter::channel();
-        let renderer = render::spawn(settings.progress, receiver);
+        let renderer = settings.progress.spawn("Copying", receiver);
         // One progress line per copy: `Container p-web-1  Copied: a.txt to p-web-1:/a.txt`.
         let progress = |c: &Container, what: &str, done: Option<&Result<i32, CliError>>| {
             let (status, text) = match done {

@@ -6,10 +6,10 @@ use super::engine_cmd::{self, RunSettings};
 use super::{CliError, Settings};
 use crate::engine::Engine;
 use crate::events::{Emitter, Kind, Status};
+use crate::output::progress::Printer;
 use crate::reconcile::desired::Desired;
 use crate::reconcile::observe::Observed;
 use crate::reconcile::plan::{self, DownOptions};
-use crate::render::{self, Progress};
 
 #[derive(Debug, Default, Args)]
 pub struct DownArgs {
@@ -67,7 +67,7 @@ pub fn run(settings: &Settings, args: DownArgs) -> Result<i32, CliError> {
             eprintln!("WARN[0000] Warning: No resource found to remove for project {project:?}.");
         }
         engine_cmd::run_plan(engine.clone(), desired, &observed, &plan, &run).await?;
-        remove_images(&engine, &images, settings.progress).await;
+        remove_images(&engine, &images, &settings.progress).await;
         if options_remove_everything && !engine.dry_run() {
             // Files written for read-only services' secrets and configs, and
             // what watch gave each container.
@@ -108,9 +108,9 @@ async fn images_to_remove<E: Engine>(
 
 /// Removes `images`, each with a progress line; an image still used by
 /// another container stays, with a warning.
-async fn remove_images<E: Engine>(engine: &E, images: &[String], progress: Progress) {
+async fn remove_images<E: Engine>(engine: &E, images: &[String], printer: &Printer) {
     let (events, receiver) = Emitter::channel();
-    let renderer = render::spawn(progress, receiver);
+    let renderer = printer.spawn("Running", receiver);
     let removals = images.iter().map(|image| {
         let events = events.clone();
         async move {

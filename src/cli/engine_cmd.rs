@@ -17,12 +17,12 @@ use crate::engine::docker::DockerEngine;
 use crate::engine::dryrun::DryRun;
 use crate::env_vars;
 use crate::events::Emitter;
+use crate::output::progress::Printer;
 use crate::reconcile::desired::{self, Desired};
 use crate::reconcile::execute::{self, Context};
 use crate::reconcile::lock::{self, ProjectLock};
 use crate::reconcile::observe::{self, Listing, Observed};
 use crate::reconcile::plan::Plan;
-use crate::render::{self, Progress};
 use crate::transfer::{self, Direction, ImageRef, PullRecord};
 
 /// A single-threaded runtime: berth waits on the engine, it does not compute.
@@ -347,7 +347,7 @@ pub async fn warn_platform_mismatch<E: Engine>(
 #[derive(Clone)]
 pub struct RunSettings {
     pub parallel: usize,
-    pub progress: Progress,
+    pub progress: Printer,
     pub wait_timeout: Option<Duration>,
 }
 
@@ -356,7 +356,7 @@ impl RunSettings {
     pub fn new(settings: &Settings, wait_timeout: Option<Duration>) -> Self {
         RunSettings {
             parallel: settings.parallel,
-            progress: settings.progress,
+            progress: settings.progress.clone(),
             wait_timeout,
         }
     }
@@ -396,7 +396,7 @@ pub async fn run_plan_until<E: Engine>(
         eprintln!("WARN[0000] {warning}");
     }
     let (events, receiver) = Emitter::channel();
-    let renderer = render::spawn(run.progress, receiver);
+    let renderer = run.progress.spawn("Running", receiver);
     let images: BTreeMap<String, String> = observed
         .images
         .iter()
@@ -496,7 +496,10 @@ pub async fn prepare_images<E: Engine>(
             ..Default::default()
         };
         let (events, receiver) = Emitter::channel();
-        let renderer = render::spawn(quiet_or(settings, choices.quiet_build), receiver);
+        let renderer = settings
+            .progress
+            .quiet_if(choices.quiet_build)
+            .spawn("Building", receiver);
         let built = build::build_services(engine, desired, &to_build, &options, &events).await;
         drop(events);
         let _ = renderer.await;
@@ -521,13 +524,6 @@ pub async fn prepare_images<E: Engine>(
 }
 
 /// The progress mode: quiet when `quiet`, else the command line's.
-fn quiet_or(settings: &Settings, quiet: bool) -> Progress {
-    if quiet {
-        Progress::Quiet
-    } else {
-        settings.progress
-    }
-}
 
 /// Pulls the images the plan needs that the engine does not have. Images
 /// that cannot be pulled are reported together, each with its reason.
@@ -569,7 +565,10 @@ pub async fn transfer_images<E: Engine>(
     quiet: bool,
 ) -> Vec<(String, Result<String, String>)> {
     let (events, receiver) = Emitter::channel();
-    let renderer = render::spawn(quiet_or(settings, quiet), receiver);
+    let renderer = settings
+        .progress
+        .quiet_if(quiet)
+        .spawn(direction.title(), receiver);
     let results = transfer::transfer_all(
         engine,
         direction,

@@ -7,9 +7,10 @@ use std::io::Write;
 use clap::Args;
 use futures_util::StreamExt;
 
-use super::time::{instant_flag, local_micros, rfc3339_nanos};
+use super::instant_flag;
 use super::{CliError, Settings, engine_cmd};
 use crate::engine::{Activity, Engine, labels};
+use crate::time::{local_micros, rfc3339_nanos};
 
 #[derive(Debug, Args)]
 pub struct EventsArgs {

@@ -10,7 +10,6 @@ use futures_util::StreamExt;
 use super::{CliError, Settings, engine_cmd};
 use crate::engine::Engine;
 use crate::events::{Emitter, Kind, Status};
-use crate::render;
 
 #[derive(Debug, Args)]
 pub struct ExportArgs {
@@ -47,7 +46,7 @@ pub fn run(settings: &Settings, args: ExportArgs) -> Result<i32, CliError> {
         )
         .await?;
         let (events, receiver) = Emitter::channel();
-        let renderer = render::spawn(settings.progress, receiver);
+        let renderer = settings.progress.spawn("Exporting", receiver);
         let dest = match &args.output {
             Some(path) => format!("to {}", path.display()),
             None => String::new(),

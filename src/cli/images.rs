@@ -5,9 +5,9 @@ use std::collections::BTreeMap;
 
 use clap::Args;
 
-use super::table::{self, ListFormat, human_duration};
 use super::{CliError, Settings, engine_cmd};
 use crate::engine::{Engine, ImageInfo};
+use crate::output::table::{self, ListFormat, human_duration};
 
 #[derive(Debug, Args)]
 pub struct ImagesArgs {
@@ -91,7 +91,7 @@ pub fn run(settings: &Settings, args: ImagesArgs) -> Result<i32, CliError> {
                 println!("{}", serde_json::to_string(&rows).unwrap_or_default());
             }
             ListFormat::Table => {
-                let now = super::time::now();
+                let now = crate::time::now();
                 let cells: Vec<Vec<String>> = rows
                     .iter()
                     .map(|r| {
@@ -173,7 +173,7 @@ fn created_ago(created: &str, now: i64) -> String {
     let seconds = created
         .parse::<i64>()
         .ok()
-        .or_else(|| super::time::parse_instant(created, now).ok());
+        .or_else(|| crate::time::parse_instant(created, now).ok());
     match seconds {
         Some(at) => format!("{} ago", human_duration(now - at)),
         None => created.to_string(),

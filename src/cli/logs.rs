@@ -10,11 +10,11 @@ use futures_util::stream::BoxStream;
 
 use super::engine_cmd;
 use super::engine_cmd::CliEngine;
-use super::log_mux::{LogMux, LogStyle, label};
-use super::time::instant_flag;
+use super::instant_flag;
 use super::{CliError, Settings};
 use crate::engine::{Container, ContainerEvent, Engine, LogOptions};
 use crate::env_vars;
+use crate::output::log_mux::{LogMux, LogStyle, label};
 
 #[derive(Debug, Args)]
 pub struct LogsArgs {

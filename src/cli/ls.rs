@@ -5,9 +5,9 @@ use std::collections::BTreeMap;
 use clap::Args;
 use serde_json::json;
 
-use super::table::{self, ListFormat};
 use super::{CliError, Settings, engine_cmd};
 use crate::engine::{Engine, RunState, labels};
+use crate::output::table::{self, ListFormat};
 
 #[derive(Debug, Args)]
 pub struct LsArgs {

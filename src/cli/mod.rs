@@ -15,7 +15,6 @@ mod export;
 mod images;
 mod interrupts;
 mod lifecycle;
-mod log_mux;
 mod logs;
 mod ls;
 mod pipe;
@@ -27,17 +26,13 @@ mod push;
 mod run;
 mod stack;
 mod stats;
-mod table;
-mod template;
 mod terminal;
-mod time;
 mod top;
 mod up;
 mod up_attached;
 mod volumes;
 mod wait;
 mod watch;
-mod yaml_out;
 
 use std::ffi::OsString;
 use std::io::IsTerminal;
@@ -129,7 +124,7 @@ pub struct GlobalArgs {
         env = "COMPOSE_PROGRESS",
         value_name = "TYPE"
     )]
-    pub progress: Option<crate::render::Progress>,
+    pub progress: Option<crate::output::progress::Progress>,
     /// When to print control characters: never, always or auto
     #[arg(
         long,
@@ -443,7 +438,7 @@ pub struct Settings {
     /// `COMPOSE_COMPAT_EXIT`: failures exit 1 (see [`exit::compose_compatible`]).
     pub compat_exit: bool,
     /// Resolved: never `auto`.
-    pub progress: crate::render::Progress,
+    pub progress: crate::output::progress::Printer,
     /// Engine operations at once: `--parallel`, else `COMPOSE_PARALLEL_LIMIT`.
     pub parallel: usize,
     /// `--context`, `--host` and the TLS flags: which engine.
@@ -510,12 +505,10 @@ impl Settings {
             Some(Ansi::Never) => false,
             _ => std::io::stderr().is_terminal() && !os_env.contains_key(env_vars::NO_COLOR),
         };
-        use crate::render::Progress;
-        crate::render::status_to_stdout(
-            os_env
-                .get(env_vars::COMPOSE_STATUS_STDOUT)
-                .is_some_and(|v| crate::load::is_truthy(v)),
-        );
+        use crate::output::progress::Progress;
+        let to_stdout = os_env
+            .get(env_vars::COMPOSE_STATUS_STDOUT)
+            .is_some_and(|v| crate::load::is_truthy(v));
         let progress = match (global.progress.unwrap_or(Progress::Auto), ansi) {
             (Progress::Tty, Some(Ansi::Never)) => {
                 return Err("--progress tty cannot be combined with --ansi never".into());
@@ -524,7 +517,7 @@ impl Settings {
                 return Err("--progress plain cannot be combined with --ansi always".into());
             }
             (Progress::Auto, Some(Ansi::Never)) => Progress::Plain,
-            (p, _) => p.resolve(!os_env.contains_key(env_vars::NO_COLOR)),
+            (p, _) => p.resolve(!os_env.contains_key(env_vars::NO_COLOR), to_stdout),
         };
         let needs_stdin = global.files.iter().any(|f| f == "-");
         let stdin = needs_stdin.then(crate::load::read_stdin);
@@ -571,7 +564,7 @@ impl Settings {
             show_secrets: global.show_secrets,
             dry_run: global.dry_run,
             compat_exit,
-            progress,
+            progress: crate::output::progress::Printer::new(progress, to_stdout),
             parallel,
             engine: crate::engine::endpoint::EngineFlags {
                 context: global.context.clone(),
@@ -699,4 +692,12 @@ pub fn print_warnings(warnings: &[crate::diag::Diagnostic], sources: &crate::dia
             None => eprintln!("WARN[0000] {}", w.message),
         }
     }
+}
+
+/// A `--since`/`--until` flag, when given, as Unix seconds (see [`parse_instant`]).
+pub fn instant_flag(text: &Option<String>) -> Result<Option<i64>, CliError> {
+    text.as_deref()
+        .map(|t| crate::time::parse_instant(t, crate::time::now()))
+        .transpose()
+        .map_err(CliError::Usage)
 }

@@ -7,11 +7,11 @@ use clap::{ArgAction, Args};
 use serde_json::{Value, json};
 
 use super::engine_cmd;
-use super::table::{self, ellipsize, human_duration, quote};
-use super::template::OutputFormat;
-use super::time::{local_datetime, now};
 use super::{CliError, Settings};
 use crate::engine::{Container, PortMapping, RunState};
+use crate::output::table::{self, ellipsize, human_duration, quote};
+use crate::output::template::OutputFormat;
+use crate::time::{local_datetime, now};
 
 #[derive(Debug, Args)]
 pub struct PsArgs {

@@ -121,7 +121,7 @@ pub struct RunArgs {
 pub fn run(settings: &Settings, args: RunArgs) -> Result<i32, CliError> {
     let mut settings = settings.clone();
     if args.quiet {
-        settings.progress = crate::render::Progress::Quiet;
+        settings.progress = settings.progress.quiet_if(true);
     }
     // A volume of the file that only `-v` uses is kept, to be made as the file says.
     for text in &args.volume {

@@ -178,7 +178,7 @@ fn deploy(settings: &Settings, args: DeployArgs) -> Result<i32, CliError> {
             print!("{plan}");
             return Ok(0);
         }
-        let quiet = settings.progress == crate::render::Progress::Quiet;
+        let quiet = settings.progress.mode() == crate::output::progress::Progress::Quiet;
         if !quiet {
             eprint!("{plan}");
         }

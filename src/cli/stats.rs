@@ -6,10 +6,10 @@ use std::io::{IsTerminal, Write};
 
 use clap::Args;
 
-use super::table::render_min;
-use super::template::OutputFormat;
 use super::{CliError, Settings, engine_cmd};
 use crate::engine::{Container, Engine, RunState, Usage};
+use crate::output::table::render_min;
+use crate::output::template::OutputFormat;
 
 #[derive(Debug, Args)]
 pub struct StatsArgs {

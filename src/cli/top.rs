@@ -3,8 +3,9 @@
 
 use clap::Args;
 
-use super::{CliError, Settings, engine_cmd, table};
+use super::{CliError, Settings, engine_cmd};
 use crate::engine::{Engine, RunState};
+use crate::output::table;
 
 #[derive(Debug, Args)]
 pub struct TopArgs {

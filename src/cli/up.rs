@@ -8,18 +8,18 @@ use clap::Args;
 use super::engine_cmd::{self, ImageChoices, RunSettings};
 use super::exit;
 use super::interrupts::Interrupts;
-use super::log_mux::LogStyle;
 use super::up_attached::{self, Abort, Session};
 use super::{CliError, Settings};
 use crate::build::service::PullPolicy;
 use crate::engine::{Engine, RunState};
 use crate::env_vars;
 use crate::events::{Emitter, Kind, Status};
+use crate::output::log_mux::LogStyle;
+use crate::output::progress::Printer;
 use crate::reconcile::desired::Desired;
 use crate::reconcile::execute::ExecError;
 use crate::reconcile::observe::Observed;
 use crate::reconcile::plan::{self, Plan, Recreate, UpOptions};
-use crate::render::{self, Progress};
 
 /// The flags `up`, `create` and `plan` share.
 #[derive(Debug, Default, Args)]
@@ -429,7 +429,7 @@ fn converge(
             let running = left_running(&desired, &observed, &plan);
             engine_cmd::run_plan(engine, desired, &observed, &plan, &run).await?;
             if !options.no_start {
-                report_running(&running, run.progress).await;
+                report_running(&running, &run.progress).await;
             }
             return Ok(0);
         };
@@ -461,7 +461,7 @@ fn converge(
             }
             ran => ran?,
         }
-        report_running(&left_running(&desired, &observed, &plan), run.progress).await;
+        report_running(&left_running(&desired, &observed, &plan), &run.progress).await;
         let Some(rules) = rules else {
             return up_attached::run(engine, desired, events, session, run, interrupts).await;
         };
@@ -493,12 +493,12 @@ fn left_running(desired: &Desired, observed: &Observed, plan: &Plan) -> Vec<Stri
 
 /// ` Container p-web-1  Running` for each of `running`, as Docker Compose
 /// says of them: a no-op `up` is not silent.
-async fn report_running(running: &[String], progress: Progress) {
+async fn report_running(running: &[String], printer: &Printer) {
     if running.is_empty() {
         return;
     }
     let (events, receiver) = Emitter::channel();
-    let renderer = render::spawn(progress, receiver);
+    let renderer = printer.spawn("Running", receiver);
     for name in running {
         events.emit(Kind::Container, name, Status::Done, "Running", "");
     }
@@ -561,8 +561,8 @@ fn session(
             split_streams: true,
         },
         timestamps: flags.timestamps,
-        since: super::time::now(),
-        began: super::time::now_nanos(),
+        since: crate::time::now(),
+        began: crate::time::now_nanos(),
         until_interrupted: watch,
     })
 }

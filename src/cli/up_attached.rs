@@ -16,8 +16,8 @@ use super::engine_cmd::CliEngine;
 use super::engine_cmd::{self, RunSettings};
 use super::exit;
 use super::interrupts::Interrupts;
-use super::log_mux::{LogMux, LogStyle, label};
 use crate::engine::{Container, ContainerEvent, Engine, EngineError, Event, LogOptions, RunState};
+use crate::output::log_mux::{LogMux, LogStyle, label};
 use crate::reconcile::desired::{Condition, Desired};
 use crate::reconcile::{execute, lifecycle};
 
@@ -95,6 +95,7 @@ pub async fn run(
         timestamps: session.timestamps,
     };
     let mut mux = LogMux::new(engine.clone(), session.style, options);
+    mux.print_above(settings.progress.clone());
     mux.widen(session.attach.iter().flat_map(|s| {
         let replicas = desired.services.get(s).map_or(1, |d| d.replicas.max(1));
         (1..=replicas).map(move |n| format!("{s}-{n}"))
@@ -416,7 +417,7 @@ async fn finished_before(engine: &CliEngine, c: &Container, began: i128) -> bool
     let Ok(status) = engine.inspect_status(&c.id).await else {
         return false;
     };
-    super::time::rfc3339_to_nanos(&status.finished_at).is_some_and(|at| at < began)
+    crate::time::rfc3339_to_nanos(&status.finished_at).is_some_and(|at| at < began)
 }
 
 /// The exit code of the container `id` when it is no longer running; none

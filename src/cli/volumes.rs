@@ -5,10 +5,10 @@ use std::collections::BTreeSet;
 
 use clap::Args;
 
-use super::table;
-use super::template::OutputFormat;
 use super::{CliError, Settings, engine_cmd};
 use crate::engine::{Engine, Volume};
+use crate::output::table;
+use crate::output::template::OutputFormat;
 
 #[derive(Debug, Args)]
 pub struct VolumesArgs {

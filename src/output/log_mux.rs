@@ -16,6 +16,7 @@ use futures_util::StreamExt;
 use futures_util::stream::BoxStream;
 use tokio::sync::mpsc;
 
+use super::progress::Printer;
 use crate::engine::{Container, Engine, EngineError, LogChunk, LogOptions, labels};
 
 /// Colours of the prefixes, one per service in turn.
@@ -64,6 +65,8 @@ pub struct LogMux<E: Engine> {
     closed: bool,
     /// The connection to the engine broke under a reader.
     lost: Option<EngineError>,
+    /// Progress that may be on screen meanwhile: lines go above it.
+    progress: Option<Printer>,
 }
 
 /// The name Docker Compose prefixes lines with: `service-N` for a container
@@ -95,7 +98,14 @@ impl<E: Engine> LogMux<E> {
             pieces,
             closed: false,
             lost: None,
+            progress: None,
         }
+    }
+
+    /// Prints above the spinners of `printer` whenever they are shown (the
+    /// stop after a Ctrl-C while containers still write).
+    pub fn print_above(&mut self, printer: Printer) {
+        self.progress = Some(printer);
     }
 
     /// Pads prefixes to at least the widest of these names.
@@ -235,15 +245,24 @@ impl<E: Engine> LogMux<E> {
     }
 
     fn print(&mut self, stderr: bool, text: &str) {
-        let written = if stderr && self.style.split_streams {
-            let mut err = std::io::stderr().lock();
-            err.write_all(text.as_bytes()).and_then(|_| err.flush())
-        } else if self.closed {
+        let to_stderr = stderr && self.style.split_streams;
+        if self.closed && !to_stderr {
             return;
-        } else {
-            let mut out = std::io::stdout().lock();
-            out.write_all(text.as_bytes()).and_then(|_| out.flush())
+        }
+        let write = || {
+            if to_stderr {
+                let mut err = std::io::stderr().lock();
+                err.write_all(text.as_bytes()).and_then(|_| err.flush())
+            } else {
+                let mut out = std::io::stdout().lock();
+                out.write_all(text.as_bytes()).and_then(|_| out.flush())
+            }
         };
+        let mut written = Ok(());
+        match &self.progress {
+            Some(printer) => printer.above_progress(|| written = write()),
+            None => written = write(),
+        }
         if written.is_err() && !(stderr && self.style.split_streams) {
             self.closed = true;
         }
@@ -295,7 +314,7 @@ impl Stamp {
 
     /// Unix seconds.
     fn seconds(&self) -> i64 {
-        super::time::parse_instant(&self.0[..19], 0).unwrap_or_default()
+        crate::time::parse_instant(&self.0[..19], 0).unwrap_or_default()
     }
 }
 

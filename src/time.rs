@@ -136,14 +136,6 @@ pub fn rfc3339_to_nanos(text: &str) -> Option<i128> {
     Some(i128::from(seconds) * 1_000_000_000 + nanos)
 }
 
-/// A `--since`/`--until` flag, when given, as Unix seconds (see [`parse_instant`]).
-pub fn instant_flag(text: &Option<String>) -> Result<Option<i64>, super::CliError> {
-    text.as_deref()
-        .map(|t| parse_instant(t, now()))
-        .transpose()
-        .map_err(super::CliError::Usage)
-}
-
 /// A `--since`/`--until` value as Unix seconds: a Unix timestamp (`1700000000`,
 /// `1700000000.5`), a duration back from `now` (`42s`, `10m`, `1h30m`), or an
 /// RFC 3339 date and time (`2024-01-02T03:04:05Z`, with an offset or without,

@@ -1,0 +1,11 @@
+//! What berth shows, in one place: the progress of operations
+//! (`progress`: spinners, plain lines, JSON, nothing), tables and
+//! `--format` templates, YAML, and the containers' interleaved output
+//! (`log_mux`). The core sends typed events (`crate::events`) and returns
+//! typed results; this module turns them into text.
+
+pub mod log_mux;
+pub mod progress;
+pub mod table;
+pub mod template;
+pub mod yaml;
