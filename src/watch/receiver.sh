@@ -1,5 +1,6 @@
-# berth's sync receiver: runs as root in a container under `berth watch`,
-# reads frames on its standard input and extracts or removes what they carry.
+# berth-sync: the receiver of `berth watch`, run as root in a container (the
+# name comes first so that `ps` shows it). It reads frames on its standard
+# input and extracts or removes what they carry.
 #
 #   $1  the container's user (`user:` or the image's USER), empty for none
 #

@@ -20,7 +20,7 @@ pub const PROJECT_LABEL: &str = "com.docker.compose.project";
 const IMAGE_TAGS: [&str; 2] = ["busybox:latest", "berth-test/busybox:latest"];
 
 /// Variables of the test process that would change what berth does.
-const SCRUBBED_VARS: &[&str] = &[
+pub const SCRUBBED_VARS: &[&str] = &[
     "COMPOSE_FILE",
     "COMPOSE_PROJECT_NAME",
     "COMPOSE_PROFILES",

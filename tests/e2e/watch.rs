@@ -785,10 +785,19 @@ fn owner(container: &str, path: &str) -> String {
     String::from_utf8_lossy(&out.stdout).trim().to_string()
 }
 
+/// The host PIDs of the container's sync receivers.
+fn receivers(container: &str) -> Vec<String> {
+    let out = docker(&["top", container, "-o", "pid,args"]);
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter(|l| l.contains("berth-sync"))
+        .filter_map(|l| l.split_whitespace().next().map(str::to_string))
+        .collect()
+}
+
 /// Whether the container runs a sync receiver.
 fn has_receiver(container: &str) -> bool {
-    let out = docker(&["top", container, "-o", "pid,args"]);
-    String::from_utf8_lossy(&out.stdout).contains("berth-sync")
+    !receivers(container).is_empty()
 }
 
 /// Files go through a receiver kept running in the container, owned by the
@@ -814,7 +823,12 @@ fn watch_syncs_through_a_receiver_and_owns_files_as_the_services_user() {
     std::fs::remove_file(env.dir().join("src/a.txt")).unwrap();
     assert_removed(&env, &watch, &web, "/app/a.txt");
 
-    crate::harness::docker_ok(&["exec", "-u", "0", &web, "pkill", "-f", "berth-sync"]);
+    for pid in receivers(&web) {
+        let killed = std::process::Command::new("kill")
+            .args(["-9", &pid])
+            .status();
+        assert!(killed.is_ok_and(|s| s.success()), "cannot kill {pid}");
+    }
     let gone = env.poll_until(SYNCED, |_| !has_receiver(&web));
     assert!(gone, "the receiver in {web} did not end");
     env.write("src/b.txt", "through the archive API");
