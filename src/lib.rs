@@ -1,5 +1,6 @@
 //! berth: a declarative multi-container orchestrator that runs Compose files.
 
+pub mod app;
 pub mod build;
 pub mod cli;
 pub mod diag;

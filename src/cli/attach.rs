@@ -1,11 +1,12 @@
 //! `berth attach`: joins the terminal, or standard input and output, to a
 //! running container of a service, until it stops or the user detaches.
 
+use crate::app::open;
 use std::io::IsTerminal;
 
 use clap::{ArgAction, Args};
 
-use super::{CliError, Settings, engine_cmd, pipe};
+use super::{CliError, Settings, pipe};
 use crate::engine::{AttachOptions, Engine, RunState};
 
 #[derive(Debug, Args)]
@@ -28,10 +29,10 @@ pub struct AttachArgs {
 }
 
 pub fn run(settings: &Settings, args: AttachArgs) -> Result<i32, CliError> {
-    let (runtime, prepared) = engine_cmd::open(settings, std::slice::from_ref(&args.service))?;
+    let (runtime, prepared) = open::open(settings, std::slice::from_ref(&args.service))?;
     let engine = prepared.engine;
     runtime.block_on(async {
-        let container = &engine_cmd::replica(
+        let container = &open::replica(
             &engine,
             &prepared.desired.project,
             prepared.listing,

@@ -1,10 +1,11 @@
 //! `berth build`: build the images of services that have a `build:` section.
 
+use crate::app::{images, open};
 use std::collections::BTreeMap;
 
 use clap::Args;
 
-use super::{CliError, Settings, engine_cmd};
+use super::{CliError, Settings};
 use crate::build::{self, BuildOptions};
 use crate::events::Emitter;
 use crate::transfer::Direction;
@@ -95,9 +96,9 @@ fn refuse_buildx_flags(args: &BuildArgs) -> Result<(), CliError> {
 
 pub fn run(settings: &Settings, args: BuildArgs) -> Result<i32, CliError> {
     refuse_buildx_flags(&args)?;
-    let runtime = engine_cmd::runtime()?;
-    let prepared = engine_cmd::prepare_from_files(&runtime, settings, &args.services, false)?;
-    engine_cmd::check_services(&prepared.desired, &args.services)?;
+    let runtime = open::runtime()?;
+    let prepared = open::prepare_from_files(&runtime, settings, &args.services, false)?;
+    open::check_services(&prepared.desired, &args.services)?;
     let desired = prepared.desired;
     let options = BuildOptions {
         no_cache: args.no_cache,
@@ -142,7 +143,7 @@ pub fn run(settings: &Settings, args: BuildArgs) -> Result<i32, CliError> {
         }
         let images = super::push::pushable_images(&desired, &services, false);
         let failures =
-            engine_cmd::transfer_failures(&engine, settings, Direction::Push, &images, args.quiet)
+            images::transfer_failures(&engine, settings, Direction::Push, &images, args.quiet)
                 .await;
         if failures.is_empty() {
             return Ok(0);

@@ -1,8 +1,9 @@
 //! `berth commit`: an image made of a service container's changes.
 
+use crate::app::open;
 use clap::{ArgAction, Args};
 
-use super::{CliError, Settings, engine_cmd};
+use super::{CliError, Settings};
 use crate::engine::{CommitSpec, Engine};
 use crate::events::{Emitter, Kind, Status};
 
@@ -56,11 +57,11 @@ pub fn run(settings: &Settings, args: CommitArgs) -> Result<i32, CliError> {
         changes: args.change.clone(),
         pause: args.pause,
     };
-    let (runtime, prepared) = engine_cmd::open(settings, std::slice::from_ref(&args.service))?;
+    let (runtime, prepared) = open::open(settings, std::slice::from_ref(&args.service))?;
     let engine = prepared.engine;
     runtime.block_on(async {
         // A stopped container can be committed too; a running one is preferred.
-        let container = &engine_cmd::replica(
+        let container = &open::replica(
             &engine,
             &prepared.desired.project,
             prepared.listing,

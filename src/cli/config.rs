@@ -208,9 +208,9 @@ fn resolve_digests(
         return Ok(BTreeMap::new());
     }
     let env = &settings.load.os_env;
-    let runtime = super::engine_cmd::runtime()?;
+    let runtime = crate::app::open::runtime()?;
     let resolved = runtime.block_on(async {
-        let engine = super::engine_cmd::connect(settings).await?;
+        let engine = crate::app::open::connect(settings).await?;
         let lookups = wanted.iter().map(|image| {
             let engine = &engine;
             async move { (*image, registry::resolve_digest(engine, image, env).await) }
@@ -753,7 +753,7 @@ mod tests {
     fn the_lock_file_holds_only_the_pinned_images() {
         let lock = lock_file(&model(), &pins());
         assert_eq!(
-            super::crate::output::yaml::to_yaml(&lock),
+            crate::output::yaml::to_yaml(&lock),
             "services:\n  local: {}\n  pinned:\n    image: busybox@sha256:abc\n  web:\n    image: 127.0.0.1:5000/app:1@sha256:d1\n"
         );
     }

@@ -3,13 +3,14 @@
 //! destination that is a directory receives the source under its own name,
 //! any other destination is the new name of the source.
 
+use crate::app::open;
 use std::io::{Read, Write};
 use std::path::{Component, Path, PathBuf};
 
 use clap::Args;
 
-use super::engine_cmd::CliEngine;
-use super::{CliError, Settings, engine_cmd};
+use super::{CliError, Settings};
+use crate::app::open::CliEngine;
 use crate::engine::{Container, Engine, EngineError};
 use crate::events::{Emitter, Kind, Status};
 
@@ -81,17 +82,17 @@ pub fn run(settings: &Settings, args: CpArgs) -> Result<i32, CliError> {
             ));
         }
     };
-    let (runtime, prepared) = engine_cmd::open(settings, std::slice::from_ref(&service))?;
+    let (runtime, prepared) = open::open(settings, std::slice::from_ref(&service))?;
     let engine = prepared.engine;
     runtime.block_on(async {
         let containers =
-            engine_cmd::containers(&engine, &prepared.desired.project, prepared.listing).await?;
+            open::containers(&engine, &prepared.desired.project, prepared.listing).await?;
         let one_offs: Vec<Container> = containers
             .iter()
             .filter(|c| args.all && c.is_oneoff() && c.service() == service)
             .cloned()
             .collect();
-        let mut containers = match engine_cmd::replicas(containers, &service, args.index, false) {
+        let mut containers = match open::replicas(containers, &service, args.index, false) {
             Ok(replicas) => replicas,
             Err(_) if !one_offs.is_empty() && args.index.is_none() => Vec::new(),
             Err(e) => return Err(e),

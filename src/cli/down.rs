@@ -1,9 +1,10 @@
 //! `berth down`: stop and remove the project's containers and networks.
 
+use crate::app::{apply, open};
 use clap::Args;
 
-use super::engine_cmd::{self, RunSettings};
 use super::{CliError, Settings};
+use crate::app::apply::RunSettings;
 use crate::engine::Engine;
 use crate::events::{Emitter, Kind, Status};
 use crate::output::progress::Printer;
@@ -39,8 +40,8 @@ pub enum RemoveImages {
 }
 
 pub fn run(settings: &Settings, args: DownArgs) -> Result<i32, CliError> {
-    let runtime = engine_cmd::runtime()?;
-    let prepared = engine_cmd::prepare(&runtime, settings, &[], !settings.dry_run)?;
+    let runtime = open::runtime()?;
+    let prepared = open::prepare(&runtime, settings, &[], !settings.dry_run)?;
     let (engine, desired, _lock) = (prepared.engine, prepared.desired, prepared.lock);
     let options_remove_everything = args.services.is_empty();
     let options = DownOptions {
@@ -51,7 +52,7 @@ pub fn run(settings: &Settings, args: DownArgs) -> Result<i32, CliError> {
     };
     let run = RunSettings::new(settings, None);
     runtime.block_on(async {
-        let observed = engine_cmd::observe(&engine, &desired, prepared.listing).await?;
+        let observed = open::observe(&engine, &desired, prepared.listing).await?;
         let plan = plan::plan_down(&desired, &observed, &options);
         if settings.dry_run {
             eprint!("{}", plan.render());
@@ -66,7 +67,7 @@ pub fn run(settings: &Settings, args: DownArgs) -> Result<i32, CliError> {
             // Docker Compose's words: a mistyped project name is not a success.
             eprintln!("WARN[0000] Warning: No resource found to remove for project {project:?}.");
         }
-        engine_cmd::run_plan(engine.clone(), desired, &observed, &plan, &run).await?;
+        apply::run_plan(engine.clone(), desired, &observed, &plan, &run).await?;
         remove_images(&engine, &images, &settings.progress).await;
         if options_remove_everything && !engine.dry_run() {
             // Files written for read-only services' secrets and configs, and

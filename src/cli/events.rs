@@ -2,13 +2,14 @@
 //! they happen, one line each in Docker Compose's form (or JSON with
 //! `--json`), until berth is interrupted.
 
+use crate::app::open;
 use std::io::Write;
 
 use clap::Args;
 use futures_util::StreamExt;
 
 use super::instant_flag;
-use super::{CliError, Settings, engine_cmd};
+use super::{CliError, Settings};
 use crate::engine::{Activity, Engine, labels};
 use crate::time::{local_micros, rfc3339_nanos};
 
@@ -30,7 +31,7 @@ pub struct EventsArgs {
 }
 
 pub fn run(settings: &Settings, args: EventsArgs) -> Result<i32, CliError> {
-    let (runtime, prepared) = engine_cmd::open(settings, &args.services)?;
+    let (runtime, prepared) = open::open(settings, &args.services)?;
     let (since, until) = (instant_flag(&args.since)?, instant_flag(&args.until)?);
     let mut activity = prepared
         .engine

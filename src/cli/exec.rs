@@ -2,9 +2,10 @@
 //! TTY when standard input is a terminal, input piped through otherwise, and
 //! the command's exit code as berth's own.
 
+use crate::app::open;
 use std::io::IsTerminal;
 
-use super::{CliError, Settings, engine_cmd, pipe};
+use super::{CliError, Settings, pipe};
 use crate::engine::{Container, Engine, ExecSpec, RunState};
 use clap::Args;
 
@@ -45,7 +46,7 @@ pub struct ExecArgs {
 }
 
 pub fn run(settings: &Settings, args: ExecArgs) -> Result<i32, CliError> {
-    let (runtime, prepared) = engine_cmd::open(settings, std::slice::from_ref(&args.service))?;
+    let (runtime, prepared) = open::open(settings, std::slice::from_ref(&args.service))?;
     let engine = prepared.engine;
     let containers = runtime.block_on(engine.list_containers(&prepared.desired.project))?;
     let container = pick(&containers, &args.service, args.index)?;

@@ -1,13 +1,14 @@
 //! `berth export`: a service container's filesystem as a tar archive, on
 //! standard output or in a file, as the engine streams it.
 
+use crate::app::open;
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 
 use clap::Args;
 use futures_util::StreamExt;
 
-use super::{CliError, Settings, engine_cmd};
+use super::{CliError, Settings};
 use crate::engine::Engine;
 use crate::events::{Emitter, Kind, Status};
 
@@ -32,11 +33,11 @@ pub fn run(settings: &Settings, args: ExportArgs) -> Result<i32, CliError> {
                 .into(),
         ));
     }
-    let (runtime, prepared) = engine_cmd::open(settings, std::slice::from_ref(&args.service))?;
+    let (runtime, prepared) = open::open(settings, std::slice::from_ref(&args.service))?;
     let engine = prepared.engine;
     runtime.block_on(async {
         // A stopped container has a filesystem too; a running one is preferred.
-        let container = &engine_cmd::replica(
+        let container = &open::replica(
             &engine,
             &prepared.desired.project,
             prepared.listing,

@@ -1,11 +1,12 @@
 //! `berth images`: the images the project's containers use, in Docker
 //! Compose's table (or JSON).
 
+use crate::app::open;
 use std::collections::BTreeMap;
 
 use clap::Args;
 
-use super::{CliError, Settings, engine_cmd};
+use super::{CliError, Settings};
 use crate::engine::{Engine, ImageInfo};
 use crate::output::table::{self, ListFormat, human_duration};
 
@@ -39,11 +40,11 @@ struct Row {
 }
 
 pub fn run(settings: &Settings, args: ImagesArgs) -> Result<i32, CliError> {
-    let (runtime, prepared) = engine_cmd::open(settings, &args.services)?;
+    let (runtime, prepared) = open::open(settings, &args.services)?;
     let engine = prepared.engine;
     runtime.block_on(async {
         let mut containers =
-            engine_cmd::containers(&engine, &prepared.desired.project, prepared.listing).await?;
+            open::containers(&engine, &prepared.desired.project, prepared.listing).await?;
         containers
             .retain(|c| args.services.is_empty() || args.services.iter().any(|s| s == c.service()));
         containers.sort_by(|a, b| a.name.cmp(&b.name));

@@ -1,12 +1,13 @@
 //! `start`, `stop`, `restart`, `kill`, `pause`, `unpause` and `rm`: plans
 //! over the containers that exist, run like `up`'s (`--dry-run` prints them).
 
+use crate::app::{apply, open};
 use std::io::IsTerminal;
 
 use clap::Args;
 
-use super::engine_cmd::{self, RunSettings};
 use super::{CliError, Settings};
+use crate::app::apply::RunSettings;
 use crate::env_vars;
 use crate::reconcile::desired::Desired;
 use crate::reconcile::lifecycle::{self, Signal};
@@ -99,9 +100,9 @@ pub fn stop(settings: &Settings, args: StopArgs) -> Result<i32, CliError> {
 /// Stops, then starts: the named services and, unless `--no-deps`, those
 /// that depend on them with `restart: true`.
 pub fn restart(settings: &Settings, args: RestartArgs) -> Result<i32, CliError> {
-    let runtime = engine_cmd::runtime()?;
-    let prepared = engine_cmd::prepare(&runtime, settings, &[], !settings.dry_run)?;
-    engine_cmd::check_services(&prepared.desired, &args.services)?;
+    let runtime = open::runtime()?;
+    let prepared = open::prepare(&runtime, settings, &[], !settings.dry_run)?;
+    open::check_services(&prepared.desired, &args.services)?;
     let (engine, desired, _lock) = (prepared.engine, prepared.desired, prepared.lock);
     let mut services = args.services.clone();
     if !args.no_deps && !services.is_empty() {
@@ -117,13 +118,13 @@ pub fn restart(settings: &Settings, args: RestartArgs) -> Result<i32, CliError> 
     }
     let settings_run = RunSettings::new(settings, None);
     runtime.block_on(async {
-        let observed = engine_cmd::observe(&engine, &desired, prepared.listing).await?;
+        let observed = open::observe(&engine, &desired, prepared.listing).await?;
         let stop = lifecycle::plan_stop(&desired, &observed, &services, args.timeout);
         if settings.dry_run {
             eprint!("{}", stop.render());
             return Ok(0);
         }
-        engine_cmd::run_plan(
+        apply::run_plan(
             engine.clone(),
             desired.clone(),
             &observed,
@@ -131,9 +132,9 @@ pub fn restart(settings: &Settings, args: RestartArgs) -> Result<i32, CliError> 
             &settings_run,
         )
         .await?;
-        let observed = engine_cmd::observe(&engine, &desired, None).await?;
+        let observed = open::observe(&engine, &desired, None).await?;
         let start = lifecycle::plan_start(&desired, &observed, &services);
-        engine_cmd::run_plan(engine, desired, &observed, &start, &settings_run).await?;
+        apply::run_plan(engine, desired, &observed, &start, &settings_run).await?;
         Ok(0)
     })
 }
@@ -221,19 +222,19 @@ fn run(
     services: &[String],
     make: impl FnOnce(&Desired, &Observed) -> Result<Plan, CliError>,
 ) -> Result<i32, CliError> {
-    let runtime = engine_cmd::runtime()?;
-    let prepared = engine_cmd::prepare(&runtime, settings, &[], !settings.dry_run)?;
-    engine_cmd::check_services(&prepared.desired, services)?;
+    let runtime = open::runtime()?;
+    let prepared = open::prepare(&runtime, settings, &[], !settings.dry_run)?;
+    open::check_services(&prepared.desired, services)?;
     let (engine, desired, _lock) = (prepared.engine, prepared.desired, prepared.lock);
     let run = RunSettings::new(settings, None);
     runtime.block_on(async {
-        let observed = engine_cmd::observe(&engine, &desired, prepared.listing).await?;
+        let observed = open::observe(&engine, &desired, prepared.listing).await?;
         let plan = make(&desired, &observed)?;
         if settings.dry_run {
             eprint!("{}", plan.render());
             return Ok(0);
         }
-        engine_cmd::run_plan(engine, desired, &observed, &plan, &run).await?;
+        apply::run_plan(engine, desired, &observed, &plan, &run).await?;
         Ok(0)
     })
 }

@@ -2,16 +2,16 @@
 //! with its service and replica (`web-1  | ...`), as Docker Compose prints it.
 //! With `-f` it follows them, and the containers that start later too.
 
+use crate::app::open;
 use std::io::IsTerminal;
 
 use clap::Args;
 use futures_util::StreamExt;
 use futures_util::stream::BoxStream;
 
-use super::engine_cmd;
-use super::engine_cmd::CliEngine;
 use super::instant_flag;
 use super::{CliError, Settings};
+use crate::app::open::CliEngine;
 use crate::engine::{Container, ContainerEvent, Engine, LogOptions};
 use crate::env_vars;
 use crate::output::log_mux::{LogMux, LogStyle, label};
@@ -72,7 +72,7 @@ pub fn run(settings: &Settings, args: LogsArgs) -> Result<i32, CliError> {
     let color = !args.no_color
         && std::io::stdout().is_terminal()
         && !settings.load.os_env.contains_key(env_vars::NO_COLOR);
-    let (runtime, prepared) = engine_cmd::open(settings, &args.services)?;
+    let (runtime, prepared) = open::open(settings, &args.services)?;
     let project = prepared.desired.project.clone();
     let style = LogStyle {
         prefix: !args.no_log_prefix,
@@ -117,7 +117,7 @@ async fn follow(
     };
     // Following lists anew after subscribing, so no start falls in between.
     let listing = if following { None } else { listing };
-    let mut containers = engine_cmd::containers(&engine, project, listing).await?;
+    let mut containers = open::containers(&engine, project, listing).await?;
     containers.retain(|c| wanted(c));
     if let Some(message) = missing.filter(|_| containers.is_empty()) {
         return Err(CliError::Other(message));

@@ -1,11 +1,12 @@
 //! `berth ls`: the Compose projects on this engine, from one list call.
 
+use crate::app::open;
 use std::collections::BTreeMap;
 
 use clap::Args;
 use serde_json::json;
 
-use super::{CliError, Settings, engine_cmd};
+use super::{CliError, Settings};
 use crate::engine::{Engine, RunState, labels};
 use crate::output::table::{self, ListFormat};
 
@@ -45,9 +46,9 @@ pub fn run(settings: &Settings, args: LsArgs) -> Result<i32, CliError> {
             }
         }
     }
-    let runtime = engine_cmd::runtime()?;
+    let runtime = open::runtime()?;
     let containers = runtime.block_on(async {
-        let engine = engine_cmd::connect(settings).await?;
+        let engine = open::connect(settings).await?;
         engine.list_all_projects().await.map_err(CliError::Engine)
     })?;
     let mut projects: BTreeMap<String, Project> = BTreeMap::new();

@@ -8,12 +8,10 @@ mod completion;
 mod config;
 mod cp;
 mod down;
-mod engine_cmd;
 mod events;
 mod exec;
 mod export;
 mod images;
-mod interrupts;
 mod lifecycle;
 mod logs;
 mod ls;
@@ -40,12 +38,119 @@ use std::path::PathBuf;
 
 use clap::{Parser, Subcommand};
 
-use crate::diag::Diagnostics;
 use crate::env_vars;
 use crate::load::LoadOptions;
 use crate::load::environment::Env;
 
 /// Exit codes berth returns (documented in README.md).
+pub use crate::app::{Error as CliError, Settings};
+pub use crate::output::print_warnings;
+
+/// Resolving the settings is the command line's job.
+impl Settings {
+    pub(crate) fn from_process(global: &GlobalArgs) -> Result<Self, String> {
+        let mut os_env: Env = std::env::vars().collect();
+        if let Some(dir) = &global.docker_config {
+            os_env.insert(env_vars::DOCKER_CONFIG.into(), dir.display().to_string());
+        }
+        let cwd = os_env
+            .get(env_vars::PWD)
+            .map(PathBuf::from)
+            .filter(|p| p.is_absolute() && same_dir(p, std::env::current_dir().ok()))
+            .or_else(|| std::env::current_dir().ok())
+            .unwrap_or_else(|| PathBuf::from("/"));
+        let ansi = if global.no_ansi {
+            eprintln!("option '--no-ansi' is DEPRECATED ! Please use '--ansi' instead.");
+            Some(Ansi::Never)
+        } else {
+            global.ansi
+        };
+        let project_directory = global.project_directory.clone().or_else(|| {
+            let workdir = global.workdir.clone()?;
+            eprintln!(
+                "option '--workdir' is DEPRECATED at root level! Please use '--project-directory' instead."
+            );
+            Some(workdir)
+        });
+        let color_stderr = match ansi {
+            Some(Ansi::Always) => true,
+            Some(Ansi::Never) => false,
+            _ => std::io::stderr().is_terminal() && !os_env.contains_key(env_vars::NO_COLOR),
+        };
+        use crate::output::progress::Progress;
+        let to_stdout = os_env
+            .get(env_vars::COMPOSE_STATUS_STDOUT)
+            .is_some_and(|v| crate::load::is_truthy(v));
+        let progress = match (global.progress.unwrap_or(Progress::Auto), ansi) {
+            (Progress::Tty, Some(Ansi::Never)) => {
+                return Err("--progress tty cannot be combined with --ansi never".into());
+            }
+            (Progress::Plain, Some(Ansi::Always)) => {
+                return Err("--progress plain cannot be combined with --ansi always".into());
+            }
+            (Progress::Auto, Some(Ansi::Never)) => Progress::Plain,
+            (p, _) => p.resolve(!os_env.contains_key(env_vars::NO_COLOR), to_stdout),
+        };
+        let needs_stdin = global.files.iter().any(|f| f == "-");
+        let stdin = needs_stdin.then(crate::load::read_stdin);
+        // The default is generous: the engine, not berth, is the bottleneck.
+        let parallel = global
+            .parallel
+            .or_else(|| {
+                os_env
+                    .get(env_vars::COMPOSE_PARALLEL_LIMIT)
+                    .and_then(|v| v.parse().ok())
+            })
+            .filter(|&n| n > 0)
+            .unwrap_or(64);
+        let compat_exit = os_env
+            .get(env_vars::COMPOSE_COMPAT_EXIT)
+            .is_some_and(|v| crate::gocompat::env_flag(v));
+        let load = LoadOptions {
+            files: global.files.clone(),
+            project_name: global.project_name.clone(),
+            project_directory,
+            env_files: global.env_files.clone(),
+            profiles: global
+                .profiles
+                .iter()
+                .flat_map(|p| p.split(','))
+                .map(str::to_string)
+                .collect(),
+            services: Vec::new(),
+            all_resources: global.all_resources,
+            compatibility: global.compatibility
+                || os_env
+                    .get(env_vars::COMPOSE_COMPATIBILITY)
+                    .is_some_and(|v| crate::gocompat::env_flag(v)),
+            cwd,
+            os_env,
+            stdin,
+            // A dry run writes nothing, not even a cache entry.
+            remember_validation: !global.dry_run,
+            ..Default::default()
+        };
+        Ok(Settings {
+            load,
+            color_stderr,
+            show_secrets: global.show_secrets,
+            dry_run: global.dry_run,
+            compat_exit,
+            progress: crate::output::progress::Printer::new(progress, to_stdout),
+            parallel,
+            engine: crate::engine::endpoint::EngineFlags {
+                context: global.context.clone(),
+                host: global.host.clone(),
+                tls: global.tls,
+                tls_verify: global.tlsverify,
+                tls_ca: global.tlscacert.clone(),
+                tls_cert: global.tlscert.clone(),
+                tls_key: global.tlskey.clone(),
+            },
+        })
+    }
+}
+
 pub mod exit {
     /// Any failure without a more specific code.
     pub const FAILURE: i32 = 1;
@@ -427,158 +532,6 @@ fn misplaced_global(e: &clap::Error) -> Option<String> {
     ))
 }
 
-/// Everything resolved once from flags and the environment.
-#[derive(Clone)]
-pub struct Settings {
-    pub load: LoadOptions,
-    pub color_stderr: bool,
-    /// `--show-secrets`: error snippets print secret-looking values.
-    pub show_secrets: bool,
-    pub dry_run: bool,
-    /// `COMPOSE_COMPAT_EXIT`: failures exit 1 (see [`exit::compose_compatible`]).
-    pub compat_exit: bool,
-    /// Resolved: never `auto`.
-    pub progress: crate::output::progress::Printer,
-    /// Engine operations at once: `--parallel`, else `COMPOSE_PARALLEL_LIMIT`.
-    pub parallel: usize,
-    /// `--context`, `--host` and the TLS flags: which engine.
-    pub engine: crate::engine::endpoint::EngineFlags,
-}
-
-impl Settings {
-    /// The engine to talk to (see [`crate::engine::endpoint`]).
-    pub fn endpoint(&self) -> Result<crate::engine::endpoint::Endpoint, CliError> {
-        crate::engine::endpoint::resolve(&self.load.os_env, &self.engine)
-            .map_err(|e| CliError::Engine(e.into()))
-    }
-
-    /// A boolean environment variable such as `COMPOSE_REMOVE_ORPHANS`, as
-    /// Docker Compose reads it ([`crate::gocompat::env_flag`]).
-    pub fn env_flag(&self, name: &str) -> bool {
-        self.load
-            .os_env
-            .get(name)
-            .is_some_and(|v| crate::gocompat::env_flag(v))
-    }
-
-    /// Whether to build with BuildKit (the default) or with the engine's
-    /// classic builder (`DOCKER_BUILDKIT` false), as Docker Compose does.
-    /// Asked only when building, so a bad value fails only builds.
-    pub fn buildkit(&self) -> Result<bool, CliError> {
-        match self.load.os_env.get(env_vars::DOCKER_BUILDKIT) {
-            None => Ok(true),
-            Some(value) => crate::gocompat::parse_bool(value).ok_or_else(|| {
-                CliError::Usage(format!(
-                    "DOCKER_BUILDKIT is {value:?}: set it to 1 (BuildKit, the default) or 0 \
-                     (the engine's classic builder)"
-                ))
-            }),
-        }
-    }
-
-    fn from_process(global: &GlobalArgs) -> Result<Self, String> {
-        let mut os_env: Env = std::env::vars().collect();
-        if let Some(dir) = &global.docker_config {
-            os_env.insert(env_vars::DOCKER_CONFIG.into(), dir.display().to_string());
-        }
-        let cwd = os_env
-            .get(env_vars::PWD)
-            .map(PathBuf::from)
-            .filter(|p| p.is_absolute() && same_dir(p, std::env::current_dir().ok()))
-            .or_else(|| std::env::current_dir().ok())
-            .unwrap_or_else(|| PathBuf::from("/"));
-        let ansi = if global.no_ansi {
-            eprintln!("option '--no-ansi' is DEPRECATED ! Please use '--ansi' instead.");
-            Some(Ansi::Never)
-        } else {
-            global.ansi
-        };
-        let project_directory = global.project_directory.clone().or_else(|| {
-            let workdir = global.workdir.clone()?;
-            eprintln!(
-                "option '--workdir' is DEPRECATED at root level! Please use '--project-directory' instead."
-            );
-            Some(workdir)
-        });
-        let color_stderr = match ansi {
-            Some(Ansi::Always) => true,
-            Some(Ansi::Never) => false,
-            _ => std::io::stderr().is_terminal() && !os_env.contains_key(env_vars::NO_COLOR),
-        };
-        use crate::output::progress::Progress;
-        let to_stdout = os_env
-            .get(env_vars::COMPOSE_STATUS_STDOUT)
-            .is_some_and(|v| crate::load::is_truthy(v));
-        let progress = match (global.progress.unwrap_or(Progress::Auto), ansi) {
-            (Progress::Tty, Some(Ansi::Never)) => {
-                return Err("--progress tty cannot be combined with --ansi never".into());
-            }
-            (Progress::Plain, Some(Ansi::Always)) => {
-                return Err("--progress plain cannot be combined with --ansi always".into());
-            }
-            (Progress::Auto, Some(Ansi::Never)) => Progress::Plain,
-            (p, _) => p.resolve(!os_env.contains_key(env_vars::NO_COLOR), to_stdout),
-        };
-        let needs_stdin = global.files.iter().any(|f| f == "-");
-        let stdin = needs_stdin.then(crate::load::read_stdin);
-        // The default is generous: the engine, not berth, is the bottleneck.
-        let parallel = global
-            .parallel
-            .or_else(|| {
-                os_env
-                    .get(env_vars::COMPOSE_PARALLEL_LIMIT)
-                    .and_then(|v| v.parse().ok())
-            })
-            .filter(|&n| n > 0)
-            .unwrap_or(64);
-        let compat_exit = os_env
-            .get(env_vars::COMPOSE_COMPAT_EXIT)
-            .is_some_and(|v| crate::gocompat::env_flag(v));
-        let load = LoadOptions {
-            files: global.files.clone(),
-            project_name: global.project_name.clone(),
-            project_directory,
-            env_files: global.env_files.clone(),
-            profiles: global
-                .profiles
-                .iter()
-                .flat_map(|p| p.split(','))
-                .map(str::to_string)
-                .collect(),
-            services: Vec::new(),
-            all_resources: global.all_resources,
-            compatibility: global.compatibility
-                || os_env
-                    .get(env_vars::COMPOSE_COMPATIBILITY)
-                    .is_some_and(|v| crate::gocompat::env_flag(v)),
-            cwd,
-            os_env,
-            stdin,
-            // A dry run writes nothing, not even a cache entry.
-            remember_validation: !global.dry_run,
-            ..Default::default()
-        };
-        Ok(Settings {
-            load,
-            color_stderr,
-            show_secrets: global.show_secrets,
-            dry_run: global.dry_run,
-            compat_exit,
-            progress: crate::output::progress::Printer::new(progress, to_stdout),
-            parallel,
-            engine: crate::engine::endpoint::EngineFlags {
-                context: global.context.clone(),
-                host: global.host.clone(),
-                tls: global.tls,
-                tls_verify: global.tlsverify,
-                tls_ca: global.tlscacert.clone(),
-                tls_cert: global.tlscert.clone(),
-                tls_key: global.tlskey.clone(),
-            },
-        })
-    }
-}
-
 /// Keeps `$PWD` (which may go through a symlink) when it is the current directory.
 fn same_dir(p: &std::path::Path, cwd: Option<PathBuf>) -> bool {
     match (
@@ -588,21 +541,6 @@ fn same_dir(p: &std::path::Path, cwd: Option<PathBuf>) -> bool {
         (Ok(a), Some(b)) => a == b,
         _ => false,
     }
-}
-
-/// An error a command ends with.
-pub enum CliError {
-    Project(Diagnostics),
-    Usage(String),
-    Engine(crate::engine::EngineError),
-    Plan(crate::reconcile::plan::PlanError),
-    Exec(crate::reconcile::execute::ExecError),
-    /// Pulls that failed, each message naming the image, registry and reason.
-    MissingImages(Vec<String>),
-    Build(crate::build::BuildError),
-    /// A stack deploy that did not converge.
-    Swarm(crate::swarm::execute::ExecError),
-    Other(String),
 }
 
 impl CliError {
@@ -668,28 +606,6 @@ impl CliError {
                 | crate::swarm::execute::ExecError::Dependency { .. },
             ) => exit::CONTAINER_FAILED,
             _ => exit::FAILURE,
-        }
-    }
-}
-
-impl From<Diagnostics> for CliError {
-    fn from(d: Diagnostics) -> Self {
-        CliError::Project(d)
-    }
-}
-
-impl From<crate::engine::EngineError> for CliError {
-    fn from(e: crate::engine::EngineError) -> Self {
-        CliError::Engine(e)
-    }
-}
-
-/// Prints loader warnings the way Docker Compose users expect to see them.
-pub fn print_warnings(warnings: &[crate::diag::Diagnostic], sources: &crate::diag::Sources) {
-    for w in warnings {
-        match w.span.and_then(|s| sources.locate(s)) {
-            Some(at) => eprintln!("WARN[0000] {} ({at})", w.message),
-            None => eprintln!("WARN[0000] {}", w.message),
         }
     }
 }

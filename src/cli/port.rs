@@ -1,8 +1,9 @@
 //! `berth port`: where the host publishes a container port of a service.
 
+use crate::app::open;
 use clap::Args;
 
-use super::{CliError, Settings, engine_cmd};
+use super::{CliError, Settings};
 
 #[derive(Debug, Args)]
 pub struct PortArgs {
@@ -21,9 +22,9 @@ pub struct PortArgs {
 }
 
 pub fn run(settings: &Settings, args: PortArgs) -> Result<i32, CliError> {
-    let (runtime, prepared) = engine_cmd::open(settings, std::slice::from_ref(&args.service))?;
+    let (runtime, prepared) = open::open(settings, std::slice::from_ref(&args.service))?;
     // The listing `open` may already hold saves a second list call.
-    let container = &runtime.block_on(engine_cmd::replica(
+    let container = &runtime.block_on(open::replica(
         &prepared.engine,
         &prepared.desired.project,
         prepared.listing,

@@ -1,12 +1,12 @@
 //! `berth ps`: the project's containers, as a table, JSON lines, IDs or
 //! service names, from one list call.
 
+use crate::app::open;
 use std::collections::BTreeSet;
 
 use clap::{ArgAction, Args};
 use serde_json::{Value, json};
 
-use super::engine_cmd;
 use super::{CliError, Settings};
 use crate::engine::{Container, PortMapping, RunState};
 use crate::output::table::{self, ellipsize, human_duration, quote};
@@ -76,12 +76,12 @@ const STATES: [&str; 7] = [
 
 pub fn run(settings: &Settings, args: PsArgs) -> Result<i32, CliError> {
     let states = wanted_states(&args)?;
-    let runtime = engine_cmd::runtime()?;
-    let prepared = engine_cmd::prepare(&runtime, settings, &[], false)?;
+    let runtime = open::runtime()?;
+    let prepared = open::prepare(&runtime, settings, &[], false)?;
     let desired = &prepared.desired;
-    engine_cmd::check_services(desired, &args.services)?;
+    open::check_services(desired, &args.services)?;
     let file_less = desired.services.is_empty() && desired.disabled_services.is_empty();
-    let mut containers = runtime.block_on(engine_cmd::containers(
+    let mut containers = runtime.block_on(open::containers(
         &prepared.engine,
         &desired.project,
         prepared.listing,

@@ -1,8 +1,9 @@
 //! `berth pull`: pull the services' images, in parallel.
 
+use crate::app::{images, open};
 use clap::Args;
 
-use super::{CliError, Settings, engine_cmd};
+use super::{CliError, Settings};
 use crate::engine::Engine;
 use crate::transfer::{Direction, ImageRef};
 
@@ -29,14 +30,14 @@ pub struct PullArgs {
 }
 
 pub fn run(settings: &Settings, args: PullArgs) -> Result<i32, CliError> {
-    let runtime = engine_cmd::runtime()?;
-    let prepared = engine_cmd::prepare_from_files(&runtime, settings, &args.services, false)?;
-    engine_cmd::check_services(&prepared.desired, &args.services)?;
+    let runtime = open::runtime()?;
+    let prepared = open::prepare_from_files(&runtime, settings, &args.services, false)?;
+    open::check_services(&prepared.desired, &args.services)?;
     let desired = prepared.desired;
     let mut images = Vec::new();
     // Images berth names itself (`<project>-<service>`) exist only once built.
     let mut buildable = Vec::new();
-    for service in engine_cmd::selected_services(&desired, &args.services, args.include_deps) {
+    for service in images::selected_services(&desired, &args.services, args.include_deps) {
         let built_here =
             service.build.is_some() && (args.ignore_buildable || service.image_named_by_berth);
         if built_here {
@@ -66,7 +67,7 @@ pub fn run(settings: &Settings, args: PullArgs) -> Result<i32, CliError> {
                 .filter_map(|(image, id)| id.is_none().then_some(image))
                 .collect();
         }
-        let failures = engine_cmd::transfer_failures(
+        let failures = images::transfer_failures(
             &prepared.engine,
             settings,
             Direction::Pull,

@@ -1,8 +1,9 @@
 //! `berth push`: push the images of services that have `build:` and `image:`.
 
+use crate::app::{images, open};
 use clap::Args;
 
-use super::{CliError, Settings, engine_cmd};
+use super::{CliError, Settings};
 use crate::reconcile::desired::Desired;
 use crate::transfer::{Direction, ImageRef};
 
@@ -30,7 +31,7 @@ pub fn pushable_images(
     include_deps: bool,
 ) -> Vec<ImageRef> {
     let mut images = Vec::new();
-    for service in engine_cmd::selected_services(desired, services, include_deps) {
+    for service in images::selected_services(desired, services, include_deps) {
         let Some(build) = service
             .build
             .as_ref()
@@ -51,12 +52,12 @@ pub fn pushable_images(
 }
 
 pub fn run(settings: &Settings, args: PushArgs) -> Result<i32, CliError> {
-    let runtime = engine_cmd::runtime()?;
-    let prepared = engine_cmd::prepare_from_files(&runtime, settings, &args.services, false)?;
-    engine_cmd::check_services(&prepared.desired, &args.services)?;
+    let runtime = open::runtime()?;
+    let prepared = open::prepare_from_files(&runtime, settings, &args.services, false)?;
+    open::check_services(&prepared.desired, &args.services)?;
     let images = pushable_images(&prepared.desired, &args.services, args.include_deps);
     runtime.block_on(async {
-        let failures = engine_cmd::transfer_failures(
+        let failures = images::transfer_failures(
             &prepared.engine,
             settings,
             Direction::Push,

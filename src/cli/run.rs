@@ -3,12 +3,14 @@
 //! (a TTY when standard input is a terminal, input piped otherwise) and
 //! berth exits with its exit code.
 
+use crate::app::{apply, images, open};
 use std::io::IsTerminal;
 
 use clap::Args;
 
-use super::engine_cmd::{self, ImageChoices, RunSettings};
 use super::{CliError, Settings, pipe};
+use crate::app::apply::RunSettings;
+use crate::app::images::ImageChoices;
 use crate::build::service::PullPolicy;
 use crate::engine::spec::{MountSpec, PortSpec};
 use crate::engine::{AttachOptions, ContainerSpec, Engine, RunState, labels};
@@ -132,8 +134,8 @@ pub fn run(settings: &Settings, args: RunArgs) -> Result<i32, CliError> {
         }
     }
     let settings = &settings;
-    let runtime = engine_cmd::runtime()?;
-    let prepared = engine_cmd::prepare_from_files(
+    let runtime = open::runtime()?;
+    let prepared = open::prepare_from_files(
         &runtime,
         settings,
         std::slice::from_ref(&args.service),
@@ -141,7 +143,7 @@ pub fn run(settings: &Settings, args: RunArgs) -> Result<i32, CliError> {
     )?;
     let (engine, desired) = (prepared.engine, prepared.desired);
     let Some(service) = desired.services.get(&args.service) else {
-        return Err(engine_cmd::no_such_service(&desired, &args.service));
+        return Err(open::no_such_service(&desired, &args.service));
     };
     if let Some(problem) = service.problems.first() {
         return Err(CliError::Other(problem.to_string()));
@@ -158,7 +160,7 @@ pub fn run(settings: &Settings, args: RunArgs) -> Result<i32, CliError> {
     });
     let run = RunSettings::new(settings, None);
     runtime.block_on(async {
-        let mut observed = engine_cmd::observe(&engine, &desired, prepared.listing).await?;
+        let mut observed = open::observe(&engine, &desired, prepared.listing).await?;
         if !engine.dry_run() {
             let choices = ImageChoices {
                 build: args.build,
@@ -167,7 +169,7 @@ pub fn run(settings: &Settings, args: RunArgs) -> Result<i32, CliError> {
                 quiet_build: args.quiet_build,
                 quiet_pull: args.quiet_pull,
             };
-            engine_cmd::prepare_images(&engine, settings, &desired, &mut observed, choices).await?;
+            images::prepare_images(&engine, settings, &desired, &mut observed, choices).await?;
         }
         if !args.no_deps {
             let (deps, waits) = dependencies(settings, &desired, &args, &observed)?;
@@ -178,12 +180,10 @@ pub fn run(settings: &Settings, args: RunArgs) -> Result<i32, CliError> {
             } else {
                 let mut observed = observed.clone();
                 let quiet = args.quiet_pull;
-                engine_cmd::pull_missing(&engine, settings, &desired, &mut observed, &deps, quiet)
+                images::pull_missing(&engine, settings, &desired, &mut observed, &deps, quiet)
                     .await?;
-                engine_cmd::run_plan(engine.clone(), desired.clone(), &observed, &deps, &run)
-                    .await?;
-                engine_cmd::run_plan(engine.clone(), desired.clone(), &observed, &waits, &run)
-                    .await?;
+                apply::run_plan(engine.clone(), desired.clone(), &observed, &deps, &run).await?;
+                apply::run_plan(engine.clone(), desired.clone(), &observed, &waits, &run).await?;
             }
         }
         drop(prepared.lock);
@@ -219,7 +219,7 @@ pub fn run(settings: &Settings, args: RunArgs) -> Result<i32, CliError> {
                 platform: spec.platform.clone(),
             };
             let quiet = args.quiet_pull;
-            engine_cmd::pull_images(&engine, settings, &[image], &mut observed, quiet).await?;
+            images::pull_images(&engine, settings, &[image], &mut observed, quiet).await?;
         }
         let created = engine.create_container(&name, &name, &spec).await?;
         for warning in &created.warnings {

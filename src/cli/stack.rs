@@ -1,10 +1,11 @@
 //! `berth stack`: the project deployed to Docker Swarm (see [`crate::swarm`]).
 
+use crate::app::open;
 use std::collections::BTreeMap;
 
 use clap::{Args, Subcommand};
 
-use super::{CliError, Settings, engine_cmd, print_warnings};
+use super::{CliError, Settings, print_warnings};
 use crate::engine::RegistryAuth;
 use crate::engine::docker::DockerEngine;
 use crate::engine::swarm::Role;
@@ -157,7 +158,7 @@ fn deploy(settings: &Settings, args: DeployArgs) -> Result<i32, CliError> {
     } else {
         BTreeMap::new()
     };
-    let runtime = engine_cmd::runtime()?;
+    let runtime = open::runtime()?;
     runtime.block_on(async {
         let engine = manager(settings).await?;
         let observed = observe::observe(&engine, &stack).await?;
@@ -265,7 +266,7 @@ fn stack_name(settings: &Settings, name: Option<String>) -> Result<String, CliEr
 }
 
 fn list(settings: &Settings) -> Result<i32, CliError> {
-    let runtime = engine_cmd::runtime()?;
+    let runtime = open::runtime()?;
     let services = runtime.block_on(async {
         Ok::<_, CliError>(manager(settings).await?.swarm_services(None).await?)
     })?;
@@ -284,7 +285,7 @@ fn list(settings: &Settings) -> Result<i32, CliError> {
 
 fn ps(settings: &Settings, args: NameArgs) -> Result<i32, CliError> {
     let name = stack_name(settings, args.name)?;
-    let runtime = engine_cmd::runtime()?;
+    let runtime = open::runtime()?;
     let (services, mut tasks) = runtime.block_on(async {
         let engine = manager(settings).await?;
         Ok::<_, CliError>(tokio::try_join!(
@@ -323,7 +324,7 @@ fn ps(settings: &Settings, args: NameArgs) -> Result<i32, CliError> {
 
 fn services(settings: &Settings, args: NameArgs) -> Result<i32, CliError> {
     let name = stack_name(settings, args.name)?;
-    let runtime = engine_cmd::runtime()?;
+    let runtime = open::runtime()?;
     let mut services = runtime.block_on(async {
         Ok::<_, CliError>(manager(settings).await?.swarm_services(Some(&name)).await?)
     })?;
@@ -364,7 +365,7 @@ fn rm(settings: &Settings, args: RmArgs) -> Result<i32, CliError> {
     } else {
         args.names
     };
-    let runtime = engine_cmd::runtime()?;
+    let runtime = open::runtime()?;
     runtime.block_on(async {
         let engine = manager(settings).await?;
         for name in &names {

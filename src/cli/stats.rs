@@ -2,11 +2,12 @@
 //! docker CLI's table (or one JSON object per container), refreshed every
 //! sample unless `--no-stream`.
 
+use crate::app::open;
 use std::io::{IsTerminal, Write};
 
 use clap::Args;
 
-use super::{CliError, Settings, engine_cmd};
+use super::{CliError, Settings};
 use crate::engine::{Container, Engine, RunState, Usage};
 use crate::output::table::render_min;
 use crate::output::template::OutputFormat;
@@ -43,14 +44,14 @@ const HEADER: [&str; 8] = [
 ];
 
 pub fn run(settings: &Settings, args: StatsArgs) -> Result<i32, CliError> {
-    let (runtime, prepared) = engine_cmd::open(settings, &args.services)?;
+    let (runtime, prepared) = open::open(settings, &args.services)?;
     let engine = prepared.engine;
     let project = prepared.desired.project;
     let mut listing = prepared.listing;
     let redraw = !args.no_stream && std::io::stdout().is_terminal();
     runtime.block_on(async {
         loop {
-            let mut containers = engine_cmd::containers(&engine, &project, listing.take()).await?;
+            let mut containers = open::containers(&engine, &project, listing.take()).await?;
             containers.retain(|c| {
                 !c.is_oneoff()
                     && (args.all || c.state == RunState::Running)

@@ -1,9 +1,10 @@
 //! `berth top`: the processes running in the project's containers, in one
 //! table as Docker Compose prints it.
 
+use crate::app::open;
 use clap::Args;
 
-use super::{CliError, Settings, engine_cmd};
+use super::{CliError, Settings};
 use crate::engine::{Engine, RunState};
 use crate::output::table;
 
@@ -15,11 +16,11 @@ pub struct TopArgs {
 }
 
 pub fn run(settings: &Settings, args: TopArgs) -> Result<i32, CliError> {
-    let (runtime, prepared) = engine_cmd::open(settings, &args.services)?;
+    let (runtime, prepared) = open::open(settings, &args.services)?;
     let engine = prepared.engine;
     runtime.block_on(async {
         let mut containers =
-            engine_cmd::containers(&engine, &prepared.desired.project, prepared.listing).await?;
+            open::containers(&engine, &prepared.desired.project, prepared.listing).await?;
         containers.retain(|c| {
             !c.is_oneoff()
                 && c.state == RunState::Running

@@ -1,25 +1,25 @@
 //! `berth up`, `berth create` and `berth plan`: converge the engine on the file.
 
+use crate::app::open;
+use crate::app::up::{self as app_up, UpRequest};
 use std::io::IsTerminal;
 use std::time::Duration;
 
 use clap::Args;
 
-use super::engine_cmd::{self, ImageChoices, RunSettings};
 use super::exit;
-use super::interrupts::Interrupts;
 use super::up_attached::{self, Abort, Session};
 use super::{CliError, Settings};
+use crate::app::apply::RunSettings;
+use crate::app::images::ImageChoices;
+use crate::app::interrupts::Interrupts;
 use crate::build::service::PullPolicy;
-use crate::engine::{Engine, RunState};
+use crate::engine::Engine;
 use crate::env_vars;
-use crate::events::{Emitter, Kind, Status};
 use crate::output::log_mux::LogStyle;
-use crate::output::progress::Printer;
 use crate::reconcile::desired::Desired;
 use crate::reconcile::execute::ExecError;
-use crate::reconcile::observe::Observed;
-use crate::reconcile::plan::{self, Plan, Recreate, UpOptions};
+use crate::reconcile::plan::{Recreate, UpOptions};
 
 /// The flags `up`, `create` and `plan` share.
 #[derive(Debug, Default, Args)]
@@ -254,25 +254,6 @@ pub fn scale(settings: &Settings, args: ScaleArgs) -> Result<i32, CliError> {
     converge(settings, &converge_args, &intent, None)
 }
 
-/// `up -d` of `services` (all when empty), or with `rebuild` the build of
-/// their images and their recreation without their dependencies: what
-/// `watch` runs first, and for a `rebuild` rule.
-pub(super) fn up_detached(
-    settings: &Settings,
-    services: &[String],
-    rebuild: bool,
-) -> Result<i32, CliError> {
-    let args = ConvergeArgs {
-        services: services.to_vec(),
-        force_recreate: rebuild,
-        no_deps: rebuild,
-        build: rebuild,
-        ..ConvergeArgs::default()
-    };
-    let intent = Intent::default();
-    converge(settings, &args, &intent, None)
-}
-
 pub fn plan(settings: &Settings, args: PlanArgs) -> Result<i32, CliError> {
     let intent = Intent {
         wait: args.wait,
@@ -295,66 +276,54 @@ fn converge(
         .map(|scale| {
             scale
                 .split_once('=')
-                .and_then(|(s, n)| Some((s, n.parse::<u32>().ok()?)))
+                .and_then(|(s, n)| Some((s.to_string(), n.parse::<u32>().ok()?)))
                 .ok_or_else(|| CliError::Usage(format!("--scale takes SERVICE=NUM, not {scale:?}")))
         })
         .collect::<Result<Vec<_>, _>>()?;
     let dry_run = settings.dry_run || print.is_some();
-    let runtime = engine_cmd::runtime()?;
-    // A dry run changes nothing, so it need not wait for other invocations.
-    let prepared = engine_cmd::prepare_from_files(&runtime, settings, &args.services, !dry_run)?;
-    let (engine, mut desired, lock) = (prepared.engine, prepared.desired, prepared.lock);
-    // Docker Compose's words, when every service is behind a profile that is not enabled.
-    if intent.needs_a_service && !settings.load.all_resources && desired.services.is_empty() {
-        return Err(CliError::Other("no service selected".into()));
-    }
-    for (service, count) in scales {
-        let Some(target) = desired.services.get_mut(service) else {
-            return Err(match engine_cmd::no_such_service(&desired, service) {
-                CliError::Usage(message) => CliError::Usage(format!("--scale: {message}")),
-                other => other,
-            });
-        };
-        if target.container_name.is_some() && count > 1 {
-            return Err(CliError::Usage(format!(
-                "--scale: service {service} sets container_name, so it cannot have more than one container"
-            )));
-        }
-        target.replicas = count;
-    }
-    if args.no_deps && !args.services.is_empty() {
-        desired
-            .services
-            .retain(|name, _| args.services.iter().any(|s| s == name));
-    }
-    let options = UpOptions {
-        services: args.services.clone(),
-        recreate: if args.no_recreate {
-            Recreate::Never
-        } else if args.force_recreate || args.renew_anon_volumes {
-            Recreate::Force
-        } else {
-            Recreate::Diverged
+    let request = UpRequest {
+        scales,
+        no_deps: args.no_deps,
+        needs_a_service: intent.needs_a_service,
+        options: UpOptions {
+            services: args.services.clone(),
+            recreate: if args.no_recreate {
+                Recreate::Never
+            } else if args.force_recreate || args.renew_anon_volumes {
+                Recreate::Force
+            } else {
+                Recreate::Diverged
+            },
+            dependencies_recreate: if args.no_recreate {
+                Recreate::Never
+            } else if args.always_recreate_deps {
+                Recreate::Force
+            } else {
+                Recreate::Diverged
+            },
+            no_start: intent.no_start,
+            remove_orphans: args.remove_orphans
+                || settings.env_flag(env_vars::COMPOSE_REMOVE_ORPHANS),
+            renew_anonymous_volumes: args.renew_anon_volumes,
+            wait: intent.wait,
+            timeout: args.timeout,
+            warn_orphans: !settings.env_flag(env_vars::COMPOSE_IGNORE_ORPHANS),
+            yes: args.yes,
+            rerun_jobs: args.rerun_jobs,
         },
-        dependencies_recreate: if args.no_recreate {
-            Recreate::Never
-        } else if args.always_recreate_deps {
-            Recreate::Force
-        } else {
-            Recreate::Diverged
+        images: ImageChoices {
+            build: args.build,
+            no_build: args.no_build,
+            pull: args.pull,
+            quiet_build: args.quiet_build,
+            quiet_pull: args.quiet_pull,
         },
-        no_start: intent.no_start,
-        remove_orphans: args.remove_orphans || settings.env_flag(env_vars::COMPOSE_REMOVE_ORPHANS),
-        renew_anonymous_volumes: args.renew_anon_volumes,
-        wait: intent.wait,
-        timeout: args.timeout,
-        warn_orphans: !settings.env_flag(env_vars::COMPOSE_IGNORE_ORPHANS),
-        yes: args.yes,
-        rerun_jobs: args.rerun_jobs,
     };
-    if let Some(problem) = desired.services.values().flat_map(|s| &s.problems).next() {
-        return Err(CliError::Other(problem.to_string()));
-    }
+    let runtime = open::runtime()?;
+    // A dry run changes nothing, so it need not wait for other invocations.
+    let prepared = open::prepare_from_files(&runtime, settings, &args.services, !dry_run)?;
+    let (engine, mut desired, lock) = (prepared.engine, prepared.desired, prepared.lock);
+    app_up::shape(&mut desired, &request, settings)?;
     // Before anything is brought up: no rules is an error, as for `watch`.
     let rules = if intent.watch {
         Some(super::watch::rules(&desired, &args.services)?)
@@ -374,24 +343,8 @@ fn converge(
             Some(_) if !dry_run => Some(Interrupts::listen()?),
             _ => None,
         };
-        let opening = async {
-            engine_cmd::check_gates(&engine, &desired).await?;
-            let mut observed = engine_cmd::observe(&engine, &desired, prepared.listing).await?;
-            engine_cmd::warn_platform_mismatch(&engine, &desired, &observed).await?;
-            if !dry_run {
-                let choices = ImageChoices {
-                    build: args.build,
-                    no_build: args.no_build,
-                    pull: args.pull,
-                    quiet_build: args.quiet_build,
-                    quiet_pull: args.quiet_pull,
-                };
-                engine_cmd::prepare_images(&engine, settings, &desired, &mut observed, choices)
-                    .await?;
-            }
-            let plan: Plan = plan::plan_up(&desired, &observed, &options).map_err(CliError::Plan)?;
-            Ok::<_, CliError>((observed, plan))
-        };
+        let listing = prepared.listing;
+        let opening = app_up::plan(&engine, &desired, listing, settings, &request, dry_run);
         // Interrupted while building or pulling, before anything of this
         // `up` runs: nothing to stop.
         let (mut observed, plan) = match &interrupts {
@@ -424,23 +377,17 @@ fn converge(
         }
         let quiet = args.quiet_pull;
         let (Some(session), Some(interrupts)) = (session, interrupts.take()) else {
-            engine_cmd::pull_missing(&engine, settings, &desired, &mut observed, &plan, quiet)
-                .await?;
-            let running = left_running(&desired, &observed, &plan);
-            engine_cmd::run_plan(engine, desired, &observed, &plan, &run).await?;
-            if !options.no_start {
-                report_running(&running, &run.progress).await;
-            }
+            app_up::apply(engine, desired, observed, &plan, settings, &run, &request).await?;
             return Ok(0);
         };
         let token = interrupts.token();
         tokio::select! {
-            pulled = engine_cmd::pull_missing(&engine, settings, &desired, &mut observed, &plan, quiet) => pulled?,
+            pulled = crate::app::images::pull_missing(&engine, settings, &desired, &mut observed, &plan, quiet) => pulled?,
             () = token.cancelled() => return Ok(exit::INTERRUPTED),
         }
         // Subscribed before the plan runs, so that no exit is missed.
         let events = engine.events(&desired.project).await?;
-        let ran = engine_cmd::run_plan_until(
+        let ran = crate::app::apply::run_plan_until(
             engine.clone(),
             desired.clone(),
             &observed,
@@ -461,7 +408,7 @@ fn converge(
             }
             ran => ran?,
         }
-        report_running(&left_running(&desired, &observed, &plan), &run.progress).await;
+        app_up::report_running(&app_up::left_running(&desired, &observed, &plan), &run.progress).await;
         let Some(rules) = rules else {
             return up_attached::run(engine, desired, events, session, run, interrupts).await;
         };
@@ -469,41 +416,6 @@ fn converge(
         let attached = up_attached::run(engine.clone(), desired, events, session, run, interrupts);
         super::watch::alongside(settings, &engine, &project, &rules, token, attached).await
     })
-}
-
-/// The running containers of the file's services that `plan` leaves alone.
-fn left_running(desired: &Desired, observed: &Observed, plan: &Plan) -> Vec<String> {
-    let touched: std::collections::HashSet<&str> = plan
-        .actions
-        .iter()
-        .flat_map(|a| a.op.containers())
-        .collect();
-    observed
-        .containers
-        .iter()
-        .filter(|c| {
-            c.state == RunState::Running
-                && !c.is_oneoff()
-                && desired.services.contains_key(c.service())
-                && !touched.contains(c.name.as_str())
-        })
-        .map(|c| c.name.clone())
-        .collect()
-}
-
-/// ` Container p-web-1  Running` for each of `running`, as Docker Compose
-/// says of them: a no-op `up` is not silent.
-async fn report_running(running: &[String], printer: &Printer) {
-    if running.is_empty() {
-        return;
-    }
-    let (events, receiver) = Emitter::channel();
-    let renderer = printer.spawn("Running", receiver);
-    for name in running {
-        events.emit(Kind::Container, name, Status::Done, "Running", "");
-    }
-    drop(events);
-    let _ = renderer.await;
 }
 
 /// What attached `up` shows and when it ends, from its flags: the selected
@@ -519,7 +431,7 @@ fn session(
 ) -> Result<Session, CliError> {
     let known = |names: &[String]| -> Result<(), CliError> {
         match names.iter().find(|n| !desired.services.contains_key(*n)) {
-            Some(unknown) => Err(engine_cmd::no_such_service(desired, unknown)),
+            Some(unknown) => Err(open::no_such_service(desired, unknown)),
             None => Ok(()),
         }
     };

@@ -5,6 +5,7 @@
 //! the session does not hold the project's lock), an abort flag ends the
 //! run, or Ctrl-C (or SIGTERM, SIGHUP) stops the services.
 
+use crate::app::{apply, open};
 use std::collections::{HashMap, HashSet};
 
 use futures_util::StreamExt;
@@ -12,10 +13,10 @@ use futures_util::stream::BoxStream;
 use tokio::task::JoinHandle;
 
 use super::CliError;
-use super::engine_cmd::CliEngine;
-use super::engine_cmd::{self, RunSettings};
 use super::exit;
-use super::interrupts::Interrupts;
+use crate::app::apply::RunSettings;
+use crate::app::interrupts::Interrupts;
+use crate::app::open::CliEngine;
 use crate::engine::{Container, ContainerEvent, Engine, EngineError, Event, LogOptions, RunState};
 use crate::output::log_mux::{LogMux, LogStyle, label};
 use crate::reconcile::desired::{Condition, Desired};
@@ -512,10 +513,10 @@ async fn stop_services(
     services: Vec<String>,
     settings: RunSettings,
 ) -> Result<(), CliError> {
-    let _lock = engine_cmd::lock_project(&engine, &desired.project).await?;
-    let observed = engine_cmd::observe(&engine, &desired, None).await?;
+    let _lock = open::lock_project(&engine, &desired.project).await?;
+    let observed = open::observe(&engine, &desired, None).await?;
     let plan = lifecycle::plan_stop(&desired, &observed, &services, None);
-    engine_cmd::run_plan(engine, desired, &observed, &plan, &settings).await
+    apply::run_plan(engine, desired, &observed, &plan, &settings).await
 }
 
 /// Services that others wait on with `service_completed_successfully`.

@@ -1,11 +1,12 @@
 //! `berth volumes`: the project's volumes (those carrying its label), or
 //! those the containers of some services mount, as Docker Compose lists them.
 
+use crate::app::open;
 use std::collections::BTreeSet;
 
 use clap::Args;
 
-use super::{CliError, Settings, engine_cmd};
+use super::{CliError, Settings};
 use crate::engine::{Engine, Volume};
 use crate::output::table;
 use crate::output::template::OutputFormat;
@@ -25,13 +26,13 @@ pub struct VolumesArgs {
 }
 
 pub fn run(settings: &Settings, args: VolumesArgs) -> Result<i32, CliError> {
-    let (runtime, prepared) = engine_cmd::open(settings, &args.services)?;
+    let (runtime, prepared) = open::open(settings, &args.services)?;
     let engine = prepared.engine;
     let project = prepared.desired.project.clone();
     let mut volumes = runtime.block_on(async {
         let mut volumes = engine.list_volumes(&project).await?;
         if !args.services.is_empty() {
-            let containers = engine_cmd::containers(&engine, &project, prepared.listing).await?;
+            let containers = open::containers(&engine, &project, prepared.listing).await?;
             let mounted: BTreeSet<&str> = containers
                 .iter()
                 .filter(|c| args.services.iter().any(|s| s == c.service()))

@@ -1,10 +1,11 @@
 //! `berth wait`: blocks until a container of the named services stops, and
 //! exits with its code; `--down-project` then takes the project down.
 
+use crate::app::open;
 use clap::Args;
 use futures_util::future::select_all;
 
-use super::{CliError, Settings, down, engine_cmd};
+use super::{CliError, Settings, down};
 use crate::engine::Engine;
 
 #[derive(Debug, Args)]
@@ -18,11 +19,11 @@ pub struct WaitArgs {
 }
 
 pub fn run(settings: &Settings, args: WaitArgs) -> Result<i32, CliError> {
-    let (runtime, prepared) = engine_cmd::open(settings, &args.services)?;
+    let (runtime, prepared) = open::open(settings, &args.services)?;
     let engine = prepared.engine;
     let code = runtime.block_on(async {
         let mut containers =
-            engine_cmd::containers(&engine, &prepared.desired.project, prepared.listing).await?;
+            open::containers(&engine, &prepared.desired.project, prepared.listing).await?;
         containers.retain(|c| !c.is_oneoff() && args.services.iter().any(|s| s == c.service()));
         if containers.is_empty() {
             return Err(CliError::Other(format!(

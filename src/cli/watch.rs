@@ -1,14 +1,16 @@
 //! `berth watch`: `up -d` of the services, then their `develop.watch`
 //! rules applied as files change, until Ctrl-C.
 
+use crate::app::open;
 use std::future::Future;
 use std::io::Write;
 
 use clap::{ArgAction, Args};
-use futures_util::future::BoxFuture;
+use futures_util::future::LocalBoxFuture;
 
-use super::engine_cmd::CliEngine;
-use super::{CliError, Settings, engine_cmd, up};
+use super::{CliError, Settings};
+use crate::app::open::CliEngine;
+use crate::app::up as app_up;
 use crate::engine::Engine;
 use crate::reconcile::desired::Desired;
 use crate::watch::rules::Rule;
@@ -36,16 +38,16 @@ pub struct WatchArgs {
 }
 
 pub fn run(settings: &Settings, args: WatchArgs) -> Result<i32, CliError> {
-    let runtime = engine_cmd::runtime()?;
-    let prepared = engine_cmd::prepare_from_files(&runtime, settings, &args.services, false)?;
-    engine_cmd::check_services(&prepared.desired, &args.services)?;
+    let runtime = open::runtime()?;
+    let prepared = open::prepare_from_files(&runtime, settings, &args.services, false)?;
+    open::check_services(&prepared.desired, &args.services)?;
     let rules = rules(&prepared.desired, &args.services)?;
     if let Some(path) = &args.explain {
         print!("{}", explain(&rules, path));
         return Ok(0);
     }
     if !args.no_up {
-        up::up_detached(settings, &args.services, false)?;
+        runtime.block_on(app_up::up_detached(settings, &args.services, false))?;
     }
     if settings.dry_run {
         let services: std::collections::BTreeSet<&str> =
@@ -255,16 +257,15 @@ struct Rebuild<'a> {
 }
 
 impl Rebuilder for Rebuild<'_> {
-    fn rebuild(&self, services: Vec<String>, prune: bool) -> BoxFuture<'_, Result<(), String>> {
+    fn rebuild(
+        &self,
+        services: Vec<String>,
+        prune: bool,
+    ) -> LocalBoxFuture<'_, Result<(), String>> {
+        // On the watch's runtime: the watch goes on syncing meanwhile, the
+        // project's files loading on a thread of their own.
         Box::pin(async move {
-            // `up` runs its own runtime, so on a thread of its own: the watch
-            // goes on syncing meanwhile.
-            let settings = self.settings.clone();
-            tokio::task::spawn_blocking(move || rebuild_services(&settings, &services))
-                .await
-                .map_err(|_| {
-                    "rebuild: recreating the services stopped unexpectedly".to_string()
-                })??;
+            rebuild_services(self.settings, &services).await?;
             if prune {
                 // The images the rebuild took the name from, now unused.
                 self.engine
@@ -279,9 +280,9 @@ impl Rebuilder for Rebuild<'_> {
 
 /// Builds each distinct image of `services` once (`up --build`), then
 /// recreates those services, not their dependencies, from the new images.
-fn rebuild_services(settings: &Settings, services: &[String]) -> Result<(), String> {
-    up::up_detached(settings, services, true)
-        .map(|_| ())
+async fn rebuild_services(settings: &Settings, services: &[String]) -> Result<(), String> {
+    app_up::up_detached(settings, services, true)
+        .await
         .map_err(|e| {
             let text = e.render(false, settings.show_secrets);
             let text = text.trim_end();

@@ -9,3 +9,13 @@ pub mod progress;
 pub mod table;
 pub mod template;
 pub mod yaml;
+
+/// Prints loader warnings the way Docker Compose users expect to see them.
+pub fn print_warnings(warnings: &[crate::diag::Diagnostic], sources: &crate::diag::Sources) {
+    for w in warnings {
+        match w.span.and_then(|s| sources.locate(s)) {
+            Some(at) => eprintln!("WARN[0000] {} ({at})", w.message),
+            None => eprintln!("WARN[0000] {}", w.message),
+        }
+    }
+}

@@ -21,7 +21,7 @@ use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use futures_util::StreamExt;
-use futures_util::future::{BoxFuture, join_all};
+use futures_util::future::{LocalBoxFuture, join_all};
 use futures_util::stream::BoxStream;
 
 use crate::engine::{self, ContainerEvent, Engine, ExecSpec, RunState};
@@ -74,7 +74,8 @@ pub trait Reporter: Send + Sync {
 /// Builds the images of services and recreates their containers: the
 /// `rebuild` action, provided by the caller (it needs the build and `up`).
 pub trait Rebuilder: Send + Sync {
-    fn rebuild(&self, services: Vec<String>, prune: bool) -> BoxFuture<'_, Result<(), String>>;
+    fn rebuild(&self, services: Vec<String>, prune: bool)
+    -> LocalBoxFuture<'_, Result<(), String>>;
 }
 
 /// Why a session could not start or had to stop.
@@ -247,7 +248,7 @@ struct Rebuilding<'a> {
     started: Instant,
     /// `api, worker`, for the report.
     names: String,
-    build: BoxFuture<'a, Result<(), String>>,
+    build: LocalBoxFuture<'a, Result<(), String>>,
 }
 
 /// Resolves when the rebuild under way ends (never when there is none).

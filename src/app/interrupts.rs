@@ -8,7 +8,7 @@ use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
-use super::CliError;
+use super::Error;
 
 /// Listens from its creation on, so that no signal falls between two
 /// phases of a command; each signal is handed out once by [`Self::recv`].
@@ -20,9 +20,9 @@ pub struct Interrupts {
 
 impl Interrupts {
     /// Starts listening (within a runtime).
-    pub fn listen() -> Result<Interrupts, CliError> {
-        let listen = |kind: SignalKind| -> Result<Signal, CliError> {
-            signal(kind).map_err(|e| CliError::Other(format!("cannot listen for signals: {e}")))
+    pub fn listen() -> Result<Interrupts, Error> {
+        let listen = |kind: SignalKind| -> Result<Signal, Error> {
+            signal(kind).map_err(|e| Error::Other(format!("cannot listen for signals: {e}")))
         };
         let mut int = listen(SignalKind::interrupt())?;
         let mut term = listen(SignalKind::terminate())?;
