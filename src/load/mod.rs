@@ -8,6 +8,7 @@
 
 pub mod canonical;
 pub mod cast;
+mod consistency;
 pub mod discover;
 pub mod dotenv;
 pub mod environment;
