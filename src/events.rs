@@ -38,14 +38,136 @@ pub enum Status {
     Error,
 }
 
+/// What an event says of its object: the status word Docker Compose shows
+/// (`Created`, `Started`...), serialised as that word.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Word {
+    Creating,
+    Created,
+    /// A container being replaced by a new one (Compose's word).
+    Recreate,
+    Recreated,
+    Starting,
+    Started,
+    Running,
+    Waiting,
+    Healthy,
+    Exited,
+    Stopping,
+    Stopped,
+    Removing,
+    Removed,
+    Killing,
+    Killed,
+    Pausing,
+    Paused,
+    Unpausing,
+    Unpaused,
+    Connecting,
+    Connected,
+    Disconnecting,
+    Disconnected,
+    Building,
+    Built,
+    Pulling,
+    Pulled,
+    Pushing,
+    Pushed,
+    Committing,
+    /// Committed as this image ID.
+    CommittedAs(String),
+    Exporting,
+    Exported,
+    Copying,
+    Copied,
+    /// An image `down --rmi` could not remove.
+    Kept,
+    /// An optional dependency that could not be brought up.
+    Skipped,
+    /// A volume a container outside the project still mounts.
+    InUse,
+    /// A lifecycle hook (`post_start`, `pre_stop`) running, done, failed.
+    HookRunning(&'static str),
+    HookDone(&'static str),
+    HookFailed,
+    Warning,
+    Error,
+}
+
+impl Word {
+    /// The word as shown and as JSON carries it.
+    pub fn text(&self) -> std::borrow::Cow<'static, str> {
+        use std::borrow::Cow;
+        let word = match self {
+            Word::Creating => "Creating",
+            Word::Created => "Created",
+            Word::Recreate => "Recreate",
+            Word::Recreated => "Recreated",
+            Word::Starting => "Starting",
+            Word::Started => "Started",
+            Word::Running => "Running",
+            Word::Waiting => "Waiting",
+            Word::Healthy => "Healthy",
+            Word::Exited => "Exited",
+            Word::Stopping => "Stopping",
+            Word::Stopped => "Stopped",
+            Word::Removing => "Removing",
+            Word::Removed => "Removed",
+            Word::Killing => "Killing",
+            Word::Killed => "Killed",
+            Word::Pausing => "Pausing",
+            Word::Paused => "Paused",
+            Word::Unpausing => "Unpausing",
+            Word::Unpaused => "Unpaused",
+            Word::Connecting => "Connecting",
+            Word::Connected => "Connected",
+            Word::Disconnecting => "Disconnecting",
+            Word::Disconnected => "Disconnected",
+            Word::Building => "Building",
+            Word::Built => "Built",
+            Word::Pulling => "Pulling",
+            Word::Pulled => "Pulled",
+            Word::Pushing => "Pushing",
+            Word::Pushed => "Pushed",
+            Word::Committing => "Committing",
+            Word::CommittedAs(id) => return Cow::Owned(format!("Committed as {id}")),
+            Word::Exporting => "Exporting",
+            Word::Exported => "Exported",
+            Word::Copying => "Copying",
+            Word::Copied => "Copied",
+            Word::Kept => "Kept",
+            Word::Skipped => "Skipped",
+            Word::InUse => "Resource is still in use",
+            Word::HookRunning(kind) => return Cow::Owned(format!("Running {kind} hook")),
+            Word::HookDone(kind) => return Cow::Owned(format!("{kind} hook done")),
+            Word::HookFailed => "Hook failed",
+            Word::Warning => "Warning",
+            Word::Error => "Error",
+        };
+        Cow::Borrowed(word)
+    }
+}
+
+impl std::fmt::Display for Word {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.text())
+    }
+}
+
+impl Serialize for Word {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(&self.text())
+    }
+}
+
 /// Something happened to one object.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Event {
     pub kind: Kind,
     pub name: String,
     pub status: Status,
-    /// A status word: Creating, Created, Starting, Waiting, Healthy...
-    pub text: String,
+    /// What it says of the object: Creating, Created, Starting, Waiting...
+    pub text: Word,
     #[serde(skip_serializing_if = "String::is_empty")]
     pub details: String,
     /// Seconds from now until the engine kills a container that is stopping.
@@ -64,12 +186,12 @@ impl Emitter {
         (Emitter(Some(tx)), rx)
     }
 
-    pub fn emit(&self, kind: Kind, name: &str, status: Status, text: &str, details: &str) {
+    pub fn emit(&self, kind: Kind, name: &str, status: Status, text: Word, details: &str) {
         self.send(Event {
             kind,
             name: name.to_string(),
             status,
-            text: text.to_string(),
+            text,
             details: details.to_string(),
             kill_in: None,
         });
@@ -81,7 +203,7 @@ impl Emitter {
             kind: Kind::Container,
             name: name.to_string(),
             status: Status::Working,
-            text: "Stopping".to_string(),
+            text: Word::Stopping,
             details: String::new(),
             kill_in: Some(seconds),
         });

@@ -11,7 +11,7 @@ use futures_util::stream::{self, StreamExt};
 
 use crate::engine::{Engine, Transfer};
 use crate::env_vars;
-use crate::events::{Emitter, Kind, Status};
+use crate::events::{Emitter, Kind, Status, Word};
 use crate::load::environment::Env;
 use crate::registry;
 
@@ -25,13 +25,16 @@ pub enum Direction {
 impl Direction {
     /// What heads the progress: `[+] Pulling 1/2`.
     pub fn title(self) -> &'static str {
-        self.words().0
+        match self {
+            Direction::Pull => "Pulling",
+            Direction::Push => "Pushing",
+        }
     }
 
-    fn words(self) -> (&'static str, &'static str, &'static str) {
+    fn words(self) -> (Word, Word, &'static str) {
         match self {
-            Direction::Pull => ("Pulling", "Pulled", "pull"),
-            Direction::Push => ("Pushing", "Pushed", "push"),
+            Direction::Pull => (Word::Pulling, Word::Pulled, "pull"),
+            Direction::Push => (Word::Pushing, Word::Pushed, "push"),
         }
     }
 }
@@ -78,17 +81,23 @@ async fn transfer_one<E: Engine>(
     let name = image.reference.as_str();
     let host = registry::registry_host(name);
     let fail = |reason: String| {
-        events.emit(Kind::Image, name, Status::Error, "Error", &reason);
+        events.emit(Kind::Image, name, Status::Error, Word::Error, &reason);
         format!("cannot {verb} {name} (registry {host}): {reason}")
     };
     let auth = registry::credentials_for(name, env).map_err(fail)?;
-    events.emit(Kind::Image, name, Status::Working, working, "");
+    events.emit(Kind::Image, name, Status::Working, working.clone(), "");
     let last = std::sync::Mutex::new(Transfer::default());
     let progress = |sum: Transfer| {
         if let Ok(mut last) = last.lock() {
             *last = sum;
         }
-        events.emit(Kind::Image, name, Status::Working, working, &bytes(sum));
+        events.emit(
+            Kind::Image,
+            name,
+            Status::Working,
+            working.clone(),
+            &bytes(sum),
+        );
     };
     let result = match direction {
         Direction::Pull => {

@@ -11,7 +11,7 @@ use super::open::{self, CliEngine};
 use super::{Error, Settings};
 use crate::engine::{Engine, RunState};
 use crate::env_vars;
-use crate::events::{Emitter, Kind, Status};
+use crate::events::{Emitter, Kind, Status, Word};
 use crate::output::progress::Printer;
 use crate::reconcile::desired::Desired;
 use crate::reconcile::observe::{Listing, Observed};
@@ -188,7 +188,7 @@ pub async fn report_running(running: &[String], printer: &Printer) {
     let (events, receiver) = Emitter::channel();
     let renderer = printer.spawn("Running", receiver);
     for name in running {
-        events.emit(Kind::Container, name, Status::Done, "Running", "");
+        events.emit(Kind::Container, name, Status::Done, Word::Running, "");
     }
     drop(events);
     let _ = renderer.await;

@@ -16,7 +16,7 @@ use std::collections::{BTreeMap, VecDeque};
 use futures_util::stream::{self, StreamExt};
 
 use crate::engine::{BuildOutput, Engine, labels};
-use crate::events::{Emitter, Kind, Status};
+use crate::events::{Emitter, Kind, Status, Word};
 use crate::reconcile::desired::Desired;
 use context::ContextSource;
 use service::ServiceBuild;
@@ -248,7 +248,7 @@ async fn build_image<E: Engine>(
         Kind::Service,
         &service,
         Status::Working,
-        "Building",
+        Word::Building,
         &shared,
     );
     // A base image is often local or public: a credential store that
@@ -258,7 +258,7 @@ async fn build_image<E: Engine>(
             Kind::Service,
             &service,
             Status::Warning,
-            "Warning",
+            Word::Warning,
             &format!("{problem}; building without those credentials"),
         );
     }
@@ -267,7 +267,7 @@ async fn build_image<E: Engine>(
             Kind::Service,
             &service,
             Status::Output,
-            "Building",
+            Word::Building,
             &format!(
                 "building with the engine's classic builder: only it applies {}",
                 classic_only.join(" and ")
@@ -280,7 +280,13 @@ async fn build_image<E: Engine>(
     while let Some(item) = output.next().await {
         match item {
             Ok(BuildOutput::Line(line)) => {
-                events.emit(Kind::Service, &service, Status::Output, "Building", &line);
+                events.emit(
+                    Kind::Service,
+                    &service,
+                    Status::Output,
+                    Word::Building,
+                    &line,
+                );
                 if last_lines.len() == TAIL_LINES {
                     last_lines.pop_front();
                 }
@@ -292,7 +298,7 @@ async fn build_image<E: Engine>(
                     Kind::Service,
                     &service,
                     Status::Error,
-                    "Error",
+                    Word::Error,
                     &e.to_string(),
                 );
                 return Err(failed(e.to_string(), last_lines.into()));
@@ -320,7 +326,7 @@ async fn build_image<E: Engine>(
             .await
             .map_err(|e| failed(format!("cannot tag the image {tag}: {e}"), Vec::new()))?;
     }
-    events.emit(Kind::Service, &service, Status::Done, "Built", &shared);
+    events.emit(Kind::Service, &service, Status::Done, Word::Built, &shared);
     Ok((spec.tag, id))
 }
 

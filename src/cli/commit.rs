@@ -5,7 +5,7 @@ use clap::{ArgAction, Args};
 
 use super::{CliError, Settings};
 use crate::engine::{CommitSpec, Engine};
-use crate::events::{Emitter, Kind, Status};
+use crate::events::{Emitter, Kind, Status, Word};
 
 #[derive(Debug, Args)]
 pub struct CommitArgs {
@@ -73,17 +73,17 @@ pub fn run(settings: &Settings, args: CommitArgs) -> Result<i32, CliError> {
         let (events, receiver) = Emitter::channel();
         let renderer = settings.progress.spawn("Committing", receiver);
         let name = &container.name;
-        events.emit(Kind::Container, name, Status::Working, "Committing", "");
+        events.emit(Kind::Container, name, Status::Working, Word::Committing, "");
         let result = engine.commit_container(&container.id, &spec).await;
         match &result {
             Ok(id) => events.emit(
                 Kind::Container,
                 name,
                 Status::Done,
-                &format!("Committed as {id}"),
+                Word::CommittedAs(id.clone()),
                 "",
             ),
-            Err(_) => events.emit(Kind::Container, name, Status::Error, "Error", ""),
+            Err(_) => events.emit(Kind::Container, name, Status::Error, Word::Error, ""),
         }
         drop(events);
         let _ = renderer.await;

@@ -12,7 +12,7 @@ use clap::Args;
 use super::{CliError, Settings};
 use crate::app::open::CliEngine;
 use crate::engine::{Container, Engine, EngineError};
-use crate::events::{Emitter, Kind, Status};
+use crate::events::{Emitter, Kind, Status, Word};
 
 #[derive(Debug, Args)]
 pub struct CpArgs {
@@ -104,9 +104,9 @@ pub fn run(settings: &Settings, args: CpArgs) -> Result<i32, CliError> {
         // One progress line per copy: `Container p-web-1  Copied: a.txt to p-web-1:/a.txt`.
         let progress = |c: &Container, what: &str, done: Option<&Result<i32, CliError>>| {
             let (status, text) = match done {
-                None => (Status::Working, "Copying"),
-                Some(Ok(_)) => (Status::Done, "Copied"),
-                Some(Err(_)) => (Status::Error, "Error"),
+                None => (Status::Working, Word::Copying),
+                Some(Ok(_)) => (Status::Done, Word::Copied),
+                Some(Err(_)) => (Status::Error, Word::Error),
             };
             events.emit(Kind::Container, &c.name, status, text, what);
         };

@@ -6,7 +6,7 @@ use clap::Args;
 use super::{CliError, Settings};
 use crate::app::apply::RunSettings;
 use crate::engine::Engine;
-use crate::events::{Emitter, Kind, Status};
+use crate::events::{Emitter, Kind, Status, Word};
 use crate::output::progress::Printer;
 use crate::reconcile::desired::Desired;
 use crate::reconcile::observe::Observed;
@@ -116,9 +116,15 @@ async fn remove_images<E: Engine>(engine: &E, images: &[String], printer: &Print
         let events = events.clone();
         async move {
             match engine.remove_image(image).await {
-                Ok(true) => events.emit(Kind::Image, image, Status::Done, "Removed", ""),
+                Ok(true) => events.emit(Kind::Image, image, Status::Done, Word::Removed, ""),
                 Ok(false) => {}
-                Err(e) => events.emit(Kind::Image, image, Status::Warning, "Kept", &e.to_string()),
+                Err(e) => events.emit(
+                    Kind::Image,
+                    image,
+                    Status::Warning,
+                    Word::Kept,
+                    &e.to_string(),
+                ),
             }
         }
     });

@@ -10,7 +10,7 @@ use futures_util::StreamExt;
 
 use super::{CliError, Settings};
 use crate::engine::Engine;
-use crate::events::{Emitter, Kind, Status};
+use crate::events::{Emitter, Kind, Status, Word};
 
 #[derive(Debug, Args)]
 pub struct ExportArgs {
@@ -53,11 +53,17 @@ pub fn run(settings: &Settings, args: ExportArgs) -> Result<i32, CliError> {
             None => String::new(),
         };
         let name = &container.name;
-        events.emit(Kind::Container, name, Status::Working, "Exporting", &dest);
+        events.emit(
+            Kind::Container,
+            name,
+            Status::Working,
+            Word::Exporting,
+            &dest,
+        );
         let result = export(&engine, &container.id, args.output.as_deref()).await;
         let (status, text) = match result {
-            Ok(()) => (Status::Done, "Exported"),
-            Err(_) => (Status::Error, "Error"),
+            Ok(()) => (Status::Done, Word::Exported),
+            Err(_) => (Status::Error, Word::Error),
         };
         events.emit(Kind::Container, name, status, text, &dest);
         drop(events);

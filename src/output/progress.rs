@@ -168,7 +168,7 @@ async fn lines(
     format: fn(&Event) -> String,
     to_stdout: bool,
 ) {
-    let mut last: HashMap<(Kind, String), String> = HashMap::new();
+    let mut last: HashMap<(Kind, String), crate::events::Word> = HashMap::new();
     let mut out: Box<dyn Write + Send> = if to_stdout {
         Box::new(std::io::stdout())
     } else {
@@ -279,7 +279,7 @@ async fn tty(
                 });
                 let line = &mut lines[at];
                 let text = if event.details.is_empty() {
-                    event.text.clone()
+                    event.text.to_string()
                 } else {
                     format!("{}: {}", event.text, event.details)
                 };
@@ -344,7 +344,7 @@ mod tests {
             kind: Kind::Container,
             name: "web-1".into(),
             status: Status::Working,
-            text: "Stopping".into(),
+            text: crate::events::Word::Stopping,
             details: String::new(),
             kill_in: Some(10),
         };

@@ -7,7 +7,7 @@ use std::time::Duration;
 use super::{ExecError, Shared, grace_period};
 use crate::engine::spec::{MountSpec, NetworkAttachment};
 use crate::engine::{Engine, EngineError, FileCopy, labels};
-use crate::events::{Kind, Status};
+use crate::events::{Kind, Status, Word};
 use crate::reconcile::config_hash;
 use crate::reconcile::desired::Hook;
 use crate::reconcile::fingerprint::Fingerprint;
@@ -73,14 +73,14 @@ async fn create_network<E: Engine>(
     network: &str,
     name: &str,
 ) -> Result<(), ExecError> {
-    shared.emit(Kind::Network, name, Status::Working, "Creating");
+    shared.emit(Kind::Network, name, Status::Working, Word::Creating);
     let spec = &shared.ctx.desired.networks[network].spec;
     match shared.ctx.engine.create_network(spec).await {
         // Another invocation got there first: as good as created.
         Ok(_) | Err(EngineError::Conflict(_)) => {}
         Err(e) => return Err(e.into()),
     }
-    shared.emit(Kind::Network, name, Status::Done, "Created");
+    shared.emit(Kind::Network, name, Status::Done, Word::Created);
     Ok(())
 }
 
@@ -90,10 +90,10 @@ async fn create_volume<E: Engine>(
     volume: &str,
     name: &str,
 ) -> Result<(), ExecError> {
-    shared.emit(Kind::Volume, name, Status::Working, "Creating");
+    shared.emit(Kind::Volume, name, Status::Working, Word::Creating);
     let spec = &shared.ctx.desired.volumes[volume].spec;
     shared.ctx.engine.create_volume(spec).await?;
-    shared.emit(Kind::Volume, name, Status::Done, "Created");
+    shared.emit(Kind::Volume, name, Status::Done, Word::Created);
     Ok(())
 }
 
@@ -103,17 +103,17 @@ async fn remove_network<E: Engine>(
     name: &str,
     id: &str,
 ) -> Result<(), ExecError> {
-    shared.emit(Kind::Network, name, Status::Working, "Removing");
+    shared.emit(Kind::Network, name, Status::Working, Word::Removing);
     shared.ctx.engine.remove_network(id).await?;
-    shared.emit(Kind::Network, name, Status::Done, "Removed");
+    shared.emit(Kind::Network, name, Status::Done, Word::Removed);
     Ok(())
 }
 
 /// Removes a volume; one still in use stays, with a warning.
 async fn remove_volume<E: Engine>(shared: &Shared<E>, name: &str) -> Result<(), ExecError> {
-    shared.emit(Kind::Volume, name, Status::Working, "Removing");
+    shared.emit(Kind::Volume, name, Status::Working, Word::Removing);
     match shared.ctx.engine.remove_volume(name).await {
-        Ok(()) => shared.emit(Kind::Volume, name, Status::Done, "Removed"),
+        Ok(()) => shared.emit(Kind::Volume, name, Status::Done, Word::Removed),
         // A container of another project still mounts it (a volume
         // with a fixed `name:`): it stays, and `down` goes on, as
         // with Docker Compose.
@@ -121,7 +121,7 @@ async fn remove_volume<E: Engine>(shared: &Shared<E>, name: &str) -> Result<(), 
             Kind::Volume,
             name,
             Status::Warning,
-            "Resource is still in use",
+            Word::InUse,
             "kept: a container outside this project still mounts it",
         ),
         Err(e) => return Err(e.into()),
@@ -150,9 +150,9 @@ async fn create_container<E: Engine>(
     let desired = &shared.ctx.desired;
     let display = replica.replaces.unwrap_or(name);
     let (working, done) = if replica.replaces.is_some() {
-        ("Recreate", "Recreated")
+        (Word::Recreate, Word::Recreated)
     } else {
-        ("Creating", "Created")
+        (Word::Creating, Word::Created)
     };
     shared.emit(Kind::Container, display, Status::Working, working);
     let spec = replica_spec(
@@ -176,7 +176,7 @@ async fn create_container<E: Engine>(
                     Kind::Container,
                     display,
                     Status::Warning,
-                    "Warning",
+                    Word::Warning,
                     warning,
                 );
             }
@@ -213,7 +213,7 @@ async fn rename_container<E: Engine>(
         .lock()
         .expect("the ID map is never poisoned")
         .insert(to.to_string(), id);
-    shared.emit(Kind::Container, to, Status::Done, "Recreated");
+    shared.emit(Kind::Container, to, Status::Done, Word::Recreated);
     Ok(())
 }
 
@@ -228,7 +228,7 @@ async fn start_container<E: Engine>(
     // A container of a service the file no longer has (an orphan put
     // back on a recreated network) starts as it is.
     let spec = desired.services.get(service).map(|s| &s.spec);
-    shared.emit(Kind::Container, name, Status::Working, "Starting");
+    shared.emit(Kind::Container, name, Status::Working, Word::Starting);
     if let Some(spec) = spec.filter(|s| !s.files.is_empty() && !s.read_only) {
         let files: Vec<FileCopy> = spec.files.iter().map(FileCopy::from).collect();
         engine.copy_files(&id, &files).await?;
@@ -245,7 +245,7 @@ async fn start_container<E: Engine>(
     };
     engine.start_container(&id).await?;
     drop(_turn);
-    shared.emit(Kind::Container, name, Status::Done, "Started");
+    shared.emit(Kind::Container, name, Status::Done, Word::Started);
     let hooks = desired
         .services
         .get(service)
@@ -276,17 +276,17 @@ async fn stop_container<E: Engine>(
                 Kind::Container,
                 name,
                 Status::Warning,
-                "Hook failed",
+                Word::HookFailed,
                 &e.to_string(),
             );
         }
     }
     match grace_period(desired, service, timeout) {
         Some(seconds) => shared.ctx.events.stopping(name, seconds),
-        None => shared.emit(Kind::Container, name, Status::Working, "Stopping"),
+        None => shared.emit(Kind::Container, name, Status::Working, Word::Stopping),
     }
     shared.ctx.engine.stop_container(&id, timeout).await?;
-    shared.emit(Kind::Container, name, Status::Done, "Stopped");
+    shared.emit(Kind::Container, name, Status::Done, Word::Stopped);
     Ok(())
 }
 
@@ -299,7 +299,7 @@ async fn remove_container<E: Engine>(
 ) -> Result<(), ExecError> {
     let engine = &shared.ctx.engine;
     let id = shared.id_of(name)?;
-    shared.emit(Kind::Container, name, Status::Working, "Removing");
+    shared.emit(Kind::Container, name, Status::Working, Word::Removing);
     engine.remove_container(&id, volumes).await?;
     for volume in anonymous_volumes {
         // Gone already (the engine took it along), or still mounted by
@@ -309,7 +309,7 @@ async fn remove_container<E: Engine>(
             Err(e) => return Err(e.into()),
         }
     }
-    shared.emit(Kind::Container, name, Status::Done, "Removed");
+    shared.emit(Kind::Container, name, Status::Done, Word::Removed);
     Ok(())
 }
 
@@ -320,27 +320,27 @@ async fn kill_container<E: Engine>(
     signal: &str,
 ) -> Result<(), ExecError> {
     let id = shared.id_of(name)?;
-    shared.emit(Kind::Container, name, Status::Working, "Killing");
+    shared.emit(Kind::Container, name, Status::Working, Word::Killing);
     shared.ctx.engine.kill_container(&id, signal).await?;
-    shared.emit(Kind::Container, name, Status::Done, "Killed");
+    shared.emit(Kind::Container, name, Status::Done, Word::Killed);
     Ok(())
 }
 
 /// Pauses a container (`pause`).
 async fn pause_container<E: Engine>(shared: &Shared<E>, name: &str) -> Result<(), ExecError> {
     let id = shared.id_of(name)?;
-    shared.emit(Kind::Container, name, Status::Working, "Pausing");
+    shared.emit(Kind::Container, name, Status::Working, Word::Pausing);
     shared.ctx.engine.pause_container(&id).await?;
-    shared.emit(Kind::Container, name, Status::Done, "Paused");
+    shared.emit(Kind::Container, name, Status::Done, Word::Paused);
     Ok(())
 }
 
 /// Unpauses a container (`unpause`).
 async fn unpause_container<E: Engine>(shared: &Shared<E>, name: &str) -> Result<(), ExecError> {
     let id = shared.id_of(name)?;
-    shared.emit(Kind::Container, name, Status::Working, "Unpausing");
+    shared.emit(Kind::Container, name, Status::Working, Word::Unpausing);
     shared.ctx.engine.unpause_container(&id).await?;
-    shared.emit(Kind::Container, name, Status::Done, "Unpaused");
+    shared.emit(Kind::Container, name, Status::Done, Word::Unpaused);
     Ok(())
 }
 
@@ -351,9 +351,9 @@ async fn disconnect_network<E: Engine>(
     network: &str,
 ) -> Result<(), ExecError> {
     let id = shared.id_of(name)?;
-    shared.emit(Kind::Container, name, Status::Working, "Disconnecting");
+    shared.emit(Kind::Container, name, Status::Working, Word::Disconnecting);
     shared.ctx.engine.disconnect_network(network, &id).await?;
-    shared.emit(Kind::Container, name, Status::Done, "Disconnected");
+    shared.emit(Kind::Container, name, Status::Done, Word::Disconnected);
     Ok(())
 }
 
@@ -366,13 +366,13 @@ async fn connect_network<E: Engine>(
     attachment: &NetworkAttachment,
 ) -> Result<(), ExecError> {
     let id = shared.id_of(name)?;
-    shared.emit(Kind::Container, name, Status::Working, "Connecting");
+    shared.emit(Kind::Container, name, Status::Working, Word::Connecting);
     shared
         .ctx
         .engine
         .connect_network(network, &id, name, attachment)
         .await?;
-    shared.emit(Kind::Container, name, Status::Done, "Connected");
+    shared.emit(Kind::Container, name, Status::Done, Word::Connected);
     Ok(())
 }
 
@@ -383,14 +383,14 @@ async fn run_hook<E: Engine>(
     service: &str,
     name: &str,
     id: &str,
-    kind: &str,
+    kind: &'static str,
     hook: &Hook,
 ) -> Result<(), ExecError> {
     shared.emit(
         Kind::Container,
         name,
         Status::Working,
-        &format!("Running {kind} hook"),
+        Word::HookRunning(kind),
     );
     let (exit_code, output) = crate::engine::exec_to_end(&shared.ctx.engine, id, hook).await?;
     if exit_code != 0 {
@@ -406,12 +406,7 @@ async fn run_hook<E: Engine>(
         }
         return Err(ExecError::Engine(EngineError::Other(message)));
     }
-    shared.emit(
-        Kind::Container,
-        name,
-        Status::Done,
-        &format!("{kind} hook done"),
-    );
+    shared.emit(Kind::Container, name, Status::Done, Word::HookDone(kind));
     Ok(())
 }
 

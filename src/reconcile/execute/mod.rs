@@ -22,7 +22,7 @@ use super::desired::Desired;
 use super::plan::{Op, Plan};
 use super::schedule::Schedule;
 use crate::engine::{Engine, EngineError};
-use crate::events::{Emitter, Kind, Status};
+use crate::events::{Emitter, Kind, Status, Word};
 
 /// How a plan's execution failed.
 #[derive(Debug, thiserror::Error)]
@@ -176,7 +176,7 @@ impl<E: Engine> Shared<E> {
             .ok_or_else(|| ExecError::Engine(EngineError::NotFound(format!("no container {name}"))))
     }
 
-    fn emit(&self, kind: Kind, name: &str, status: Status, text: &str) {
+    fn emit(&self, kind: Kind, name: &str, status: Status, text: Word) {
         self.ctx.events.emit(kind, name, status, text, "");
     }
 }
@@ -246,7 +246,7 @@ pub async fn execute<E: Engine>(plan: &Plan, ctx: Context<E>) -> Result<(), Exec
                     Kind::Service,
                     service,
                     Status::Warning,
-                    "Skipped",
+                    Word::Skipped,
                     &e.to_string(),
                 );
                 Ok(())

@@ -7,7 +7,7 @@ use tokio::sync::broadcast;
 
 use super::{EventFeed, ExecError, Failure, Shared, indented};
 use crate::engine::{ContainerStatus, Engine, EngineError, Event, Health, RunState};
-use crate::events::{Kind, Status};
+use crate::events::{Kind, Status, Word};
 use crate::reconcile::desired::Condition;
 use crate::reconcile::references;
 
@@ -76,7 +76,7 @@ pub(super) async fn wait<E: Engine>(
         Kind::Service,
         service,
         Status::Working,
-        "Waiting",
+        Word::Waiting,
         condition.as_str(),
     );
     let containers = replicas(shared, service).await?;
@@ -112,10 +112,10 @@ pub(super) async fn wait<E: Engine>(
         }
     }
     let text = match condition {
-        Condition::ServiceCompletedSuccessfully => "Exited",
-        Condition::ServiceStarted => "Started",
-        _ if waiting.checked_health => "Healthy",
-        _ => "Running",
+        Condition::ServiceCompletedSuccessfully => Word::Exited,
+        Condition::ServiceStarted => Word::Started,
+        _ if waiting.checked_health => Word::Healthy,
+        _ => Word::Running,
     };
     shared
         .ctx
