@@ -16,6 +16,7 @@ pub mod model;
 pub mod output;
 pub mod reconcile;
 pub mod redact;
+pub mod reference;
 pub mod registry;
 pub mod suggest;
 pub mod swarm;

@@ -2,12 +2,11 @@
 //! the typed edges between them (`depends_on`, `links`, `service:`
 //! namespaces, `volumes_from`, and the resources each service uses).
 //!
-//! It is built once from the loaded model ([`ProjectGraph::from_node`]),
+//! It is built once from the loaded model (`crate::load::graph`),
 //! checked for cycles there, and carried on with the project, so that the
 //! loader, `config`, the planner and `alpha viz` all read one graph: the
 //! order of services, who depends on whom, and which cycle to report.
 
-pub(crate) mod build;
 mod cycle;
 
 use std::collections::BTreeSet;
@@ -19,7 +18,8 @@ use petgraph::visit::{
 };
 
 use crate::diag::Span;
-use crate::load::node::Text;
+/// A name as the loader keeps it: inline when short.
+pub type Text = compact_str::CompactString;
 
 pub use cycle::{Cycle, Hop};
 
@@ -184,6 +184,31 @@ fn orders_services(e: EdgeReference<'_, Edge>) -> bool {
 }
 
 impl ProjectGraph {
+    /// A graph of `names` (services, networks, volumes, secrets, configs,
+    /// in that order), without edges yet.
+    pub fn with_objects(names: [Vec<Text>; 5]) -> ProjectGraph {
+        let mut graph = DiGraph::with_capacity(names.iter().map(Vec::len).sum(), 0);
+        let mut starts = [0; 6];
+        for (k, (kind, mut names)) in KINDS.iter().zip(names).enumerate() {
+            starts[k] = graph.node_count();
+            names.sort_unstable();
+            for name in names {
+                graph.add_node(Object { kind: *kind, name });
+            }
+        }
+        starts[5] = graph.node_count();
+        ProjectGraph { graph, starts }
+    }
+
+    /// Adds `edges` (from, to, edge), in their order.
+    pub fn add_edges(&mut self, edges: Vec<(NodeIndex, NodeIndex, Edge)>) {
+        // Exactly the room needed: a thousand services make thousands of edges.
+        self.graph.reserve_exact_edges(edges.len());
+        for (from, to, edge) in edges {
+            self.graph.add_edge(from, to, edge);
+        }
+    }
+
     /// The node of `name` of `kind`.
     pub fn find(&self, kind: ObjectKind, name: &str) -> Option<NodeIndex> {
         let k = KINDS.iter().position(|k| *k == kind)?;

@@ -13,6 +13,7 @@ pub mod discover;
 pub mod dotenv;
 pub mod environment;
 pub mod extends;
+pub mod graph;
 pub mod include;
 pub mod interpolate;
 pub mod merge;
@@ -221,7 +222,7 @@ impl Loader<'_> {
             .map(|s| s.keys().map(|k| k.to_string()).collect())
             .unwrap_or_default();
         let graph = if opts.model_only {
-            ProjectGraph::from_node(&model)
+            graph::project_graph(&model)
         } else {
             if let Some(map) = model.as_map_mut() {
                 map.entry("name")

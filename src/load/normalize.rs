@@ -2,10 +2,10 @@
 //! dependencies, and values taken from the environment.
 
 use super::environment::Env;
+use super::graph::implied_references;
 use super::node::{Kind, Map, Node};
 use crate::diag::Span;
 use crate::graph::EdgeKind;
-use crate::graph::build::implied_references;
 
 fn started_dependency(restart: bool, span: Span) -> Node {
     let mut m = Map::default();

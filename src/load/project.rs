@@ -128,7 +128,7 @@ pub fn finish(model: &mut Node, ctx: &ProjectContext<'_>) -> Result<(Vec<String>
     }
     set(model, "services", Node::map(enabled, Span::NONE));
 
-    let mut graph = ProjectGraph::from_node(model);
+    let mut graph = super::graph::project_graph(model);
     if !ctx.opts.skip_consistency {
         super::consistency::check_consistency(model, &disabled, &graph, ctx.sources)?;
     }
@@ -144,7 +144,7 @@ pub fn finish(model: &mut Node, ctx: &ProjectContext<'_>) -> Result<(Vec<String>
     }
     // Built again only when selection or pruning left out part of the model.
     if changed {
-        graph = ProjectGraph::from_node(model);
+        graph = super::graph::project_graph(model);
     }
     Ok((profiles, graph))
 }

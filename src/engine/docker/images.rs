@@ -102,7 +102,7 @@ impl DockerEngine {
         auth: Option<&RegistryAuth>,
         progress: &(dyn Fn(Transfer) + Send + Sync),
     ) -> Result<String> {
-        let (image, tag) = crate::registry::split_tag(reference);
+        let (image, tag) = crate::reference::split_tag(reference);
         let options = CreateImageOptionsBuilder::default()
             .from_image(image)
             .tag(tag)
@@ -152,7 +152,7 @@ impl DockerEngine {
         auth: Option<&RegistryAuth>,
         progress: &(dyn Fn(Transfer) + Send + Sync),
     ) -> Result<()> {
-        let (image, tag) = crate::registry::split_tag(reference);
+        let (image, tag) = crate::reference::split_tag(reference);
         let options = PushImageOptionsBuilder::default().tag(tag).build();
         let mut stream = self
             .client
@@ -222,7 +222,7 @@ impl DockerEngine {
             .iter()
             .map(|auth| {
                 let key = match auth.server.as_str() {
-                    crate::registry::DOCKER_HUB_KEY if spec.buildkit => "registry-1.docker.io",
+                    crate::reference::DOCKER_HUB_KEY if spec.buildkit => "registry-1.docker.io",
                     server => server,
                 };
                 (key.to_string(), credentials(auth))
@@ -253,7 +253,7 @@ impl DockerEngine {
     }
 
     pub(super) async fn tag(&self, image: &str, reference: &str) -> Result<()> {
-        let (repo, tag) = crate::registry::split_tag(reference);
+        let (repo, tag) = crate::reference::split_tag(reference);
         let options = TagImageOptionsBuilder::default()
             .repo(repo)
             .tag(tag)
