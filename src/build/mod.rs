@@ -88,6 +88,15 @@ fn tail(lines: &[String]) -> String {
     )
 }
 
+/// Why the archive of a build context cannot be made.
+#[derive(Debug, thiserror::Error)]
+enum ContextError {
+    #[error(transparent)]
+    Ignore(#[from] context::IgnoreFileError),
+    #[error("cannot read the Dockerfile: {0}")]
+    Dockerfile(#[source] std::io::Error),
+}
+
 /// One image to build, and the services that use it (the first names it).
 struct ImageBuild<'a> {
     services: Vec<&'a str>,
@@ -226,7 +235,7 @@ async fn build_image<E: Engine>(
             Vec::new(),
         ));
     }
-    let source = context_source(build).map_err(|e| failed(e, Vec::new()))?;
+    let source = context_source(build).map_err(|e| failed(e.to_string(), Vec::new()))?;
     let mut spec = build.spec.clone();
     spec.no_cache |= options.no_cache;
     spec.pull |= options.pull;
@@ -364,15 +373,19 @@ fn base_image_credentials(
         match crate::registry::credentials_for(&image, env) {
             Ok(Some(auth)) if !auths.iter().any(|a| a.server == auth.server) => auths.push(auth),
             Ok(_) => {}
-            Err(problem) if !problems.contains(&problem) => problems.push(problem),
-            Err(_) => {}
+            Err(problem) => {
+                let problem = problem.to_string();
+                if !problems.contains(&problem) {
+                    problems.push(problem);
+                }
+            }
         }
     }
     (auths, problems)
 }
 
 /// What the archive of `build`'s context holds.
-fn context_source(build: &ServiceBuild) -> Result<ContextSource, String> {
+fn context_source(build: &ServiceBuild) -> Result<ContextSource, ContextError> {
     let (ignore_file, rules) =
         context::ignore_rules(&build.context, build.dockerfile_in_context())?;
     let mut always = Vec::new();
@@ -389,7 +402,7 @@ fn context_source(build: &ServiceBuild) -> Result<ContextSource, String> {
     }
     let extra = build
         .injected_file()
-        .map_err(|e| format!("cannot read the Dockerfile: {e}"))?
+        .map_err(ContextError::Dockerfile)?
         .into_iter()
         .collect();
     Ok(ContextSource {
