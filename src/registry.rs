@@ -523,4 +523,21 @@ mod tests {
             "docker.io/library/busybox:1@sha256:1"
         );
     }
+
+    #[test]
+    fn an_auth_that_is_not_base64_names_the_file_and_registry() {
+        let dir = tempfile::tempdir().unwrap();
+        let env = env_with(
+            dir.path(),
+            r#"{"auths": {"reg.example.com": {"auth": "!!"}}}"#,
+        );
+        let err = credentials_for("reg.example.com/app", &env).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            format!(
+                "{}: the auth of reg.example.com is not base64 of user:password",
+                dir.path().join("config.json").display()
+            )
+        );
+    }
 }

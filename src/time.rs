@@ -275,4 +275,13 @@ mod tests {
         assert_eq!(zoned_micros(nanos, 3600), "2024-01-02 04:04:05.123456");
         assert_eq!(rfc3339_nanos(nanos), "2024-01-02T03:04:05.123456789Z");
     }
+
+    #[test]
+    fn a_bad_instant_says_what_is_read() {
+        assert_eq!(
+            parse_instant(" yesterday ", 0).unwrap_err().to_string(),
+            "\"yesterday\" is not a time: use a Unix timestamp, a duration such as 10m or 1h30m, \
+             or a date such as 2024-01-02T03:04:05Z"
+        );
+    }
 }

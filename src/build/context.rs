@@ -264,4 +264,16 @@ mod tests {
         assert!(file.unwrap().ends_with(".dockerignore"));
         assert!(rules.matches("secret.env"));
     }
+
+    #[test]
+    fn ignore_file_errors_name_the_file() {
+        let e = IgnoreFileError::Read {
+            path: PathBuf::from("/ctx/.dockerignore"),
+            source: io::Error::from(io::ErrorKind::PermissionDenied),
+        };
+        assert_eq!(
+            e.to_string(),
+            "cannot read /ctx/.dockerignore: permission denied"
+        );
+    }
 }

@@ -273,4 +273,15 @@ mod tests {
         assert!(SshTarget::parse("ssh://me@box:x").is_err());
         assert!(SshTarget::parse("ssh://me@").is_err());
     }
+
+    #[test]
+    fn address_errors_name_the_address() {
+        let text = |a: &str| SshTarget::parse(a).unwrap_err().to_string();
+        assert_eq!(
+            text("ssh://me@box:x"),
+            "ssh://me@box:x: the port \"x\" is not a number"
+        );
+        assert_eq!(text("ssh://me@"), "ssh://me@ names no host");
+        assert_eq!(text("tcp://box"), "tcp://box is not an ssh:// address");
+    }
 }

@@ -530,4 +530,20 @@ mod tests {
         assert_eq!(go_json_f32(1.0), serde_json::Number::from(1u64));
         assert_eq!(go_json_f32(0.3), serde_json::Number::from_f64(0.3).unwrap());
     }
+
+    #[test]
+    fn size_errors_are_go_units_words() {
+        let text = |s: &str| ram_in_bytes(s).unwrap_err().to_string();
+        assert_eq!(text("m"), "invalid size: 'm'");
+        assert_eq!(text("-1"), "invalid size: '-1'");
+        assert_eq!(text("1x"), "invalid suffix: 'x'");
+        assert_eq!(
+            text("a1"),
+            "strconv.ParseFloat: parsing \"a1\": invalid syntax"
+        );
+        assert_eq!(
+            text("9000000p"),
+            "invalid size: '9000000p' is larger than the largest size, 8 EiB (9223372036854775807 bytes)"
+        );
+    }
 }

@@ -510,4 +510,26 @@ mod tests {
             json!(["a.env", {"path": "b.env", "required": false}])
         );
     }
+
+    #[test]
+    fn error_messages_are_compose_gos() {
+        assert_eq!(
+            parse_shell_words("echo 'a").unwrap_err().to_string(),
+            "invalid command line string"
+        );
+        let text = |v: Value| hosts_list_from_value(v).unwrap_err().to_string();
+        assert_eq!(
+            text(json!(["nohost"])),
+            "invalid additional host, missing IP: nohost"
+        );
+        assert_eq!(text(json!({"a:b": "1.1.1.1"})), "bad host name 'a:b'");
+        assert_eq!(
+            text(json!(true)),
+            "unexpected value type bool for extra_hosts"
+        );
+        assert_eq!(
+            text(json!({"a": true})),
+            "unexpected value type bool for extra_hosts entry"
+        );
+    }
 }

@@ -291,4 +291,27 @@ mod tests {
                 .contains("not {{range .Labels}}")
         );
     }
+
+    #[test]
+    fn error_messages_are_the_docker_clis() {
+        let text = |e: TemplateError| e.to_string();
+        assert_eq!(
+            text(Template::parse("{{.Name").unwrap_err()),
+            "template parsing error: template: :1: unclosed action"
+        );
+        assert_eq!(
+            text(Template::parse("{{range .Labels}}").unwrap_err()),
+            "--format: berth takes {{.Field}}, {{json .}}, {{json .Field}} and {{.Label \"key\"}} \
+             of Go's templates, not {{range .Labels}}; `--format json` gives every field"
+        );
+        let t = Template::parse("{{.Nope}}").unwrap();
+        assert_eq!(
+            text(t.render(&row()).unwrap_err()),
+            "template parsing error: template: :1: executing \"\" at <.Nope>: can't evaluate field Nope"
+        );
+        assert_eq!(
+            text(t.render_all([json!(1)], &[]).unwrap_err()),
+            "a listing row is not an object: 1"
+        );
+    }
 }

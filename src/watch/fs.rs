@@ -236,4 +236,24 @@ mod tests {
                 .contains("fs.inotify.max_user_instances")
         );
     }
+
+    #[test]
+    fn a_watch_that_fails_names_the_directory() {
+        let e = WatcherError::Watch {
+            dir: PathBuf::from("/src/app"),
+            cause: Box::new(describe(notify::Error::new(
+                notify::ErrorKind::MaxFilesWatch,
+            ))),
+        };
+        assert!(
+            e.to_string()
+                .starts_with("cannot watch /src/app: the system's limit of inotify watches")
+        );
+        let io = std::io::Error::from_raw_os_error(libc::EMFILE);
+        let want = format!(
+            "{io}: the system's limit of inotify instances is reached; raise it with \
+             `sudo sysctl fs.inotify.max_user_instances=512`"
+        );
+        assert_eq!(describe(notify::Error::io(io)).to_string(), want);
+    }
 }

@@ -511,4 +511,24 @@ mod tests {
         assert_eq!(r.host_path(""), PathBuf::from("/p/nginx.conf"));
         assert_eq!(r.container_path(""), "/etc/nginx/nginx.conf");
     }
+
+    #[test]
+    fn rule_errors_name_the_service() {
+        let text = |problem| {
+            RuleError {
+                service: "web".into(),
+                problem,
+            }
+            .to_string()
+        };
+        assert_eq!(
+            text(RuleProblem::UnknownAction("copy".into())),
+            "service \"web\": develop.watch: unknown action \"copy\": use sync, rebuild, \
+             restart, sync+restart or sync+exec"
+        );
+        assert_eq!(
+            text(RuleProblem::ExecWithoutCommand),
+            "service \"web\": develop.watch: a sync+exec rule needs exec.command"
+        );
+    }
 }

@@ -533,4 +533,20 @@ mod tests {
         let other = std::io::Error::other("disk full");
         assert!(lost(BollardError::IOError { err: other }).is_none());
     }
+
+    #[test]
+    fn no_answer_says_how_long_and_what_ssh_said() {
+        assert_eq!(
+            NoAnswer::Timeout(Duration::from_secs(60)).to_string(),
+            "no answer within 60 s"
+        );
+        let through_ssh = NoAnswer::Ssh {
+            reason: Box::new(NoAnswer::TcpTimeout(Duration::from_secs(3))),
+            said: "Permission denied".into(),
+        };
+        assert_eq!(
+            through_ssh.to_string(),
+            "no connection within 3 s; ssh said: Permission denied"
+        );
+    }
 }
