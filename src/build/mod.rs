@@ -12,6 +12,7 @@ pub mod context;
 pub mod service;
 
 use std::collections::{BTreeMap, VecDeque};
+use std::path::PathBuf;
 
 use futures_util::stream::{self, StreamExt};
 
@@ -56,7 +57,10 @@ pub struct BuildError {
 pub enum BuildFailure {
     /// The file asks for what the engine's build call cannot do.
     #[error("cannot build service {service:?}: {reason}")]
-    Refused { service: String, reason: String },
+    Refused {
+        service: String,
+        reason: service::Refusal,
+    },
     /// Two services build one image name from different `build:` sections.
     #[error(
         "services {first:?} and {second:?} both build the image {image} from different build \
@@ -72,8 +76,40 @@ pub enum BuildFailure {
     Failed {
         service: String,
         dockerfile: String,
-        message: String,
+        #[source]
+        message: BuildProblem,
         last_lines: Vec<String>,
+    },
+}
+
+/// Why the engine's build of one image failed, or could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum BuildProblem {
+    #[error(
+        "the build context {} is not a directory; fix services.{service}.build.context",
+        context.display()
+    )]
+    ContextNotADirectory { context: PathBuf, service: String },
+    #[error(
+        "there is no Dockerfile at {}; fix services.{service}.build.dockerfile (or context)",
+        dockerfile.display()
+    )]
+    NoDockerfile {
+        dockerfile: PathBuf,
+        service: String,
+    },
+    #[error(transparent)]
+    Context(#[from] ContextError),
+    /// The build itself failed: the engine's or the builder's words.
+    #[error(transparent)]
+    Engine(crate::engine::EngineError),
+    #[error("the engine ended the build without an image")]
+    NoImage,
+    #[error("cannot tag the image {tag}: {source}")]
+    Tag {
+        tag: String,
+        #[source]
+        source: crate::engine::EngineError,
     },
 }
 
@@ -90,7 +126,7 @@ fn tail(lines: &[String]) -> String {
 
 /// Why the archive of a build context cannot be made.
 #[derive(Debug, thiserror::Error)]
-enum ContextError {
+pub enum ContextError {
     #[error(transparent)]
     Ignore(#[from] context::IgnoreFileError),
     #[error("cannot read the Dockerfile: {0}")]
@@ -203,7 +239,7 @@ async fn build_image<E: Engine>(
         || "dockerfile_inline".to_string(),
         |d| d.display().to_string(),
     );
-    let failed = |message: String, last_lines: Vec<String>| BuildFailure::Failed {
+    let failed = |message: BuildProblem, last_lines: Vec<String>| BuildFailure::Failed {
         service: service.clone(),
         dockerfile: dockerfile.clone(),
         message,
@@ -212,15 +248,15 @@ async fn build_image<E: Engine>(
     if let Some(refusal) = build.refusals.first() {
         return Err(BuildFailure::Refused {
             service,
-            reason: refusal.to_string(),
+            reason: refusal.clone(),
         });
     }
     if !build.context.is_dir() {
         return Err(failed(
-            format!(
-                "the build context {} is not a directory; fix services.{service}.build.context",
-                build.context.display()
-            ),
+            BuildProblem::ContextNotADirectory {
+                context: build.context.clone(),
+                service: service.clone(),
+            },
             Vec::new(),
         ));
     }
@@ -228,14 +264,14 @@ async fn build_image<E: Engine>(
         && !dockerfile.is_file()
     {
         return Err(failed(
-            format!(
-                "there is no Dockerfile at {}; fix services.{service}.build.dockerfile (or context)",
-                dockerfile.display()
-            ),
+            BuildProblem::NoDockerfile {
+                dockerfile: dockerfile.clone(),
+                service: service.clone(),
+            },
             Vec::new(),
         ));
     }
-    let source = context_source(build).map_err(|e| failed(e.to_string(), Vec::new()))?;
+    let source = context_source(build).map_err(|e| failed(e.into(), Vec::new()))?;
     let mut spec = build.spec.clone();
     spec.no_cache |= options.no_cache;
     spec.pull |= options.pull;
@@ -304,7 +340,7 @@ async fn build_image<E: Engine>(
                     "Error",
                     &e.to_string(),
                 );
-                return Err(failed(e.to_string(), last_lines.into()));
+                return Err(failed(BuildProblem::Engine(e), last_lines.into()));
             }
         }
     }
@@ -316,18 +352,18 @@ async fn build_image<E: Engine>(
             .await
             .ok()
             .flatten()
-            .ok_or_else(|| {
-                failed(
-                    "the engine ended the build without an image".into(),
-                    last_lines.clone().into(),
-                )
-            })?,
+            .ok_or_else(|| failed(BuildProblem::NoImage, last_lines.clone().into()))?,
     };
     for tag in &spec.extra_tags {
-        engine
-            .tag_image(&id, tag)
-            .await
-            .map_err(|e| failed(format!("cannot tag the image {tag}: {e}"), Vec::new()))?;
+        engine.tag_image(&id, tag).await.map_err(|source| {
+            failed(
+                BuildProblem::Tag {
+                    tag: tag.clone(),
+                    source,
+                },
+                Vec::new(),
+            )
+        })?;
     }
     events.emit(Kind::Service, &service, Status::Done, "Built", &shared);
     Ok((spec.tag, id))
@@ -411,4 +447,44 @@ fn context_source(build: &ServiceBuild) -> Result<ContextSource, ContextError> {
         always,
         extra,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn build_failures_name_the_service_file_and_fix() {
+        let failure = BuildFailure::Failed {
+            service: "web".into(),
+            dockerfile: "/p/Dockerfile".into(),
+            message: BuildProblem::ContextNotADirectory {
+                context: PathBuf::from("/p/nope"),
+                service: "web".into(),
+            },
+            last_lines: vec!["step 1".into()],
+        };
+        assert_eq!(
+            failure.to_string(),
+            "service \"web\" failed to build (/p/Dockerfile): the build context /p/nope is not a \
+             directory; fix services.web.build.context\n  the last lines of its build output:\n    \
+             step 1"
+        );
+        assert_eq!(
+            BuildProblem::NoDockerfile {
+                dockerfile: PathBuf::from("/p/Dockerfile"),
+                service: "web".into(),
+            }
+            .to_string(),
+            "there is no Dockerfile at /p/Dockerfile; fix services.web.build.dockerfile (or context)"
+        );
+        assert_eq!(
+            BuildProblem::Tag {
+                tag: "app:2".into(),
+                source: crate::engine::EngineError::Other("refused".into()),
+            }
+            .to_string(),
+            "cannot tag the image app:2: refused"
+        );
+    }
 }
