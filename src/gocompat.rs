@@ -63,12 +63,23 @@ pub enum Units {
     WithDaysAndWeeks,
 }
 
+/// A duration Go's `time.ParseDuration` refuses, in its words.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum DurationError {
+    #[error("time: invalid duration {}", quote(.0))]
+    Invalid(String),
+    #[error("time: missing unit in duration {}", quote(.0))]
+    MissingUnit(String),
+    #[error("time: unknown unit {} in duration {}", quote(.unit), quote(.text))]
+    UnknownUnit { unit: String, text: String },
+}
+
 /// A duration in nanoseconds, read as Go's `time.ParseDuration` reads it
 /// (a sign, then one or more decimal numbers each with a unit: `1h30m`,
 /// `-1.5s`, `500ms`), with Go's error texts. Overflowing an `i64` of
 /// nanoseconds is an error.
-pub fn parse_duration(text: &str, units: Units) -> Result<i64, String> {
-    let invalid = || format!("time: invalid duration {}", quote(text));
+pub fn parse_duration(text: &str, units: Units) -> Result<i64, DurationError> {
+    let invalid = || DurationError::Invalid(text.to_string());
     let (negative, mut rest) = match text.as_bytes().first() {
         Some(b'-') => (true, &text[1..]),
         Some(b'+') => (false, &text[1..]),
@@ -90,14 +101,11 @@ pub fn parse_duration(text: &str, units: Units) -> Result<i64, String> {
             .unwrap_or(after.len());
         let (unit, after) = after.split_at(unit_len);
         if unit.is_empty() {
-            return Err(format!("time: missing unit in duration {}", quote(text)));
+            return Err(DurationError::MissingUnit(text.to_string()));
         }
-        let scale = unit_nanos(unit, units).ok_or_else(|| {
-            format!(
-                "time: unknown unit {} in duration {}",
-                quote(unit),
-                quote(text)
-            )
+        let scale = unit_nanos(unit, units).ok_or_else(|| DurationError::UnknownUnit {
+            unit: unit.to_string(),
+            text: text.to_string(),
         })?;
         let nanos = value.nanos(scale).ok_or_else(invalid)?;
         total = total
@@ -195,8 +203,8 @@ mod tests {
 
     #[test]
     fn durations_as_go_reads_them() {
-        let go = |t| parse_duration(t, Units::Go);
-        let compose = |t| parse_duration(t, Units::WithDaysAndWeeks);
+        let go = |t| parse_duration(t, Units::Go).map_err(|e| e.to_string());
+        let compose = |t| parse_duration(t, Units::WithDaysAndWeeks).map_err(|e| e.to_string());
         assert_eq!(go("1h30m"), Ok(5_400_000_000_000));
         assert_eq!(go("-1.5s"), Ok(-1_500_000_000));
         assert_eq!(go(".5ms"), Ok(500_000));

@@ -51,9 +51,57 @@ struct HelperAnswer {
     secret: String,
 }
 
+/// Why the user's registry credentials cannot be had; each names the file
+/// or the helper that failed.
+#[derive(Debug, thiserror::Error)]
+pub enum CredentialsError {
+    #[error("{}: not a valid Docker config file: {source}", path.display())]
+    BadConfig {
+        path: PathBuf,
+        #[source]
+        source: serde_json::Error,
+    },
+    #[error("cannot read {}: {source}", path.display())]
+    Read {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("{}: the auth of {server} is not base64 of user:password", path.display())]
+    BadAuth { path: PathBuf, server: String },
+    #[error("cannot run the credential helper {program}: {source}")]
+    HelperSpawn {
+        program: String,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("the credential helper {program} failed: {source}")]
+    HelperWait {
+        program: String,
+        #[source]
+        source: std::io::Error,
+    },
+    /// The helper exited with an error; `said` is its output.
+    #[error("the credential helper {program} failed for {server}: {said}")]
+    HelperFailed {
+        program: String,
+        server: String,
+        said: String,
+    },
+    #[error("the credential helper {program} answered no JSON: {source}")]
+    HelperAnswer {
+        program: String,
+        #[source]
+        source: serde_json::Error,
+    },
+}
+
 /// The credentials for the registry of `reference`, if the user has any.
 /// Errors name the file or the helper that failed.
-pub fn credentials_for(reference: &str, env: &Env) -> Result<Option<RegistryAuth>, String> {
+pub fn credentials_for(
+    reference: &str,
+    env: &Env,
+) -> Result<Option<RegistryAuth>, CredentialsError> {
     let host = registry_host(reference);
     let server = if host == "docker.io" {
         DOCKER_HUB_KEY
@@ -64,10 +112,12 @@ pub fn credentials_for(reference: &str, env: &Env) -> Result<Option<RegistryAuth
         return Ok(None);
     };
     let config: ConfigFile = match std::fs::read_to_string(&path) {
-        Ok(text) => serde_json::from_str(&text)
-            .map_err(|e| format!("{}: not a valid Docker config file: {e}", path.display()))?,
+        Ok(text) => match serde_json::from_str(&text) {
+            Ok(config) => config,
+            Err(source) => return Err(CredentialsError::BadConfig { path, source }),
+        },
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-        Err(e) => return Err(format!("cannot read {}: {e}", path.display())),
+        Err(source) => return Err(CredentialsError::Read { path, source }),
     };
     let helper = config
         .cred_helpers
@@ -98,11 +148,9 @@ pub fn credentials_for(reference: &str, env: &Env) -> Result<Option<RegistryAuth
                 text.split_once(':')
                     .map(|(u, p)| (u.to_string(), p.to_string()))
             })
-            .ok_or_else(|| {
-                format!(
-                    "{}: the auth of {server} is not base64 of user:password",
-                    path.display()
-                )
+            .ok_or_else(|| CredentialsError::BadAuth {
+                path: path.clone(),
+                server: server.to_string(),
             })?;
         (username, password) = decoded;
     }
@@ -133,7 +181,11 @@ fn same_registry(key: &str, server: &str) -> bool {
 
 /// Runs `docker-credential-<helper> get` with `server` on its input.
 /// `None` when the helper has no credentials for it.
-fn ask_helper(helper: &str, server: &str, env: &Env) -> Result<Option<RegistryAuth>, String> {
+fn ask_helper(
+    helper: &str,
+    server: &str,
+    env: &Env,
+) -> Result<Option<RegistryAuth>, CredentialsError> {
     let program = format!("docker-credential-{helper}");
     let mut command = Command::new(&program);
     command
@@ -144,28 +196,34 @@ fn ask_helper(helper: &str, server: &str, env: &Env) -> Result<Option<RegistryAu
     if let Some(path) = env.get(env_vars::PATH) {
         command.env(env_vars::PATH, path);
     }
-    let mut child = command
-        .spawn()
-        .map_err(|e| format!("cannot run the credential helper {program}: {e}"))?;
+    let mut child = match command.spawn() {
+        Ok(child) => child,
+        Err(source) => return Err(CredentialsError::HelperSpawn { program, source }),
+    };
     if let Some(mut input) = child.stdin.take() {
         // A helper that exits without reading is judged by its answer below.
         let _ = input.write_all(server.as_bytes());
     }
-    let output = child
-        .wait_with_output()
-        .map_err(|e| format!("the credential helper {program} failed: {e}"))?;
+    let output = match child.wait_with_output() {
+        Ok(output) => output,
+        Err(source) => return Err(CredentialsError::HelperWait { program, source }),
+    };
     if !output.status.success() {
         let said = String::from_utf8_lossy(&output.stdout).trim().to_string()
             + String::from_utf8_lossy(&output.stderr).trim();
         if said.to_ascii_lowercase().contains("credentials not found") {
             return Ok(None);
         }
-        return Err(format!(
-            "the credential helper {program} failed for {server}: {said}"
-        ));
+        return Err(CredentialsError::HelperFailed {
+            program,
+            server: server.to_string(),
+            said,
+        });
     }
-    let answer: HelperAnswer = serde_json::from_slice(&output.stdout)
-        .map_err(|e| format!("the credential helper {program} answered no JSON: {e}"))?;
+    let answer: HelperAnswer = match serde_json::from_slice(&output.stdout) {
+        Ok(answer) => answer,
+        Err(source) => return Err(CredentialsError::HelperAnswer { program, source }),
+    };
     // `<token>` as the user name means the secret is an identity token.
     Ok(Some(if answer.username == "<token>" {
         RegistryAuth {
@@ -201,12 +259,29 @@ pub fn pin(reference: &str, digest: &str) -> String {
 }
 
 /// Why an image has no digest.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, thiserror::Error)]
 pub enum DigestError {
-    /// The image exists here but its registry does not know it.
+    /// The image exists here but its registry does not know it (the caller
+    /// words it, naming its flag).
+    #[error("it was built locally and never pushed to {registry}")]
     NeverPushed { registry: String },
-    /// Anything else: the engine's or the registry's words.
-    Other(String),
+    /// The engine could not inspect the local image.
+    #[error(transparent)]
+    Engine(crate::engine::EngineError),
+    #[error(transparent)]
+    Credentials(#[from] CredentialsError),
+    #[error("neither the engine nor registry {registry} has it ({source})")]
+    Unknown {
+        registry: String,
+        #[source]
+        source: crate::engine::EngineError,
+    },
+    #[error("registry {registry}: {source}")]
+    Registry {
+        registry: String,
+        #[source]
+        source: crate::engine::EngineError,
+    },
 }
 
 /// The manifest digest of `reference` (not pinned): the one the engine
@@ -222,28 +297,28 @@ pub async fn resolve_digest<E: crate::engine::Engine>(
     let local = engine
         .inspect_image(reference)
         .await
-        .map_err(|e| DigestError::Other(e.to_string()))?;
+        .map_err(DigestError::Engine)?;
     if let Some(digest) = local
         .as_ref()
         .and_then(|image| repo_digest_for(repository, &image.repo_digests))
     {
         return Ok(digest.to_string());
     }
-    let auth = credentials_for(reference, env).map_err(DigestError::Other)?;
+    let auth = credentials_for(reference, env)?;
     let tagged = format!("{repository}:{tag}");
     match engine.registry_digest(&tagged, auth.as_ref()).await {
         Ok(digest) => Ok(digest),
         Err(EngineError::NotFound(_)) if local.is_some() => Err(DigestError::NeverPushed {
             registry: registry_host(reference).to_string(),
         }),
-        Err(EngineError::NotFound(e)) => Err(DigestError::Other(format!(
-            "neither the engine nor registry {} has it ({e})",
-            registry_host(reference)
-        ))),
-        Err(e) => Err(DigestError::Other(format!(
-            "registry {}: {e}",
-            registry_host(reference)
-        ))),
+        Err(source @ EngineError::NotFound(_)) => Err(DigestError::Unknown {
+            registry: registry_host(reference).to_string(),
+            source,
+        }),
+        Err(source) => Err(DigestError::Registry {
+            registry: registry_host(reference).to_string(),
+            source,
+        }),
     }
 }
 
@@ -322,10 +397,13 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let env = env_with(dir.path(), r#"{"credsStore": "nope-missing"}"#);
         let err = credentials_for("busybox", &env).unwrap_err();
-        assert!(err.contains("docker-credential-nope-missing"), "{err}");
+        assert!(
+            err.to_string().contains("docker-credential-nope-missing"),
+            "{err}"
+        );
         let env = env_with(dir.path(), "{not json");
         let err = credentials_for("busybox", &env).unwrap_err();
-        assert!(err.contains("config.json"), "{err}");
+        assert!(err.to_string().contains("config.json"), "{err}");
     }
 
     #[test]
@@ -397,6 +475,23 @@ mod tests {
         assert_eq!(
             pin("busybox:1", "sha256:1"),
             "docker.io/library/busybox:1@sha256:1"
+        );
+    }
+
+    #[test]
+    fn an_auth_that_is_not_base64_names_the_file_and_registry() {
+        let dir = tempfile::tempdir().unwrap();
+        let env = env_with(
+            dir.path(),
+            r#"{"auths": {"reg.example.com": {"auth": "!!"}}}"#,
+        );
+        let err = credentials_for("reg.example.com/app", &env).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            format!(
+                "{}: the auth of reg.example.com is not base64 of user:password",
+                dir.path().join("config.json").display()
+            )
         );
     }
 }

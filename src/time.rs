@@ -136,17 +136,20 @@ pub fn rfc3339_to_nanos(text: &str) -> Option<i128> {
     Some(i128::from(seconds) * 1_000_000_000 + nanos)
 }
 
+/// A `--since`/`--until` value that is no time berth reads (trimmed).
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error(
+    "{0:?} is not a time: use a Unix timestamp, a duration such as 10m or 1h30m, or a date such as 2024-01-02T03:04:05Z"
+)]
+pub struct InstantError(pub String);
+
 /// A `--since`/`--until` value as Unix seconds: a Unix timestamp (`1700000000`,
 /// `1700000000.5`), a duration back from `now` (`42s`, `10m`, `1h30m`), or an
 /// RFC 3339 date and time (`2024-01-02T03:04:05Z`, with an offset or without,
 /// which means UTC) or date (`2024-01-02`).
-pub fn parse_instant(text: &str, now: i64) -> Result<i64, String> {
+pub fn parse_instant(text: &str, now: i64) -> Result<i64, InstantError> {
     let text = text.trim();
-    let bad = || {
-        format!(
-            "{text:?} is not a time: use a Unix timestamp, a duration such as 10m or 1h30m, or a date such as 2024-01-02T03:04:05Z"
-        )
-    };
+    let bad = || InstantError(text.to_string());
     if let Ok(seconds) = text.parse::<f64>() {
         return Ok(seconds as i64);
     }
@@ -271,5 +274,14 @@ mod tests {
         assert_eq!(zoned_micros(nanos, 0), "2024-01-02 03:04:05.123456");
         assert_eq!(zoned_micros(nanos, 3600), "2024-01-02 04:04:05.123456");
         assert_eq!(rfc3339_nanos(nanos), "2024-01-02T03:04:05.123456789Z");
+    }
+
+    #[test]
+    fn a_bad_instant_says_what_is_read() {
+        assert_eq!(
+            parse_instant(" yesterday ", 0).unwrap_err().to_string(),
+            "\"yesterday\" is not a time: use a Unix timestamp, a duration such as 10m or 1h30m, \
+             or a date such as 2024-01-02T03:04:05Z"
+        );
     }
 }

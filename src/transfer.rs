@@ -46,6 +46,27 @@ pub struct ImageRef {
     pub platform: String,
 }
 
+/// Why one image could not be pulled or pushed: naming it, its registry
+/// and the reason.
+#[derive(Debug, thiserror::Error)]
+#[error("cannot {verb} {image} (registry {registry}): {reason}")]
+pub struct TransferError {
+    /// `pull` or `push`.
+    pub verb: &'static str,
+    pub image: String,
+    pub registry: String,
+    #[source]
+    pub reason: TransferFailure,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum TransferFailure {
+    #[error(transparent)]
+    Credentials(#[from] registry::CredentialsError),
+    #[error(transparent)]
+    Engine(#[from] crate::engine::EngineError),
+}
+
 /// Transfers `images` at most `parallel` at a time; for each, the image ID
 /// after a pull (empty after a push), or why it failed.
 pub async fn transfer_all<E: Engine>(
@@ -55,7 +76,7 @@ pub async fn transfer_all<E: Engine>(
     env: &Env,
     parallel: usize,
     events: &Emitter,
-) -> Vec<(String, Result<String, String>)> {
+) -> Vec<(String, Result<String, TransferError>)> {
     stream::iter(images)
         .map(|image| async move {
             let result = transfer_one(engine, direction, image, env, events).await;
@@ -76,15 +97,26 @@ async fn transfer_one<E: Engine>(
     image: &ImageRef,
     env: &Env,
     events: &Emitter,
-) -> Result<String, String> {
+) -> Result<String, TransferError> {
     let (working, done, verb) = direction.words();
     let name = image.reference.as_str();
     let host = registry::registry_host(name);
-    let fail = |reason: String| {
-        events.emit(Kind::Image, name, Status::Error, Word::Error, &reason);
-        format!("cannot {verb} {name} (registry {host}): {reason}")
+    let fail = |reason: TransferFailure| {
+        events.emit(
+            Kind::Image,
+            name,
+            Status::Error,
+            Word::Error,
+            &reason.to_string(),
+        );
+        TransferError {
+            verb,
+            image: name.to_string(),
+            registry: host.to_string(),
+            reason,
+        }
     };
-    let auth = registry::credentials_for(name, env).map_err(fail)?;
+    let auth = registry::credentials_for(name, env).map_err(|e| fail(e.into()))?;
     events.emit(Kind::Image, name, Status::Working, working.clone(), "");
     let last = std::sync::Mutex::new(Transfer::default());
     let progress = |sum: Transfer| {
@@ -110,7 +142,7 @@ async fn transfer_one<E: Engine>(
             .await
             .map(|()| String::new()),
     };
-    let id = result.map_err(|e| fail(e.to_string()))?;
+    let id = result.map_err(|e| fail(e.into()))?;
     let sum = last.lock().map(|l| *l).unwrap_or_default();
     events.emit(Kind::Image, name, Status::Done, done, &bytes(sum));
     Ok(id)

@@ -169,6 +169,9 @@ pub async fn transfer_images<E: Engine>(
     drop(events);
     let _ = renderer.await;
     results
+        .into_iter()
+        .map(|(image, result)| (image, result.map_err(|e| e.to_string())))
+        .collect()
 }
 
 /// The images of [`transfer_images`] that failed, with their messages.

@@ -8,7 +8,24 @@ use bytes::Bytes;
 use futures_util::stream::{self, BoxStream, StreamExt};
 use tokio::sync::mpsc;
 
-use crate::ignore::Patterns;
+use crate::ignore::{PatternError, Patterns};
+
+/// A `.dockerignore` that cannot be used.
+#[derive(Debug, thiserror::Error)]
+pub enum IgnoreFileError {
+    #[error("{}: {source}", path.display())]
+    Pattern {
+        path: PathBuf,
+        #[source]
+        source: PatternError,
+    },
+    #[error("cannot read {}: {source}", path.display())]
+    Read {
+        path: PathBuf,
+        #[source]
+        source: io::Error,
+    },
+}
 
 /// What goes into a context archive.
 #[derive(Clone, Debug)]
@@ -30,7 +47,7 @@ pub struct ContextSource {
 pub fn ignore_rules(
     root: &Path,
     dockerfile: Option<&Path>,
-) -> Result<(Option<PathBuf>, Patterns), String> {
+) -> Result<(Option<PathBuf>, Patterns), IgnoreFileError> {
     let specific = dockerfile.map(|d| {
         let mut name = d.as_os_str().to_owned();
         name.push(".dockerignore");
@@ -40,12 +57,13 @@ pub fn ignore_rules(
     for path in candidates {
         match std::fs::read_to_string(&path) {
             Ok(text) => {
-                let rules =
-                    Patterns::parse_file(&text).map_err(|e| format!("{}: {e}", path.display()))?;
-                return Ok((Some(path), rules));
+                return match Patterns::parse_file(&text) {
+                    Ok(rules) => Ok((Some(path), rules)),
+                    Err(source) => Err(IgnoreFileError::Pattern { path, source }),
+                };
             }
             Err(e) if e.kind() == io::ErrorKind::NotFound => continue,
-            Err(e) => return Err(format!("cannot read {}: {e}", path.display())),
+            Err(source) => return Err(IgnoreFileError::Read { path, source }),
         }
     }
     Ok((None, Patterns::default()))
@@ -245,5 +263,17 @@ mod tests {
         let (file, rules) = ignore_rules(dir.path(), None).unwrap();
         assert!(file.unwrap().ends_with(".dockerignore"));
         assert!(rules.matches("secret.env"));
+    }
+
+    #[test]
+    fn ignore_file_errors_name_the_file() {
+        let e = IgnoreFileError::Read {
+            path: PathBuf::from("/ctx/.dockerignore"),
+            source: io::Error::from(io::ErrorKind::PermissionDenied),
+        };
+        assert_eq!(
+            e.to_string(),
+            "cannot read /ctx/.dockerignore: permission denied"
+        );
     }
 }

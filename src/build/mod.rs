@@ -12,6 +12,7 @@ pub mod context;
 pub mod service;
 
 use std::collections::{BTreeMap, VecDeque};
+use std::path::PathBuf;
 
 use futures_util::stream::{self, StreamExt};
 
@@ -56,7 +57,10 @@ pub struct BuildError {
 pub enum BuildFailure {
     /// The file asks for what the engine's build call cannot do.
     #[error("cannot build service {service:?}: {reason}")]
-    Refused { service: String, reason: String },
+    Refused {
+        service: String,
+        reason: service::Refusal,
+    },
     /// Two services build one image name from different `build:` sections.
     #[error(
         "services {first:?} and {second:?} both build the image {image} from different build \
@@ -72,8 +76,40 @@ pub enum BuildFailure {
     Failed {
         service: String,
         dockerfile: String,
-        message: String,
+        #[source]
+        message: BuildProblem,
         last_lines: Vec<String>,
+    },
+}
+
+/// Why the engine's build of one image failed, or could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum BuildProblem {
+    #[error(
+        "the build context {} is not a directory; fix services.{service}.build.context",
+        context.display()
+    )]
+    ContextNotADirectory { context: PathBuf, service: String },
+    #[error(
+        "there is no Dockerfile at {}; fix services.{service}.build.dockerfile (or context)",
+        dockerfile.display()
+    )]
+    NoDockerfile {
+        dockerfile: PathBuf,
+        service: String,
+    },
+    #[error(transparent)]
+    Context(#[from] ContextError),
+    /// The build itself failed: the engine's or the builder's words.
+    #[error(transparent)]
+    Engine(crate::engine::EngineError),
+    #[error("the engine ended the build without an image")]
+    NoImage,
+    #[error("cannot tag the image {tag}: {source}")]
+    Tag {
+        tag: String,
+        #[source]
+        source: crate::engine::EngineError,
     },
 }
 
@@ -86,6 +122,15 @@ fn tail(lines: &[String]) -> String {
         "\n  the last lines of its build output:\n{}",
         shown.join("\n")
     )
+}
+
+/// Why the archive of a build context cannot be made.
+#[derive(Debug, thiserror::Error)]
+pub enum ContextError {
+    #[error(transparent)]
+    Ignore(#[from] context::IgnoreFileError),
+    #[error("cannot read the Dockerfile: {0}")]
+    Dockerfile(#[source] std::io::Error),
 }
 
 /// One image to build, and the services that use it (the first names it).
@@ -194,7 +239,7 @@ async fn build_image<E: Engine>(
         || "dockerfile_inline".to_string(),
         |d| d.display().to_string(),
     );
-    let failed = |message: String, last_lines: Vec<String>| BuildFailure::Failed {
+    let failed = |message: BuildProblem, last_lines: Vec<String>| BuildFailure::Failed {
         service: service.clone(),
         dockerfile: dockerfile.clone(),
         message,
@@ -203,15 +248,15 @@ async fn build_image<E: Engine>(
     if let Some(refusal) = build.refusals.first() {
         return Err(BuildFailure::Refused {
             service,
-            reason: refusal.to_string(),
+            reason: refusal.clone(),
         });
     }
     if !build.context.is_dir() {
         return Err(failed(
-            format!(
-                "the build context {} is not a directory; fix services.{service}.build.context",
-                build.context.display()
-            ),
+            BuildProblem::ContextNotADirectory {
+                context: build.context.clone(),
+                service: service.clone(),
+            },
             Vec::new(),
         ));
     }
@@ -219,14 +264,14 @@ async fn build_image<E: Engine>(
         && !dockerfile.is_file()
     {
         return Err(failed(
-            format!(
-                "there is no Dockerfile at {}; fix services.{service}.build.dockerfile (or context)",
-                dockerfile.display()
-            ),
+            BuildProblem::NoDockerfile {
+                dockerfile: dockerfile.clone(),
+                service: service.clone(),
+            },
             Vec::new(),
         ));
     }
-    let source = context_source(build).map_err(|e| failed(e, Vec::new()))?;
+    let source = context_source(build).map_err(|e| failed(e.into(), Vec::new()))?;
     let mut spec = build.spec.clone();
     spec.no_cache |= options.no_cache;
     spec.pull |= options.pull;
@@ -301,7 +346,7 @@ async fn build_image<E: Engine>(
                     Word::Error,
                     &e.to_string(),
                 );
-                return Err(failed(e.to_string(), last_lines.into()));
+                return Err(failed(BuildProblem::Engine(e), last_lines.into()));
             }
         }
     }
@@ -313,18 +358,18 @@ async fn build_image<E: Engine>(
             .await
             .ok()
             .flatten()
-            .ok_or_else(|| {
-                failed(
-                    "the engine ended the build without an image".into(),
-                    last_lines.clone().into(),
-                )
-            })?,
+            .ok_or_else(|| failed(BuildProblem::NoImage, last_lines.clone().into()))?,
     };
     for tag in &spec.extra_tags {
-        engine
-            .tag_image(&id, tag)
-            .await
-            .map_err(|e| failed(format!("cannot tag the image {tag}: {e}"), Vec::new()))?;
+        engine.tag_image(&id, tag).await.map_err(|source| {
+            failed(
+                BuildProblem::Tag {
+                    tag: tag.clone(),
+                    source,
+                },
+                Vec::new(),
+            )
+        })?;
     }
     events.emit(Kind::Service, &service, Status::Done, Word::Built, &shared);
     Ok((spec.tag, id))
@@ -370,15 +415,19 @@ fn base_image_credentials(
         match crate::registry::credentials_for(&image, env) {
             Ok(Some(auth)) if !auths.iter().any(|a| a.server == auth.server) => auths.push(auth),
             Ok(_) => {}
-            Err(problem) if !problems.contains(&problem) => problems.push(problem),
-            Err(_) => {}
+            Err(problem) => {
+                let problem = problem.to_string();
+                if !problems.contains(&problem) {
+                    problems.push(problem);
+                }
+            }
         }
     }
     (auths, problems)
 }
 
 /// What the archive of `build`'s context holds.
-fn context_source(build: &ServiceBuild) -> Result<ContextSource, String> {
+fn context_source(build: &ServiceBuild) -> Result<ContextSource, ContextError> {
     let (ignore_file, rules) =
         context::ignore_rules(&build.context, build.dockerfile_in_context())?;
     let mut always = Vec::new();
@@ -395,7 +444,7 @@ fn context_source(build: &ServiceBuild) -> Result<ContextSource, String> {
     }
     let extra = build
         .injected_file()
-        .map_err(|e| format!("cannot read the Dockerfile: {e}"))?
+        .map_err(ContextError::Dockerfile)?
         .into_iter()
         .collect();
     Ok(ContextSource {
@@ -404,4 +453,44 @@ fn context_source(build: &ServiceBuild) -> Result<ContextSource, String> {
         always,
         extra,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn build_failures_name_the_service_file_and_fix() {
+        let failure = BuildFailure::Failed {
+            service: "web".into(),
+            dockerfile: "/p/Dockerfile".into(),
+            message: BuildProblem::ContextNotADirectory {
+                context: PathBuf::from("/p/nope"),
+                service: "web".into(),
+            },
+            last_lines: vec!["step 1".into()],
+        };
+        assert_eq!(
+            failure.to_string(),
+            "service \"web\" failed to build (/p/Dockerfile): the build context /p/nope is not a \
+             directory; fix services.web.build.context\n  the last lines of its build output:\n    \
+             step 1"
+        );
+        assert_eq!(
+            BuildProblem::NoDockerfile {
+                dockerfile: PathBuf::from("/p/Dockerfile"),
+                service: "web".into(),
+            }
+            .to_string(),
+            "there is no Dockerfile at /p/Dockerfile; fix services.web.build.dockerfile (or context)"
+        );
+        assert_eq!(
+            BuildProblem::Tag {
+                tag: "app:2".into(),
+                source: crate::engine::EngineError::Other("refused".into()),
+            }
+            .to_string(),
+            "cannot tag the image app:2: refused"
+        );
+    }
 }

@@ -58,7 +58,7 @@ pub struct BuildArgs {
 
 /// `--memory`: a size as `mem_limit` takes it.
 fn parse_memory(text: &str) -> Result<i64, String> {
-    match crate::model::ram_in_bytes(text)? {
+    match crate::model::ram_in_bytes(text).map_err(|e| e.to_string())? {
         bytes if bytes > 0 => Ok(bytes),
         _ => Err(format!("the memory limit must be above 0, not '{text}'")),
     }

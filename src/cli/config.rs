@@ -247,7 +247,7 @@ fn digest_failure(
         DigestError::NeverPushed { registry } => format!(
             "it was built locally and never pushed to {registry}: push it first or drop {flag}"
         ),
-        DigestError::Other(reason) => reason.clone(),
+        other => other.to_string(),
     };
     format!("service {service:?}: cannot resolve the digest of image {image}: {reason}")
 }

@@ -615,5 +615,5 @@ pub fn instant_flag(text: &Option<String>) -> Result<Option<i64>, CliError> {
     text.as_deref()
         .map(|t| crate::time::parse_instant(t, crate::time::now()))
         .transpose()
-        .map_err(CliError::Usage)
+        .map_err(|e| CliError::Usage(e.to_string()))
 }

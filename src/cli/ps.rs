@@ -129,7 +129,9 @@ pub fn run(settings: &Settings, args: PsArgs) -> Result<i32, CliError> {
         let rows = containers
             .iter()
             .map(|c| json_line(c, &desired.project, now, args.no_trunc));
-        out = template.render_all(rows, TITLES).map_err(CliError::Other)?;
+        out = template
+            .render_all(rows, TITLES)
+            .map_err(|e| CliError::Other(e.to_string()))?;
     } else {
         let rows: Vec<Vec<String>> = containers
             .iter()

@@ -129,7 +129,7 @@ pub fn run(settings: &Settings, args: RunArgs) -> Result<i32, CliError> {
     for text in &args.volume {
         let parsed =
             volume::parse_volume(text).map_err(|e| CliError::Usage(format!("--volume: {e}")))?;
-        if parsed.kind == "volume" && !parsed.source.is_empty() {
+        if parsed.kind == volume::VolumeKind::Volume && !parsed.source.is_empty() {
             settings.load.keep_volumes.push(parsed.source);
         }
     }
@@ -406,7 +406,7 @@ fn volume_mount(settings: &Settings, desired: &Desired, text: &str) -> Result<Mo
         read_only: parsed.read_only,
         ..Default::default()
     };
-    if parsed.kind == "bind" {
+    if parsed.kind == volume::VolumeKind::Bind {
         let home = settings.load.os_env.get(env_vars::HOME);
         let cwd = settings.load.cwd.to_string_lossy();
         mount.source = match (parsed.source.strip_prefix('~'), home) {

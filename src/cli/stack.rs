@@ -229,7 +229,7 @@ fn credentials(
     let mut auth = BTreeMap::new();
     for service in stack.services.values() {
         if let Some(found) = crate::registry::credentials_for(&service.image, &settings.load.os_env)
-            .map_err(CliError::Other)?
+            .map_err(|e| CliError::Other(e.to_string()))?
         {
             auth.insert(service.image.clone(), found);
         }

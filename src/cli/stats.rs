@@ -86,7 +86,9 @@ pub fn run(settings: &Settings, args: StatsArgs) -> Result<i32, CliError> {
                         .iter()
                         .zip(&samples)
                         .map(|(c, u)| json(c, u, args.no_trunc));
-                    template.render_all(rows, TITLES).map_err(CliError::Other)?
+                    template
+                        .render_all(rows, TITLES)
+                        .map_err(|e| CliError::Other(e.to_string()))?
                 }
             };
             let mut out = std::io::stdout().lock();

@@ -77,7 +77,7 @@ fn render(volumes: &[Volume], quiet: bool, format: &OutputFormat) -> Result<Stri
         OutputFormat::Json => volumes.iter().map(|v| format!("{}\n", json(v))).collect(),
         OutputFormat::Template(template) => template
             .render_all(volumes.iter().map(json), TITLES)
-            .map_err(CliError::Other)?,
+            .map_err(|e| CliError::Other(e.to_string()))?,
     })
 }
 

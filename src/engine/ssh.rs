@@ -34,11 +34,22 @@ pub struct SshTarget {
     socket: Option<String>,
 }
 
+/// An `ssh://` address that cannot be used.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum SshAddressError {
+    #[error("{0} is not an ssh:// address")]
+    NotSsh(String),
+    #[error("{address}: the port {port:?} is not a number")]
+    Port { address: String, port: String },
+    #[error("{0} names no host")]
+    NoHost(String),
+}
+
 impl SshTarget {
-    pub fn parse(address: &str) -> Result<SshTarget, String> {
+    pub fn parse(address: &str) -> Result<SshTarget, SshAddressError> {
         let rest = address
             .strip_prefix("ssh://")
-            .ok_or_else(|| format!("{address} is not an ssh:// address"))?;
+            .ok_or_else(|| SshAddressError::NotSsh(address.to_string()))?;
         let (authority, path) = match rest.find('/') {
             Some(i) => (&rest[..i], &rest[i..]),
             None => (rest, ""),
@@ -49,15 +60,16 @@ impl SshTarget {
         };
         let (host, port) = match host_port.rsplit_once(':') {
             Some((host, port)) => {
-                let port = port
-                    .parse()
-                    .map_err(|_| format!("{address}: the port {port:?} is not a number"))?;
+                let port = port.parse().map_err(|_| SshAddressError::Port {
+                    address: address.to_string(),
+                    port: port.to_string(),
+                })?;
                 (host, Some(port))
             }
             None => (host_port, None),
         };
         if host.is_empty() {
-            return Err(format!("{address} names no host"));
+            return Err(SshAddressError::NoHost(address.to_string()));
         }
         Ok(SshTarget {
             user: user.filter(|u| !u.is_empty()),
@@ -260,5 +272,16 @@ mod tests {
         );
         assert!(SshTarget::parse("ssh://me@box:x").is_err());
         assert!(SshTarget::parse("ssh://me@").is_err());
+    }
+
+    #[test]
+    fn address_errors_name_the_address() {
+        let text = |a: &str| SshTarget::parse(a).unwrap_err().to_string();
+        assert_eq!(
+            text("ssh://me@box:x"),
+            "ssh://me@box:x: the port \"x\" is not a number"
+        );
+        assert_eq!(text("ssh://me@"), "ssh://me@ names no host");
+        assert_eq!(text("tcp://box"), "tcp://box is not an ssh:// address");
     }
 }

@@ -475,7 +475,7 @@ fn volume_mount(node: &mut Node, path: &mut Path, ctx: &mut Ctx) -> Result<(), D
             } else {
                 "write `source:target[:mode]`, or use the long syntax (`type`, `source`, `target`)"
             };
-            return Err(error(node, e, hint));
+            return Err(error(node, e.to_string(), hint));
         }
     };
     let span = node.span;
@@ -486,7 +486,7 @@ fn volume_mount(node: &mut Node, path: &mut Path, ctx: &mut Ctx) -> Result<(), D
         + usize::from(parsed.bind.is_some())
         + usize::from(parsed.volume.is_some());
     let mut map = Map::with_capacity(len);
-    map.insert("type", text(parsed.kind, span));
+    map.insert("type", text(parsed.kind.as_str(), span));
     if !parsed.source.is_empty() {
         map.insert("source", text(parsed.source, span));
     }
@@ -584,7 +584,7 @@ fn ports(node: &mut Node, path: &mut Path, ctx: &mut Ctx) -> Result<(), Diagnost
         let parsed = match ports::parse_port_config(&spec) {
             Ok(p) => p,
             Err(_) if ctx.skip_parse_errors && matches!(item.kind, Kind::Str(_)) => return Ok(()),
-            Err(e) => return Err(error(item, e, HINT)),
+            Err(e) => return Err(error(item, e.to_string(), HINT)),
         };
         let span = item.span;
         for p in parsed {

@@ -36,7 +36,32 @@ use crate::load::interpolate::{self, InterpolationError};
 pub struct DotenvError {
     pub line: usize,
     pub col: usize,
-    pub message: String,
+    pub message: DotenvProblem,
+}
+
+/// What is wrong at a [`DotenvError`]'s place, in Compose's words.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum DotenvProblem {
+    /// A raw-format line that starts with `=`.
+    #[error("no variable name on line '{0}'")]
+    NoName(String),
+    /// A raw-format key with blanks in it.
+    #[error("variable '{0}' contains whitespaces")]
+    KeyWhitespace(String),
+    #[error(
+        "unexpected character {} in variable name {}",
+        crate::gocompat::quote(&.found.to_string()),
+        crate::gocompat::quote(.line)
+    )]
+    UnexpectedCharacter { found: char, line: String },
+    #[error("key cannot contain a space")]
+    KeySpace,
+    #[error("unterminated quoted value {0}")]
+    Unterminated(String),
+    #[error("Invalid template: {}", crate::gocompat::quote(.0))]
+    InvalidTemplate(String),
+    #[error("{}", interpolate::required_message(.var, .message))]
+    Required { var: String, message: String },
 }
 
 impl fmt::Display for DotenvError {
@@ -124,9 +149,9 @@ fn raw(
             None => (trimmed, None),
         };
         let problem = if key.is_empty() {
-            Some(format!("no variable name on line '{trimmed}'"))
+            Some(DotenvProblem::NoName(trimmed.to_string()))
         } else if key.contains([' ', '\t']) {
-            Some(format!("variable '{key}' contains whitespaces"))
+            Some(DotenvProblem::KeyWhitespace(key.to_string()))
         } else {
             None
         };
@@ -228,18 +253,17 @@ impl Parser<'_, '_> {
             let line = text[start..].split('\n').next().unwrap_or_default();
             return Err(self.error(
                 start + i,
-                format!(
-                    "unexpected character {} in variable name {}",
-                    crate::gocompat::quote(&c.to_string()),
-                    crate::gocompat::quote(line)
-                ),
+                DotenvProblem::UnexpectedCharacter {
+                    found: c,
+                    line: line.to_string(),
+                },
             ));
         }
         // A bare key on the last line, without a final newline.
         let (key_end, sep) = sep.unwrap_or((text.len(), '\n'));
         let key = text[start..key_end].trim_end();
         if key.contains(' ') {
-            return Err(self.error(start, "key cannot contain a space".into()));
+            return Err(self.error(start, DotenvProblem::KeySpace));
         }
         let mut value_at = (key_end + 1).min(text.len());
         value_at += text[value_at..]
@@ -299,7 +323,7 @@ impl Parser<'_, '_> {
             return self.interpolate(&expand_escapes(&value), at, false);
         }
         let shown = text[at..].split('\n').next().unwrap_or_default();
-        Err(self.error(at, format!("unterminated quoted value {shown}")))
+        Err(self.error(at, DotenvProblem::Unterminated(shown.to_string())))
     }
 
     /// Interpolates a value that starts at byte `at`. `exact` says whether
@@ -318,13 +342,10 @@ impl Parser<'_, '_> {
             Err(e) => Err(match e.kind {
                 InterpolationError::Invalid { offset } => {
                     let pos = if exact { at + offset } else { at };
-                    self.error(
-                        pos,
-                        format!("Invalid template: {}", crate::gocompat::quote(&e.template)),
-                    )
+                    self.error(pos, DotenvProblem::InvalidTemplate(e.template))
                 }
                 InterpolationError::Required { var, message } => {
-                    self.error(at, interpolate::required_message(&var, &message))
+                    self.error(at, DotenvProblem::Required { var, message })
                 }
             }),
         }
@@ -339,7 +360,7 @@ impl Parser<'_, '_> {
         )
     }
 
-    fn error(&self, at: usize, message: String) -> DotenvError {
+    fn error(&self, at: usize, message: DotenvProblem) -> DotenvError {
         let (line, col) = self.line_col(at);
         DotenvError { line, col, message }
     }
@@ -634,7 +655,7 @@ mod tests {
             DotenvError {
                 line: 7,
                 col: 1,
-                message: "key cannot contain a space".into()
+                message: DotenvProblem::KeySpace
             }
         );
         assert_eq!(err.to_string(), "line 7: key cannot contain a space");
@@ -866,7 +887,7 @@ mod tests {
         for (text, line, col, message) in cases {
             let err = parse(text, &none).unwrap_err();
             assert_eq!(
-                (err.line, err.col, err.message.as_str()),
+                (err.line, err.col, err.message.to_string().as_str()),
                 (*line, *col, *message),
                 "{text:?}"
             );
@@ -903,10 +924,10 @@ mod tests {
         assert_eq!(parse_raw("A B=1\n=2\nC=3", &none), map(&[("C", "3")]));
         let err = try_parse_raw("OK=1\n A B=1\n", &none).unwrap_err();
         assert_eq!(
-            (err.line, err.col, err.message.as_str()),
+            (err.line, err.col, err.message.to_string().as_str()),
             (2, 2, "variable 'A B' contains whitespaces")
         );
         let err = try_parse_raw("=2\n", &none).unwrap_err();
-        assert_eq!(err.message, "no variable name on line '=2'");
+        assert_eq!(err.message.to_string(), "no variable name on line '=2'");
     }
 }

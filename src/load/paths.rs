@@ -421,10 +421,19 @@ fn unc_len(b: &[u8], start: usize) -> usize {
     b.len()
 }
 
+/// A symbolic link on a watched path that cannot be followed.
+#[derive(Debug, thiserror::Error)]
+#[error("cannot resolve symbolic link {link}: {source}")]
+struct SymlinkError {
+    link: String,
+    #[source]
+    source: std::io::Error,
+}
+
 /// Replaces the first component of `path` that is a symbolic link by the
 /// fully resolved path it points to; `path` is returned as is when no
 /// component is a link (or does not exist).
-fn resolve_symbolic_link(path: &str) -> Result<String, String> {
+fn resolve_symbolic_link(path: &str) -> Result<String, SymlinkError> {
     let mut current = if path.starts_with('/') {
         "/".to_string()
     } else {
@@ -434,8 +443,15 @@ fn resolve_symbolic_link(path: &str) -> Result<String, String> {
         current = join(&[&current, part]);
         let is_link = std::fs::symlink_metadata(&current).is_ok_and(|m| m.file_type().is_symlink());
         if is_link {
-            let target = std::fs::canonicalize(&current)
-                .map_err(|e| format!("cannot resolve symbolic link {current}: {e}"))?;
+            let target = match std::fs::canonicalize(&current) {
+                Ok(target) => target,
+                Err(source) => {
+                    return Err(SymlinkError {
+                        link: current,
+                        source,
+                    });
+                }
+            };
             return Ok(path.replacen(&current, &target.to_string_lossy(), 1));
         }
     }

@@ -63,13 +63,18 @@ impl<'de> Deserialize<'de> for GoScalar {
 struct GoBool(bool);
 
 /// compose-go's `toBoolean`.
-pub(crate) fn parse_go_bool(value: &str) -> Result<bool, String> {
+pub(crate) fn parse_go_bool(value: &str) -> Result<bool, BoolError> {
     match value.to_ascii_lowercase().as_str() {
         "true" | "y" | "yes" | "on" => Ok(true),
         "false" | "n" | "no" | "off" => Ok(false),
-        _ => Err(format!("invalid boolean: {value}")),
+        _ => Err(BoolError(value.to_string())),
     }
 }
+
+/// A string compose-go's `toBoolean` does not read as a boolean.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("invalid boolean: {0}")]
+pub(crate) struct BoolError(String);
 
 impl<'de> Deserialize<'de> for GoBool {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {

@@ -5,6 +5,7 @@
 //! compose-go's `DecodeMapstructure` hooks) and the forms that
 //! `docker compose config --format json` prints, so printed output reads back.
 
+use crate::gocompat::DurationError;
 use std::fmt;
 use std::str::FromStr;
 
@@ -92,13 +93,13 @@ impl fmt::Display for Duration {
 
 /// Parses a duration like `str2duration.ParseDuration` (Go's
 /// `time.ParseDuration` plus the `d` and `w` units), with Go's error texts.
-pub fn parse_duration(orig: &str) -> Result<Duration, String> {
+pub fn parse_duration(orig: &str) -> Result<Duration, DurationError> {
     crate::gocompat::parse_duration(orig, crate::gocompat::Units::WithDaysAndWeeks).map(Duration)
 }
 
 impl FromStr for Duration {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, String> {
+    type Err = DurationError;
+    fn from_str(s: &str) -> Result<Self, DurationError> {
         parse_duration(s)
     }
 }
@@ -132,40 +133,53 @@ impl<'de> Deserialize<'de> for Duration {
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct UnitBytes(pub i64);
 
+/// A size docker's `units.RAMInBytes` refuses, in its words.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum SizeError {
+    #[error("invalid size: '{0}'")]
+    Invalid(String),
+    /// The number before the suffix is not one.
+    #[error("strconv.ParseFloat: parsing \"{0}\": invalid syntax")]
+    Number(String),
+    /// Go would wrap it to a negative size.
+    #[error(
+        "invalid size: '{0}' is larger than the largest size, 8 EiB (9223372036854775807 bytes)"
+    )]
+    TooLarge(String),
+    #[error("invalid suffix: '{0}'")]
+    Suffix(String),
+}
+
 /// docker/go-units `RAMInBytes` (v0.5.0): a size with binary suffixes.
-pub fn ram_in_bytes(size: &str) -> Result<i64, String> {
+pub fn ram_in_bytes(size: &str) -> Result<i64, SizeError> {
     let bytes = size.as_bytes();
     let Some(sep) = bytes
         .iter()
         .rposition(|b| b.is_ascii_digit() || *b == b'.' || *b == b' ')
     else {
-        return Err(format!("invalid size: '{size}'"));
+        return Err(SizeError::Invalid(size.to_string()));
     };
     let (num, sfx) = if bytes[sep] == b' ' {
         (&size[..sep], &size[sep + 1..])
     } else {
         (&size[..=sep], &size[sep + 1..])
     };
-    let value = go_parse_float(num)
-        .map_err(|_| format!("strconv.ParseFloat: parsing \"{num}\": invalid syntax"))?;
+    let value = go_parse_float(num).map_err(|_| SizeError::Number(num.to_string()))?;
     if value < 0.0 {
-        return Err(format!("invalid size: '{size}'"));
+        return Err(SizeError::Invalid(size.to_string()));
     }
     // Go wraps a size past the largest int64 to a negative one; berth refuses it.
     let in_range = |bytes: f64| {
         if bytes < 9_223_372_036_854_775_808.0 {
             Ok(bytes as i64)
         } else {
-            Err(format!(
-                "invalid size: '{size}' is larger than the largest size, 8 EiB \
-                 (9223372036854775807 bytes)"
-            ))
+            Err(SizeError::TooLarge(size.to_string()))
         }
     };
     if sfx.is_empty() {
         return in_range(value);
     }
-    let bad_suffix = || format!("invalid suffix: '{sfx}'");
+    let bad_suffix = || SizeError::Suffix(sfx.to_string());
     if sfx.len() > 3 {
         return Err(bad_suffix());
     }
@@ -428,15 +442,15 @@ mod tests {
     #[test]
     fn duration_errors_match_go() {
         assert_eq!(
-            parse_duration("10").unwrap_err(),
+            parse_duration("10").unwrap_err().to_string(),
             "time: missing unit in duration \"10\""
         );
         assert_eq!(
-            parse_duration("10x").unwrap_err(),
+            parse_duration("10x").unwrap_err().to_string(),
             "time: unknown unit \"x\" in duration \"10x\""
         );
         assert_eq!(
-            parse_duration("").unwrap_err(),
+            parse_duration("").unwrap_err().to_string(),
             "time: invalid duration \"\""
         );
         assert!(parse_duration(".s").is_err());
@@ -515,5 +529,21 @@ mod tests {
         );
         assert_eq!(go_json_f32(1.0), serde_json::Number::from(1u64));
         assert_eq!(go_json_f32(0.3), serde_json::Number::from_f64(0.3).unwrap());
+    }
+
+    #[test]
+    fn size_errors_are_go_units_words() {
+        let text = |s: &str| ram_in_bytes(s).unwrap_err().to_string();
+        assert_eq!(text("m"), "invalid size: 'm'");
+        assert_eq!(text("-1"), "invalid size: '-1'");
+        assert_eq!(text("1x"), "invalid suffix: 'x'");
+        assert_eq!(
+            text("a1"),
+            "strconv.ParseFloat: parsing \"a1\": invalid syntax"
+        );
+        assert_eq!(
+            text("9000000p"),
+            "invalid size: '9000000p' is larger than the largest size, 8 EiB (9223372036854775807 bytes)"
+        );
     }
 }

@@ -15,6 +15,11 @@ use super::de::GoScalar;
 // Shell words
 // ---------------------------------------------------------------------------
 
+/// A command string `go-shellwords` cannot split (in its words).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("invalid command line string")]
+pub struct ShellWordsError;
+
 /// Splits a command string like `go-shellwords` v1.0.12 `Parse` (no
 /// environment or backtick expansion), which compose-go uses for `command`,
 /// `entrypoint` and hook commands given as a string.
@@ -22,13 +27,13 @@ use super::de::GoScalar;
 /// Quirks kept: parsing stops silently at an unquoted `;`, `&`, `|`, `<` or
 /// `>` (a digit-led word right before `>` is dropped); an unquoted `(` that
 /// does not follow `$` is an error, as is an unbalanced quote or `)`.
-pub fn parse_shell_words(line: &str) -> Result<Vec<String>, String> {
+pub fn parse_shell_words(line: &str) -> Result<Vec<String>, ShellWordsError> {
     #[derive(PartialEq)]
     enum Got {
         No,
         Yes,
     }
-    let invalid = || "invalid command line string".to_string();
+    let invalid = || ShellWordsError;
     let mut args = Vec::new();
     let mut buf = String::new();
     let (mut escaped, mut double_q, mut single_q, mut back_q, mut dollar_q) =
@@ -107,13 +112,24 @@ pub fn parse_shell_words(line: &str) -> Result<Vec<String>, String> {
 // Extra hosts
 // ---------------------------------------------------------------------------
 
+/// `extra_hosts` that compose-go refuses, in its words.
+#[derive(Debug, thiserror::Error)]
+pub(crate) enum HostsError {
+    #[error(transparent)]
+    Scalar(#[from] serde_json::Error),
+    #[error("unexpected value type {0} for extra_hosts entry")]
+    EntryType(&'static str),
+    #[error("unexpected value type {0} for extra_hosts")]
+    Type(&'static str),
+    #[error("invalid additional host, missing IP: {0}")]
+    MissingIp(String),
+    #[error("bad host name '{0}'")]
+    BadHost(String),
+}
+
 /// Decodes `extra_hosts` like `types.HostsList.DecodeMapstructure`.
-pub(crate) fn hosts_list_from_value(v: Value) -> Result<IndexMap<String, Vec<String>>, String> {
-    let scalar = |v: Value| -> Result<String, String> {
-        GoScalar::deserialize(v)
-            .map(|s| s.0)
-            .map_err(|e| e.to_string())
-    };
+pub(crate) fn hosts_list_from_value(v: Value) -> Result<IndexMap<String, Vec<String>>, HostsError> {
+    let scalar = |v: Value| -> Result<String, HostsError> { Ok(GoScalar::deserialize(v)?.0) };
     let mut list: IndexMap<String, Vec<String>> = IndexMap::new();
     match v {
         Value::Null => {}
@@ -126,10 +142,7 @@ pub(crate) fn hosts_list_from_value(v: Value) -> Result<IndexMap<String, Vec<Str
                         items.into_iter().map(scalar).collect::<Result<_, _>>()?
                     }
                     other => {
-                        return Err(format!(
-                            "unexpected value type {} for extra_hosts entry",
-                            go_type_name(&other)
-                        ));
+                        return Err(HostsError::EntryType(go_type_name(&other)));
                     }
                 };
                 list.insert(host, ips);
@@ -139,7 +152,7 @@ pub(crate) fn hosts_list_from_value(v: Value) -> Result<IndexMap<String, Vec<Str
             for item in items {
                 let s = scalar(item)?;
                 let Some((host, ip)) = s.split_once('=').or_else(|| s.split_once(':')) else {
-                    return Err(format!("invalid additional host, missing IP: {s}"));
+                    return Err(HostsError::MissingIp(s));
                 };
                 list.entry(host.to_owned())
                     .or_default()
@@ -147,15 +160,12 @@ pub(crate) fn hosts_list_from_value(v: Value) -> Result<IndexMap<String, Vec<Str
             }
         }
         other => {
-            return Err(format!(
-                "unexpected value type {} for extra_hosts",
-                go_type_name(&other)
-            ));
+            return Err(HostsError::Type(go_type_name(&other)));
         }
     }
     for (host, ips) in &mut list {
         if host.is_empty() || host.contains([':', '=']) {
-            return Err(format!("bad host name '{host}'"));
+            return Err(HostsError::BadHost(host.clone()));
         }
         for ip in ips.iter_mut() {
             if ip.len() > 2 && ip.starts_with('[') && ip.ends_with(']') {
@@ -498,6 +508,28 @@ mod tests {
         assert_eq!(
             serde_json::to_value(&t.f).unwrap(),
             json!(["a.env", {"path": "b.env", "required": false}])
+        );
+    }
+
+    #[test]
+    fn error_messages_are_compose_gos() {
+        assert_eq!(
+            parse_shell_words("echo 'a").unwrap_err().to_string(),
+            "invalid command line string"
+        );
+        let text = |v: Value| hosts_list_from_value(v).unwrap_err().to_string();
+        assert_eq!(
+            text(json!(["nohost"])),
+            "invalid additional host, missing IP: nohost"
+        );
+        assert_eq!(text(json!({"a:b": "1.1.1.1"})), "bad host name 'a:b'");
+        assert_eq!(
+            text(json!(true)),
+            "unexpected value type bool for extra_hosts"
+        );
+        assert_eq!(
+            text(json!({"a": true})),
+            "unexpected value type bool for extra_hosts entry"
         );
     }
 }

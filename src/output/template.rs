@@ -7,6 +7,27 @@
 
 use serde_json::{Map, Value};
 
+/// A `--format` template berth cannot take, or cannot apply to a row.
+#[derive(Clone, Debug, PartialEq, thiserror::Error)]
+pub enum TemplateError {
+    #[error("template parsing error: template: :1: unclosed action")]
+    Unclosed,
+    /// An action outside the part of Go's templates berth reads.
+    #[error(
+        "--format: berth takes {{{{.Field}}}}, {{{{json .}}}}, {{{{json .Field}}}} and \
+         {{{{.Label \"key\"}}}} of Go's templates, not {{{{{action}}}}}; \
+         `--format json` gives every field"
+    )]
+    Unsupported { action: String },
+    #[error(
+        "template parsing error: template: :1: executing \"\" at <.{field}>: \
+         can't evaluate field {field}"
+    )]
+    UnknownField { field: String },
+    #[error("a listing row is not an object: {0}")]
+    NotAnObject(Value),
+}
+
 /// `--format` of a listing that takes templates: its table, JSON lines,
 /// or a template.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -17,7 +38,7 @@ pub enum OutputFormat {
 }
 
 impl OutputFormat {
-    pub fn parse(format: &str) -> Result<OutputFormat, String> {
+    pub fn parse(format: &str) -> Result<OutputFormat, TemplateError> {
         match format {
             "table" => Ok(OutputFormat::Table),
             "json" => Ok(OutputFormat::Json),
@@ -46,7 +67,7 @@ enum Piece {
 }
 
 impl Template {
-    pub fn parse(format: &str) -> Result<Template, String> {
+    pub fn parse(format: &str) -> Result<Template, TemplateError> {
         let (table, text) = match format.strip_prefix("table") {
             Some(rest) if rest.is_empty() || rest.starts_with(char::is_whitespace) => {
                 (true, rest.trim_start())
@@ -61,9 +82,7 @@ impl Template {
                 pieces.push(Piece::Text(rest[..start].to_string()));
             }
             let inner = &rest[start + 2..];
-            let end = inner
-                .find("}}")
-                .ok_or("template parsing error: template: :1: unclosed action")?;
+            let end = inner.find("}}").ok_or(TemplateError::Unclosed)?;
             pieces.push(action(inner[..end].trim())?);
             rest = &inner[end + 2..];
         }
@@ -74,16 +93,16 @@ impl Template {
     }
 
     /// The template applied to `row`; an unknown field is an error naming it.
-    pub fn render(&self, row: &Map<String, Value>) -> Result<String, String> {
-        let field = |name: &Option<String>| -> Result<Value, String> {
+    pub fn render(&self, row: &Map<String, Value>) -> Result<String, TemplateError> {
+        let field = |name: &Option<String>| -> Result<Value, TemplateError> {
             match name {
                 None => Ok(Value::Object(row.clone())),
-                Some(name) => row.get(name).cloned().ok_or_else(|| {
-                    format!(
-                        "template parsing error: template: :1: executing \"\" at <.{name}>: \
-                         can't evaluate field {name}"
-                    )
-                }),
+                Some(name) => row
+                    .get(name)
+                    .cloned()
+                    .ok_or_else(|| TemplateError::UnknownField {
+                        field: name.clone(),
+                    }),
             }
         };
         let mut out = String::new();
@@ -135,12 +154,12 @@ impl Template {
         &self,
         rows: impl IntoIterator<Item = Value>,
         titles: &[(&str, &str)],
-    ) -> Result<String, String> {
+    ) -> Result<String, TemplateError> {
         let lines = rows
             .into_iter()
             .map(|row| match row {
                 Value::Object(row) => self.render(&row),
-                other => Err(format!("a listing row is not an object: {other}")),
+                other => Err(TemplateError::NotAnObject(other)),
             })
             .collect::<Result<Vec<_>, _>>()?;
         if !self.table {
@@ -154,8 +173,8 @@ impl Template {
     }
 }
 
-fn action(inner: &str) -> Result<Piece, String> {
-    let field = |word: &str| -> Result<Option<String>, String> {
+fn action(inner: &str) -> Result<Piece, TemplateError> {
+    let field = |word: &str| -> Result<Option<String>, TemplateError> {
         match word {
             "." => Ok(None),
             w if w.starts_with('.') && w[1..].chars().all(|c| c.is_ascii_alphanumeric()) => {
@@ -175,12 +194,10 @@ fn action(inner: &str) -> Result<Piece, String> {
     }
 }
 
-fn unsupported(inner: &str) -> String {
-    format!(
-        "--format: berth takes {{{{.Field}}}}, {{{{json .}}}}, {{{{json .Field}}}} and \
-         {{{{.Label \"key\"}}}} of Go's templates, not {{{{{inner}}}}}; \
-         `--format json` gives every field"
-    )
+fn unsupported(inner: &str) -> TemplateError {
+    TemplateError::Unsupported {
+        action: inner.to_string(),
+    }
 }
 
 /// A value as Go's `%v` prints it: text as it is, lists in brackets and
@@ -258,17 +275,43 @@ mod tests {
         assert!(
             t.render(&row())
                 .unwrap_err()
+                .to_string()
                 .contains("can't evaluate field Nope")
         );
         assert!(
             Template::parse("{{.Name")
                 .unwrap_err()
+                .to_string()
                 .contains("unclosed action")
         );
         assert!(
             Template::parse("{{range .Labels}}")
                 .unwrap_err()
+                .to_string()
                 .contains("not {{range .Labels}}")
+        );
+    }
+
+    #[test]
+    fn error_messages_are_the_docker_clis() {
+        let text = |e: TemplateError| e.to_string();
+        assert_eq!(
+            text(Template::parse("{{.Name").unwrap_err()),
+            "template parsing error: template: :1: unclosed action"
+        );
+        assert_eq!(
+            text(Template::parse("{{range .Labels}}").unwrap_err()),
+            "--format: berth takes {{.Field}}, {{json .}}, {{json .Field}} and {{.Label \"key\"}} \
+             of Go's templates, not {{range .Labels}}; `--format json` gives every field"
+        );
+        let t = Template::parse("{{.Nope}}").unwrap();
+        assert_eq!(
+            text(t.render(&row()).unwrap_err()),
+            "template parsing error: template: :1: executing \"\" at <.Nope>: can't evaluate field Nope"
+        );
+        assert_eq!(
+            text(t.render_all([json!(1)], &[]).unwrap_err()),
+            "a listing row is not an object: 1"
         );
     }
 }

@@ -58,6 +58,13 @@ pub enum Event {
 pub enum ExecError {
     #[error(transparent)]
     Engine(#[from] EngineError),
+    /// A network of the stack that is not a network create request.
+    #[error("network {name}: {source}")]
+    NetworkSpec {
+        name: String,
+        #[source]
+        source: serde_json::Error,
+    },
     #[error("service {service} did not converge:\n{report}")]
     Failed { service: String, report: String },
     #[error(
@@ -166,8 +173,11 @@ async fn create_objects(
             Kind::Network => {
                 let network = stack.networks.iter().find(|n| n.name == step.name);
                 let create = network.map(|n| n.create.clone()).unwrap_or_default();
-                let request: NetworkCreateRequest = serde_json::from_value(create)
-                    .map_err(|e| EngineError::Other(format!("network {}: {e}", step.name)))?;
+                let request: NetworkCreateRequest =
+                    serde_json::from_value(create).map_err(|source| ExecError::NetworkSpec {
+                        name: step.name.clone(),
+                        source,
+                    })?;
                 engine.create_swarm_network(request).await?
             }
             Kind::Config => {

@@ -32,7 +32,29 @@ pub enum FsEvent {
     /// Events were lost (the kernel's queue overflowed): compare everything.
     Rescan,
     /// The watcher failed; the message says how to fix it.
-    Failed(String),
+    Failed(WatcherError),
+}
+
+/// Why directories cannot be watched; the limits name the system setting
+/// to raise.
+#[derive(Debug, thiserror::Error)]
+pub enum WatcherError {
+    #[error(
+        "the system's limit of inotify watches is reached; raise it with `sudo sysctl fs.inotify.max_user_watches=524288` (add it to /etc/sysctl.conf to keep it), or ignore more directories"
+    )]
+    WatchLimit,
+    #[error(
+        "{0}: the system's limit of inotify instances is reached; raise it with `sudo sysctl fs.inotify.max_user_instances=512`"
+    )]
+    InstanceLimit(#[source] std::io::Error),
+    #[error(transparent)]
+    Notify(notify::Error),
+    #[error("cannot watch {}: {cause}", dir.display())]
+    Watch {
+        dir: PathBuf,
+        #[source]
+        cause: Box<WatcherError>,
+    },
 }
 
 /// Watches the directories of a set of rules.
@@ -43,10 +65,10 @@ pub struct DirWatcher {
 
 impl DirWatcher {
     /// A watcher whose events arrive on the returned receiver.
-    pub fn new() -> Result<(DirWatcher, UnboundedReceiver<FsEvent>), String> {
+    pub fn new() -> Result<(DirWatcher, UnboundedReceiver<FsEvent>), WatcherError> {
         let (sender, receiver) = unbounded_channel();
         let watcher = notify::recommended_watcher(move |result| forward(&sender, result))
-            .map_err(|e| describe(&e))?;
+            .map_err(describe)?;
         Ok((
             DirWatcher {
                 watcher,
@@ -66,7 +88,7 @@ impl DirWatcher {
     /// directory above each rule's path (which holds a rule's single file,
     /// and sees the rule's path removed and created again, or created when
     /// it does not exist yet). Already watched directories are skipped.
-    pub fn cover(&mut self, rules: &[Rule]) -> Result<(), String> {
+    pub fn cover(&mut self, rules: &[Rule]) -> Result<(), WatcherError> {
         for rule in rules {
             if let Some(existing) = rule.path.ancestors().skip(1).find(|a| a.is_dir()) {
                 self.add(existing)?;
@@ -79,7 +101,7 @@ impl DirWatcher {
     }
 
     /// Watches `dir` and the subdirectories under it that some rule keeps.
-    pub fn add_tree(&mut self, dir: &Path, rules: &[Rule]) -> Result<(), String> {
+    pub fn add_tree(&mut self, dir: &Path, rules: &[Rule]) -> Result<(), WatcherError> {
         let walk = walkdir::WalkDir::new(dir)
             .follow_links(false)
             .into_iter()
@@ -106,7 +128,7 @@ impl DirWatcher {
         }
     }
 
-    fn add(&mut self, dir: &Path) -> Result<(), String> {
+    fn add(&mut self, dir: &Path) -> Result<(), WatcherError> {
         if self.watched.contains(dir) {
             return Ok(());
         }
@@ -118,7 +140,10 @@ impl DirWatcher {
             // Gone between the walk and the watch: nothing to watch.
             Err(e) if matches!(e.kind, notify::ErrorKind::PathNotFound) => Ok(()),
             Err(e) if is_not_found(&e) => Ok(()),
-            Err(e) => Err(format!("cannot watch {}: {}", dir.display(), describe(&e))),
+            Err(e) => Err(WatcherError::Watch {
+                dir: dir.to_path_buf(),
+                cause: Box::new(describe(e)),
+            }),
         }
     }
 }
@@ -134,13 +159,13 @@ fn is_not_found(e: &notify::Error) -> bool {
 }
 
 /// The error, with the system setting to raise when a limit is reached.
-fn describe(e: &notify::Error) -> String {
-    match &e.kind {
-        notify::ErrorKind::MaxFilesWatch => "the system's limit of inotify watches is reached; raise it with `sudo sysctl fs.inotify.max_user_watches=524288` (add it to /etc/sysctl.conf to keep it), or ignore more directories".into(),
-        notify::ErrorKind::Io(io) if io.raw_os_error() == Some(libc::EMFILE) => format!(
-            "{io}: the system's limit of inotify instances is reached; raise it with `sudo sysctl fs.inotify.max_user_instances=512`"
-        ),
-        _ => e.to_string(),
+fn describe(e: notify::Error) -> WatcherError {
+    match e.kind {
+        notify::ErrorKind::MaxFilesWatch => WatcherError::WatchLimit,
+        notify::ErrorKind::Io(io) if io.raw_os_error() == Some(libc::EMFILE) => {
+            WatcherError::InstanceLimit(io)
+        }
+        _ => WatcherError::Notify(e),
     }
 }
 
@@ -149,7 +174,7 @@ fn forward(sender: &UnboundedSender<FsEvent>, result: notify::Result<notify::Eve
     let event = match result {
         Ok(event) => event,
         Err(e) => {
-            let _ = sender.send(FsEvent::Failed(describe(&e)));
+            let _ = sender.send(FsEvent::Failed(describe(e)));
             return;
         }
     };
@@ -199,8 +224,36 @@ mod tests {
     #[test]
     fn the_watch_limit_error_names_the_sysctl_to_raise() {
         let e = notify::Error::new(notify::ErrorKind::MaxFilesWatch);
-        assert!(describe(&e).contains("sysctl fs.inotify.max_user_watches="));
+        assert!(
+            describe(e)
+                .to_string()
+                .contains("sysctl fs.inotify.max_user_watches=")
+        );
         let e = notify::Error::io(std::io::Error::from_raw_os_error(libc::EMFILE));
-        assert!(describe(&e).contains("fs.inotify.max_user_instances"));
+        assert!(
+            describe(e)
+                .to_string()
+                .contains("fs.inotify.max_user_instances")
+        );
+    }
+
+    #[test]
+    fn a_watch_that_fails_names_the_directory() {
+        let e = WatcherError::Watch {
+            dir: PathBuf::from("/src/app"),
+            cause: Box::new(describe(notify::Error::new(
+                notify::ErrorKind::MaxFilesWatch,
+            ))),
+        };
+        assert!(
+            e.to_string()
+                .starts_with("cannot watch /src/app: the system's limit of inotify watches")
+        );
+        let io = std::io::Error::from_raw_os_error(libc::EMFILE);
+        let want = format!(
+            "{io}: the system's limit of inotify instances is reached; raise it with \
+             `sudo sysctl fs.inotify.max_user_instances=512`"
+        );
+        assert_eq!(describe(notify::Error::io(io)).to_string(), want);
     }
 }

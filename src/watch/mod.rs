@@ -82,7 +82,7 @@ pub trait Rebuilder: Send + Sync {
 #[derive(Debug, thiserror::Error)]
 pub enum WatchError {
     #[error("{0}")]
-    Watcher(String),
+    Watcher(#[from] fs::WatcherError),
     #[error(transparent)]
     Engine(#[from] engine::EngineError),
 }
@@ -151,8 +151,8 @@ pub async fn run<E: Engine>(
     rebuilder: &dyn Rebuilder,
     stop: impl std::future::Future<Output = ()>,
 ) -> Result<(), WatchError> {
-    let (mut watcher, mut fs_events) = DirWatcher::new().map_err(WatchError::Watcher)?;
-    watcher.cover(rules).map_err(WatchError::Watcher)?;
+    let (mut watcher, mut fs_events) = DirWatcher::new()?;
+    watcher.cover(rules)?;
     // Subscribed before listing: no start in between is missed.
     let mut engine_events = engine.events(project).await?;
     let mut session = Session {
@@ -208,10 +208,10 @@ pub async fn run<E: Engine>(
                     }
                 }
                 FsEvent::Rescan => {
-                    watcher.cover(rules).map_err(WatchError::Watcher)?;
+                    watcher.cover(rules)?;
                     session.rescan().await;
                 }
-                FsEvent::Failed(message) => reporter.failed(&message),
+                FsEvent::Failed(e) => reporter.failed(&e.to_string()),
             },
             event = engine_events.next() => match event {
                 Some(Ok(event)) => session.on_container_event(event).await,
@@ -292,17 +292,17 @@ fn on_path_event(
     if path.is_dir() {
         let covered = rules.iter().any(|r| path.starts_with(&r.path));
         if covered && !fs::pruned(rules, path) {
-            watcher.add_tree(path, rules).map_err(WatchError::Watcher)?;
+            watcher.add_tree(path, rules)?;
         }
         if above_a_rule {
             // A rule's path, or a directory above one, created.
-            watcher.cover(rules).map_err(WatchError::Watcher)?;
+            watcher.cover(rules)?;
         }
     } else if !gone {
         watcher.forget(path);
     } else if above_a_rule {
         // Removed: what is closest above the rule's path now.
-        watcher.cover(rules).map_err(WatchError::Watcher)?;
+        watcher.cover(rules)?;
     }
     Ok(())
 }

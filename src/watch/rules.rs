@@ -275,10 +275,26 @@ fn builtin_ignored(rel: &str) -> Option<&'static str> {
 
 /// A problem with a service's `develop.watch` section.
 #[derive(Debug, thiserror::Error)]
-#[error("service {service:?}: develop.watch: {message}")]
+#[error("service {service:?}: develop.watch: {problem}")]
 pub struct RuleError {
     pub service: String,
-    pub message: String,
+    #[source]
+    pub problem: RuleProblem,
+}
+
+/// What is wrong with a `develop.watch` rule.
+#[derive(Debug, thiserror::Error)]
+pub enum RuleProblem {
+    #[error(transparent)]
+    Pattern(#[from] crate::ignore::PatternError),
+    #[error("{0} (in the build context's .dockerignore)")]
+    Dockerignore(#[source] crate::build::context::IgnoreFileError),
+    #[error("unknown action {0:?}: use sync, rebuild, restart, sync+restart or sync+exec")]
+    UnknownAction(String),
+    #[error("a rebuild rule needs a build section to rebuild the image from")]
+    RebuildWithoutBuild,
+    #[error("a sync+exec rule needs exec.command")]
+    ExecWithoutCommand,
 }
 
 /// The rules of `services` (all of the project's when empty) that have a
@@ -298,11 +314,11 @@ fn service_rules(desired: &Desired, service: &DesiredService) -> Result<Vec<Rule
     let Some(develop) = &service.develop else {
         return Ok(Vec::new());
     };
-    let fail = |message: String| RuleError {
+    let fail = |problem: RuleProblem| RuleError {
         service: service.name.clone(),
-        message,
+        problem,
     };
-    let patterns = |list: &[String]| Patterns::new(list).map_err(|e| fail(e.to_string()));
+    let patterns = |list: &[String]| Patterns::new(list).map_err(|e| fail(e.into()));
     let context = service
         .build
         .as_ref()
@@ -310,7 +326,7 @@ fn service_rules(desired: &Desired, service: &DesiredService) -> Result<Vec<Rule
     let dockerignore = match &context {
         Some((context, dockerfile)) => {
             let (_, patterns) = crate::build::context::ignore_rules(context, dockerfile.as_deref())
-                .map_err(|e| fail(format!("{e} (in the build context's .dockerignore)")))?;
+                .map_err(|e| fail(RuleProblem::Dockerignore(e)))?;
             Some((context.clone(), patterns))
         }
         None => None,
@@ -323,19 +339,13 @@ fn service_rules(desired: &Desired, service: &DesiredService) -> Result<Vec<Rule
     );
     let mut rules = Vec::new();
     for trigger in &develop.watch {
-        let action = Action::parse(&trigger.action).ok_or_else(|| {
-            fail(format!(
-                "unknown action {:?}: use sync, rebuild, restart, sync+restart or sync+exec",
-                trigger.action
-            ))
-        })?;
+        let action = Action::parse(&trigger.action)
+            .ok_or_else(|| fail(RuleProblem::UnknownAction(trigger.action.clone())))?;
         if action == Action::Rebuild && service.build.is_none() {
-            return Err(fail(
-                "a rebuild rule needs a build section to rebuild the image from".into(),
-            ));
+            return Err(fail(RuleProblem::RebuildWithoutBuild));
         }
         if action == Action::SyncExec && trigger.exec.command.is_none() {
-            return Err(fail("a sync+exec rule needs exec.command".into()));
+            return Err(fail(RuleProblem::ExecWithoutCommand));
         }
         let exec =
             (action == Action::SyncExec).then(|| crate::reconcile::desired::hook(&trigger.exec));
@@ -500,5 +510,25 @@ mod tests {
         assert_eq!(r.relative(Path::new("/p/nginx.conf")).as_deref(), Some(""));
         assert_eq!(r.host_path(""), PathBuf::from("/p/nginx.conf"));
         assert_eq!(r.container_path(""), "/etc/nginx/nginx.conf");
+    }
+
+    #[test]
+    fn rule_errors_name_the_service() {
+        let text = |problem| {
+            RuleError {
+                service: "web".into(),
+                problem,
+            }
+            .to_string()
+        };
+        assert_eq!(
+            text(RuleProblem::UnknownAction("copy".into())),
+            "service \"web\": develop.watch: unknown action \"copy\": use sync, rebuild, \
+             restart, sync+restart or sync+exec"
+        );
+        assert_eq!(
+            text(RuleProblem::ExecWithoutCommand),
+            "service \"web\": develop.watch: a sync+exec rule needs exec.command"
+        );
     }
 }

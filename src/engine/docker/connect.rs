@@ -87,7 +87,8 @@ pub(super) fn open(
     let mut ssh_errors = None;
     let client = match &endpoint.tls {
         None if host.starts_with("ssh://") => {
-            let target = ssh::SshTarget::parse(host).map_err(EngineError::Other)?;
+            let target =
+                ssh::SshTarget::parse(host).map_err(|e| EngineError::Other(e.to_string()))?;
             ssh::connect(target, timeout, version).map(|(docker, errors)| {
                 ssh_errors = Some(errors);
                 docker
@@ -102,13 +103,35 @@ pub(super) fn open(
     Ok((client, ssh_errors))
 }
 
+/// Why the engine did not answer a first ping.
+#[derive(Debug, thiserror::Error)]
+pub(super) enum NoAnswer {
+    /// The ping failed: its cause, as [`connect_failure`] words it.
+    #[error("{}", connect_failure(.0))]
+    Failed(BollardError),
+    #[error("no answer within {} s", .0.as_secs())]
+    Timeout(Duration),
+    /// A `tcp://` host that opens no connection.
+    #[error("{0}")]
+    Tcp(#[source] std::io::Error),
+    #[error("no connection within {} s", .0.as_secs())]
+    TcpTimeout(Duration),
+    /// Through ssh: the failure, with what ssh said last.
+    #[error("{reason}; ssh said: {said}")]
+    Ssh {
+        #[source]
+        reason: Box<NoAnswer>,
+        said: String,
+    },
+}
+
 /// Waits for the engine at `host` to answer a first ping; why it did not
 /// otherwise, with what ssh said when it went through ssh.
 pub(super) async fn first_answer(
     client: &Docker,
     host: &str,
     ssh_errors: Option<&ssh::SshErrors>,
-) -> std::result::Result<(), String> {
+) -> std::result::Result<(), NoAnswer> {
     // `/_ping` answers at once; `/version` takes the engine several
     // milliseconds (it asks containerd and runc), so it is only asked
     // when a create needs the version, alongside other calls. Through
@@ -128,7 +151,10 @@ pub(super) async fn first_answer(
     Err(if said.is_empty() {
         reason
     } else {
-        format!("{reason}; ssh said: {said}")
+        NoAnswer::Ssh {
+            reason: Box::new(reason),
+            said,
+        }
     })
 }
 
@@ -138,10 +164,10 @@ async fn ping_within(
     client: &Docker,
     host: &str,
     wait: Duration,
-) -> std::result::Result<(), String> {
+) -> std::result::Result<(), NoAnswer> {
     let mut ping = std::pin::pin!(client.ping());
     let answer = match tokio::time::timeout(ANSWER_NOTE_AFTER, &mut ping).await {
-        Ok(answer) => answer.map_err(|e| connect_failure(&e)),
+        Ok(answer) => answer.map_err(NoAnswer::Failed),
         Err(_) => {
             eprintln!(
                 "waiting for the Docker Engine at {host} to answer (up to {} s)...",
@@ -150,8 +176,8 @@ async fn ping_within(
             let rest = wait.saturating_sub(ANSWER_NOTE_AFTER);
             tokio::select! {
                 answer = tokio::time::timeout(rest, &mut ping) => match answer {
-                    Ok(answer) => answer.map_err(|e| connect_failure(&e)),
-                    Err(_) => Err(format!("no answer within {} s", wait.as_secs())),
+                    Ok(answer) => answer.map_err(NoAnswer::Failed),
+                    Err(_) => Err(NoAnswer::Timeout(wait)),
                 },
                 // A TCP host that opens no connection is not slow: it
                 // is not there.
@@ -296,18 +322,15 @@ fn connect_failure(e: &BollardError) -> String {
 
 /// Opens (and closes) a TCP connection to the host of a `tcp://` address;
 /// `Ok` at once for the other transports.
-async fn tcp_probe(host: &str) -> std::result::Result<(), String> {
+async fn tcp_probe(host: &str) -> std::result::Result<(), NoAnswer> {
     let Some(rest) = host.strip_prefix("tcp://") else {
         return Ok(());
     };
     let address = rest.split('/').next().unwrap_or(rest);
     match tokio::time::timeout(TCP_CONNECT_LIMIT, tokio::net::TcpStream::connect(address)).await {
         Ok(Ok(_)) => Ok(()),
-        Ok(Err(e)) => Err(e.to_string()),
-        Err(_) => Err(format!(
-            "no connection within {} s",
-            TCP_CONNECT_LIMIT.as_secs()
-        )),
+        Ok(Err(e)) => Err(NoAnswer::Tcp(e)),
+        Err(_) => Err(NoAnswer::TcpTimeout(TCP_CONNECT_LIMIT)),
     }
 }
 
@@ -509,5 +532,21 @@ mod tests {
         assert!(lost(garbled).is_none());
         let other = std::io::Error::other("disk full");
         assert!(lost(BollardError::IOError { err: other }).is_none());
+    }
+
+    #[test]
+    fn no_answer_says_how_long_and_what_ssh_said() {
+        assert_eq!(
+            NoAnswer::Timeout(Duration::from_secs(60)).to_string(),
+            "no answer within 60 s"
+        );
+        let through_ssh = NoAnswer::Ssh {
+            reason: Box::new(NoAnswer::TcpTimeout(Duration::from_secs(3))),
+            said: "Permission denied".into(),
+        };
+        assert_eq!(
+            through_ssh.to_string(),
+            "no connection within 3 s; ssh said: Permission denied"
+        );
     }
 }

@@ -64,7 +64,7 @@ impl DockerEngine {
         let (client, ssh_errors) = connect::open(endpoint, &client_version)?;
         connect::first_answer(&client, &endpoint.host, ssh_errors.as_ref())
             .await
-            .map_err(|reason| connect::unreachable(endpoint, reason))?;
+            .map_err(|reason| connect::unreachable(endpoint, reason.to_string()))?;
         Ok(DockerEngine {
             quick: client.clone().with_timeout(connect::ANSWER_LIMIT),
             client,

@@ -19,38 +19,73 @@ pub(super) struct PortConfig {
     pub protocol: String,
 }
 
+/// A short-syntax port the engine would refuse, in the engine's words.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum PortError {
+    #[error("invalid proto: {0}")]
+    Proto(String),
+    /// A `[host]` that Go's `net.SplitHostPort` refuses.
+    #[error("invalid IP address {ip}: {cause}")]
+    BracketedIp {
+        ip: String,
+        #[source]
+        cause: HostPortError,
+    },
+    #[error("invalid IP address: {0}")]
+    Ip(String),
+    #[error("no port specified: {0}<empty>")]
+    NoPort(String),
+    #[error("invalid containerPort: {0}")]
+    ContainerPort(String),
+    #[error("invalid hostPort: {0}")]
+    HostPort(String),
+    #[error("invalid ranges specified for container and host Ports: {container} and {host}")]
+    Ranges { container: String, host: String },
+}
+
+/// Go's `net.SplitHostPort` refusing an address.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("address {hostport}: {reason}")]
+pub struct HostPortError {
+    pub hostport: String,
+    pub reason: &'static str,
+}
+
 /// Parses one short-syntax port. The error text is the engine's.
-pub(super) fn parse_port_config(raw: &str) -> Result<Vec<PortConfig>, String> {
+pub(super) fn parse_port_config(raw: &str) -> Result<Vec<PortConfig>, PortError> {
     let (ip, host_port, container) = split_parts(raw);
     let (proto, container) = split_proto_port(container);
     let proto = proto.to_lowercase();
     if !matches!(proto.as_str(), "tcp" | "udp" | "sctp") {
-        return Err(format!("invalid proto: {proto}"));
+        return Err(PortError::Proto(proto));
     }
 
     let mut ip = ip.to_string();
     if ip.starts_with('[') {
-        ip = strip_brackets(&format!("{ip}:"))
-            .map_err(|e| format!("invalid IP address {ip}: {e}"))?;
+        ip = strip_brackets(&format!("{ip}:")).map_err(|cause| PortError::BracketedIp {
+            ip: ip.clone(),
+            cause,
+        })?;
     }
     if !ip.is_empty() && ip.parse::<IpAddr>().is_err() {
-        return Err(format!("invalid IP address: {ip}"));
+        return Err(PortError::Ip(ip));
     }
     if container.is_empty() {
-        return Err(format!("no port specified: {raw}<empty>"));
+        return Err(PortError::NoPort(raw.to_string()));
     }
 
     let (start, end) =
-        parse_port_range(container).map_err(|_| format!("invalid containerPort: {container}"))?;
+        parse_port_range(container).map_err(|_| PortError::ContainerPort(container.to_string()))?;
     let mut host_range = None;
     if !host_port.is_empty() {
         let (hs, he) =
-            parse_port_range(host_port).map_err(|_| format!("invalid hostPort: {host_port}"))?;
+            parse_port_range(host_port).map_err(|_| PortError::HostPort(host_port.to_string()))?;
         // A published range for a single target is a range to allocate from.
         if end - start != he - hs && end != start {
-            return Err(format!(
-                "invalid ranges specified for container and host Ports: {container} and {host_port}"
-            ));
+            return Err(PortError::Ranges {
+                container: container.to_string(),
+                host: host_port.to_string(),
+            });
         }
         host_range = Some((hs, he));
     }
@@ -138,8 +173,13 @@ fn parse_port(s: &str) -> Result<u32, ()> {
 
 /// The host of `[host]:port` (the port is empty here); errors read like
 /// Go's `net.SplitHostPort`.
-fn strip_brackets(hostport: &str) -> Result<String, String> {
-    let fail = |why: &str| Err(format!("address {hostport}: {why}"));
+fn strip_brackets(hostport: &str) -> Result<String, HostPortError> {
+    let fail = |reason: &'static str| {
+        Err(HostPortError {
+            hostport: hostport.to_string(),
+            reason,
+        })
+    };
     let last_colon = hostport.rfind(':').unwrap_or(0);
     let Some(end) = hostport.find(']') else {
         return fail("missing ']' in address");
@@ -239,7 +279,11 @@ mod tests {
             ("82-80", "invalid containerPort: 82-80"),
         ];
         for (raw, want) in cases {
-            assert_eq!(parse_port_config(raw).unwrap_err(), want, "{raw}");
+            assert_eq!(
+                parse_port_config(raw).unwrap_err().to_string(),
+                want,
+                "{raw}"
+            );
         }
     }
 }

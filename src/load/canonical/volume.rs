@@ -7,11 +7,34 @@
 //! list: `ro`, `rw`, `nocopy`, SELinux `z`/`Z` and the mount propagations;
 //! other words are ignored, as Compose does.
 
+/// What a short volume mounts: a host path or an engine volume.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum VolumeKind {
+    Bind,
+    #[default]
+    Volume,
+}
+
+impl VolumeKind {
+    /// The mount `type` as Compose writes it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            VolumeKind::Bind => "bind",
+            VolumeKind::Volume => "volume",
+        }
+    }
+}
+
+impl std::fmt::Display for VolumeKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 /// A parsed short volume.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct VolumeSpec {
-    /// `bind` or `volume`.
-    pub kind: &'static str,
+    pub kind: VolumeKind,
     pub source: String,
     pub target: String,
     pub read_only: bool,
@@ -38,16 +61,25 @@ const PROPAGATIONS: [&str; 6] = [
 /// Marks the end of the spec while scanning.
 const END: char = '\0';
 
+/// A short volume Compose refuses, in its words.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum VolumeSpecError {
+    #[error("invalid empty volume spec")]
+    Empty,
+    #[error("invalid spec: {spec}: {reason}")]
+    Invalid { spec: String, reason: &'static str },
+}
+
 /// Parses a short volume. The error text is Compose's
 /// (`invalid spec: <spec>: empty section between colons`).
-pub fn parse_volume(spec: &str) -> Result<VolumeSpec, String> {
+pub fn parse_volume(spec: &str) -> Result<VolumeSpec, VolumeSpecError> {
     let mut volume = VolumeSpec::default();
     match spec.len() {
-        0 => return Err("invalid empty volume spec".into()),
+        0 => return Err(VolumeSpecError::Empty),
         1 | 2 => {
             // too short for `a:b`: an anonymous volume
             volume.target = spec.to_string();
-            volume.kind = "volume";
+            volume.kind = VolumeKind::Volume;
             return Ok(volume);
         }
         _ => {}
@@ -73,8 +105,11 @@ pub fn parse_volume(spec: &str) -> Result<VolumeSpec, String> {
         if is_windows_drive(&buffer, c) {
             buffer.push(c);
         } else if (c == ':' || c == END) && in_var == 0 {
-            if let Err(e) = fill_section(c, &buffer, &mut volume) {
-                return Err(format!("invalid spec: {spec}: {e}"));
+            if let Err(reason) = fill_section(c, &buffer, &mut volume) {
+                return Err(VolumeSpecError::Invalid {
+                    spec: spec.to_string(),
+                    reason,
+                });
             }
             buffer.clear();
         } else {
@@ -131,13 +166,13 @@ fn fill_section(c: char, buffer: &[char], volume: &mut VolumeSpec) -> Result<(),
 /// path, as docker-compose v1 did); a named or anonymous volume otherwise.
 fn set_type(volume: &mut VolumeSpec) {
     if is_file_path(&volume.source) {
-        volume.kind = "bind";
+        volume.kind = VolumeKind::Bind;
         volume
             .bind
             .get_or_insert_with(Default::default)
             .create_host_path = true;
     } else {
-        volume.kind = "volume";
+        volume.kind = VolumeKind::Volume;
         volume.volume.get_or_insert_with(Default::default);
     }
 }
@@ -159,7 +194,7 @@ mod tests {
 
     fn bind(source: &str, target: &str) -> VolumeSpec {
         VolumeSpec {
-            kind: "bind",
+            kind: VolumeKind::Bind,
             source: source.into(),
             target: target.into(),
             bind: Some(BindOptions {
@@ -172,7 +207,7 @@ mod tests {
 
     fn vol(source: &str, target: &str) -> VolumeSpec {
         VolumeSpec {
-            kind: "volume",
+            kind: VolumeKind::Volume,
             source: source.into(),
             target: target.into(),
             volume: Some(VolumeOptions::default()),
@@ -191,7 +226,7 @@ mod tests {
             (
                 "/a",
                 VolumeSpec {
-                    kind: "volume",
+                    kind: VolumeKind::Volume,
                     target: "/a".into(),
                     ..Default::default()
                 },
@@ -250,7 +285,7 @@ mod tests {
             ),
         ];
         for (raw, want) in cases {
-            assert_eq!(parse_volume(raw).unwrap_err(), want, "{raw}");
+            assert_eq!(parse_volume(raw).unwrap_err().to_string(), want, "{raw}");
         }
     }
 }
