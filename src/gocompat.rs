@@ -177,9 +177,78 @@ fn unit_nanos(unit: &str, units: Units) -> Option<u128> {
     })
 }
 
+/// Go's `fmt.Sprint(float64)` (`%v`, i.e. `strconv.FormatFloat(f, 'g', -1,
+/// 64)`): shortest round-trip digits, in `e` notation (`1e+06`) when the
+/// decimal exponent is below -4 or at least 6.
+pub fn go_sprint_float(f: f64) -> String {
+    if f.is_nan() {
+        return "NaN".into();
+    }
+    if f.is_infinite() {
+        return if f > 0.0 {
+            "+Inf".into()
+        } else {
+            "-Inf".into()
+        };
+    }
+    if f == 0.0 {
+        return if f.is_sign_negative() {
+            "-0".into()
+        } else {
+            "0".into()
+        };
+    }
+    // Rust's `{:e}` gives the shortest round-trip digits: "1.2345e6".
+    let sci = format!("{:e}", f.abs());
+    let (mantissa, exp) = sci.split_once('e').expect("exponent");
+    let exp: i32 = exp.parse().expect("exponent digits");
+    let digits: String = mantissa.chars().filter(|c| *c != '.').collect();
+    let sign = if f < 0.0 { "-" } else { "" };
+    if !(-4..6).contains(&exp) {
+        let mut m = digits[..1].to_string();
+        if digits.len() > 1 {
+            m.push('.');
+            m.push_str(&digits[1..]);
+        }
+        let esign = if exp < 0 { '-' } else { '+' };
+        return format!("{sign}{m}e{esign}{:02}", exp.abs());
+    }
+    let dp = exp + 1; // position of the decimal point within the digits
+    let nd = digits.len() as i32;
+    let body = if dp <= 0 {
+        format!("0.{}{}", "0".repeat((-dp) as usize), digits)
+    } else if dp >= nd {
+        format!("{}{}", digits, "0".repeat((dp - nd) as usize))
+    } else {
+        format!("{}.{}", &digits[..dp as usize], &digits[dp as usize..])
+    };
+    format!("{sign}{body}")
+}
+
+/// `strconv.ParseFloat(s, 64)` for the decimal forms (digits, dot, exponent,
+/// sign, `inf`/`nan`).
+pub fn go_parse_float(s: &str) -> Option<f64> {
+    if s.is_empty() || s.contains('_') || s.to_ascii_lowercase().contains("0x") {
+        return None;
+    }
+    s.parse::<f64>().ok()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn floats_as_go_prints_them() {
+        assert_eq!(go_sprint_float(1.5), "1.5");
+        assert_eq!(go_sprint_float(100000.0), "100000");
+        assert_eq!(go_sprint_float(1e6), "1e+06");
+        assert_eq!(go_sprint_float(0.0001), "0.0001");
+        assert_eq!(go_sprint_float(0.00001), "1e-05");
+        assert_eq!(go_sprint_float(-2.25), "-2.25");
+        assert_eq!(go_parse_float("1e3"), Some(1000.0));
+        assert_eq!(go_parse_float("0x10"), None);
+    }
 
     #[test]
     fn booleans_as_go_and_as_docker_compose_read_them() {

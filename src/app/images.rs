@@ -4,11 +4,11 @@
 use std::collections::BTreeMap;
 
 use super::{Error, Settings};
-use crate::build::service::PullPolicy;
 use crate::build::{self, BuildOptions};
 use crate::engine::Engine;
 use crate::events::Emitter;
 use crate::reconcile::desired::Desired;
+use crate::reconcile::desired::build::PullPolicy;
 use crate::reconcile::observe::Observed;
 use crate::reconcile::plan::Plan;
 use crate::transfer::{self, Direction, ImageRef, PullRecord};

@@ -9,7 +9,6 @@
 
 pub mod base_images;
 pub mod context;
-pub mod service;
 
 use std::collections::{BTreeMap, VecDeque};
 use std::path::PathBuf;
@@ -19,8 +18,8 @@ use futures_util::stream::{self, StreamExt};
 use crate::engine::{BuildOutput, Engine, labels};
 use crate::events::{Emitter, Kind, Status, Word};
 use crate::reconcile::desired::Desired;
+use crate::reconcile::desired::build::{self as service, ServiceBuild};
 use context::ContextSource;
-use service::ServiceBuild;
 
 /// How many lines of a failed build's output its error shows.
 const TAIL_LINES: usize = 15;

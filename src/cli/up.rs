@@ -13,11 +13,11 @@ use super::{CliError, Settings};
 use crate::app::apply::RunSettings;
 use crate::app::images::ImageChoices;
 use crate::app::interrupts::Interrupts;
-use crate::build::service::PullPolicy;
 use crate::engine::Engine;
 use crate::env_vars;
 use crate::output::log_mux::LogStyle;
 use crate::reconcile::desired::Desired;
+use crate::reconcile::desired::build::PullPolicy;
 use crate::reconcile::execute::ExecError;
 use crate::reconcile::plan::{Recreate, UpOptions};
 

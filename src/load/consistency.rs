@@ -8,8 +8,8 @@ use std::collections::{HashMap, HashSet};
 use rustc_hash::FxHashSet;
 
 use super::Result;
+use super::node::string_list;
 use super::node::{Key, Map, Node};
-use super::project::string_list;
 use crate::diag::{Diagnostic, Sources, Span};
 use crate::graph::{Cycle, ProjectGraph};
 

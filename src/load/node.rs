@@ -347,6 +347,13 @@ pub fn format_go_float(f: f64) -> String {
     }
 }
 
+/// The scalars of a sequence node (`profiles`, `platforms`), as text.
+pub fn string_list(node: Option<&Node>) -> Vec<String> {
+    node.and_then(Node::as_seq)
+        .map(|v| v.iter().filter_map(Node::scalar_text).collect())
+        .unwrap_or_default()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

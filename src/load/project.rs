@@ -6,6 +6,7 @@ use std::collections::{BTreeSet, HashMap, HashSet};
 use std::path::PathBuf;
 
 use super::environment::{self, Env};
+use super::node::string_list;
 use super::node::{Key, Kind, Map, Node};
 use super::{ProjectContext, Result, dotenv};
 use crate::diag::{Diagnostic, Span};
@@ -167,12 +168,6 @@ fn set(model: &mut Node, key: &str, value: Node) {
     if let Some(m) = model.as_map_mut() {
         m.insert(key, value);
     }
-}
-
-pub(super) fn string_list(node: Option<&Node>) -> Vec<String> {
-    node.and_then(Node::as_seq)
-        .map(|v| v.iter().filter_map(Node::scalar_text).collect())
-        .unwrap_or_default()
 }
 
 fn is_enabled(service: &Node, active: &[String]) -> bool {

@@ -5,9 +5,8 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use super::ser::is_zero;
-use super::service::FileReferenceConfig;
 use super::units::UnitBytes;
-use super::values::{SshKey, UlimitsConfig};
+use super::values::{FileReferenceConfig, SshKey, UlimitsConfig};
 
 /// How to build a service's image.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -107,7 +106,7 @@ pub struct BuildConfig {
     /// Prints as a sorted list of `host=ip`.
     #[serde(
         default,
-        deserialize_with = "super::de::hosts_list",
+        deserialize_with = "super::values::hosts_list",
         serialize_with = "super::values::ser_hosts_list",
         skip_serializing_if = "IndexMap::is_empty"
     )]

@@ -13,7 +13,7 @@ use serde::Deserialize;
 use serde::de::{self, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde_json::Value;
 
-use super::units::go_sprint_float;
+use crate::gocompat::{go_parse_float, go_sprint_float};
 
 /// A scalar printed the way Go's `fmt.Sprint` prints it (`null` is empty).
 pub(crate) struct GoScalar(pub String);
@@ -171,7 +171,7 @@ impl<'de> Deserialize<'de> for GoFloat {
                 Ok(GoFloat(v))
             }
             fn visit_str<E: de::Error>(self, v: &str) -> Result<GoFloat, E> {
-                super::units::go_parse_float(v).map(GoFloat).map_err(|_| {
+                go_parse_float(v).map(GoFloat).ok_or_else(|| {
                     E::custom(format!(
                         "strconv.ParseFloat: parsing \"{v}\": invalid syntax"
                     ))
@@ -332,20 +332,6 @@ pub(crate) fn string_list<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<String>
     d.deserialize_any(V)
 }
 
-/// A shell command (`types.ShellCommand`): null is `None`, a string is split
-/// like `go-shellwords` (`""` is an empty command), a list is taken as is.
-pub(crate) fn shell_command<'de, D: Deserializer<'de>>(
-    d: D,
-) -> Result<Option<Vec<String>>, D::Error> {
-    match Option::<Value>::deserialize(d)? {
-        None => Ok(None),
-        Some(Value::String(s)) => super::values::parse_shell_words(&s)
-            .map(Some)
-            .map_err(de::Error::custom),
-        Some(v) => string_list(v).map(Some).map_err(de::Error::custom),
-    }
-}
-
 /// A healthcheck test (`types.HealthCheckTest`): a string `s` is
 /// `["CMD-SHELL", s]`, a list is taken as is.
 pub(crate) fn healthcheck_test<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Error> {
@@ -459,17 +445,6 @@ pub(crate) fn multi_options<'de, D: Deserializer<'de>>(
         out.insert(k, list);
     }
     Ok(out)
-}
-
-/// `extra_hosts` (`types.HostsList`): a mapping `host: ip` (or `host: [ip,
-/// ...]`), or a list of `host=ip` / `host:ip` strings whose ip part may hold
-/// several comma-separated addresses. Brackets around IPv6 addresses are
-/// removed; an empty host name or one holding `:` or `=` is an error.
-pub(crate) fn hosts_list<'de, D: Deserializer<'de>>(
-    d: D,
-) -> Result<IndexMap<String, Vec<String>>, D::Error> {
-    let raw = Option::<Value>::deserialize(d)?;
-    super::values::hosts_list_from_value(raw.unwrap_or(Value::Null)).map_err(de::Error::custom)
 }
 
 /// Extension fields (`x-*`), collected from the keys a struct does not know.

@@ -31,6 +31,7 @@ mod service;
 mod units;
 mod values;
 
+pub use crate::gocompat::go_sprint_float;
 pub use build::BuildConfig;
 pub use definitions::{
     ConfigObjConfig, FileObjectConfig, IpamConfig, IpamPool, ModelConfig, NetworkConfig,
@@ -43,10 +44,12 @@ pub use deploy::{
 pub use project::{ModelError, Project};
 pub use service::{
     BlkioConfig, CredentialSpecConfig, DevelopConfig, DeviceMapping, ExtendsConfig,
-    FileReferenceConfig, HealthCheckConfig, LoggingConfig, Service, ServiceDependency, ServiceHook,
-    ServiceModelConfig, ServiceNetworkConfig, ServicePortConfig, ServiceProviderConfig,
-    ServiceVolumeBind, ServiceVolumeConfig, ServiceVolumeImage, ServiceVolumeTmpfs,
-    ServiceVolumeVolume, ThrottleDevice, Trigger, WeightDevice,
+    HealthCheckConfig, LoggingConfig, Service, ServiceDependency, ServiceHook, ServiceModelConfig,
+    ServiceNetworkConfig, ServicePortConfig, ServiceProviderConfig, ServiceVolumeBind,
+    ServiceVolumeConfig, ServiceVolumeImage, ServiceVolumeTmpfs, ServiceVolumeVolume,
+    ThrottleDevice, Trigger, WeightDevice,
 };
-pub use units::{Duration, FileMode, UnitBytes, go_sprint_float, parse_duration, ram_in_bytes};
-pub use values::{EnvFile, SshKey, UlimitsConfig, hosts_as_list, parse_shell_words};
+pub use units::{Duration, FileMode, UnitBytes, parse_duration, ram_in_bytes};
+pub use values::{
+    EnvFile, FileReferenceConfig, SshKey, UlimitsConfig, hosts_as_list, parse_shell_words,
+};

@@ -9,8 +9,8 @@ use serde_json::Value;
 use super::build::BuildConfig;
 use super::deploy::{DeployConfig, DeviceRequest};
 use super::ser::is_zero;
-use super::units::{Duration, FileMode, UnitBytes};
-use super::values::{EnvFile, UlimitsConfig};
+use super::units::{Duration, UnitBytes};
+use super::values::{EnvFile, FileReferenceConfig, UlimitsConfig};
 
 /// One service of the project.
 ///
@@ -132,7 +132,7 @@ pub struct Service {
     )]
     pub cpu_shares: i64,
     /// `None` prints `null`; `Some(vec![])` (from `[]` or `""`) prints `[]`.
-    #[serde(default, deserialize_with = "super::de::shell_command")]
+    #[serde(default, deserialize_with = "super::values::shell_command")]
     pub command: Option<Vec<String>>,
     #[serde(
         default,
@@ -200,7 +200,7 @@ pub struct Service {
     )]
     pub domainname: String,
     /// `None` prints `null`; `Some(vec![])` prints `[]`.
-    #[serde(default, deserialize_with = "super::de::shell_command")]
+    #[serde(default, deserialize_with = "super::values::shell_command")]
     pub entrypoint: Option<Vec<String>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub provider: Option<ServiceProviderConfig>,
@@ -235,7 +235,7 @@ pub struct Service {
     /// Host name to addresses; prints as a sorted list of `host=ip`.
     #[serde(
         default,
-        deserialize_with = "super::de::hosts_list",
+        deserialize_with = "super::values::hosts_list",
         serialize_with = "super::values::ser_hosts_list",
         skip_serializing_if = "IndexMap::is_empty"
     )]
@@ -804,7 +804,7 @@ pub struct HealthCheckConfig {
 /// `command` always prints (`null` when unset).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct ServiceHook {
-    #[serde(default, deserialize_with = "super::de::shell_command")]
+    #[serde(default, deserialize_with = "super::values::shell_command")]
     pub command: Option<Vec<String>>,
     #[serde(
         default,
@@ -1168,45 +1168,6 @@ pub struct ServiceVolumeImage {
         skip_serializing_if = "String::is_empty"
     )]
     pub subpath: String,
-    #[serde(
-        flatten,
-        deserialize_with = "super::de::extensions",
-        serialize_with = "super::ser::nothing"
-    )]
-    pub extensions: IndexMap<String, Value>,
-}
-
-/// A service's (or build's) reference to a secret or config
-/// (`types.FileReferenceConfig`). `uid`/`gid` are strings (numbers are read
-/// as their decimal text); `mode` prints as an octal string.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-pub struct FileReferenceConfig {
-    #[serde(
-        default,
-        deserialize_with = "super::de::string",
-        skip_serializing_if = "String::is_empty"
-    )]
-    pub source: String,
-    #[serde(
-        default,
-        deserialize_with = "super::de::string",
-        skip_serializing_if = "String::is_empty"
-    )]
-    pub target: String,
-    #[serde(
-        default,
-        deserialize_with = "super::de::string",
-        skip_serializing_if = "String::is_empty"
-    )]
-    pub uid: String,
-    #[serde(
-        default,
-        deserialize_with = "super::de::string",
-        skip_serializing_if = "String::is_empty"
-    )]
-    pub gid: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub mode: Option<FileMode>,
     #[serde(
         flatten,
         deserialize_with = "super::de::extensions",

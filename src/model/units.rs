@@ -5,7 +5,7 @@
 //! compose-go's `DecodeMapstructure` hooks) and the forms that
 //! `docker compose config --format json` prints, so printed output reads back.
 
-use crate::gocompat::DurationError;
+use crate::gocompat::{DurationError, go_parse_float};
 use std::fmt;
 use std::str::FromStr;
 
@@ -164,7 +164,7 @@ pub fn ram_in_bytes(size: &str) -> Result<i64, SizeError> {
     } else {
         (&size[..=sep], &size[sep + 1..])
     };
-    let value = go_parse_float(num).map_err(|_| SizeError::Number(num.to_string()))?;
+    let value = go_parse_float(num).ok_or_else(|| SizeError::Number(num.to_string()))?;
     if value < 0.0 {
         return Err(SizeError::Invalid(size.to_string()));
     }
@@ -206,15 +206,6 @@ pub fn ram_in_bytes(size: &str) -> Result<i64, SizeError> {
         _ => {}
     }
     in_range(value * mul)
-}
-
-/// `strconv.ParseFloat(s, 64)` for the decimal forms (digits, dot, exponent,
-/// sign, `inf`/`nan`).
-pub(crate) fn go_parse_float(s: &str) -> Result<f64, ()> {
-    if s.is_empty() || s.contains('_') || s.to_ascii_lowercase().contains("0x") {
-        return Err(());
-    }
-    s.parse::<f64>().map_err(|_| ())
 }
 
 impl fmt::Display for UnitBytes {
@@ -336,54 +327,6 @@ impl<'de> Deserialize<'de> for FileMode {
 // ---------------------------------------------------------------------------
 // Go number formatting
 // ---------------------------------------------------------------------------
-
-/// Go's `fmt.Sprint(float64)` (`%v`, i.e. `strconv.FormatFloat(f, 'g', -1,
-/// 64)`): shortest round-trip digits, in `e` notation (`1e+06`) when the
-/// decimal exponent is below -4 or at least 6.
-pub fn go_sprint_float(f: f64) -> String {
-    if f.is_nan() {
-        return "NaN".into();
-    }
-    if f.is_infinite() {
-        return if f > 0.0 {
-            "+Inf".into()
-        } else {
-            "-Inf".into()
-        };
-    }
-    if f == 0.0 {
-        return if f.is_sign_negative() {
-            "-0".into()
-        } else {
-            "0".into()
-        };
-    }
-    // Rust's `{:e}` gives the shortest round-trip digits: "1.2345e6".
-    let sci = format!("{:e}", f.abs());
-    let (mantissa, exp) = sci.split_once('e').expect("exponent");
-    let exp: i32 = exp.parse().expect("exponent digits");
-    let digits: String = mantissa.chars().filter(|c| *c != '.').collect();
-    let sign = if f < 0.0 { "-" } else { "" };
-    if !(-4..6).contains(&exp) {
-        let mut m = digits[..1].to_string();
-        if digits.len() > 1 {
-            m.push('.');
-            m.push_str(&digits[1..]);
-        }
-        let esign = if exp < 0 { '-' } else { '+' };
-        return format!("{sign}{m}e{esign}{:02}", exp.abs());
-    }
-    let dp = exp + 1; // position of the decimal point within the digits
-    let nd = digits.len() as i32;
-    let body = if dp <= 0 {
-        format!("0.{}{}", "0".repeat((-dp) as usize), digits)
-    } else if dp >= nd {
-        format!("{}{}", digits, "0".repeat((dp - nd) as usize))
-    } else {
-        format!("{}.{}", &digits[..dp as usize], &digits[dp as usize..])
-    };
-    format!("{sign}{body}")
-}
 
 /// The JSON number Go's `encoding/json` prints for a `float32`: its shortest
 /// 32-bit decimal form, as an integer when it has no fraction.
@@ -517,12 +460,6 @@ mod tests {
 
     #[test]
     fn go_float_formats() {
-        assert_eq!(go_sprint_float(1.5), "1.5");
-        assert_eq!(go_sprint_float(100000.0), "100000");
-        assert_eq!(go_sprint_float(1e6), "1e+06");
-        assert_eq!(go_sprint_float(0.0001), "0.0001");
-        assert_eq!(go_sprint_float(0.00001), "1e-05");
-        assert_eq!(go_sprint_float(-2.25), "-2.25");
         assert_eq!(
             go_json_f32(0.001),
             serde_json::Number::from_f64(0.001).unwrap()

@@ -10,6 +10,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use super::de::GoScalar;
+use super::units::FileMode;
 
 // ---------------------------------------------------------------------------
 // Shell words
@@ -419,6 +420,70 @@ pub(crate) fn env_files<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<EnvFile>,
             v => EnvFile::deserialize(v).map_err(de::Error::custom),
         })
         .collect()
+}
+
+/// A shell command (`types.ShellCommand`): null is `None`, a string is split
+/// like `go-shellwords` (`""` is an empty command), a list is taken as is.
+pub(crate) fn shell_command<'de, D: Deserializer<'de>>(
+    d: D,
+) -> Result<Option<Vec<String>>, D::Error> {
+    match Option::<Value>::deserialize(d)? {
+        None => Ok(None),
+        Some(Value::String(s)) => parse_shell_words(&s).map(Some).map_err(de::Error::custom),
+        Some(v) => super::de::string_list(v)
+            .map(Some)
+            .map_err(de::Error::custom),
+    }
+}
+
+/// `extra_hosts` (`types.HostsList`): a mapping `host: ip` (or `host: [ip,
+/// ...]`), or a list of `host=ip` / `host:ip` strings whose ip part may hold
+/// several comma-separated addresses. Brackets around IPv6 addresses are
+/// removed; an empty host name or one holding `:` or `=` is an error.
+pub(crate) fn hosts_list<'de, D: Deserializer<'de>>(
+    d: D,
+) -> Result<IndexMap<String, Vec<String>>, D::Error> {
+    let raw = Option::<Value>::deserialize(d)?;
+    hosts_list_from_value(raw.unwrap_or(Value::Null)).map_err(de::Error::custom)
+}
+
+/// A service's (or build's) reference to a secret or config
+/// (`types.FileReferenceConfig`). `uid`/`gid` are strings (numbers are read
+/// as their decimal text); `mode` prints as an octal string.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct FileReferenceConfig {
+    #[serde(
+        default,
+        deserialize_with = "super::de::string",
+        skip_serializing_if = "String::is_empty"
+    )]
+    pub source: String,
+    #[serde(
+        default,
+        deserialize_with = "super::de::string",
+        skip_serializing_if = "String::is_empty"
+    )]
+    pub target: String,
+    #[serde(
+        default,
+        deserialize_with = "super::de::string",
+        skip_serializing_if = "String::is_empty"
+    )]
+    pub uid: String,
+    #[serde(
+        default,
+        deserialize_with = "super::de::string",
+        skip_serializing_if = "String::is_empty"
+    )]
+    pub gid: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mode: Option<FileMode>,
+    #[serde(
+        flatten,
+        deserialize_with = "super::de::extensions",
+        serialize_with = "super::ser::nothing"
+    )]
+    pub extensions: IndexMap<String, Value>,
 }
 
 #[cfg(test)]

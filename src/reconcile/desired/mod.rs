@@ -7,7 +7,9 @@
 //! (ports, networks, shared namespaces, links), `mounts` (volumes, secrets
 //! and configs); `objects` makes the networks and volumes.
 
+pub mod build;
 mod host;
+pub mod locations;
 mod mounts;
 mod networking;
 mod objects;
@@ -18,7 +20,6 @@ use std::sync::{Arc, OnceLock};
 
 use indexmap::IndexMap;
 
-use crate::build::service::{PullPolicy, ServiceBuild};
 use crate::diag::{Diagnostic, Diagnostics};
 use crate::engine::spec::{ContainerSpec, NetworkSpec, VolumeSpec};
 use crate::engine::{ApiVersion, ExecSpec};
@@ -26,8 +27,8 @@ use crate::graph::ProjectGraph;
 use crate::load::Loaded;
 use crate::load::node::{PathSeg, path_to_string};
 use crate::model::{Project, Service, ServiceHook};
-use crate::reconcile::checks;
 use crate::reconcile::config_hash;
+use crate::reconcile::desired::build::{PullPolicy, ServiceBuild};
 
 pub use host::ulimit_specs;
 
@@ -339,7 +340,7 @@ pub fn from_loaded(mut loaded: Loaded) -> Result<Desired, Diagnostics> {
     };
     let all_services = loaded.all_services.clone();
     let config_files = loaded.config_files.clone();
-    let locations = checks::key_locations(&loaded);
+    let locations = locations::key_locations(&loaded);
     let sources = loaded.sources.clone();
     // Positions are looked up in the tree, which the typed model has no room for.
     let locate = |path: &[PathSeg]| sources.locate(deepest(&loaded.model, path)?.key_span());

@@ -10,11 +10,11 @@ use super::networking::ports;
 use super::{
     Condition, Dependency, Desired, DesiredError, DesiredService, Gate, Origin, hook, path, sorted,
 };
-use crate::build::service::PullPolicy;
 use crate::engine::spec::{ContainerSpec, HealthSpec};
 use crate::engine::{ApiVersion, labels};
 use crate::load::node::PathSeg;
 use crate::model::{HealthCheckConfig, Project, Service};
+use crate::reconcile::desired::build::PullPolicy;
 
 /// The service being turned into its desired state: what it is read from,
 /// and the gates and problems found on the way.
@@ -97,7 +97,8 @@ pub(super) fn service_state(
     let (networks, parents) = cx.networking(&mut spec)?;
     spec.identity_labels = identity_labels(project, origin, name, service);
     cx.service_level_gates(&spec);
-    let build = crate::build::service::service_build(&project.name, name, service, &spec.image);
+    let build =
+        crate::reconcile::desired::build::service_build(&project.name, name, service, &spec.image);
     let pull_policy = PullPolicy::parse(&service.pull_policy)
         .ok_or_else(|| cx.fail(format!("unknown pull_policy {:?}", service.pull_policy)))?;
     let service_state = DesiredService {

@@ -7,10 +7,10 @@ use std::time::Duration;
 
 use sha2::{Digest, Sha256};
 
+use super::ulimit_specs;
 use crate::engine::{BuildSpec, labels};
 use crate::load::node::PathSeg;
 use crate::model::{BuildConfig, Service};
-use crate::reconcile::desired::ulimit_specs;
 
 /// How a service's image is built.
 #[derive(Clone, Debug, PartialEq)]
