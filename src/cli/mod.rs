@@ -27,7 +27,6 @@ mod stats;
 mod terminal;
 mod top;
 mod up;
-mod up_attached;
 mod volumes;
 mod wait;
 mod watch;
@@ -42,7 +41,6 @@ use crate::env_vars;
 use crate::load::LoadOptions;
 use crate::load::environment::Env;
 
-/// Exit codes berth returns (documented in README.md).
 pub use crate::app::{Error as CliError, Settings};
 pub use crate::output::print_warnings;
 
@@ -151,37 +149,7 @@ impl Settings {
     }
 }
 
-pub mod exit {
-    /// Any failure without a more specific code.
-    pub const FAILURE: i32 = 1;
-    /// Wrong command-line usage.
-    pub const USAGE: i32 = 2;
-    /// The project files are invalid (syntax, schema, references, interpolation).
-    pub const INVALID_PROJECT: i32 = 15;
-    /// The Docker Engine cannot be reached (or is too old), or the
-    /// connection to it was lost.
-    pub const ENGINE_UNREACHABLE: i32 = 16;
-    /// A container exited when it should run, or a one-shot service failed.
-    pub const CONTAINER_FAILED: i32 = 17;
-    /// A service is unhealthy (or has no health check to wait for).
-    pub const UNHEALTHY: i32 = 18;
-    /// A wait ran past `--wait-timeout`.
-    pub const TIMEOUT: i32 = 19;
-    /// Interrupted by Ctrl-C.
-    pub const INTERRUPTED: i32 = 130;
-
-    /// The code a script written for Docker Compose expects for a failure
-    /// berth gives `code`: 1 for each of berth's own codes (`COMPOSE_COMPAT_EXIT`).
-    /// Usage errors, interruptions and a container's own code stay.
-    pub fn compose_compatible(code: i32) -> i32 {
-        match code {
-            INVALID_PROJECT | ENGINE_UNREACHABLE | CONTAINER_FAILED | UNHEALTHY | TIMEOUT => {
-                FAILURE
-            }
-            other => other,
-        }
-    }
-}
+pub use crate::app::exit;
 
 #[derive(Debug, Parser)]
 #[command(

@@ -8,9 +8,9 @@ use std::time::Duration;
 use clap::Args;
 
 use super::exit;
-use super::up_attached::{self, Abort, Session};
 use super::{CliError, Settings};
 use crate::app::apply::RunSettings;
+use crate::app::attached::{self as up_attached, Abort, Session};
 use crate::app::images::ImageChoices;
 use crate::app::interrupts::Interrupts;
 use crate::engine::Engine;

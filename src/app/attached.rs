@@ -5,18 +5,18 @@
 //! the session does not hold the project's lock), an abort flag ends the
 //! run, or Ctrl-C (or SIGTERM, SIGHUP) stops the services.
 
-use crate::app::{apply, open};
+use super::{apply, open};
 use std::collections::{HashMap, HashSet};
 
 use futures_util::StreamExt;
 use futures_util::stream::BoxStream;
 use tokio::task::JoinHandle;
 
-use super::CliError;
+use super::Error;
+use super::apply::RunSettings;
 use super::exit;
-use crate::app::apply::RunSettings;
-use crate::app::interrupts::Interrupts;
-use crate::app::open::CliEngine;
+use super::interrupts::Interrupts;
+use super::open::CliEngine;
 use crate::engine::{Container, ContainerEvent, Engine, EngineError, Event, LogOptions, RunState};
 use crate::output::log_mux::{LogMux, LogStyle, label};
 use crate::reconcile::desired::{Condition, Desired};
@@ -66,7 +66,7 @@ struct Ending {
     reason: Reason,
     /// Services stopped (all when empty).
     services: Vec<String>,
-    stop: Option<JoinHandle<Result<(), CliError>>>,
+    stop: Option<JoinHandle<Result<(), Error>>>,
 }
 
 impl Ending {
@@ -84,7 +84,7 @@ pub async fn run(
     session: Session,
     settings: RunSettings,
     mut interrupts: Interrupts,
-) -> Result<i32, CliError> {
+) -> Result<i32, Error> {
     let project = desired.project.clone();
     let monitored = |c: &Container| !c.is_oneoff() && desired.services.contains_key(c.service());
     let attached = |c: &Container| monitored(c) && session.attach.iter().any(|s| s == c.service());
@@ -167,7 +167,7 @@ pub async fn run(
             Some(id) = watch.mux.next_ended() => {
                 if let Some(lost) = watch.mux.take_lost() {
                     watch.mux.flush();
-                    return Err(CliError::Engine(lost));
+                    return Err(Error::Engine(lost));
                 }
                 watch.reader_ended(&id);
             }
@@ -207,8 +207,8 @@ pub async fn run(
             }
             event = events.next() => match event {
                 Some(Ok(event)) => watch.on_event(&engine, &project, event, &monitored, &attached).await?,
-                Some(Err(e)) => return Err(CliError::Engine(e)),
-                None => return Err(CliError::Other("the engine's event stream ended".into())),
+                Some(Err(e)) => return Err(Error::Engine(e)),
+                None => return Err(Error::Other("the engine's event stream ended".into())),
             },
         }
     }
@@ -255,7 +255,7 @@ impl Watch {
         event: Event,
         monitored: &impl Fn(&Container) -> bool,
         attached: &impl Fn(&Container) -> bool,
-    ) -> Result<(), CliError> {
+    ) -> Result<(), Error> {
         match event.what {
             // Restarted by its policy: its output is read anew once the
             // last run's has ended.
@@ -388,7 +388,7 @@ impl Watch {
         engine: &CliEngine,
         session: &Session,
         attached: &impl Fn(&Container) -> bool,
-    ) -> Result<i32, CliError> {
+    ) -> Result<i32, Error> {
         let reason = self.ending.as_ref().map(|e| e.reason.clone());
         if let Some(Reason::Aborted { container, .. }) = &reason
             && !attached(container)
@@ -424,7 +424,7 @@ async fn finished_before(engine: &CliEngine, c: &Container, began: i128) -> bool
 /// The exit code of the container `id` when it is no longer running; none
 /// while it runs (or the engine restarts it). A container removed already
 /// (a `down` from elsewhere) ended with `fallback`.
-async fn exit_code(engine: &CliEngine, id: &str, fallback: i64) -> Result<Option<i64>, CliError> {
+async fn exit_code(engine: &CliEngine, id: &str, fallback: i64) -> Result<Option<i64>, Error> {
     match engine.inspect_status(id).await {
         Ok(status) if matches!(status.state, RunState::Running | RunState::Restarting) => Ok(None),
         Ok(status) => Ok(Some(status.exit_code)),
@@ -438,7 +438,7 @@ async fn exit_code(engine: &CliEngine, id: &str, fallback: i64) -> Result<Option
 async fn kill<'a>(
     engine: &CliEngine,
     containers: impl IntoIterator<Item = &'a Container>,
-) -> Result<(), CliError> {
+) -> Result<(), Error> {
     for c in containers {
         match engine.kill_container(&c.id, "SIGKILL").await {
             Ok(()) | Err(EngineError::NotFound(_) | EngineError::Conflict(_)) => {}
@@ -458,7 +458,7 @@ pub async fn stop_interrupted(
     services: Vec<String>,
     settings: RunSettings,
     mut interrupts: Interrupts,
-) -> Result<i32, CliError> {
+) -> Result<i32, Error> {
     // The interrupt that cancelled the plan.
     interrupts.recv().await;
     eprintln!("Gracefully stopping... (press Ctrl+C again to force)");
@@ -471,7 +471,7 @@ pub async fn stop_interrupted(
     tokio::select! {
         stopped = &mut stop => match stopped {
             Ok(stopped) => stopped?,
-            Err(e) => return Err(CliError::Other(format!("the stop failed: {e}"))),
+            Err(e) => return Err(Error::Other(format!("the stop failed: {e}"))),
         },
         () = interrupts.recv() => {
             eprintln!("Killing...");
@@ -490,7 +490,7 @@ pub async fn stop_interrupted(
 }
 
 /// Resolves when the stop in progress is done (never when there is none).
-async fn finished(ending: &mut Option<Ending>) -> Result<(), CliError> {
+async fn finished(ending: &mut Option<Ending>) -> Result<(), Error> {
     let Some(stop) = ending.as_mut().and_then(|e| e.stop.as_mut()) else {
         return std::future::pending().await;
     };
@@ -512,7 +512,7 @@ async fn stop_services(
     desired: Desired,
     services: Vec<String>,
     settings: RunSettings,
-) -> Result<(), CliError> {
+) -> Result<(), Error> {
     let _lock = open::lock_project(&engine, &desired.project).await?;
     let observed = open::observe(&engine, &desired, None).await?;
     let plan = lifecycle::plan_stop(&desired, &observed, &services, None);
