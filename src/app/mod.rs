@@ -11,6 +11,7 @@ pub mod down;
 pub mod error;
 pub mod images;
 pub mod interrupts;
+pub mod lifecycle;
 pub mod open;
 pub mod settings;
 pub mod up;

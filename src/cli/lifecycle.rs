@@ -1,17 +1,14 @@
 //! `start`, `stop`, `restart`, `kill`, `pause`, `unpause` and `rm`: plans
 //! over the containers that exist, run like `up`'s (`--dry-run` prints them).
 
-use crate::app::{apply, open};
 use std::io::IsTerminal;
 
 use clap::Args;
 
 use super::{CliError, Settings};
-use crate::app::apply::RunSettings;
+use crate::app::lifecycle::{self as app_lifecycle, Restart};
 use crate::env_vars;
-use crate::reconcile::desired::Desired;
 use crate::reconcile::lifecycle::{self, Signal};
-use crate::reconcile::observe::Observed;
 use crate::reconcile::plan::Plan;
 
 #[derive(Debug, Args)]
@@ -81,13 +78,13 @@ pub struct RmArgs {
 }
 
 pub fn start(settings: &Settings, args: StartArgs) -> Result<i32, CliError> {
-    run(settings, &args.services, |desired, observed| {
+    app_lifecycle::apply(settings, &args.services, |desired, observed| {
         Ok(lifecycle::plan_start(desired, observed, &args.services))
     })
 }
 
 pub fn stop(settings: &Settings, args: StopArgs) -> Result<i32, CliError> {
-    run(settings, &args.services, |desired, observed| {
+    app_lifecycle::apply(settings, &args.services, |desired, observed| {
         Ok(lifecycle::plan_stop(
             desired,
             observed,
@@ -100,48 +97,18 @@ pub fn stop(settings: &Settings, args: StopArgs) -> Result<i32, CliError> {
 /// Stops, then starts: the named services and, unless `--no-deps`, those
 /// that depend on them with `restart: true`.
 pub fn restart(settings: &Settings, args: RestartArgs) -> Result<i32, CliError> {
-    let runtime = open::runtime()?;
-    let prepared = open::prepare(&runtime, settings, &[], !settings.dry_run)?;
-    open::check_services(&prepared.desired, &args.services)?;
-    let (engine, desired, _lock) = (prepared.engine, prepared.desired, prepared.lock);
-    let mut services = args.services.clone();
-    if !args.no_deps && !services.is_empty() {
-        // Dependents with `restart: true`, and theirs in turn.
-        let restarting = desired
-            .graph
-            .with_dependents_by(&args.services, |e| e.kind.restarts_with_dependency());
-        for dependent in restarting {
-            if !services.iter().any(|s| s == dependent) {
-                services.push(dependent.to_string());
-            }
-        }
-    }
-    let settings_run = RunSettings::new(settings, None);
-    runtime.block_on(async {
-        let observed = open::observe(&engine, &desired, prepared.listing).await?;
-        let stop = lifecycle::plan_stop(&desired, &observed, &services, args.timeout);
-        if settings.dry_run {
-            eprint!("{}", stop.render());
-            return Ok(0);
-        }
-        apply::run_plan(
-            engine.clone(),
-            desired.clone(),
-            &observed,
-            &stop,
-            &settings_run,
-        )
-        .await?;
-        let observed = open::observe(&engine, &desired, None).await?;
-        let start = lifecycle::plan_start(&desired, &observed, &services);
-        apply::run_plan(engine, desired, &observed, &start, &settings_run).await?;
-        Ok(0)
-    })
+    let request = Restart {
+        services: args.services,
+        with_dependents: !args.no_deps,
+        timeout: args.timeout,
+    };
+    app_lifecycle::restart(settings, &request)?;
+    Ok(0)
 }
 
 pub fn kill(settings: &Settings, args: KillArgs) -> Result<i32, CliError> {
     let remove_orphans = args.remove_orphans || settings.env_flag(env_vars::COMPOSE_REMOVE_ORPHANS);
-    run(settings, &args.services, |desired, observed| {
+    app_lifecycle::apply(settings, &args.services, |desired, observed| {
         Ok(lifecycle::plan_kill(
             desired,
             observed,
@@ -153,7 +120,7 @@ pub fn kill(settings: &Settings, args: KillArgs) -> Result<i32, CliError> {
 }
 
 pub fn pause(settings: &Settings, args: PauseArgs) -> Result<i32, CliError> {
-    run(settings, &args.services, |desired, observed| {
+    app_lifecycle::apply(settings, &args.services, |desired, observed| {
         Ok(lifecycle::plan_signal(
             desired,
             observed,
@@ -164,7 +131,7 @@ pub fn pause(settings: &Settings, args: PauseArgs) -> Result<i32, CliError> {
 }
 
 pub fn unpause(settings: &Settings, args: PauseArgs) -> Result<i32, CliError> {
-    run(settings, &args.services, |desired, observed| {
+    app_lifecycle::apply(settings, &args.services, |desired, observed| {
         Ok(lifecycle::plan_signal(
             desired,
             observed,
@@ -177,7 +144,7 @@ pub fn unpause(settings: &Settings, args: PauseArgs) -> Result<i32, CliError> {
 /// Removes stopped containers after a confirmation read from standard
 /// input, unless `-f`.
 pub fn rm(settings: &Settings, args: RmArgs) -> Result<i32, CliError> {
-    run(settings, &args.services, |desired, observed| {
+    app_lifecycle::apply(settings, &args.services, |desired, observed| {
         let plan = lifecycle::plan_rm(desired, observed, &args.services, args.stop, args.volumes);
         let names: Vec<&str> = plan
             .actions
@@ -212,29 +179,5 @@ pub fn rm(settings: &Settings, args: RmArgs) -> Result<i32, CliError> {
             project: plan.project,
             ..Default::default()
         })
-    })
-}
-
-/// Loads, locks and observes the project, makes the plan and runs it (or
-/// prints it with `--dry-run`).
-fn run(
-    settings: &Settings,
-    services: &[String],
-    make: impl FnOnce(&Desired, &Observed) -> Result<Plan, CliError>,
-) -> Result<i32, CliError> {
-    let runtime = open::runtime()?;
-    let prepared = open::prepare(&runtime, settings, &[], !settings.dry_run)?;
-    open::check_services(&prepared.desired, services)?;
-    let (engine, desired, _lock) = (prepared.engine, prepared.desired, prepared.lock);
-    let run = RunSettings::new(settings, None);
-    runtime.block_on(async {
-        let observed = open::observe(&engine, &desired, prepared.listing).await?;
-        let plan = make(&desired, &observed)?;
-        if settings.dry_run {
-            eprint!("{}", plan.render());
-            return Ok(0);
-        }
-        apply::run_plan(engine, desired, &observed, &plan, &run).await?;
-        Ok(0)
     })
 }
