@@ -14,6 +14,7 @@
 # map is used, so run this right after `cargo build --release`. Rebuild
 # afterwards for the list to take effect. Needs valgrind, python3, the docker
 # engine and the image busybox:latest; uses the project name berth-hot-syms.
+# OUT=path writes the list elsewhere.
 set -euo pipefail
 
 BERTH=${1:-target/release/berth}
