@@ -39,7 +39,7 @@ fi
 
 DIR=$(mktemp -d /tmp/berth-hot.XXXXXX)
 cleanup() {
-    (cd "$DIR/small" 2>/dev/null && "$BERTH" -p "$PROJECT" down -t 0 >/dev/null 2>&1) || true
+    (cd "$DIR/small" 2>/dev/null && "$BERTH" -p "$PROJECT" down -v -t 0 >/dev/null 2>&1) || true
     rm -rf "$DIR"
 }
 trap cleanup EXIT
