@@ -5,6 +5,7 @@
 //! the session does not hold the project's lock), an abort flag ends the
 //! run, or Ctrl-C (or SIGTERM, SIGHUP) stops the services.
 
+use super::error::Failure;
 use super::{apply, open};
 use std::collections::{HashMap, HashSet};
 
@@ -208,7 +209,7 @@ pub async fn run(
             event = events.next() => match event {
                 Some(Ok(event)) => watch.on_event(&engine, &project, event, &monitored, &attached).await?,
                 Some(Err(e)) => return Err(Error::Engine(e)),
-                None => return Err(Error::Other("the engine's event stream ended".into())),
+                None => return Err(Failure::EventsEnded.into()),
             },
         }
     }
@@ -471,7 +472,7 @@ pub async fn stop_interrupted(
     tokio::select! {
         stopped = &mut stop => match stopped {
             Ok(stopped) => stopped?,
-            Err(e) => return Err(Error::Other(format!("the stop failed: {e}"))),
+            Err(e) => return Err(Failure::StopFailed(e).into()),
         },
         () = interrupts.recv() => {
             eprintln!("Killing...");

@@ -14,7 +14,63 @@ pub enum Error {
     Build(crate::build::BuildError),
     /// A stack deploy that did not converge.
     Swarm(crate::swarm::execute::ExecError),
+    /// What a use case itself could not do.
+    Failed(Failure),
     Other(String),
+}
+
+/// What a use case itself could not do, with what the user needs to read.
+#[derive(Debug, thiserror::Error)]
+pub enum Failure {
+    #[error("cannot start {what}: {source}")]
+    Start {
+        /// `the async runtime`, `the loader`.
+        what: &'static str,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("cannot listen for signals: {0}")]
+    Signals(#[source] std::io::Error),
+    #[error("the loader stopped unexpectedly")]
+    LoaderStopped,
+    #[error("cannot lock project {project}: {source}")]
+    Lock {
+        project: String,
+        #[source]
+        source: std::io::Error,
+    },
+    /// Keys the engine is too old to apply as the file says.
+    #[error("{}", .0.join("\n"))]
+    Refused(Vec<String>),
+    #[error(
+        "service {service:?} has no {}container{}",
+        if *running { "running " } else { "" },
+        index.map(|n| format!(" with index {n}")).unwrap_or_default()
+    )]
+    NoContainer {
+        service: String,
+        running: bool,
+        index: Option<u32>,
+    },
+    /// Every service is behind a profile that is not enabled (Compose's words).
+    #[error("no service selected")]
+    NoServiceSelected,
+    /// A service the engine cannot run as written.
+    #[error(transparent)]
+    Service(#[from] crate::reconcile::desired::DesiredError),
+    /// Images with `pull_policy: never` that the engine does not have.
+    #[error("{}", .0.join("\n"))]
+    NeverPulled(Vec<String>),
+    #[error("the engine's event stream ended")]
+    EventsEnded,
+    #[error("the stop failed: {0}")]
+    StopFailed(#[source] tokio::task::JoinError),
+}
+
+impl From<Failure> for Error {
+    fn from(f: Failure) -> Self {
+        Error::Failed(f)
+    }
 }
 
 impl From<Diagnostics> for Error {

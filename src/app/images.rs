@@ -1,6 +1,7 @@
 //! The images a plan needs: built and pulled as the services' policies
 //! and the command line ask, before planning or after it.
 
+use super::error::Failure;
 use std::collections::BTreeMap;
 
 use super::{Error, Settings};
@@ -67,7 +68,7 @@ pub async fn prepare_images<E: Engine>(
         }
     }
     if !never.is_empty() {
-        return Err(Error::Other(never.join("\n")));
+        return Err(Failure::NeverPulled(never).into());
     }
     to_pull.sort();
     to_pull.dedup();

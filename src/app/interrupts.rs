@@ -3,6 +3,7 @@
 //! (SIGHUP). Docker Compose treats SIGTERM as Ctrl-C; berth treats SIGHUP
 //! so too, so that a closed terminal does not leave a stack running.
 
+use super::error::Failure;
 use tokio::signal::unix::{Signal, SignalKind, signal};
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
@@ -22,7 +23,7 @@ impl Interrupts {
     /// Starts listening (within a runtime).
     pub fn listen() -> Result<Interrupts, Error> {
         let listen = |kind: SignalKind| -> Result<Signal, Error> {
-            signal(kind).map_err(|e| Error::Other(format!("cannot listen for signals: {e}")))
+            signal(kind).map_err(|e| Failure::Signals(e).into())
         };
         let mut int = listen(SignalKind::interrupt())?;
         let mut term = listen(SignalKind::terminate())?;

@@ -2,6 +2,7 @@
 //! thread of its own while the engine is reached), connecting, locking,
 //! listing and observing, and finding the containers a command acts on.
 
+use super::error::Failure;
 use super::{Error, Settings};
 use crate::engine::Engine;
 use crate::engine::docker::DockerEngine;
@@ -17,7 +18,13 @@ pub fn runtime() -> Result<tokio::runtime::Runtime, Error> {
     tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
-        .map_err(|e| Error::Other(format!("cannot start the async runtime: {e}")))
+        .map_err(|source| {
+            Failure::Start {
+                what: "the async runtime",
+                source,
+            }
+            .into()
+        })
 }
 
 /// Loads the project with `services` selected (and their dependencies).
@@ -64,7 +71,7 @@ pub async fn check_gates<E: Engine>(engine: &E, desired: &Desired) -> Result<(),
     if refusals.is_empty() {
         Ok(())
     } else {
-        Err(Error::Other(refusals.join("\n")))
+        Err(Failure::Refused(refusals).into())
     }
 }
 
@@ -152,14 +159,17 @@ pub async fn prepare_from_files_async(
         .spawn(move || {
             let _ = sender.send(load_desired(&owned, &wanted, false));
         })
-        .map_err(|e| Error::Other(format!("cannot start the loader: {e}")))?;
+        .map_err(|source| Failure::Start {
+            what: "the loader",
+            source,
+        })?;
     let early = opening.reach(settings).await;
     let loaded = receiver.await.unwrap_or_else(|_| Err(loader_stopped()));
     opening.finish(loaded, early).await
 }
 
 fn loader_stopped() -> Error {
-    Error::Other("the loader stopped unexpectedly".into())
+    Failure::LoaderStopped.into()
 }
 
 /// What the engine is asked while the files load.
@@ -257,13 +267,12 @@ pub fn replicas(
     });
     containers.sort_by_key(|c| (c.state != RunState::Running, c.number()));
     if containers.is_empty() {
-        return Err(Error::Other(format!(
-            "service {service:?} has no {}container{}",
-            if running { "running " } else { "" },
-            index
-                .map(|n| format!(" with index {n}"))
-                .unwrap_or_default()
-        )));
+        return Err(Failure::NoContainer {
+            service: service.to_string(),
+            running,
+            index,
+        }
+        .into());
     }
     Ok(containers)
 }
@@ -331,7 +340,10 @@ pub async fn lock_project(engine: &CliEngine, project: &str) -> Result<ProjectLo
         eprintln!("Waiting for another berth working on project {project}...");
     })
     .await
-    .map_err(|e| Error::Other(format!("cannot lock project {project}: {e}")))?;
+    .map_err(|source| Failure::Lock {
+        project: project.to_string(),
+        source,
+    })?;
     if let Some(since) = lock.interrupted_since {
         // The last berth on this project was killed: let the stops it
         // began end before anything looks at the containers.

@@ -3,6 +3,7 @@
 //! their policies say, the plan made, the images it still needs pulled,
 //! the plan applied, and what was left running said so.
 
+use super::error::Failure;
 use std::collections::HashSet;
 
 use super::apply::{self, RunSettings};
@@ -37,7 +38,7 @@ pub struct UpRequest {
 pub fn shape(desired: &mut Desired, request: &UpRequest, settings: &Settings) -> Result<(), Error> {
     // Docker Compose's words, when every service is behind a profile that is not enabled.
     if request.needs_a_service && !settings.load.all_resources && desired.services.is_empty() {
-        return Err(Error::Other("no service selected".into()));
+        return Err(Failure::NoServiceSelected.into());
     }
     for (service, count) in &request.scales {
         let Some(target) = desired.services.get_mut(service) else {
@@ -60,7 +61,7 @@ pub fn shape(desired: &mut Desired, request: &UpRequest, settings: &Settings) ->
             .retain(|name, _| named.iter().any(|s| s == name));
     }
     if let Some(problem) = desired.services.values().flat_map(|s| &s.problems).next() {
-        return Err(Error::Other(problem.to_string()));
+        return Err(Failure::Service(problem.clone()).into());
     }
     Ok(())
 }

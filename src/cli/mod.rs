@@ -517,6 +517,7 @@ impl CliError {
         match self {
             CliError::Project(d) => d.render(color, show_secrets),
             CliError::Usage(m) | CliError::Other(m) => format!("error: {m}\n"),
+            CliError::Failed(f) => format!("error: {f}\n"),
             CliError::Engine(e) => match e.hint() {
                 Some(hint) => format!("error: {e}\n  hint: {hint}\n"),
                 None => format!("error: {e}\n"),
