@@ -99,7 +99,7 @@ fn engine_after_up(desired: &Desired) -> Observed {
                     .spec
                     .mounts
                     .iter()
-                    .filter(|m| m.kind == "volume")
+                    .filter(|m| m.kind == berth::engine::spec::MountKind::Volume)
                     .map(|m| Mount {
                         kind: "volume".into(),
                         name: if m.source.is_empty() {

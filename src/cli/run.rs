@@ -4,6 +4,7 @@
 //! berth exits with its exit code.
 
 use crate::app::{apply, images, open};
+use crate::engine::spec::MountKind;
 use std::io::IsTerminal;
 
 use clap::Args;
@@ -401,7 +402,10 @@ fn volume_mount(settings: &Settings, desired: &Desired, text: &str) -> Result<Mo
     let parsed =
         volume::parse_volume(text).map_err(|e| CliError::Usage(format!("--volume: {e}")))?;
     let mut mount = MountSpec {
-        kind: parsed.kind.to_string(),
+        kind: match parsed.kind {
+            volume::VolumeKind::Bind => MountKind::Bind,
+            volume::VolumeKind::Volume => MountKind::Volume,
+        },
         target: paths::clean(&parsed.target),
         read_only: parsed.read_only,
         ..Default::default()

@@ -194,12 +194,33 @@ pub struct PortSpec {
     pub published: String,
 }
 
+/// What a mount is; written as the engine's mount types are.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum MountKind {
+    Bind,
+    #[default]
+    Volume,
+    Tmpfs,
+}
+
+impl MountKind {
+    /// The kind of a `volumes` entry's `type`, if berth can mount it.
+    pub fn parse(kind: &str) -> Option<MountKind> {
+        match kind {
+            "bind" => Some(MountKind::Bind),
+            "volume" => Some(MountKind::Volume),
+            "tmpfs" => Some(MountKind::Tmpfs),
+            _ => None,
+        }
+    }
+}
+
 /// A mount: bind, volume or tmpfs.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct MountSpec {
-    /// `bind`, `volume` or `tmpfs`.
-    pub kind: String,
+    pub kind: MountKind,
     /// Host path for binds, engine volume name for volumes; empty for an anonymous volume.
     #[serde(skip_serializing_if = "String::is_empty")]
     pub source: String,

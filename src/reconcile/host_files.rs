@@ -7,6 +7,7 @@
 //! local user cannot plant a symlink to redirect a write, read a secret, or
 //! swap a file between its write and its bind.
 
+use crate::engine::spec::MountKind;
 use std::fs::{DirBuilder, OpenOptions};
 use std::io::{self, Write};
 use std::os::unix::fs::{DirBuilderExt, MetadataExt, OpenOptionsExt, PermissionsExt};
@@ -89,7 +90,7 @@ pub fn bind_from_host(
             )
         })?;
         spec.mounts.push(MountSpec {
-            kind: "bind".into(),
+            kind: MountKind::Bind,
             source,
             target: file.path,
             read_only: true,

@@ -1,6 +1,7 @@
 //! berth's specs as the bodies of the engine's create calls: containers
 //! (ports, networking, mounts, host config), and endpoint settings.
 
+use crate::engine::spec::MountKind;
 use std::collections::HashMap;
 
 use bollard::models::{
@@ -473,12 +474,12 @@ fn capabilities(names: &[String]) -> Option<Vec<String>> {
 /// API's options (the list makes a missing host directory), and a named
 /// volume without `nocopy`, `subpath` or labels.
 fn in_binds_list(m: &MountSpec) -> bool {
-    match m.kind.as_str() {
-        "bind" => m.create_host_path && m.propagation.is_empty() && m.recursive.is_empty(),
-        "volume" => {
+    match m.kind {
+        MountKind::Bind => m.create_host_path && m.propagation.is_empty() && m.recursive.is_empty(),
+        MountKind::Volume => {
             !m.source.is_empty() && !m.nocopy && m.subpath.is_empty() && m.volume_labels.is_empty()
         }
-        _ => false,
+        MountKind::Tmpfs => false,
     }
 }
 
@@ -501,10 +502,10 @@ fn bind(m: &MountSpec) -> String {
 /// Binds and volumes carry their options, empty or not, as Docker Compose
 /// sends them for the short syntax.
 fn mount(m: &MountSpec) -> bollard::models::Mount {
-    let kind = match m.kind.as_str() {
-        "bind" => MountType::BIND,
-        "tmpfs" => MountType::TMPFS,
-        _ => MountType::VOLUME,
+    let kind = match m.kind {
+        MountKind::Bind => MountType::BIND,
+        MountKind::Tmpfs => MountType::TMPFS,
+        MountKind::Volume => MountType::VOLUME,
     };
     let recursive = |level: &str| (m.recursive == level).then_some(true);
     bollard::models::Mount {
@@ -646,7 +647,7 @@ mod tests {
     #[test]
     fn mounts_take_the_api_docker_compose_chooses() {
         let m = |kind: &str, source: &str, target: &str| MountSpec {
-            kind: kind.into(),
+            kind: crate::engine::spec::MountKind::parse(kind).expect("a mount kind"),
             source: source.into(),
             target: target.into(),
             ..Default::default()

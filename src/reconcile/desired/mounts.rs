@@ -2,6 +2,7 @@
 //! and anonymous volumes, tmpfs), and its secrets and configs, bound or
 //! copied in.
 
+use crate::engine::spec::MountKind;
 use std::path::Path;
 
 use super::service::ServiceContext;
@@ -163,7 +164,8 @@ impl ServiceContext<'_> {
 /// What every mount of a `volumes` entry has: its type, target and mode.
 fn base_mount(volume: &ServiceVolumeConfig) -> MountSpec {
     MountSpec {
-        kind: volume.kind.clone(),
+        // The caller has matched the type: one of these.
+        kind: MountKind::parse(&volume.kind).unwrap_or_default(),
         target: volume.target.clone(),
         read_only: volume.read_only,
         ..Default::default()
@@ -225,7 +227,7 @@ fn file_object(
             return Ok(());
         }
         spec.mounts.push(MountSpec {
-            kind: "bind".into(),
+            kind: MountKind::Bind,
             source: definition.file.clone(),
             target,
             read_only: true,

@@ -1,6 +1,7 @@
 //! Each kind of action of a plan, run against the engine, with the
 //! progress events people see.
 
+use crate::engine::spec::MountKind;
 use std::collections::BTreeMap;
 use std::time::Duration;
 
@@ -493,7 +494,7 @@ fn replica_spec<E: Engine>(
             Some(mount) => mount.source = volume.clone(),
             // A volume the image declares: keep its data too.
             None => spec.mounts.push(MountSpec {
-                kind: "volume".into(),
+                kind: MountKind::Volume,
                 source: volume.clone(),
                 target: target.clone(),
                 ..Default::default()

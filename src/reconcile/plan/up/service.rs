@@ -2,6 +2,7 @@
 //! recreates, renames, starts or restarts, those it scales down, the
 //! missing ones it creates, and the waits its starts come after.
 
+use crate::engine::spec::MountKind;
 use std::collections::BTreeMap;
 
 use super::super::change::recreate_reason;
@@ -467,9 +468,9 @@ fn anonymous_volumes(container: &Container, mounts: &[MountSpec]) -> BTreeMap<St
         .iter()
         .filter(|m| m.kind == "volume" && is_anonymous(&m.name))
         .filter(|m| {
-            !mounts
-                .iter()
-                .any(|d| d.target == m.destination && !(d.kind == "volume" && d.source.is_empty()))
+            !mounts.iter().any(|d| {
+                d.target == m.destination && !(d.kind == MountKind::Volume && d.source.is_empty())
+            })
         })
         .map(|m| (m.destination.clone(), m.name.clone()))
         .collect()
