@@ -17,11 +17,12 @@ use futures_util::stream::{BoxStream, StreamExt};
 
 use super::connect::engine_error;
 use super::convert::{create_body, endpoint};
+use super::streams::log_chunk;
 use super::{DockerEngine, percent_encode, unix_now};
 use crate::engine::spec::ContainerSpec;
 use crate::engine::{
     ApiVersion, AttachOptions, CommitSpec, Container, ContainerStatus, Created, EngineError,
-    ExecSpec, FileCopy, Health, LogChunk, Result, RunState, Session, podman, wire,
+    ExecSpec, FileCopy, Health, Result, RunState, Session, podman, wire,
 };
 
 /// The seconds an engine gives a container to stop when neither the stop
@@ -244,19 +245,7 @@ impl DockerEngine {
         let (output, input) = match started {
             bollard::exec::StartExecResults::Attached { output, input } => {
                 let host = self.host.clone();
-                let output = output
-                    .map(move |chunk| {
-                        chunk
-                            .map_err(|e| engine_error(&host, e))
-                            .map(|chunk| LogChunk {
-                                stderr: matches!(
-                                    chunk,
-                                    bollard::container::LogOutput::StdErr { .. }
-                                ),
-                                bytes: chunk.into_bytes(),
-                            })
-                    })
-                    .boxed();
+                let output = output.map(move |chunk| log_chunk(&host, chunk)).boxed();
                 (Some(output), Some(input))
             }
             bollard::exec::StartExecResults::Detached => (None, None),
@@ -286,14 +275,7 @@ impl DockerEngine {
         let host = self.host.clone();
         let output = attached
             .output
-            .map(move |chunk| {
-                chunk
-                    .map_err(|e| engine_error(&host, e))
-                    .map(|chunk| LogChunk {
-                        stderr: matches!(chunk, bollard::container::LogOutput::StdErr { .. }),
-                        bytes: chunk.into_bytes(),
-                    })
-            })
+            .map(move |chunk| log_chunk(&host, chunk))
             .boxed();
         Ok(Session {
             id: id.to_string(),

@@ -27,6 +27,19 @@ const RESUBSCRIPTIONS: u32 = 2;
 /// resubscriptions back.
 const LONG_LIVED: Duration = Duration::from_secs(30);
 
+/// A piece of a container's or an exec's output, as the engine's
+/// multiplexed stream gives it (logs, attach, exec all read the same frames).
+pub(super) fn log_chunk(
+    host: &str,
+    chunk: std::result::Result<bollard::container::LogOutput, BollardError>,
+) -> Result<LogChunk> {
+    let chunk = chunk.map_err(|e| engine_error(host, e))?;
+    Ok(LogChunk {
+        stderr: matches!(chunk, bollard::container::LogOutput::StdErr { .. }),
+        bytes: chunk.into_bytes(),
+    })
+}
+
 impl DockerEngine {
     pub(super) async fn processes(&self, id: &str) -> Result<(Vec<String>, Vec<Vec<String>>)> {
         let top = self
@@ -88,14 +101,7 @@ impl DockerEngine {
         let (client, host) = (self.client.clone(), self.host.clone());
         client
             .logs(id, Some(query.build()))
-            .map(move |chunk| {
-                chunk
-                    .map_err(|e| engine_error(&host, e))
-                    .map(|chunk| LogChunk {
-                        stderr: matches!(chunk, bollard::container::LogOutput::StdErr { .. }),
-                        bytes: chunk.into_bytes(),
-                    })
-            })
+            .map(move |chunk| log_chunk(&host, chunk))
             .boxed()
     }
 
