@@ -17,9 +17,7 @@ pub fn apply(
     services: &[String],
     make: impl FnOnce(&Desired, &Observed) -> Result<Plan, Error>,
 ) -> Result<i32, Error> {
-    let runtime = open::runtime()?;
-    let prepared = open::prepare(&runtime, settings, &[], !settings.dry_run)?;
-    open::check_services(&prepared.desired, services)?;
+    let (runtime, prepared) = open_locked(settings, services)?;
     let (engine, desired, _lock) = (prepared.engine, prepared.desired, prepared.lock);
     let run = RunSettings::new(settings, None);
     runtime.block_on(async {
@@ -32,6 +30,18 @@ pub fn apply(
         apply::run_plan(engine, desired, &observed, &plan, &run).await?;
         Ok(0)
     })
+}
+
+/// The project opened under its lock (not in a dry run), with `services`
+/// checked against the file.
+fn open_locked(
+    settings: &Settings,
+    services: &[String],
+) -> Result<(tokio::runtime::Runtime, open::Prepared), Error> {
+    let runtime = open::runtime()?;
+    let prepared = open::prepare(&runtime, settings, &[], !settings.dry_run)?;
+    open::check_services(&prepared.desired, services)?;
+    Ok((runtime, prepared))
 }
 
 /// What `restart` is asked.
@@ -47,9 +57,7 @@ pub struct Restart {
 
 /// Stops, then starts, the services of `request`.
 pub fn restart(settings: &Settings, request: &Restart) -> Result<(), Error> {
-    let runtime = open::runtime()?;
-    let prepared = open::prepare(&runtime, settings, &[], !settings.dry_run)?;
-    open::check_services(&prepared.desired, &request.services)?;
+    let (runtime, prepared) = open_locked(settings, &request.services)?;
     let (engine, desired, _lock) = (prepared.engine, prepared.desired, prepared.lock);
     let mut services = request.services.clone();
     if request.with_dependents && !services.is_empty() {
