@@ -568,7 +568,7 @@ impl<E: Engine> Session<'_, E> {
         let rules = self.rules;
         for (index, rule) in rules.iter().enumerate() {
             // What the changes are computed against, looked up once per rule.
-            let mut reference: Option<Tree> = None;
+            let mut references: Option<Vec<Tree>> = None;
             for (path, content) in &batch.paths {
                 let Some(rel) = rule.relative(path) else {
                     continue;
@@ -587,16 +587,24 @@ impl<E: Engine> Session<'_, E> {
                     Action::Restart => service.restart = true,
                     Action::Rebuild => service.rebuild = true,
                     _ => {
-                        let given = match &mut reference {
-                            Some(given) => given,
+                        let givens = match &references {
+                            Some(givens) => givens,
                             None => {
-                                reference.insert(self.reference_tree(&rule.service, &rule.key()))
+                                references.insert(self.reference_trees(&rule.service, &rule.key()))
                             }
                         };
-                        let changes = changes_at(rule, &rel, *content, given);
+                        // What any replica lacks goes to all: a catch-up
+                        // may have given one of them more than the others.
                         let entry = service.syncs.entry(index).or_default();
-                        entry.copy.extend(changes.copy);
-                        entry.remove.extend(changes.remove);
+                        for given in givens {
+                            let changes = changes_at(rule, &rel, *content, given);
+                            entry.copy.extend(changes.copy);
+                            for path in changes.remove {
+                                if !entry.remove.contains(&path) {
+                                    entry.remove.push(path);
+                                }
+                            }
+                        }
                     }
                 }
             }
@@ -634,17 +642,30 @@ impl<E: Engine> Session<'_, E> {
         rebuilds
     }
 
-    /// What the first running replica of `service` was given by the rule:
-    /// the reference a batch's changes are computed against.
-    fn reference_tree(&mut self, service: &str, key: &str) -> Tree {
-        let first = self
+    /// What each running replica of `service` was given by the rule (at
+    /// least one tree, empty when none was given anything): the references
+    /// a batch's changes are computed against.
+    fn reference_trees(&mut self, service: &str, key: &str) -> Vec<Tree> {
+        let running: Vec<String> = self
             .replicas
             .iter()
-            .find(|(_, r)| r.service == service && r.running)
-            .map(|(id, _)| id.clone());
-        first
-            .and_then(|id| self.manifest(&id)?.rules.get(key).cloned())
-            .unwrap_or_default()
+            .filter(|(_, r)| r.service == service && r.running)
+            .map(|(id, _)| id.clone())
+            .collect();
+        let mut trees: Vec<Tree> = Vec::new();
+        for id in running {
+            let tree = self
+                .manifest(&id)
+                .and_then(|m| m.rules.get(key).cloned())
+                .unwrap_or_default();
+            if !trees.contains(&tree) {
+                trees.push(tree);
+            }
+        }
+        if trees.is_empty() {
+            trees.push(Tree::new());
+        }
+        trees
     }
 
     /// Copies, removes, restarts and runs hooks in the containers `ids` of
@@ -998,6 +1019,74 @@ mod tests {
             outermost(paths.iter().map(|p| p.to_string()).collect()),
             ["/app/a", "/app/ab", "/app/b/y"]
         );
+    }
+
+    /// Says nothing: what a session did is read from the fake's calls.
+    struct Silent;
+
+    impl Reporter for Silent {
+        fn done(&self, _: &str) {}
+        fn output(&self, _: &str, _: &str) {}
+        fn failed(&self, _: &str) {}
+        fn warned(&self, _: &str) {}
+    }
+
+    #[tokio::test]
+    async fn a_change_reaches_the_replica_that_lacks_it_when_another_has_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let src = dir.path().join("src");
+        std::fs::create_dir(&src).unwrap();
+        let rules = [Rule::plain_sync("web", &src, "/app")];
+        let before = sync::snapshot(&rules[0], "");
+        std::fs::write(src.join("shared.txt"), "both").unwrap();
+        // Written well before it was looked at: certainly unchanged since.
+        let an_hour_ago = std::time::SystemTime::now() - std::time::Duration::from_secs(3600);
+        std::fs::File::options()
+            .write(true)
+            .open(src.join("shared.txt"))
+            .and_then(|f| f.set_modified(an_hour_ago))
+            .unwrap();
+        let after = sync::snapshot(&rules[0], "");
+        let engine = crate::engine::fake::FakeEngine::default();
+        let replica = |name: &str| Replica {
+            service: "web".into(),
+            short_name: name.into(),
+            running: true,
+        };
+        let manifest = |tree: &Tree| Manifest {
+            rules: BTreeMap::from([(rules[0].key(), tree.clone())]),
+        };
+        let mut session = Session {
+            engine: &engine,
+            project: "p",
+            rules: &rules,
+            reporter: &Silent,
+            replicas: BTreeMap::from([
+                ("a".into(), replica("web-1")),
+                ("b".into(), replica("web-2")),
+            ]),
+            // A catch-up gave the first replica the file before the batch.
+            manifests: HashMap::from([
+                ("a".into(), manifest(&after)),
+                ("b".into(), manifest(&before)),
+            ]),
+            manifest_dir: dir.path().join("manifests"),
+            rebuilding: BTreeSet::new(),
+            changed_while_rebuilding: BTreeMap::new(),
+            receivers: HashMap::new(),
+        };
+        let mut batch = Batch::default();
+        batch.add(src.join("shared.txt"), true, true);
+        session.apply(batch).await;
+        let uploads: Vec<String> = engine
+            .calls()
+            .into_iter()
+            .filter(|c| c.op == "upload")
+            .map(|c| c.target)
+            .collect();
+        assert!(uploads.contains(&"b".to_string()), "{uploads:?}");
+        let given = &session.manifests["b"].rules[&rules[0].key()];
+        assert!(given.contains_key("shared.txt"));
     }
 
     #[test]

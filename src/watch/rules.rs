@@ -371,6 +371,28 @@ fn service_rules(desired: &Desired, service: &DesiredService) -> Result<Vec<Rule
     Ok(rules)
 }
 
+impl Rule {
+    /// A `sync` rule of `service` from `path` to `target` that leaves
+    /// nothing out.
+    #[cfg(test)]
+    pub fn plain_sync(service: &str, path: &Path, target: &str) -> Rule {
+        Rule {
+            service: service.into(),
+            action: Action::Sync,
+            path: path.to_path_buf(),
+            target: target.into(),
+            initial_sync: false,
+            exec: None,
+            filter: Filter {
+                include: None,
+                ignore: Patterns::default(),
+                dockerignore: None,
+                never: Vec::new(),
+            },
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
