@@ -10,7 +10,6 @@ use tokio_util::sync::CancellationToken;
 use super::interrupts::Interrupts;
 use super::{Error, Settings};
 use crate::engine::Engine;
-use crate::events::Emitter;
 use crate::output::progress::Printer;
 use crate::reconcile::desired::Desired;
 use crate::reconcile::execute::{self, Context};
@@ -48,7 +47,7 @@ pub async fn run_plan<E: Engine>(
     if plan.actions.is_empty() {
         // A no-op: no signal handlers, no renderer (the hot path).
         for warning in &plan.warnings {
-            eprintln!("WARN[0000] {warning}");
+            run.progress.warn(warning);
         }
         return Ok(());
     }
@@ -67,10 +66,8 @@ pub async fn run_plan_until<E: Engine>(
     cancel: CancellationToken,
 ) -> Result<(), Error> {
     for warning in &plan.warnings {
-        eprintln!("WARN[0000] {warning}");
+        run.progress.warn(warning);
     }
-    let (events, receiver) = Emitter::channel();
-    let renderer = run.progress.spawn("Running", receiver);
     let images: BTreeMap<String, String> = observed
         .images
         .iter()
@@ -81,18 +78,21 @@ pub async fn run_plan_until<E: Engine>(
         .iter()
         .map(|c| (c.name.clone(), c.id.clone()))
         .collect();
-    let context = Context {
-        engine,
-        desired: Arc::new(desired),
-        images,
-        containers,
-        events,
-        parallel: run.parallel,
-        wait_timeout: run.wait_timeout,
-        cancel,
-    };
-    let result = execute::execute(plan, context).await;
-    // The context (and with it the last emitter) is gone: the renderer ends.
-    let _ = renderer.await;
+    let result = run
+        .progress
+        .show("Running", |events| {
+            let context = Context {
+                engine,
+                desired: Arc::new(desired),
+                images,
+                containers,
+                events,
+                parallel: run.parallel,
+                wait_timeout: run.wait_timeout,
+                cancel,
+            };
+            execute::execute(plan, context)
+        })
+        .await;
     result.map_err(Error::Exec)
 }

@@ -6,7 +6,7 @@ use super::apply::{self, RunSettings};
 use super::open::{self, CliEngine};
 use super::{Error, Settings};
 use crate::engine::Engine;
-use crate::events::{Emitter, Kind, Status, Word};
+use crate::events::{Kind, Status, Word};
 use crate::output::progress::Printer;
 use crate::reconcile::desired::Desired;
 use crate::reconcile::observe::{Listing, Observed};
@@ -50,7 +50,9 @@ pub async fn down(
     };
     if plan.actions.is_empty() && images.is_empty() && everything {
         // Docker Compose's words: a mistyped project name is not a success.
-        eprintln!("WARN[0000] Warning: No resource found to remove for project {project:?}.");
+        settings.progress.warn(&format!(
+            "Warning: No resource found to remove for project {project:?}."
+        ));
     }
     let run = RunSettings::new(settings, None);
     apply::run_plan(engine.clone(), desired, &observed, &plan, &run).await?;
@@ -95,25 +97,27 @@ async fn images_to_remove<E: Engine>(
 /// Removes `images`, each with a progress line; an image still used by
 /// another container stays, with a warning.
 async fn remove_images<E: Engine>(engine: &E, images: &[String], printer: &Printer) {
-    let (events, receiver) = Emitter::channel();
-    let renderer = printer.spawn("Running", receiver);
-    let removals = images.iter().map(|image| {
-        let events = events.clone();
-        async move {
-            match engine.remove_image(image).await {
-                Ok(true) => events.emit(Kind::Image, image, Status::Done, Word::Removed, ""),
-                Ok(false) => {}
-                Err(e) => events.emit(
-                    Kind::Image,
-                    image,
-                    Status::Warning,
-                    Word::Kept,
-                    &e.to_string(),
-                ),
-            }
-        }
-    });
-    futures_util::future::join_all(removals).await;
-    drop(events);
-    let _ = renderer.await;
+    printer
+        .show("Running", |events| async move {
+            let removals = images.iter().map(|image| {
+                let events = &events;
+                async move {
+                    match engine.remove_image(image).await {
+                        Ok(true) => {
+                            events.emit(Kind::Image, image, Status::Done, Word::Removed, "");
+                        }
+                        Ok(false) => {}
+                        Err(e) => events.emit(
+                            Kind::Image,
+                            image,
+                            Status::Warning,
+                            Word::Kept,
+                            &e.to_string(),
+                        ),
+                    }
+                }
+            });
+            futures_util::future::join_all(removals).await;
+        })
+        .await;
 }

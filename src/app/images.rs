@@ -7,7 +7,6 @@ use std::collections::BTreeMap;
 use super::{Error, Settings};
 use crate::build::{self, BuildOptions};
 use crate::engine::Engine;
-use crate::events::Emitter;
 use crate::reconcile::desired::Desired;
 use crate::reconcile::desired::build::PullPolicy;
 use crate::reconcile::observe::Observed;
@@ -86,15 +85,12 @@ pub async fn prepare_images<E: Engine>(
             env: settings.load.os_env.clone(),
             ..Default::default()
         };
-        let (events, receiver) = Emitter::channel();
-        let renderer = settings
-            .progress
-            .quiet_if(choices.quiet_build)
-            .spawn("Building", receiver);
-        let built = build::build_services(engine, desired, &to_build, &options, &events).await;
-        drop(events);
-        let _ = renderer.await;
-        built
+        let printer = settings.progress.quiet_if(choices.quiet_build);
+        printer
+            .show("Building", |events| async move {
+                build::build_services(engine, desired, &to_build, &options, &events).await
+            })
+            .await
     };
     let pulled = if to_pull.is_empty() {
         Vec::new()
@@ -153,22 +149,20 @@ pub async fn transfer_images<E: Engine>(
     images: &[ImageRef],
     quiet: bool,
 ) -> Vec<(String, Result<String, String>)> {
-    let (events, receiver) = Emitter::channel();
-    let renderer = settings
-        .progress
-        .quiet_if(quiet)
-        .spawn(direction.title(), receiver);
-    let results = transfer::transfer_all(
-        engine,
-        direction,
-        images,
-        &settings.load.os_env,
-        settings.parallel,
-        &events,
-    )
-    .await;
-    drop(events);
-    let _ = renderer.await;
+    let printer = settings.progress.quiet_if(quiet);
+    let results = printer
+        .show(direction.title(), |events| async move {
+            transfer::transfer_all(
+                engine,
+                direction,
+                images,
+                &settings.load.os_env,
+                settings.parallel,
+                &events,
+            )
+            .await
+        })
+        .await;
     results
         .into_iter()
         .map(|(image, result)| (image, result.map_err(|e| e.to_string())))

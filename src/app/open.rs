@@ -9,6 +9,7 @@ use crate::engine::docker::DockerEngine;
 use crate::engine::dryrun::DryRun;
 use crate::env_vars;
 use crate::output::print_warnings;
+use crate::output::progress::Printer;
 use crate::reconcile::desired::{self, Desired};
 use crate::reconcile::lock::{self, ProjectLock};
 use crate::reconcile::observe::{self, Listing, Observed};
@@ -59,14 +60,18 @@ fn load_desired(
 
 /// Warns about the keys this engine is too old to apply, and refuses to go
 /// on when ignoring one would do something else than the file says.
-pub async fn check_gates<E: Engine>(engine: &E, desired: &Desired) -> Result<(), Error> {
+pub async fn check_gates<E: Engine>(
+    engine: &E,
+    desired: &Desired,
+    printer: &Printer,
+) -> Result<(), Error> {
     if desired.gates.is_empty() {
         return Ok(());
     }
     let api = engine.api_version().await?;
     let (warnings, refusals) = desired::check_gates(&desired.gates, api);
     for warning in &warnings {
-        eprintln!("WARN[0000] {warning}");
+        printer.warn(warning);
     }
     if refusals.is_empty() {
         Ok(())
@@ -376,6 +381,7 @@ pub async fn warn_platform_mismatch<E: Engine>(
     engine: &E,
     desired: &Desired,
     observed: &Observed,
+    printer: &Printer,
 ) -> Result<(), Error> {
     // Asking the platform costs the engine several milliseconds: only when it matters.
     if !desired.has_platform_dependent_keys() {
@@ -388,7 +394,7 @@ pub async fn warn_platform_mismatch<E: Engine>(
         desired.foreign_platforms(&platform, local),
     ];
     for warning in warnings.iter().flatten() {
-        eprintln!("WARN[0000] {warning}");
+        printer.warn(warning);
     }
     Ok(())
 }

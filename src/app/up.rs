@@ -12,7 +12,7 @@ use super::open::{self, CliEngine};
 use super::{Error, Settings};
 use crate::engine::{Engine, RunState};
 use crate::env_vars;
-use crate::events::{Emitter, Kind, Status, Word};
+use crate::events::{Kind, Status, Word};
 use crate::output::progress::Printer;
 use crate::reconcile::desired::Desired;
 use crate::reconcile::observe::{Listing, Observed};
@@ -76,9 +76,9 @@ pub async fn plan<E: Engine>(
     request: &UpRequest,
     dry_run: bool,
 ) -> Result<(Observed, Plan), Error> {
-    open::check_gates(engine, desired).await?;
+    open::check_gates(engine, desired, &settings.progress).await?;
     let mut observed = open::observe(engine, desired, listing).await?;
-    open::warn_platform_mismatch(engine, desired, &observed).await?;
+    open::warn_platform_mismatch(engine, desired, &observed, &settings.progress).await?;
     if !dry_run {
         images::prepare_images(engine, settings, desired, &mut observed, request.images).await?;
     }
@@ -186,11 +186,11 @@ pub async fn report_running(running: &[String], printer: &Printer) {
     if running.is_empty() {
         return;
     }
-    let (events, receiver) = Emitter::channel();
-    let renderer = printer.spawn("Running", receiver);
-    for name in running {
-        events.emit(Kind::Container, name, Status::Done, Word::Running, "");
-    }
-    drop(events);
-    let _ = renderer.await;
+    printer
+        .show("Running", |events| async move {
+            for name in running {
+                events.emit(Kind::Container, name, Status::Done, Word::Running, "");
+            }
+        })
+        .await;
 }

@@ -7,7 +7,6 @@ use clap::Args;
 
 use super::{CliError, Settings};
 use crate::build::{self, BuildOptions};
-use crate::events::Emitter;
 use crate::transfer::Direction;
 
 #[derive(Debug, Args)]
@@ -131,13 +130,16 @@ pub fn run(settings: &Settings, args: BuildArgs) -> Result<i32, CliError> {
     }
     let printer = settings.progress.quiet_if(args.quiet);
     runtime.block_on(async {
-        let (events, receiver) = Emitter::channel();
-        let renderer = printer.spawn("Building", receiver);
         let engine = prepared.engine;
-        let built = build::build_services(&engine, &desired, &services, &options, &events).await;
-        drop(events);
-        let _ = renderer.await;
-        built.map_err(CliError::Build)?;
+        printer
+            .show("Building", |events| {
+                let (engine, desired, services, options) = (&engine, &desired, &services, &options);
+                async move {
+                    build::build_services(engine, desired, services, options, &events).await
+                }
+            })
+            .await
+            .map_err(CliError::Build)?;
         if !args.push {
             return Ok(0);
         }

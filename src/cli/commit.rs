@@ -70,24 +70,23 @@ pub fn run(settings: &Settings, args: CommitArgs) -> Result<i32, CliError> {
             false,
         )
         .await?;
-        let (events, receiver) = Emitter::channel();
-        let renderer = settings.progress.spawn("Committing", receiver);
         let name = &container.name;
-        events.emit(Kind::Container, name, Status::Working, Word::Committing, "");
-        let result = engine.commit_container(&container.id, &spec).await;
-        match &result {
-            Ok(id) => events.emit(
-                Kind::Container,
-                name,
-                Status::Done,
-                Word::CommittedAs(id.clone()),
-                "",
-            ),
-            Err(_) => events.emit(Kind::Container, name, Status::Error, Word::Error, ""),
-        }
-        drop(events);
-        let _ = renderer.await;
-        result?;
+        let committing = |events: Emitter| async move {
+            events.emit(Kind::Container, name, Status::Working, Word::Committing, "");
+            let result = engine.commit_container(&container.id, &spec).await;
+            match &result {
+                Ok(id) => events.emit(
+                    Kind::Container,
+                    name,
+                    Status::Done,
+                    Word::CommittedAs(id.clone()),
+                    "",
+                ),
+                Err(_) => events.emit(Kind::Container, name, Status::Error, Word::Error, ""),
+            }
+            result
+        };
+        settings.progress.show("Committing", committing).await?;
         Ok(0)
     })
 }

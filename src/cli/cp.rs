@@ -99,51 +99,50 @@ pub fn run(settings: &Settings, args: CpArgs) -> Result<i32, CliError> {
         };
         containers.sort_by_key(Container::number);
         containers.extend(one_offs);
-        let (events, receiver) = Emitter::channel();
-        let renderer = settings.progress.spawn("Copying", receiver);
-        // One progress line per copy: `Container p-web-1  Copied: a.txt to p-web-1:/a.txt`.
-        let progress = |c: &Container, what: &str, done: Option<&Result<i32, CliError>>| {
-            let (status, text) = match done {
-                None => (Status::Working, Word::Copying),
-                Some(Ok(_)) => (Status::Done, Word::Copied),
-                Some(Err(_)) => (Status::Error, Word::Error),
-            };
-            events.emit(Kind::Container, &c.name, status, text, what);
-        };
-        let result = match copy {
-            Direction::Out { src, dest } => {
-                let c = &containers[0];
-                let what = format!("{}:{src} to {dest}", c.name);
-                progress(c, &what, None);
-                let result = copy_out(&engine, c, src, dest, &args).await;
-                progress(c, &what, Some(&result));
-                result
-            }
-            Direction::In { src, dest } => {
-                // An archive on standard input can be read only once, for every replica.
-                let piped = match src {
-                    "-" => Some(read_stdin()?),
-                    _ => None,
+        let (engine, args) = (&engine, &args);
+        let copying = |events: Emitter| async move {
+            // One progress line per copy: `Container p-web-1  Copied: a.txt to p-web-1:/a.txt`.
+            let progress = |c: &Container, what: &str, done: Option<&Result<i32, CliError>>| {
+                let (status, text) = match done {
+                    None => (Status::Working, Word::Copying),
+                    Some(Ok(_)) => (Status::Done, Word::Copied),
+                    Some(Err(_)) => (Status::Error, Word::Error),
                 };
-                let mut result = Ok(0);
-                for c in &containers {
-                    let what = format!("{src} to {}:{dest}", c.name);
+                events.emit(Kind::Container, &c.name, status, text, what);
+            };
+            match copy {
+                Direction::Out { src, dest } => {
+                    let c = &containers[0];
+                    let what = format!("{}:{src} to {dest}", c.name);
                     progress(c, &what, None);
-                    result = match &piped {
-                        Some(archive) => upload_archive(&engine, c, dest, archive, &args).await,
-                        None => copy_in(&engine, c, src, dest, &args).await,
-                    };
+                    let result = copy_out(engine, c, src, dest, args).await;
                     progress(c, &what, Some(&result));
-                    if result.is_err() {
-                        break;
-                    }
+                    result
                 }
-                result
+                Direction::In { src, dest } => {
+                    // An archive on standard input can be read only once, for every replica.
+                    let piped = match src {
+                        "-" => Some(read_stdin()?),
+                        _ => None,
+                    };
+                    let mut result = Ok(0);
+                    for c in &containers {
+                        let what = format!("{src} to {}:{dest}", c.name);
+                        progress(c, &what, None);
+                        result = match &piped {
+                            Some(archive) => upload_archive(engine, c, dest, archive, args).await,
+                            None => copy_in(engine, c, src, dest, args).await,
+                        };
+                        progress(c, &what, Some(&result));
+                        if result.is_err() {
+                            break;
+                        }
+                    }
+                    result
+                }
             }
         };
-        drop(events);
-        let _ = renderer.await;
-        result
+        settings.progress.show("Copying", copying).await
     })
 }
 

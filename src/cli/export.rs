@@ -46,29 +46,32 @@ pub fn run(settings: &Settings, args: ExportArgs) -> Result<i32, CliError> {
             false,
         )
         .await?;
-        let (events, receiver) = Emitter::channel();
-        let renderer = settings.progress.spawn("Exporting", receiver);
         let dest = match &args.output {
             Some(path) => format!("to {}", path.display()),
             None => String::new(),
         };
         let name = &container.name;
-        events.emit(
-            Kind::Container,
-            name,
-            Status::Working,
-            Word::Exporting,
-            &dest,
-        );
-        let result = export(&engine, &container.id, args.output.as_deref()).await;
-        let (status, text) = match result {
-            Ok(()) => (Status::Done, Word::Exported),
-            Err(_) => (Status::Error, Word::Error),
+        let exporting = |events: Emitter| async move {
+            events.emit(
+                Kind::Container,
+                name,
+                Status::Working,
+                Word::Exporting,
+                &dest,
+            );
+            let result = export(&engine, &container.id, args.output.as_deref()).await;
+            let (status, text) = match result {
+                Ok(()) => (Status::Done, Word::Exported),
+                Err(_) => (Status::Error, Word::Error),
+            };
+            events.emit(Kind::Container, name, status, text, &dest);
+            result
         };
-        events.emit(Kind::Container, name, status, text, &dest);
-        drop(events);
-        let _ = renderer.await;
-        result.map(|()| 0)
+        settings
+            .progress
+            .show("Exporting", exporting)
+            .await
+            .map(|()| 0)
     })
 }
 

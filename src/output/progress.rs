@@ -12,7 +12,7 @@ use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 use tokio::sync::mpsc::UnboundedReceiver;
 use tokio::task::JoinHandle;
 
-use crate::events::{Event, Kind, Status};
+use crate::events::{Emitter, Event, Kind, Status};
 
 /// `--progress`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
@@ -93,6 +93,25 @@ impl Printer {
             }),
             Progress::Plain | Progress::Auto => tokio::spawn(lines(events, plain_line, to_stdout)),
         }
+    }
+
+    /// Runs `work` with an emitter whose events are rendered under `title`,
+    /// and returns its result once the last of them is drawn.
+    pub async fn show<T, F>(&self, title: &'static str, work: impl FnOnce(Emitter) -> F) -> T
+    where
+        F: Future<Output = T>,
+    {
+        let (events, receiver) = Emitter::channel();
+        let renderer = self.spawn(title, receiver);
+        // `work` owns the emitter: the renderer ends when it is done with it.
+        let result = work(events).await;
+        let _ = renderer.await;
+        result
+    }
+
+    /// A warning, in Docker Compose's form: `WARN[0000] ...` on stderr.
+    pub fn warn(&self, message: &str) {
+        self.above_progress(|| eprintln!("WARN[0000] {message}"));
     }
 
     /// Runs `print`, which writes other output (the containers' logs),
