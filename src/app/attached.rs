@@ -24,13 +24,33 @@ use crate::reconcile::desired::{Condition, Desired};
 use crate::reconcile::{execute, lifecycle};
 
 /// Which container exits end the run.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum Abort {
+    #[default]
     Never,
     /// Any exit (`--abort-on-container-exit`, `--exit-code-from`).
     OnExit,
     /// Non-zero exits (`--abort-on-container-failure`).
     OnFailure,
+}
+
+/// What attached `up` is asked to show and when to end, as the command
+/// line says it.
+#[derive(Clone, Debug, Default)]
+pub struct AttachRequest {
+    /// `--attach`: exactly these services' output.
+    pub attach: Vec<String>,
+    /// `--no-attach`: never these services' output.
+    pub no_attach: Vec<String>,
+    /// `--attach-dependencies`: the dependencies' output too.
+    pub attach_dependencies: bool,
+    pub abort: Abort,
+    pub exit_code_from: Option<String>,
+    pub timestamps: bool,
+    /// The `service-1  | ` prefix of each line.
+    pub log_prefix: bool,
+    /// Coloured prefixes (resolved: a terminal, no `NO_COLOR`).
+    pub color: bool,
 }
 
 /// What the attached session does, resolved from the command line.
@@ -50,6 +70,58 @@ pub struct Session {
     /// `up --watch`: the session goes on when the containers stop (watch
     /// restarts and recreates them), until Ctrl-C or an abort.
     pub until_interrupted: bool,
+}
+
+impl Session {
+    /// The session `request` asks for, for the `selected` services (all
+    /// when empty): their output (every service's with
+    /// `--attach-dependencies`) unless they say `attach: false`, or exactly
+    /// those of `--attach`; never those of `--no-attach`.
+    pub fn new(
+        desired: &Desired,
+        selected: &[String],
+        request: &AttachRequest,
+        watch: bool,
+    ) -> Result<Session, Error> {
+        let known = |names: &[String]| -> Result<(), Error> {
+            match names.iter().find(|n| !desired.services.contains_key(*n)) {
+                Some(unknown) => Err(open::no_such_service(desired, unknown)),
+                None => Ok(()),
+            }
+        };
+        known(&request.attach)?;
+        known(&request.no_attach)?;
+        known(request.exit_code_from.as_slice())?;
+        let mut attach: Vec<String> = if !request.attach.is_empty() {
+            request.attach.clone()
+        } else {
+            desired
+                .services
+                .values()
+                .filter(|s| s.attach)
+                .filter(|s| {
+                    request.attach_dependencies || selected.is_empty() || selected.contains(&s.name)
+                })
+                .map(|s| s.name.clone())
+                .collect()
+        };
+        attach.retain(|s| !request.no_attach.contains(s));
+        Ok(Session {
+            attach,
+            stop_on_interrupt: selected.to_vec(),
+            abort: request.abort,
+            exit_code_from: request.exit_code_from.clone(),
+            style: LogStyle {
+                prefix: request.log_prefix,
+                color: request.color,
+                split_streams: true,
+            },
+            timestamps: request.timestamps,
+            since: crate::time::now(),
+            began: crate::time::now_nanos(),
+            until_interrupted: watch,
+        })
+    }
 }
 
 /// Why the session is ending.

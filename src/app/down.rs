@@ -28,6 +28,16 @@ pub struct DownRequest {
     pub images: Option<RemoveImages>,
 }
 
+/// Opens the project (without a file, what the engine's labels say of it)
+/// under its lock, and takes it down.
+pub fn run(settings: &Settings, request: &DownRequest) -> Result<(), Error> {
+    let runtime = open::runtime()?;
+    let prepared = open::prepare(&runtime, settings, &[], !settings.dry_run)?;
+    let _lock = prepared.lock;
+    let (engine, desired, listing) = (prepared.engine, prepared.desired, prepared.listing);
+    runtime.block_on(down(engine, desired, listing, settings, request))
+}
+
 /// Plans and applies the removal; in a dry run, only shows the plan.
 pub async fn down(
     engine: CliEngine,

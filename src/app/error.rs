@@ -65,6 +65,14 @@ pub enum Failure {
     EventsEnded,
     #[error("the stop failed: {0}")]
     StopFailed(#[source] tokio::task::JoinError),
+    #[error(transparent)]
+    WatchRule(#[from] crate::watch::rules::RuleError),
+    #[error(
+        "none of the selected services is configured for watch: add a `develop.watch` section to one (https://docs.docker.com/compose/how-tos/file-watch/)"
+    )]
+    NothingToWatch,
+    #[error(transparent)]
+    Watch(#[from] crate::watch::WatchError),
 }
 
 impl From<Failure> for Error {
@@ -82,5 +90,75 @@ impl From<Diagnostics> for Error {
 impl From<crate::engine::EngineError> for Error {
     fn from(e: crate::engine::EngineError) -> Self {
         Error::Engine(e)
+    }
+}
+
+impl Error {
+    /// What the user reads: `error: ...`, with a hint where one helps.
+    pub fn render(&self, color: bool, show_secrets: bool) -> String {
+        use crate::reconcile::execute::ExecError;
+        match self {
+            Error::Project(d) => d.render(color, show_secrets),
+            Error::Usage(m) | Error::Other(m) => format!("error: {m}\n"),
+            Error::Failed(f) => format!("error: {f}\n"),
+            Error::Engine(e) => match e.hint() {
+                Some(hint) => format!("error: {e}\n  hint: {hint}\n"),
+                None => format!("error: {e}\n"),
+            },
+            Error::Plan(e) => format!("error: {}\n  hint: {}\n", e.message, e.hint),
+            Error::Exec(ExecError::Condition {
+                message, report, ..
+            }) => format!("error: dependency failed: {message}\n{report}"),
+            Error::Exec(ExecError::Engine(e)) => match e.hint() {
+                Some(hint) => format!("error: {e}\n  hint: {hint}\n"),
+                None => format!("error: {e}\n"),
+            },
+            Error::Exec(e) => format!("error: {e}\n"),
+            Error::MissingImages(failures) => format!(
+                "error: {}\n  hint: check the image name and tag, log in to the registry \
+                 (`docker login` writes the credentials berth reads), or give the service a \
+                 `build:` section\n",
+                failures.join("\nerror: ")
+            ),
+            Error::Build(e) => format!("error: {e}\n"),
+            Error::Swarm(crate::swarm::execute::ExecError::Engine(e)) => match e.hint() {
+                Some(hint) => format!("error: {e}\n  hint: {hint}\n"),
+                None => format!("error: {e}\n"),
+            },
+            Error::Swarm(e) => format!("error: {e}\n"),
+        }
+    }
+
+    /// The exit code the command ends with (see [`super::exit`]).
+    pub fn exit_code(&self) -> i32 {
+        use crate::engine::EngineError;
+        use crate::reconcile::execute::{ExecError, Failure};
+        match self {
+            Error::Project(_) => super::exit::INVALID_PROJECT,
+            Error::Usage(_) => super::exit::USAGE,
+            Error::Engine(
+                EngineError::Unreachable { .. }
+                | EngineError::Lost { .. }
+                | EngineError::Endpoint(_)
+                | EngineError::TooOld { .. },
+            )
+            | Error::Exec(ExecError::Engine(
+                EngineError::Unreachable { .. } | EngineError::Lost { .. },
+            ))
+            | Error::Swarm(crate::swarm::execute::ExecError::Engine(
+                EngineError::Unreachable { .. } | EngineError::Lost { .. },
+            )) => super::exit::ENGINE_UNREACHABLE,
+            Error::Exec(ExecError::Condition { failure, .. }) => match failure {
+                Failure::Unhealthy => super::exit::UNHEALTHY,
+                Failure::Exited | Failure::Missing => super::exit::CONTAINER_FAILED,
+            },
+            Error::Exec(ExecError::Timeout(_)) => super::exit::TIMEOUT,
+            Error::Exec(ExecError::Cancelled) => super::exit::INTERRUPTED,
+            Error::Swarm(
+                crate::swarm::execute::ExecError::Failed { .. }
+                | crate::swarm::execute::ExecError::Dependency { .. },
+            ) => super::exit::CONTAINER_FAILED,
+            _ => super::exit::FAILURE,
+        }
     }
 }

@@ -15,6 +15,7 @@ pub mod lifecycle;
 pub mod open;
 pub mod settings;
 pub mod up;
+pub mod watch;
 
 /// Exit codes berth returns (documented in README.md).
 pub mod exit {

@@ -21,6 +21,13 @@ pub struct Settings {
     pub parallel: usize,
     /// `--context`, `--host` and the TLS flags: which engine.
     pub engine: crate::engine::endpoint::EngineFlags,
+    /// `COMPOSE_REMOVE_ORPHANS`: `up` and `run` remove orphans unasked.
+    pub remove_orphans: bool,
+    /// Not `COMPOSE_IGNORE_ORPHANS`: say when a project has orphans.
+    pub warn_orphans: bool,
+    /// Watch syncs through a receiver in each container (not with
+    /// `BERTH_WATCH_RECEIVER=0`: the archive API only).
+    pub watch_receivers: bool,
 }
 
 impl Settings {

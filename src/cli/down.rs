@@ -4,7 +4,6 @@ use clap::Args;
 
 use super::{CliError, Settings};
 use crate::app::down::{self, DownRequest};
-use crate::app::open;
 use crate::reconcile::plan::DownOptions;
 
 #[derive(Debug, Default, Args)]
@@ -53,10 +52,6 @@ pub fn run(settings: &Settings, args: DownArgs) -> Result<i32, CliError> {
         },
         images: args.rmi.map(Into::into),
     };
-    let runtime = open::runtime()?;
-    let prepared = open::prepare(&runtime, settings, &[], !settings.dry_run)?;
-    let (engine, desired, _lock) = (prepared.engine, prepared.desired, prepared.lock);
-    let listing = prepared.listing;
-    runtime.block_on(down::down(engine, desired, listing, settings, &request))?;
+    down::run(settings, &request)?;
     Ok(0)
 }

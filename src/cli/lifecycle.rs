@@ -7,7 +7,6 @@ use clap::Args;
 
 use super::{CliError, Settings};
 use crate::app::lifecycle::{self as app_lifecycle, Restart};
-use crate::env_vars;
 use crate::reconcile::lifecycle::{self, Signal};
 use crate::reconcile::plan::Plan;
 
@@ -107,7 +106,7 @@ pub fn restart(settings: &Settings, args: RestartArgs) -> Result<i32, CliError> 
 }
 
 pub fn kill(settings: &Settings, args: KillArgs) -> Result<i32, CliError> {
-    let remove_orphans = args.remove_orphans || settings.env_flag(env_vars::COMPOSE_REMOVE_ORPHANS);
+    let remove_orphans = args.remove_orphans || settings.remove_orphans;
     app_lifecycle::apply(settings, &args.services, |desired, observed| {
         Ok(lifecycle::plan_kill(
             desired,

@@ -101,9 +101,18 @@ impl Settings {
             })
             .filter(|&n| n > 0)
             .unwrap_or(64);
-        let compat_exit = os_env
-            .get(env_vars::COMPOSE_COMPAT_EXIT)
-            .is_some_and(|v| crate::gocompat::env_flag(v));
+        let env_flag = |name: &str| {
+            os_env
+                .get(name)
+                .is_some_and(|v| crate::gocompat::env_flag(v))
+        };
+        let compat_exit = env_flag(env_vars::COMPOSE_COMPAT_EXIT);
+        let remove_orphans = env_flag(env_vars::COMPOSE_REMOVE_ORPHANS);
+        let warn_orphans = !env_flag(env_vars::COMPOSE_IGNORE_ORPHANS);
+        let compatibility = global.compatibility || env_flag(env_vars::COMPOSE_COMPATIBILITY);
+        let watch_receivers = os_env
+            .get(env_vars::BERTH_WATCH_RECEIVER)
+            .is_none_or(|v| v != "0");
         let load = LoadOptions {
             files: global.files.clone(),
             project_name: global.project_name.clone(),
@@ -117,10 +126,7 @@ impl Settings {
                 .collect(),
             services: Vec::new(),
             all_resources: global.all_resources,
-            compatibility: global.compatibility
-                || os_env
-                    .get(env_vars::COMPOSE_COMPATIBILITY)
-                    .is_some_and(|v| crate::gocompat::env_flag(v)),
+            compatibility,
             cwd,
             os_env,
             stdin,
@@ -145,6 +151,9 @@ impl Settings {
                 tls_cert: global.tlscert.clone(),
                 tls_key: global.tlskey.clone(),
             },
+            remove_orphans,
+            warn_orphans,
+            watch_receivers,
         })
     }
 }
@@ -508,74 +517,6 @@ fn same_dir(p: &std::path::Path, cwd: Option<PathBuf>) -> bool {
     ) {
         (Ok(a), Some(b)) => a == b,
         _ => false,
-    }
-}
-
-impl CliError {
-    fn render(&self, color: bool, show_secrets: bool) -> String {
-        use crate::reconcile::execute::ExecError;
-        match self {
-            CliError::Project(d) => d.render(color, show_secrets),
-            CliError::Usage(m) | CliError::Other(m) => format!("error: {m}\n"),
-            CliError::Failed(f) => format!("error: {f}\n"),
-            CliError::Engine(e) => match e.hint() {
-                Some(hint) => format!("error: {e}\n  hint: {hint}\n"),
-                None => format!("error: {e}\n"),
-            },
-            CliError::Plan(e) => format!("error: {}\n  hint: {}\n", e.message, e.hint),
-            CliError::Exec(ExecError::Condition {
-                message, report, ..
-            }) => format!("error: dependency failed: {message}\n{report}"),
-            CliError::Exec(ExecError::Engine(e)) => match e.hint() {
-                Some(hint) => format!("error: {e}\n  hint: {hint}\n"),
-                None => format!("error: {e}\n"),
-            },
-            CliError::Exec(e) => format!("error: {e}\n"),
-            CliError::MissingImages(failures) => format!(
-                "error: {}\n  hint: check the image name and tag, log in to the registry \
-                 (`docker login` writes the credentials berth reads), or give the service a \
-                 `build:` section\n",
-                failures.join("\nerror: ")
-            ),
-            CliError::Build(e) => format!("error: {e}\n"),
-            CliError::Swarm(crate::swarm::execute::ExecError::Engine(e)) => match e.hint() {
-                Some(hint) => format!("error: {e}\n  hint: {hint}\n"),
-                None => format!("error: {e}\n"),
-            },
-            CliError::Swarm(e) => format!("error: {e}\n"),
-        }
-    }
-
-    fn exit_code(&self) -> i32 {
-        use crate::engine::EngineError;
-        use crate::reconcile::execute::{ExecError, Failure};
-        match self {
-            CliError::Project(_) => exit::INVALID_PROJECT,
-            CliError::Usage(_) => exit::USAGE,
-            CliError::Engine(
-                EngineError::Unreachable { .. }
-                | EngineError::Lost { .. }
-                | EngineError::Endpoint(_)
-                | EngineError::TooOld { .. },
-            )
-            | CliError::Exec(ExecError::Engine(
-                EngineError::Unreachable { .. } | EngineError::Lost { .. },
-            ))
-            | CliError::Swarm(crate::swarm::execute::ExecError::Engine(
-                EngineError::Unreachable { .. } | EngineError::Lost { .. },
-            )) => exit::ENGINE_UNREACHABLE,
-            CliError::Exec(ExecError::Condition { failure, .. }) => match failure {
-                Failure::Unhealthy => exit::UNHEALTHY,
-                Failure::Exited | Failure::Missing => exit::CONTAINER_FAILED,
-            },
-            CliError::Exec(ExecError::Timeout(_)) => exit::TIMEOUT,
-            CliError::Exec(ExecError::Cancelled) => exit::INTERRUPTED,
-            CliError::Swarm(
-                crate::swarm::execute::ExecError::Failed { .. }
-                | crate::swarm::execute::ExecError::Dependency { .. },
-            ) => exit::CONTAINER_FAILED,
-            _ => exit::FAILURE,
-        }
     }
 }
 

@@ -1,24 +1,16 @@
 //! `berth up`, `berth create` and `berth plan`: converge the engine on the file.
 
-use crate::app::open;
-use crate::app::up::{self as app_up, UpRequest};
 use std::io::IsTerminal;
 use std::time::Duration;
 
 use clap::Args;
 
-use super::exit;
 use super::{CliError, Settings};
-use crate::app::apply::RunSettings;
-use crate::app::attached::{self as up_attached, Abort, Session};
+use crate::app::attached::{Abort, AttachRequest};
 use crate::app::images::ImageChoices;
-use crate::app::interrupts::Interrupts;
-use crate::engine::Engine;
+use crate::app::up::{self as app_up, Converge, Mode, Outcome, UpRequest};
 use crate::env_vars;
-use crate::output::log_mux::LogStyle;
-use crate::reconcile::desired::Desired;
 use crate::reconcile::desired::build::PullPolicy;
-use crate::reconcile::execute::ExecError;
 use crate::reconcile::plan::{Recreate, UpOptions};
 
 /// The flags `up`, `create` and `plan` share.
@@ -263,7 +255,8 @@ pub fn plan(settings: &Settings, args: PlanArgs) -> Result<i32, CliError> {
     converge(settings, &args.converge, &intent, Some(args.format))
 }
 
-/// Loads, observes, plans, and (unless only printing the plan) executes.
+/// Resolves the flags into the `up` use case's request, runs it, and
+/// prints the plan when only that was asked.
 fn converge(
     settings: &Settings,
     args: &ConvergeArgs,
@@ -280,7 +273,6 @@ fn converge(
                 .ok_or_else(|| CliError::Usage(format!("--scale takes SERVICE=NUM, not {scale:?}")))
         })
         .collect::<Result<Vec<_>, _>>()?;
-    let dry_run = settings.dry_run || print.is_some();
     let request = UpRequest {
         scales,
         no_deps: args.no_deps,
@@ -302,12 +294,11 @@ fn converge(
                 Recreate::Diverged
             },
             no_start: intent.no_start,
-            remove_orphans: args.remove_orphans
-                || settings.env_flag(env_vars::COMPOSE_REMOVE_ORPHANS),
+            remove_orphans: args.remove_orphans || settings.remove_orphans,
             renew_anonymous_volumes: args.renew_anon_volumes,
             wait: intent.wait,
             timeout: args.timeout,
-            warn_orphans: !settings.env_flag(env_vars::COMPOSE_IGNORE_ORPHANS),
+            warn_orphans: settings.warn_orphans,
             yes: args.yes,
             rerun_jobs: args.rerun_jobs,
         },
@@ -319,139 +310,34 @@ fn converge(
             quiet_pull: args.quiet_pull,
         },
     };
-    let runtime = open::runtime()?;
-    // A dry run changes nothing, so it need not wait for other invocations.
-    let prepared = open::prepare_from_files(&runtime, settings, &args.services, !dry_run)?;
-    let (engine, mut desired, lock) = (prepared.engine, prepared.desired, prepared.lock);
-    app_up::shape(&mut desired, &request, settings)?;
-    // Before anything is brought up: no rules is an error, as for `watch`.
-    let rules = if intent.watch {
-        Some(super::watch::rules(&desired, &args.services)?)
-    } else {
-        None
+    let mode = match print {
+        Some(_) => Mode::Plan,
+        None if settings.dry_run => Mode::DryRun,
+        None => Mode::Apply,
     };
-    let session = intent
-        .attached
-        .map(|flags| session(settings, &desired, &args.services, flags, intent.watch))
-        .transpose()?;
-    let run = RunSettings::new(settings, intent.wait_timeout);
-
-    runtime.block_on(async {
-        // Attached `up` handles every interrupt itself, from before the
-        // first change on: the first stops what it started, in any phase.
-        let mut interrupts = match &session {
-            Some(_) if !dry_run => Some(Interrupts::listen()?),
-            _ => None,
-        };
-        let listing = prepared.listing;
-        let opening = app_up::plan(&engine, &desired, listing, settings, &request, dry_run);
-        // Interrupted while building or pulling, before anything of this
-        // `up` runs: nothing to stop.
-        let (mut observed, plan) = match &interrupts {
-            Some(interrupts) => {
-                let token = interrupts.token();
-                tokio::select! {
-                    opened = opening => opened?,
-                    () = token.cancelled() => return Ok(exit::INTERRUPTED),
-                }
-            }
-            None => opening.await?,
-        };
-        match print {
-            Some(PlanFormat::Json) => {
-                println!(
-                    "{}",
-                    serde_json::to_string_pretty(&plan).unwrap_or_default()
-                );
-                return Ok(0);
-            }
-            Some(PlanFormat::Text) => {
-                print!("{}", plan.render());
-                return Ok(0);
-            }
-            None if dry_run => {
-                eprint!("{}", plan.render());
-                return Ok(0);
-            }
-            None => {}
-        }
-        let quiet = args.quiet_pull;
-        let (Some(session), Some(interrupts)) = (session, interrupts.take()) else {
-            app_up::apply(engine, desired, observed, &plan, settings, &run, &request).await?;
-            return Ok(0);
-        };
-        let token = interrupts.token();
-        tokio::select! {
-            pulled = crate::app::images::pull_missing(&engine, settings, &desired, &mut observed, &plan, quiet) => pulled?,
-            () = token.cancelled() => return Ok(exit::INTERRUPTED),
-        }
-        // Subscribed before the plan runs, so that no exit is missed.
-        let events = engine.events(&desired.project).await?;
-        let ran = crate::app::apply::run_plan_until(
-            engine.clone(),
-            desired.clone(),
-            &observed,
-            &plan,
-            &run,
-            token.clone(),
-        )
-        .await;
-        // The engine is converged: others (`down`, `stop`, `up -d` from a
-        // second terminal) may change the project while this session shows
-        // it; the final stop takes the lock again.
-        drop(lock);
-        match ran {
-            Err(CliError::Exec(ExecError::Cancelled)) if token.is_cancelled() => {
-                let services = session.stop_on_interrupt.clone();
-                return up_attached::stop_interrupted(engine, desired, services, run, interrupts)
-                    .await;
-            }
-            ran => ran?,
-        }
-        app_up::report_running(&app_up::left_running(&desired, &observed, &plan), &run.progress).await;
-        let Some(rules) = rules else {
-            return up_attached::run(engine, desired, events, session, run, interrupts).await;
-        };
-        let project = desired.project.clone();
-        let attached = up_attached::run(engine.clone(), desired, events, session, run, interrupts);
-        super::watch::alongside(settings, &engine, &project, &rules, token, attached).await
-    })
+    let converge = Converge {
+        request,
+        mode,
+        wait_timeout: intent.wait_timeout,
+        attach: intent.attached.map(|flags| attach_request(settings, flags)),
+        watch: intent.watch,
+    };
+    let plan = match app_up::converge(settings, &converge)? {
+        Outcome::Exit(code) => return Ok(code),
+        Outcome::Planned(plan) => plan,
+    };
+    match print {
+        Some(PlanFormat::Json) => println!(
+            "{}",
+            serde_json::to_string_pretty(&plan).unwrap_or_default()
+        ),
+        _ => print!("{}", plan.render()),
+    }
+    Ok(0)
 }
 
-/// What attached `up` shows and when it ends, from its flags: the selected
-/// services' output (all services' with `--attach-dependencies`) unless
-/// they say `attach: false`, or exactly those of `--attach`; never those of
-/// `--no-attach`.
-fn session(
-    settings: &Settings,
-    desired: &Desired,
-    selected: &[String],
-    flags: &AttachArgs,
-    watch: bool,
-) -> Result<Session, CliError> {
-    let known = |names: &[String]| -> Result<(), CliError> {
-        match names.iter().find(|n| !desired.services.contains_key(*n)) {
-            Some(unknown) => Err(open::no_such_service(desired, unknown)),
-            None => Ok(()),
-        }
-    };
-    known(&flags.attach)?;
-    known(&flags.no_attach)?;
-    known(flags.exit_code_from.as_slice())?;
-    let mut attach: Vec<String> = if !flags.attach.is_empty() {
-        flags.attach.clone()
-    } else {
-        desired
-            .services
-            .values()
-            .filter(|s| s.attach)
-            .filter(|s| {
-                flags.attach_dependencies || selected.is_empty() || selected.contains(&s.name)
-            })
-            .map(|s| s.name.clone())
-            .collect()
-    };
-    attach.retain(|s| !flags.no_attach.contains(s));
+/// What attached `up` shows and when it ends, from its flags.
+fn attach_request(settings: &Settings, flags: &AttachArgs) -> AttachRequest {
     let abort = if flags.abort_on_container_exit || flags.exit_code_from.is_some() {
         Abort::OnExit
     } else if flags.abort_on_container_failure {
@@ -459,22 +345,16 @@ fn session(
     } else {
         Abort::Never
     };
-    let color = !flags.no_color
-        && std::io::stdout().is_terminal()
-        && !settings.load.os_env.contains_key(env_vars::NO_COLOR);
-    Ok(Session {
-        attach,
-        stop_on_interrupt: selected.to_vec(),
+    AttachRequest {
+        attach: flags.attach.clone(),
+        no_attach: flags.no_attach.clone(),
+        attach_dependencies: flags.attach_dependencies,
         abort,
         exit_code_from: flags.exit_code_from.clone(),
-        style: LogStyle {
-            prefix: !flags.no_log_prefix,
-            color,
-            split_streams: true,
-        },
         timestamps: flags.timestamps,
-        since: crate::time::now(),
-        began: crate::time::now_nanos(),
-        until_interrupted: watch,
-    })
+        log_prefix: !flags.no_log_prefix,
+        color: !flags.no_color
+            && std::io::stdout().is_terminal()
+            && !settings.load.os_env.contains_key(env_vars::NO_COLOR),
+    }
 }

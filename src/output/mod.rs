@@ -8,6 +8,7 @@ pub mod log_mux;
 pub mod progress;
 pub mod table;
 pub mod template;
+pub mod watch_lines;
 pub mod yaml;
 
 /// Prints loader warnings the way Docker Compose users expect to see them.

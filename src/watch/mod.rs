@@ -11,6 +11,7 @@
 //! starts and whenever the container starts, so that nothing changed while
 //! watch was down or the container stopped is missed.
 
+pub mod explain;
 pub mod fs;
 pub mod receiver;
 pub mod rules;
@@ -42,6 +43,9 @@ pub struct Options {
     pub max_wait: Duration,
     /// Remove dangling images after a rebuild.
     pub prune: bool,
+    /// Sync through a receiver in each container where one can run (else
+    /// through the engine's archive API only).
+    pub receivers: bool,
 }
 
 impl Default for Options {
@@ -55,6 +59,7 @@ impl Default for Options {
             settle: Duration::from_millis(2),
             max_wait: Duration::from_millis(200),
             prune: true,
+            receivers: true,
         }
     }
 }
@@ -74,8 +79,21 @@ pub trait Reporter: Send + Sync {
 /// Builds the images of services and recreates their containers: the
 /// `rebuild` action, provided by the caller (it needs the build and `up`).
 pub trait Rebuilder: Send + Sync {
-    fn rebuild(&self, services: Vec<String>, prune: bool)
-    -> LocalBoxFuture<'_, Result<(), String>>;
+    fn rebuild(
+        &self,
+        services: Vec<String>,
+        prune: bool,
+    ) -> LocalBoxFuture<'_, Result<(), RebuildError>>;
+}
+
+/// Why a rebuild failed; the watch says so and goes on.
+#[derive(Debug, thiserror::Error)]
+pub enum RebuildError {
+    /// The build or the recreation, as the `up` that ran them says.
+    #[error("rebuild of {services}: {message}")]
+    Up { services: String, message: String },
+    #[error("rebuild: pruning the replaced images: {0}")]
+    Prune(#[source] engine::EngineError),
 }
 
 /// Why a session could not start or had to stop.
@@ -131,6 +149,8 @@ struct Session<'a, E: Engine> {
     changed_while_rebuilding: BTreeMap<String, BTreeSet<PathBuf>>,
     /// Per running container tried, its receiver.
     receivers: HashMap<String, Slot>,
+    /// [`Options::receivers`].
+    receivers_wanted: bool,
 }
 
 /// A container's receiver, if it could have one.
@@ -166,6 +186,7 @@ pub async fn run<E: Engine>(
         rebuilding: BTreeSet::new(),
         changed_while_rebuilding: BTreeMap::new(),
         receivers: HashMap::new(),
+        receivers_wanted: options.receivers,
     };
     session.rescan().await;
     // After the catch-up: from here on, every change is the user's.
@@ -235,7 +256,7 @@ pub async fn run<E: Engine>(
                         done.names,
                         elapsed(done.started)
                     )),
-                    Err(e) => reporter.failed(&e),
+                    Err(e) => reporter.failed(&e.to_string()),
                 }
                 session.after_rebuild().await;
             }
@@ -248,11 +269,11 @@ struct Rebuilding<'a> {
     started: Instant,
     /// `api, worker`, for the report.
     names: String,
-    build: LocalBoxFuture<'a, Result<(), String>>,
+    build: LocalBoxFuture<'a, Result<(), RebuildError>>,
 }
 
 /// Resolves when the rebuild under way ends (never when there is none).
-async fn rebuilt(rebuilding: &mut Option<Rebuilding<'_>>) -> Result<(), String> {
+async fn rebuilt(rebuilding: &mut Option<Rebuilding<'_>>) -> Result<(), RebuildError> {
     match rebuilding {
         Some(rebuilding) => (&mut rebuilding.build).await,
         None => std::future::pending().await,
@@ -428,7 +449,7 @@ impl<E: Engine> Session<'_, E> {
     /// Starts receivers, all at once, in those of the containers `ids`
     /// that run and have none yet.
     async fn connect(&mut self, ids: &[String]) {
-        if !receiver::enabled() {
+        if !self.receivers_wanted {
             return;
         }
         let wanted: Vec<&String> = ids
@@ -1074,6 +1095,7 @@ mod tests {
             rebuilding: BTreeSet::new(),
             changed_while_rebuilding: BTreeMap::new(),
             receivers: HashMap::new(),
+            receivers_wanted: false,
         };
         let mut batch = Batch::default();
         batch.add(src.join("shared.txt"), true, true);

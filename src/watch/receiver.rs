@@ -63,11 +63,6 @@ pub struct Receiver {
     pub owner: Option<Owner>,
 }
 
-/// Whether receivers are used (`BERTH_WATCH_RECEIVER=0` turns them off).
-pub fn enabled() -> bool {
-    std::env::var(crate::env_vars::BERTH_WATCH_RECEIVER).map_or(true, |v| v != "0")
-}
-
 impl Receiver {
     /// Starts a receiver in the running container `id`; `None` when the
     /// container cannot have one.
