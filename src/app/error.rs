@@ -73,6 +73,18 @@ pub enum Failure {
     NothingToWatch,
     #[error(transparent)]
     Watch(#[from] crate::watch::WatchError),
+    #[error(
+        "the Docker Engine at {host} is not a swarm manager (it is {what})\n  hint: make it \
+         one with `docker swarm init`, or point --context or DOCKER_HOST at a manager \
+         of your swarm"
+    )]
+    NotSwarmManager { host: String, what: String },
+    #[error("nothing found in stack: {0}")]
+    EmptyStack(String),
+    #[error("{message}\n  hint: {hint}")]
+    SwarmPlan { message: String, hint: String },
+    #[error(transparent)]
+    Credentials(#[from] crate::registry::CredentialsError),
 }
 
 impl From<Failure> for Error {

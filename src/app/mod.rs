@@ -14,6 +14,7 @@ pub mod interrupts;
 pub mod lifecycle;
 pub mod open;
 pub mod settings;
+pub mod stack;
 pub mod up;
 pub mod watch;
 

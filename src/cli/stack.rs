@@ -1,18 +1,13 @@
 //! `berth stack`: the project deployed to Docker Swarm (see [`crate::swarm`]).
 
-use crate::app::open;
 use std::collections::BTreeMap;
 
 use clap::{Args, Subcommand};
 
-use super::{CliError, Settings, print_warnings};
-use crate::engine::RegistryAuth;
-use crate::engine::docker::DockerEngine;
-use crate::engine::swarm::Role;
-use crate::env_vars;
-use crate::swarm::execute::{self, Event};
+use super::{CliError, Settings};
+use crate::app::stack::{self, DeployRequest, StackSource};
+use crate::swarm::execute::Event;
 use crate::swarm::images::Resolve;
-use crate::swarm::{observe, plan};
 
 #[derive(Debug, Args)]
 pub struct StackArgs {
@@ -99,106 +94,35 @@ pub fn run(settings: &Settings, args: StackArgs) -> Result<i32, CliError> {
     }
 }
 
-/// The project loaded from `files` (else berth's own) as the stack `name`.
-fn load(
-    settings: &Settings,
-    files: &[String],
-    name: Option<&str>,
-    strict: bool,
-    building: bool,
-) -> Result<crate::swarm::load::Converted, CliError> {
-    let mut options = settings.load.clone();
-    if !files.is_empty() {
-        options.files = files.to_vec();
-    }
-    if let Some(name) = name {
-        options.project_name = Some(name.to_string());
-    }
-    let loaded = crate::load::load(&options)?;
-    print_warnings(&loaded.warnings, &loaded.sources);
-    let stack_name = loaded.name.clone();
-    let converted = crate::swarm::load::stack(&loaded, &stack_name, strict, building)?;
-    print_warnings(&converted.warnings, &converted.sources);
-    Ok(converted)
-}
-
-/// The engine, refused unless it manages a swarm.
-async fn manager(settings: &Settings) -> Result<DockerEngine, CliError> {
-    let endpoint = settings.endpoint()?;
-    let pinned = settings.load.os_env.get(env_vars::DOCKER_API_VERSION);
-    let engine = DockerEngine::connect(&endpoint, pinned.map(String::as_str)).await?;
-    match engine.swarm_role().await? {
-        Role::Manager => Ok(engine),
-        Role::NotManager(what) => Err(CliError::Other(format!(
-            "the Docker Engine at {} is not a swarm manager (it is {what})\n  hint: make it \
-             one with `docker swarm init`, or point --context or DOCKER_HOST at a manager \
-             of your swarm",
-            engine.host()
-        ))),
-    }
-}
-
 fn deploy(settings: &Settings, args: DeployArgs) -> Result<i32, CliError> {
-    let converted = load(
-        settings,
-        &args.files,
-        args.name.as_deref(),
-        args.strict,
-        args.build,
-    )?;
-    let mut stack = converted.stack;
+    let source = StackSource {
+        files: args.files.clone(),
+        name: args.name.clone(),
+        strict: args.strict,
+        building: args.build,
+    };
+    let converted = stack::load(settings, &source)?;
     if args.build && !settings.dry_run {
         let code = build_and_push(settings, &args)?;
         if code != 0 {
             return Ok(code);
         }
     }
-    let auth = if args.with_registry_auth {
-        credentials(settings, &stack)?
-    } else {
-        BTreeMap::new()
+    let request = DeployRequest {
+        prune: args.prune,
+        detach: args.detach,
+        with_registry_auth: args.with_registry_auth,
+        resolve_image: args.resolve_image,
     };
-    let runtime = open::runtime()?;
-    runtime.block_on(async {
-        let engine = manager(settings).await?;
-        let observed = observe::observe(&engine, &stack).await?;
-        let warn = |m: String| eprintln!("WARN[0000] {m}");
-        crate::swarm::images::resolve(
-            &engine,
-            &mut stack,
-            &observed,
-            args.resolve_image,
-            &auth,
-            &warn,
-        )
-        .await;
-        let options = plan::Options { prune: args.prune };
-        let plan = plan::plan(&stack, &observed, options)
-            .map_err(|e| CliError::Other(format!("{}\n  hint: {}", e.message, e.hint)))?;
-        if settings.dry_run {
-            print!("{plan}");
-            return Ok(0);
+    // Quiet keeps warnings only.
+    let quiet = settings.progress.mode() == crate::output::progress::Progress::Quiet;
+    let emit = |event: Event| {
+        if !quiet || matches!(event, Event::Warning(_)) {
+            render(&event);
         }
-        let quiet = settings.progress.mode() == crate::output::progress::Progress::Quiet;
-        if !quiet {
-            eprint!("{plan}");
-        }
-        // Quiet keeps warnings only.
-        let emit = |event: Event| {
-            if !quiet || matches!(event, Event::Warning(_)) {
-                render(&event);
-            }
-        };
-        let options = execute::Options {
-            detach: args.detach,
-            auth: &auth,
-            emit: &emit,
-        };
-        execute::execute(&engine, &stack, plan, observed.object_ids(), &options)
-            .await
-            .map_err(CliError::Swarm)?;
-        Ok(0)
-    })
+    };
+    stack::deploy(settings, converted.stack, &request, &emit)?;
+    Ok(0)
 }
 
 /// `berth build --push` of the same files: a swarm's nodes pull every image,
@@ -210,7 +134,7 @@ fn build_and_push(settings: &Settings, args: &DeployArgs) -> Result<i32, CliErro
         args: super::build::BuildArgs,
     }
     let build = <Build as clap::Parser>::try_parse_from(["build", "--push"])
-        .map_err(|e| CliError::Other(e.to_string()))?;
+        .map_err(|e| CliError::Usage(e.to_string()))?;
     let mut settings = settings.clone();
     if !args.files.is_empty() {
         settings.load.files = args.files.clone();
@@ -219,22 +143,6 @@ fn build_and_push(settings: &Settings, args: &DeployArgs) -> Result<i32, CliErro
         settings.load.project_name = Some(name.clone());
     }
     super::build::run(&settings, build.args)
-}
-
-/// The credentials berth resolves for pulls, for each service's image.
-fn credentials(
-    settings: &Settings,
-    stack: &crate::swarm::convert::Stack,
-) -> Result<BTreeMap<String, RegistryAuth>, CliError> {
-    let mut auth = BTreeMap::new();
-    for service in stack.services.values() {
-        if let Some(found) = crate::registry::credentials_for(&service.image, &settings.load.os_env)
-            .map_err(|e| CliError::Other(e.to_string()))?
-        {
-            auth.insert(service.image.clone(), found);
-        }
-    }
-    Ok(auth)
 }
 
 /// One line per event, as Docker Compose words its progress.
@@ -257,25 +165,8 @@ fn render(event: &Event) {
     }
 }
 
-/// The stack named on the command line, else `-p`, else the project's.
-fn stack_name(settings: &Settings, name: Option<String>) -> Result<String, CliError> {
-    if let Some(name) = name.or_else(|| settings.load.project_name.clone()) {
-        return Ok(name);
-    }
-    Ok(crate::load::load(&settings.load)?.name)
-}
-
 fn list(settings: &Settings) -> Result<i32, CliError> {
-    let runtime = open::runtime()?;
-    let services = runtime.block_on(async {
-        Ok::<_, CliError>(manager(settings).await?.swarm_services(None).await?)
-    })?;
-    let mut stacks: BTreeMap<String, usize> = BTreeMap::new();
-    for service in &services {
-        if let Some(ns) = service.label(crate::swarm::NAMESPACE) {
-            *stacks.entry(ns.to_string()).or_default() += 1;
-        }
-    }
+    let stacks = stack::list(settings)?;
     println!("{:<24} SERVICES", "NAME");
     for (name, count) in stacks {
         println!("{name:<24} {count}");
@@ -284,18 +175,8 @@ fn list(settings: &Settings) -> Result<i32, CliError> {
 }
 
 fn ps(settings: &Settings, args: NameArgs) -> Result<i32, CliError> {
-    let name = stack_name(settings, args.name)?;
-    let runtime = open::runtime()?;
-    let (services, mut tasks) = runtime.block_on(async {
-        let engine = manager(settings).await?;
-        Ok::<_, CliError>(tokio::try_join!(
-            engine.swarm_services(Some(&name)),
-            engine.swarm_tasks(&name)
-        )?)
-    })?;
-    if services.is_empty() && tasks.is_empty() {
-        return Err(CliError::Other(format!("nothing found in stack: {name}")));
-    }
+    let name = stack::stack_name(settings, args.name)?;
+    let (services, mut tasks) = stack::tasks(settings, &name)?;
     let names: BTreeMap<&str, &str> = services
         .iter()
         .map(|s| (s.id.as_str(), s.name.as_str()))
@@ -323,14 +204,8 @@ fn ps(settings: &Settings, args: NameArgs) -> Result<i32, CliError> {
 }
 
 fn services(settings: &Settings, args: NameArgs) -> Result<i32, CliError> {
-    let name = stack_name(settings, args.name)?;
-    let runtime = open::runtime()?;
-    let mut services = runtime.block_on(async {
-        Ok::<_, CliError>(manager(settings).await?.swarm_services(Some(&name)).await?)
-    })?;
-    if services.is_empty() {
-        return Err(CliError::Other(format!("nothing found in stack: {name}")));
-    }
+    let name = stack::stack_name(settings, args.name)?;
+    let mut services = stack::services(settings, &name)?;
     services.sort_by(|a, b| a.name.cmp(&b.name));
     println!(
         "{:<26} {:<28} {:<16} {:<9} IMAGE",
@@ -361,27 +236,23 @@ fn services(settings: &Settings, args: NameArgs) -> Result<i32, CliError> {
 
 fn rm(settings: &Settings, args: RmArgs) -> Result<i32, CliError> {
     let names = if args.names.is_empty() {
-        vec![stack_name(settings, None)?]
+        vec![stack::stack_name(settings, None)?]
     } else {
         args.names
     };
-    let runtime = open::runtime()?;
-    runtime.block_on(async {
-        let engine = manager(settings).await?;
-        for name in &names {
-            let emit = |event: Event| render(&event);
-            let found =
-                crate::swarm::remove::remove(&engine, name, settings.dry_run, &emit).await?;
-            if !found {
-                eprintln!("Nothing found in stack: {name}");
-            }
-        }
-        Ok(0)
-    })
+    for name in stack::remove(settings, &names, &|event| render(&event))? {
+        eprintln!("Nothing found in stack: {name}");
+    }
+    Ok(0)
 }
 
 fn config(settings: &Settings, args: ConfigArgs) -> Result<i32, CliError> {
-    let converted = load(settings, &args.files, args.name.as_deref(), false, false)?;
+    let source = StackSource {
+        files: args.files,
+        name: args.name,
+        ..StackSource::default()
+    };
+    let converted = stack::load(settings, &source)?;
     let stack = &converted.stack;
     let objects = |objects: &[crate::swarm::convert::FileObject]| -> Vec<serde_json::Value> {
         objects
