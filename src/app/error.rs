@@ -85,6 +85,21 @@ pub enum Failure {
     SwarmPlan { message: String, hint: String },
     #[error(transparent)]
     Credentials(#[from] crate::registry::CredentialsError),
+    #[error("cannot write {what}: {source}")]
+    CannotWrite {
+        /// A path, or `the output`.
+        what: String,
+        #[source]
+        source: std::io::Error,
+    },
+    /// Images whose digest could not be found, one line each.
+    #[error("{}", .0.join("\n"))]
+    Digests(Vec<String>),
+    /// A value the typed project cannot read.
+    #[error(transparent)]
+    Model(#[from] crate::model::ModelError),
+    #[error("no such service: {0}")]
+    NoSuchService(String),
 }
 
 impl From<Failure> for Error {

@@ -7,6 +7,7 @@
 
 pub mod apply;
 pub mod attached;
+pub mod config;
 pub mod down;
 pub mod error;
 pub mod images;
