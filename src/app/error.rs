@@ -65,6 +65,9 @@ pub enum Failure {
     EventsEnded,
     #[error("the stop failed: {0}")]
     StopFailed(#[source] tokio::task::JoinError),
+    /// A `--format` template that does not apply to a listing's rows.
+    #[error(transparent)]
+    Template(#[from] crate::output::template::TemplateError),
 }
 
 impl From<Failure> for Error {

@@ -13,6 +13,8 @@ pub mod images;
 pub mod interrupts;
 pub mod lifecycle;
 pub mod open;
+pub mod ps;
+pub mod select;
 pub mod settings;
 pub mod up;
 
