@@ -68,6 +68,12 @@ pub enum Failure {
     /// A `--format` template that does not apply to a listing's rows.
     #[error(transparent)]
     Template(#[from] crate::output::template::TemplateError),
+    #[error("port {port}/{protocol} of {container} is not published")]
+    PortNotPublished {
+        port: u16,
+        protocol: String,
+        container: String,
+    },
 }
 
 impl From<Failure> for Error {

@@ -13,9 +13,11 @@ pub mod images;
 pub mod interrupts;
 pub mod lifecycle;
 pub mod open;
+pub mod port;
 pub mod ps;
 pub mod select;
 pub mod settings;
+pub mod top;
 pub mod up;
 
 /// Exit codes berth returns (documented in README.md).
