@@ -12,6 +12,7 @@ pub mod error;
 pub mod images;
 pub mod interrupts;
 pub mod lifecycle;
+pub mod ls;
 pub mod open;
 pub mod port;
 pub mod ps;
@@ -19,6 +20,7 @@ pub mod select;
 pub mod settings;
 pub mod top;
 pub mod up;
+pub mod volumes;
 
 /// Exit codes berth returns (documented in README.md).
 pub mod exit {
