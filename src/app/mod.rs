@@ -15,6 +15,7 @@ pub mod lifecycle;
 pub mod ls;
 pub mod open;
 pub mod port;
+pub mod project_images;
 pub mod ps;
 pub mod select;
 pub mod settings;
