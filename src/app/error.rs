@@ -74,6 +74,9 @@ pub enum Failure {
         protocol: String,
         container: String,
     },
+    /// `logs --index N` of a replica that is not there.
+    #[error("service {service:?} has no container #{index}")]
+    NoReplica { service: String, index: u32 },
 }
 
 impl From<Failure> for Error {

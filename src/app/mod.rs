@@ -13,6 +13,7 @@ pub mod events;
 pub mod images;
 pub mod interrupts;
 pub mod lifecycle;
+pub mod logs;
 pub mod ls;
 pub mod open;
 pub mod port;
