@@ -100,6 +100,18 @@ pub enum Failure {
     Model(#[from] crate::model::ModelError),
     #[error("no such service: {0}")]
     NoSuchService(String),
+    /// A `--format` template that does not apply to a listing's rows.
+    #[error(transparent)]
+    Template(#[from] crate::output::template::TemplateError),
+    #[error("port {port}/{protocol} of {container} is not published")]
+    PortNotPublished {
+        port: u16,
+        protocol: String,
+        container: String,
+    },
+    /// `logs --index N` of a replica that is not there.
+    #[error("service {service:?} has no container #{index}")]
+    NoReplica { service: String, index: u32 },
 }
 
 impl From<Failure> for Error {

@@ -10,13 +10,23 @@ pub mod attached;
 pub mod config;
 pub mod down;
 pub mod error;
+pub mod events;
 pub mod images;
 pub mod interrupts;
 pub mod lifecycle;
+pub mod logs;
+pub mod ls;
 pub mod open;
+pub mod port;
+pub mod project_images;
+pub mod ps;
+pub mod select;
 pub mod settings;
 pub mod stack;
+pub mod stats;
+pub mod top;
 pub mod up;
+pub mod volumes;
 pub mod watch;
 
 /// Exit codes berth returns (documented in README.md).

@@ -2,15 +2,15 @@
 //! they happen, one line each in Docker Compose's form (or JSON with
 //! `--json`), until berth is interrupted.
 
-use crate::app::open;
 use std::io::Write;
+use std::ops::ControlFlow;
 
 use clap::Args;
-use futures_util::StreamExt;
 
 use super::instant_flag;
 use super::{CliError, Settings};
-use crate::engine::{Activity, Engine, labels};
+use crate::app::events::{self, EventsRequest};
+use crate::engine::Activity;
 use crate::time::{local_micros, rfc3339_nanos};
 
 #[derive(Debug, Args)]
@@ -31,35 +31,25 @@ pub struct EventsArgs {
 }
 
 pub fn run(settings: &Settings, args: EventsArgs) -> Result<i32, CliError> {
-    let (runtime, prepared) = open::open(settings, &args.services)?;
-    let (since, until) = (instant_flag(&args.since)?, instant_flag(&args.until)?);
-    let mut activity = prepared
-        .engine
-        .activity(&prepared.desired.project, since, until);
-    runtime.block_on(async {
-        while let Some(event) = activity.next().await {
-            let event = event?;
-            let service = event
-                .attributes
-                .get(labels::SERVICE)
-                .cloned()
-                .unwrap_or_default();
-            if !args.services.is_empty() && !args.services.contains(&service) {
-                continue;
-            }
-            let line = if args.json {
-                json_line(&event, &service)
-            } else {
-                text_line(&event)
-            };
-            let mut out = std::io::stdout().lock();
-            if writeln!(out, "{line}").and_then(|_| out.flush()).is_err() {
-                // The reader went away (a closed pipe): nothing left to do.
-                break;
-            }
+    let request = EventsRequest {
+        since: instant_flag(&args.since)?,
+        until: instant_flag(&args.until)?,
+        services: args.services,
+    };
+    events::events(settings, &request, |event, service| {
+        let line = if args.json {
+            json_line(event, service)
+        } else {
+            text_line(event)
+        };
+        let mut out = std::io::stdout().lock();
+        match writeln!(out, "{line}").and_then(|_| out.flush()) {
+            Ok(()) => ControlFlow::Continue(()),
+            // The reader went away (a closed pipe): nothing left to do.
+            Err(_) => ControlFlow::Break(()),
         }
-        Ok(0)
-    })
+    })?;
+    Ok(0)
 }
 
 /// The attributes worth showing: not the labels of Compose (and berth)

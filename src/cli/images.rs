@@ -1,13 +1,10 @@
 //! `berth images`: the images the project's containers use, in Docker
 //! Compose's table (or JSON).
 
-use crate::app::open;
-use std::collections::BTreeMap;
-
 use clap::Args;
 
 use super::{CliError, Settings};
-use crate::engine::{Engine, ImageInfo};
+use crate::app::project_images::{self, ProjectImages};
 use crate::output::table::{self, ListFormat, human_duration};
 
 #[derive(Debug, Args)]
@@ -23,120 +20,48 @@ pub struct ImagesArgs {
     pub quiet: bool,
 }
 
-/// One row: a container and its image.
-#[derive(serde::Serialize)]
-#[serde(rename_all = "PascalCase")]
-struct Row {
-    #[serde(rename = "ID")]
-    id: String,
-    container_name: String,
-    repository: String,
-    tag: String,
-    platform: String,
-    size: i64,
-    /// What the CREATED column shows, as Docker Compose does: the last
-    /// local tagging, else the image's creation.
-    last_tag_time: String,
-}
-
 pub fn run(settings: &Settings, args: ImagesArgs) -> Result<i32, CliError> {
-    let (runtime, prepared) = open::open(settings, &args.services)?;
-    let engine = prepared.engine;
-    runtime.block_on(async {
-        let mut containers =
-            open::containers(&engine, &prepared.desired.project, prepared.listing).await?;
-        containers
-            .retain(|c| args.services.is_empty() || args.services.iter().any(|s| s == c.service()));
-        containers.sort_by(|a, b| a.name.cmp(&b.name));
-        let mut ids: Vec<&str> = containers.iter().map(|c| c.image_id.as_str()).collect();
-        ids.sort_unstable();
-        ids.dedup();
-        let found =
-            futures_util::future::try_join_all(ids.iter().map(|id| engine.inspect_image(id)))
-                .await?;
-        let images: BTreeMap<&str, ImageInfo> = ids
-            .into_iter()
-            .zip(found)
-            .filter_map(|(id, image)| Some((id, image?)))
-            .collect();
-        if args.quiet {
-            for id in images.keys() {
-                println!("{id}");
-            }
-            return Ok(0);
+    let ProjectImages { ids, rows } = project_images::images(settings, &args.services)?;
+    if args.quiet {
+        for id in ids {
+            println!("{id}");
         }
-        let rows: Vec<Row> = containers
-            .iter()
-            .filter_map(|c| {
-                let image = images.get(c.image_id.as_str())?;
-                let (repository, tag) = repository_and_tag(&c.display.image, &image.repo_tags);
-                Some(Row {
-                    id: image.id.clone(),
-                    container_name: c.name.clone(),
-                    repository,
-                    tag,
-                    platform: image.platform.clone(),
-                    size: image.size,
-                    last_tag_time: if image.last_tag_time.is_empty()
-                        || image.last_tag_time.starts_with("0001-")
-                    {
-                        image.created.clone()
-                    } else {
-                        image.last_tag_time.clone()
-                    },
-                })
-            })
-            .collect();
-        match args.format {
-            ListFormat::Json => {
-                println!("{}", serde_json::to_string(&rows).unwrap_or_default());
-            }
-            ListFormat::Table => {
-                let now = crate::time::now();
-                let cells: Vec<Vec<String>> = rows
-                    .iter()
-                    .map(|r| {
-                        vec![
-                            r.container_name.clone(),
-                            r.repository.clone(),
-                            r.tag.clone(),
-                            r.platform.clone(),
-                            short_id(&r.id).to_string(),
-                            human_size(r.size),
-                            created_ago(&r.last_tag_time, now),
-                        ]
-                    })
-                    .collect();
-                let header = [
-                    "CONTAINER",
-                    "REPOSITORY",
-                    "TAG",
-                    "PLATFORM",
-                    "IMAGE ID",
-                    "SIZE",
-                    "CREATED",
-                ];
-                // Docker Compose's tabwriter: columns at least 20 wide.
-                print!("{}", table::render_min(&header, &cells, 20));
-            }
-        }
-        Ok(0)
-    })
-}
-
-/// The repository and tag the container names, when the image has that
-/// name; else the image's first name; `<none>` for an untagged image.
-fn repository_and_tag(wanted: &str, tags: &[String]) -> (String, String) {
-    let with_tag = if wanted.rsplit('/').next().is_some_and(|l| l.contains(':')) {
-        wanted.to_string()
-    } else {
-        format!("{wanted}:latest")
-    };
-    let chosen = tags.iter().find(|t| **t == with_tag).or(tags.first());
-    match chosen.and_then(|t| t.rsplit_once(':')) {
-        Some((repository, tag)) => (repository.to_string(), tag.to_string()),
-        None => ("<none>".into(), "<none>".into()),
+        return Ok(0);
     }
+    match args.format {
+        ListFormat::Json => {
+            println!("{}", serde_json::to_string(&rows).unwrap_or_default());
+        }
+        ListFormat::Table => {
+            let now = crate::time::now();
+            let cells: Vec<Vec<String>> = rows
+                .iter()
+                .map(|r| {
+                    vec![
+                        r.container_name.clone(),
+                        r.repository.clone(),
+                        r.tag.clone(),
+                        r.platform.clone(),
+                        short_id(&r.id).to_string(),
+                        human_size(r.size),
+                        created_ago(&r.last_tag_time, now),
+                    ]
+                })
+                .collect();
+            let header = [
+                "CONTAINER",
+                "REPOSITORY",
+                "TAG",
+                "PLATFORM",
+                "IMAGE ID",
+                "SIZE",
+                "CREATED",
+            ];
+            // Docker Compose's tabwriter: columns at least 20 wide.
+            print!("{}", table::render_min(&header, &cells, 20));
+        }
+    }
+    Ok(0)
 }
 
 fn short_id(id: &str) -> &str {
@@ -191,19 +116,5 @@ mod tests {
         assert_eq!(human_size(1_234_567), "1.23MB");
         assert_eq!(human_size(4_400_000), "4.4MB");
         assert_eq!(human_size(123_456_789), "123MB");
-    }
-
-    #[test]
-    fn the_container_s_own_name_for_the_image_is_shown() {
-        let tags = vec!["a:1".to_string(), "busybox:latest".to_string()];
-        assert_eq!(
-            repository_and_tag("busybox", &tags),
-            ("busybox".to_string(), "latest".to_string())
-        );
-        assert_eq!(repository_and_tag("x", &tags), ("a".into(), "1".into()));
-        assert_eq!(
-            repository_and_tag("x", &[]),
-            ("<none>".into(), "<none>".into())
-        );
     }
 }

@@ -1,13 +1,10 @@
 //! `berth ls`: the Compose projects on this engine, from one list call.
 
-use crate::app::open;
-use std::collections::BTreeMap;
-
 use clap::Args;
 use serde_json::json;
 
 use super::{CliError, Settings};
-use crate::engine::{Engine, RunState, labels};
+use crate::app::ls::{self, LsRequest, ProjectSummary};
 use crate::output::table::{self, ListFormat};
 
 #[derive(Debug, Args)]
@@ -26,13 +23,6 @@ pub struct LsArgs {
     pub filter: Vec<String>,
 }
 
-/// One project: its containers by state, and its compose files.
-#[derive(Default)]
-struct Project {
-    states: BTreeMap<String, usize>,
-    config_files: String,
-}
-
 pub fn run(settings: &Settings, args: LsArgs) -> Result<i32, CliError> {
     let json = args.format == ListFormat::Json;
     let mut names = Vec::new();
@@ -46,30 +36,12 @@ pub fn run(settings: &Settings, args: LsArgs) -> Result<i32, CliError> {
             }
         }
     }
-    let runtime = open::runtime()?;
-    let containers = runtime.block_on(async {
-        let engine = open::connect(settings).await?;
-        engine.list_all_projects().await.map_err(CliError::Engine)
-    })?;
-    let mut projects: BTreeMap<String, Project> = BTreeMap::new();
-    for c in &containers {
-        let Some(name) = c.label(labels::PROJECT) else {
-            continue;
-        };
-        if !names.is_empty() && !names.iter().any(|n| n == name) {
-            continue;
-        }
-        let project = projects.entry(name.to_string()).or_default();
-        if project.config_files.is_empty() {
-            project.config_files = c.label(labels::CONFIG_FILES).unwrap_or_default().into();
-        }
-        if args.all || c.state == RunState::Running {
-            let state = format!("{:?}", c.state).to_lowercase();
-            *project.states.entry(state).or_default() += 1;
-        }
-    }
-    projects.retain(|_, p| !p.states.is_empty());
-    let status = |p: &Project| {
+    let request = LsRequest {
+        all: args.all,
+        names,
+    };
+    let projects = ls::ls(settings, &request)?;
+    let status = |p: &ProjectSummary| {
         let parts: Vec<String> = p.states.iter().map(|(s, n)| format!("{s}({n})")).collect();
         parts.join(", ")
     };

@@ -1,9 +1,9 @@
 //! `berth port`: where the host publishes a container port of a service.
 
-use crate::app::open;
 use clap::Args;
 
 use super::{CliError, Settings};
+use crate::app::port::{self, PortRequest};
 
 #[derive(Debug, Args)]
 pub struct PortArgs {
@@ -22,29 +22,13 @@ pub struct PortArgs {
 }
 
 pub fn run(settings: &Settings, args: PortArgs) -> Result<i32, CliError> {
-    let (runtime, prepared) = open::open(settings, std::slice::from_ref(&args.service))?;
-    // The listing `open` may already hold saves a second list call.
-    let container = &runtime.block_on(open::replica(
-        &prepared.engine,
-        &prepared.desired.project,
-        prepared.listing,
-        &args.service,
-        args.index,
-        false,
-    ))?;
-    let published = container
-        .display
-        .ports
-        .iter()
-        .find(|p| p.private == args.port && p.protocol == args.protocol && p.public.is_some());
-    match published {
-        Some(p) => {
-            println!("{}:{}", p.ip, p.public.unwrap_or_default());
-            Ok(0)
-        }
-        None => Err(CliError::Other(format!(
-            "port {}/{} of {} is not published",
-            args.port, args.protocol, container.name
-        ))),
-    }
+    let request = PortRequest {
+        service: args.service,
+        index: args.index,
+        port: args.port,
+        protocol: args.protocol,
+    };
+    let published = port::port(settings, &request)?;
+    println!("{}:{}", published.ip, published.port);
+    Ok(0)
 }

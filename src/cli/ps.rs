@@ -1,13 +1,14 @@
 //! `berth ps`: the project's containers, as a table, JSON lines, IDs or
 //! service names, from one list call.
 
-use crate::app::open;
 use std::collections::BTreeSet;
 
 use clap::{ArgAction, Args};
 use serde_json::{Value, json};
 
 use super::{CliError, Settings};
+use crate::app::error::Failure;
+use crate::app::ps::{self, ProjectContainers, PsRequest};
 use crate::engine::{Container, PortMapping, RunState};
 use crate::output::table::{self, ellipsize, human_duration, quote};
 use crate::output::template::OutputFormat;
@@ -75,37 +76,16 @@ const STATES: [&str; 7] = [
 ];
 
 pub fn run(settings: &Settings, args: PsArgs) -> Result<i32, CliError> {
-    let states = wanted_states(&args)?;
-    let runtime = open::runtime()?;
-    let prepared = open::prepare(&runtime, settings, &[], false)?;
-    let desired = &prepared.desired;
-    open::check_services(desired, &args.services)?;
-    let file_less = desired.services.is_empty() && desired.disabled_services.is_empty();
-    let mut containers = runtime.block_on(open::containers(
-        &prepared.engine,
-        &desired.project,
-        prepared.listing,
-    ))?;
-    let declared = |c: &Container| {
-        desired.services.contains_key(c.service())
-            || desired.disabled_services.iter().any(|s| s == c.service())
+    let request = PsRequest {
+        states: wanted_states(&args)?,
+        services: args.services,
+        all: args.all,
+        orphans: args.orphans,
     };
-    containers.retain(|c| {
-        let state_wanted = match &states {
-            Some(states) => states.contains(&c.state),
-            None => {
-                args.all
-                    || matches!(
-                        c.state,
-                        RunState::Running | RunState::Paused | RunState::Restarting
-                    )
-            }
-        };
-        state_wanted
-            && (args.services.is_empty() || args.services.iter().any(|s| s == c.service()))
-            && (args.orphans || file_less || declared(c))
-    });
-    containers.sort_by(|a, b| a.name.cmp(&b.name));
+    let ProjectContainers {
+        project,
+        containers,
+    } = ps::ps(settings, &request)?;
 
     let now = now();
     let mut out = String::new();
@@ -122,16 +102,16 @@ pub fn run(settings: &Settings, args: PsArgs) -> Result<i32, CliError> {
         }
     } else if args.format == OutputFormat::Json {
         for c in &containers {
-            out.push_str(&json_line(c, &desired.project, now, args.no_trunc).to_string());
+            out.push_str(&json_line(c, &project, now, args.no_trunc).to_string());
             out.push('\n');
         }
     } else if let OutputFormat::Template(template) = &args.format {
         let rows = containers
             .iter()
-            .map(|c| json_line(c, &desired.project, now, args.no_trunc));
+            .map(|c| json_line(c, &project, now, args.no_trunc));
         out = template
             .render_all(rows, TITLES)
-            .map_err(|e| CliError::Other(e.to_string()))?;
+            .map_err(Failure::Template)?;
     } else {
         let rows: Vec<Vec<String>> = containers
             .iter()

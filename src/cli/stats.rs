@@ -2,13 +2,15 @@
 //! docker CLI's table (or one JSON object per container), refreshed every
 //! sample unless `--no-stream`.
 
-use crate::app::open;
 use std::io::{IsTerminal, Write};
+use std::ops::ControlFlow;
 
 use clap::Args;
 
 use super::{CliError, Settings};
-use crate::engine::{Container, Engine, RunState, Usage};
+use crate::app::error::Failure;
+use crate::app::stats::{self, Sample, StatsRequest};
+use crate::engine::{Container, Usage};
 use crate::output::table::render_min;
 use crate::output::template::OutputFormat;
 
@@ -44,63 +46,50 @@ const HEADER: [&str; 8] = [
 ];
 
 pub fn run(settings: &Settings, args: StatsArgs) -> Result<i32, CliError> {
-    let (runtime, prepared) = open::open(settings, &args.services)?;
-    let engine = prepared.engine;
-    let project = prepared.desired.project;
-    let mut listing = prepared.listing;
+    let request = StatsRequest {
+        services: args.services,
+        all: args.all,
+        once: args.no_stream,
+    };
+    // On a terminal each round replaces the last.
     let redraw = !args.no_stream && std::io::stdout().is_terminal();
-    runtime.block_on(async {
-        loop {
-            let mut containers = open::containers(&engine, &project, listing.take()).await?;
-            containers.retain(|c| {
-                !c.is_oneoff()
-                    && (args.all || c.state == RunState::Running)
-                    && (args.services.is_empty() || args.services.iter().any(|s| s == c.service()))
-            });
-            containers.sort_by(|a, b| a.name.cmp(&b.name));
-            // Every container is sampled at once: each sample takes a second.
-            let samples = futures_util::future::join_all(containers.iter().map(|c| async {
-                match c.state {
-                    RunState::Running => engine.usage(&c.id).await.unwrap_or_default(),
-                    _ => Usage::default(),
-                }
-            }))
-            .await;
-            let text = match &args.format {
-                OutputFormat::Table => {
-                    let rows: Vec<Vec<String>> = containers
-                        .iter()
-                        .zip(&samples)
-                        .map(|(c, u)| row(c, u, args.no_trunc))
-                        .collect();
-                    // Columns at least 10 wide, as the docker CLI's tables.
-                    render_min(&HEADER, &rows, 10)
-                }
-                OutputFormat::Json => containers
-                    .iter()
-                    .zip(&samples)
-                    .map(|(c, u)| json(c, u, args.no_trunc).to_string() + "\n")
-                    .collect(),
-                OutputFormat::Template(template) => {
-                    let rows = containers
-                        .iter()
-                        .zip(&samples)
-                        .map(|(c, u)| json(c, u, args.no_trunc));
-                    template
-                        .render_all(rows, TITLES)
-                        .map_err(|e| CliError::Other(e.to_string()))?
-                }
-            };
-            let mut out = std::io::stdout().lock();
-            // On a terminal each sample replaces the last.
-            let clear = if redraw { "\x1b[2J\x1b[H" } else { "" };
-            if write!(out, "{clear}{text}")
-                .and_then(|_| out.flush())
-                .is_err()
-                || args.no_stream
-            {
-                return Ok(0);
-            }
+    stats::stats(settings, &request, |samples| {
+        let text = render(samples, &args.format, args.no_trunc)?;
+        let mut out = std::io::stdout().lock();
+        let clear = if redraw { "\x1b[2J\x1b[H" } else { "" };
+        Ok(
+            match write!(out, "{clear}{text}").and_then(|_| out.flush()) {
+                Ok(()) => ControlFlow::Continue(()),
+                // The reader went away (a closed pipe): nothing left to do.
+                Err(_) => ControlFlow::Break(()),
+            },
+        )
+    })?;
+    Ok(0)
+}
+
+/// One round of samples in `format`.
+fn render(samples: &[Sample], format: &OutputFormat, no_trunc: bool) -> Result<String, CliError> {
+    Ok(match format {
+        OutputFormat::Table => {
+            let rows: Vec<Vec<String>> = samples
+                .iter()
+                .map(|s| row(&s.container, &s.usage, no_trunc))
+                .collect();
+            // Columns at least 10 wide, as the docker CLI's tables.
+            render_min(&HEADER, &rows, 10)
+        }
+        OutputFormat::Json => samples
+            .iter()
+            .map(|s| json(&s.container, &s.usage, no_trunc).to_string() + "\n")
+            .collect(),
+        OutputFormat::Template(template) => {
+            let rows = samples
+                .iter()
+                .map(|s| json(&s.container, &s.usage, no_trunc));
+            template
+                .render_all(rows, TITLES)
+                .map_err(Failure::Template)?
         }
     })
 }

@@ -1,13 +1,12 @@
 //! `berth volumes`: the project's volumes (those carrying its label), or
 //! those the containers of some services mount, as Docker Compose lists them.
 
-use crate::app::open;
-use std::collections::BTreeSet;
-
 use clap::Args;
 
 use super::{CliError, Settings};
-use crate::engine::{Engine, Volume};
+use crate::app::error::Failure;
+use crate::app::volumes;
+use crate::engine::Volume;
 use crate::output::table;
 use crate::output::template::OutputFormat;
 
@@ -26,26 +25,7 @@ pub struct VolumesArgs {
 }
 
 pub fn run(settings: &Settings, args: VolumesArgs) -> Result<i32, CliError> {
-    let (runtime, prepared) = open::open(settings, &args.services)?;
-    let engine = prepared.engine;
-    let project = prepared.desired.project.clone();
-    let mut volumes = runtime.block_on(async {
-        let mut volumes = engine.list_volumes(&project).await?;
-        if !args.services.is_empty() {
-            let containers = open::containers(&engine, &project, prepared.listing).await?;
-            let mounted: BTreeSet<&str> = containers
-                .iter()
-                .filter(|c| args.services.iter().any(|s| s == c.service()))
-                .flat_map(|c| &c.mounts)
-                .map(|m| m.name.as_str())
-                .filter(|name| !name.is_empty())
-                .collect();
-            volumes.retain(|v| mounted.contains(v.name.as_str()));
-        }
-        Ok::<_, CliError>(volumes)
-    })?;
-    // The engine lists them in no stable order.
-    volumes.sort_by(|a, b| a.name.cmp(&b.name));
+    let volumes = volumes::volumes(settings, &args.services)?;
     print!("{}", render(&volumes, args.quiet, &args.format)?);
     Ok(0)
 }
@@ -77,7 +57,7 @@ fn render(volumes: &[Volume], quiet: bool, format: &OutputFormat) -> Result<Stri
         OutputFormat::Json => volumes.iter().map(|v| format!("{}\n", json(v))).collect(),
         OutputFormat::Template(template) => template
             .render_all(volumes.iter().map(json), TITLES)
-            .map_err(|e| CliError::Other(e.to_string()))?,
+            .map_err(Failure::Template)?,
     })
 }
 
