@@ -271,8 +271,9 @@ impl Container {
 /// A mount of a container.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Mount {
-    /// `bind`, `volume`, `tmpfs`...
-    pub kind: String,
+    /// `None` for a type berth does not make (`npipe`, `cluster`, `image`)
+    /// or an engine that does not say.
+    pub kind: Option<spec::MountKind>,
     /// The volume's name for volume mounts, empty otherwise.
     pub name: String,
     pub source: String,

@@ -205,7 +205,8 @@ pub enum MountKind {
 }
 
 impl MountKind {
-    /// The kind of a `volumes` entry's `type`, if berth can mount it.
+    /// The kind of a `volumes` entry's `type`, or of a mount the engine
+    /// reports, if berth can mount it.
     pub fn parse(kind: &str) -> Option<MountKind> {
         match kind {
             "bind" => Some(MountKind::Bind),
