@@ -354,7 +354,7 @@ fn one_off_spec(
     spec.stdin_open = interactive;
     // Its input ends when berth's does, so `echo x | berth run -T svc cat` ends.
     spec.stdin_once = interactive;
-    spec.restart = String::new();
+    spec.restart = None;
     if !args.service_ports {
         spec.ports.clear();
     }

@@ -7,8 +7,8 @@ use indexmap::IndexMap;
 
 use super::{Origin, sorted};
 use crate::engine::spec::{
-    BlkioSpec, ContainerSpec, DeviceRequestSpec, DeviceSpec, LoggingSpec, ResourceSpec,
-    ThrottleSpec, UlimitSpec, WeightDeviceSpec,
+    BlkioSpec, ContainerSpec, DeviceRequestSpec, DeviceSpec, LoggingSpec, ResourceSpec, Restart,
+    RestartPolicy, ThrottleSpec, UlimitSpec, WeightDeviceSpec,
 };
 use crate::env_vars;
 use crate::model::{Service, UlimitsConfig};
@@ -227,27 +227,20 @@ fn device_request(d: &crate::model::DeviceRequest) -> DeviceRequestSpec {
     }
 }
 
-/// `restart`, else `deploy.restart_policy` in the engine's words.
-pub(super) fn restart_policy(service: &Service) -> String {
+/// `restart`, else `deploy.restart_policy` as the engine's policy.
+pub(super) fn restart_policy(service: &Service) -> Option<Restart> {
     if !service.restart.is_empty() {
-        return service.restart.clone();
+        return Some(Restart::from(service.restart.clone()));
     }
-    let Some(policy) = service
-        .deploy
-        .as_ref()
-        .and_then(|d| d.restart_policy.as_ref())
-    else {
-        return String::new();
-    };
-    match policy.condition.as_str() {
-        "any" | "always" => "always".into(),
-        "unless-stopped" => "unless-stopped".into(),
-        "on-failure" => match policy.max_attempts {
-            Some(n) => format!("on-failure:{n}"),
-            None => "on-failure".into(),
+    let policy = service.deploy.as_ref()?.restart_policy.as_ref()?;
+    Some(Restart::from(match policy.condition.as_str() {
+        "any" | "always" => RestartPolicy::Always,
+        "unless-stopped" => RestartPolicy::UnlessStopped,
+        "on-failure" => RestartPolicy::OnFailure {
+            max_retries: policy.max_attempts.and_then(|n| i64::try_from(n).ok()),
         },
-        _ => "no".into(),
-    }
+        _ => RestartPolicy::No,
+    }))
 }
 
 /// The resource limits of the service's keys and of `deploy.resources`.
