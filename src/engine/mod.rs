@@ -150,6 +150,7 @@ pub enum EngineError {
     /// The archive of files to copy into a container could not be made.
     #[error("cannot pack {path}: {reason}")]
     Pack { path: String, reason: String },
+    /// The archive of files to copy in could not be finished.
     #[error("{0}")]
     Archive(String),
     /// A copy into a container whose destination is not a directory.
