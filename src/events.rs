@@ -98,7 +98,21 @@ impl Word {
     /// The word as shown and as JSON carries it.
     pub fn text(&self) -> std::borrow::Cow<'static, str> {
         use std::borrow::Cow;
-        let word = match self {
+        if let Some(word) = self.fixed_text() {
+            return Cow::Borrowed(word);
+        }
+        Cow::Owned(match self {
+            Word::CommittedAs(id) => format!("Committed as {id}"),
+            Word::HookRunning(kind) => format!("Running {kind} hook"),
+            Word::HookDone(kind) => format!("{kind} hook done"),
+            _ => unreachable!("every other word is fixed text"),
+        })
+    }
+
+    /// The word when it carries no value (all but `Committed as ID` and the
+    /// hook words): text that lives as long as the program.
+    pub fn fixed_text(&self) -> Option<&'static str> {
+        Some(match self {
             Word::Creating => "Creating",
             Word::Created => "Created",
             Word::Recreate => "Recreate",
@@ -130,7 +144,7 @@ impl Word {
             Word::Pushing => "Pushing",
             Word::Pushed => "Pushed",
             Word::Committing => "Committing",
-            Word::CommittedAs(id) => return Cow::Owned(format!("Committed as {id}")),
+            Word::CommittedAs(_) | Word::HookRunning(_) | Word::HookDone(_) => return None,
             Word::Exporting => "Exporting",
             Word::Exported => "Exported",
             Word::Copying => "Copying",
@@ -138,13 +152,10 @@ impl Word {
             Word::Kept => "Kept",
             Word::Skipped => "Skipped",
             Word::InUse => "Resource is still in use",
-            Word::HookRunning(kind) => return Cow::Owned(format!("Running {kind} hook")),
-            Word::HookDone(kind) => return Cow::Owned(format!("{kind} hook done")),
             Word::HookFailed => "Hook failed",
             Word::Warning => "Warning",
             Word::Error => "Error",
-        };
-        Cow::Borrowed(word)
+        })
     }
 }
 

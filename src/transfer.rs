@@ -23,14 +23,16 @@ pub enum Direction {
 }
 
 impl Direction {
-    /// What heads the progress: `[+] Pulling 1/2`.
+    /// What heads the progress: `[+] Pulling 1/2`, the word of a transfer
+    /// under way.
     pub fn title(self) -> &'static str {
-        match self {
-            Direction::Pull => "Pulling",
-            Direction::Push => "Pushing",
-        }
+        let (working, ..) = self.words();
+        working
+            .fixed_text()
+            .expect("the words of a transfer carry no value")
     }
 
+    /// The words of a transfer under way and done, and its verb in errors.
     fn words(self) -> (Word, Word, &'static str) {
         match self {
             Direction::Pull => (Word::Pulling, Word::Pulled, "pull"),

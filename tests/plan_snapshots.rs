@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use berth::engine::spec::canonical_json;
+use berth::engine::spec::{MountKind, canonical_json};
 use berth::engine::{Container, Mount, Network, RunState, Volume, labels};
 use berth::load::{self, LoadOptions};
 use berth::reconcile::config_hash;
@@ -101,7 +101,7 @@ fn engine_after_up(desired: &Desired) -> Observed {
                     .iter()
                     .filter(|m| m.kind == berth::engine::spec::MountKind::Volume)
                     .map(|m| Mount {
-                        kind: "volume".into(),
+                        kind: Some(MountKind::Volume),
                         name: if m.source.is_empty() {
                             "a".repeat(64)
                         } else {

@@ -11,7 +11,7 @@ use crate::reconcile::desired::Desired;
 use crate::reconcile::desired::build::PullPolicy;
 use crate::reconcile::observe::Observed;
 use crate::reconcile::plan::Plan;
-use crate::transfer::{self, Direction, ImageRef, PullRecord};
+use crate::transfer::{self, Direction, ImageRef, PullRecord, TransferError};
 
 /// What the command line says about images: `--build`, `--no-build`,
 /// `--pull POLICY` (which overrides every service's `pull_policy`), and
@@ -148,9 +148,9 @@ pub async fn transfer_images<E: Engine>(
     direction: Direction,
     images: &[ImageRef],
     quiet: bool,
-) -> Vec<(String, Result<String, String>)> {
+) -> Vec<(String, Result<String, TransferError>)> {
     let printer = settings.progress.quiet_if(quiet);
-    let results = printer
+    printer
         .show(direction.title(), |events| async move {
             transfer::transfer_all(
                 engine,
@@ -162,14 +162,11 @@ pub async fn transfer_images<E: Engine>(
             )
             .await
         })
-        .await;
-    results
-        .into_iter()
-        .map(|(image, result)| (image, result.map_err(|e| e.to_string())))
-        .collect()
+        .await
 }
 
-/// The images of [`transfer_images`] that failed, with their messages.
+/// The images of [`transfer_images`] that failed, with their messages (the
+/// form the commands print and gather into [`Error::MissingImages`]).
 pub async fn transfer_failures<E: Engine>(
     engine: &E,
     settings: &Settings,
@@ -180,7 +177,7 @@ pub async fn transfer_failures<E: Engine>(
     transfer_images(engine, settings, direction, images, quiet)
         .await
         .into_iter()
-        .filter_map(|(image, result)| result.err().map(|message| (image, message)))
+        .filter_map(|(image, result)| result.err().map(|e| (image, e.to_string())))
         .collect()
 }
 
@@ -199,7 +196,7 @@ pub fn selected_services<'a>(
 
 /// Notes the IDs of the images pulled; an error listing the failures.
 fn note_pulled(
-    results: Vec<(String, Result<String, String>)>,
+    results: Vec<(String, Result<String, TransferError>)>,
     observed: &mut Observed,
 ) -> Result<(), Error> {
     let mut failed = Vec::new();
@@ -208,7 +205,7 @@ fn note_pulled(
             Ok(id) => {
                 observed.images.insert(image, Some(id));
             }
-            Err(message) => failed.push(message),
+            Err(e) => failed.push(e.to_string()),
         }
     }
     if failed.is_empty() {

@@ -486,7 +486,7 @@ mod tests {
         assert_eq!(
             BuildProblem::Tag {
                 tag: "app:2".into(),
-                source: crate::engine::EngineError::Other("refused".into()),
+                source: crate::engine::EngineError::Refused("refused".into()),
             }
             .to_string(),
             "cannot tag the image app:2: refused"

@@ -285,7 +285,12 @@ async fn copy_in(
         .await
     {
         Ok(()) => return Ok(0),
-        Err(EngineError::NotFound(_) | EngineError::Other(_)) if !dest.ends_with('/') => {}
+        Err(
+            EngineError::NotFound(_)
+            | EngineError::NotADirectory { .. }
+            | EngineError::Refused(_)
+            | EngineError::Client(_),
+        ) if !dest.ends_with('/') => {}
         Err(e) => return Err(e.into()),
     }
     // ...else as the destination, in its parent directory.

@@ -9,6 +9,7 @@ use serde_json::{Value, json};
 use super::{CliError, Settings};
 use crate::app::error::Failure;
 use crate::app::ps::{self, ProjectContainers, PsRequest};
+use crate::engine::spec::MountKind;
 use crate::engine::{Container, PortMapping, RunState};
 use crate::output::table::{self, ellipsize, human_duration, quote};
 use crate::output::template::OutputFormat;
@@ -259,14 +260,18 @@ fn json_line(c: &Container, project: &str, now: i64, no_trunc: bool) -> Value {
         .mounts
         .iter()
         .map(|m| {
-            if m.kind == "volume" {
+            if m.kind == Some(MountKind::Volume) {
                 m.name.as_str()
             } else {
                 m.source.as_str()
             }
         })
         .collect();
-    let local_volumes = c.mounts.iter().filter(|m| m.kind == "volume").count();
+    let local_volumes = c
+        .mounts
+        .iter()
+        .filter(|m| m.kind == Some(MountKind::Volume))
+        .count();
     let networks: Vec<&str> = c.networks.keys().map(String::as_str).collect();
     let publishers: Vec<Value> = c
         .display

@@ -212,7 +212,7 @@ pub fn run(settings: &Settings, args: RunArgs) -> Result<i32, CliError> {
                 let named = listed.clone().map(|c| (c.name.as_str(), c.id.as_str()));
                 references::replicas_of(&desired, target, named)
             })
-            .map_err(CliError::Other)?;
+            .map_err(|e| CliError::Other(e.to_string()))?;
         }
         if !matches!(observed.images.get(&spec.image), Some(Some(_))) {
             let image = ImageRef {
@@ -286,7 +286,7 @@ fn one_off_spec(
     let service = &desired.services[&args.service];
     let mut spec = service.spec.clone();
     host_files::bind_from_host(&desired.project, &args.service, &mut spec, dry_run)
-        .map_err(CliError::Other)?;
+        .map_err(|e| CliError::Other(e.to_string()))?;
     if !args.command.is_empty() {
         spec.command = Some(args.command.clone());
     }
@@ -354,7 +354,7 @@ fn one_off_spec(
     spec.stdin_open = interactive;
     // Its input ends when berth's does, so `echo x | berth run -T svc cat` ends.
     spec.stdin_once = interactive;
-    spec.restart = String::new();
+    spec.restart = None;
     if !args.service_ports {
         spec.ports.clear();
     }

@@ -259,7 +259,9 @@ impl FakeEngine {
 }
 
 fn unsupported<T>(what: &str) -> Result<T> {
-    Err(EngineError::Other(format!("the fake engine has no {what}")))
+    Err(EngineError::Refused(format!(
+        "the fake engine has no {what}"
+    )))
 }
 
 fn of_project(labels: &BTreeMap<String, String>, project: &str) -> bool {

@@ -111,8 +111,60 @@ pub enum EngineError {
     /// What a dry run cannot pretend to do (an interactive exec, a copy).
     #[error("{0}")]
     NotInDryRun(String),
+    /// The engine refused the call (any status but 404 and 409), or a
+    /// stream it sent (a build's, a pull's) ended in an error: its words.
     #[error("{0}")]
-    Other(String),
+    Refused(String),
+    /// The call failed on berth's side, before or after the engine: an
+    /// answer bollard could not read, a request it could not make.
+    #[error("{0}")]
+    Client(String),
+    #[error(
+        "{} must look like 1.41, not {value:?}",
+        crate::env_vars::DOCKER_API_VERSION
+    )]
+    BadApiVersion { value: String },
+    #[error("{0}")]
+    SshAddress(#[from] ssh::SshAddressError),
+    #[error("bad request path {path}: {reason}")]
+    BadRequestPath { path: String, reason: String },
+    #[error("cannot read the engine's answer to GET {path}: {reason}")]
+    UnreadableAnswer { path: String, reason: String },
+    #[error("the engine did not tell its API version")]
+    NoApiVersion,
+    #[error("the registry gave no digest for {reference}")]
+    NoDigest { reference: String },
+    #[error("the engine stopped reporting on container {id}")]
+    NoExitCode { id: String },
+    #[error("no stats for container {id}")]
+    NoStats { id: String },
+    /// The engine ended its event stream though it still answers, each
+    /// time berth subscribed again.
+    #[error("{why}, {times} times in a row")]
+    EventsEnded { why: String, times: u32 },
+    /// berth's feed of the engine's events is gone (or was never opened).
+    #[error("the engine's event stream ended")]
+    EventFeedEnded,
+    #[error("no event stream")]
+    NoEventFeed,
+    /// The archive of files to copy into a container could not be made.
+    #[error("cannot pack {path}: {reason}")]
+    Pack { path: String, reason: String },
+    /// The archive of files to copy in could not be finished.
+    #[error("{0}")]
+    Archive(String),
+    /// A copy into a container whose destination is not a directory.
+    #[error("{path} is not a directory")]
+    NotADirectory { path: String },
+    #[error("service version {version} out of range")]
+    ServiceVersion { version: u64 },
+    /// A command berth ran in a container to do its own work exited non-zero.
+    #[error("{command} exited with {code}: {output}")]
+    CommandFailed {
+        command: String,
+        code: i64,
+        output: String,
+    },
 }
 
 impl EngineError {
@@ -220,8 +272,9 @@ impl Container {
 /// A mount of a container.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Mount {
-    /// `bind`, `volume`, `tmpfs`...
-    pub kind: String,
+    /// `None` for a type berth does not make (`npipe`, `cluster`, `image`)
+    /// or an engine that does not say.
+    pub kind: Option<spec::MountKind>,
     /// The volume's name for volume mounts, empty otherwise.
     pub name: String,
     pub source: String,

@@ -93,9 +93,9 @@ pub struct ContainerSpec {
     pub read_only: bool,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub init: Option<bool>,
-    /// `no`, `always`, `unless-stopped`, `on-failure[:N]`; empty for the engine's default.
-    #[serde(skip_serializing_if = "String::is_empty")]
-    pub restart: String,
+    /// `None` for the engine's default.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub restart: Option<Restart>,
     #[serde(skip_serializing_if = "String::is_empty")]
     pub stop_signal: String,
     /// Seconds.
@@ -194,6 +194,85 @@ pub struct PortSpec {
     pub published: String,
 }
 
+/// When the engine restarts a container.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RestartPolicy {
+    No,
+    Always,
+    UnlessStopped,
+    /// After a non-zero exit; at most `max_retries` times when set.
+    OnFailure {
+        max_retries: Option<i64>,
+    },
+}
+
+impl RestartPolicy {
+    /// Reads `restart:` as Docker does: the policy before a `:`, a count
+    /// after it (kept for `on-failure` only, and only when it is a number).
+    /// `None` for a policy Docker does not know.
+    pub fn parse(text: &str) -> Option<RestartPolicy> {
+        let (name, count) = text.split_once(':').unwrap_or((text, ""));
+        Some(match name {
+            "no" => RestartPolicy::No,
+            "always" => RestartPolicy::Always,
+            "unless-stopped" => RestartPolicy::UnlessStopped,
+            "on-failure" => RestartPolicy::OnFailure {
+                max_retries: count.parse().ok(),
+            },
+            _ => return None,
+        })
+    }
+}
+
+impl std::fmt::Display for RestartPolicy {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            RestartPolicy::No => f.write_str("no"),
+            RestartPolicy::Always => f.write_str("always"),
+            RestartPolicy::UnlessStopped => f.write_str("unless-stopped"),
+            RestartPolicy::OnFailure { max_retries: None } => f.write_str("on-failure"),
+            RestartPolicy::OnFailure {
+                max_retries: Some(n),
+            } => write!(f, "on-failure:{n}"),
+        }
+    }
+}
+
+/// A container's restart policy with the words it was written in. The
+/// spec's JSON, and so the config hash on every container, holds those
+/// words: a spelling Docker reads leniently (`on-failure:03`, an unknown
+/// policy, which the engine gets as `no`) hashes as it always did.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(from = "String", into = "String")]
+pub struct Restart {
+    pub policy: RestartPolicy,
+    written: String,
+}
+
+impl From<RestartPolicy> for Restart {
+    fn from(policy: RestartPolicy) -> Self {
+        Restart {
+            policy,
+            written: policy.to_string(),
+        }
+    }
+}
+
+impl From<String> for Restart {
+    fn from(written: String) -> Self {
+        Restart {
+            policy: RestartPolicy::parse(&written).unwrap_or(RestartPolicy::No),
+            written,
+        }
+    }
+}
+
+impl From<Restart> for String {
+    fn from(restart: Restart) -> Self {
+        restart.written
+    }
+}
+
 /// What a mount is; written as the engine's mount types are.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -205,7 +284,8 @@ pub enum MountKind {
 }
 
 impl MountKind {
-    /// The kind of a `volumes` entry's `type`, if berth can mount it.
+    /// The kind of a `volumes` entry's `type`, or of a mount the engine
+    /// reports, if berth can mount it.
     pub fn parse(kind: &str) -> Option<MountKind> {
         match kind {
             "bind" => Some(MountKind::Bind),

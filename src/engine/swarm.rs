@@ -316,8 +316,8 @@ impl DockerEngine {
         spec: ServiceSpec,
         auth: Option<&RegistryAuth>,
     ) -> Result<Vec<String>> {
-        let version = i32::try_from(version)
-            .map_err(|_| EngineError::Other(format!("service version {version} out of range")))?;
+        let version =
+            i32::try_from(version).map_err(|_| EngineError::ServiceVersion { version })?;
         let options = UpdateServiceOptionsBuilder::default()
             .version(version)
             .build();

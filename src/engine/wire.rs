@@ -10,6 +10,7 @@ use std::collections::{BTreeMap, HashMap};
 
 use serde::Deserialize;
 
+use super::spec::MountKind;
 use super::{Container, ContainerDisplay, ContainerStatus, Health, Mount, PortMapping, RunState};
 
 /// One entry of `GET /containers/json`.
@@ -232,7 +233,7 @@ impl From<Summary> for Container {
                 .unwrap_or_default()
                 .into_iter()
                 .map(|m| Mount {
-                    kind: m.kind.unwrap_or_default(),
+                    kind: m.kind.as_deref().and_then(MountKind::parse),
                     name: m.name.unwrap_or_default(),
                     source: m.source.unwrap_or_default(),
                     destination: m.destination.unwrap_or_default(),

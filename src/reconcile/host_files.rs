@@ -64,6 +64,17 @@ fn private_dir(dir: &Path) -> io::Result<()> {
     Ok(())
 }
 
+/// A secret or config of a read-only service that could not be written on
+/// the host.
+#[derive(Debug, thiserror::Error)]
+#[error("cannot write {path} for the read-only service {service}: {source}")]
+pub struct HostFileError {
+    /// Where the file goes in the container.
+    pub path: String,
+    pub service: String,
+    pub source: io::Error,
+}
+
 /// Turns the files `spec` would copy in into read-only binds of host
 /// files, when its root filesystem is read-only. A `dry_run` only names
 /// the files, without writing them.
@@ -72,7 +83,7 @@ pub fn bind_from_host(
     service: &str,
     spec: &mut ContainerSpec,
     dry_run: bool,
-) -> Result<(), String> {
+) -> Result<(), HostFileError> {
     if !spec.read_only {
         return Ok(());
     }
@@ -83,11 +94,10 @@ pub fn bind_from_host(
             true => Ok(file_path(&root, project, service, &file)),
             false => host_file(&root, project, service, &file),
         };
-        let source = written.map_err(|e| {
-            format!(
-                "cannot write {} for the read-only service {service}: {e}",
-                file.path
-            )
+        let source = written.map_err(|source| HostFileError {
+            path: file.path.clone(),
+            service: service.to_string(),
+            source,
         })?;
         spec.mounts.push(MountSpec {
             kind: MountKind::Bind,

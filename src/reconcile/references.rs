@@ -7,6 +7,13 @@ use crate::engine::spec::ContainerSpec;
 
 use super::desired::Desired;
 
+/// A reference to a service that has no container to refer to.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("no container of service {service} to share namespaces or volumes with")]
+pub struct NoContainer {
+    pub service: String,
+}
+
 /// An existing container of a service.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Replica {
@@ -56,14 +63,14 @@ pub fn resolve(
     spec: &mut ContainerSpec,
     desired: &Desired,
     replicas: impl Fn(&str) -> Vec<Replica>,
-) -> Result<(), String> {
+) -> Result<(), NoContainer> {
     let first_id = |service: &str| {
         replicas(service)
             .into_iter()
             .next()
             .map(|r| r.id)
-            .ok_or_else(|| {
-                format!("no container of service {service} to share namespaces or volumes with")
+            .ok_or_else(|| NoContainer {
+                service: service.to_string(),
             })
     };
     for mode in [&mut spec.network_mode, &mut spec.ipc, &mut spec.pid] {
@@ -154,7 +161,10 @@ mod tests {
             ..Default::default()
         };
         let e = resolve(&mut orphan, &desired, |_| Vec::new()).unwrap_err();
-        assert!(e.contains("no container of service db"), "{e}");
+        assert_eq!(
+            e.to_string(),
+            "no container of service db to share namespaces or volumes with"
+        );
     }
 
     #[test]

@@ -384,7 +384,7 @@ async fn remove_unused(
                 kind: step.kind,
                 name: step.name.clone(),
             },
-            Err(EngineError::Other(m) | EngineError::Conflict(m)) if m.contains("in use") => {
+            Err(EngineError::Refused(m) | EngineError::Conflict(m)) if m.contains("in use") => {
                 Event::KeptInUse {
                     kind: step.kind,
                     name: step.name.clone(),

@@ -81,7 +81,7 @@ async fn remove_network(engine: &DockerEngine, id: &str) -> Result<(), EngineErr
     let deadline = Instant::now() + Duration::from_secs(30);
     loop {
         match engine.remove_swarm_network(id).await {
-            Err(EngineError::Other(m) | EngineError::Conflict(m))
+            Err(EngineError::Refused(m) | EngineError::Conflict(m))
                 if m.contains("active endpoints") && Instant::now() < deadline =>
             {
                 tokio::time::sleep(POLL).await;

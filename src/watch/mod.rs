@@ -873,10 +873,11 @@ impl<E: Engine> Session<'_, E> {
         };
         let (code, output) = engine::exec_to_end(self.engine, id, &spec).await?;
         if code != 0 {
-            return Err(engine::EngineError::Other(format!(
-                "rm exited with {code}: {}",
-                String::from_utf8_lossy(&output).trim()
-            )));
+            return Err(engine::EngineError::CommandFailed {
+                command: "rm".into(),
+                code,
+                output: String::from_utf8_lossy(&output).trim().to_string(),
+            });
         }
         Ok(())
     }

@@ -47,11 +47,8 @@ pub(super) struct Version {
 pub(super) fn client_version(pinned: Option<&str>) -> Result<ClientVersion> {
     Ok(match pinned {
         Some(v) => {
-            let version = ApiVersion::parse(v).ok_or_else(|| {
-                EngineError::Other(format!(
-                    "{} must look like 1.41, not {v:?}",
-                    env_vars::DOCKER_API_VERSION
-                ))
+            let version = ApiVersion::parse(v).ok_or_else(|| EngineError::BadApiVersion {
+                value: v.to_string(),
             })?;
             ClientVersion {
                 major_version: version.major as usize,
@@ -87,8 +84,7 @@ pub(super) fn open(
     let mut ssh_errors = None;
     let client = match &endpoint.tls {
         None if host.starts_with("ssh://") => {
-            let target =
-                ssh::SshTarget::parse(host).map_err(|e| EngineError::Other(e.to_string()))?;
+            let target = ssh::SshTarget::parse(host)?;
             ssh::connect(target, timeout, version).map(|(docker, errors)| {
                 ssh_errors = Some(errors);
                 docker
@@ -225,9 +221,12 @@ impl DockerEngine {
     /// comes, is pointed at `path`: every transport (unix, TLS, ssh) and
     /// the error mapping stay bollard's.
     pub(super) async fn get_json<T: serde::de::DeserializeOwned>(&self, path: &str) -> Result<T> {
-        let target: http::uri::PathAndQuery = path
-            .parse()
-            .map_err(|e| EngineError::Other(format!("bad request path {path}: {e}")))?;
+        let target: http::uri::PathAndQuery =
+            path.parse()
+                .map_err(|e: http::uri::InvalidUri| EngineError::BadRequestPath {
+                    path: path.to_string(),
+                    reason: e.to_string(),
+                })?;
         let client = self
             .quick
             .clone()
@@ -245,10 +244,9 @@ impl DockerEngine {
             body => body,
         }
         .map_err(|e| self.fail(e))?;
-        serde_json::from_slice(&body).map_err(|e| {
-            EngineError::Other(format!(
-                "cannot read the engine's answer to GET {path}: {e}"
-            ))
+        serde_json::from_slice(&body).map_err(|e| EngineError::UnreadableAnswer {
+            path: path.to_string(),
+            reason: e.to_string(),
         })
     }
 
@@ -270,9 +268,7 @@ impl DockerEngine {
                     .api_version
                     .as_deref()
                     .and_then(ApiVersion::parse)
-                    .ok_or_else(|| {
-                        EngineError::Other("the engine did not tell its API version".into())
-                    })?;
+                    .ok_or(EngineError::NoApiVersion)?;
                 if api < ApiVersion::FLOOR {
                     return Err(EngineError::TooOld {
                         found: api,
@@ -385,7 +381,7 @@ pub(super) fn engine_error(host: &str, e: BollardError) -> EngineError {
             status_code: 409,
             message,
         } => EngineError::Conflict(message),
-        BollardError::DockerResponseServerError { message, .. } => EngineError::Other(message),
+        BollardError::DockerResponseServerError { message, .. } => EngineError::Refused(message),
         BollardError::RequestTimeoutError => EngineError::Lost {
             host: host.to_string(),
             reason: format!("no answer within {} s", ANSWER_LIMIT.as_secs()),
@@ -395,7 +391,7 @@ pub(super) fn engine_error(host: &str, e: BollardError) -> EngineError {
                 host: host.to_string(),
                 reason,
             },
-            None => EngineError::Other(other.to_string()),
+            None => EngineError::Client(other.to_string()),
         },
     }
 }

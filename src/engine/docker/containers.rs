@@ -293,9 +293,7 @@ impl DockerEngine {
             // bollard reports a non-zero exit as an error that carries the code.
             Some(Err(BollardError::DockerContainerWaitError { code, .. })) => Ok(code),
             Some(Err(e)) => Err(self.fail(e)),
-            None => Err(EngineError::Other(format!(
-                "the engine stopped reporting on container {id}"
-            ))),
+            None => Err(EngineError::NoExitCode { id: id.to_string() }),
         }
     }
 
@@ -387,11 +385,14 @@ impl DockerEngine {
                     file.path.trim_start_matches('/'),
                     file.content.as_slice(),
                 )
-                .map_err(|e| EngineError::Other(format!("cannot pack {}: {e}", file.path)))?;
+                .map_err(|e| EngineError::Pack {
+                    path: file.path.clone(),
+                    reason: e.to_string(),
+                })?;
         }
         let bytes = archive
             .into_inner()
-            .map_err(|e| EngineError::Other(e.to_string()))?;
+            .map_err(|e| EngineError::Archive(e.to_string()))?;
         // The engine creates the missing parent directories of each entry.
         self.upload_archive(id, "/", bytes.into(), false).await
     }
@@ -428,7 +429,9 @@ impl DockerEngine {
                 .await
                 .map_err(|e| self.fail(e))?;
             if !wire::is_directory(stat.file_mode) {
-                return Err(EngineError::Other(format!("{dir} is not a directory")));
+                return Err(EngineError::NotADirectory {
+                    path: dir.to_string(),
+                });
             }
         }
         let options = UploadToContainerOptionsBuilder::default()

@@ -1,7 +1,7 @@
 //! berth's specs as the bodies of the engine's create calls: containers
 //! (ports, networking, mounts, host config), and endpoint settings.
 
-use crate::engine::spec::MountKind;
+use crate::engine::spec::{self, MountKind};
 use std::collections::HashMap;
 
 use bollard::models::{
@@ -180,7 +180,7 @@ fn host_config(
         links,
         ipc_mode: (!spec.ipc.is_empty()).then(|| spec.ipc.clone()),
         pid_mode: (!spec.pid.is_empty()).then(|| spec.pid.clone()),
-        restart_policy: restart_policy(&spec.restart),
+        restart_policy: spec.restart.as_ref().map(|r| restart_policy(r.policy)),
         init: spec.init,
         privileged: Some(spec.privileged),
         readonly_rootfs: Some(spec.read_only),
@@ -215,22 +215,19 @@ fn host_config(
     }
 }
 
-/// `restart` (`always`, `on-failure:3`...) as the engine's policy.
-fn restart_policy(restart: &str) -> Option<RestartPolicy> {
-    (!restart.is_empty()).then(|| {
-        let (policy, count) = restart
-            .split_once(':')
-            .map_or((restart, None), |(p, n)| (p, n.parse().ok()));
-        RestartPolicy {
-            name: Some(match policy {
-                "always" => RestartPolicyNameEnum::ALWAYS,
-                "unless-stopped" => RestartPolicyNameEnum::UNLESS_STOPPED,
-                "on-failure" => RestartPolicyNameEnum::ON_FAILURE,
-                _ => RestartPolicyNameEnum::NO,
-            }),
-            maximum_retry_count: count,
-        }
-    })
+/// A restart policy as the engine takes it; only `on-failure` has a count.
+fn restart_policy(policy: spec::RestartPolicy) -> RestartPolicy {
+    use spec::RestartPolicy as Policy;
+    let (name, maximum_retry_count) = match policy {
+        Policy::No => (RestartPolicyNameEnum::NO, None),
+        Policy::Always => (RestartPolicyNameEnum::ALWAYS, None),
+        Policy::UnlessStopped => (RestartPolicyNameEnum::UNLESS_STOPPED, None),
+        Policy::OnFailure { max_retries } => (RestartPolicyNameEnum::ON_FAILURE, max_retries),
+    };
+    RestartPolicy {
+        name: Some(name),
+        maximum_retry_count,
+    }
 }
 
 /// The health check, without what the engine's API is too old for.
@@ -552,6 +549,43 @@ mod tests {
     use std::collections::BTreeMap;
 
     use super::*;
+
+    #[test]
+    fn restart_keeps_its_words_in_the_spec_and_its_meaning_for_the_engine() {
+        use crate::engine::spec::Restart;
+        let sent = |written: &str| {
+            let spec = ContainerSpec {
+                restart: Some(Restart::from(written.to_string())),
+                ..Default::default()
+            };
+            let (json, _) = crate::engine::spec::canonical_json(&spec);
+            assert!(
+                json.contains(&format!("\"restart\":\"{written}\"")),
+                "{json}"
+            );
+            let policy = create_body("p-web-1", &spec, ApiVersion::new(1, 41))
+                .host_config
+                .and_then(|h| h.restart_policy)
+                .unwrap();
+            (policy.name.unwrap(), policy.maximum_retry_count)
+        };
+        assert_eq!(sent("always"), (RestartPolicyNameEnum::ALWAYS, None));
+        assert_eq!(
+            sent("unless-stopped"),
+            (RestartPolicyNameEnum::UNLESS_STOPPED, None)
+        );
+        assert_eq!(
+            sent("on-failure"),
+            (RestartPolicyNameEnum::ON_FAILURE, None)
+        );
+        assert_eq!(
+            sent("on-failure:03"),
+            (RestartPolicyNameEnum::ON_FAILURE, Some(3))
+        );
+        assert_eq!(sent("sometimes"), (RestartPolicyNameEnum::NO, None));
+        let none = create_body("p-web-1", &ContainerSpec::default(), ApiVersion::new(1, 41));
+        assert!(none.host_config.unwrap().restart_policy.is_none());
+    }
 
     #[test]
     fn endpoint_fields_newer_than_the_engine_are_left_out() {

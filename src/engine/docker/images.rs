@@ -141,9 +141,12 @@ impl DockerEngine {
             .inspect_registry_image(reference, auth.map(credentials))
             .await
             .map_err(|e| self.fail(e))?;
-        inspect.descriptor.digest.ok_or_else(|| {
-            EngineError::Other(format!("the registry gave no digest for {reference}"))
-        })
+        inspect
+            .descriptor
+            .digest
+            .ok_or_else(|| EngineError::NoDigest {
+                reference: reference.to_string(),
+            })
     }
 
     pub(super) async fn push(
@@ -353,7 +356,7 @@ fn build_outputs(
     let info = match message {
         Ok(info) => info,
         Err(BollardError::DockerStreamError { error }) => {
-            return vec![Err(EngineError::Other(error))];
+            return vec![Err(EngineError::Refused(error))];
         }
         Err(e) => return vec![Err(engine_error(host, e))],
     };
@@ -366,7 +369,7 @@ fn build_outputs(
         );
     }
     if let Some(detail) = info.error_detail.and_then(|d| d.message) {
-        outputs.push(Err(EngineError::Other(detail)));
+        outputs.push(Err(EngineError::Refused(detail)));
     }
     match info.aux {
         Some(BuildInfoAux::Default(image)) => {

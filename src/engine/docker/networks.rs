@@ -101,7 +101,7 @@ impl DockerEngine {
     pub(super) async fn delete_network(&self, id: &str) -> Result<()> {
         match self.ignore_not_found(self.quick.remove_network(id).await) {
             // Containers outside the plan (orphans, other projects) still use it.
-            Err(EngineError::Other(message)) if message.contains("active endpoints") => {
+            Err(EngineError::Refused(message)) if message.contains("active endpoints") => {
                 let attached = self
                     .read(|c| async move { c.inspect_network(id, None).await })
                     .await

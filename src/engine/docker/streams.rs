@@ -60,7 +60,7 @@ impl DockerEngine {
         let mut samples = self.client.stats(id, Some(options));
         match samples.next().await {
             Some(sample) => Ok(usage(sample.map_err(|e| self.fail(e))?)),
-            None => Err(EngineError::Other(format!("no stats for container {id}"))),
+            None => Err(EngineError::NoStats { id: id.to_string() }),
         }
     }
 
@@ -272,10 +272,10 @@ impl EventFeed {
             match tokio::time::timeout(PING_AFTER_END, self.engine.client.ping()).await {
                 Ok(Ok(_)) if self.retries > 0 => self.retries -= 1,
                 Ok(Ok(_)) => {
-                    return Some(Err(EngineError::Other(format!(
-                        "{why}, {} times in a row",
-                        RESUBSCRIPTIONS + 1
-                    ))));
+                    return Some(Err(EngineError::EventsEnded {
+                        why,
+                        times: RESUBSCRIPTIONS + 1,
+                    }));
                 }
                 Ok(Err(e)) => {
                     return Some(Err(match self.engine.fail(e) {

@@ -7,8 +7,8 @@ use indexmap::IndexMap;
 
 use super::{Origin, sorted};
 use crate::engine::spec::{
-    BlkioSpec, ContainerSpec, DeviceRequestSpec, DeviceSpec, LoggingSpec, ResourceSpec,
-    ThrottleSpec, UlimitSpec, WeightDeviceSpec,
+    BlkioSpec, ContainerSpec, DeviceRequestSpec, DeviceSpec, LoggingSpec, ResourceSpec, Restart,
+    RestartPolicy, ThrottleSpec, UlimitSpec, WeightDeviceSpec,
 };
 use crate::env_vars;
 use crate::model::{Service, UlimitsConfig};
@@ -32,13 +32,32 @@ pub fn ulimit_specs(ulimits: &IndexMap<String, UlimitsConfig>) -> Vec<UlimitSpec
         .collect()
 }
 
+/// A host setting berth cannot send to the engine.
+#[derive(Debug, thiserror::Error)]
+pub enum HostError {
+    #[error("isolation must be default, process or hyperv, not {0:?}")]
+    Isolation(String),
+    #[error("invalid security_opt {0:?}: use key=value")]
+    SecurityOpt(String),
+    #[error("security_opt: cannot read the seccomp profile {}: {source}", path.display())]
+    SeccompUnreadable {
+        path: std::path::PathBuf,
+        source: std::io::Error,
+    },
+    #[error("security_opt: the seccomp profile {} is not JSON: {source}", path.display())]
+    SeccompNotJson {
+        path: std::path::PathBuf,
+        source: serde_json::Error,
+    },
+}
+
 /// Devices, namespaces, security options and the other host settings.
 /// Fails when a seccomp profile cannot be read.
 pub(super) fn host_options(
     spec: &mut ContainerSpec,
     service: &Service,
     origin: &Origin,
-) -> Result<(), String> {
+) -> Result<(), HostError> {
     let (cdi, paths): (Vec<_>, Vec<_>) = service
         .devices
         .iter()
@@ -104,10 +123,7 @@ pub(super) fn host_options(
         service.isolation.as_str(),
         "" | "default" | "process" | "hyperv"
     ) {
-        return Err(format!(
-            "isolation must be default, process or hyperv, not {:?}",
-            service.isolation
-        ));
+        return Err(HostError::Isolation(service.isolation.clone()));
     }
     spec.isolation = service.isolation.clone();
     spec.runtime = service.runtime.clone();
@@ -125,14 +141,14 @@ pub(super) fn host_options(
 
 /// A `security_opt` entry as Docker Compose sends it: as written, but a
 /// seccomp profile's path becomes `seccomp=` and the profile's compacted JSON.
-pub(super) fn security_option(option: &str, working_dir: &str) -> Result<String, String> {
+pub(super) fn security_option(option: &str, working_dir: &str) -> Result<String, HostError> {
     let split = match option.split_once('=') {
         Some(pair) => Some(pair),
         None if option == "no-new-privileges" => None,
         None => Some(
             option
                 .split_once(':')
-                .ok_or_else(|| format!("invalid security_opt {option:?}: use key=value"))?,
+                .ok_or_else(|| HostError::SecurityOpt(option.to_string()))?,
         ),
     };
     let Some((key, value)) = split else {
@@ -142,18 +158,14 @@ pub(super) fn security_option(option: &str, working_dir: &str) -> Result<String,
         return Ok(option.to_string());
     }
     let path = Path::new(working_dir).join(value);
-    let text = std::fs::read_to_string(&path).map_err(|e| {
-        format!(
-            "security_opt: cannot read the seccomp profile {}: {e}",
-            path.display()
-        )
-    })?;
-    let profile = compact_json(&text).map_err(|e| {
-        format!(
-            "security_opt: the seccomp profile {} is not JSON: {e}",
-            path.display()
-        )
-    })?;
+    let text = match std::fs::read_to_string(&path) {
+        Ok(text) => text,
+        Err(source) => return Err(HostError::SeccompUnreadable { path, source }),
+    };
+    let profile = match compact_json(&text) {
+        Ok(profile) => profile,
+        Err(source) => return Err(HostError::SeccompNotJson { path, source }),
+    };
     Ok(format!("seccomp={profile}"))
 }
 
@@ -215,27 +227,20 @@ fn device_request(d: &crate::model::DeviceRequest) -> DeviceRequestSpec {
     }
 }
 
-/// `restart`, else `deploy.restart_policy` in the engine's words.
-pub(super) fn restart_policy(service: &Service) -> String {
+/// `restart`, else `deploy.restart_policy` as the engine's policy.
+pub(super) fn restart_policy(service: &Service) -> Option<Restart> {
     if !service.restart.is_empty() {
-        return service.restart.clone();
+        return Some(Restart::from(service.restart.clone()));
     }
-    let Some(policy) = service
-        .deploy
-        .as_ref()
-        .and_then(|d| d.restart_policy.as_ref())
-    else {
-        return String::new();
-    };
-    match policy.condition.as_str() {
-        "any" | "always" => "always".into(),
-        "unless-stopped" => "unless-stopped".into(),
-        "on-failure" => match policy.max_attempts {
-            Some(n) => format!("on-failure:{n}"),
-            None => "on-failure".into(),
+    let policy = service.deploy.as_ref()?.restart_policy.as_ref()?;
+    Some(Restart::from(match policy.condition.as_str() {
+        "any" | "always" => RestartPolicy::Always,
+        "unless-stopped" => RestartPolicy::UnlessStopped,
+        "on-failure" => RestartPolicy::OnFailure {
+            max_retries: policy.max_attempts.and_then(|n| i64::try_from(n).ok()),
         },
-        _ => "no".into(),
-    }
+        _ => RestartPolicy::No,
+    }))
 }
 
 /// The resource limits of the service's keys and of `deploy.resources`.

@@ -152,9 +152,8 @@ impl ServiceContext<'_> {
                     reference.source
                 )));
             };
-            if let Err(message) = file_object(spec, self.origin, reference, definition, base, kind)
-            {
-                self.problem(message);
+            if let Err(e) = file_object(spec, self.origin, reference, definition, base, kind) {
+                self.problem(e.to_string());
             }
         }
         Ok(())
@@ -182,6 +181,33 @@ fn tmpfs_mount(volume: &ServiceVolumeConfig) -> MountSpec {
     mount
 }
 
+/// A secret or config that cannot be given to a container; `kind` is
+/// `secret` or `config`, `name` the reference's source.
+#[derive(Debug, thiserror::Error)]
+pub enum FileObjectError {
+    #[error("external {kind}s exist only in Swarm; {name:?} cannot be mounted here")]
+    External { kind: &'static str, name: String },
+    #[error("the file {file} of {kind} {name:?} does not exist")]
+    Missing {
+        file: String,
+        kind: &'static str,
+        name: String,
+    },
+    #[error("cannot read the file {file} of {kind} {name:?}: {source}")]
+    Unreadable {
+        file: String,
+        kind: &'static str,
+        name: String,
+        source: std::io::Error,
+    },
+    #[error("{kind} {name:?} comes from the environment variable {variable}, which is not set")]
+    Unset {
+        kind: &'static str,
+        name: String,
+        variable: String,
+    },
+}
+
 /// A secret or config: a read-only bind of its file, or a file copied in.
 fn file_object(
     spec: &mut ContainerSpec,
@@ -189,8 +215,8 @@ fn file_object(
     reference: &FileReferenceConfig,
     definition: &FileObjectConfig,
     base: &str,
-    kind: &str,
-) -> Result<(), String> {
+    kind: &'static str,
+) -> Result<(), FileObjectError> {
     let target = if reference.target.is_empty() {
         format!("{base}/{}", reference.source)
     } else if reference.target.starts_with('/') {
@@ -199,17 +225,18 @@ fn file_object(
         format!("{base}/{}", reference.target)
     };
     if definition.external {
-        return Err(format!(
-            "external {kind}s exist only in Swarm; {:?} cannot be mounted here",
-            reference.source
-        ));
+        return Err(FileObjectError::External {
+            kind,
+            name: reference.source.clone(),
+        });
     }
     if !definition.file.is_empty() {
         if !Path::new(&definition.file).exists() {
-            return Err(format!(
-                "the file {} of {kind} {:?} does not exist",
-                definition.file, reference.source
-            ));
+            return Err(FileObjectError::Missing {
+                file: definition.file.clone(),
+                kind,
+                name: reference.source.clone(),
+            });
         }
         // A bind keeps the host file's owner and mode, so one that asks for
         // its own is copied in instead (Docker Compose binds it and ignores
@@ -217,12 +244,13 @@ fn file_object(
         let owned =
             !reference.uid.is_empty() || !reference.gid.is_empty() || reference.mode.is_some();
         if owned && Path::new(&definition.file).is_file() {
-            let content = std::fs::read(&definition.file).map_err(|e| {
-                format!(
-                    "cannot read the file {} of {kind} {:?}: {e}",
-                    definition.file, reference.source
-                )
-            })?;
+            let content =
+                std::fs::read(&definition.file).map_err(|source| FileObjectError::Unreadable {
+                    file: definition.file.clone(),
+                    kind,
+                    name: reference.source.clone(),
+                    source,
+                })?;
             push_file(spec, reference, target, content);
             return Ok(());
         }
@@ -240,11 +268,10 @@ fn file_object(
             .environment
             .get(&definition.environment)
             .cloned()
-            .ok_or_else(|| {
-                format!(
-                    "{kind} {:?} comes from the environment variable {}, which is not set",
-                    reference.source, definition.environment
-                )
+            .ok_or_else(|| FileObjectError::Unset {
+                kind,
+                name: reference.source.clone(),
+                variable: definition.environment.clone(),
             })?
     } else {
         definition.content.clone()

@@ -81,8 +81,8 @@ pub(super) fn service_state(
     };
     let replicas = cx.replicas()?;
     let mut spec = cx.base_spec();
-    if let Err(message) = host_options(&mut spec, service, origin) {
-        cx.problem(message);
+    if let Err(e) = host_options(&mut spec, service, origin) {
+        cx.problem(e.to_string());
     }
     cx.plugin_problems();
     cx.cdi_gates();

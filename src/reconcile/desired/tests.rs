@@ -41,11 +41,11 @@ fn deploy_restart_policy_maps_as_docker_compose_does() {
   both: {image: busybox, restart: unless-stopped, deploy: {restart_policy: {condition: any}}}
 ",
     );
-    let restart = |s: &str| spec(&desired, s).restart.clone();
-    assert_eq!(restart("none"), "no");
-    assert_eq!(restart("failure"), "on-failure:3");
-    assert_eq!(restart("any"), "always");
-    assert_eq!(restart("both"), "unless-stopped");
+    let restart = |s: &str| spec(&desired, s).restart.clone().map(String::from);
+    assert_eq!(restart("none").as_deref(), Some("no"));
+    assert_eq!(restart("failure").as_deref(), Some("on-failure:3"));
+    assert_eq!(restart("any").as_deref(), Some("always"));
+    assert_eq!(restart("both").as_deref(), Some("unless-stopped"));
 }
 
 #[test]

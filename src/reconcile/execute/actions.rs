@@ -395,17 +395,14 @@ async fn run_hook<E: Engine>(
     );
     let (exit_code, output) = crate::engine::exec_to_end(&shared.ctx.engine, id, hook).await?;
     if exit_code != 0 {
-        let mut message = format!(
-            "service {service}: {kind} hook {:?} exited with {exit_code} in {name}",
-            hook.command.join(" "),
-        );
-        let output = String::from_utf8_lossy(&output);
-        let output = output.trim();
-        if !output.is_empty() {
-            message.push_str(": ");
-            message.push_str(output);
-        }
-        return Err(ExecError::Engine(EngineError::Other(message)));
+        return Err(ExecError::Hook {
+            service: service.to_string(),
+            kind,
+            command: hook.command.join(" "),
+            code: exit_code,
+            container: name.to_string(),
+            output: String::from_utf8_lossy(&output).trim().to_string(),
+        });
     }
     shared.emit(Kind::Container, name, Status::Done, Word::HookDone(kind));
     Ok(())
@@ -506,8 +503,7 @@ fn replica_spec<E: Engine>(
         service,
         &mut spec,
         shared.ctx.engine.dry_run(),
-    )
-    .map_err(|e| ExecError::Engine(EngineError::Other(e)))?;
+    )?;
     // References to services become references to their containers.
     references::resolve(&mut spec, desired, |target| {
         let ids = shared.ids.lock().expect("the ID map is never poisoned");
@@ -516,7 +512,6 @@ fn replica_spec<E: Engine>(
             target,
             ids.iter().map(|(name, id)| (name.as_str(), id.as_str())),
         )
-    })
-    .map_err(|e| ExecError::Engine(EngineError::NotFound(e)))?;
+    })?;
     Ok(spec)
 }

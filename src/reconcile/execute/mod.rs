@@ -40,6 +40,26 @@ pub enum ExecError {
     Timeout(String),
     #[error("interrupted")]
     Cancelled,
+    /// A lifecycle hook exited non-zero; `output` is what it printed.
+    #[error(
+        "service {service}: {kind} hook {command:?} exited with {code} in {container}{}",
+        if output.is_empty() { String::new() } else { format!(": {output}") }
+    )]
+    Hook {
+        service: String,
+        kind: &'static str,
+        command: String,
+        code: i64,
+        container: String,
+        output: String,
+    },
+    #[error("{0}")]
+    HostFile(#[from] crate::reconcile::host_files::HostFileError),
+    #[error("{0}")]
+    NoContainer(#[from] crate::reconcile::references::NoContainer),
+    /// A task of the executor panicked or was aborted.
+    #[error("{0}")]
+    Task(String),
 }
 
 /// Why a condition failed.
@@ -115,9 +135,7 @@ impl EventFeed {
                             break;
                         }
                         None => {
-                            let _ = why.set(EngineError::Other(
-                                "the engine's event stream ended".into(),
-                            ));
+                            let _ = why.set(EngineError::EventFeedEnded);
                             break;
                         }
                     },
@@ -138,7 +156,7 @@ impl EventFeed {
         self.ended
             .get()
             .cloned()
-            .unwrap_or_else(|| EngineError::Other("the engine's event stream ended".into()))
+            .unwrap_or(EngineError::EventFeedEnded)
     }
 }
 
@@ -229,7 +247,7 @@ pub async fn execute<E: Engine>(plan: &Plan, ctx: Context<E>) -> Result<(), Exec
         let (id, result) = match joined {
             Ok(done) => done,
             Err(e) => {
-                failure.get_or_insert(ExecError::Engine(EngineError::Other(e.to_string())));
+                failure.get_or_insert(ExecError::Task(e.to_string()));
                 continue;
             }
         };

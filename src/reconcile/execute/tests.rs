@@ -134,11 +134,11 @@ async fn no_more_engine_calls_at_once_than_the_limit() {
 #[tokio::test]
 async fn a_failure_leaves_the_dependents_unstarted() {
     let engine = FakeEngine::default();
-    engine.fail("start", "t-api-1", EngineError::Other("boom".into()));
+    engine.fail("start", "t-api-1", EngineError::Refused("boom".into()));
     let desired = desired(CHAIN);
     let (plan, result) = up(&engine, context(&engine, &desired, 8)).await;
     assert!(
-        matches!(&result, Err(ExecError::Engine(EngineError::Other(m))) if m == "boom"),
+        matches!(&result, Err(ExecError::Engine(EngineError::Refused(m))) if m == "boom"),
         "{result:?}"
     );
     let calls = engine.calls();

@@ -70,7 +70,7 @@ pub(super) async fn wait<E: Engine>(
     let feed = shared
         .engine_events
         .as_ref()
-        .ok_or_else(|| ExecError::Engine(EngineError::Other("no event stream".into())))?;
+        .ok_or(ExecError::Engine(EngineError::NoEventFeed))?;
     let mut events = feed.subscribe();
     shared.ctx.events.emit(
         Kind::Service,

@@ -7,7 +7,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde::Serialize;
 use serde_json::Value;
 
-use crate::engine::spec::canonical_json;
+use crate::engine::spec::{MountKind, canonical_json};
 use crate::engine::{Container, RunState, labels};
 use crate::reconcile::desired::{Desired, DesiredService};
 use crate::reconcile::fingerprint::{self, Fingerprint};
@@ -56,7 +56,7 @@ pub(super) fn recreate_reason(
         if !container
             .mounts
             .iter()
-            .any(|m| m.kind == "volume" && &m.name == name)
+            .any(|m| m.kind == Some(MountKind::Volume) && &m.name == name)
         {
             return Some(format!("volume {name} is not mounted"));
         }

@@ -20,7 +20,7 @@ use serde_json::Value;
 use super::desired::{Condition, Desired, DesiredService};
 use super::fingerprint::Fingerprint;
 use super::observe::Observed;
-use crate::engine::spec::{ContainerSpec, NetworkAttachment};
+use crate::engine::spec::{ContainerSpec, MountKind, NetworkAttachment};
 use crate::engine::{Container, RunState, labels};
 
 pub use down::{DownOptions, plan_down};
@@ -329,7 +329,7 @@ impl Plan {
             container
                 .mounts
                 .iter()
-                .filter(|m| m.kind == "volume" && is_anonymous(&m.name))
+                .filter(|m| m.kind == Some(MountKind::Volume) && is_anonymous(&m.name))
                 .filter(|m| !self.declared_volumes.contains(&m.name))
                 .map(|m| m.name.clone())
                 .collect()

@@ -4,6 +4,7 @@
 use serde_json::{Map, Value, json};
 
 use super::{ConvertError, Stack, StackService, mounts, put};
+use crate::engine::spec::RestartPolicy;
 use crate::model::{Duration, Project, Service};
 use crate::reconcile::desired::Condition;
 use crate::swarm::{HEALTHCHECK_LABEL, IMAGE_LABEL, NAMESPACE, scoped};
@@ -251,6 +252,39 @@ fn resources(service: &Service) -> Value {
     json!({ "Limits": limits, "Reservations": reservations })
 }
 
+/// When a swarm restarts a task: `deploy.restart_policy.condition`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+enum TaskRestart {
+    None,
+    OnFailure,
+    Any,
+    /// A condition swarm does not know: sent as written, for the engine to
+    /// refuse in its own words.
+    Unknown(String),
+}
+
+impl TaskRestart {
+    /// The file's condition; none written is `any`, swarm's default.
+    fn parse(condition: &str) -> TaskRestart {
+        match condition {
+            "" | "any" => TaskRestart::Any,
+            "none" => TaskRestart::None,
+            "on-failure" => TaskRestart::OnFailure,
+            other => TaskRestart::Unknown(other.to_string()),
+        }
+    }
+
+    /// The condition in the engine's words.
+    fn as_str(&self) -> &str {
+        match self {
+            TaskRestart::None => "none",
+            TaskRestart::OnFailure => "on-failure",
+            TaskRestart::Any => "any",
+            TaskRestart::Unknown(condition) => condition,
+        }
+    }
+}
+
 /// `deploy.restart_policy`, else the service's `restart:`; a job that fails
 /// stays failed unless the file says otherwise.
 fn restart_policy(service: &Service, job: bool) -> Value {
@@ -259,29 +293,23 @@ fn restart_policy(service: &Service, job: bool) -> Value {
         .as_ref()
         .and_then(|d| d.restart_policy.as_ref())
     {
-        let condition = match policy.condition.as_str() {
-            "" => "any",
-            other => other,
-        };
         return json!({
-            "Condition": condition,
+            "Condition": TaskRestart::parse(&policy.condition).as_str(),
             "Delay": nanos(policy.delay),
             "MaxAttempts": policy.max_attempts,
             "Window": nanos(policy.window),
         });
     }
-    let restart = service.restart.as_str();
-    match restart.split_once(':').map_or(restart, |(name, _)| name) {
-        "no" => json!({ "Condition": "none" }),
-        "always" | "unless-stopped" => json!({ "Condition": "any" }),
-        "on-failure" => {
-            let attempts = restart
-                .split_once(':')
-                .and_then(|(_, n)| n.parse::<u64>().ok());
-            json!({ "Condition": "on-failure", "MaxAttempts": attempts })
-        }
-        _ if job => json!({ "Condition": "none" }),
-        _ => Value::Null,
+    let condition = |c: TaskRestart| json!({ "Condition": c.as_str() });
+    match RestartPolicy::parse(&service.restart) {
+        Some(RestartPolicy::No) => condition(TaskRestart::None),
+        Some(RestartPolicy::Always | RestartPolicy::UnlessStopped) => condition(TaskRestart::Any),
+        Some(RestartPolicy::OnFailure { max_retries }) => json!({
+            "Condition": TaskRestart::OnFailure.as_str(),
+            "MaxAttempts": max_retries.and_then(|n| u64::try_from(n).ok()),
+        }),
+        None if job => condition(TaskRestart::None),
+        None => Value::Null,
     }
 }
 

@@ -7,6 +7,7 @@ use std::collections::BTreeMap;
 use super::super::change::{Change, definition_change};
 use super::super::{Op, PlanError};
 use super::Up;
+use crate::engine::spec::MountKind;
 use crate::engine::{Network, Volume, labels};
 use crate::reconcile::desired::{DesiredNetwork, DesiredVolume};
 
@@ -108,7 +109,7 @@ impl<'a> Up<'a> {
         let mounting = observed.containers.iter().filter(|c| {
             c.mounts
                 .iter()
-                .any(|m| m.kind == "volume" && m.name == found.name)
+                .any(|m| m.kind == Some(MountKind::Volume) && m.name == found.name)
         });
         for container in mounting {
             let reason = format!("volume {} is recreated (-y)", found.name);

@@ -466,7 +466,7 @@ fn anonymous_volumes(container: &Container, mounts: &[MountSpec]) -> BTreeMap<St
     container
         .mounts
         .iter()
-        .filter(|m| m.kind == "volume" && is_anonymous(&m.name))
+        .filter(|m| m.kind == Some(MountKind::Volume) && is_anonymous(&m.name))
         .filter(|m| {
             !mounts.iter().any(|d| {
                 d.target == m.destination && !(d.kind == MountKind::Volume && d.source.is_empty())
