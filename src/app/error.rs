@@ -65,6 +65,30 @@ pub enum Failure {
     EventsEnded,
     #[error("the stop failed: {0}")]
     StopFailed(#[source] tokio::task::JoinError),
+    /// `exec` without a replica index, when no replica runs.
+    #[error("service {service:?} is not running")]
+    NotRunning { service: String },
+    /// A one-off joining the network of a service that does not run.
+    #[error("service {parent} must run for {service} to join its network")]
+    MustRun { parent: String, service: String },
+    /// A one-off's `network_mode`, `volumes_from` or `links` that name no container.
+    #[error("{0}")]
+    References(String),
+    /// The files of a read-only one-off's secrets and configs.
+    #[error("{0}")]
+    HostFiles(String),
+    #[error("--env-from-file {file}: {source}")]
+    EnvFileUnreadable {
+        file: String,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("--env-from-file {file}: {source}")]
+    EnvFileInvalid {
+        file: String,
+        #[source]
+        source: crate::load::dotenv::DotenvError,
+    },
 }
 
 impl From<Failure> for Error {

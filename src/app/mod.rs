@@ -6,14 +6,19 @@
 //! outcome into an exit code.
 
 pub mod apply;
+pub mod attach;
 pub mod attached;
 pub mod down;
 pub mod error;
+pub mod exec;
 pub mod images;
 pub mod interrupts;
 pub mod lifecycle;
 pub mod open;
+pub mod pipe;
+pub mod run;
 pub mod settings;
+pub mod terminal;
 pub mod up;
 
 /// Exit codes berth returns (documented in README.md).
