@@ -89,6 +89,9 @@ pub enum Failure {
         #[source]
         source: crate::load::dotenv::DotenvError,
     },
+    /// `wait` for services that have no container.
+    #[error("no containers for {}", .0.join(", "))]
+    NoContainers(Vec<String>),
 }
 
 impl From<Failure> for Error {

@@ -20,6 +20,7 @@ pub mod run;
 pub mod settings;
 pub mod terminal;
 pub mod up;
+pub mod wait;
 
 /// Exit codes berth returns (documented in README.md).
 pub mod exit {
