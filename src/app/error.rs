@@ -92,6 +92,44 @@ pub enum Failure {
     /// `wait` for services that have no container.
     #[error("no containers for {}", .0.join(", "))]
     NoContainers(Vec<String>),
+    /// A path `cp` copies from that the container does not have.
+    #[error("{service}:{path}: no such file or directory")]
+    NoSuchPath { service: String, path: String },
+    /// A directory `cp` copies into that the container does not have.
+    #[error("{service}:{path}: no such directory")]
+    NoSuchDirectory { service: String, path: String },
+    /// A destination of `cp` without a parent directory and a name.
+    #[error("{service}:{path}: not a place to copy to")]
+    NotAPlaceToCopyTo { service: String, path: String },
+    /// A host path `cp` copies from that is not there.
+    #[error("{0}: no such file or directory")]
+    NoSuchHostPath(String),
+    /// A host path `cp -L` cannot follow.
+    #[error("{path}: {source}")]
+    CannotFollow {
+        path: String,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("cannot read {path}: {source}")]
+    CannotRead {
+        path: String,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("cannot read the archive: {0}")]
+    CannotReadArchive(#[source] std::io::Error),
+    #[error("cannot write the archive: {0}")]
+    CannotWriteArchive(#[source] std::io::Error),
+    #[error("the engine sent a bad archive: {0}")]
+    BadArchive(#[source] std::io::Error),
+    /// `cp` out of a container into a host path.
+    #[error("cannot copy to {path}: {source}")]
+    CannotCopyTo {
+        path: String,
+        #[source]
+        source: std::io::Error,
+    },
 }
 
 impl From<Failure> for Error {

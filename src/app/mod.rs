@@ -8,6 +8,7 @@
 pub mod apply;
 pub mod attach;
 pub mod attached;
+pub mod cp;
 pub mod down;
 pub mod error;
 pub mod exec;
