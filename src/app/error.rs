@@ -130,6 +130,13 @@ pub enum Failure {
         #[source]
         source: std::io::Error,
     },
+    /// `export -o FILE`.
+    #[error("cannot write {path}: {source}")]
+    CannotWrite {
+        path: String,
+        #[source]
+        source: std::io::Error,
+    },
 }
 
 impl From<Failure> for Error {

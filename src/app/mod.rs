@@ -8,10 +8,12 @@
 pub mod apply;
 pub mod attach;
 pub mod attached;
+pub mod commit;
 pub mod cp;
 pub mod down;
 pub mod error;
 pub mod exec;
+pub mod export;
 pub mod images;
 pub mod interrupts;
 pub mod lifecycle;
