@@ -137,6 +137,9 @@ pub enum Failure {
         #[source]
         source: std::io::Error,
     },
+    /// Images that `push` (or `build --push`) could not push.
+    #[error("{}", .0.join("\nerror: "))]
+    PushFailed(Vec<String>),
 }
 
 impl From<Failure> for Error {

@@ -8,6 +8,7 @@
 pub mod apply;
 pub mod attach;
 pub mod attached;
+pub mod build;
 pub mod commit;
 pub mod cp;
 pub mod down;
@@ -19,6 +20,8 @@ pub mod interrupts;
 pub mod lifecycle;
 pub mod open;
 pub mod pipe;
+pub mod pull;
+pub mod push;
 pub mod run;
 pub mod settings;
 pub mod terminal;
