@@ -324,9 +324,7 @@ fn write_project(
         })?;
         project.services.insert(name.to_string(), service);
     }
-    project
-        .check_json()
-        .map_err(|e| Error::Other(e.to_string()))?;
+    project.check_json().map_err(Failure::Model)?;
     let mut json = project.to_json();
     let mut models = serde_json::to_value(&project.models).unwrap_or_default();
     // berth exits right after printing: leave the big trees to the OS

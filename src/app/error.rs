@@ -16,7 +16,6 @@ pub enum Error {
     Swarm(crate::swarm::execute::ExecError),
     /// What a use case itself could not do.
     Failed(Failure),
-    Other(String),
 }
 
 /// What a use case itself could not do, with what the user needs to read.
@@ -112,6 +111,74 @@ pub enum Failure {
     /// `logs --index N` of a replica that is not there.
     #[error("service {service:?} has no container #{index}")]
     NoReplica { service: String, index: u32 },
+    /// `exec` without a replica index, when no replica runs.
+    #[error("service {service:?} is not running")]
+    NotRunning { service: String },
+    /// A one-off joining the network of a service that does not run.
+    #[error("service {parent} must run for {service} to join its network")]
+    MustRun { parent: String, service: String },
+    /// A one-off's `network_mode`, `volumes_from` or `links` that name no container.
+    #[error(transparent)]
+    References(#[from] crate::reconcile::references::NoContainer),
+    /// The files of a read-only one-off's secrets and configs.
+    #[error(transparent)]
+    HostFiles(#[from] crate::reconcile::host_files::HostFileError),
+    #[error("--env-from-file {file}: {source}")]
+    EnvFileUnreadable {
+        file: String,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("--env-from-file {file}: {source}")]
+    EnvFileInvalid {
+        file: String,
+        #[source]
+        source: crate::load::dotenv::DotenvError,
+    },
+    /// `wait` for services that have no container.
+    #[error("no containers for {}", .0.join(", "))]
+    NoContainers(Vec<String>),
+    /// A path `cp` copies from that the container does not have.
+    #[error("{service}:{path}: no such file or directory")]
+    NoSuchPath { service: String, path: String },
+    /// A directory `cp` copies into that the container does not have.
+    #[error("{service}:{path}: no such directory")]
+    NoSuchDirectory { service: String, path: String },
+    /// A destination of `cp` without a parent directory and a name.
+    #[error("{service}:{path}: not a place to copy to")]
+    NotAPlaceToCopyTo { service: String, path: String },
+    /// A host path `cp` copies from that is not there.
+    #[error("{0}: no such file or directory")]
+    NoSuchHostPath(String),
+    /// A host path `cp -L` cannot follow.
+    #[error("{path}: {source}")]
+    CannotFollow {
+        path: String,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("cannot read {path}: {source}")]
+    CannotRead {
+        path: String,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("cannot read the archive: {0}")]
+    CannotReadArchive(#[source] std::io::Error),
+    #[error("cannot write the archive: {0}")]
+    CannotWriteArchive(#[source] std::io::Error),
+    #[error("the engine sent a bad archive: {0}")]
+    BadArchive(#[source] std::io::Error),
+    /// `cp` out of a container into a host path.
+    #[error("cannot copy to {path}: {source}")]
+    CannotCopyTo {
+        path: String,
+        #[source]
+        source: std::io::Error,
+    },
+    /// Images that `push` (or `build --push`) could not push.
+    #[error("{}", .0.join("\nerror: "))]
+    PushFailed(Vec<String>),
 }
 
 impl From<Failure> for Error {
@@ -138,7 +205,7 @@ impl Error {
         use crate::reconcile::execute::ExecError;
         match self {
             Error::Project(d) => d.render(color, show_secrets),
-            Error::Usage(m) | Error::Other(m) => format!("error: {m}\n"),
+            Error::Usage(m) => format!("error: {m}\n"),
             Error::Failed(f) => format!("error: {f}\n"),
             Error::Engine(e) => match e.hint() {
                 Some(hint) => format!("error: {e}\n  hint: {hint}\n"),

@@ -6,27 +6,39 @@
 //! outcome into an exit code.
 
 pub mod apply;
+pub mod attach;
 pub mod attached;
+pub mod build;
+pub mod commit;
 pub mod config;
+pub mod cp;
 pub mod down;
 pub mod error;
 pub mod events;
+pub mod exec;
+pub mod export;
 pub mod images;
 pub mod interrupts;
 pub mod lifecycle;
 pub mod logs;
 pub mod ls;
 pub mod open;
+pub mod pipe;
 pub mod port;
 pub mod project_images;
 pub mod ps;
+pub mod pull;
+pub mod push;
+pub mod run;
 pub mod select;
 pub mod settings;
 pub mod stack;
 pub mod stats;
+pub mod terminal;
 pub mod top;
 pub mod up;
 pub mod volumes;
+pub mod wait;
 pub mod watch;
 
 /// Exit codes berth returns (documented in README.md).

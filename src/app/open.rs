@@ -296,6 +296,28 @@ pub async fn replica<E: Engine>(
     Ok(replicas(found, service, index, running)?.remove(0))
 }
 
+/// The opening of a single-container command (`attach`, `commit`,
+/// `export`): the project opened with `service` checked, and its one
+/// container as [`replica`] picks it.
+pub fn open_replica(
+    settings: &Settings,
+    service: &str,
+    index: Option<u32>,
+    running: bool,
+) -> Result<(tokio::runtime::Runtime, CliEngine, crate::engine::Container), Error> {
+    let (runtime, prepared) = open(settings, &[service.to_string()])?;
+    let (engine, project) = (prepared.engine, prepared.desired.project);
+    let container = runtime.block_on(replica(
+        &engine,
+        &project,
+        prepared.listing,
+        service,
+        index,
+        running,
+    ))?;
+    Ok((runtime, engine, container))
+}
+
 /// Refuses service names the file does not define (enabled or not). Without
 /// a file (`-p NAME` alone) any name goes: only the labels know the services.
 pub fn check_services(desired: &Desired, services: &[String]) -> Result<(), Error> {

@@ -1,13 +1,9 @@
 //! `berth build`: build the images of services that have a `build:` section.
 
-use crate::app::{images, open};
-use std::collections::BTreeMap;
-
 use clap::Args;
 
 use super::{CliError, Settings};
-use crate::build::{self, BuildOptions};
-use crate::transfer::Direction;
+use crate::app::build::{self, BuildRequest};
 
 #[derive(Debug, Args)]
 pub struct BuildArgs {
@@ -95,74 +91,16 @@ fn refuse_buildx_flags(args: &BuildArgs) -> Result<(), CliError> {
 
 pub fn run(settings: &Settings, args: BuildArgs) -> Result<i32, CliError> {
     refuse_buildx_flags(&args)?;
-    let runtime = open::runtime()?;
-    let prepared = open::prepare_from_files(&runtime, settings, &args.services, false)?;
-    open::check_services(&prepared.desired, &args.services)?;
-    let desired = prepared.desired;
-    let options = BuildOptions {
+    let request = BuildRequest {
+        services: args.services,
         no_cache: args.no_cache,
         pull: args.pull,
-        args: build_args(&args.build_arg, &settings.load.os_env),
-        parallel: settings.parallel,
-        memory: args.memory.unwrap_or(0),
-        classic: !settings.buildkit()?,
-        env: settings.load.os_env.clone(),
+        quiet: args.quiet,
+        build_args: args.build_arg,
+        with_dependencies: args.with_dependencies,
+        memory: args.memory,
+        push: args.push,
     };
-    // The loader added the dependencies of the named services.
-    let services: Vec<String> = if args.with_dependencies || args.services.is_empty() {
-        desired.services.keys().cloned().collect()
-    } else {
-        args.services.clone()
-    };
-    if settings.dry_run {
-        for service in services
-            .iter()
-            .filter(|s| desired.services[*s].build.is_some())
-        {
-            eprintln!("would build service {service}");
-        }
-        if args.push {
-            for image in super::push::pushable_images(&desired, &services, false) {
-                eprintln!("would push {}", image.reference);
-            }
-        }
-        return Ok(0);
-    }
-    let printer = settings.progress.quiet_if(args.quiet);
-    runtime.block_on(async {
-        let engine = prepared.engine;
-        printer
-            .show("Building", |events| {
-                let (engine, desired, services, options) = (&engine, &desired, &services, &options);
-                async move {
-                    build::build_services(engine, desired, services, options, &events).await
-                }
-            })
-            .await
-            .map_err(CliError::Build)?;
-        if !args.push {
-            return Ok(0);
-        }
-        let images = super::push::pushable_images(&desired, &services, false);
-        let failures =
-            images::transfer_failures(&engine, settings, Direction::Push, &images, args.quiet)
-                .await;
-        if failures.is_empty() {
-            return Ok(0);
-        }
-        let messages: Vec<String> = failures.into_iter().map(|(_, m)| m).collect();
-        Err(CliError::Other(messages.join("\nerror: ")))
-    })
-}
-
-/// `--build-arg` values: `KEY=VALUE`, or `KEY` with the environment's
-/// value (left out when the environment has none, as Docker Compose does).
-fn build_args(flags: &[String], env: &crate::load::environment::Env) -> BTreeMap<String, String> {
-    flags
-        .iter()
-        .filter_map(|flag| match flag.split_once('=') {
-            Some((key, value)) => Some((key.to_string(), value.to_string())),
-            None => env.get(flag).map(|value| (flag.clone(), value.clone())),
-        })
-        .collect()
+    build::build(settings, &request)?;
+    Ok(0)
 }

@@ -1,11 +1,10 @@
 //! `berth commit`: an image made of a service container's changes.
 
-use crate::app::open;
 use clap::{ArgAction, Args};
 
 use super::{CliError, Settings};
-use crate::engine::{CommitSpec, Engine};
-use crate::events::{Emitter, Kind, Status, Word};
+use crate::app::commit::{self, CommitRequest};
+use crate::engine::CommitSpec;
 
 #[derive(Debug, Args)]
 pub struct CommitArgs {
@@ -49,44 +48,18 @@ pub fn run(settings: &Settings, args: CommitArgs) -> Result<i32, CliError> {
         .reference
         .as_deref()
         .map_or(("", ""), crate::registry::split_tag);
-    let spec = CommitSpec {
-        repository: repository.to_string(),
-        tag: tag.to_string(),
-        author: args.author.clone().unwrap_or_default(),
-        message: args.message.clone().unwrap_or_default(),
-        changes: args.change.clone(),
-        pause: args.pause,
+    let request = CommitRequest {
+        spec: CommitSpec {
+            repository: repository.to_string(),
+            tag: tag.to_string(),
+            author: args.author.unwrap_or_default(),
+            message: args.message.unwrap_or_default(),
+            changes: args.change,
+            pause: args.pause,
+        },
+        service: args.service,
+        index: args.index,
     };
-    let (runtime, prepared) = open::open(settings, std::slice::from_ref(&args.service))?;
-    let engine = prepared.engine;
-    runtime.block_on(async {
-        // A stopped container can be committed too; a running one is preferred.
-        let container = &open::replica(
-            &engine,
-            &prepared.desired.project,
-            prepared.listing,
-            &args.service,
-            args.index,
-            false,
-        )
-        .await?;
-        let name = &container.name;
-        let committing = |events: Emitter| async move {
-            events.emit(Kind::Container, name, Status::Working, Word::Committing, "");
-            let result = engine.commit_container(&container.id, &spec).await;
-            match &result {
-                Ok(id) => events.emit(
-                    Kind::Container,
-                    name,
-                    Status::Done,
-                    Word::CommittedAs(id.clone()),
-                    "",
-                ),
-                Err(_) => events.emit(Kind::Container, name, Status::Error, Word::Error, ""),
-            }
-            result
-        };
-        settings.progress.show("Committing", committing).await?;
-        Ok(0)
-    })
+    commit::commit(settings, &request)?;
+    Ok(0)
 }

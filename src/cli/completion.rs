@@ -13,6 +13,7 @@ use clap_complete::engine::{ArgValueCandidates, CompletionCandidate};
 use clap_complete::env::{CompleteEnv, EnvCompleter};
 
 use super::{Cli, CliError};
+use crate::app::error::Failure;
 use crate::load::LoadOptions;
 use crate::load::environment::Env;
 
@@ -157,7 +158,10 @@ pub fn completion(args: CompletionArgs) -> Result<i32, CliError> {
     };
     written
         .and_then(|()| std::io::stdout().write_all(&buf))
-        .map_err(|e| CliError::Other(format!("cannot write the script: {e}")))?;
+        .map_err(|source| Failure::CannotWrite {
+            what: "the script".into(),
+            source,
+        })?;
     Ok(0)
 }
 
@@ -166,6 +170,9 @@ pub fn man(_args: ManArgs) -> Result<i32, CliError> {
     clap_mangen::Man::new(Cli::command())
         .render(&mut buf)
         .and_then(|()| std::io::stdout().write_all(&buf))
-        .map_err(|e| CliError::Other(format!("cannot write the man page: {e}")))?;
+        .map_err(|source| Failure::CannotWrite {
+            what: "the man page".into(),
+            source,
+        })?;
     Ok(0)
 }

@@ -2,12 +2,12 @@
 //! TTY when standard input is a terminal, input piped through otherwise, and
 //! the command's exit code as berth's own.
 
-use crate::app::open;
 use std::io::IsTerminal;
 
-use super::{CliError, Settings, pipe};
-use crate::engine::{Container, Engine, ExecSpec, RunState};
 use clap::Args;
+
+use super::{CliError, Settings};
+use crate::app::exec::{self, ExecRequest};
 
 #[derive(Debug, Args)]
 pub struct ExecArgs {
@@ -46,70 +46,17 @@ pub struct ExecArgs {
 }
 
 pub fn run(settings: &Settings, args: ExecArgs) -> Result<i32, CliError> {
-    let (runtime, prepared) = open::open(settings, std::slice::from_ref(&args.service))?;
-    let engine = prepared.engine;
-    let containers = runtime.block_on(engine.list_containers(&prepared.desired.project))?;
-    let container = pick(&containers, &args.service, args.index)?;
-    let tty = !args.no_tty && std::io::stdin().is_terminal();
-    let env = args
-        .env
-        .iter()
-        .filter_map(|entry| match entry.split_once('=') {
-            Some(_) => Some(entry.clone()),
-            // KEY alone passes on berth's own value, if it has one.
-            None => settings
-                .load
-                .os_env
-                .get(entry)
-                .map(|value| format!("{entry}={value}")),
-        })
-        .collect();
-    let spec = ExecSpec {
-        command: args.command.clone(),
-        env,
-        user: args.user.clone().unwrap_or_default(),
-        working_dir: args.workdir.clone().unwrap_or_default(),
+    let request = ExecRequest {
+        service: args.service,
+        index: args.index,
+        command: args.command,
+        env: args.env,
+        user: args.user,
+        workdir: args.workdir,
         privileged: args.privileged,
-        tty,
+        tty: !args.no_tty,
+        stdin_is_terminal: std::io::stdin().is_terminal(),
         detach: args.detach,
     };
-    runtime.block_on(attach(&engine, &container.id, &spec))
-}
-
-/// The running container of `service` to run in: replica `index`, or the
-/// lowest-numbered one.
-fn pick<'a>(
-    containers: &'a [Container],
-    service: &str,
-    index: Option<u32>,
-) -> Result<&'a Container, CliError> {
-    let running = containers
-        .iter()
-        .filter(|c| !c.is_oneoff() && c.service() == service && c.state == RunState::Running);
-    let found = match index {
-        Some(n) => running.into_iter().find(|c| c.number() == n),
-        None => running.min_by_key(|c| c.number()),
-    };
-    found.ok_or_else(|| {
-        CliError::Other(match index {
-            Some(n) => format!("service {service:?} has no running container with index {n}"),
-            None => format!("service {service:?} is not running"),
-        })
-    })
-}
-
-/// Starts the exec and pipes the terminal or standard streams through it
-/// until it ends; returns its exit code.
-async fn attach<E: Engine>(engine: &E, id: &str, spec: &ExecSpec) -> Result<i32, CliError> {
-    let session = engine.exec(id, spec).await?;
-    let (Some(output), Some(input)) = (session.output, session.input) else {
-        return Ok(0);
-    };
-    let exec = session.id.as_str();
-    pipe::pipe(output, input, spec.tty, |rows, cols| {
-        engine.resize_exec(exec, rows, cols)
-    })
-    .await;
-    let code = engine.exec_exit_code(exec).await?;
-    Ok(i32::try_from(code).unwrap_or(1))
+    exec::exec(settings, &request)
 }

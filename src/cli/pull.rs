@@ -1,11 +1,9 @@
 //! `berth pull`: pull the services' images, in parallel.
 
-use crate::app::{images, open};
 use clap::Args;
 
 use super::{CliError, Settings};
-use crate::engine::Engine;
-use crate::transfer::{Direction, ImageRef};
+use crate::app::pull::{self, PullRequest};
 
 #[derive(Debug, Args)]
 pub struct PullArgs {
@@ -30,64 +28,14 @@ pub struct PullArgs {
 }
 
 pub fn run(settings: &Settings, args: PullArgs) -> Result<i32, CliError> {
-    let runtime = open::runtime()?;
-    let prepared = open::prepare_from_files(&runtime, settings, &args.services, false)?;
-    open::check_services(&prepared.desired, &args.services)?;
-    let desired = prepared.desired;
-    let mut images = Vec::new();
-    // Images berth names itself (`<project>-<service>`) exist only once built.
-    let mut buildable = Vec::new();
-    for service in images::selected_services(&desired, &args.services, args.include_deps) {
-        let built_here =
-            service.build.is_some() && (args.ignore_buildable || service.image_named_by_berth);
-        if built_here {
-            continue;
-        }
-        if service.build.is_some() {
-            buildable.push(service.spec.image.clone());
-        }
-        images.push(ImageRef {
-            reference: service.spec.image.clone(),
-            platform: service.spec.platform.clone(),
-        });
-    }
-    images.sort();
-    images.dedup();
-    let missing_only = args.policy.as_deref() == Some("missing");
-    runtime.block_on(async {
-        if missing_only {
-            let engine = &prepared.engine;
-            let present = futures_util::future::try_join_all(
-                images.iter().map(|i| engine.image_id(&i.reference)),
-            )
-            .await?;
-            images = images
-                .into_iter()
-                .zip(present)
-                .filter_map(|(image, id)| id.is_none().then_some(image))
-                .collect();
-        }
-        let failures = images::transfer_failures(
-            &prepared.engine,
-            settings,
-            Direction::Pull,
-            &images,
-            args.quiet,
-        )
-        .await;
-        // A pull that fails for an image the file can build is only a warning.
-        let (warned, failed): (Vec<_>, Vec<_>) = failures
-            .into_iter()
-            .partition(|(image, _)| args.ignore_pull_failures || buildable.contains(image));
-        for (_, message) in &warned {
-            eprintln!("WARN[0000] {message}");
-        }
-        if failed.is_empty() {
-            Ok(0)
-        } else {
-            Err(CliError::MissingImages(
-                failed.into_iter().map(|(_, m)| m).collect(),
-            ))
-        }
-    })
+    let request = PullRequest {
+        missing_only: args.policy.as_deref() == Some("missing"),
+        services: args.services,
+        ignore_pull_failures: args.ignore_pull_failures,
+        include_deps: args.include_deps,
+        ignore_buildable: args.ignore_buildable,
+        quiet: args.quiet,
+    };
+    pull::pull(settings, &request)?;
+    Ok(0)
 }
