@@ -112,10 +112,25 @@ pub async fn observe_listed<E: Engine>(
         containers,
         ..Default::default()
     };
+    sort_networks(&mut observed, desired, networks);
+    sort_volumes(&mut observed, desired, volumes);
+    // External and foreign objects carry no project label: find them by name.
+    find_by_name(engine, desired, &mut observed).await?;
+    observed.images = references
+        .into_iter()
+        .map(str::to_string)
+        .zip(ids)
+        .collect();
+    Ok(observed)
+}
+
+/// The project's networks, by key: of several with one key, the one with
+/// the desired name; the others as duplicates, those of no desired key as
+/// stale.
+fn sort_networks(observed: &mut Observed, desired: &Desired, networks: Vec<Network>) {
     for network in networks {
         let key = network.labels.get(labels::NETWORK).cloned();
         match key.filter(|k| desired.networks.contains_key(k)) {
-            // Of several networks with one key, the one with the desired name wins.
             Some(k) => {
                 let wanted = &desired.networks[&k].spec.name;
                 let keep_old = observed
@@ -131,6 +146,11 @@ pub async fn observe_listed<E: Engine>(
             None => observed.stale_networks.push(network),
         }
     }
+}
+
+/// The project's volumes, by key when their name is the desired one, else
+/// stale.
+fn sort_volumes(observed: &mut Observed, desired: &Desired, volumes: Vec<Volume>) {
     for volume in volumes {
         let key = volume.labels.get(labels::VOLUME).cloned();
         match key.filter(|k| desired.volumes.contains_key(k)) {
@@ -140,8 +160,15 @@ pub async fn observe_listed<E: Engine>(
             _ => observed.stale_volumes.push(volume),
         }
     }
+}
 
-    // External and foreign objects carry no project label: find them by name.
+/// The desired networks and volumes not found by label (external ones,
+/// and those made outside the project), looked up by name.
+async fn find_by_name<E: Engine>(
+    engine: &E,
+    desired: &Desired,
+    observed: &mut Observed,
+) -> Result<()> {
     let missing_networks: Vec<_> = desired
         .networks
         .values()
@@ -174,13 +201,7 @@ pub async fn observe_listed<E: Engine>(
             observed.volumes.insert(wanted.key.clone(), volume);
         }
     }
-
-    observed.images = references
-        .into_iter()
-        .map(str::to_string)
-        .zip(ids)
-        .collect();
-    Ok(observed)
+    Ok(())
 }
 
 #[cfg(test)]

@@ -83,80 +83,18 @@ pub fn service_build(
     image: &str,
 ) -> Option<ServiceBuild> {
     let build = service.build.as_ref()?;
-    let key = |k: &str| {
-        ["services", name, "build", k]
-            .iter()
-            .map(|s| PathSeg::Key(s.to_string()))
-            .collect::<Vec<_>>()
-    };
-    let mut refusals: Vec<Refusal> = buildx_keys(build)
-        .into_iter()
-        .map(|k| Refusal {
-            path: key(k),
-            reason: NEEDS_BUILDX.into(),
-            at: None,
-        })
-        .collect();
     let context_text = if build.context.is_empty() {
         "."
     } else {
         build.context.as_str()
     };
-    if is_remote(context_text) {
-        refusals.push(Refusal {
-            path: key("context"),
-            reason: format!(
-                "is {context_text:?}: berth builds from local directories only; clone it and \
-                 point context at the directory"
-            ),
-            at: None,
-        });
-    }
+    let refusals = refusals(name, build, context_text);
     let context = PathBuf::from(context_text);
-    let (dockerfile, injected, in_archive) = if !build.dockerfile_inline.is_empty() {
-        let name = injected_name(build.dockerfile_inline.as_bytes());
-        (
-            None,
-            Some((name.clone(), build.dockerfile_inline.clone())),
-            name,
-        )
-    } else {
-        let file = if build.dockerfile.is_empty() {
-            "Dockerfile"
-        } else {
-            &build.dockerfile
-        };
-        let path = context.join(file);
-        match path.strip_prefix(&context) {
-            Ok(relative) if !relative.starts_with("..") && !file.contains("..") => {
-                let relative = relative.to_string_lossy().into_owned();
-                (Some(path), None, relative)
-            }
-            // Outside the context: sent under a name of its own, as the docker CLI does.
-            _ => {
-                let name = injected_name(path.to_string_lossy().as_bytes());
-                (Some(path), Some((name.clone(), String::new())), name)
-            }
-        }
-    };
+    let (dockerfile, injected, in_archive) = dockerfile_placement(build, &context);
     let platform = match build.platforms.as_slice() {
         [one] => one.clone(),
         _ => service.platform.clone(),
     };
-    let mut image_labels: BTreeMap<String, String> = build
-        .labels
-        .iter()
-        .map(|(k, v)| (k.clone(), v.clone()))
-        .collect();
-    // Docker Compose's three labels, so that both tools build the same
-    // image (the same ID) from the same file: switching tools recreates
-    // nothing that is rebuilt on every `up` (`pull_policy: build`).
-    image_labels.insert(labels::PROJECT.to_string(), project.to_string());
-    image_labels.insert(labels::SERVICE.to_string(), name.to_string());
-    image_labels.insert(
-        labels::VERSION.to_string(),
-        labels::COMPOSE_VERSION.to_string(),
-    );
     let spec = BuildSpec {
         dockerfile: in_archive,
         tag: image.to_string(),
@@ -167,7 +105,7 @@ pub fn service_build(
             .filter_map(|(k, v)| v.as_ref().map(|v| (k.clone(), v.clone())))
             .collect(),
         target: build.target.clone(),
-        labels: image_labels,
+        labels: image_labels(build, project, name),
         cache_from: build.cache_from.clone(),
         extra_hosts: build
             .extra_hosts
@@ -192,6 +130,89 @@ pub fn service_build(
         spec,
         refusals,
     })
+}
+
+/// The keys of service `name`'s build that the engine's builder cannot
+/// honour, each with why.
+fn refusals(name: &str, build: &BuildConfig, context: &str) -> Vec<Refusal> {
+    let key = |k: &str| {
+        ["services", name, "build", k]
+            .iter()
+            .map(|s| PathSeg::Key(s.to_string()))
+            .collect::<Vec<_>>()
+    };
+    let mut refusals: Vec<Refusal> = buildx_keys(build)
+        .into_iter()
+        .map(|k| Refusal {
+            path: key(k),
+            reason: NEEDS_BUILDX.into(),
+            at: None,
+        })
+        .collect();
+    if is_remote(context) {
+        refusals.push(Refusal {
+            path: key("context"),
+            reason: format!(
+                "is {context:?}: berth builds from local directories only; clone it and \
+                 point context at the directory"
+            ),
+            at: None,
+        });
+    }
+    refusals
+}
+
+/// Where the Dockerfile comes from and under which name the build finds
+/// it in the context's archive: the host file (if any), the file injected
+/// into the archive (name and text; an empty text for a host file outside
+/// the context), and the name in the archive.
+fn dockerfile_placement(
+    build: &BuildConfig,
+    context: &std::path::Path,
+) -> (Option<PathBuf>, Option<(String, String)>, String) {
+    if !build.dockerfile_inline.is_empty() {
+        let name = injected_name(build.dockerfile_inline.as_bytes());
+        return (
+            None,
+            Some((name.clone(), build.dockerfile_inline.clone())),
+            name,
+        );
+    }
+    let file = if build.dockerfile.is_empty() {
+        "Dockerfile"
+    } else {
+        &build.dockerfile
+    };
+    let path = context.join(file);
+    match path.strip_prefix(context) {
+        Ok(relative) if !relative.starts_with("..") && !file.contains("..") => {
+            let relative = relative.to_string_lossy().into_owned();
+            (Some(path), None, relative)
+        }
+        // Outside the context: sent under a name of its own, as the docker CLI does.
+        _ => {
+            let name = injected_name(path.to_string_lossy().as_bytes());
+            (Some(path), Some((name.clone(), String::new())), name)
+        }
+    }
+}
+
+/// The build's labels, and Docker Compose's three, so that both tools
+/// build the same image (the same ID) from the same file: switching tools
+/// recreates nothing that is rebuilt on every `up` (`pull_policy: build`).
+fn image_labels(build: &BuildConfig, project: &str, service: &str) -> BTreeMap<String, String> {
+    let mut all: BTreeMap<String, String> = build
+        .labels
+        .iter()
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
+    all.insert(labels::PROJECT.to_string(), project.to_string());
+    all.insert(labels::SERVICE.to_string(), service.to_string());
+    all.insert(
+        labels::VERSION.to_string(),
+        labels::COMPOSE_VERSION.to_string(),
+    );
+    all
 }
 
 /// A context that is not a local directory: a URL or a git remote.
