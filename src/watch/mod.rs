@@ -366,6 +366,27 @@ impl Batch {
     }
 }
 
+/// What a batch sends to a service's replicas (see [`Session::outgoing`]).
+#[derive(Default)]
+struct Outgoing<'w> {
+    entries: Vec<sync::Entry>,
+    /// Per entry, its rule (by index) and its path relative to the rule's.
+    origins: Vec<(usize, &'w str)>,
+    /// Container paths, none under another.
+    removals: Vec<String>,
+}
+
+/// What [`Session::send`] got across.
+#[derive(Default)]
+struct Delivery<'i> {
+    /// What reached each replica (by entry index), as it was read.
+    arrived: HashMap<&'i str, Vec<(usize, sync::Stamp)>>,
+    /// Files sent (the most any replica was sent).
+    files: usize,
+    /// What could not be archived, with why.
+    skipped: BTreeSet<(PathBuf, String)>,
+}
+
 /// What a batch does to one service.
 #[derive(Default)]
 struct ServiceWork {
@@ -702,117 +723,26 @@ impl<E: Engine> Session<'_, E> {
             // Stopped: each container catches up when it starts.
             return;
         }
-        // What to copy, and which rule and relative path each entry is of.
-        let mut entries = Vec::new();
-        let mut origins: Vec<(usize, &str)> = Vec::new();
-        let mut removals = Vec::new();
-        for (index, changes) in &work.syncs {
-            let rule = &self.rules[*index];
-            for (rel, stamp) in &changes.copy {
-                entries.push(sync::Entry {
-                    host: rule.host_path(rel),
-                    container: rule.container_path(rel),
-                    size: stamp.size,
-                });
-                origins.push((*index, rel.as_str()));
-            }
-            removals.extend(changes.remove.iter().map(|rel| rule.container_path(rel)));
-        }
-        let removals = outermost(removals);
-        let mut failures: BTreeMap<String, engine::EngineError> = BTreeMap::new();
-        // Every replica at once: latency does not grow with their number.
-        if !removals.is_empty() {
-            let results = join_all(ids.iter().map(|id| self.remove_in(id, &removals))).await;
-            for (id, result) in ids.iter().zip(results) {
-                if let Err(e) = result {
-                    failures.insert(id.clone(), e);
-                }
-            }
-        }
+        let outgoing = self.outgoing(&work);
+        let mut failures = self.remove_everywhere(ids, &outgoing.removals).await;
         // A replica whose removals failed is given nothing more.
         let not_removed: BTreeSet<String> = failures.keys().cloned().collect();
-        // What reached each replica (by entry index), as it was read.
-        let mut arrived: HashMap<&str, Vec<(usize, sync::Stamp)>> = HashMap::new();
-        let mut files = 0;
-        let mut offset = 0;
-        // Archives of bounded size, each sent to every replica at once:
-        // one per owner their files must have (one, unless replicas differ).
-        let mut skipped = BTreeSet::new();
-        for chunk in sync::chunks(&entries, ARCHIVE_BYTES) {
-            let mut by_owner: BTreeMap<Option<Owner>, Vec<&String>> = BTreeMap::new();
-            for id in ids.iter().filter(|id| !failures.contains_key(*id)) {
-                let owner = self.receivers.get(id).and_then(|slot| slot.owner);
-                by_owner.entry(owner).or_default().push(id);
-            }
-            let mut most = 0;
-            for (owner, pending) in by_owner {
-                let archive = sync::archive(chunk, owner);
-                skipped.extend(archive.skipped.iter().cloned());
-                most = most.max(
-                    archive
-                        .included
-                        .iter()
-                        .filter(|(_, stamp)| stamp.kind != sync::EntryKind::Dir)
-                        .count(),
-                );
-                if archive.included.is_empty() {
-                    continue;
-                }
-                let uploads = pending.iter().map(|id| self.put(id, &archive.bytes));
-                for (id, result) in pending.iter().zip(join_all(uploads).await) {
-                    match result {
-                        Ok(()) => arrived.entry(id.as_str()).or_default().extend(
-                            archive
-                                .included
-                                .iter()
-                                .map(|(i, stamp)| (offset + i, *stamp)),
-                        ),
-                        Err(e) => {
-                            failures.insert((*id).clone(), e);
-                        }
-                    }
-                }
-            }
-            files += most;
-            offset += chunk.len();
-        }
-        for (path, why) in &skipped {
+        let delivery = self.send(ids, &outgoing.entries, &mut failures).await;
+        for (path, why) in &delivery.skipped {
             self.reporter.warned(&format!(
                 "service {service}: {} not synced: {why}",
                 path.display()
             ));
         }
         let mut reached = Vec::new();
+        let mut arrived = delivery.arrived;
         for id in ids {
             // Only what arrived goes into the manifest: the rest is sent
             // again with the next change or catch-up.
             let delivered = arrived.remove(id.as_str()).unwrap_or_default();
-            let failure = failures.remove(id);
             let removed = !not_removed.contains(id);
-            let manifest = self.manifests.entry(id.clone()).or_default();
-            let mut per_rule: BTreeMap<usize, sync::Changes> = BTreeMap::new();
-            if removed {
-                for (index, changes) in &work.syncs {
-                    per_rule.entry(*index).or_default().remove = changes.remove.clone();
-                }
-            }
-            for (entry, stamp) in delivered {
-                let (index, rel) = origins[entry];
-                per_rule
-                    .entry(index)
-                    .or_default()
-                    .copy
-                    .insert(rel.to_string(), stamp);
-            }
-            let changed = per_rule.values().any(|c| !c.is_empty());
-            for (index, changes) in per_rule {
-                let key = self.rules[index].key();
-                changes.apply_to(manifest.rules.entry(key).or_default());
-            }
-            if changed {
-                self.save(id);
-            }
-            match failure {
+            self.record(id, &work, &outgoing.origins, delivered, removed);
+            match failures.remove(id) {
                 Some(e) => self.report_failure(id, &e.to_string()).await,
                 None => reached.push(id.clone()),
             }
@@ -821,12 +751,13 @@ impl<E: Engine> Session<'_, E> {
             return;
         }
         let mut what = Vec::new();
+        let (files, removals) = (delivery.files, outgoing.removals.len());
         if !work.syncs.is_empty() {
-            if files > 0 || removals.is_empty() {
+            if files > 0 || removals == 0 {
                 what.push(format!("synced {}", plural(files, "file")));
             }
-            if !removals.is_empty() {
-                what.push(format!("removed {}", plural(removals.len(), "path")));
+            if removals > 0 {
+                what.push(format!("removed {}", plural(removals, "path")));
             }
         }
         if work.restart {
@@ -854,6 +785,136 @@ impl<E: Engine> Session<'_, E> {
                 self.run_hook(id, spec).await;
             }
         }
+    }
+
+    /// What a batch sends: the entries to copy with the rule and relative
+    /// path each is of, and the container paths to remove.
+    fn outgoing<'w>(&self, work: &'w ServiceWork) -> Outgoing<'w> {
+        let mut outgoing = Outgoing::default();
+        let mut removals = Vec::new();
+        for (index, changes) in &work.syncs {
+            let rule = &self.rules[*index];
+            for (rel, stamp) in &changes.copy {
+                outgoing.entries.push(sync::Entry {
+                    host: rule.host_path(rel),
+                    container: rule.container_path(rel),
+                    size: stamp.size,
+                });
+                outgoing.origins.push((*index, rel.as_str()));
+            }
+            removals.extend(changes.remove.iter().map(|rel| rule.container_path(rel)));
+        }
+        outgoing.removals = outermost(removals);
+        outgoing
+    }
+
+    /// Removes `removals` in every replica at once (latency does not grow
+    /// with their number): the replicas where it failed, with why.
+    async fn remove_everywhere(
+        &self,
+        ids: &[String],
+        removals: &[String],
+    ) -> BTreeMap<String, engine::EngineError> {
+        let mut failures = BTreeMap::new();
+        if removals.is_empty() {
+            return failures;
+        }
+        let results = join_all(ids.iter().map(|id| self.remove_in(id, removals))).await;
+        for (id, result) in ids.iter().zip(results) {
+            if let Err(e) = result {
+                failures.insert(id.clone(), e);
+            }
+        }
+        failures
+    }
+
+    /// Sends `entries` to the replicas `ids` that have not failed yet, in
+    /// archives of bounded size, each to every replica at once: one per
+    /// owner their files must have (one, unless replicas differ). Failures
+    /// join `failures`.
+    async fn send<'i>(
+        &self,
+        ids: &'i [String],
+        entries: &[sync::Entry],
+        failures: &mut BTreeMap<String, engine::EngineError>,
+    ) -> Delivery<'i> {
+        let mut delivery = Delivery::default();
+        let mut offset = 0;
+        for chunk in sync::chunks(entries, ARCHIVE_BYTES) {
+            let mut by_owner: BTreeMap<Option<Owner>, Vec<&String>> = BTreeMap::new();
+            for id in ids.iter().filter(|id| !failures.contains_key(*id)) {
+                let owner = self.receivers.get(id).and_then(|slot| slot.owner);
+                by_owner.entry(owner).or_default().push(id);
+            }
+            let mut most = 0;
+            for (owner, pending) in by_owner {
+                let archive = sync::archive(chunk, owner);
+                delivery.skipped.extend(archive.skipped.iter().cloned());
+                let files = archive.included.iter();
+                most = most.max(
+                    files
+                        .filter(|(_, s)| s.kind != sync::EntryKind::Dir)
+                        .count(),
+                );
+                if archive.included.is_empty() {
+                    continue;
+                }
+                let uploads = pending.iter().map(|id| self.put(id, &archive.bytes));
+                for (id, result) in pending.iter().zip(join_all(uploads).await) {
+                    match result {
+                        Ok(()) => {
+                            let sent = archive.included.iter().map(|(i, s)| (offset + i, *s));
+                            delivery
+                                .arrived
+                                .entry(id.as_str())
+                                .or_default()
+                                .extend(sent);
+                        }
+                        Err(e) => {
+                            failures.insert((*id).clone(), e);
+                        }
+                    }
+                }
+            }
+            delivery.files += most;
+            offset += chunk.len();
+        }
+        delivery
+    }
+
+    /// Keeps in the manifest of `id` what reached it: the files `delivered`
+    /// (by entry index, see `origins`) and, when they went, the removals.
+    fn record(
+        &mut self,
+        id: &str,
+        work: &ServiceWork,
+        origins: &[(usize, &str)],
+        delivered: Vec<(usize, sync::Stamp)>,
+        removed: bool,
+    ) {
+        let mut per_rule: BTreeMap<usize, sync::Changes> = BTreeMap::new();
+        if removed {
+            for (index, changes) in &work.syncs {
+                per_rule.entry(*index).or_default().remove = changes.remove.clone();
+            }
+        }
+        for (entry, stamp) in delivered {
+            let (index, rel) = origins[entry];
+            per_rule
+                .entry(index)
+                .or_default()
+                .copy
+                .insert(rel.to_string(), stamp);
+        }
+        if per_rule.values().all(Changes::is_empty) {
+            return;
+        }
+        let manifest = self.manifests.entry(id.to_string()).or_default();
+        for (index, changes) in per_rule {
+            let key = self.rules[index].key();
+            changes.apply_to(manifest.rules.entry(key).or_default());
+        }
+        self.save(id);
     }
 
     /// Removes `paths` in the container `id` with one `rm -rf`: through
