@@ -654,7 +654,13 @@ pub const MAX_FILE_SIZE: usize = 64 << 20;
 pub fn read_capped(path: &Path) -> std::io::Result<Vec<u8>> {
     use std::io::Read;
     let file = std::fs::File::open(path)?;
-    let mut bytes = Vec::new();
+    // Room for the whole file at once: read in doubling steps, a big file's
+    // text would hold up to twice its size for as long as it is kept.
+    let size = file
+        .metadata()
+        .map_or(0, |m| m.len())
+        .min(MAX_FILE_SIZE as u64 + 1);
+    let mut bytes = Vec::with_capacity(size as usize + 1);
     file.take(MAX_FILE_SIZE as u64 + 1)
         .read_to_end(&mut bytes)?;
     Ok(bytes)
