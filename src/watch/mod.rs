@@ -426,8 +426,15 @@ impl<E: Engine> Session<'_, E> {
         let id = event.container_id;
         match event.what {
             ContainerEvent::Started => {
-                // A receiver ends with its container's processes.
-                self.receivers.remove(&id);
+                // A start replayed from the second the subscription began
+                // finds the replica running with its receiver: nothing has
+                // ended them. Otherwise a receiver ended with the
+                // container's processes.
+                let replayed = self.replicas.get(&id).is_some_and(|r| r.running)
+                    && self.receivers.contains_key(&id);
+                if !replayed {
+                    self.receivers.remove(&id);
+                }
                 if !self.replicas.contains_key(&id)
                     && let Err(e) = self.refresh().await
                 {
