@@ -13,7 +13,7 @@ pub struct Settings {
     /// `--show-secrets`: error snippets print secret-looking values.
     pub show_secrets: bool,
     pub dry_run: bool,
-    /// `COMPOSE_COMPAT_EXIT`: failures exit 1 (see [`exit::compose_compatible`]).
+    /// `COMPOSE_COMPAT_EXIT`: failures exit 1 (see [`super::exit::compose_compatible`]).
     pub compat_exit: bool,
     /// Resolved: never `auto`.
     pub progress: crate::output::progress::Printer,

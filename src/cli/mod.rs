@@ -518,7 +518,7 @@ fn same_dir(p: &std::path::Path, cwd: Option<PathBuf>) -> bool {
     }
 }
 
-/// A `--since`/`--until` flag, when given, as Unix seconds (see [`parse_instant`]).
+/// A `--since`/`--until` flag, when given, as Unix seconds (see [`crate::time::parse_instant`]).
 pub fn instant_flag(text: &Option<String>) -> Result<Option<i64>, CliError> {
     text.as_deref()
         .map(|t| crate::time::parse_instant(t, crate::time::now()))

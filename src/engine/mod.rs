@@ -1,7 +1,8 @@
 //! The Docker Engine, seen through the few operations berth needs.
 //!
 //! [`Engine`] is the only door to the daemon: the planner works on what
-//! [`Engine::observe`] returned, and the executor calls the other methods.
+//! [`crate::reconcile::observe`] read through it, and the executor calls its
+//! other methods.
 //! [`docker::DockerEngine`] implements it with bollard.
 
 pub mod buildkit;
