@@ -49,6 +49,13 @@ pub struct ConfigRequest {
     pub lock_image_digests: bool,
 }
 
+/// The project as the files say, its warnings printed (`alpha viz`).
+pub fn load_project(settings: &Settings) -> Result<Loaded, Error> {
+    let loaded = load::load(&settings.load)?;
+    print_warnings(&loaded.warnings, &loaded.sources);
+    Ok(loaded)
+}
+
 /// Loads the project as the request says and writes what it asks for.
 pub fn config(settings: &Settings, args: &ConfigRequest) -> Result<(), Error> {
     let mut opts = settings.load.clone();

@@ -4,9 +4,9 @@
 
 use clap::{Args, Subcommand};
 
-use super::{CliError, Settings, print_warnings};
+use super::{CliError, Settings};
 use crate::graph::ProjectGraph;
-use crate::load::{self, node::Node};
+use crate::load::node::Node;
 use crate::reconcile::desired::Naming;
 
 #[derive(Debug, Args)]
@@ -53,8 +53,7 @@ pub struct VizArgs {
 pub fn run(settings: &Settings, args: AlphaArgs) -> Result<i32, CliError> {
     match args.command {
         AlphaCommand::Viz(viz) => {
-            let loaded = load::load(&settings.load)?;
-            print_warnings(&loaded.warnings, &loaded.sources);
+            let loaded = crate::app::config::load_project(settings)?;
             let naming = Naming::of(&loaded);
             eprintln!("viz command is EXPERIMENTAL");
             print!(
