@@ -645,8 +645,9 @@ impl<E: Engine> Session<'_, E> {
                         // What any replica lacks goes to all: a catch-up
                         // may have given one of them more than the others.
                         let entry = service.syncs.entry(index).or_default();
+                        let now = sync::snapshot(rule, &rel);
                         for given in givens {
-                            let changes = changes_at(rule, &rel, *content, given);
+                            let changes = changes_at(rule, &rel, *content, &now, given);
                             entry.copy.extend(changes.copy);
                             for path in changes.remove {
                                 if !entry.remove.contains(&path) {
@@ -1041,16 +1042,15 @@ impl<E: Engine> Session<'_, E> {
     }
 }
 
-/// The changes a host event at `rel` brings, against what the container
-/// was given (`given`). A written file is copied even when it looks the
+/// The changes a host event at `rel` brings (the host's tree there is
+/// `now`), against what the container was given (`given`). A written file is copied even when it looks the
 /// same, unless it certainly is (two writes within one clock tick look
 /// alike); a metadata-only event copies only what differs; a directory is
 /// compared entry by entry.
 /// A path gone from the host is removed from the container even when this
 /// session never gave it (the image had it), except the rule's own target.
-fn changes_at(rule: &Rule, rel: &str, content: bool, given: &Tree) -> Changes {
-    let now = sync::snapshot(rule, rel);
-    let mut changes = Changes::between(given, &now, rel);
+fn changes_at(rule: &Rule, rel: &str, content: bool, now: &Tree, given: &Tree) -> Changes {
+    let mut changes = Changes::between(given, now, rel);
     match now.get(rel) {
         Some(stamp)
             if content
