@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use super::{Error, Settings, images, push};
+use super::{Error, Settings, open, push};
 use crate::build::{self, BuildOptions};
 use crate::load::environment::Env;
 use crate::reconcile::desired::Desired;
@@ -30,7 +30,7 @@ pub struct BuildRequest {
 
 /// Builds (and pushes) the services' images; a dry run only says which.
 pub fn build(settings: &Settings, request: &BuildRequest) -> Result<(), Error> {
-    let (runtime, prepared) = images::open_services(settings, &request.services)?;
+    let (runtime, prepared) = open::open_from_files(settings, &request.services, false)?;
     let desired = prepared.desired;
     let options = BuildOptions {
         no_cache: request.no_cache,

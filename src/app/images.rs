@@ -236,15 +236,3 @@ fn missing_images(desired: &Desired, observed: &Observed, plan: &Plan) -> Vec<Im
     missing.dedup();
     missing
 }
-
-/// The opening of `build`, `pull` and `push`: the project from its files
-/// (which these commands need), with `services` checked against them.
-pub fn open_services(
-    settings: &Settings,
-    services: &[String],
-) -> Result<(tokio::runtime::Runtime, super::open::Prepared), Error> {
-    let runtime = super::open::runtime()?;
-    let prepared = super::open::prepare_from_files(&runtime, settings, services, false)?;
-    super::open::check_services(&prepared.desired, services)?;
-    Ok((runtime, prepared))
-}

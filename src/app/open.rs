@@ -149,6 +149,20 @@ fn prepare_loading(
     runtime.block_on(opening.finish(loaded, early))
 }
 
+/// The opening of the commands that work from the file on the services
+/// they name (`build`, `pull`, `push`, `watch`): a runtime and the project
+/// from its files, `services` checked against them; locked when `lock`.
+pub fn open_from_files(
+    settings: &Settings,
+    services: &[String],
+    lock: bool,
+) -> Result<(tokio::runtime::Runtime, Prepared), Error> {
+    let runtime = runtime()?;
+    let prepared = prepare_from_files(&runtime, settings, services, lock)?;
+    check_services(&prepared.desired, services)?;
+    Ok((runtime, prepared))
+}
+
 /// [`prepare_from_files`] from within a runtime (a rebuild of `watch`):
 /// the files load on a thread of their own meanwhile.
 pub async fn prepare_from_files_async(

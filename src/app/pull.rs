@@ -1,6 +1,6 @@
 //! `pull`: pulls the services' images, in parallel.
 
-use super::{Error, Settings, images};
+use super::{Error, Settings, images, open};
 use crate::engine::Engine;
 use crate::reconcile::desired::Desired;
 use crate::transfer::{Direction, ImageRef};
@@ -31,7 +31,7 @@ struct ToPull {
 /// Pulls the services' images; a failure for an image the file can build
 /// is only a warning.
 pub fn pull(settings: &Settings, request: &PullRequest) -> Result<(), Error> {
-    let (runtime, prepared) = images::open_services(settings, &request.services)?;
+    let (runtime, prepared) = open::open_from_files(settings, &request.services, false)?;
     let ToPull { images, buildable } = to_pull(&prepared.desired, request);
     let engine = &prepared.engine;
     runtime.block_on(async {

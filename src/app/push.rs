@@ -1,7 +1,7 @@
 //! `push`: pushes the images the file both builds and names.
 
 use super::error::Failure;
-use super::{Error, Settings, images};
+use super::{Error, Settings, images, open};
 use crate::engine::Engine;
 use crate::reconcile::desired::Desired;
 use crate::transfer::{Direction, ImageRef};
@@ -21,7 +21,7 @@ pub struct PushRequest {
 
 /// Pushes the services' images.
 pub fn push(settings: &Settings, request: &PushRequest) -> Result<(), Error> {
-    let (runtime, prepared) = images::open_services(settings, &request.services)?;
+    let (runtime, prepared) = open::open_from_files(settings, &request.services, false)?;
     let images = pushable_images(&prepared.desired, &request.services, request.include_deps);
     let pushed = runtime.block_on(push_images(
         &prepared.engine,

@@ -47,19 +47,15 @@ pub fn explain(
     request: &WatchRequest,
     path: &std::path::Path,
 ) -> Result<String, Error> {
-    let runtime = open::runtime()?;
-    let prepared = open::prepare_from_files(&runtime, settings, &request.services, false)?;
-    open::check_services(&prepared.desired, &request.services)?;
+    let (_runtime, prepared) = open::open_from_files(settings, &request.services, false)?;
     let rules = rules(&prepared.desired, &request.services)?;
     Ok(watch::explain::explain(&rules, path))
 }
 
 /// Opens the project and watches it (see [`watch`]).
 pub fn run(settings: &Settings, request: &WatchRequest) -> Result<(), Error> {
-    let runtime = open::runtime()?;
     // Locked for the `up` that comes first; a rebuild locks anew.
-    let prepared = open::prepare_from_files(&runtime, settings, &request.services, request.up)?;
-    open::check_services(&prepared.desired, &request.services)?;
+    let (runtime, prepared) = open::open_from_files(settings, &request.services, request.up)?;
     let rules = rules(&prepared.desired, &request.services)?;
     runtime.block_on(watch(settings, prepared, &rules, request))
 }
