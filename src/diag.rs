@@ -5,8 +5,9 @@
 //! an optional position and a hint; [`Diagnostics`] carries several at once.
 
 use std::fmt;
+use std::hash::{Hash, Hasher};
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, RwLock};
+use std::sync::{Arc, Mutex, RwLock};
 
 /// A position in a loaded file. Every node of a loaded tree has two, so
 /// the line and column are not stored: [`Span::line_col`] finds them in the
@@ -48,6 +49,12 @@ impl Span {
 
     /// The 1-based line and column (in characters) of the span's start in
     /// `text`, the text of its file. A byte order mark is not a column.
+    /// Whether the span can point into `text` (not when the file was read
+    /// again and found changed, or empty).
+    pub fn points_into(&self, text: &str) -> bool {
+        !text.is_empty() && self.offset as usize <= text.len()
+    }
+
     pub fn line_col(&self, text: &str) -> (u32, u32) {
         let mut end = (self.offset as usize).min(text.len());
         while !text.is_char_boundary(end) {
@@ -64,13 +71,73 @@ impl Span {
     }
 }
 
+/// A loaded file: its path and its text, which spans point into.
 #[derive(Debug)]
 pub struct SourceFile {
     pub path: PathBuf,
-    pub text: String,
     /// An env file (`KEY=value` lines, every value hidden in snippets)
     /// rather than YAML.
     pub env_file: bool,
+    text: Mutex<Held>,
+}
+
+/// How a [`SourceFile`] holds its text.
+#[derive(Debug)]
+enum Held {
+    Text(Arc<String>),
+    /// Given up once parsed (a compose file of a thousand services is a
+    /// megabyte, alive beside its tree until the command ends); read again
+    /// by `reread` if a message needs it, and used only if it is the same.
+    Released {
+        reread: Reread,
+        len: usize,
+        hash: u64,
+    },
+}
+
+/// Reads a file's text again (the loader's own reading of it).
+pub type Reread = fn(&Path) -> Option<String>;
+
+fn text_hash(text: &str) -> u64 {
+    let mut hasher = std::hash::DefaultHasher::new();
+    text.hash(&mut hasher);
+    hasher.finish()
+}
+
+impl SourceFile {
+    fn new(path: &Path, text: String, env_file: bool) -> SourceFile {
+        SourceFile {
+            path: path.to_path_buf(),
+            env_file,
+            text: Mutex::new(Held::Text(Arc::new(text))),
+        }
+    }
+
+    /// The file's text; read again if it was released. Empty when the file
+    /// has changed since, or cannot be read: spans into it are then unknown.
+    pub fn text(&self) -> Arc<String> {
+        let mut held = self.text.lock().expect("source text lock");
+        let text = match &*held {
+            Held::Text(text) => return text.clone(),
+            Held::Released { reread, len, hash } => {
+                reread(&self.path).filter(|t| t.len() == *len && text_hash(t) == *hash)
+            }
+        };
+        let Some(text) = text else {
+            return Arc::default();
+        };
+        let text = Arc::new(text);
+        *held = Held::Text(text.clone());
+        text
+    }
+
+    /// Whether `text` is this file's text.
+    fn holds(&self, text: &str) -> bool {
+        match &*self.text.lock().expect("source text lock") {
+            Held::Text(held) => held.as_str() == text,
+            Held::Released { len, hash, .. } => text.len() == *len && text_hash(text) == *hash,
+        }
+    }
 }
 
 /// All files read while loading a project, shared so errors can be rendered later.
@@ -95,47 +162,27 @@ impl Sources {
 
     fn add_file(&self, path: &Path, text: String, env_file: bool) -> (u32, Arc<SourceFile>) {
         let mut files = self.files.write().expect("sources lock");
-        if let Some(i) = files.iter().position(|f| f.path == path && f.text == text) {
+        if let Some(i) = files.iter().position(|f| f.path == path && f.holds(&text)) {
             return (i as u32, files[i].clone());
         }
-        let file = Arc::new(SourceFile {
-            path: path.to_path_buf(),
-            text,
-            env_file,
-        });
+        let file = Arc::new(SourceFile::new(path, text, env_file));
         files.push(file.clone());
         ((files.len() - 1) as u32, file)
     }
 
-    /// The registered files' paths, in order, and whether each is an env file.
-    pub fn paths(&self) -> Vec<(PathBuf, bool)> {
-        self.files
-            .read()
-            .expect("sources lock")
-            .iter()
-            .map(|f| (f.path.clone(), f.env_file))
-            .collect()
-    }
-
-    /// Registers files again, in the order of [`Sources::paths`], with the
-    /// texts `read` gives (an empty text where it gives none), so that spans
-    /// into the old sources point into the new ones.
-    pub fn reread(
-        paths: &[(PathBuf, bool)],
-        mut read: impl FnMut(&Path) -> Option<String>,
-    ) -> Sources {
-        let files = paths
-            .iter()
-            .map(|(path, env_file)| {
-                Arc::new(SourceFile {
-                    path: path.clone(),
-                    text: read(path).unwrap_or_default(),
-                    env_file: *env_file,
-                })
-            })
-            .collect();
-        Sources {
-            files: Arc::new(RwLock::new(files)),
+    /// Gives up the text of `file` until a message needs it, when `reread`
+    /// reads it again. Only for a regular file, which can be read twice.
+    pub fn release(&self, file: u32, reread: Reread) {
+        let Some(file) = self.get(file) else {
+            return;
+        };
+        let mut held = file.text.lock().expect("source text lock");
+        if let Held::Text(text) = &*held {
+            *held = Held::Released {
+                reread,
+                len: text.len(),
+                hash: text_hash(text),
+            };
         }
     }
 
@@ -150,7 +197,11 @@ impl Sources {
     /// `path:line:col` for a span, or `None` for made-up spans.
     pub fn locate(&self, span: Span) -> Option<String> {
         let file = self.get(span.file.into())?;
-        let (line, col) = span.line_col(&file.text);
+        let text = file.text();
+        if !span.points_into(&text) {
+            return Some(file.path.display().to_string());
+        }
+        let (line, col) = span.line_col(&text);
         Some(format!("{}:{line}:{col}", file.path.display()))
     }
 }
@@ -247,8 +298,9 @@ fn render_one(d: &Diagnostic, sources: &Sources, color: bool, show_secrets: bool
     };
     let file = d
         .span
-        .and_then(|s| sources.get(s.file.into()).map(|f| (s, f)));
-    let Some((span, file)) = file else {
+        .and_then(|s| sources.get(s.file.into()).map(|f| (s, f.text(), f)))
+        .filter(|(s, text, _)| s.points_into(text));
+    let Some((span, text, file)) = file else {
         let mut out = format!("{bold}error{reset}: {}\n", d.message);
         if let Some(h) = &d.hint {
             out.push_str(&format!("  help: {h}\n"));
@@ -258,16 +310,16 @@ fn render_one(d: &Diagnostic, sources: &Sources, color: bool, show_secrets: bool
     let masks = if show_secrets {
         Vec::new()
     } else {
-        crate::redact::secret_ranges(&file.text, file.env_file)
+        crate::redact::secret_ranges(&text, file.env_file)
     };
-    let snippet = Snippet::new(&file.text, span, &masks);
+    let snippet = Snippet::new(&text, span, &masks);
     let hide = |s: &str| hide_values(s, &snippet.hidden);
     let mut diag = MietteDiagnostic::new(hide(&d.message))
         .with_label(LabeledSpan::at(snippet.label.clone(), "here"));
     if let Some(h) = &d.hint {
         diag = diag.with_help(hide(h));
     }
-    let (line, col) = span.line_col(&file.text);
+    let (line, col) = span.line_col(&text);
     let located = format!("{}:{line}:{col}", file.path.display());
     let source = SnippetSource {
         name: located.clone(),
@@ -525,7 +577,29 @@ impl miette::SourceCode for SnippetSource {
 
 #[cfg(test)]
 mod tests {
-    use super::Span;
+    use super::{Sources, Span};
+
+    #[test]
+    fn a_released_text_is_read_again_for_a_message_and_only_if_unchanged() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("compose.yaml");
+        std::fs::write(&path, "services:\n  web: {}\n").unwrap();
+        let sources = Sources::default();
+        let (file, _) = sources.add(&path, std::fs::read_to_string(&path).unwrap());
+        sources.release(file, |p| std::fs::read_to_string(p).ok());
+        let web = Span::new(file, 12, 3);
+        let shown = path.display().to_string();
+        assert_eq!(sources.locate(web), Some(format!("{shown}:2:3")));
+
+        // Changed after it was parsed: the position would point elsewhere.
+        let again = Sources::default();
+        let (file, _) = again.add(&path, std::fs::read_to_string(&path).unwrap());
+        again.release(file, |p| std::fs::read_to_string(p).ok());
+        std::fs::write(&path, "services:\n  api: {}\n").unwrap();
+        assert_eq!(again.locate(web), Some(shown));
+        // The same text registered again is the same file, released or not.
+        assert_eq!(again.add(&path, "services:\n  web: {}\n".into()).0, file);
+    }
 
     #[test]
     fn line_col_counts_characters_after_a_byte_order_mark() {

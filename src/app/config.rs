@@ -77,20 +77,14 @@ pub fn config(settings: &Settings, args: &ConfigRequest) -> Result<(), Error> {
     }
     let mut loaded = load::load(&opts)?;
     print_warnings(&loaded.warnings, &loaded.sources);
-    // The file texts only serve to locate messages, and nothing printed from
-    // here on has a position: free them (a big file's text is as large as the
-    // output) before the project is converted and printed.
-    // A value the typed project cannot read is located by reading them again.
-    let source_paths = loaded.sources.paths();
-    drop(std::mem::take(&mut loaded.sources));
     // Only listings read the graph: the project is printed without it.
     if !lists(args) {
         drop(std::mem::take(&mut loaded.graph));
     }
+    // The loader gave up the files' texts after parsing them; a value the
+    // typed project cannot read is located by reading its file again.
     let locator = Locator {
-        paths: source_paths,
-        stdin: settings.load.stdin.as_deref(),
-        cwd: &settings.load.cwd,
+        sources: loaded.sources.clone(),
     };
     // Only these flags need the engine; listings print the file as written.
     let lock = if (args.resolve_image_digests || args.lock_image_digests) && !lists(args) {
@@ -274,37 +268,27 @@ fn lock_file(model: &Node, pins: &BTreeMap<String, String>) -> serde_json::Value
     serde_json::json!({ "services": services })
 }
 
-/// Turns an error of the typed project into a located one, reading the
-/// project's files again (their texts were freed before the conversion).
-struct Locator<'s> {
-    paths: Vec<(std::path::PathBuf, bool)>,
-    stdin: Option<&'s [u8]>,
-    cwd: &'s std::path::Path,
+/// Turns an error of the typed project into a located one.
+struct Locator {
+    sources: crate::diag::Sources,
 }
 
-impl Locator<'_> {
+impl Locator {
     fn error(&self, e: ModelError, span: Option<crate::diag::Span>) -> Error {
         let Some(span) = span.filter(|s| s.is_known()) else {
             return Failure::Model(e).into();
         };
-        let stdin_path = self.cwd.join("-");
-        let sources = crate::diag::Sources::reread(&self.paths, |path| {
-            let bytes = match self.stdin {
-                Some(stdin) if path == stdin_path => stdin.to_vec(),
-                _ => load::read_capped(path).ok()?,
-            };
-            load::decode_text(bytes).ok()
-        });
-        // A file that cannot be read again (a named pipe) gives no position.
-        let readable = sources
+        // A file that cannot be read again (changed since) gives no position.
+        let readable = self
+            .sources
             .get(span.file.into())
-            .is_some_and(|f| f.text.len() >= span.offset as usize && !f.text.is_empty());
+            .is_some_and(|f| span.points_into(&f.text()));
         if !readable {
             return Failure::Model(e).into();
         }
         Error::Project(crate::diag::Diagnostics {
             items: vec![crate::diag::Diagnostic::new(e.to_string()).at(span)],
-            sources,
+            sources: self.sources.clone(),
         })
     }
 }

@@ -32,7 +32,8 @@ pub fn read_env_file(
     sources: &Sources,
 ) -> Result<Env, Diagnostic> {
     let (file, source) = sources.add_env_file(path, read_text(path)?);
-    let text = &source.text;
+    let text = source.text();
+    let text = text.as_str();
     let lookup = |k: &str| base.get(k).or_else(|| earlier.get(k)).cloned();
     dotenv::parse(text, &lookup).map_err(|e| {
         Diagnostic::new(format!("failed to read {}: {}", path.display(), e.message))

@@ -405,8 +405,13 @@ impl Loader<'_> {
             }
         };
         let (file, source) = self.sources.add(&shown, text);
-        let documents = one(yaml::parse_documents(&source.text, file))?;
+        let documents = one(yaml::parse_documents(&source.text(), file))?;
         let documents = documents.into_iter().filter(|d| !d.is_null()).collect();
+        // Only messages read the text from here on: a regular file gives it
+        // up, to be read again for one (a pipe or stdin cannot be).
+        if std::fs::metadata(path).is_ok_and(|m| m.is_file()) {
+            self.sources.release(file, read_again);
+        }
         Ok(ParsedFile {
             path: shown,
             documents,
@@ -667,6 +672,11 @@ pub fn read_capped(path: &Path) -> std::io::Result<Vec<u8>> {
 }
 
 /// Standard input for `-f -`, read as [`read_capped`] reads a file.
+/// A file's text read again, as it was read to load it; `None` if it cannot be.
+pub fn read_again(path: &Path) -> Option<String> {
+    decode_text(read_capped(path).ok()?).ok()
+}
+
 pub fn read_stdin() -> Vec<u8> {
     use std::io::Read;
     let mut bytes = Vec::new();
