@@ -442,7 +442,7 @@ fn write_json_with_services(
         return serde_json::to_writer_pretty(&mut *out, json).map_err(std::io::Error::from);
     };
     let mut services: Vec<(Key, Node)> = services.into_iter().collect();
-    services.sort_by(|a, b| a.0.cmp(&b.0));
+    services.sort_by_key(|entry| entry.0);
     let mut separator = "{\n  ";
     for (key, value) in top {
         write!(

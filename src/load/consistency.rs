@@ -404,7 +404,7 @@ fn known(section: &Map) -> String {
     } else {
         format!(
             "declared: {}",
-            section.keys().cloned().collect::<Vec<_>>().join(", ")
+            section.keys().copied().collect::<Vec<_>>().join(", ")
         )
     }
 }

@@ -102,7 +102,7 @@ fn extend_service(
                     file.display()
                 ))
                 .at(span)
-                .hint(format!("services in that file: {}", other_services.keys().cloned().collect::<Vec<_>>().join(", ")))]);
+                .hint(format!("services in that file: {}", other_services.keys().copied().collect::<Vec<_>>().join(", ")))]);
             }
             extend_service(loader, &base_name, &mut other_services, &other, env, chain)?
         }

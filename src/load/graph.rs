@@ -31,7 +31,8 @@ pub fn project_graph(model: &Node) -> ProjectGraph {
     let empty = Map::default();
     let section = |k: &str| model.get(k).and_then(Node::as_map).unwrap_or(&empty);
     let sections = ["services", "networks", "volumes", "secrets", "configs"].map(section);
-    let mut graph = ProjectGraph::with_objects(sections.map(|s| s.keys().cloned().collect()));
+    let mut graph =
+        ProjectGraph::with_objects(sections.map(|s| s.keys().map(|&k| k.into()).collect()));
     let mut edges: Vec<Pending> = Vec::new();
     for (name, service) in sections[0] {
         let Some(from) = graph.find(ObjectKind::Service, name) else {

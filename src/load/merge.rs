@@ -190,7 +190,7 @@ fn merge_maps(mut base: Node, other: Node, path: &mut Vec<String>) -> Result<Nod
                 let merged = merge_value(existing, value, path);
                 path.pop();
                 let merged = merged?;
-                map.insert(key.clone(), merged);
+                map.insert(key, merged);
                 let last = map.len() - 1;
                 map.move_index(last, index);
             }
@@ -233,7 +233,7 @@ fn to_sequence(node: &Node) -> Vec<Node> {
             let mut items: Vec<Node> = Vec::new();
             for (k, v) in m {
                 match &v.kind {
-                    Kind::Null => items.push(Node::str(k.clone(), v.span)),
+                    Kind::Null => items.push(Node::str(*k, v.span)),
                     Kind::Seq(vals) => {
                         for val in vals {
                             let text = val.scalar_text().unwrap_or_default();

@@ -330,7 +330,7 @@ fn build_map(entries: Vec<(Node, Node)>, source: &str) -> Result<Map, Diagnostic
             .hint("remove one of the two entries, or merge their contents"));
         }
         let name = Key::from(name);
-        first_seen.insert(name.clone(), key.span);
+        first_seen.insert(name, key.span);
         value.set_key_span(key.span);
         map.insert_unique(name, value);
     }

@@ -10,9 +10,7 @@
 //!
 //! The API is the part of `IndexMap`'s the loader uses, with the same meaning.
 
-use super::Node;
-
-pub type Key = super::Text;
+use super::{Key, Node};
 
 #[derive(Clone, Debug, Default)]
 pub struct Map {
@@ -39,19 +37,22 @@ impl Map {
         self.entries.is_empty()
     }
 
+    /// Where `key` is. Keys are interned: the text is looked up once, and
+    /// the entries compared by index.
     pub fn get_index_of(&self, key: &str) -> Option<usize> {
-        self.entries.iter().position(|(k, _)| k == key)
+        self.index_of(Key::find(key)?)
+    }
+
+    fn index_of(&self, key: Key) -> Option<usize> {
+        self.entries.iter().position(|(k, _)| *k == key)
     }
 
     pub fn get(&self, key: &str) -> Option<&Node> {
-        self.entries.iter().find(|(k, _)| k == key).map(|(_, v)| v)
+        self.get_index_of(key).map(|i| &self.entries[i].1)
     }
 
     pub fn get_mut(&mut self, key: &str) -> Option<&mut Node> {
-        self.entries
-            .iter_mut()
-            .find(|(k, _)| k == key)
-            .map(|(_, v)| v)
+        self.get_index_of(key).map(|i| &mut self.entries[i].1)
     }
 
     pub fn contains_key(&self, key: &str) -> bool {
@@ -62,8 +63,8 @@ impl Map {
     /// value), else at the end.
     pub fn insert(&mut self, key: impl Into<Key>, value: Node) -> Option<Node> {
         let key = key.into();
-        match self.get_mut(&key) {
-            Some(slot) => Some(std::mem::replace(slot, value)),
+        match self.index_of(key) {
+            Some(i) => Some(std::mem::replace(&mut self.entries[i].1, value)),
             None => {
                 self.push(key, value);
                 None
@@ -111,7 +112,7 @@ impl Map {
 
     pub fn entry(&mut self, key: impl Into<Key>) -> Entry<'_> {
         let key = key.into();
-        match self.get_index_of(&key) {
+        match self.index_of(key) {
             Some(index) => Entry::Occupied(&mut self.entries[index].1),
             None => Entry::Vacant(self, key),
         }
