@@ -7,7 +7,8 @@
 #
 # Runs, under valgrind's callgrind, `version`, `--help`, `config` (of a
 # generated 200-service file and of a small one), and on a small busybox
-# project `up -d`, `ps`, `up -d` again, `logs` and `down`; then writes the
+# project `up -d`, `ps`, `up -d` again, `logs` and `down`, all with the
+# schema's verdicts remembered, then one `config` that validates; writes the
 # functions each run entered, in that order (each listed once), to
 # link/hot-symbols.txt. A stripped binary is read through the link map that
 # build.rs asks for (target/release/build/berth-*/out/berth.map): the newest
@@ -79,6 +80,12 @@ run() {   # run DIR ARGS...: one command under callgrind
         "$BERTH" "$@" >/dev/null 2>"$DIR/cg/$(printf %02d $n).log" </dev/null) \
         || die "berth $* failed under valgrind (see $DIR/cg)"
 }
+# A model validated once is not validated again (see src/load/schema_cache.rs):
+# the runs below see warm verdicts, as most commands do, and one last run
+# with none adds the validator's functions after everything else.
+export XDG_CACHE_HOME="$DIR/cache"
+(cd "$DIR/small" && "$BERTH" config -q && cd "$DIR/big" && "$BERTH" config -q) \
+    || die "berth config failed on the generated projects"
 run "$DIR/small" version
 run "$DIR/small" --help
 run "$DIR/small" -p "$PROJECT" ps
@@ -89,6 +96,7 @@ run "$DIR/small" -p "$PROJECT" ps
 run "$DIR/small" -p "$PROJECT" up -d
 run "$DIR/small" -p "$PROJECT" logs
 run "$DIR/small" -p "$PROJECT" down
+XDG_CACHE_HOME="$DIR/cold" run "$DIR/big" config -q
 
 python3 - "$BERTH" "${MAP:-}" "$OUT" "$DIR"/cg/*.out <<'PY'
 import bisect, re, subprocess, sys
