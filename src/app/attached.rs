@@ -232,7 +232,7 @@ pub async fn run(
             }
         }
         if let Some(reason) = watch.take_abort() {
-            eprintln!("Aborting on container exit...");
+            settings.progress.note("Aborting on container exit...");
             watch.end(reason, Vec::new(), &engine, &desired, &settings);
             continue;
         }
@@ -246,12 +246,12 @@ pub async fn run(
             }
             () = interrupts.recv() => match &mut watch.ending {
                 None => {
-                    eprintln!("Gracefully stopping... (press Ctrl+C again to force)");
+                    settings.progress.note("Gracefully stopping... (press Ctrl+C again to force)");
                     let services = session.stop_on_interrupt.clone();
                     watch.end(Reason::Interrupted, services, &engine, &desired, &settings);
                 }
                 Some(ending) => {
-                    eprintln!("Killing...");
+                    settings.progress.note("Killing...");
                     if let Some(stop) = ending.stop.take() {
                         stop.abort();
                     }
@@ -534,7 +534,8 @@ pub async fn stop_interrupted(
 ) -> Result<i32, Error> {
     // The interrupt that cancelled the plan.
     interrupts.recv().await;
-    eprintln!("Gracefully stopping... (press Ctrl+C again to force)");
+    let printer = settings.progress.clone();
+    printer.note("Gracefully stopping... (press Ctrl+C again to force)");
     let mut stop = tokio::spawn(stop_services(
         engine.clone(),
         desired.clone(),
@@ -547,7 +548,7 @@ pub async fn stop_interrupted(
             Err(e) => return Err(Failure::StopFailed(e).into()),
         },
         () = interrupts.recv() => {
-            eprintln!("Killing...");
+            printer.note("Killing...");
             stop.abort();
             let containers = engine.list_containers(&desired.project).await?;
             let doomed = containers.iter().filter(|c| {
@@ -586,7 +587,7 @@ async fn stop_services(
     services: Vec<String>,
     settings: RunSettings,
 ) -> Result<(), Error> {
-    let _lock = open::lock_project(&engine, &desired.project).await?;
+    let _lock = open::lock_project(&engine, &desired.project, &settings.progress).await?;
     let observed = open::observe(&engine, &desired, None).await?;
     let plan = lifecycle::plan_stop(&desired, &observed, &services, None);
     apply::run_plan(engine, desired, &observed, &plan, &settings).await

@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 use super::{Error, Settings, open, push};
 use crate::build::{self, BuildOptions};
 use crate::load::environment::Env;
+use crate::output::progress::Printer;
 use crate::reconcile::desired::Desired;
 
 /// What `build` is asked.
@@ -43,7 +44,7 @@ pub fn build(settings: &Settings, request: &BuildRequest) -> Result<(), Error> {
     };
     let services = services_to_build(&desired, request);
     if settings.dry_run {
-        show_dry_run(&desired, &services, request.push);
+        show_dry_run(&desired, &services, request.push, &settings.progress);
         return Ok(());
     }
     let printer = settings.progress.quiet_if(request.quiet);
@@ -77,16 +78,16 @@ fn services_to_build(desired: &Desired, request: &BuildRequest) -> Vec<String> {
 }
 
 /// What a build would do.
-fn show_dry_run(desired: &Desired, services: &[String], and_push: bool) {
+fn show_dry_run(desired: &Desired, services: &[String], and_push: bool, printer: &Printer) {
     for service in services
         .iter()
         .filter(|s| desired.services[*s].build.is_some())
     {
-        eprintln!("would build service {service}");
+        printer.note(&format!("would build service {service}"));
     }
     if and_push {
         for image in push::pushable_images(desired, services, false) {
-            eprintln!("would push {}", image.reference);
+            printer.note(&format!("would push {}", image.reference));
         }
     }
 }

@@ -10,6 +10,7 @@ pub mod attach;
 pub mod attached;
 pub mod build;
 pub mod commit;
+pub mod complete;
 pub mod config;
 pub mod cp;
 pub mod down;

@@ -200,6 +200,8 @@ struct Opening {
     /// `-p`, else `COMPOSE_PROJECT_NAME`.
     named: Option<String>,
     lock: bool,
+    /// Where the lock's waits are told.
+    printer: Printer,
 }
 
 impl Opening {
@@ -217,6 +219,7 @@ impl Opening {
             // A dry run changes nothing, so it need not wait for other
             // invocations (nor write the lock file).
             lock: lock && !settings.dry_run,
+            printer: settings.progress.clone(),
         }
     }
 
@@ -225,7 +228,7 @@ impl Opening {
         let (mut held, mut listing) = (None, None);
         if let Some(name) = &self.named {
             if self.lock {
-                held = Some(lock_project(&engine, name).await?);
+                held = Some(lock_project(&engine, name, &self.printer).await?);
             }
             listing = Some(observe::list(&engine, name).await?);
         }
@@ -243,7 +246,7 @@ impl Opening {
         let (engine, held, listing) = early?;
         let lock = match held {
             Some(held) if self.named.as_deref() == Some(desired.project.as_str()) => Some(held),
-            _ if self.lock => Some(lock_project(&engine, &desired.project).await?),
+            _ if self.lock => Some(lock_project(&engine, &desired.project, &self.printer).await?),
             _ => None,
         };
         Ok(Prepared {
@@ -374,11 +377,17 @@ pub async fn connect(settings: &Settings) -> Result<CliEngine, Error> {
 }
 
 /// Takes the project's lock, telling the user when another berth holds it.
-pub async fn lock_project(engine: &CliEngine, project: &str) -> Result<ProjectLock, Error> {
+pub async fn lock_project(
+    engine: &CliEngine,
+    project: &str,
+    printer: &Printer,
+) -> Result<ProjectLock, Error> {
     // Keyed by the engine's resolved address, so every way of naming one
     // engine shares the lock.
     let lock = lock::acquire(engine.host(), project, || {
-        eprintln!("Waiting for another berth working on project {project}...");
+        printer.note(&format!(
+            "Waiting for another berth working on project {project}..."
+        ));
     })
     .await
     .map_err(|source| Failure::Lock {
@@ -392,10 +401,10 @@ pub async fn lock_project(engine: &CliEngine, project: &str) -> Result<ProjectLo
             .await
             .map_err(Error::Engine)?;
         if !waited.is_empty() {
-            eprintln!(
+            printer.note(&format!(
                 "An interrupted berth was stopping {}; waited for it to end",
                 waited.join(", ")
-            );
+            ));
         }
     }
     Ok(lock)

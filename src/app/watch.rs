@@ -78,11 +78,11 @@ async fn watch(
     if settings.dry_run {
         let services: std::collections::BTreeSet<&str> =
             rules.iter().map(|r| r.service.as_str()).collect();
-        eprintln!(
+        settings.progress.note(&format!(
             "would watch {} rules of {}",
             rules.len(),
             services.into_iter().collect::<Vec<_>>().join(", ")
-        );
+        ));
         return Ok(());
     }
     let options = watch::Options {

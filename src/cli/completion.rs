@@ -14,8 +14,6 @@ use clap_complete::env::{CompleteEnv, EnvCompleter};
 
 use super::{Cli, CliError};
 use crate::app::error::Failure;
-use crate::load::LoadOptions;
-use crate::load::environment::Env;
 
 /// The environment variable of clap_complete's protocol.
 const VAR: &str = "COMPLETE";
@@ -90,48 +88,18 @@ pub fn answer_request(args: &[std::ffi::OsString]) -> Option<i32> {
     }
 }
 
-/// Loads the project in the current directory quietly: `None` on any error.
-fn quiet_load() -> Option<crate::load::Loaded> {
-    let os_env: Env = std::env::vars().collect();
-    let opts = LoadOptions {
-        cwd: std::env::current_dir().ok()?,
-        os_env,
-        // Every service, whatever its profiles: naming one enables them.
-        profiles: vec!["*".to_string()],
-        // Completion runs per keystroke on an unchanged file.
-        remember_validation: true,
-        ..Default::default()
-    };
-    crate::load::load(&opts).ok()
-}
-
 fn services() -> Vec<CompletionCandidate> {
-    let Some(loaded) = quiet_load() else {
-        return Vec::new();
-    };
-    let Some(services) = loaded
-        .model
-        .get("services")
-        .and_then(crate::load::node::Node::as_map)
-    else {
-        return Vec::new();
-    };
-    services
-        .keys()
-        .map(|k| CompletionCandidate::new(k.to_string()))
+    crate::app::complete::service_names()
+        .into_iter()
+        .map(CompletionCandidate::new)
         .collect()
 }
 
 fn profiles() -> Vec<CompletionCandidate> {
-    quiet_load()
-        .map(|loaded| {
-            loaded
-                .all_profiles
-                .into_iter()
-                .map(CompletionCandidate::new)
-                .collect()
-        })
-        .unwrap_or_default()
+    crate::app::complete::profile_names()
+        .into_iter()
+        .map(CompletionCandidate::new)
+        .collect()
 }
 
 pub fn completion(args: CompletionArgs) -> Result<i32, CliError> {

@@ -109,6 +109,12 @@ impl Printer {
         result
     }
 
+    /// A line telling the user what berth is doing (`Gracefully stopping...`),
+    /// on stderr above the spinners.
+    pub fn note(&self, message: &str) {
+        self.above_progress(|| eprintln!("{message}"));
+    }
+
     /// A warning, in Docker Compose's form: `WARN[0000] ...` on stderr.
     pub fn warn(&self, message: &str) {
         self.above_progress(|| eprintln!("WARN[0000] {message}"));
