@@ -67,12 +67,6 @@ impl std::ops::Deref for Key {
     }
 }
 
-impl AsRef<str> for Key {
-    fn as_ref(&self) -> &str {
-        self.as_str()
-    }
-}
-
 impl Borrow<str> for Key {
     fn borrow(&self) -> &str {
         self.as_str()
@@ -113,20 +107,8 @@ impl fmt::Debug for Key {
     }
 }
 
-impl Default for Key {
-    fn default() -> Key {
-        Key::new("")
-    }
-}
-
 impl From<&str> for Key {
     fn from(text: &str) -> Key {
-        Key::new(text)
-    }
-}
-
-impl From<&String> for Key {
-    fn from(text: &String) -> Key {
         Key::new(text)
     }
 }
@@ -134,24 +116,6 @@ impl From<&String> for Key {
 impl From<String> for Key {
     fn from(text: String) -> Key {
         Key::new(&text)
-    }
-}
-
-impl From<&Key> for Key {
-    fn from(key: &Key) -> Key {
-        *key
-    }
-}
-
-impl From<super::Text> for Key {
-    fn from(text: super::Text) -> Key {
-        Key::new(&text)
-    }
-}
-
-impl From<&super::Text> for Key {
-    fn from(text: &super::Text) -> Key {
-        Key::new(text)
     }
 }
 
@@ -167,39 +131,9 @@ impl From<Key> for String {
     }
 }
 
-impl PartialEq<str> for Key {
-    fn eq(&self, other: &str) -> bool {
-        self.as_str() == other
-    }
-}
-
 impl PartialEq<&str> for Key {
     fn eq(&self, other: &&str) -> bool {
         self.as_str() == *other
-    }
-}
-
-impl PartialEq<String> for Key {
-    fn eq(&self, other: &String) -> bool {
-        self.as_str() == other
-    }
-}
-
-impl PartialEq<Key> for str {
-    fn eq(&self, other: &Key) -> bool {
-        self == other.as_str()
-    }
-}
-
-impl PartialEq<Key> for &str {
-    fn eq(&self, other: &Key) -> bool {
-        *self == other.as_str()
-    }
-}
-
-impl serde::Serialize for Key {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
     }
 }
 
