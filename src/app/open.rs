@@ -384,7 +384,7 @@ pub async fn lock_project(
 ) -> Result<ProjectLock, Error> {
     // Keyed by the engine's resolved address, so every way of naming one
     // engine shares the lock.
-    let lock = lock::acquire(engine.host(), project, || {
+    let mut lock = lock::acquire(engine.host(), project, || {
         printer.note(&format!(
             "Waiting for another berth working on project {project}..."
         ));
@@ -394,18 +394,20 @@ pub async fn lock_project(
         project: project.to_string(),
         source,
     })?;
-    if let Some(since) = lock.interrupted_since {
-        // The last berth on this project was killed: let the stops it
-        // began end before anything looks at the containers.
-        let waited = crate::reconcile::settle::settle(engine, project, since)
-            .await
-            .map_err(Error::Engine)?;
-        if !waited.is_empty() {
-            printer.note(&format!(
-                "An interrupted berth was stopping {}; waited for it to end",
-                waited.join(", ")
-            ));
-        }
+    if let Some(live) = engine.live() {
+        live.note_intents_in(lock.journal());
+    }
+    // The last berth on this project was killed: finish what it had under
+    // way before anything looks at the containers.
+    let interrupted = std::mem::take(&mut lock.interrupted);
+    let finished = crate::reconcile::recover::finish(engine, project, &interrupted)
+        .await
+        .map_err(Error::Engine)?;
+    if !finished.is_empty() {
+        printer.note(&format!(
+            "Finished what an interrupted berth had under way: {}",
+            finished.join(", ")
+        ));
     }
     Ok(lock)
 }

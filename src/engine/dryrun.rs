@@ -77,7 +77,7 @@ impl<E: Engine> DryRun<E> {
     }
 
     /// The wrapped engine, when it may be changed.
-    fn live(&self) -> Option<&E> {
+    pub fn live(&self) -> Option<&E> {
         self.journal.is_none().then_some(&self.inner)
     }
 

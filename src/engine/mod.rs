@@ -12,6 +12,7 @@ pub mod endpoint;
 #[cfg(test)]
 pub mod fake;
 pub mod image;
+pub mod intent;
 pub mod labels;
 pub mod podman;
 pub mod spec;

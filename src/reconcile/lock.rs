@@ -8,16 +8,25 @@
 //! path, so `unix:///var/run/docker.sock` and the default are one engine)
 //! and the project, and is removed when the lock is released.
 //!
+//! While held, the file is the holder's journal of the stops, kills and
+//! removals it has sent and not seen answered (see [`crate::engine::intent`]):
+//! a file found with such lines in it belonged to a holder that was killed
+//! with them under way, and the next holder finishes them.
+//!
 //! What it cannot cover: two machines driving one remote engine, or one tcp
 //! engine reached under two names; each gets a lock of its own.
 
+use std::collections::BTreeMap;
 use std::fs::{File, OpenOptions, TryLockError};
 use std::io::{self, Read};
 use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use sha2::{Digest, Sha256};
+
+use crate::engine::intent::{Intent, IntentLog};
 
 /// The directory of every user's locks: shared, so that two users driving
 /// one engine take turns too.
@@ -29,10 +38,19 @@ const LOCK_DIR: &str = "/tmp/berth-locks";
 pub struct ProjectLock {
     file: File,
     path: PathBuf,
-    /// When an earlier holder that never released the lock (it was killed)
-    /// took it, in Unix seconds: what it asked of the engine may still be
-    /// under way.
-    pub interrupted_since: Option<i64>,
+    journal: Arc<Journal>,
+    /// What an earlier holder that never released the lock (it was killed)
+    /// had asked of the engine without an answer: it may still be under
+    /// way.
+    pub interrupted: Vec<Intent>,
+}
+
+impl ProjectLock {
+    /// Where the engine notes its stops, kills and removals while the lock
+    /// is held.
+    pub fn journal(&self) -> Arc<dyn IntentLog> {
+        self.journal.clone()
+    }
 }
 
 impl Drop for ProjectLock {
@@ -43,6 +61,78 @@ impl Drop for ProjectLock {
         let _ = std::fs::remove_file(&self.path);
         let _ = self.file.unlock();
     }
+}
+
+/// The lock file as the holder's journal: a line `+<ticket> <intent>` before
+/// each request, `-<ticket>` after its answer, emptied whenever nothing is
+/// under way so that a long `watch` keeps it short.
+#[derive(Debug)]
+struct Journal {
+    /// `None` when the file could not be opened for writing (another
+    /// user's): nothing is noted.
+    file: Option<File>,
+    state: Mutex<JournalState>,
+}
+
+#[derive(Debug, Default)]
+struct JournalState {
+    /// Where the next line goes.
+    len: u64,
+    next_ticket: u64,
+    under_way: usize,
+}
+
+impl Journal {
+    fn write(&self, state: &mut JournalState, line: &str) {
+        if let Some(file) = &self.file
+            && file.write_all_at(line.as_bytes(), state.len).is_ok()
+        {
+            state.len += line.len() as u64;
+        }
+    }
+}
+
+impl IntentLog for Journal {
+    fn begin(&self, intent: &Intent) -> u64 {
+        let mut state = self.state.lock().expect("never poisoned");
+        state.next_ticket += 1;
+        state.under_way += 1;
+        let ticket = state.next_ticket;
+        self.write(&mut state, &format!("+{ticket} {intent}\n"));
+        ticket
+    }
+
+    fn end(&self, ticket: u64) {
+        let mut state = self.state.lock().expect("never poisoned");
+        state.under_way = state.under_way.saturating_sub(1);
+        if state.under_way == 0 {
+            if let Some(file) = &self.file
+                && file.set_len(0).is_ok()
+            {
+                state.len = 0;
+            }
+        } else {
+            self.write(&mut state, &format!("-{ticket}\n"));
+        }
+    }
+}
+
+/// The intents a journal began and never ended, in the order they began.
+fn under_way(journal: &str) -> Vec<Intent> {
+    let mut open = BTreeMap::new();
+    for line in journal.lines() {
+        if let Some(rest) = line.strip_prefix('+') {
+            let Some((ticket, intent)) = rest.split_once(' ') else {
+                continue;
+            };
+            if let (Ok(ticket), Some(intent)) = (ticket.parse::<u64>(), Intent::parse(intent)) {
+                open.insert(ticket, intent);
+            }
+        } else if let Some(ticket) = line.strip_prefix('-').and_then(|t| t.parse::<u64>().ok()) {
+            open.remove(&ticket);
+        }
+    }
+    open.into_values().collect()
 }
 
 /// The engine as a lock key: a unix socket by its resolved path, any other
@@ -149,20 +239,22 @@ pub async fn acquire(host: &str, project: &str, on_wait: impl FnOnce()) -> io::R
             Err(TryLockError::Error(e)) => return Err(e),
         }
         if still_there(&file, &path)? {
-            // A holder writes when it took the lock; a released lock's file
-            // is gone, so a time found here is a holder's that was killed.
+            // A released lock's file is gone, so lines found here are a
+            // killed holder's.
             let mut text = String::new();
             let _ = (&file).read_to_string(&mut text);
-            let interrupted_since = text.trim().parse().ok();
-            let now = std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .map_or(0, |d| d.as_secs());
-            let _ = file.set_len(0);
-            let _ = file.write_all_at(now.to_string().as_bytes(), 0);
+            let interrupted = under_way(&text);
+            // Emptied for this holder's lines; a file opened read-only
+            // (another user's) cannot be, and notes nothing.
+            let writable = file.set_len(0).and_then(|()| file.try_clone()).ok();
             return Ok(ProjectLock {
+                journal: Arc::new(Journal {
+                    file: writable,
+                    state: Mutex::default(),
+                }),
                 file,
                 path,
-                interrupted_since,
+                interrupted,
             });
         }
         // The holder removed it on release: lock the file now there.
@@ -206,21 +298,79 @@ mod tests {
         drop(second);
     }
 
+    /// A holder killed while it held the lock: the kernel drops the lock,
+    /// and nothing removes the file.
+    fn killed(lock: ProjectLock) {
+        lock.file.unlock().unwrap();
+        std::mem::forget(lock);
+    }
+
+    fn stop(id: &str) -> Intent {
+        Intent::Stop {
+            id: id.into(),
+            timeout: 1,
+        }
+    }
+
     #[tokio::test]
-    async fn a_lock_its_holder_never_released_says_since_when() {
+    async fn what_a_killed_holder_had_under_way_goes_to_the_next_holder() {
         let host = format!("tcp://lock-killed-{}:1", std::process::id());
         let first = acquire(&host, "p", || {}).await.unwrap();
-        assert_eq!(first.interrupted_since, None);
-        drop(first);
-        // A killed holder: the kernel dropped its lock, and nothing removed
-        // the file with the time it wrote.
-        let path = lock_path(Path::new(LOCK_DIR), &host, "p");
-        std::fs::write(&path, "1700000001").unwrap();
+        assert_eq!(first.interrupted, []);
+        let journal = first.journal();
+        let answered = journal.begin(&stop("a"));
+        let remove = Intent::Remove {
+            id: "b".into(),
+            volumes: false,
+        };
+        journal.begin(&remove);
+        journal.begin(&stop("c"));
+        journal.end(answered);
+        killed(first);
+
         let second = acquire(&host, "p", || {}).await.unwrap();
-        assert_eq!(second.interrupted_since, Some(1_700_000_001));
+        assert_eq!(second.interrupted, [remove, stop("c")]);
+        // Released properly: the next holder finds nothing to finish.
         drop(second);
         let third = acquire(&host, "p", || {}).await.unwrap();
-        assert_eq!(third.interrupted_since, None);
+        assert_eq!(third.interrupted, []);
+        // A holder whose requests were all answered leaves nothing either,
+        // and a file of an older berth (its start time) reads as nothing.
+        let journal = third.journal();
+        let ticket = journal.begin(&stop("d"));
+        journal.end(ticket);
+        assert_eq!(std::fs::metadata(&third.path).unwrap().len(), 0);
+        let path = third.path.clone();
+        killed(third);
+        let fourth = acquire(&host, "p", || {}).await.unwrap();
+        assert_eq!(fourth.interrupted, []);
+        killed(fourth);
+        std::fs::write(&path, "1700000001").unwrap();
+        let fifth = acquire(&host, "p", || {}).await.unwrap();
+        assert_eq!(fifth.interrupted, []);
+    }
+
+    #[test]
+    fn only_the_intents_begun_and_never_ended_are_under_way() {
+        let journal =
+            "+1 stop a 10\n+2 rm b v\n-1\n+3 kill c SIGKILL\ngarbage\n+4 stop\n-9\n+5 stop e 3";
+        assert_eq!(
+            under_way(journal),
+            [
+                Intent::Remove {
+                    id: "b".into(),
+                    volumes: true
+                },
+                Intent::Kill {
+                    id: "c".into(),
+                    signal: "SIGKILL".into()
+                },
+                Intent::Stop {
+                    id: "e".into(),
+                    timeout: 3
+                },
+            ]
+        );
     }
 
     #[tokio::test]

@@ -11,8 +11,8 @@ pub mod lifecycle;
 pub mod lock;
 pub mod observe;
 pub mod plan;
+pub mod recover;
 pub mod references;
 pub mod schedule;
-pub mod settle;
 #[cfg(test)]
 pub(crate) mod test_support;

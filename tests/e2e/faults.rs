@@ -299,3 +299,56 @@ fn faults_a_slow_engine_is_waited_for_and_a_refused_one_fails_fast() {
         started.elapsed()
     );
 }
+
+#[test]
+fn faults_a_stop_a_killed_down_left_under_way_is_finished_before_the_next_up() {
+    // `down` is killed while the engine has yet to act on its stop (the
+    // proxy holds the request, as a loaded engine may for seconds before
+    // it delivers the signal). The next `up` must not plan around web as
+    // running, to see it stop right after: it finishes the stop first and
+    // says so, then starts web again.
+    let compose = format!(
+        "services:\n{}",
+        sleeper("web", "    stop_grace_period: 1s\n")
+    );
+    let env = TestEnv::new("faults-killed-down", &compose);
+    env.berth_ok(&["up", "-d"]);
+    let web = env.name_of("web", 1);
+    let before = env.container(&web);
+    let proxy = Proxy::start();
+    proxy.hold("/stop");
+    let down = env
+        .cmd(&["down", "-t", "1"])
+        .env("DOCKER_HOST", &proxy.url())
+        .background();
+    assert!(
+        env.poll_until(GUARD, |_| proxy.requests_with("/stop") > 0),
+        "down never asked to stop web"
+    );
+    down.signal("KILL");
+    let _ = down.finish();
+    assert_eq!(
+        env.container(&web).state,
+        "running",
+        "the stop was not held"
+    );
+
+    // The lock is the engine's as berth reaches it: through the proxy.
+    proxy.stop_holding();
+    let up = env
+        .cmd(&["up", "-d", "--wait"])
+        .env("DOCKER_HOST", &proxy.url())
+        .run();
+    assert_eq!(up.code, Some(0), "up --wait\n--- stderr\n{}", up.stderr);
+    assert!(
+        up.stderr.contains(&format!(
+            "Finished what an interrupted berth had under way: stopping {web}"
+        )),
+        "up did not finish the interrupted stop\n--- stderr\n{}",
+        up.stderr
+    );
+    let after = env.container(&web);
+    assert_eq!(after.id, before.id, "web was recreated");
+    assert_eq!(after.state, "running");
+    assert!(after.started() > before.started(), "web was never stopped");
+}

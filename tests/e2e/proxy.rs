@@ -35,6 +35,9 @@ struct Shared {
     /// The next request whose line contains this breaks its connection
     /// instead of reaching the engine.
     break_once: Mutex<Option<String>>,
+    /// Requests whose line contains this are taken and never relayed:
+    /// their connection goes silent.
+    hold: Mutex<Option<String>>,
     /// `GET /events` requests seen.
     event_requests: AtomicUsize,
     /// The request line of every request relayed (`POST /containers/.../wait ...`).
@@ -126,6 +129,18 @@ impl Proxy {
         *self.shared.break_once.lock().unwrap() = Some(text.to_string());
     }
 
+    /// From now on, a request whose line contains `text` is taken and never
+    /// reaches the engine (nor does anything after it on its connection),
+    /// as if the engine were slow to act on it.
+    pub fn hold(&self, text: &str) {
+        *self.shared.hold.lock().unwrap() = Some(text.to_string());
+    }
+
+    /// Requests are relayed again; those already held stay held.
+    pub fn stop_holding(&self) {
+        *self.shared.hold.lock().unwrap() = None;
+    }
+
     /// Whether the break asked for by [`Proxy::break_next`] happened.
     pub fn broke(&self) -> bool {
         self.shared.break_once.lock().unwrap().is_none()
@@ -205,6 +220,7 @@ fn relay_requests(
     shared: &Shared,
 ) {
     let mut buffer = vec![0u8; 64 * 1024];
+    let mut holding = false;
     loop {
         let n = match client.read(&mut buffer) {
             Ok(0) | Err(_) => break,
@@ -213,7 +229,7 @@ fn relay_requests(
         if shared.cut.load(Ordering::SeqCst) {
             break;
         }
-        if shared.black_hole.load(Ordering::SeqCst) {
+        if shared.black_hole.load(Ordering::SeqCst) || holding {
             continue;
         }
         let chunk = &buffer[..n];
@@ -229,6 +245,15 @@ fn relay_requests(
             }
             drop(break_once);
             shared.request_lines.lock().unwrap().push(line.clone());
+            let hold = shared.hold.lock().unwrap();
+            if hold
+                .as_ref()
+                .is_some_and(|text| line.contains(text.as_str()))
+            {
+                holding = true;
+                continue;
+            }
+            drop(hold);
             *connection.last_request.lock().unwrap() = Some(line);
         }
         if is_events_request(chunk) {

@@ -19,6 +19,7 @@ use super::connect::engine_error;
 use super::convert::{create_body, endpoint};
 use super::streams::log_chunk;
 use super::{DockerEngine, percent_encode, unix_now};
+use crate::engine::intent::Intent;
 use crate::engine::spec::ContainerSpec;
 use crate::engine::{
     ApiVersion, AttachOptions, CommitSpec, Container, ContainerStatus, Created, EngineError,
@@ -186,7 +187,14 @@ impl DockerEngine {
         let options = StopContainerOptionsBuilder::default()
             .t(i32::try_from(t).unwrap_or(i32::MAX))
             .build();
-        self.ignore_not_found(self.client.stop_container(id, Some(options)).await)
+        let stop = || Intent::Stop {
+            id: id.to_string(),
+            timeout: t,
+        };
+        self.noted(stop, async {
+            self.ignore_not_found(self.client.stop_container(id, Some(options)).await)
+        })
+        .await
     }
 
     pub(super) async fn remove(&self, id: &str, volumes: bool) -> Result<()> {
@@ -194,14 +202,21 @@ impl DockerEngine {
             .force(true)
             .v(volumes)
             .build();
-        match self.quick.remove_container(id, Some(options)).await {
-            // A removal already under way is as good as done.
-            Err(BollardError::DockerResponseServerError {
-                status_code: 409,
-                message,
-            }) if message.contains("already in progress") => Ok(()),
-            other => self.ignore_not_found(other),
-        }
+        let remove = || Intent::Remove {
+            id: id.to_string(),
+            volumes,
+        };
+        self.noted(remove, async {
+            match self.quick.remove_container(id, Some(options)).await {
+                // A removal already under way is as good as done.
+                Err(BollardError::DockerResponseServerError {
+                    status_code: 409,
+                    message,
+                }) if message.contains("already in progress") => Ok(()),
+                other => self.ignore_not_found(other),
+            }
+        })
+        .await
     }
 
     pub(super) async fn rename(&self, id: &str, name: &str) -> Result<()> {
@@ -331,10 +346,17 @@ impl DockerEngine {
         let options = KillContainerOptionsBuilder::default()
             .signal(signal)
             .build();
-        self.quick
-            .kill_container(id, Some(options))
-            .await
-            .map_err(|e| self.fail(e))
+        let kill = || Intent::Kill {
+            id: id.to_string(),
+            signal: signal.to_string(),
+        };
+        self.noted(kill, async {
+            self.quick
+                .kill_container(id, Some(options))
+                .await
+                .map_err(|e| self.fail(e))
+        })
+        .await
     }
 
     pub(super) async fn pause(&self, id: &str) -> Result<()> {

@@ -17,13 +17,14 @@ mod networks;
 mod streams;
 
 use std::collections::{BTreeMap, HashMap};
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use bollard::Docker;
 use futures_util::stream::BoxStream;
 
 use super::endpoint::Endpoint;
+use super::intent::{Intent, IntentLog};
 use super::podman;
 use super::spec::{ContainerSpec, NetworkSpec, VolumeSpec};
 use super::{
@@ -51,6 +52,9 @@ pub struct DockerEngine {
     host: Arc<str>,
     /// What berth does differently on Podman (see [`podman`]).
     podman: Arc<podman::PodmanState>,
+    /// Where stops, kills and removals are noted, once the project's lock
+    /// gives a place (see [`super::intent`]).
+    intents: Arc<OnceLock<Arc<dyn IntentLog>>>,
 }
 
 impl DockerEngine {
@@ -72,7 +76,29 @@ impl DockerEngine {
             pinned: pinned.and_then(ApiVersion::parse),
             host: endpoint.host.as_str().into(),
             podman: Arc::default(),
+            intents: Arc::default(),
         })
+    }
+
+    /// From now on, notes every stop, kill and removal in `log` (the first
+    /// log given stays).
+    pub fn note_intents_in(&self, log: Arc<dyn IntentLog>) {
+        let _ = self.intents.set(log);
+    }
+
+    /// Runs `request` for `intent`, noted before and after when a log is set.
+    async fn noted<T>(
+        &self,
+        intent: impl FnOnce() -> Intent,
+        request: impl Future<Output = Result<T>>,
+    ) -> Result<T> {
+        let Some(log) = self.intents.get() else {
+            return request.await;
+        };
+        let ticket = log.begin(&intent());
+        let answer = request.await;
+        log.end(ticket);
+        answer
     }
 
     /// The address berth reached the engine at.
@@ -211,7 +237,10 @@ impl Engine for DockerEngine {
     }
 
     async fn create_network(&self, spec: &NetworkSpec) -> Result<String> {
-        self.make_network(spec).await
+        let intent = || Intent::CreateNetwork {
+            name: spec.name.clone(),
+        };
+        self.noted(intent, self.make_network(spec)).await
     }
 
     async fn remove_network(&self, id: &str) -> Result<()> {

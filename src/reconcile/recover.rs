@@ -1,0 +1,260 @@
+//! After a berth that was killed while it held the project's lock: the
+//! requests it had sent and not seen answered may still be carried out,
+//! and late (an engine under load can take seconds to deliver a signal or
+//! make a network). A plan made now would keep a container that then stops
+//! or goes, or make a second network of one name. So the next berth deals
+//! with them first: what was stopping is stopped (or killed), what was
+//! going is removed, as the killed berth was asked to (asking again is
+//! harmless when the first request did land); a network being made is
+//! waited for.
+
+use std::time::Duration;
+
+use futures_util::future::try_join_all;
+
+use crate::engine::intent::Intent;
+use crate::engine::{Container, Engine, EngineError, Result, RunState};
+
+/// The signals after which a container is down for good; any other is left
+/// alone rather than sent twice.
+const FINAL_SIGNALS: [&str; 3] = ["SIGKILL", "KILL", "9"];
+
+/// How long a network the killed berth asked for may take to appear. Only
+/// a request that never left it (killed between noting and sending) or
+/// that the engine refused waits this long.
+const NETWORK_LIMIT: Duration = Duration::from_secs(5);
+
+/// How often the engine is asked whether the network is there yet.
+const NETWORK_POLL: Duration = Duration::from_millis(50);
+
+/// Deals with `interrupted` on the objects of `project`, all at once.
+/// Returns what it finished (`stopping p-web-1`, `creating network
+/// p_default`), sorted.
+pub async fn finish<E: Engine>(
+    engine: &E,
+    project: &str,
+    interrupted: &[Intent],
+) -> Result<Vec<String>> {
+    if interrupted.is_empty() {
+        return Ok(Vec::new());
+    }
+    let containers = engine.list_containers(project).await?;
+    let mut finished: Vec<String> = try_join_all(
+        interrupted
+            .iter()
+            .map(|intent| finish_one(engine, intent, &containers)),
+    )
+    .await?
+    .into_iter()
+    .flatten()
+    .collect();
+    finished.sort();
+    finished.dedup();
+    Ok(finished)
+}
+
+/// Deals with one intent; says what it finished, if anything.
+async fn finish_one<E: Engine>(
+    engine: &E,
+    intent: &Intent,
+    containers: &[Container],
+) -> Result<Option<String>> {
+    if let Intent::CreateNetwork { name } = intent {
+        return Ok(network_appeared(engine, name)
+            .await?
+            .then(|| format!("creating network {name}")));
+    }
+    let Some(container) = containers
+        .iter()
+        .find(|c| c.id == intent.target() || c.name == intent.target())
+    else {
+        return Ok(None);
+    };
+    if !still_needed(intent, container) {
+        return Ok(None);
+    }
+    let (id, name) = (&container.id, &container.name);
+    let doing = match intent {
+        Intent::Stop { timeout, .. } => {
+            engine.stop_container(id, Some(*timeout)).await?;
+            "stopping"
+        }
+        Intent::Kill { signal, .. } => {
+            engine.kill_container(id, signal).await?;
+            "killing"
+        }
+        Intent::Remove { volumes, .. } => {
+            engine.remove_container(id, *volumes).await?;
+            "removing"
+        }
+        Intent::CreateNetwork { .. } => unreachable!("dealt with above"),
+    };
+    Ok(Some(format!("{doing} {name}")))
+}
+
+/// Whether `intent` has yet to happen to `container`.
+fn still_needed(intent: &Intent, container: &Container) -> bool {
+    let up = matches!(
+        container.state,
+        RunState::Running | RunState::Restarting | RunState::Paused
+    );
+    match intent {
+        Intent::Stop { .. } => up,
+        Intent::Kill { signal, .. } => {
+            up && FINAL_SIGNALS.contains(&signal.to_ascii_uppercase().as_str())
+        }
+        Intent::Remove { .. } => true,
+        Intent::CreateNetwork { .. } => false,
+    }
+}
+
+/// Waits, at most [`NETWORK_LIMIT`], for network `name` to exist; whether
+/// it had to wait for it. Made a moment after the plan looked, it would
+/// be made twice (the engine does not keep names unique under concurrent
+/// creates).
+async fn network_appeared<E: Engine>(engine: &E, name: &str) -> Result<bool> {
+    if engine.find_network(name).await?.is_some() {
+        return Ok(false);
+    }
+    let appeared = tokio::time::timeout(NETWORK_LIMIT, async {
+        loop {
+            tokio::time::sleep(NETWORK_POLL).await;
+            if engine.find_network(name).await?.is_some() {
+                return Ok::<_, EngineError>(());
+            }
+        }
+    })
+    .await;
+    match appeared {
+        Ok(found) => found.map(|()| true),
+        Err(_elapsed) => Ok(false),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::fake::FakeEngine;
+    use crate::engine::{ContainerSpec, labels};
+
+    /// A container of project `p`, started when `running`; its ID.
+    async fn container(engine: &FakeEngine, name: &str, running: bool) -> String {
+        let spec = ContainerSpec {
+            labels: [(labels::PROJECT.to_string(), "p".to_string())].into(),
+            ..ContainerSpec::default()
+        };
+        let id = engine.create_container(name, "", &spec).await.unwrap().id;
+        if running {
+            engine.start_container(&id).await.unwrap();
+        }
+        id
+    }
+
+    fn ops(engine: &FakeEngine) -> Vec<(&'static str, String)> {
+        let calls = engine
+            .calls()
+            .into_iter()
+            .skip_while(|c| c.op != "stop" && c.op != "remove");
+        calls.map(|c| (c.op, c.target)).collect()
+    }
+
+    #[tokio::test]
+    async fn what_was_under_way_is_done_unless_it_already_happened() {
+        let engine = FakeEngine::default();
+        let web = container(&engine, "p-web-1", true).await;
+        let db = container(&engine, "p-db-1", false).await;
+        let job = container(&engine, "p-job-1", false).await;
+        let cache = container(&engine, "p-cache-1", true).await;
+        let interrupted = [
+            // Still running: stopped now.
+            Intent::Stop {
+                id: web,
+                timeout: 1,
+            },
+            // Already stopped: left alone.
+            Intent::Stop { id: db, timeout: 1 },
+            // Still there: removed, by name as well as by ID.
+            Intent::Remove {
+                id: "p-job-1".into(),
+                volumes: false,
+            },
+            // A signal that does not end it: not sent twice.
+            Intent::Kill {
+                id: cache,
+                signal: "SIGHUP".into(),
+            },
+            // Gone already.
+            Intent::Remove {
+                id: job.clone(),
+                volumes: false,
+            },
+            Intent::Stop {
+                id: "gone".into(),
+                timeout: 1,
+            },
+        ];
+        let finished = finish(&engine, "p", &interrupted).await.unwrap();
+        assert_eq!(finished, ["removing p-job-1", "stopping p-web-1"]);
+        let mut done = ops(&engine);
+        done.sort();
+        assert_eq!(
+            done,
+            [
+                ("remove", "p-job-1".to_string()),
+                ("remove", "p-job-1".to_string()),
+                ("stop", "p-web-1".to_string())
+            ]
+        );
+        assert_eq!(engine.container_names(), ["p-cache-1", "p-db-1", "p-web-1"]);
+    }
+
+    #[tokio::test]
+    async fn a_final_kill_is_sent_again_and_nothing_is_asked_when_nothing_was_under_way() {
+        let engine = FakeEngine::default();
+        let web = container(&engine, "p-web-1", true).await;
+        assert_eq!(
+            finish(&engine, "p", &[]).await.unwrap(),
+            Vec::<String>::new()
+        );
+        let kill = Intent::Kill {
+            id: web,
+            signal: "kill".into(),
+        };
+        assert_eq!(
+            finish(&engine, "p", &[kill]).await.unwrap(),
+            ["killing p-web-1"]
+        );
+        assert_eq!(ops(&engine), [("stop", "p-web-1".to_string())]);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_network_under_way_is_waited_for_and_one_that_never_comes_is_not_for_ever() {
+        let engine = FakeEngine::default();
+        engine.add_network("p_there");
+        let intents = [
+            Intent::CreateNetwork {
+                name: "p_there".into(),
+            },
+            Intent::CreateNetwork {
+                name: "p_never".into(),
+            },
+        ];
+        // Already there: no wait; never there: given up after the limit.
+        assert_eq!(
+            finish(&engine, "p", &intents).await.unwrap(),
+            Vec::<String>::new()
+        );
+        let late = engine.clone();
+        tokio::spawn(async move {
+            tokio::time::sleep(Duration::from_secs(1)).await;
+            late.add_network("p_late");
+        });
+        let intent = Intent::CreateNetwork {
+            name: "p_late".into(),
+        };
+        assert_eq!(
+            finish(&engine, "p", &[intent]).await.unwrap(),
+            ["creating network p_late"]
+        );
+    }
+}
