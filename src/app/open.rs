@@ -403,10 +403,15 @@ pub async fn lock_project(
     let finished = crate::reconcile::recover::finish(engine, project, &interrupted)
         .await
         .map_err(Error::Engine)?;
-    if !finished.is_empty() {
+    if !finished.done.is_empty() {
         printer.note(&format!(
             "Finished what an interrupted berth had under way: {}",
-            finished.join(", ")
+            finished.done.join(", ")
+        ));
+    }
+    for failure in &finished.failed {
+        printer.warn(&format!(
+            "could not finish what an interrupted berth had under way ({failure})"
         ));
     }
     Ok(lock)

@@ -10,7 +10,7 @@
 
 use std::time::Duration;
 
-use futures_util::future::try_join_all;
+use futures_util::future::join_all;
 
 use crate::engine::intent::Intent;
 use crate::engine::{Container, Engine, EngineError, Result, RunState};
@@ -27,29 +27,44 @@ const NETWORK_LIMIT: Duration = Duration::from_secs(5);
 /// How often the engine is asked whether the network is there yet.
 const NETWORK_POLL: Duration = Duration::from_millis(50);
 
-/// Deals with `interrupted` on the objects of `project`, all at once.
-/// Returns what it finished (`stopping p-web-1`, `creating network
-/// p_default`), sorted.
+/// What [`finish`] did: what it finished (`stopping p-web-1`, `creating
+/// network p_default`) and what it could not (with the engine's reason),
+/// each sorted.
+#[derive(Debug, Default, PartialEq)]
+pub struct Finished {
+    pub done: Vec<String>,
+    pub failed: Vec<String>,
+}
+
+/// Deals with `interrupted` on the objects of `project`, all at once. One
+/// that fails is reported, not fatal: the plan then sees what is there.
 pub async fn finish<E: Engine>(
     engine: &E,
     project: &str,
     interrupted: &[Intent],
-) -> Result<Vec<String>> {
+) -> Result<Finished> {
+    let mut finished = Finished::default();
     if interrupted.is_empty() {
-        return Ok(Vec::new());
+        return Ok(finished);
     }
     let containers = engine.list_containers(project).await?;
-    let mut finished: Vec<String> = try_join_all(
+    let outcomes = join_all(
         interrupted
             .iter()
             .map(|intent| finish_one(engine, intent, &containers)),
     )
-    .await?
-    .into_iter()
-    .flatten()
-    .collect();
-    finished.sort();
-    finished.dedup();
+    .await;
+    for (intent, outcome) in interrupted.iter().zip(outcomes) {
+        match outcome {
+            Ok(Some(done)) => finished.done.push(done),
+            Ok(None) => {}
+            Err(e) => finished.failed.push(format!("{intent}: {e}")),
+        }
+    }
+    for list in [&mut finished.done, &mut finished.failed] {
+        list.sort();
+        list.dedup();
+    }
     Ok(finished)
 }
 
@@ -194,7 +209,8 @@ mod tests {
             },
         ];
         let finished = finish(&engine, "p", &interrupted).await.unwrap();
-        assert_eq!(finished, ["removing p-job-1", "stopping p-web-1"]);
+        assert_eq!(finished.done, ["removing p-job-1", "stopping p-web-1"]);
+        assert_eq!(finished.failed, Vec::<String>::new());
         let mut done = ops(&engine);
         done.sort();
         assert_eq!(
@@ -214,14 +230,14 @@ mod tests {
         let web = container(&engine, "p-web-1", true).await;
         assert_eq!(
             finish(&engine, "p", &[]).await.unwrap(),
-            Vec::<String>::new()
+            Finished::default()
         );
         let kill = Intent::Kill {
             id: web,
             signal: "kill".into(),
         };
         assert_eq!(
-            finish(&engine, "p", &[kill]).await.unwrap(),
+            finish(&engine, "p", &[kill]).await.unwrap().done,
             ["killing p-web-1"]
         );
         assert_eq!(ops(&engine), [("stop", "p-web-1".to_string())]);
@@ -242,7 +258,7 @@ mod tests {
         // Already there: no wait; never there: given up after the limit.
         assert_eq!(
             finish(&engine, "p", &intents).await.unwrap(),
-            Vec::<String>::new()
+            Finished::default()
         );
         let late = engine.clone();
         tokio::spawn(async move {
@@ -253,8 +269,31 @@ mod tests {
             name: "p_late".into(),
         };
         assert_eq!(
-            finish(&engine, "p", &[intent]).await.unwrap(),
+            finish(&engine, "p", &[intent]).await.unwrap().done,
             ["creating network p_late"]
+        );
+    }
+
+    #[tokio::test]
+    async fn one_that_fails_is_reported_and_the_others_are_still_done() {
+        let engine = FakeEngine::default();
+        let web = container(&engine, "p-web-1", true).await;
+        let db = container(&engine, "p-db-1", true).await;
+        engine.fail("stop", "p-web-1", EngineError::Conflict("refused".into()));
+        let intents = [
+            Intent::Stop {
+                id: web.clone(),
+                timeout: 1,
+            },
+            Intent::Stop { id: db, timeout: 1 },
+        ];
+        let finished = finish(&engine, "p", &intents).await.unwrap();
+        assert_eq!(finished.done, ["stopping p-db-1"]);
+        assert_eq!(finished.failed.len(), 1);
+        assert!(
+            finished.failed[0].starts_with(&format!("stop {web} 1: ")),
+            "{:?}",
+            finished.failed
         );
     }
 }

@@ -17,7 +17,7 @@ mod networks;
 mod streams;
 
 use std::collections::{BTreeMap, HashMap};
-use std::sync::{Arc, OnceLock};
+use std::sync::{Arc, RwLock};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use bollard::Docker;
@@ -52,9 +52,9 @@ pub struct DockerEngine {
     host: Arc<str>,
     /// What berth does differently on Podman (see [`podman`]).
     podman: Arc<podman::PodmanState>,
-    /// Where stops, kills and removals are noted, once the project's lock
-    /// gives a place (see [`super::intent`]).
-    intents: Arc<OnceLock<Arc<dyn IntentLog>>>,
+    /// Where stops, kills, removals and network creates are noted, once the
+    /// project's lock gives a place (see [`super::intent`]).
+    intents: Arc<RwLock<Option<Arc<dyn IntentLog>>>>,
 }
 
 impl DockerEngine {
@@ -80,10 +80,10 @@ impl DockerEngine {
         })
     }
 
-    /// From now on, notes every stop, kill and removal in `log` (the first
-    /// log given stays).
+    /// From now on, notes every stop, kill, removal and network create in
+    /// `log` (that of the project lock taken last).
     pub fn note_intents_in(&self, log: Arc<dyn IntentLog>) {
-        let _ = self.intents.set(log);
+        *self.intents.write().unwrap_or_else(|e| e.into_inner()) = Some(log);
     }
 
     /// Runs `request` for `intent`, noted before and after when a log is set.
@@ -92,7 +92,12 @@ impl DockerEngine {
         intent: impl FnOnce() -> Intent,
         request: impl Future<Output = Result<T>>,
     ) -> Result<T> {
-        let Some(log) = self.intents.get() else {
+        let log = self
+            .intents
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone();
+        let Some(log) = log else {
             return request.await;
         };
         let ticket = log.begin(&intent());
