@@ -9,7 +9,7 @@ use super::error::Failure;
 use super::{Error, Settings};
 use crate::load::node::{Key, Kind, Map, Node};
 use crate::load::{self, Loaded};
-use crate::model::{ModelError, Project, Service};
+use crate::model::{ModelError, Project, Service, VolumeConfig};
 use crate::output::print_warnings;
 use crate::reconcile::config_hash;
 use crate::reconcile::desired::Naming;
@@ -376,20 +376,30 @@ fn write_project_json(
     out: &mut impl Write,
     locator: &Locator,
 ) -> Result<std::io::Result<()>, Error> {
-    let (rest, services, unprintable) = read_rest(model, locator, true)?;
+    let (mut rest, services, unprintable) = read_rest(model, locator, true)?;
     let to_cli = |e: ModelError| Error::from(Failure::Model(e));
     rest.check_json().map_err(to_cli)?;
     if let Some(e) = unprintable {
         return Err(to_cli(e));
     }
+    // The volumes' JSON is made when its turn comes, after the services
+    // (keys are sorted), which are gone by then: the peak is the larger of
+    // the two rather than their sum. A null holds its place meanwhile.
+    let volumes = std::mem::take(&mut rest.volumes);
     let mut json = rest.to_json();
+    if !volumes.is_empty()
+        && let Some(top) = json.as_object_mut()
+    {
+        top.insert("volumes".into(), serde_json::Value::Null);
+        top.sort_keys();
+    }
     if let Some(top) = json.as_object_mut() {
         top.iter_mut()
             .filter(|(k, _)| k.starts_with("x-"))
             .for_each(|(_, v)| empty_lists_to_null(v));
     }
     escape_dollars(&mut json);
-    Ok(write_json_with_services(&json, services, out))
+    Ok(write_json_with_services(&json, services, &volumes, out))
 }
 
 /// Docker Compose prints an empty list anywhere in a top-level `x-*` value
@@ -431,11 +441,13 @@ fn service_span(node: &Node, name: &str, e: &ModelError) -> Option<crate::diag::
 }
 
 /// Prints the project object `json`, with the value of its `services` key
-/// read from `services` (sorted by name, as Compose prints them), exactly
-/// as serde_json would print the whole document.
+/// read from `services` (sorted by name, as Compose prints them) and that
+/// of `volumes` from `volumes` when there are some, exactly as serde_json
+/// would print the whole document.
 fn write_json_with_services(
     json: &serde_json::Value,
     services: Map,
+    volumes: &BTreeMap<String, VolumeConfig>,
     out: &mut impl Write,
 ) -> std::io::Result<()> {
     let Some(top) = json.as_object() else {
@@ -466,6 +478,10 @@ fn write_json_with_services(
                 separator = ",\n    ";
             }
             out.write_all(b"\n  }")?;
+        } else if key == "volumes" && !volumes.is_empty() {
+            let mut json = Project::volumes_to_json(volumes);
+            escape_dollars(&mut json);
+            write_pretty_at_depth(out, &json, 1)?;
         } else {
             write_pretty_at_depth(out, value, 1)?;
         }

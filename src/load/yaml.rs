@@ -93,9 +93,15 @@ enum Frame {
 }
 
 /// (char index, byte offset) at the start of every line, to turn saphyr's
-/// character positions into byte offsets.
+/// character positions into byte offsets; none for an ASCII text, where
+/// the two are the same (a table for a large file would outweigh its tree).
 fn line_starts(text: &str) -> Vec<(usize, usize)> {
-    let mut starts = vec![(0, 0)];
+    if text.is_ascii() {
+        return Vec::new();
+    }
+    let lines = text.bytes().filter(|&b| b == b'\n').count();
+    let mut starts = Vec::with_capacity(lines + 1);
+    starts.push((0, 0));
     let mut chars = 0;
     for (byte, c) in text.char_indices() {
         chars += 1;
@@ -118,6 +124,9 @@ impl Builder<'_> {
     }
 
     fn byte_offset(&self, index: usize, line: usize) -> usize {
+        if self.line_starts.is_empty() {
+            return index.min(self.text.len());
+        }
         let (mut chars, mut byte) = self
             .line_starts
             .get(line.saturating_sub(1))
@@ -588,6 +597,26 @@ mod tests {
             .unwrap();
         assert_eq!(image.span.line_col(text), (3, 12));
         assert_eq!(image.key_span().line_col(text), (3, 5));
+    }
+
+    #[test]
+    fn spans_are_byte_offsets_after_characters_of_several_bytes() {
+        // Only a text with other than ASCII needs the table of line starts.
+        for text in [
+            "a: x\nb: caf\u{e9} \u{1f600}\nc: y\n",
+            "a: x\nb: cafe\nc: y\n",
+        ] {
+            let n = parse(text);
+            let c = n.get("c").unwrap();
+            assert_eq!(&text[c.span.offset as usize..][..1], "y", "{text:?}");
+            assert_eq!(c.key_span().line_col(text), (3, 1), "{text:?}");
+            let b = n.get("b").unwrap();
+            assert_eq!(
+                usize::from(b.span.len),
+                b.as_str().unwrap().len(),
+                "{text:?}"
+            );
+        }
     }
 
     /// The first document of `text` as JSON.

@@ -75,6 +75,12 @@ impl Project {
     /// Compose's text up to Go's escaping of `<`, `>` and `&` (`\u003c`...).
     /// A build SSH key with a path, which Compose cannot print, comes out as
     /// `"id=path"`; use [`Project::check_json`] to get Compose's error.
+    /// The `volumes` of [`Project::to_json`], for a caller that prints them
+    /// apart.
+    pub fn volumes_to_json(volumes: &BTreeMap<String, VolumeConfig>) -> Value {
+        to_value(volumes)
+    }
+
     pub fn to_json(&self) -> Value {
         let mut top: BTreeMap<String, Value> = BTreeMap::new();
         top.insert("name".into(), Value::String(self.name.clone()));
@@ -83,7 +89,7 @@ impl Project {
             top.insert("networks".into(), to_value(&self.networks));
         }
         if !self.volumes.is_empty() {
-            top.insert("volumes".into(), to_value(&self.volumes));
+            top.insert("volumes".into(), Project::volumes_to_json(&self.volumes));
         }
         if !self.secrets.is_empty() {
             // A secret's content is never printed.
