@@ -1,7 +1,7 @@
-//! The changes berth cannot take back once the engine has them (stopping,
-//! killing and removing containers, making networks, which the engine does
-//! not keep to one per name), noted before each request is sent and again
-//! when it is answered.
+//! The changes to a project's objects that would surprise the next berth
+//! if the engine carried them out after it had looked (stopping, killing,
+//! removing and renaming containers; making containers and networks),
+//! noted before each request is sent and again when it is answered.
 //!
 //! A berth killed with such a request under way leaves it to the engine,
 //! which may carry it out late (an engine under load can take seconds to
@@ -22,6 +22,10 @@ pub enum Intent {
     Remove { id: String, volumes: bool },
     /// Make the network `name`.
     CreateNetwork { name: String },
+    /// Make the container `name`.
+    CreateContainer { name: String },
+    /// Give it the name `name`.
+    Rename { id: String, name: String },
 }
 
 impl Intent {
@@ -29,8 +33,11 @@ impl Intent {
     /// network it is about.
     pub fn target(&self) -> &str {
         match self {
-            Intent::Stop { id, .. } | Intent::Kill { id, .. } | Intent::Remove { id, .. } => id,
-            Intent::CreateNetwork { name } => name,
+            Intent::Stop { id, .. }
+            | Intent::Kill { id, .. }
+            | Intent::Remove { id, .. }
+            | Intent::Rename { id, .. } => id,
+            Intent::CreateNetwork { name } | Intent::CreateContainer { name } => name,
         }
     }
 
@@ -56,6 +63,11 @@ impl Intent {
                 volumes: volumes == "v",
             }),
             ("network", None) => Some(Intent::CreateNetwork { name: target }),
+            ("container", None) => Some(Intent::CreateContainer { name: target }),
+            ("rename", Some(name)) if !name.is_empty() => Some(Intent::Rename {
+                id: target,
+                name: name.to_string(),
+            }),
             _ => None,
         }
     }
@@ -72,6 +84,8 @@ impl fmt::Display for Intent {
                 write!(f, "rm {id} {}", if *volumes { "v" } else { "-" })
             }
             Intent::CreateNetwork { name } => write!(f, "network {name}"),
+            Intent::CreateContainer { name } => write!(f, "container {name}"),
+            Intent::Rename { id, name } => write!(f, "rename {id} {name}"),
         }
     }
 }
@@ -113,6 +127,13 @@ mod tests {
             Intent::CreateNetwork {
                 name: "p_default".into(),
             },
+            Intent::CreateContainer {
+                name: "p-web-1".into(),
+            },
+            Intent::Rename {
+                id: "abc".into(),
+                name: "p-web-1".into(),
+            },
         ];
         for intent in intents {
             assert_eq!(Intent::parse(&intent.to_string()), Some(intent));
@@ -129,6 +150,8 @@ mod tests {
             "start abc 1",
             "network p_default x",
             "network",
+            "rename abc",
+            "container p-web-1 x",
         ] {
             assert_eq!(Intent::parse(text), None, "{text:?}");
         }

@@ -2,10 +2,11 @@
 //! requests it had sent and not seen answered may still be carried out,
 //! and late (an engine under load can take seconds to deliver a signal or
 //! make a network). A plan made now would keep a container that then stops
-//! or goes, or make a second network of one name. So the next berth deals
-//! with them first: what was stopping is stopped (or killed), what was
-//! going is removed, as the killed berth was asked to (asking again is
-//! harmless when the first request did land); a network being made is
+//! or goes, miss one that then appears, or make a second network of one
+//! name. So the next berth deals with them first: what was stopping is
+//! stopped (or killed), what was going is removed, what was being renamed
+//! is renamed, as the killed berth was asked to (asking again is harmless
+//! when the first request did land); a container or network being made is
 //! waited for.
 
 use std::time::Duration;
@@ -19,13 +20,13 @@ use crate::engine::{Container, Engine, EngineError, Result, RunState};
 /// alone rather than sent twice.
 const FINAL_SIGNALS: [&str; 3] = ["SIGKILL", "KILL", "9"];
 
-/// How long a network the killed berth asked for may take to appear. Only
-/// a request that never left it (killed between noting and sending) or
-/// that the engine refused waits this long.
-const NETWORK_LIMIT: Duration = Duration::from_secs(5);
+/// How long a container or network the killed berth asked for may take to
+/// appear. Only a request that never left it (killed between noting and
+/// sending) or that the engine refused waits this long.
+const APPEAR_LIMIT: Duration = Duration::from_secs(5);
 
-/// How often the engine is asked whether the network is there yet.
-const NETWORK_POLL: Duration = Duration::from_millis(50);
+/// How often the engine is asked whether it is there yet.
+const APPEAR_POLL: Duration = Duration::from_millis(50);
 
 /// What [`finish`] did: what it finished (`stopping p-web-1`, `creating
 /// network p_default`) and what it could not (with the engine's reason),
@@ -51,7 +52,7 @@ pub async fn finish<E: Engine>(
     let outcomes = join_all(
         interrupted
             .iter()
-            .map(|intent| finish_one(engine, intent, &containers)),
+            .map(|intent| finish_one(engine, project, intent, &containers)),
     )
     .await;
     for (intent, outcome) in interrupted.iter().zip(outcomes) {
@@ -71,13 +72,25 @@ pub async fn finish<E: Engine>(
 /// Deals with one intent; says what it finished, if anything.
 async fn finish_one<E: Engine>(
     engine: &E,
+    project: &str,
     intent: &Intent,
     containers: &[Container],
 ) -> Result<Option<String>> {
-    if let Intent::CreateNetwork { name } = intent {
-        return Ok(network_appeared(engine, name)
-            .await?
-            .then(|| format!("creating network {name}")));
+    match intent {
+        Intent::CreateNetwork { name } => {
+            let exists = || async { Ok(engine.find_network(name).await?.is_some()) };
+            return Ok(appeared(exists)
+                .await?
+                .then(|| format!("creating network {name}")));
+        }
+        Intent::CreateContainer { name } => {
+            let exists = || async {
+                let listed = engine.list_containers(project).await?;
+                Ok(listed.iter().any(|c| c.name == *name))
+            };
+            return Ok(appeared(exists).await?.then(|| format!("creating {name}")));
+        }
+        _ => {}
     }
     let Some(container) = containers
         .iter()
@@ -89,22 +102,27 @@ async fn finish_one<E: Engine>(
         return Ok(None);
     }
     let (id, name) = (&container.id, &container.name);
-    let doing = match intent {
+    Ok(Some(match intent {
         Intent::Stop { timeout, .. } => {
             engine.stop_container(id, Some(*timeout)).await?;
-            "stopping"
+            format!("stopping {name}")
         }
         Intent::Kill { signal, .. } => {
             engine.kill_container(id, signal).await?;
-            "killing"
+            format!("killing {name}")
         }
         Intent::Remove { volumes, .. } => {
             engine.remove_container(id, *volumes).await?;
-            "removing"
+            format!("removing {name}")
         }
-        Intent::CreateNetwork { .. } => unreachable!("dealt with above"),
-    };
-    Ok(Some(format!("{doing} {name}")))
+        Intent::Rename { name: new, .. } => {
+            engine.rename_container(id, new).await?;
+            format!("renaming {name} to {new}")
+        }
+        Intent::CreateNetwork { .. } | Intent::CreateContainer { .. } => {
+            unreachable!("dealt with above")
+        }
+    }))
 }
 
 /// Whether `intent` has yet to happen to `container`.
@@ -119,28 +137,33 @@ fn still_needed(intent: &Intent, container: &Container) -> bool {
             up && FINAL_SIGNALS.contains(&signal.to_ascii_uppercase().as_str())
         }
         Intent::Remove { .. } => true,
-        Intent::CreateNetwork { .. } => false,
+        Intent::Rename { name, .. } => container.name != *name,
+        Intent::CreateNetwork { .. } | Intent::CreateContainer { .. } => false,
     }
 }
 
-/// Waits, at most [`NETWORK_LIMIT`], for network `name` to exist; whether
-/// it had to wait for it. Made a moment after the plan looked, it would
-/// be made twice (the engine does not keep names unique under concurrent
-/// creates).
-async fn network_appeared<E: Engine>(engine: &E, name: &str) -> Result<bool> {
-    if engine.find_network(name).await?.is_some() {
+/// Waits, at most [`APPEAR_LIMIT`], until `exists`; whether it had to wait.
+/// A container or network made a moment after the plan looked would be
+/// missed by it, or, for a network, made twice (the engine does not keep
+/// network names unique under concurrent creates).
+async fn appeared<F, Fut>(exists: F) -> Result<bool>
+where
+    F: Fn() -> Fut,
+    Fut: Future<Output = Result<bool>>,
+{
+    if exists().await? {
         return Ok(false);
     }
-    let appeared = tokio::time::timeout(NETWORK_LIMIT, async {
+    let waited = tokio::time::timeout(APPEAR_LIMIT, async {
         loop {
-            tokio::time::sleep(NETWORK_POLL).await;
-            if engine.find_network(name).await?.is_some() {
+            tokio::time::sleep(APPEAR_POLL).await;
+            if exists().await? {
                 return Ok::<_, EngineError>(());
             }
         }
     })
     .await;
-    match appeared {
+    match waited {
         Ok(found) => found.map(|()| true),
         Err(_elapsed) => Ok(false),
     }
@@ -294,6 +317,41 @@ mod tests {
             finished.failed[0].starts_with(&format!("stop {web} 1: ")),
             "{:?}",
             finished.failed
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_container_under_way_is_waited_for_and_a_rename_is_finished() {
+        let engine = FakeEngine::default();
+        let old = container(&engine, "p-web-1", false).await;
+        let done = container(&engine, "p-db-1", false).await;
+        let late = engine.clone();
+        tokio::spawn(async move {
+            tokio::time::sleep(Duration::from_secs(1)).await;
+            container(&late, "abc_p-web-1", false).await;
+        });
+        let intents = [
+            Intent::CreateContainer {
+                name: "abc_p-web-1".into(),
+            },
+            Intent::Rename {
+                id: old,
+                name: "p-web-2".into(),
+            },
+            // Already renamed: left alone.
+            Intent::Rename {
+                id: done,
+                name: "p-db-1".into(),
+            },
+        ];
+        let finished = finish(&engine, "p", &intents).await.unwrap();
+        assert_eq!(
+            finished.done,
+            ["creating abc_p-web-1", "renaming p-web-1 to p-web-2"]
+        );
+        assert_eq!(
+            engine.container_names(),
+            ["abc_p-web-1", "p-db-1", "p-web-2"]
         );
     }
 }

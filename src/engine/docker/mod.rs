@@ -266,7 +266,11 @@ impl Engine for DockerEngine {
         network_name: &str,
         spec: &ContainerSpec,
     ) -> Result<Created> {
-        self.create(name, network_name, spec).await
+        let intent = || Intent::CreateContainer {
+            name: name.to_string(),
+        };
+        self.noted(intent, self.create(name, network_name, spec))
+            .await
     }
 
     async fn start_container(&self, id: &str) -> Result<()> {
@@ -282,7 +286,11 @@ impl Engine for DockerEngine {
     }
 
     async fn rename_container(&self, id: &str, name: &str) -> Result<()> {
-        self.rename(id, name).await
+        let intent = || Intent::Rename {
+            id: id.to_string(),
+            name: name.to_string(),
+        };
+        self.noted(intent, self.rename(id, name)).await
     }
 
     async fn exec(&self, id: &str, spec: &ExecSpec) -> Result<Session> {
