@@ -8,10 +8,11 @@
 //! path, so `unix:///var/run/docker.sock` and the default are one engine)
 //! and the project, and is removed when the lock is released.
 //!
-//! While held, the file is the holder's journal of the stops, kills and
-//! removals it has sent and not seen answered (see [`crate::engine::intent`]):
-//! a file found with such lines in it belonged to a holder that was killed
-//! with them under way, and the next holder finishes them.
+//! While held, the file is the holder's journal of the requests it has sent
+//! and not seen answered (stops, kills, removals, renames and creates; see
+//! [`crate::engine::intent`]): a file found with such lines in it belonged
+//! to a holder that was killed with them under way, and the next holder
+//! finishes them (see [`super::recover`]).
 //!
 //! What it cannot cover: two machines driving one remote engine, or one tcp
 //! engine reached under two names; each gets a lock of its own.
@@ -46,8 +47,8 @@ pub struct ProjectLock {
 }
 
 impl ProjectLock {
-    /// Where the engine notes its stops, kills and removals while the lock
-    /// is held.
+    /// Where the engine notes its requests under way while the lock is
+    /// held.
     pub fn journal(&self) -> Arc<dyn IntentLog> {
         self.journal.clone()
     }
