@@ -117,7 +117,7 @@ fn transform_mapping(node: &mut Node, path: &mut Path, ctx: &mut Ctx) -> Result<
 
 fn transform_sequence(node: &mut Node, path: &mut Path, ctx: &mut Ctx) -> Result<(), Diagnostic> {
     if let Kind::Seq(items) = &mut node.kind {
-        for item in items.iter_mut() {
+        for item in items.make_mut().iter_mut() {
             path.push("[]".into());
             let r = transform(item, path, ctx);
             path.pop();
@@ -204,7 +204,7 @@ fn service(node: &mut Node, path: &mut Path, ctx: &mut Ctx) -> Result<(), Diagno
 /// `label_file: a` → `[a]` (also `dns`, watch `ignore` / `include`).
 fn string_or_list(node: &mut Node, _: &mut Path, _: &mut Ctx) -> Result<(), Diagnostic> {
     if let Kind::Str(s) = &node.kind {
-        node.kind = Kind::Seq(vec![text(s.clone(), node.span)]);
+        node.kind = Kind::Seq(ecow::eco_vec![text(s.clone(), node.span)]);
     }
     Ok(())
 }
@@ -374,11 +374,11 @@ fn env_file(node: &mut Node, path: &mut Path, _: &mut Ctx) -> Result<(), Diagnos
             let mut item = node.clone();
             item.tag = None;
             entry(&mut item);
-            node.kind = Kind::Seq(vec![item]);
+            node.kind = Kind::Seq(ecow::eco_vec![item]);
             Ok(())
         }
         Kind::Seq(items) => {
-            items.iter_mut().for_each(entry);
+            items.make_mut().iter_mut().for_each(entry);
             Ok(())
         }
         _ => Err(invalid_type(
@@ -416,7 +416,10 @@ fn gpus(node: &mut Node, path: &mut Path, ctx: &mut Ctx) -> Result<(), Diagnosti
         Kind::Seq(_) => transform_sequence(node, path, ctx),
         Kind::Str(_) => {
             let span = node.span;
-            node.kind = Kind::Seq(vec![mapping(vec![("count", text("all", span))], span)]);
+            node.kind = Kind::Seq(ecow::eco_vec![mapping(
+                vec![("count", text("all", span))],
+                span
+            )]);
             Ok(())
         }
         _ => Err(invalid_type(
@@ -607,7 +610,7 @@ fn ports(node: &mut Node, path: &mut Path, ctx: &mut Ctx) -> Result<(), Diagnost
             out.push(Node::map(map, span));
         }
     }
-    node.kind = Kind::Seq(out);
+    node.kind = Kind::Seq(out.into());
     Ok(())
 }
 
@@ -771,7 +774,7 @@ fn defaults(node: &mut Node, path: &mut Path) -> Result<(), Diagnostic> {
             }
         }
         Kind::Seq(items) => {
-            for item in items.iter_mut() {
+            for item in items.make_mut().iter_mut() {
                 path.push("[]".into());
                 let r = defaults(item, path);
                 path.pop();

@@ -24,7 +24,7 @@
 
 use crate::diag::{Diagnostic, Span};
 use crate::load::cast;
-use crate::load::node::{Kind, Node};
+use crate::load::node::{Kind, Map, Node, Seq};
 
 /// Why a string could not be interpolated.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -307,6 +307,8 @@ pub fn interpolate_tree(
     }
 }
 
+/// Interpolates `node` in place where it is its own, and through
+/// [`changed`] where it shares its lists or mappings with other nodes.
 fn walk(
     node: &mut Node,
     path: &mut Vec<String>,
@@ -314,20 +316,69 @@ fn walk(
     warnings: &mut Vec<Diagnostic>,
     errors: &mut Vec<Diagnostic>,
 ) {
+    let own = match &mut node.kind {
+        Kind::Map(map) => map.is_unique(),
+        Kind::Seq(items) => items.is_unique(),
+        _ => false,
+    };
     match &mut node.kind {
-        Kind::Map(map) => {
+        Kind::Map(map) if own => {
             for (key, child) in map.iter_mut() {
                 push_key(path, key);
                 walk(child, path, lookup, warnings, errors);
                 path.pop();
             }
         }
-        Kind::Seq(items) => {
-            for child in items.iter_mut() {
+        Kind::Seq(items) if own => {
+            for child in items.make_mut() {
                 path.push(cast::LIST_ITEM.to_string());
                 walk(child, path, lookup, warnings, errors);
                 path.pop();
             }
+        }
+        _ => {
+            if let Some(kind) = changed(node, path, lookup, warnings, errors) {
+                node.kind = kind;
+            }
+        }
+    }
+}
+
+/// The new value of `node` when interpolation or a cast changes it. Only
+/// the lists and mappings on the way to a changed value are copied, so a
+/// subtree shared by aliases (`<<: *common`) stays shared where nothing in
+/// it changes.
+fn changed(
+    node: &Node,
+    path: &mut Vec<String>,
+    lookup: &dyn Fn(&str) -> Option<String>,
+    warnings: &mut Vec<Diagnostic>,
+    errors: &mut Vec<Diagnostic>,
+) -> Option<Kind> {
+    match &node.kind {
+        Kind::Map(map) => {
+            let mut copy: Option<Map> = None;
+            for (i, (key, child)) in map.iter().enumerate() {
+                push_key(path, key);
+                let new = changed(child, path, lookup, warnings, errors);
+                path.pop();
+                if let Some(kind) = new {
+                    copy.get_or_insert_with(|| map.clone()).value_at_mut(i).kind = kind;
+                }
+            }
+            copy.map(Kind::Map)
+        }
+        Kind::Seq(items) => {
+            let mut copy: Option<Seq> = None;
+            for (i, child) in items.iter().enumerate() {
+                path.push(cast::LIST_ITEM.to_string());
+                let new = changed(child, path, lookup, warnings, errors);
+                path.pop();
+                if let Some(kind) = new {
+                    copy.get_or_insert_with(|| items.clone()).make_mut()[i].kind = kind;
+                }
+            }
+            copy.map(Kind::Seq)
         }
         Kind::Str(text) => {
             let dotted = path.join(".");
@@ -341,14 +392,15 @@ fn walk(
                         );
                     }
                     match cast::cast_at(path, &value) {
-                        None => *text = value.into(),
+                        None if value == text.as_str() => None,
+                        None => Some(Kind::Str(value.into())),
                         Some(Ok((kind, warning))) => {
                             if let Some(w) = warning {
                                 warnings.push(
                                     Diagnostic::new(w).at(node.span).hint("use true or false"),
                                 );
                             }
-                            node.kind = kind;
+                            Some(kind)
                         }
                         Some(Err(e)) => {
                             errors.push(
@@ -359,13 +411,17 @@ fn walk(
                                 .at(node.span)
                                 .hint(e.hint),
                             );
+                            None
                         }
                     }
                 }
-                Err(err) => errors.push(diagnose(&dotted, text, node.span, err)),
+                Err(err) => {
+                    errors.push(diagnose(&dotted, text, node.span, err));
+                    None
+                }
             }
         }
-        Kind::Null | Kind::Bool(_) | Kind::Int(_) | Kind::Float(_) => {}
+        Kind::Null | Kind::Bool(_) | Kind::Int(_) | Kind::Float(_) => None,
     }
 }
 

@@ -208,17 +208,29 @@ pub fn strip_tags(mut node: Node) -> Node {
 
 fn clear_tags(node: &mut Node) {
     node.tag = None;
+    // Only where a tag is below: changing a list or mapping copies it when
+    // aliases share it.
     match &mut node.kind {
-        Kind::Map(m) => {
+        Kind::Map(m) if m.values().any(has_tags) => {
             m.retain(|_, v| v.tag != Some(Tag::Reset));
             m.values_mut().for_each(clear_tags);
         }
-        Kind::Seq(items) => {
+        Kind::Seq(items) if items.iter().any(has_tags) => {
             items.retain(|v| v.tag != Some(Tag::Reset));
-            items.iter_mut().for_each(clear_tags);
+            items.make_mut().iter_mut().for_each(clear_tags);
         }
         _ => {}
     }
+}
+
+/// Whether `node` or anything below it has a tag.
+fn has_tags(node: &Node) -> bool {
+    node.tag.is_some()
+        || match &node.kind {
+            Kind::Map(m) => m.values().any(has_tags),
+            Kind::Seq(items) => items.iter().any(has_tags),
+            _ => false,
+        }
 }
 
 fn with_spans(mut node: Node, base: &Node) -> Node {
@@ -249,7 +261,7 @@ fn to_sequence(node: &Node) -> Vec<Node> {
             items.sort_by(|a, b| a.as_str().cmp(&b.as_str()));
             items
         }
-        Kind::Seq(items) => items.clone(),
+        Kind::Seq(items) => items.to_vec(),
         Kind::Str(_) => vec![node.clone()],
         _ => Vec::new(),
     }
@@ -397,7 +409,7 @@ fn unicity(node: &mut Node, path: &mut Vec<String>) -> Result<(), Diagnostic> {
                     }
                 }
             }
-            *items = out;
+            *items = out.into();
         }
         _ => {}
     }

@@ -727,3 +727,45 @@ fn io_reason(e: &std::io::Error) -> String {
         _ => e.to_string(),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The services of `yaml`, loaded as `config` loads them.
+    fn services(yaml: &str) -> Map {
+        let opts = LoadOptions {
+            files: vec!["-".into()],
+            project_name: Some("p".into()),
+            stdin: Some(yaml.as_bytes().to_vec()),
+            cwd: std::env::temp_dir(),
+            ..LoadOptions::default()
+        };
+        let loaded = load(&opts).unwrap_or_else(|e| panic!("{}", e.render(false, false)));
+        loaded
+            .model
+            .get("services")
+            .and_then(Node::as_map)
+            .cloned()
+            .expect("services")
+    }
+
+    #[test]
+    fn what_aliases_copy_stays_shared_through_loading() {
+        // Each `<<: *common` would otherwise copy the whole subtree, and a
+        // thousand services would carry a thousand copies.
+        let services = services(
+            "x-common: &common\n  logging:\n    driver: json-file\n    options: {max-size: 10m}\n  healthcheck:\n    test: [CMD, \"true\"]\n    interval: 10s\nservices:\n  a:\n    <<: *common\n    image: \"x:${TAG:-1}\"\n  b:\n    <<: *common\n    image: y\n    logging:\n      driver: json-file\n      options: {max-size: 10m}\n",
+        );
+        let part = |service: &str, key: &str| {
+            services[service]
+                .get(key)
+                .and_then(Node::as_map)
+                .expect(key)
+        };
+        assert!(part("a", "healthcheck").shares_entries_with(part("b", "healthcheck")));
+        // What is written twice is two copies, however equal.
+        assert_eq!(part("a", "logging"), part("b", "logging"));
+        assert!(!part("a", "logging").shares_entries_with(part("b", "logging")));
+    }
+}

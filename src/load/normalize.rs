@@ -55,7 +55,7 @@ pub fn normalize(model: &mut Node, env: &Env) {
                     .or_insert_with(|| started_dependency(restart, span));
             }
             if let Some(volumes) = s.get_mut("volumes").and_then(Node::as_seq_mut) {
-                for v in volumes {
+                for v in volumes.make_mut() {
                     if let Some(t) = v.get_mut("target")
                         && let Kind::Str(target) = &mut t.kind
                     {
@@ -135,7 +135,7 @@ fn resolve_from_env(node: &mut Node, lookup: &dyn Fn(&str) -> Option<String>, ke
                 None => keep_empty,
             }
         }),
-        Kind::Seq(items) => items.retain_mut(|item| match item.as_str() {
+        Kind::Seq(items) => items.retain(|item| match item.as_str() {
             Some(s) if !s.contains('=') => match lookup(s) {
                 Some(val) => {
                     *item = Node::str(format!("{s}={val}"), item.span);
@@ -190,7 +190,7 @@ pub fn resolve_environment(model: &mut Node, env: &Env) {
     if let Some(services) = model.get_mut("services").and_then(Node::as_map_mut) {
         for service in services.values_mut() {
             if let Some(items) = service.get_mut("environment").and_then(Node::as_seq_mut) {
-                for item in items.iter_mut() {
+                for item in items.make_mut().iter_mut() {
                     if let Some(s) = item.as_str()
                         && let Some(v) = env.get(s)
                     {

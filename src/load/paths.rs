@@ -99,7 +99,7 @@ impl Resolver {
                 }
             }
             Kind::Seq(items) => {
-                for item in items.iter_mut() {
+                for item in items.make_mut().iter_mut() {
                     path.push("[]".into());
                     let r = self.walk(item, path);
                     path.pop();
@@ -181,7 +181,7 @@ impl Resolver {
                 Ok(())
             }
             Kind::Seq(items) => {
-                for item in items {
+                for item in items.make_mut() {
                     self.abs_node(item, path)?;
                 }
                 Ok(())

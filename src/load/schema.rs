@@ -854,7 +854,7 @@ impl<'a> json::Node<'a, NodeJson> for &'a Node {
     }
 
     fn as_array(&self) -> Option<&'a [Node]> {
-        self.as_seq().map(Vec::as_slice)
+        self.as_seq().map(|items| items.as_slice())
     }
 
     fn as_string(&self) -> Option<Cow<'a, str>> {

@@ -9,24 +9,54 @@
 //! times, which stays well under a millisecond for a thousand services.
 //!
 //! The API is the part of `IndexMap`'s the loader uses, with the same meaning.
+//!
+//! The entries are clone-on-write (see [`super::Seq`]): cloning a map
+//! shares them, and the first change through `&mut` copies them (one level:
+//! the values' own lists and mappings stay shared). Walks that change only
+//! some values look before they take `&mut`, so a shared subtree stays
+//! shared when nothing in it changes.
+
+use ecow::EcoVec;
 
 use super::{Key, Node};
 
 #[derive(Clone, Debug, Default)]
 pub struct Map {
-    entries: Vec<(Key, Node)>,
+    entries: EcoVec<(Key, Node)>,
 }
 
 impl Map {
     pub fn with_capacity(capacity: usize) -> Self {
         Map {
-            entries: Vec::with_capacity(capacity),
+            entries: EcoVec::with_capacity(capacity),
         }
     }
 
     /// Makes room for `additional` more entries and no more (see [`Map::push`]).
     pub fn reserve_exact(&mut self, additional: usize) {
-        self.entries.reserve_exact(additional);
+        if self.entries.capacity() - self.entries.len() < additional {
+            self.regrow(self.entries.len() + additional);
+        }
+    }
+
+    /// Moves the entries into an allocation of exactly `capacity`
+    /// (`EcoVec::reserve` would at least double it).
+    fn regrow(&mut self, capacity: usize) {
+        let mut entries = EcoVec::with_capacity(capacity);
+        entries.extend(std::mem::take(&mut self.entries));
+        self.entries = entries;
+    }
+
+    /// Whether no other map shares these entries (changing them copies
+    /// nothing).
+    pub fn is_unique(&mut self) -> bool {
+        self.entries.is_unique()
+    }
+
+    /// Whether `self` and `other` hold the same entries, not copies.
+    #[cfg(test)]
+    pub fn shares_entries_with(&self, other: &Map) -> bool {
+        std::ptr::eq(self.entries.as_ptr(), other.entries.as_ptr())
     }
 
     pub fn len(&self) -> usize {
@@ -52,7 +82,19 @@ impl Map {
     }
 
     pub fn get_mut(&mut self, key: &str) -> Option<&mut Node> {
-        self.get_index_of(key).map(|i| &mut self.entries[i].1)
+        self.get_index_of(key)
+            .map(|i| &mut self.entries.make_mut()[i].1)
+    }
+
+    /// The value at `index`.
+    pub fn value_at(&self, index: usize) -> &Node {
+        &self.entries[index].1
+    }
+
+    /// The value at `index`, to change: the entries are copied first when
+    /// another map shares them.
+    pub fn value_at_mut(&mut self, index: usize) -> &mut Node {
+        &mut self.entries.make_mut()[index].1
     }
 
     pub fn contains_key(&self, key: &str) -> bool {
@@ -64,7 +106,7 @@ impl Map {
     pub fn insert(&mut self, key: impl Into<Key>, value: Node) -> Option<Node> {
         let key = key.into();
         match self.index_of(key) {
-            Some(i) => Some(std::mem::replace(&mut self.entries[i].1, value)),
+            Some(i) => Some(std::mem::replace(self.value_at_mut(i), value)),
             None => {
                 self.push(key, value);
                 None
@@ -77,7 +119,7 @@ impl Map {
     /// every unused slot costs a whole entry.
     fn push(&mut self, key: Key, value: Node) {
         if self.entries.len() == self.entries.capacity() {
-            self.entries.reserve_exact(self.entries.len() / 2 + 1);
+            self.regrow(self.entries.len() + self.entries.len() / 2 + 1);
         }
         self.entries.push((key, value));
     }
@@ -103,23 +145,24 @@ impl Map {
 
     /// Moves the entry at `from` to `to`, shifting the ones in between.
     pub fn move_index(&mut self, from: usize, to: usize) {
+        let entries = self.entries.make_mut();
         if from < to {
-            self.entries[from..=to].rotate_left(1);
+            entries[from..=to].rotate_left(1);
         } else {
-            self.entries[to..=from].rotate_right(1);
+            entries[to..=from].rotate_right(1);
         }
     }
 
     pub fn entry(&mut self, key: impl Into<Key>) -> Entry<'_> {
         let key = key.into();
         match self.index_of(key) {
-            Some(index) => Entry::Occupied(&mut self.entries[index].1),
+            Some(index) => Entry::Occupied(self.value_at_mut(index)),
             None => Entry::Vacant(self, key),
         }
     }
 
     pub fn retain(&mut self, mut keep: impl FnMut(&Key, &mut Node) -> bool) {
-        self.entries.retain_mut(|(k, v)| keep(k, v));
+        self.entries.retain(|(k, v)| keep(k, v));
     }
 
     pub fn iter(&self) -> Iter<'_> {
@@ -127,7 +170,7 @@ impl Map {
     }
 
     pub fn iter_mut(&mut self) -> impl DoubleEndedIterator<Item = (&Key, &mut Node)> {
-        self.entries.iter_mut().map(|(k, v)| (&*k, v))
+        self.entries.make_mut().iter_mut().map(|(k, v)| (&*k, v))
     }
 
     pub fn keys(&self) -> impl DoubleEndedIterator<Item = &Key> + ExactSizeIterator {
@@ -139,7 +182,7 @@ impl Map {
     }
 
     pub fn values_mut(&mut self) -> impl DoubleEndedIterator<Item = &mut Node> {
-        self.entries.iter_mut().map(|(_, v)| v)
+        self.entries.make_mut().iter_mut().map(|(_, v)| v)
     }
 }
 
@@ -159,7 +202,7 @@ impl<'a> Entry<'a> {
             Entry::Occupied(value) => value,
             Entry::Vacant(map, key) => {
                 map.push(key, default());
-                &mut map.entries.last_mut().expect("just pushed").1
+                &mut map.entries.make_mut().last_mut().expect("just pushed").1
             }
         }
     }
@@ -199,7 +242,7 @@ impl<'a> IntoIterator for &'a Map {
 
 impl IntoIterator for Map {
     type Item = (Key, Node);
-    type IntoIter = std::vec::IntoIter<(Key, Node)>;
+    type IntoIter = ecow::vec::IntoIter<(Key, Node)>;
 
     fn into_iter(self) -> Self::IntoIter {
         self.entries.into_iter()
