@@ -341,8 +341,27 @@ fn read_rest(mut model: Node, locator: &Locator, check: bool) -> Result<Rest, Er
         Some(Kind::Map(services)) => std::mem::take(services),
         _ => Map::default(),
     };
+    // The volumes are read one at a time, each dropped from the model once
+    // read: a project's JSON and its typed form are not all alive at once.
+    let volumes = match model.get_mut("volumes").map(|v| &mut v.kind) {
+        Some(Kind::Map(volumes)) => std::mem::take(volumes),
+        _ => Map::default(),
+    };
     // The rest of the project, with an empty `services` in its place.
-    let rest = Project::from_json(model.to_json()).map_err(|e| (model.locate_dotted(&e.path), e));
+    let mut rest =
+        Project::from_json(model.to_json()).map_err(|e| (model.locate_dotted(&e.path), e));
+    let mut volume_error = None;
+    for (name, node) in volumes {
+        match (Project::volume_from_json(&name, node.to_json()), &mut rest) {
+            (Ok(volume), Ok(project)) => {
+                project.volumes.insert(name.to_string(), volume);
+            }
+            (Err(e), _) if volume_error.is_none() => {
+                volume_error = Some((span_in(&node, &format!("volumes.{name}"), &e), e));
+            }
+            _ => {}
+        }
+    }
     drop(model);
     let checked = if check || rest.is_err() {
         check_services(&services)
@@ -353,6 +372,11 @@ fn read_rest(mut model: Node, locator: &Locator, check: bool) -> Result<Rest, Er
     let position = |e: &ModelError| {
         let key = e.path.split(['.', '[']).next().unwrap_or_default();
         top_keys.iter().position(|k| k == key).unwrap_or(usize::MAX)
+    };
+    let rest = match (rest, volume_error) {
+        (Err(first), Some(second)) if position(&second.1) < position(&first.1) => Err(second),
+        (Ok(_), Some(error)) => Err(error),
+        (rest, _) => rest,
     };
     match (rest, checked) {
         (Ok(rest), Ok(unprintable)) => Ok((rest, services, unprintable)),
@@ -433,11 +457,12 @@ fn check_services(services: &Map) -> Checked {
 
 /// Where in the service `node` (named `name`) the value of an error is.
 fn service_span(node: &Node, name: &str, e: &ModelError) -> Option<crate::diag::Span> {
-    let inner = e
-        .path
-        .strip_prefix(&format!("services.{name}"))
-        .unwrap_or_default();
-    node.locate_dotted(inner)
+    span_in(node, &format!("services.{name}"), e)
+}
+
+/// Where in `node`, found at the dotted path `at`, the value of an error is.
+fn span_in(node: &Node, at: &str, e: &ModelError) -> Option<crate::diag::Span> {
+    node.locate_dotted(e.path.strip_prefix(at).unwrap_or_default())
 }
 
 /// Prints the project object `json`, with the value of its `services` key

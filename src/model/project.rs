@@ -68,6 +68,16 @@ impl Project {
         Ok(project)
     }
 
+    /// Reads the top-level volume `name` as [`Project::from_json`] would
+    /// read it inside the project (null is a volume with no options), for a
+    /// caller that reads the volumes one at a time.
+    pub fn volume_from_json(name: &str, value: Value) -> Result<VolumeConfig, ModelError> {
+        if value.is_null() {
+            return Ok(VolumeConfig::default());
+        }
+        deserialize(value, &format!("volumes.{name}"))
+    }
+
     /// Prints the project as `docker compose config --format json` does.
     ///
     /// Object keys come in Go's order (struct fields in compose-go's order,
