@@ -307,7 +307,8 @@ fn write_project(
     let extensions = crate::output::yaml::collect_extensions(&loaded.model);
     // The model is consumed on the way so that only one copy of it is alive
     // at a time: each service is dropped once read.
-    let (mut project, services, _) = read_rest(loaded.model, locator, false)?;
+    let (mut project, services, volumes, _) = read_rest(loaded.model, locator, false)?;
+    project.volumes = read_volumes(volumes);
     for (name, node) in services {
         let service = Service::from_json(&name, node.to_json()).map_err(|e| {
             let span = service_span(&node, &name, &e);
@@ -331,7 +332,7 @@ fn write_project(
 /// reading the whole project at once), located. `check`: read every service
 /// too (always done when the rest fails, to find which error comes first),
 /// giving the error of the first service Compose could not print.
-type Rest = (Project, Map, Option<ModelError>);
+type Rest = (Project, Map, Map, Option<ModelError>);
 fn read_rest(mut model: Node, locator: &Locator, check: bool) -> Result<Rest, Error> {
     let top_keys: Vec<String> = model
         .as_map()
@@ -341,28 +342,20 @@ fn read_rest(mut model: Node, locator: &Locator, check: bool) -> Result<Rest, Er
         Some(Kind::Map(services)) => std::mem::take(services),
         _ => Map::default(),
     };
-    // The volumes are read one at a time, each dropped from the model once
-    // read: a project's JSON and its typed form are not all alive at once.
+    // The volumes are checked one at a time and given back as the model has
+    // them, like the services: the printer reads them again when their turn
+    // comes, so their typed form is not alive beside the services.
     let volumes = match model.get_mut("volumes").map(|v| &mut v.kind) {
         Some(Kind::Map(volumes)) => std::mem::take(volumes),
         _ => Map::default(),
     };
     // The rest of the project, with an empty `services` in its place.
-    let mut rest =
-        Project::from_json(model.to_json()).map_err(|e| (model.locate_dotted(&e.path), e));
-    let mut volume_error = None;
-    for (name, node) in volumes {
-        match (Project::volume_from_json(&name, node.to_json()), &mut rest) {
-            (Ok(volume), Ok(project)) => {
-                project.volumes.insert(name.to_string(), volume);
-            }
-            (Err(e), _) if volume_error.is_none() => {
-                volume_error = Some((span_in(&node, &format!("volumes.{name}"), &e), e));
-            }
-            _ => {}
-        }
-    }
+    let rest = Project::from_json(model.to_json()).map_err(|e| (model.locate_dotted(&e.path), e));
     drop(model);
+    let volume_error = volumes.iter().find_map(|(name, node)| {
+        let e = Project::volume_from_json(name, node.to_json()).err()?;
+        Some((span_in(node, &format!("volumes.{name}"), &e), e))
+    });
     let checked = if check || rest.is_err() {
         check_services(&services)
     } else {
@@ -379,7 +372,7 @@ fn read_rest(mut model: Node, locator: &Locator, check: bool) -> Result<Rest, Er
         (rest, _) => rest,
     };
     match (rest, checked) {
-        (Ok(rest), Ok(unprintable)) => Ok((rest, services, unprintable)),
+        (Ok(rest), Ok(unprintable)) => Ok((rest, services, volumes, unprintable)),
         // Reading the project whole reports the first error in the model's order.
         (Err((span, e)), Err((s_span, s))) => Err(if position(&e) < position(&s) {
             locator.error(e, span)
@@ -400,16 +393,16 @@ fn write_project_json(
     out: &mut impl Write,
     locator: &Locator,
 ) -> Result<std::io::Result<()>, Error> {
-    let (mut rest, services, unprintable) = read_rest(model, locator, true)?;
+    let (rest, services, volumes, unprintable) = read_rest(model, locator, true)?;
     let to_cli = |e: ModelError| Error::from(Failure::Model(e));
     rest.check_json().map_err(to_cli)?;
     if let Some(e) = unprintable {
         return Err(to_cli(e));
     }
-    // The volumes' JSON is made when its turn comes, after the services
-    // (keys are sorted), which are gone by then: the peak is the larger of
-    // the two rather than their sum. A null holds its place meanwhile.
-    let volumes = std::mem::take(&mut rest.volumes);
+    // The volumes are read and made JSON when their turn comes, after the
+    // services (keys are sorted), which are gone by then: the peak is the
+    // larger of the two rather than their sum. A null holds their place
+    // meanwhile.
     let mut json = rest.to_json();
     if !volumes.is_empty()
         && let Some(top) = json.as_object_mut()
@@ -423,7 +416,19 @@ fn write_project_json(
             .for_each(|(_, v)| empty_lists_to_null(v));
     }
     escape_dollars(&mut json);
-    Ok(write_json_with_services(&json, services, &volumes, out))
+    Ok(write_json_with_services(&json, services, volumes, out))
+}
+
+/// The typed volumes of the model's `volumes`, which [`read_rest`] checked.
+fn read_volumes(volumes: Map) -> BTreeMap<String, VolumeConfig> {
+    volumes
+        .into_iter()
+        .map(|(name, node)| {
+            let volume = Project::volume_from_json(&name, node.into_json())
+                .expect("every volume was read before printing");
+            (name.to_string(), volume)
+        })
+        .collect()
 }
 
 /// Docker Compose prints an empty list anywhere in a top-level `x-*` value
@@ -467,12 +472,12 @@ fn span_in(node: &Node, at: &str, e: &ModelError) -> Option<crate::diag::Span> {
 
 /// Prints the project object `json`, with the value of its `services` key
 /// read from `services` (sorted by name, as Compose prints them) and that
-/// of `volumes` from `volumes` when there are some, exactly as serde_json
+/// of `volumes` read from `volumes` when there are some, exactly as serde_json
 /// would print the whole document.
 fn write_json_with_services(
     json: &serde_json::Value,
     services: Map,
-    volumes: &BTreeMap<String, VolumeConfig>,
+    mut volumes: Map,
     out: &mut impl Write,
 ) -> std::io::Result<()> {
     let Some(top) = json.as_object() else {
@@ -504,7 +509,7 @@ fn write_json_with_services(
             }
             out.write_all(b"\n  }")?;
         } else if key == "volumes" && !volumes.is_empty() {
-            let mut json = Project::volumes_to_json(volumes);
+            let mut json = Project::volumes_to_json(&read_volumes(std::mem::take(&mut volumes)));
             escape_dollars(&mut json);
             write_pretty_at_depth(out, &json, 1)?;
         } else {

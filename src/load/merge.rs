@@ -1,7 +1,7 @@
 //! Merging one Compose model onto another, with Compose's per-attribute
 //! rules, the `!reset` / `!override` tags, and de-duplication of keyed lists.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::LazyLock;
 
 use super::tree_path::PathTable;
@@ -397,10 +397,20 @@ fn unicity(node: &mut Node, path: &mut Vec<String>) -> Result<(), Diagnostic> {
             let Some(indexer) = UNIQUE_TABLE.find(&segs) else {
                 return Ok(());
             };
+            let keys = items
+                .iter()
+                .enumerate()
+                .map(|(i, item)| index_key(*indexer, item, &segs, i))
+                .collect::<Result<Vec<String>, Diagnostic>>()?;
+            // Most lists have no duplicate: they stay as they are (shared
+            // with an alias's other uses, if they are).
+            let mut distinct: HashSet<&str> = HashSet::with_capacity(keys.len());
+            if keys.iter().all(|k| distinct.insert(k)) {
+                return Ok(());
+            }
             let mut out: Vec<Node> = Vec::with_capacity(items.len());
             let mut seen: HashMap<String, usize> = HashMap::new();
-            for (i, item) in std::mem::take(items).into_iter().enumerate() {
-                let key = index_key(*indexer, &item, &segs, i)?;
+            for (item, key) in std::mem::take(items).into_iter().zip(keys) {
                 match seen.get(&key) {
                     Some(&j) => out[j] = item,
                     None => {

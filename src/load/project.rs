@@ -223,6 +223,15 @@ fn resolve_service_files(model: &mut Node, ctx: &ProjectContext<'_>) -> Result<(
 /// The service's `environment`: its `env_file` entries in order, then its
 /// own entries (a name without a value taken from the project's environment).
 fn resolve_env_files(s: &mut Map, ctx: &ProjectContext<'_>) -> Result<()> {
+    // Nothing to read or fill in: the mapping stays as it is (rebuilding it
+    // would give the same entries, at the cost of a second copy).
+    let settled = !s.contains_key("env_file")
+        && s.get("environment")
+            .and_then(Node::as_map)
+            .is_some_and(|m| m.values().all(|v| matches!(v.kind, Kind::Str(_))));
+    if settled {
+        return Ok(());
+    }
     let env = ctx.env;
     let own = pairs(s.get("environment"));
     let own_map: HashMap<String, Option<String>> =

@@ -233,3 +233,33 @@ fn go_json_value(v: &Value) -> Value {
 fn to_value<T: Serialize>(v: &T) -> Value {
     serde_json::to_value(v).expect("model values serialise to JSON")
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    /// A volume read alone reads as it does inside the whole project,
+    /// errors and their paths included.
+    #[test]
+    fn a_volume_read_alone_reads_as_in_the_project() {
+        for volume in [
+            json!(null),
+            json!({}),
+            json!({"driver": "local", "driver_opts": {"o": "bind"}, "labels": {"a": "1"}}),
+            json!({"driver": 5}),
+            json!({"labels": ["a"]}),
+            json!({"external": []}),
+            json!("text"),
+        ] {
+            let whole = Project::from_json(json!({"volumes": {"data": volume.clone()}}))
+                .map(|mut p| p.volumes.remove("data").expect("the volume"));
+            let alone = Project::volume_from_json("data", volume.clone());
+            assert_eq!(whole, alone, "{volume}");
+        }
+        let error = Project::volume_from_json("data", json!({"external": []})).unwrap_err();
+        assert_eq!(error.path, "volumes.data.external");
+        let error = Project::volume_from_json("data", json!("text")).unwrap_err();
+        assert_eq!(error.path, "volumes.data");
+    }
+}
