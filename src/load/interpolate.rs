@@ -380,47 +380,44 @@ fn changed(
             }
             copy.map(Kind::Seq)
         }
-        Kind::Str(text) => {
-            let dotted = path.join(".");
-            match substitute_detailed(text, lookup) {
-                Ok((value, unset)) => {
-                    for var in unset {
-                        warnings.push(
+        Kind::Str(text) => match substitute_detailed(text, lookup) {
+            Ok((value, unset)) => {
+                for var in unset {
+                    warnings.push(
                             Diagnostic::new(unset_warning(&var))
                                 .at(node.span)
                                 .hint(format!("set {var} in the environment or in .env, or write ${{{var}:-default}}")),
                         );
-                    }
-                    match cast::cast_at(path, &value) {
-                        None if value == text.as_str() => None,
-                        None => Some(Kind::Str(value.into())),
-                        Some(Ok((kind, warning))) => {
-                            if let Some(w) = warning {
-                                warnings.push(
-                                    Diagnostic::new(w).at(node.span).hint("use true or false"),
-                                );
-                            }
-                            Some(kind)
-                        }
-                        Some(Err(e)) => {
-                            errors.push(
-                                Diagnostic::new(format!(
-                                    "error while interpolating {dotted}: failed to cast to expected type: {}",
-                                    e.message
-                                ))
-                                .at(node.span)
-                                .hint(e.hint),
-                            );
-                            None
-                        }
-                    }
                 }
-                Err(err) => {
-                    errors.push(diagnose(&dotted, text, node.span, err));
-                    None
+                match cast::cast_at(path, &value) {
+                    None if value == text.as_str() => None,
+                    None => Some(Kind::Str(value.into())),
+                    Some(Ok((kind, warning))) => {
+                        if let Some(w) = warning {
+                            warnings
+                                .push(Diagnostic::new(w).at(node.span).hint("use true or false"));
+                        }
+                        Some(kind)
+                    }
+                    Some(Err(e)) => {
+                        errors.push(
+                            Diagnostic::new(format!(
+                                "error while interpolating {}: failed to cast to expected type: {}",
+                                path.join("."),
+                                e.message
+                            ))
+                            .at(node.span)
+                            .hint(e.hint),
+                        );
+                        None
+                    }
                 }
             }
-        }
+            Err(err) => {
+                errors.push(diagnose(&path.join("."), text, node.span, err));
+                None
+            }
+        },
         Kind::Null | Kind::Bool(_) | Kind::Int(_) | Kind::Float(_) => None,
     }
 }

@@ -86,11 +86,6 @@ impl Map {
             .map(|i| &mut self.entries.make_mut()[i].1)
     }
 
-    /// The value at `index`.
-    pub fn value_at(&self, index: usize) -> &Node {
-        &self.entries[index].1
-    }
-
     /// The value at `index`, to change: the entries are copied first when
     /// another map shares them.
     pub fn value_at_mut(&mut self, index: usize) -> &mut Node {
