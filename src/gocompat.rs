@@ -177,6 +177,15 @@ fn unit_nanos(unit: &str, units: Units) -> Option<u128> {
     })
 }
 
+/// The decimal exponent of `f` (finite, not zero) as its shortest
+/// round-trip digits write it: 2 for 123.0, -4 for 0.00012. Unlike
+/// `log10().floor()`, it cannot land one off next to a power of ten.
+pub fn decimal_exponent(f: f64) -> i32 {
+    let sci = format!("{f:e}");
+    let (_, exp) = sci.split_once('e').expect("`{:e}` writes an exponent");
+    exp.parse().expect("exponent digits")
+}
+
 /// Go's `fmt.Sprint(float64)` (`%v`, i.e. `strconv.FormatFloat(f, 'g', -1,
 /// 64)`): shortest round-trip digits, in `e` notation (`1e+06`) when the
 /// decimal exponent is below -4 or at least 6.
@@ -237,6 +246,15 @@ pub fn go_parse_float(s: &str) -> Option<f64> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_decimal_exponent_is_that_of_the_shortest_digits() {
+        assert_eq!(decimal_exponent(123.0), 2);
+        assert_eq!(decimal_exponent(-0.00012), -4);
+        assert_eq!(decimal_exponent(1e21), 21);
+        // log10 rounds this one up to 21.0.
+        assert_eq!(decimal_exponent(9.999_999_999_999_999e20), 20);
+    }
 
     #[test]
     fn floats_as_go_prints_them() {

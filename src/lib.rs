@@ -14,6 +14,7 @@ pub mod ignore;
 pub mod load;
 pub mod model;
 pub mod output;
+pub mod pow;
 pub mod reconcile;
 pub mod redact;
 pub mod reference;

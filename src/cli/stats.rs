@@ -185,7 +185,7 @@ fn significant(value: f64, digits: i32) -> String {
     if value == 0.0 {
         return "0".into();
     }
-    let magnitude = value.abs().log10().floor() as i32;
+    let magnitude = crate::gocompat::decimal_exponent(value);
     let decimals = (digits - 1 - magnitude).max(0) as usize;
     let text = format!("{value:.decimals$}");
     if text.contains('.') {

@@ -200,10 +200,14 @@ impl ProjectGraph {
         ProjectGraph { graph, starts }
     }
 
+    /// Makes room for exactly `count` more edges: a thousand services make
+    /// thousands of edges, and a grown list would leave up to half unused.
+    pub fn reserve_edges(&mut self, count: usize) {
+        self.graph.reserve_exact_edges(count);
+    }
+
     /// Adds `edges` (from, to, edge), in their order.
-    pub fn add_edges(&mut self, edges: Vec<(NodeIndex, NodeIndex, Edge)>) {
-        // Exactly the room needed: a thousand services make thousands of edges.
-        self.graph.reserve_exact_edges(edges.len());
+    pub fn add_edges(&mut self, edges: impl IntoIterator<Item = (NodeIndex, NodeIndex, Edge)>) {
         for (from, to, edge) in edges {
             self.graph.add_edge(from, to, edge);
         }

@@ -104,27 +104,28 @@ fn transform(node: &mut Node, path: &mut Path, ctx: &mut Ctx) -> Result<(), Diag
 }
 
 fn transform_mapping(node: &mut Node, path: &mut Path, ctx: &mut Ctx) -> Result<(), Diagnostic> {
-    if let Kind::Map(map) = &mut node.kind {
-        for (key, value) in map.iter_mut() {
-            path.push(key.to_string());
-            let r = transform(value, path, ctx);
-            path.pop();
-            r?;
-        }
+    if matches!(node.kind, Kind::Map(_)) {
+        transform_children(node, path, ctx)?;
     }
     Ok(())
 }
 
 fn transform_sequence(node: &mut Node, path: &mut Path, ctx: &mut Ctx) -> Result<(), Diagnostic> {
-    if let Kind::Seq(items) = &mut node.kind {
-        for item in items.make_mut().iter_mut() {
-            path.push("[]".into());
-            let r = transform(item, path, ctx);
-            path.pop();
-            r?;
-        }
+    if matches!(node.kind, Kind::Seq(_)) {
+        transform_children(node, path, ctx)?;
     }
     Ok(())
+}
+
+/// Transforms the values of a mapping or the items of a list (`[]` in the
+/// path); what an alias shares is copied only where a transform changes it.
+fn transform_children(node: &mut Node, path: &mut Path, ctx: &mut Ctx) -> Result<(), Diagnostic> {
+    node.update_children(|key, child| {
+        path.push(key.map_or_else(|| "[]".into(), |k| k.to_string()));
+        let r = transform(child, path, ctx);
+        path.pop();
+        r
+    })
 }
 
 // ---------------------------------------------------------------------------
@@ -764,26 +765,13 @@ fn defaults(node: &mut Node, path: &mut Path) -> Result<(), Diagnostic> {
     if !DEFAULT_TABLE.may_match_below(path) {
         return Ok(());
     }
-    match &mut node.kind {
-        Kind::Map(map) => {
-            for (key, value) in map.iter_mut() {
-                path.push(key.to_string());
-                let r = defaults(value, path);
-                path.pop();
-                r?;
-            }
-        }
-        Kind::Seq(items) => {
-            for item in items.make_mut().iter_mut() {
-                path.push("[]".into());
-                let r = defaults(item, path);
-                path.pop();
-                r?;
-            }
-        }
-        _ => {}
-    }
-    Ok(())
+    // What an alias shares is copied only where a default is added.
+    node.update_children(|key, child| {
+        path.push(key.map_or_else(|| "[]".into(), |k| k.to_string()));
+        let r = defaults(child, path);
+        path.pop();
+        r
+    })
 }
 
 /// `build.context` defaults to `.`.

@@ -33,20 +33,35 @@ pub fn project_graph(model: &Node) -> ProjectGraph {
     let sections = ["services", "networks", "volumes", "secrets", "configs"].map(section);
     let mut graph =
         ProjectGraph::with_objects(sections.map(|s| s.keys().map(|&k| k.into()).collect()));
+    // Counted first, then added one service at a time: the graph gets room
+    // for exactly its edges, and no list of all of them is kept beside it.
     let mut edges: Vec<Pending> = Vec::new();
+    let count: usize = sections[0]
+        .iter()
+        .map(|(name, service)| {
+            edges_of(&graph, name, service, &mut edges);
+            edges.len()
+        })
+        .sum();
+    graph.reserve_edges(count);
     for (name, service) in sections[0] {
-        let Some(from) = graph.find(ObjectKind::Service, name) else {
-            continue;
-        };
-        let first = edges.len();
-        service_edges(&graph, from, service, &mut edges);
-        resource_edges(&graph, from, service, &mut edges);
-        // By target (services sort first, each kind by name): walks then
-        // visit dependencies in name order.
-        edges[first..].sort_by_key(|(_, to, e)| (*to, e.ordinal));
+        edges_of(&graph, name, service, &mut edges);
+        graph.add_edges(edges.drain(..));
     }
-    graph.add_edges(edges);
     graph
+}
+
+/// The edges of the service `name` into `edges` (emptied first), by target
+/// (services sort first, each kind by name): walks then visit dependencies
+/// in name order.
+fn edges_of(graph: &ProjectGraph, name: &str, service: &Node, edges: &mut Vec<Pending>) {
+    edges.clear();
+    let Some(from) = graph.find(ObjectKind::Service, name) else {
+        return;
+    };
+    service_edges(graph, from, service, edges);
+    resource_edges(graph, from, service, edges);
+    edges.sort_by_key(|(_, to, e)| (*to, e.ordinal));
 }
 
 /// One edge per `depends_on` entry naming a service of the project.

@@ -384,14 +384,13 @@ pub fn enforce_unicity(node: &mut Node) -> Result<(), Diagnostic> {
 fn unicity(node: &mut Node, path: &mut Vec<String>) -> Result<(), Diagnostic> {
     match &mut node.kind {
         Kind::Map(_) if !UNIQUE_TABLE.may_match_below(path) => {}
-        Kind::Map(m) => {
-            for (k, v) in m.iter_mut() {
-                path.push(k.to_string());
-                let r = unicity(v, path);
-                path.pop();
-                r?;
-            }
-        }
+        // What an alias shares is copied only where a list loses an entry.
+        Kind::Map(_) => node.update_children(|key, child| {
+            path.push(key.map(|k| k.to_string()).unwrap_or_default());
+            let r = unicity(child, path);
+            path.pop();
+            r
+        })?,
         Kind::Seq(items) => {
             let segs: Vec<&str> = path.iter().map(String::as_str).collect();
             let Some(indexer) = UNIQUE_TABLE.find(&segs) else {

@@ -768,4 +768,46 @@ mod tests {
         assert_eq!(part("a", "logging"), part("b", "logging"));
         assert!(!part("a", "logging").shares_entries_with(part("b", "logging")));
     }
+
+    #[test]
+    fn what_aliases_share_stays_shared_where_walks_change_nothing() {
+        // The walks that make the long syntax, fill defaults, resolve paths
+        // and drop duplicate list entries, and the normaliser, look into
+        // `deploy`, `ulimits` and `build` without changing them here: the
+        // subtrees stay shared.
+        let services = services(
+            "x-common: &common
+  deploy:
+    resources:
+      limits: {cpus: \"0.5\", memory: 256M}
+  ulimits:
+    nofile: {soft: 1, hard: 2}
+  build:
+    context: /src
+    dockerfile: Dockerfile
+  volumes:
+    - type: volume
+      source: data
+      target: /data
+services:
+  a:
+    <<: *common
+  b:
+    <<: *common
+volumes:
+  data: {}
+",
+        );
+        let shared = |key: &str| {
+            let get = |service: &str| services[service].get(key).expect(key);
+            match (&get("a").kind, &get("b").kind) {
+                (Kind::Map(a), Kind::Map(b)) => a.shares_entries_with(b),
+                (Kind::Seq(a), Kind::Seq(b)) => a.as_ptr() == b.as_ptr(),
+                _ => false,
+            }
+        };
+        for key in ["deploy", "ulimits", "build"] {
+            assert!(shared(key), "{key} was copied");
+        }
+    }
 }

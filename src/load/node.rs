@@ -142,6 +142,81 @@ impl Node {
         }
     }
 
+    /// Calls `f` on each value of this mapping (with its key) or item of
+    /// this list (with no key), which it may change. A mapping or list that
+    /// is the node's own is changed in place. A shared one (an alias's copy)
+    /// stays shared unless `f` changes something: `f` is given a copy of
+    /// each value, and the mapping or list is copied only for a value that
+    /// comes back different. Walks that visit a subtree without changing it
+    /// keep what an alias shares.
+    pub fn update_children<E>(
+        &mut self,
+        mut f: impl FnMut(Option<&Key>, &mut Node) -> Result<(), E>,
+    ) -> Result<(), E> {
+        let own = match &mut self.kind {
+            Kind::Map(map) => map.is_unique(),
+            Kind::Seq(items) => items.is_unique(),
+            _ => return Ok(()),
+        };
+        match &mut self.kind {
+            Kind::Map(map) if own => {
+                for (key, value) in map.iter_mut() {
+                    f(Some(key), value)?;
+                }
+            }
+            Kind::Seq(items) if own => {
+                for item in items.make_mut() {
+                    f(None, item)?;
+                }
+            }
+            Kind::Map(map) => {
+                let mut copy: Option<Map> = None;
+                for (i, (key, value)) in map.iter().enumerate() {
+                    let mut new = value.clone();
+                    f(Some(key), &mut new)?;
+                    if !new.is_same(value) {
+                        *copy.get_or_insert_with(|| map.clone()).value_at_mut(i) = new;
+                    }
+                }
+                if let Some(copy) = copy {
+                    *map = copy;
+                }
+            }
+            Kind::Seq(items) => {
+                let mut copy: Option<Seq> = None;
+                for (i, item) in items.iter().enumerate() {
+                    let mut new = item.clone();
+                    f(None, &mut new)?;
+                    if !new.is_same(item) {
+                        copy.get_or_insert_with(|| items.clone()).make_mut()[i] = new;
+                    }
+                }
+                if let Some(copy) = copy {
+                    *items = copy;
+                }
+            }
+            _ => {}
+        }
+        Ok(())
+    }
+
+    /// Whether `other` is this node unchanged: the same position, tag and
+    /// scalar, or the same (not an equal) mapping or list.
+    fn is_same(&self, other: &Node) -> bool {
+        let kind = match (&self.kind, &other.kind) {
+            (Kind::Map(a), Kind::Map(b)) => a.shares_entries_with(b),
+            (Kind::Seq(a), Kind::Seq(b)) => {
+                std::ptr::eq(a.as_ptr(), b.as_ptr()) && a.len() == b.len()
+            }
+            (Kind::Float(a), Kind::Float(b)) => a.to_bits() == b.to_bits(),
+            (Kind::Map(_) | Kind::Seq(_), _) | (_, Kind::Map(_) | Kind::Seq(_)) => false,
+            (a, b) => a == b,
+        };
+        kind && self.span == other.span
+            && self.key_span() == other.key_span()
+            && self.tag == other.tag
+    }
+
     pub fn as_seq_mut(&mut self) -> Option<&mut Seq> {
         match &mut self.kind {
             Kind::Seq(s) => Some(s),
@@ -339,7 +414,7 @@ pub fn format_go_float(f: f64) -> String {
     let exp = if f == 0.0 {
         0
     } else {
-        f.abs().log10().floor() as i32
+        crate::gocompat::decimal_exponent(f)
     };
     if (-4..21).contains(&exp) {
         let s = format!("{f}");
@@ -365,6 +440,16 @@ pub fn string_list(node: Option<&Node>) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn floats_print_as_go_formats_them_next_to_a_power_of_ten() {
+        assert_eq!(format_go_float(1e21), "1e+21");
+        assert_eq!(
+            format_go_float(9.999_999_999_999_999e20),
+            "999999999999999900000"
+        );
+        assert_eq!(format_go_float(0.5), "0.5");
+    }
 
     #[test]
     fn a_node_takes_40_bytes() {

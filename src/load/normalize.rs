@@ -28,9 +28,10 @@ pub fn normalize(model: &mut Node, env: &Env) {
                 s.insert("pull_policy", Node::str("missing", Span::NONE));
             }
             if let Some(build) = s.get_mut("build").and_then(Node::as_map_mut) {
-                build
-                    .entry("context")
-                    .or_insert_with(|| Node::str(".", Span::NONE));
+                // Looked up before changed: a build an alias shares stays shared.
+                if !build.contains_key("context") {
+                    build.insert("context", Node::str(".", Span::NONE));
+                }
                 if !build.contains_key("dockerfile") && !build.contains_key("dockerfile_inline") {
                     build.insert("dockerfile", Node::str("Dockerfile", Span::NONE));
                 }

@@ -89,26 +89,13 @@ impl Resolver {
         if !RESOLVER_TABLE.may_match_below(path) {
             return Ok(());
         }
-        match &mut node.kind {
-            Kind::Map(map) => {
-                for (key, value) in map.iter_mut() {
-                    path.push(key.to_string());
-                    let r = self.walk(value, path);
-                    path.pop();
-                    r?;
-                }
-            }
-            Kind::Seq(items) => {
-                for item in items.make_mut().iter_mut() {
-                    path.push("[]".into());
-                    let r = self.walk(item, path);
-                    path.pop();
-                    r?;
-                }
-            }
-            _ => {}
-        }
-        Ok(())
+        // What an alias shares is copied only where a path is resolved.
+        node.update_children(|key, child| {
+            path.push(key.map_or_else(|| "[]".into(), |k| k.to_string()));
+            let r = self.walk(child, path);
+            path.pop();
+            r
+        })
     }
 
     fn apply(&self, how: How, node: &mut Node, path: &[String]) -> Result<(), Diagnostic> {

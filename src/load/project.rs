@@ -101,7 +101,7 @@ pub fn validate_structure(model: &Node) -> Result<()> {
 /// Returns the active profiles and the graph of what is left.
 pub fn finish(model: &mut Node, ctx: &ProjectContext<'_>) -> Result<(Vec<String>, ProjectGraph)> {
     let mut profiles = ctx.profiles.clone();
-    let services = model
+    let mut services = model
         .get_mut("services")
         .and_then(Node::as_map_mut)
         .map(std::mem::take)
@@ -118,16 +118,17 @@ pub fn finish(model: &mut Node, ctx: &ProjectContext<'_>) -> Result<(Vec<String>
             profiles.extend(string_list(s.get("profiles")));
         }
     }
-    let mut enabled = Map::with_capacity(services.len());
+    // Filtered where they are: a new mapping for a thousand services would
+    // leave the old one's room unused beside the tree.
     let mut disabled: HashSet<Key> = HashSet::new();
-    for (name, service) in services {
-        if is_enabled(&service, &profiles) {
-            enabled.insert_unique(name, service);
-        } else {
-            disabled.insert(name);
+    services.retain(|name, service| {
+        let enabled = is_enabled(service, &profiles);
+        if !enabled {
+            disabled.insert(*name);
         }
-    }
-    set(model, "services", Node::map(enabled, Span::NONE));
+        enabled
+    });
+    set(model, "services", Node::map(services, Span::NONE));
 
     let mut graph = super::graph::project_graph(model);
     if !ctx.opts.skip_consistency {
@@ -381,27 +382,24 @@ fn select(model: &mut Node, keep: &BTreeSet<&str>) -> bool {
 /// Drops networks, volumes, secrets, configs and models that no enabled
 /// service uses (but the volumes of `keep_volumes`); whether any went.
 fn prune_unused(model: &mut Node, keep_volumes: &[String]) -> bool {
-    let mut used: HashMap<&str, HashSet<String>> = HashMap::new();
-    if !keep_volumes.is_empty() {
-        used.insert("volumes", keep_volumes.iter().cloned().collect());
-    }
+    // Names as interned keys: a name no mapping has as a key defines
+    // nothing to keep, and a thousand services cost no string each.
+    let mut used: HashMap<&str, HashSet<Key>> = HashMap::new();
+    let mut entry = |kind: &'static str, name: &str| {
+        if let Some(key) = Key::find(name) {
+            used.entry(kind).or_default().insert(key);
+        }
+    };
+    keep_volumes.iter().for_each(|v| entry("volumes", v));
     let empty = Map::default();
     let services = model
         .get("services")
         .and_then(Node::as_map)
         .unwrap_or(&empty);
     for s in services.values() {
-        let entry = |k: &'static str, used: &mut HashMap<&str, HashSet<String>>, v: String| {
-            used.entry(k).or_default().insert(v);
-        };
-        for k in s
-            .get("networks")
-            .and_then(Node::as_map)
-            .into_iter()
-            .flatten()
-            .map(|(k, _)| k)
-        {
-            entry("networks", &mut used, k.to_string());
+        let keys = |k: &str| s.get(k).and_then(Node::as_map).into_iter().flatten();
+        for (network, _) in keys("networks") {
+            entry("networks", network);
         }
         for v in s
             .get("volumes")
@@ -415,28 +413,22 @@ fn prune_unused(model: &mut Node, keep_volumes: &[String]) -> bool {
                     .and_then(Node::as_str)
                     .filter(|s| !s.is_empty())
             {
-                entry("volumes", &mut used, src.to_string());
+                entry("volumes", src);
             }
         }
-        for (key, node) in [
+        for (kind, node) in [
             ("secrets", s.get("secrets")),
             ("secrets", s.get("build").and_then(|b| b.get("secrets"))),
             ("configs", s.get("configs")),
         ] {
             for r in node.and_then(Node::as_seq).into_iter().flatten() {
                 if let Some(src) = r.get("source").and_then(Node::scalar_text) {
-                    entry(key, &mut used, src);
+                    entry(kind, &src);
                 }
             }
         }
-        for k in s
-            .get("models")
-            .and_then(Node::as_map)
-            .into_iter()
-            .flatten()
-            .map(|(k, _)| k)
-        {
-            entry("models", &mut used, k.to_string());
+        for (model_name, _) in keys("models") {
+            entry("models", model_name);
         }
     }
     let Some(root) = model.as_map_mut() else {
@@ -449,7 +441,7 @@ fn prune_unused(model: &mut Node, keep_volumes: &[String]) -> bool {
         };
         let keep = used.get(kind);
         let before = section.len();
-        section.retain(|k, _| keep.is_some_and(|u| u.contains(k.as_str())));
+        section.retain(|k, _| keep.is_some_and(|u| u.contains(k)));
         pruned |= section.len() != before;
     }
     pruned

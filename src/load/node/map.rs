@@ -54,9 +54,9 @@ impl Map {
     }
 
     /// Whether `self` and `other` hold the same entries, not copies.
-    #[cfg(test)]
     pub fn shares_entries_with(&self, other: &Map) -> bool {
         std::ptr::eq(self.entries.as_ptr(), other.entries.as_ptr())
+            && self.entries.len() == other.entries.len()
     }
 
     pub fn len(&self) -> usize {
