@@ -301,7 +301,8 @@ async fn copy_in(
             | EngineError::Refused(_)
             | EngineError::Client(_),
         ) if !dest.ends_with('/') => {}
-        Err(e) => return Err(e.into()),
+        // `DIR/` names a directory that must be there, as for `docker cp`.
+        Err(e) => return Err(no_directory(e, c, dest)),
     }
     // ...else as the destination, in its parent directory.
     let dest_path = Path::new(dest);

@@ -4,7 +4,9 @@
 
 use crate::harness::TestEnv;
 
-const COMPOSE: &str = "services:\n  web:\n    image: busybox\n    init: true\n    scale: 2\n    command: [\"sh\", \"-c\", \"mkdir /data; exec sleep 3600\"]\n";
+// `/data` is an anonymous volume, one per container: it is there when the
+// container has started, which a `mkdir` in the command would not promise.
+const COMPOSE: &str = "services:\n  web:\n    image: busybox\n    init: true\n    scale: 2\n    volumes: [/data]\n    command: [\"sleep\", \"3600\"]\n";
 
 #[test]
 fn cp_copies_both_ways_to_every_replica_or_one() {
@@ -69,6 +71,10 @@ fn cp_copies_both_ways_to_every_replica_or_one() {
     missing
         .assert_code(1)
         .assert_stderr_has("web:/data/nope: no such file or directory");
+    // `DIR/` must be a directory there: said, not an empty message.
+    env.berth(&["cp", "note.txt", "web:/nope/"])
+        .assert_code(1)
+        .assert_stderr_has("web:/nope/: no such directory");
     env.berth(&["cp", "note.txt", "back.txt"]).assert_code(2);
     env.berth(&["cp", "note.txt", "nope:/data"]).assert_code(2);
 
