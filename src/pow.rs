@@ -21,7 +21,5 @@ mod tests {
         assert_eq!(super::pow(2.0, 10.0), 1024.0);
         assert_eq!(super::pow(0.1, 0.0), 1.0);
         assert!((super::pow(10.0, -0.5) - 0.316_227_766_016_837_94).abs() < 1e-16);
-        // What Rust's own `powf` gives, now that it resolves to this `pow`.
-        assert_eq!(0.9_f64.powf(3.5), super::pow(0.9, 3.5));
     }
 }

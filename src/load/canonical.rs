@@ -120,12 +120,7 @@ fn transform_sequence(node: &mut Node, path: &mut Path, ctx: &mut Ctx) -> Result
 /// Transforms the values of a mapping or the items of a list (`[]` in the
 /// path); what an alias shares is copied only where a transform changes it.
 fn transform_children(node: &mut Node, path: &mut Path, ctx: &mut Ctx) -> Result<(), Diagnostic> {
-    node.update_children(|key, child| {
-        path.push(key.map_or_else(|| "[]".into(), |k| k.to_string()));
-        let r = transform(child, path, ctx);
-        path.pop();
-        r
-    })
+    node.update_children_at(path, |child, path| transform(child, path, ctx))
 }
 
 // ---------------------------------------------------------------------------
@@ -766,12 +761,7 @@ fn defaults(node: &mut Node, path: &mut Path) -> Result<(), Diagnostic> {
         return Ok(());
     }
     // What an alias shares is copied only where a default is added.
-    node.update_children(|key, child| {
-        path.push(key.map_or_else(|| "[]".into(), |k| k.to_string()));
-        let r = defaults(child, path);
-        path.pop();
-        r
-    })
+    node.update_children_at(path, defaults)
 }
 
 /// `build.context` defaults to `.`.

@@ -385,12 +385,7 @@ fn unicity(node: &mut Node, path: &mut Vec<String>) -> Result<(), Diagnostic> {
     match &mut node.kind {
         Kind::Map(_) if !UNIQUE_TABLE.may_match_below(path) => {}
         // What an alias shares is copied only where a list loses an entry.
-        Kind::Map(_) => node.update_children(|key, child| {
-            path.push(key.map(|k| k.to_string()).unwrap_or_default());
-            let r = unicity(child, path);
-            path.pop();
-            r
-        })?,
+        Kind::Map(_) => node.update_children_at(path, unicity)?,
         Kind::Seq(items) => {
             let segs: Vec<&str> = path.iter().map(String::as_str).collect();
             let Some(indexer) = UNIQUE_TABLE.find(&segs) else {

@@ -200,6 +200,21 @@ impl Node {
         Ok(())
     }
 
+    /// [`Node::update_children`] with each child's segment on `path` while
+    /// `f` runs: its key, or `[]` for a list item.
+    pub fn update_children_at<E>(
+        &mut self,
+        path: &mut Vec<String>,
+        mut f: impl FnMut(&mut Node, &mut Vec<String>) -> Result<(), E>,
+    ) -> Result<(), E> {
+        self.update_children(|key, child| {
+            path.push(key.map_or_else(|| "[]".into(), |k| k.to_string()));
+            let r = f(child, path);
+            path.pop();
+            r
+        })
+    }
+
     /// Whether `other` is this node unchanged: the same position, tag and
     /// scalar, or the same (not an equal) mapping or list.
     fn is_same(&self, other: &Node) -> bool {

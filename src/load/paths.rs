@@ -90,12 +90,7 @@ impl Resolver {
             return Ok(());
         }
         // What an alias shares is copied only where a path is resolved.
-        node.update_children(|key, child| {
-            path.push(key.map_or_else(|| "[]".into(), |k| k.to_string()));
-            let r = self.walk(child, path);
-            path.pop();
-            r
-        })
+        node.update_children_at(path, |child, path| self.walk(child, path))
     }
 
     fn apply(&self, how: How, node: &mut Node, path: &[String]) -> Result<(), Diagnostic> {

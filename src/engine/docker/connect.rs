@@ -374,14 +374,21 @@ fn unreachable_hint(endpoint: &Endpoint) -> String {
 pub(super) fn engine_error(host: &str, e: BollardError) -> EngineError {
     match e {
         BollardError::DockerResponseServerError {
-            status_code: 404,
+            status_code,
             message,
-        } => EngineError::NotFound(message),
-        BollardError::DockerResponseServerError {
-            status_code: 409,
-            message,
-        } => EngineError::Conflict(message),
-        BollardError::DockerResponseServerError { message, .. } => EngineError::Refused(message),
+        } => {
+            // Some answers have no body (an archive upload into a missing
+            // directory): say what the engine did answer, not nothing.
+            let message = match message.trim() {
+                "" => format!("the Docker Engine answered HTTP {status_code} with no message"),
+                _ => message,
+            };
+            match status_code {
+                404 => EngineError::NotFound(message),
+                409 => EngineError::Conflict(message),
+                _ => EngineError::Refused(message),
+            }
+        }
         BollardError::RequestTimeoutError => EngineError::Lost {
             host: host.to_string(),
             reason: format!("no answer within {} s", ANSWER_LIMIT.as_secs()),
@@ -521,6 +528,14 @@ mod tests {
             engine_error(host, not_found),
             EngineError::NotFound(_)
         ));
+        let empty = BollardError::DockerResponseServerError {
+            status_code: 404,
+            message: String::new(),
+        };
+        assert_eq!(
+            engine_error(host, empty).to_string(),
+            "the Docker Engine answered HTTP 404 with no message"
+        );
         let garbled = BollardError::JsonDataError {
             message: "x".into(),
             column: 1,
